@@ -1,0 +1,44 @@
+// The network picture the metaserver keeps and serves: `p2p-node topo --json`,
+// `GET /api/topology`, and the `/ws` stream of the bridge. Shared by node-core, the
+// extension and the topology page (webview/), so it must stay free of Node-only imports.
+
+import type { Mode } from './events';
+
+export interface TopologyPeer {
+  id: string;
+  host: string;
+  port: number;
+  mode: Mode;
+  /** Ids of the peers this one links to (flood: neighbours; chord: successor + fingers' ids are in `chord`). */
+  neighbors: string[];
+  /** Names of the files the peer shares. */
+  files?: string[];
+  /** Chord only: the ring as this node sees it. */
+  chord?: {
+    nodeId: string;
+    predecessor: string | null;
+    successors: string[];
+    fingers: string[];
+  };
+}
+
+export interface TopologySnapshot {
+  peers: TopologyPeer[];
+}
+
+/** Messages on the bridge's WebSocket (`/ws`): first a snapshot, then changes. */
+export type BridgeMessage =
+  | { type: 'snapshot'; topology: TopologySnapshot }
+  | { type: 'peer-joined'; peer: TopologyPeer }
+  | { type: 'peer-updated'; peer: TopologyPeer }
+  | { type: 'peer-left'; id: string }
+  | { type: 'link-up'; a: string; b: string }
+  | { type: 'link-down'; a: string; b: string }
+  | { type: 'file-shared'; peer: string; name: string }
+  | { type: 'search'; origin: string; name: string; queryId: string; path: string[] }
+  | { type: 'transfer'; from: string; to: string; name: string; bytes: number; total: number; done: boolean };
+
+/** The key of an undirected link as drawn on the page: ids sorted, joined with `|`. */
+export function linkKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}

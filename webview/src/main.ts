@@ -1,0 +1,2 @@
+// Placeholder of the topology page; replaced by the topology issue.
+document.body.textContent = 'P2P topology';
