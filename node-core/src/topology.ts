@@ -42,3 +42,13 @@ export type BridgeMessage =
 export function linkKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
+
+/**
+ * What the bridge (HTTP + WebSocket) needs from the metaserver: the current picture and a
+ * stream of changes. The metaserver implements it; the bridge depends only on this.
+ */
+export interface TopologySource {
+  snapshot(): TopologySnapshot;
+  /** Subscribes to changes; returns the unsubscribe function. */
+  onChange(listener: (message: BridgeMessage) => void): () => void;
+}
