@@ -1,0 +1,123 @@
+// Turns what a node reports (an `error` event, a line on stderr, an early exit) into a
+// sentence a user can act on: what went wrong, and what to do next. Never a stack trace.
+
+import type { ErrorCode } from '../../../node-core/src/events';
+
+/** What the notification can offer besides the text. */
+export type NextAction = 'showLog' | 'setNetworkKey' | 'startMetaserver' | 'none';
+
+export interface UserFacingError {
+  code: ErrorCode | 'READY_TIMEOUT' | 'EXITED' | 'SPAWN_FAILED' | 'BAD_ARGUMENT';
+  message: string;
+  action: NextAction;
+}
+
+/** Who the error is about, to name it in the message. */
+export interface ErrorSubject {
+  /** "peer s1", "the metadata server". */
+  node: string;
+  /** The port the node was asked to use, for PORT_IN_USE. */
+  port?: number;
+  /** The metaserver address a peer was given. */
+  metaserver?: string;
+  /** The file an error is about. */
+  name?: string;
+}
+
+const FALLBACK: Record<string, string> = {
+  BAD_COMMAND: 'The node did not understand a command.',
+  PROTOCOL: 'A connection sent something malformed and was closed.',
+  INTERNAL: 'The node hit an internal error.',
+};
+
+export function describeNodeError(code: string, nodeMessage: string, subject: ErrorSubject): UserFacingError {
+  const detail = firstLine(nodeMessage);
+  const file = subject.name ?? 'the file';
+  switch (code) {
+    case 'PORT_IN_USE':
+      return {
+        code,
+        message: `${capitalize(subject.node)} could not start: ${subject.port ? `port ${subject.port}` : 'its port'} is already in use. Pick another port (0 lets the system choose) or stop whatever uses it.`,
+        action: 'none',
+      };
+    case 'DUPLICATE_ID':
+      return { code, message: `${capitalize(subject.node)} was refused: another peer in the network already uses that id. Join again with a different id.`, action: 'none' };
+    case 'EMPTY_ID':
+      return { code, message: 'A peer needs a non-empty id. Join again and enter an id.', action: 'none' };
+    case 'METASERVER_UNREACHABLE':
+      return {
+        code,
+        message: `${capitalize(subject.node)} cannot reach the metadata server${subject.metaserver ? ` at ${subject.metaserver}` : ''}. Start it (P2P: Start Metadata Server) or check the address.`,
+        action: 'startMetaserver',
+      };
+    case 'PEER_UNREACHABLE':
+      return { code, message: `${capitalize(subject.node)} could not reach the peer it was sent to. Check the address, or join through the metadata server.`, action: 'none' };
+    case 'NETWORK_FULL':
+      return { code, message: `${capitalize(subject.node)} was refused: the network is full. Raise the metadata server's peer limit or stop a peer.`, action: 'none' };
+    case 'BAD_FLAG':
+      return { code, message: `${capitalize(subject.node)} was refused by the metadata server (wrong protocol flag). Check that both run the same version.`, action: 'showLog' };
+    case 'AUTH_FAILED':
+      return { code, message: `${capitalize(subject.node)} could not authenticate: the network key does not match. Set the same key as the network (P2P: Set Network Key) and start it again.`, action: 'setNetworkKey' };
+    case 'BAD_NAME':
+      return { code, message: `"${file}" is not a valid shared file name (no folders, "..", or special characters).`, action: 'none' };
+    case 'NOT_SHARED':
+      return { code, message: `${capitalize(subject.node)} does not share "${file}".`, action: 'none' };
+    case 'NOT_FOUND':
+      return { code, message: `"${file}" was not found in the network. Check the name, or share it from a peer first.`, action: 'none' };
+    case 'FILE_EXISTS':
+      return { code, message: `"${file}" already exists in the download folder and was not overwritten. Delete or rename it, then download again.`, action: 'none' };
+    case 'VERIFY_FAILED':
+      return { code, message: `"${file}" failed its checksum and was discarded. Try again; if it keeps failing, a holder serves a corrupt copy.`, action: 'showLog' };
+    case 'DOWNLOAD_FAILED':
+      return { code, message: `Downloading "${file}" failed: ${detail || 'no holder could serve it'}. Try again later.`, action: 'showLog' };
+    case 'CANCELLED':
+      return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
+    default:
+      return { code: isKnownCode(code) ? code : 'INTERNAL', message: `${capitalize(subject.node)}: ${detail || FALLBACK[code] || 'unexpected error'}. See the log for details.`, action: 'showLog' };
+  }
+}
+
+/** A node that exits before it is ready: explain with the last thing it said on stderr. */
+export function describeEarlyExit(subject: ErrorSubject, exitCode: number | null, signal: string | null, stderrTail: string[]): UserFacingError {
+  const said = stderrTail.map(firstLine).filter((line) => line && !isStackLine(line)).pop();
+  const how = signal ? `was killed (${signal})` : `exited with code ${exitCode ?? '?'}`;
+  if (exitCode === 2) {
+    return { code: 'EXITED', message: `${capitalize(subject.node)} refused its command line${said ? `: ${said}` : ''}. See the log.`, action: 'showLog' };
+  }
+  return { code: 'EXITED', message: `${capitalize(subject.node)} ${how}${said ? `: ${said}` : ''}.`, action: 'showLog' };
+}
+
+export function describeReadyTimeout(subject: ErrorSubject, timeoutMs: number): UserFacingError {
+  return { code: 'READY_TIMEOUT', message: `${capitalize(subject.node)} did not become ready within ${Math.round(timeoutMs / 1000)} s and was stopped. See the log.`, action: 'showLog' };
+}
+
+/** Stderr lines that look like `    at foo (file.js:1:2)` belong in the log, not in a notification. */
+export function isStackLine(line: string): boolean {
+  return /^\s*at\s/.test(line) || /^\s*\^+\s*$/.test(line) || /node:internal/.test(line);
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'BAD_COMMAND', 'BAD_FLAG', 'EMPTY_ID', 'DUPLICATE_ID', 'NETWORK_FULL', 'AUTH_FAILED', 'METASERVER_UNREACHABLE',
+  'PEER_UNREACHABLE', 'PORT_IN_USE', 'BAD_NAME', 'NOT_SHARED', 'NOT_FOUND', 'FILE_EXISTS', 'VERIFY_FAILED',
+  'DOWNLOAD_FAILED', 'CANCELLED', 'PROTOCOL', 'INTERNAL',
+]);
+
+function isKnownCode(code: string): code is ErrorCode {
+  return KNOWN_CODES.has(code);
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').trim();
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** An Error whose message is already fit for a notification. */
+export class NodeError extends Error {
+  constructor(readonly detail: UserFacingError) {
+    super(detail.message);
+    this.name = 'NodeError';
+  }
+}

@@ -1,0 +1,330 @@
+// One `p2p-node --json` child process of the extension host: the metadata server or a peer.
+// It is the single owner of that process: start (until the `ready` event, bounded), typed
+// events, commands on stdin, stop (STOP, then kill after a grace period), dispose. It does
+// not import `vscode`: the log is any object with LogOutputChannel's methods.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { parseNodeEvent, type Mode, type NodeEvent } from '../../../node-core/src/events';
+import { Emitter, type Event } from '../util/emitter';
+import { describeEarlyExit, describeNodeError, describeReadyTimeout, NodeError, type ErrorSubject } from './errorMessages';
+import { LineSplitter } from './lineSplitter';
+import { PeerState } from './peerState';
+
+export type NodeRole = 'metaserver' | 'peer';
+export type NodeStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
+
+/** The subset of vscode.LogOutputChannel a node writes to. */
+export interface NodeLog {
+  trace(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Everything needed to (re)start the same node. */
+export interface NodeLaunch {
+  role: NodeRole;
+  /** Unique in the manager: `metaserver` or `peer:<id>`. */
+  key: string;
+  /** How messages name it: "the metadata server", "peer s1". */
+  label: string;
+  cliPath: string;
+  /** Command-line arguments after the CLI path; `--json` is added. Never the network key. */
+  args: string[];
+  /** Extra environment, e.g. P2P_NETWORK_KEY (the environment is not visible in `ps`). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** What the user asked for, to word errors: the port, the metaserver address, the folder. */
+  requestedPort?: number;
+  metaserver?: string;
+  dir?: string;
+  mode?: Mode;
+}
+
+/** What a running node is: returned by the commands that start one. */
+export interface NodeInfo {
+  key: string;
+  role: NodeRole;
+  label: string;
+  /** Peers only. */
+  id?: string;
+  host: string;
+  port: number;
+  pid: number;
+  mode?: Mode;
+  dir?: string;
+  /** Chord only. */
+  nodeId?: string;
+  /** Metaserver only: the topology bridge. */
+  httpPort?: number;
+  url?: string;
+}
+
+export interface NodeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when nobody asked it to stop. */
+  unexpected: boolean;
+  /** Unexpected, and after it had become ready: the manager tells the user. */
+  crashed: boolean;
+  stderrTail: string[];
+}
+
+export interface ManagedNodeOptions {
+  log: NodeLog;
+  readyTimeoutMs?: number;
+  stopGraceMs?: number;
+  /** The runtime to run the CLI with; the extension host's own binary by default. */
+  execPath?: string;
+}
+
+const STDERR_TAIL_LINES = 20;
+
+export class ManagedNode {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private currentStatus: NodeStatus = 'stopped';
+  private readyInfo: NodeInfo | undefined;
+  private exitPromise: Promise<NodeExit> | undefined;
+  private stopRequested = false;
+  private readonly stderrTail: string[] = [];
+  private readonly eventEmitter = new Emitter<NodeEvent>();
+  private readonly exitEmitter = new Emitter<NodeExit>();
+  private readonly statusEmitter = new Emitter<NodeStatus>();
+
+  /** Peers only: neighbours, shared files and downloads, kept up to date from the events. */
+  readonly peerState: PeerState | undefined;
+  readonly onEvent: Event<NodeEvent> = this.eventEmitter.event;
+  readonly onExit: Event<NodeExit> = this.exitEmitter.event;
+  readonly onStatus: Event<NodeStatus> = this.statusEmitter.event;
+
+  constructor(
+    readonly launch: NodeLaunch,
+    private readonly options: ManagedNodeOptions,
+  ) {
+    this.peerState = launch.role === 'peer' ? new PeerState() : undefined;
+  }
+
+  get key(): string {
+    return this.launch.key;
+  }
+
+  get status(): NodeStatus {
+    return this.currentStatus;
+  }
+
+  /** Set once the node is ready; kept after it stops so views can still name it. */
+  get info(): NodeInfo | undefined {
+    return this.readyInfo;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get log(): NodeLog {
+    return this.options.log;
+  }
+
+  /** Spawns the process and resolves with its info once it reports `ready`. */
+  start(): Promise<NodeInfo> {
+    if (this.currentStatus === 'starting' || this.currentStatus === 'running' || this.currentStatus === 'stopping') {
+      return Promise.reject(new Error(`${this.launch.label} is already ${this.currentStatus}.`));
+    }
+    const { log } = this.options;
+    const subject = this.errorSubject();
+    const args = [this.launch.cliPath, ...this.launch.args, '--json'];
+    this.stopRequested = false;
+    this.readyInfo = undefined;
+    this.stderrTail.length = 0;
+    this.peerState?.clear();
+    this.setStatus('starting');
+    log.info(`starting: ${args.join(' ')}`);
+
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn(this.options.execPath ?? process.execPath, args, {
+        cwd: this.launch.cwd,
+        // ELECTRON_RUN_AS_NODE makes desktop VS Code's Electron binary behave as plain node;
+        // code-server's extension host is node already and ignores it.
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...this.launch.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (error) {
+      this.setStatus('crashed');
+      return Promise.reject(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${String(error)}`, action: 'showLog' }));
+    }
+    this.child = child;
+    child.stdin.on('error', (error) => log.warn(`stdin: ${error.message}`));
+    this.pumpLines(child);
+
+    this.exitPromise = new Promise<NodeExit>((resolve) => {
+      child.once('close', (code, signal) => {
+        const unexpected = !this.stopRequested;
+        const exit: NodeExit = { code, signal, unexpected, crashed: unexpected && this.currentStatus === 'running', stderrTail: [...this.stderrTail] };
+        log.info(`exited (code ${code ?? '-'}, signal ${signal ?? '-'})${unexpected ? ' unexpectedly' : ''}`);
+        this.child = undefined;
+        this.setStatus(exit.crashed ? 'crashed' : 'stopped');
+        resolve(exit);
+        this.exitEmitter.fire(exit);
+      });
+    });
+
+    return new Promise<NodeInfo>((resolve, reject) => {
+      const timeoutMs = this.options.readyTimeoutMs ?? 10_000;
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        eventSubscription.dispose();
+        exitSubscription.dispose();
+        child.off('error', onSpawnError);
+      };
+      const fail = (error: NodeError): void => {
+        cleanup();
+        log.error(error.message);
+        void this.stop();
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new NodeError(describeReadyTimeout(subject, timeoutMs))), timeoutMs);
+      const onSpawnError = (error: Error): void => {
+        fail(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${error.message}`, action: 'showLog' }));
+      };
+      child.once('error', onSpawnError);
+      const eventSubscription = this.onEvent((event) => {
+        if (event.event === 'ready') {
+          cleanup();
+          this.readyInfo = this.infoFromReady(event, child.pid ?? 0);
+          this.setStatus('running');
+          log.info(`ready at ${this.readyInfo.host}:${this.readyInfo.port} (pid ${this.readyInfo.pid})`);
+          resolve(this.readyInfo);
+        } else if (event.event === 'error') {
+          // Before `ready`, an error means the node cannot start (port taken, id refused...).
+          fail(new NodeError(describeNodeError(event.code, event.message, subject)));
+        }
+      });
+      const exitSubscription = this.onExit((exit) => {
+        cleanup();
+        const error = new NodeError(describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail));
+        log.error(error.message);
+        reject(error);
+      });
+    });
+  }
+
+  /** Writes one command line (`SEARCH f1.txt`) to the node's stdin. */
+  send(command: string): void {
+    if (!this.child || this.currentStatus !== 'running') throw new Error(`${this.launch.label} is not running.`);
+    if (/[\r\n]/.test(command)) throw new Error('A node command is a single line.');
+    this.options.log.trace(`> ${command}`);
+    this.child.stdin.write(`${command}\n`);
+  }
+
+  /**
+   * Waits for the first event `accept` maps to a value. Rejects when the node exits, on
+   * timeout, or when `signal` aborts. Subscribe before sending the command it answers.
+   */
+  waitFor<T>(accept: (event: NodeEvent) => T | undefined, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const finish = (action: () => void): void => {
+        clearTimeout(timer);
+        eventSubscription.dispose();
+        exitSubscription.dispose();
+        signal?.removeEventListener('abort', onAbort);
+        action();
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`${this.launch.label} did not answer within ${Math.round(timeoutMs / 1000)} s.`))), timeoutMs);
+      const onAbort = (): void => finish(() => reject(new Error('Cancelled.')));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const eventSubscription = this.onEvent((event) => {
+        const value = accept(event);
+        if (value !== undefined) finish(() => resolve(value));
+      });
+      const exitSubscription = this.onExit(() => finish(() => reject(new Error(`${this.launch.label} stopped.`))));
+      if (signal?.aborted) onAbort();
+    });
+  }
+
+  /** Sends STOP; kills the process if it has not exited after the grace period. Idempotent. */
+  async stop(): Promise<NodeExit | undefined> {
+    const child = this.child;
+    const exited = this.exitPromise;
+    if (!child || !exited) return undefined;
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      this.setStatus('stopping');
+      this.options.log.info('stopping');
+      if (child.stdin.writable) child.stdin.write('STOP\n');
+      child.stdin.end();
+    }
+    const grace = this.options.stopGraceMs ?? 3000;
+    const timer = setTimeout(() => {
+      this.options.log.warn(`did not stop within ${grace} ms: killing it`);
+      child.kill('SIGKILL');
+    }, grace);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Synchronous last resort (the extension host is exiting): SIGKILL, no waiting. */
+  killNow(): void {
+    if (!this.child) return;
+    this.stopRequested = true;
+    try {
+      this.child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  dispose(): void {
+    this.killNow();
+    this.eventEmitter.dispose();
+    this.exitEmitter.dispose();
+    this.statusEmitter.dispose();
+  }
+
+  private pumpLines(child: ChildProcessWithoutNullStreams): void {
+    const stdout = new LineSplitter();
+    const stderr = new LineSplitter();
+    const onStdout = (line: string): void => {
+      if (line.trim() === '') return;
+      const event = parseNodeEvent(line);
+      if (!event) {
+        this.options.log.info(line);
+        return;
+      }
+      this.options.log.trace(line);
+      if (event.event === 'error') this.options.log.warn(`${event.code}: ${event.message}`);
+      this.peerState?.apply(event);
+      this.eventEmitter.fire(event);
+    };
+    const onStderr = (line: string): void => {
+      if (line.trim() === '') return;
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+      this.options.log.warn(line);
+    };
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk).forEach(onStdout));
+    child.stdout.on('end', () => stdout.end().forEach(onStdout));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk).forEach(onStderr));
+    child.stderr.on('end', () => stderr.end().forEach(onStderr));
+  }
+
+  private infoFromReady(event: NodeEvent & { event: 'ready' }, pid: number): NodeInfo {
+    const base = { key: this.launch.key, role: this.launch.role, label: this.launch.label, host: event.host, port: event.port, pid };
+    if (event.role === 'metaserver') return { ...base, httpPort: event.httpPort, url: event.url };
+    return { ...base, id: event.id, mode: event.mode, nodeId: event.nodeId, dir: event.dir ?? this.launch.dir };
+  }
+
+  private errorSubject(): ErrorSubject {
+    return { node: this.launch.label, port: this.launch.requestedPort, metaserver: this.launch.metaserver };
+  }
+
+  private setStatus(status: NodeStatus): void {
+    if (status === this.currentStatus) return;
+    this.currentStatus = status;
+    this.statusEmitter.fire(status);
+  }
+}

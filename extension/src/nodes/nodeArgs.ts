@@ -1,0 +1,52 @@
+// The `p2p-node` command lines the extension runs (design.md, "The CLI"). The network key is
+// deliberately absent: it goes in the environment (P2P_NETWORK_KEY), which `ps` does not show.
+
+import type { Mode } from '../../../node-core/src/events';
+
+export interface MetaserverOptions {
+  host: string;
+  /** 0: the OS picks; the ready event says which. */
+  port: number;
+  /** The topology bridge; 0: the OS picks. Undefined: no bridge. */
+  httpPort?: number;
+  maxPeers?: number;
+}
+
+export interface PeerOptions {
+  id: string;
+  /** `host:port` of the metadata server; or `join`, the address of a known peer. */
+  metaserver?: string;
+  join?: string;
+  mode: Mode;
+  host?: string;
+  port?: number;
+  /** Absolute path of the shared folder. */
+  dir: string;
+  maxNeighbors?: number;
+  ttl?: number;
+}
+
+export function metaserverArgs(options: MetaserverOptions): string[] {
+  const args = ['metaserver', '--host', options.host, '--port', String(options.port)];
+  if (options.httpPort !== undefined) args.push('--http-port', String(options.httpPort));
+  if (options.maxPeers !== undefined) args.push('--max-peers', String(options.maxPeers));
+  return args;
+}
+
+export function peerArgs(options: PeerOptions): string[] {
+  const args = ['peer', '--id', options.id, '--mode', options.mode, '--dir', options.dir];
+  if (options.join) args.push('--join', options.join);
+  else if (options.metaserver) args.push('--metaserver', options.metaserver);
+  if (options.host !== undefined) args.push('--host', options.host);
+  args.push('--port', String(options.port ?? 0));
+  if (options.mode === 'flood') {
+    if (options.maxNeighbors !== undefined) args.push('--max-neighbors', String(options.maxNeighbors));
+    if (options.ttl !== undefined) args.push('--ttl', String(options.ttl));
+  }
+  return args;
+}
+
+/** The environment that carries the key, or none. */
+export function keyEnvironment(networkKey: string | undefined): Record<string, string> {
+  return networkKey ? { P2P_NETWORK_KEY: networkKey } : {};
+}

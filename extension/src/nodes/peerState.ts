@@ -1,0 +1,79 @@
+// What the extension knows about one running peer, rebuilt from its `--json` events: its
+// neighbours, the files it shares, and its downloads in progress. The network view draws
+// this; nothing here talks to the process.
+
+import type { NodeEvent, PeerRef, SharedFileInfo } from '../../../node-core/src/events';
+
+export interface DownloadInProgress {
+  name: string;
+  bytes: number;
+  total: number;
+}
+
+export class PeerState {
+  private readonly neighborsById = new Map<string, PeerRef>();
+  private readonly filesByName = new Map<string, SharedFileInfo>();
+  private readonly downloadsByName = new Map<string, DownloadInProgress>();
+
+  get neighbors(): PeerRef[] {
+    return [...this.neighborsById.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  get sharedFiles(): SharedFileInfo[] {
+    return [...this.filesByName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get downloads(): DownloadInProgress[] {
+    return [...this.downloadsByName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Applies one event; returns whether anything the views show changed. */
+  apply(event: NodeEvent): boolean {
+    switch (event.event) {
+      case 'neighbor-up':
+        this.neighborsById.set(event.id, { id: event.id, host: event.host, port: event.port });
+        return true;
+      case 'neighbor-down':
+        return this.neighborsById.delete(event.id);
+      case 'topology':
+        // A full answer to TOPO replaces what we pieced together from up/down events.
+        this.neighborsById.clear();
+        for (const n of event.neighbors ?? []) this.neighborsById.set(n.id, { id: n.id, host: n.host, port: n.port });
+        return true;
+      case 'files':
+        this.filesByName.clear();
+        for (const f of event.files ?? []) this.filesByName.set(f.name, { name: f.name, size: f.size, sha256: f.sha256 });
+        return true;
+      case 'shared':
+        this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });
+        return true;
+      case 'download-progress':
+        this.downloadsByName.set(event.name, { name: event.name, bytes: event.bytes, total: event.total });
+        return true;
+      case 'download-complete':
+        this.downloadsByName.delete(event.name);
+        // A finished download is shared from then on (design.md, "Files").
+        this.filesByName.set(event.name, { name: event.name, size: event.bytes, sha256: event.sha256 });
+        return true;
+      case 'error':
+        return event.name !== undefined && this.downloadsByName.delete(event.name);
+      default:
+        return false;
+    }
+  }
+
+  /** A download the user started: show it at 0 % before the first progress event arrives. */
+  downloadStarted(name: string): void {
+    if (!this.downloadsByName.has(name)) this.downloadsByName.set(name, { name, bytes: 0, total: 0 });
+  }
+
+  downloadEnded(name: string): boolean {
+    return this.downloadsByName.delete(name);
+  }
+
+  clear(): void {
+    this.neighborsById.clear();
+    this.filesByName.clear();
+    this.downloadsByName.clear();
+  }
+}
