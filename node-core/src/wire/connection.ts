@@ -1,0 +1,331 @@
+// One framed, validated, optionally authenticated connection over a net.Socket: handshake,
+// one-way messages, request/response by request id, backpressure-aware payloads, idle timeout.
+// Every failure ends in close(err), which is the one path that releases the socket and timers.
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { authProof, newNonce, proofMatches, type ConnectionRole } from './auth';
+import { P2PError, toP2PError } from './errors';
+import { encodeFramePrefix, FrameDecoder } from './frame';
+import { decodeMessage, PROTOCOL_VERSION, type AnyMessage, type Message } from './messages';
+
+export interface ConnectionOptions {
+  /** The shared network key; both sides must hold the same one (or both none). */
+  key?: string;
+  handshakeTimeoutMs?: number;
+  /** Close after this long without any incoming bytes; 0 disables. */
+  idleTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface Incoming {
+  msg: AnyMessage;
+  payload: Buffer;
+}
+
+export interface RequestOptions {
+  payload?: Buffer;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  resolve: (incoming: Incoming) => void;
+  reject: (err: P2PError) => void;
+  cleanup: () => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export interface ConnectionEvents {
+  close: [P2PError | undefined];
+}
+
+export type MessageHandler = (incoming: Incoming, conn: Connection) => void;
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  private readonly decoder = new FrameDecoder();
+  private readonly pending = new Map<number, Pending>();
+  private nextRid = 1;
+  private closedWith: P2PError | undefined | null = null; // null = still open
+  private readonly requestTimeoutMs: number;
+  readonly remoteHost: string;
+  readonly remotePort: number;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly role: ConnectionRole,
+    options: ConnectionOptions,
+  ) {
+    super();
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.remoteHost = socket.remoteAddress ?? '?';
+    this.remotePort = socket.remotePort ?? 0;
+  }
+
+  /** Runs the handshake on a connected socket; resolves once both sides are accepted. */
+  static open(socket: Socket, role: ConnectionRole, options: ConnectionOptions = {}): Promise<Connection> {
+    const conn = new Connection(socket, role, options);
+    return conn.handshake(options);
+  }
+
+  get isOpen(): boolean {
+    return this.closedWith === null;
+  }
+
+  private handshake(options: ConnectionOptions): Promise<Connection> {
+    const socket = this.socket;
+    socket.setNoDelay(true);
+    const myNonce = newNonce();
+    let remoteNonce: string | undefined;
+    const key = options.key || undefined;
+
+    return new Promise<Connection>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: P2PError): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.off('close', onEarlyClose);
+        if (err) {
+          this.close(err, true);
+          reject(err);
+        } else {
+          this.handshakeStep = undefined;
+          this.handshakeDone = true;
+          const idle = options.idleTimeoutMs ?? 60_000;
+          if (idle > 0) socket.setTimeout(idle, () => this.close(new P2PError('PEER_UNREACHABLE', `no traffic for ${idle} ms`)));
+          resolve(this);
+        }
+      };
+      const onEarlyClose = (err: P2PError | undefined): void => finish(err ?? new P2PError('PEER_UNREACHABLE', 'closed during handshake'));
+      this.on('close', onEarlyClose);
+      const timer = setTimeout(
+        () => finish(new P2PError('PEER_UNREACHABLE', 'handshake timed out')),
+        options.handshakeTimeoutMs ?? 5000,
+      );
+
+      this.handshakeStep = (msg: AnyMessage): void => {
+        if (msg.t === 'error') return finish(new P2PError(asErrorCode(msg.code), `refused by remote: ${msg.message}`));
+        if (msg.t === 'hello' && remoteNonce === undefined) {
+          if (msg.proto !== PROTOCOL_VERSION) return finish(new P2PError('PROTOCOL', `remote speaks protocol ${msg.proto}`));
+          if (msg.auth !== Boolean(key)) {
+            return finish(new P2PError('AUTH_FAILED', key ? 'remote has no network key' : 'remote requires a network key'));
+          }
+          remoteNonce = msg.nonce;
+          if (!key) return finish();
+          const [dialerNonce, listenerNonce] = this.role === 'dialer' ? [myNonce, remoteNonce] : [remoteNonce, myNonce];
+          this.write({ t: 'auth', proof: authProof(key, this.role, dialerNonce, listenerNonce) });
+          return;
+        }
+        if (msg.t === 'auth' && key && remoteNonce !== undefined) {
+          const remoteRole: ConnectionRole = this.role === 'dialer' ? 'listener' : 'dialer';
+          const [dialerNonce, listenerNonce] = this.role === 'dialer' ? [myNonce, remoteNonce] : [remoteNonce, myNonce];
+          if (!proofMatches(authProof(key, remoteRole, dialerNonce, listenerNonce), msg.proof)) {
+            return finish(new P2PError('AUTH_FAILED', 'wrong network key'));
+          }
+          return finish();
+        }
+        finish(new P2PError('PROTOCOL', `unexpected "${msg.t}" during handshake`));
+      };
+
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('error', (err) => this.close(toP2PError(err, 'PEER_UNREACHABLE')));
+      socket.on('close', () => this.close());
+      if (socket.destroyed) return this.close(new P2PError('PEER_UNREACHABLE', 'socket already closed'));
+      this.write({ t: 'hello', proto: PROTOCOL_VERSION, nonce: myNonce, auth: Boolean(key) });
+    });
+  }
+
+  /**
+   * Starts delivering messages that are not answers to our requests. Messages that arrived
+   * between the handshake and this call were queued, so none is lost to the race.
+   */
+  setHandler(handler: MessageHandler): void {
+    this.handler = handler;
+    const queued = this.backlog.splice(0);
+    for (const incoming of queued) {
+      if (!this.isOpen) return;
+      handler(incoming, this);
+    }
+  }
+
+  private handler: MessageHandler | undefined;
+  private readonly backlog: Incoming[] = [];
+
+  /** Set while the handshake runs; afterwards messages go to 'message' listeners. */
+  private handshakeStep: ((msg: AnyMessage) => void) | undefined;
+  private handshakeDone = false;
+
+  private onData(chunk: Buffer): void {
+    if (!this.isOpen) return;
+    let frames;
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      return this.close(toP2PError(err, 'PROTOCOL'), true);
+    }
+    for (const frame of frames) {
+      if (!this.isOpen) return;
+      let msg: AnyMessage;
+      try {
+        msg = decodeMessage(frame.header, frame.payload);
+      } catch (err) {
+        return this.close(toP2PError(err, 'PROTOCOL'), true);
+      }
+      this.dispatch({ msg, payload: frame.payload });
+    }
+  }
+
+  private dispatch(incoming: Incoming): void {
+    const { msg } = incoming;
+    if (!this.handshakeDone) {
+      this.handshakeStep?.(msg);
+      return;
+    }
+    if (msg.t === 'hello' || msg.t === 'auth') return this.close(new P2PError('PROTOCOL', `unexpected "${msg.t}"`), true);
+    if (msg.re !== undefined) {
+      const pending = this.pending.get(msg.re);
+      if (!pending) return; // a late answer to a request that already timed out
+      this.pending.delete(msg.re);
+      pending.cleanup();
+      if (msg.t === 'error') pending.reject(new P2PError(asErrorCode(msg.code), msg.message));
+      else pending.resolve(incoming);
+      return;
+    }
+    if (this.handler) this.handler(incoming, this);
+    else if (this.backlog.length < 64) this.backlog.push(incoming);
+    else this.close(new P2PError('PROTOCOL', 'too many unhandled messages'), true);
+  }
+
+  /** Writes one frame; resolves when the socket can take more (backpressure). */
+  send(msg: AnyMessage, payload: Buffer = EMPTY): Promise<void> {
+    if (!this.isOpen) return Promise.reject(this.closedError());
+    let flushed: boolean;
+    try {
+      flushed = this.write(msg, payload);
+    } catch (err) {
+      return Promise.reject(toP2PError(err, 'PROTOCOL'));
+    }
+    if (flushed) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => {
+        this.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        this.socket.off('drain', onDrain);
+        reject(this.closedError());
+      };
+      this.socket.once('drain', onDrain);
+      this.once('close', onClose);
+    });
+  }
+
+  /** Sends a request and waits for the message whose `re` matches its `rid`. */
+  request(msg: AnyMessage, options: RequestOptions = {}): Promise<Incoming> {
+    if (!this.isOpen) return Promise.reject(this.closedError());
+    const rid = this.nextRid;
+    this.nextRid = this.nextRid >= 0xfffffff0 ? 1 : this.nextRid + 1;
+    return new Promise<Incoming>((resolve, reject) => {
+      const { signal } = options;
+      if (signal?.aborted) return reject(new P2PError('CANCELLED', 'request cancelled'));
+      const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+      const timer = setTimeout(() => fail(new P2PError('PEER_UNREACHABLE', `no answer to "${msg.t}" within ${timeoutMs} ms`)), timeoutMs);
+      const onAbort = (): void => fail(new P2PError('CANCELLED', 'request cancelled'));
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (err: P2PError): void => {
+        if (this.pending.delete(rid)) cleanup();
+        reject(err);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(rid, { resolve, reject, cleanup });
+      this.send({ ...msg, rid }, options.payload).catch((err: unknown) => fail(toP2PError(err, 'PEER_UNREACHABLE')));
+    });
+  }
+
+  reply(to: Incoming, msg: AnyMessage, payload?: Buffer): Promise<void> {
+    return this.send({ ...msg, re: to.msg.rid }, payload);
+  }
+
+  replyError(to: Incoming, err: unknown): Promise<void> {
+    const e = toP2PError(err);
+    return this.send({ t: 'error', code: e.code, message: e.message.slice(0, 4000), re: to.msg.rid });
+  }
+
+  /**
+   * Closes the connection once. With `notify`, a final `error` frame tells the remote why
+   * (best effort) before the socket ends.
+   */
+  close(err?: P2PError, notify = false): void {
+    if (!this.isOpen) return;
+    this.closedWith = err;
+    for (const [rid, pending] of this.pending) {
+      this.pending.delete(rid);
+      pending.cleanup();
+      pending.reject(err ?? new P2PError('PEER_UNREACHABLE', 'connection closed'));
+    }
+    const socket = this.socket;
+    socket.setTimeout(0);
+    if (notify && err && !socket.destroyed) {
+      try {
+        this.write({ t: 'error', code: err.code, message: err.message.slice(0, 4000) });
+      } catch {
+        // nothing more to say
+      }
+      socket.end();
+      const linger = setTimeout(() => socket.destroy(), 500);
+      linger.unref();
+      socket.once('close', () => clearTimeout(linger));
+    } else {
+      socket.destroy();
+    }
+    this.emit('close', err);
+  }
+
+  /** Polite close: tells the remote we are leaving, then closes. */
+  async goodbye(reason?: string): Promise<void> {
+    if (!this.isOpen) return;
+    try {
+      await Promise.race([this.send({ t: 'goodbye', reason }), delay(200)]);
+    } catch {
+      // closing anyway
+    }
+    this.close();
+  }
+
+  private write(msg: AnyMessage, payload: Buffer = EMPTY): boolean {
+    const prefix = encodeFramePrefix({ v: PROTOCOL_VERSION, ...msg }, payload.length);
+    if (payload.length === 0) return this.socket.write(prefix);
+    this.socket.cork();
+    this.socket.write(prefix);
+    const ok = this.socket.write(payload);
+    this.socket.uncork();
+    return ok;
+  }
+
+  private closedError(): P2PError {
+    return this.closedWith ?? new P2PError('PEER_UNREACHABLE', 'connection closed');
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+  });
+}
+
+const KNOWN_CODES = new Set([
+  'BAD_COMMAND', 'BAD_FLAG', 'EMPTY_ID', 'DUPLICATE_ID', 'NETWORK_FULL', 'AUTH_FAILED', 'METASERVER_UNREACHABLE',
+  'PEER_UNREACHABLE', 'PORT_IN_USE', 'BAD_NAME', 'NOT_SHARED', 'NOT_FOUND', 'FILE_EXISTS', 'VERIFY_FAILED',
+  'DOWNLOAD_FAILED', 'CANCELLED', 'PROTOCOL', 'INTERNAL',
+]);
+
+function asErrorCode(code: string): P2PError['code'] {
+  return (KNOWN_CODES.has(code) ? code : 'PROTOCOL') as P2PError['code'];
+}
+
+export type { Message };

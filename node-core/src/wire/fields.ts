@@ -1,0 +1,102 @@
+// The field kinds a message header may carry, each with its limits. messages.ts names a
+// kind per field; the decoder runs the matching check. Adding a kind = one check + one type.
+import type { Mode } from '../events';
+import type { TopologyPeer } from '../topology';
+import type { PeerRef, ChordNodeRef } from '../events';
+
+export const MAX_ID_LENGTH = 64;
+export const MAX_NAME_LENGTH = 255;
+const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
+
+/** The TypeScript type each kind decodes to. */
+export interface KindTypes {
+  string: string;
+  text: string;
+  peerId: string;
+  peerIdOrEmpty: string;
+  fileName: string;
+  host: string;
+  port: number;
+  u32: number;
+  uint: number;
+  bool: boolean;
+  sha256: string;
+  hex: string;
+  nodeId: string;
+  mode: Mode;
+  errorCode: string;
+  peerRef: PeerRef;
+  peerRefs: PeerRef[];
+  chordRef: ChordNodeRef;
+  chordRefs: ChordNodeRef[];
+  peerIds: string[];
+  fileNames: string[];
+  topologyPeers: TopologyPeer[];
+  chordView: NonNullable<TopologyPeer['chord']>;
+}
+
+export type Kind = keyof KindTypes;
+
+const isString = (v: unknown, max: number, min = 0): v is string => typeof v === 'string' && v.length >= min && v.length <= max;
+const isUInt = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isHex = (v: unknown, min: number, max: number): v is string => isString(v, max, min) && /^[0-9a-f]*$/.test(v);
+const isArray = (v: unknown, max: number, each: (item: unknown) => boolean): boolean =>
+  Array.isArray(v) && v.length <= max && v.every(each);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function isPeerId(v: unknown): v is string {
+  return isString(v, MAX_ID_LENGTH, 1) && ID_PATTERN.test(v);
+}
+
+/** Plain file names only: no separators, no `..`, no NUL, no control characters. */
+export function isFileName(v: unknown): v is string {
+  if (!isString(v, MAX_NAME_LENGTH, 1)) return false;
+  if (v === '.' || v === '..' || v.includes('..')) return false;
+  // eslint-disable-next-line no-control-regex
+  return !/[/\\\u0000-\u001f]/.test(v);
+}
+
+const isPeerRef = (v: unknown): boolean =>
+  isRecord(v) && isPeerId(v.id) && isString(v.host, 255, 1) && isUInt(v.port, 65535);
+const isChordRef = (v: unknown): boolean => isPeerRef(v) && isHex((v as { nodeId?: unknown }).nodeId, 40, 40);
+
+const isChordView = (v: unknown): boolean =>
+  isRecord(v) &&
+  isHex(v.nodeId, 40, 40) &&
+  (v.predecessor === null || isPeerId(v.predecessor)) &&
+  isArray(v.successors, 256, isPeerId) &&
+  isArray(v.fingers, 256, isPeerId);
+
+const isTopologyPeer = (v: unknown): boolean =>
+  isPeerRef(v) &&
+  isRecord(v) &&
+  (v.mode === 'flood' || v.mode === 'chord') &&
+  isArray(v.neighbors, 1024, isPeerId) &&
+  (v.files === undefined || isArray(v.files, 10000, isFileName)) &&
+  (v.chord === undefined || isChordView(v.chord));
+
+export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
+  string: (v) => isString(v, 1024),
+  text: (v) => isString(v, 4096),
+  peerId: isPeerId,
+  peerIdOrEmpty: (v) => v === '' || isPeerId(v),
+  fileName: isFileName,
+  host: (v) => isString(v, 255, 1),
+  port: (v) => isUInt(v, 65535),
+  u32: (v) => isUInt(v, 0xffffffff),
+  uint: (v) => isUInt(v, Number.MAX_SAFE_INTEGER),
+  bool: (v) => typeof v === 'boolean',
+  sha256: (v) => isHex(v, 64, 64),
+  hex: (v) => isHex(v, 1, 256),
+  nodeId: (v) => isHex(v, 40, 40),
+  mode: (v) => v === 'flood' || v === 'chord',
+  errorCode: (v) => isString(v, 32, 1) && /^[A-Z_]+$/.test(v),
+  peerRef: isPeerRef,
+  peerRefs: (v) => isArray(v, 256, isPeerRef),
+  chordRef: isChordRef,
+  chordRefs: (v) => isArray(v, 256, isChordRef),
+  peerIds: (v) => isArray(v, 1024, isPeerId),
+  fileNames: (v) => isArray(v, 10000, isFileName),
+  topologyPeers: (v) => isArray(v, 4096, isTopologyPeer),
+  chordView: isChordView,
+};

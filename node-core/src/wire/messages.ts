@@ -1,0 +1,156 @@
+// THE message table: every message type the network speaks, its header fields (by kind, see
+// fields.ts), and whether it carries a raw payload. decodeMessage() is the one door every
+// incoming frame passes; anything it refuses closes that connection.
+//
+// To add a message type, add one entry. Common header fields on every message:
+//   v   protocol version (PROTOCOL_VERSION)
+//   t   the type (a key of MESSAGES)
+//   rid request id, on requests that expect an answer
+//   re  the rid being answered, on responses
+import { P2PError } from './errors';
+import { KIND_CHECKS, type Kind, type KindTypes } from './fields';
+
+export const PROTOCOL_VERSION = 1;
+
+export type PayloadRule = 'none' | 'optional' | 'required';
+
+export interface MessageSpec {
+  fields: Record<string, Kind>;
+  optional?: Record<string, Kind>;
+  payload: PayloadRule;
+}
+
+// ---- connection ------------------------------------------------------------------------
+const CONNECTION_MESSAGES = {
+  /** First message both ways. `auth` says whether this side requires the network key. */
+  hello: { fields: { proto: 'u32', nonce: 'hex', auth: 'bool' }, payload: 'none' },
+  /** HMAC-SHA256(key, role | dialer nonce | listener nonce): proves the key, never sends it. */
+  auth: { fields: { proof: 'hex' }, payload: 'none' },
+  /** A refusal: the answer to a request (with `re`) or a notice before closing. */
+  error: { fields: { code: 'errorCode', message: 'text' }, payload: 'none' },
+  ok: { fields: {}, payload: 'none' },
+  /** Keeps an idle link alive; either side, no answer. */
+  ping: { fields: {}, payload: 'none' },
+  /** The sender is leaving on purpose (STOP), as opposed to dying. */
+  goodbye: { fields: {}, optional: { reason: 'text' }, payload: 'none' },
+} satisfies Record<string, MessageSpec>;
+
+// ---- metaserver ------------------------------------------------------------------------
+const METASERVER_MESSAGES = {
+  register: {
+    fields: { id: 'peerIdOrEmpty', host: 'host', port: 'port', mode: 'mode', flag: 'string' },
+    optional: { nodeId: 'nodeId' },
+    payload: 'none',
+  },
+  registered: { fields: { referrals: 'peerRefs' }, payload: 'none' },
+  /** A peer's current links (and, in chord mode, its ring view); replaces the previous report. */
+  links: { fields: { neighbors: 'peerIds' }, optional: { chord: 'chordView' }, payload: 'none' },
+  'files-report': { fields: { files: 'fileNames' }, payload: 'none' },
+  'referrals-get': { fields: {}, optional: { exclude: 'peerIds' }, payload: 'none' },
+  referrals: { fields: { peers: 'peerRefs' }, payload: 'none' },
+  'topology-get': { fields: {}, payload: 'none' },
+  topology: { fields: { peers: 'topologyPeers' }, payload: 'none' },
+  /** Best-effort activity for the topology page. */
+  'activity-search': { fields: { origin: 'peerId', name: 'fileName', qid: 'hex', path: 'peerIds' }, payload: 'none' },
+  'activity-transfer': {
+    fields: { from: 'peerId', to: 'peerId', name: 'fileName', bytes: 'uint', total: 'uint', done: 'bool' },
+    payload: 'none',
+  },
+} satisfies Record<string, MessageSpec>;
+
+// ---- flood overlay ---------------------------------------------------------------------
+const FLOOD_MESSAGES = {
+  join: { fields: { id: 'peerId', host: 'host', port: 'port' }, payload: 'none' },
+  welcome: { fields: { id: 'peerId' }, payload: 'none' },
+  /** "I am full, try one of my neighbours" (seed 004). */
+  redirect: { fields: { peers: 'peerRefs' }, payload: 'none' },
+  'neighbors-get': { fields: {}, payload: 'none' },
+  neighbors: { fields: { peers: 'peerRefs' }, payload: 'none' },
+  query: { fields: { qid: 'hex', name: 'fileName', ttl: 'u32', origin: 'peerRef' }, optional: { path: 'peerIds' }, payload: 'none' },
+  /** Sent by a holder straight to the searcher's listen address. */
+  hit: { fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', holder: 'peerRef' }, payload: 'none' },
+} satisfies Record<string, MessageSpec>;
+
+// ---- file transfer ---------------------------------------------------------------------
+const TRANSFER_MESSAGES = {
+  'manifest-get': { fields: { name: 'fileName' }, payload: 'none' },
+  /** Payload: `chunks` SHA-256 digests, 32 raw bytes each, in order. */
+  manifest: {
+    fields: { name: 'fileName', size: 'uint', chunkSize: 'u32', chunks: 'u32', sha256: 'sha256' },
+    payload: 'optional',
+  },
+  'chunk-get': { fields: { name: 'fileName', sha256: 'sha256', index: 'u32' }, payload: 'none' },
+  /** Payload: the chunk's bytes. */
+  chunk: { fields: { name: 'fileName', index: 'u32' }, payload: 'required' },
+} satisfies Record<string, MessageSpec>;
+
+// ---- chord (owned by the Chord engineer: add chord message types below) ------------------
+// --- chord ---
+// Requests are answered with the `-result`/`chord-neighbors` message or with `ok` (re = rid).
+const CHORD_MESSAGES = {
+  /** One step of an iterative lookup: "do you know who owns `key`, or someone closer?" */
+  'chord-step': { fields: { key: 'nodeId' }, payload: 'none' },
+  /** Exactly one of `owner` (the key's successor) or `next` (closer nodes, best first). */
+  'chord-step-result': { fields: {}, optional: { owner: 'chordRef', next: 'chordRefs' }, payload: 'none' },
+  /** stabilize: the asked node's predecessor and successor list. */
+  'chord-neighbors-get': { fields: {}, payload: 'none' },
+  'chord-neighbors': { fields: { successors: 'chordRefs' }, optional: { predecessor: 'chordRef' }, payload: 'none' },
+  /** "I think I am your predecessor." Answer: ok. */
+  'chord-notify': { fields: { node: 'chordRef' }, payload: 'none' },
+  /** check_predecessor. Answer: ok. */
+  'chord-ping': { fields: {}, payload: 'none' },
+  /** Graceful leave: link to these instead of me. Answer: ok. */
+  'chord-leaving': { fields: { node: 'chordRef', successors: 'chordRefs' }, optional: { predecessor: 'chordRef' }, payload: 'none' },
+  /** "Hold these files": the receiver fetches the ones it lacks from `source` with the verified transfer, then answers ok. */
+  'chord-hold': { fields: { source: 'chordRef', names: 'fileNames' }, payload: 'none' },
+} satisfies Record<string, MessageSpec>;
+// ---- end of chord section --------------------------------------------------------------
+
+export const MESSAGES = {
+  ...CONNECTION_MESSAGES,
+  ...METASERVER_MESSAGES,
+  ...FLOOD_MESSAGES,
+  ...TRANSFER_MESSAGES,
+  ...CHORD_MESSAGES,
+};
+
+export type MessageType = keyof typeof MESSAGES;
+
+type Required<F> = { [K in keyof F]: F[K] extends Kind ? KindTypes[F[K]] : never };
+type Optional<F> = { [K in keyof F]?: F[K] extends Kind ? KindTypes[F[K]] : never };
+type SpecOf<T extends MessageType> = (typeof MESSAGES)[T];
+
+/** The typed header of message type T (without `v`, which the connection adds). */
+export type Message<T extends MessageType> = { t: T; rid?: number; re?: number } & Required<SpecOf<T>['fields']> &
+  (SpecOf<T> extends { optional: infer O } ? Optional<O> : unknown);
+
+export type AnyMessage = { [T in MessageType]: Message<T> }[MessageType];
+
+function isMessageType(t: unknown): t is MessageType {
+  return typeof t === 'string' && Object.prototype.hasOwnProperty.call(MESSAGES, t);
+}
+
+/** Validates a raw header and payload against the table. Throws P2PError('PROTOCOL'). */
+export function decodeMessage(header: unknown, payload: Buffer): AnyMessage {
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw protocol('header is not an object');
+  const h = header as Record<string, unknown>;
+  if (h.v !== PROTOCOL_VERSION) throw protocol(`unsupported protocol version ${String(h.v)}`);
+  if (!isMessageType(h.t)) throw protocol(`unknown message type ${JSON.stringify(h.t)}`.slice(0, 120));
+  const spec: MessageSpec = MESSAGES[h.t];
+  for (const [field, kind] of Object.entries(spec.fields)) {
+    if (!KIND_CHECKS[kind](h[field])) throw protocol(`${h.t}: bad or missing field "${field}" (${kind})`);
+  }
+  for (const [field, kind] of Object.entries(spec.optional ?? {})) {
+    if (h[field] !== undefined && !KIND_CHECKS[kind](h[field])) throw protocol(`${h.t}: bad field "${field}" (${kind})`);
+  }
+  for (const common of ['rid', 're'] as const) {
+    if (h[common] !== undefined && !KIND_CHECKS.u32(h[common])) throw protocol(`${h.t}: bad "${common}"`);
+  }
+  if (spec.payload === 'none' && payload.length > 0) throw protocol(`${h.t}: unexpected payload`);
+  if (spec.payload === 'required' && payload.length === 0) throw protocol(`${h.t}: missing payload`);
+  return h as unknown as AnyMessage;
+}
+
+function protocol(message: string): P2PError {
+  return new P2PError('PROTOCOL', message);
+}

@@ -1,0 +1,221 @@
+// The wire layer over real loopback sockets: frame codec, the one decoder's refusals,
+// handshake with and without the network key, request/response, and closing.
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import {
+  Connection,
+  decodeMessage,
+  dial,
+  encodeFrame,
+  FrameDecoder,
+  MAX_FRAME_BYTES,
+  P2PError,
+  WireServer,
+  type ConnectionOptions,
+} from '../../node-core/src/wire';
+
+async function pair(serverOptions: ConnectionOptions = {}, clientOptions: ConnectionOptions = {}) {
+  const server = new WireServer(serverOptions);
+  const address = await server.listen('127.0.0.1', 0);
+  const accepted = new Promise<Connection>((resolve) => server.once('connection', resolve));
+  const client = await dial(address, clientOptions);
+  return { server, client, remote: await accepted, address };
+}
+
+function rawSocket(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+function closedWithin(socket: net.Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve(true);
+    const t = setTimeout(() => resolve(false), ms);
+    socket.once('close', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+    socket.resume();
+  });
+}
+
+describe('wire: frame codec', () => {
+  it('round-trips a header and a raw payload, split at every byte boundary', () => {
+    const payload = Buffer.from([0, 1, 2, 255, 254]);
+    const frame = encodeFrame({ v: 1, t: 'chunk', name: 'a.txt', index: 3 }, payload);
+    for (let cut = 0; cut <= frame.length; cut++) {
+      const decoder = new FrameDecoder();
+      const frames = [...decoder.push(frame.subarray(0, cut)), ...decoder.push(frame.subarray(cut))];
+      assert.equal(frames.length, 1);
+      assert.deepEqual(frames[0].header, { v: 1, t: 'chunk', name: 'a.txt', index: 3 });
+      assert.deepEqual(frames[0].payload, payload);
+    }
+  });
+
+  it('decodes several frames from one chunk', () => {
+    const two = Buffer.concat([encodeFrame({ v: 1, t: 'ping' }), encodeFrame({ v: 1, t: 'ok' })]);
+    assert.equal(new FrameDecoder().push(two).length, 2);
+  });
+
+  it('refuses oversized frames, bad header lengths and non-JSON headers', () => {
+    const big = Buffer.alloc(4);
+    big.writeUInt32BE(MAX_FRAME_BYTES + 1);
+    assert.throws(() => new FrameDecoder().push(big), P2PError);
+    const zeroHeader = Buffer.from([0, 0, 0, 2, 0, 0]);
+    assert.throws(() => new FrameDecoder().push(zeroHeader), /header length/);
+    const junk = Buffer.concat([Buffer.from([0, 0, 0, 5, 0, 3]), Buffer.from('{x}')]);
+    assert.throws(() => new FrameDecoder().push(junk), /not JSON/);
+  });
+});
+
+describe('wire: message table decoder', () => {
+  const ok = (h: object, p = Buffer.alloc(0)) => decodeMessage(h, p);
+  const bad = (h: unknown, p = Buffer.alloc(0)) => assert.throws(() => decodeMessage(h, p), (e: unknown) => e instanceof P2PError && e.code === 'PROTOCOL');
+
+  it('accepts valid messages', () => {
+    ok({ v: 1, t: 'join', id: 's1', host: '127.0.0.1', port: 4000 });
+    ok({ v: 1, t: 'chunk', name: 'f.bin', index: 0, re: 4 }, Buffer.alloc(10));
+    ok({ v: 1, t: 'register', id: '', host: 'h', port: 1, mode: 'flood', flag: 'P2P' });
+  });
+
+  it('refuses wrong version, unknown type, missing or mistyped fields', () => {
+    bad(null);
+    bad([1]);
+    bad({ v: 2, t: 'ping' });
+    bad({ v: 1, t: 'nonsense' });
+    bad({ v: 1, t: '__proto__' });
+    bad({ v: 1, t: 'join', id: 's1', host: '127.0.0.1' });
+    bad({ v: 1, t: 'join', id: 's1', host: '127.0.0.1', port: 70000 });
+    bad({ v: 1, t: 'join', id: 'x'.repeat(65), host: 'h', port: 1 });
+    bad({ v: 1, t: 'join', id: 'has space', host: 'h', port: 1 });
+    bad({ v: 1, t: 'ping', rid: -1 });
+    bad({ v: 1, t: 'hit', qid: 'ab', name: 'f', size: 1, sha256: 'zz', holder: { id: 'a', host: 'h', port: 1 } });
+  });
+
+  it('refuses traversal and control characters in file names', () => {
+    for (const name of ['../x', 'a/b', 'a\\b', '..', 'a\u0000b', '', 'x'.repeat(256)]) {
+      bad({ v: 1, t: 'manifest-get', name });
+    }
+  });
+
+  it('enforces payload rules', () => {
+    bad({ v: 1, t: 'ping' }, Buffer.alloc(1));
+    bad({ v: 1, t: 'chunk', name: 'f', index: 0 });
+  });
+});
+
+describe('wire: connections', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+
+  it('handshakes, answers requests by id and carries raw payloads', async () => {
+    const { server, client, remote } = await pair();
+    cleanups.push(() => server.close(), () => client.close());
+    remote.setHandler((incoming, conn) => {
+      if (incoming.msg.t === 'chunk-get') {
+        void conn.reply(incoming, { t: 'chunk', name: incoming.msg.name, index: incoming.msg.index }, Buffer.from([incoming.msg.index]));
+      }
+    });
+    const answers = await Promise.all(
+      [7, 8, 9].map((index) => client.request({ t: 'chunk-get', name: 'f', sha256: 'a'.repeat(64), index })),
+    );
+    assert.deepEqual(answers.map((a) => a.payload[0]), [7, 8, 9]);
+  });
+
+  it('turns an error answer into a rejected request with its code', async () => {
+    const { server, client, remote } = await pair();
+    cleanups.push(() => server.close(), () => client.close());
+    remote.setHandler((incoming, conn) => void conn.replyError(incoming, new P2PError('NOT_SHARED', 'no such file')));
+    await assert.rejects(client.request({ t: 'manifest-get', name: 'x' }), (e: unknown) => e instanceof P2PError && e.code === 'NOT_SHARED');
+  });
+
+  it('times out and aborts requests', async () => {
+    const { server, client, remote } = await pair();
+    cleanups.push(() => server.close(), () => client.close());
+    remote.setHandler(() => undefined);
+    await assert.rejects(client.request({ t: 'neighbors-get' }, { timeoutMs: 50 }), /within 50 ms/);
+    const ac = new AbortController();
+    const pending = client.request({ t: 'neighbors-get' }, { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(pending, (e: unknown) => e instanceof P2PError && e.code === 'CANCELLED');
+    assert.equal(client.isOpen, true);
+  });
+
+  it('authenticates both ways with the same key', async () => {
+    const { server, client } = await pair({ key: 'secret' }, { key: 'secret' });
+    cleanups.push(() => server.close(), () => client.close());
+    assert.equal(client.isOpen, true);
+  });
+
+  it('refuses a wrong key and a missing key on either side', async () => {
+    const server = new WireServer({ key: 'secret' });
+    cleanups.push(() => server.close());
+    const address = await server.listen('127.0.0.1', 0);
+    const isAuth = (e: unknown) => e instanceof P2PError && e.code === 'AUTH_FAILED';
+    await assert.rejects(dial(address, { key: 'wrong' }), isAuth);
+    await assert.rejects(dial(address, {}), isAuth);
+    const open = new WireServer({});
+    cleanups.push(() => open.close());
+    await assert.rejects(dial(await open.listen('127.0.0.1', 0), { key: 'secret' }), isAuth);
+    assert.equal(server.openConnections, 0);
+  });
+
+  it('closes a connection that sends garbage, and keeps serving others', async () => {
+    const { server, client, remote, address } = await pair();
+    cleanups.push(() => server.close(), () => client.close());
+    remote.setHandler((incoming, conn) => void conn.reply(incoming, { t: 'ok' }));
+    const rejected = new Promise<P2PError>((resolve) => server.once('rejected', resolve));
+    const raw = await rawSocket(address.port);
+    cleanups.push(() => raw.destroy());
+    raw.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+    assert.equal(await closedWithin(raw, 2000), true);
+    assert.equal((await rejected).code, 'PROTOCOL');
+    const answer = await client.request({ t: 'neighbors-get' });
+    assert.equal(answer.msg.t, 'ok');
+  });
+
+  it('closes on an unexpected or invalid message after the handshake', async () => {
+    const { server, client, remote } = await pair();
+    cleanups.push(() => server.close(), () => client.close());
+    remote.setHandler(() => undefined);
+    const closed = new Promise<P2PError | undefined>((resolve) => remote.once('close', resolve));
+    await client.send({ t: 'hello', proto: 1, nonce: 'ab', auth: false });
+    assert.equal((await closed)?.code, 'PROTOCOL');
+  });
+
+  it('times out a silent handshake and an idle connection', async () => {
+    const server = new WireServer({ handshakeTimeoutMs: 100 });
+    cleanups.push(() => server.close());
+    const address = await server.listen('127.0.0.1', 0);
+    const raw = await rawSocket(address.port);
+    cleanups.push(() => raw.destroy());
+    assert.equal(await closedWithin(raw, 2000), true);
+
+    const idle = await pair({ idleTimeoutMs: 100 }, { idleTimeoutMs: 0 });
+    cleanups.push(() => idle.server.close(), () => idle.client.close());
+    const closed = new Promise<P2PError | undefined>((resolve) => idle.remote.once('close', resolve));
+    assert.match((await closed)?.message ?? '', /no traffic/);
+  });
+
+  it('sends megabytes with backpressure and in order', async () => {
+    const { server, client, remote } = await pair();
+    cleanups.push(() => server.close(), () => client.close());
+    let received = 0;
+    const done = new Promise<void>((resolve) =>
+      remote.setHandler((incoming) => {
+        if (incoming.msg.t === 'chunk') {
+          assert.equal(incoming.msg.index, received);
+          received++;
+          if (received === 64) resolve();
+        }
+      }),
+    );
+    const payload = Buffer.alloc(1024 * 1024, 1);
+    for (let index = 0; index < 64; index++) await client.send({ t: 'chunk', name: 'f', index }, payload);
+    await done;
+  });
+});
