@@ -1,0 +1,55 @@
+// The side panel with one peer's details: address, mode, neighbours (each a button that moves
+// the selection), shared files, and for chord peers the node id and ring neighbours.
+import type { TopologyPeer } from '../../node-core/src/topology';
+import { htmlElement } from './dom';
+import type { TopologyModel } from './topology-model';
+
+export class DetailsPanel {
+  readonly element = htmlElement('aside', { class: 'details', 'aria-label': 'Peer details' });
+
+  constructor(private readonly onSelect: (id: string | undefined) => void) {
+    this.show(undefined, undefined);
+  }
+
+  show(peer: TopologyPeer | undefined, model: TopologyModel | undefined): void {
+    this.element.replaceChildren();
+    if (!peer || !model) {
+      this.element.append(htmlElement('p', { class: 'hint' }, 'Select a peer (click, or Tab to it and press Enter) to see its details.'));
+      return;
+    }
+    const close = htmlElement('button', { type: 'button', class: 'close', 'aria-label': 'Close details' }, '×');
+    close.addEventListener('click', () => this.onSelect(undefined));
+    const rows: Array<[string, Node | string]> = [
+      ['Address', `${peer.host}:${peer.port}`],
+      ['Mode', peer.mode],
+      ['Neighbours', this.peerButtons(model.neighborsOf(peer.id))],
+      ['Shared files', fileList(peer.files ?? [])],
+    ];
+    if (peer.chord) {
+      rows.push(
+        ['Node id', htmlElement('code', {}, peer.chord.nodeId)],
+        ['Predecessor', this.peerButtons(peer.chord.predecessor ? [peer.chord.predecessor] : [])],
+        ['Successors', this.peerButtons(peer.chord.successors)],
+      );
+    }
+    const list = htmlElement('dl');
+    for (const [term, value] of rows) list.append(htmlElement('dt', {}, term), htmlElement('dd', {}, value));
+    this.element.append(htmlElement('div', { class: 'details-head' }, htmlElement('h2', {}, `Peer ${peer.id}`), close), list);
+  }
+
+  private peerButtons(ids: string[]): Node | string {
+    if (ids.length === 0) return 'none';
+    const list = htmlElement('ul', { class: 'inline-list' });
+    for (const id of ids) {
+      const button = htmlElement('button', { type: 'button', class: 'link-button' }, id);
+      button.addEventListener('click', () => this.onSelect(id));
+      list.append(htmlElement('li', {}, button));
+    }
+    return list;
+  }
+}
+
+function fileList(files: string[]): Node | string {
+  if (files.length === 0) return 'none';
+  return htmlElement('ul', { class: 'file-list' }, ...files.map((name) => htmlElement('li', {}, name)));
+}

@@ -1,0 +1,208 @@
+// Draws the network as SVG: one <g data-peer-id> per peer, one <line data-link="A|B"> per link
+// (the attributes tests and assistive tools read), and for chord peers the ring's successor
+// edges and, on request, the fingers. Elements are keyed by id and only added or removed when
+// the model changes; the layout's ticks just move them.
+import type { TopologyPeer } from '../../node-core/src/topology';
+import type { GraphLayout, Point } from './graph-layout';
+import { setAttributes, svgElement } from './svg';
+import type { Link, TopologyModel } from './topology-model';
+
+const PEER_RADIUS = 16;
+const VIEW_PADDING = 48;
+
+interface Edge {
+  key: string;
+  from: string;
+  to: string;
+}
+
+export class GraphView {
+  readonly svg = svgElement('svg', { class: 'graph', role: 'group', 'aria-label': 'Network graph' });
+  readonly activityLayer = svgElement('g', { class: 'activity-layer' });
+  private readonly linkLayer = svgElement('g', { class: 'link-layer' });
+  private readonly ringLayer = svgElement('g', { class: 'ring-layer' });
+  private readonly peerLayer = svgElement('g', { class: 'peer-layer' });
+  private readonly peerElements = new Map<string, SVGGElement>();
+  private readonly linkElements = new Map<string, SVGLineElement>();
+  private readonly ringElements = new Map<string, SVGLineElement>();
+  private ringEdges: Edge[] = [];
+  private selected: string | undefined;
+
+  constructor(private readonly layout: GraphLayout, private readonly onSelect: (id: string) => void) {
+    this.svg.append(this.ringLayer, this.linkLayer, this.activityLayer, this.peerLayer);
+    layout.onTick(() => this.place());
+  }
+
+  render(model: TopologyModel, showFingers: boolean): void {
+    const peers = model.peerList();
+    const links = model.links();
+    this.syncPeers(peers, model);
+    this.syncLinks(links);
+    this.ringEdges = chordEdges(peers, showFingers);
+    this.syncRing(this.ringEdges);
+    this.layout.update(peers, links);
+    this.place();
+  }
+
+  select(id: string | undefined): void {
+    if (this.selected) this.peerElements.get(this.selected)?.classList.remove('selected');
+    this.selected = id;
+    for (const [peerId, element] of this.peerElements) element.setAttribute('aria-pressed', String(peerId === id));
+    if (id) this.peerElements.get(id)?.classList.add('selected');
+  }
+
+  focusPeer(id: string): void {
+    this.peerElements.get(id)?.focus();
+  }
+
+  peerElement(id: string): SVGGElement | undefined {
+    return this.peerElements.get(id);
+  }
+
+  linkElement(a: string, b: string): SVGLineElement | undefined {
+    return this.linkElements.get(a < b ? `${a}|${b}` : `${b}|${a}`);
+  }
+
+  position(id: string): Point | undefined {
+    return this.layout.position(id);
+  }
+
+  private syncPeers(peers: TopologyPeer[], model: TopologyModel): void {
+    const wanted = new Set(peers.map((p) => p.id));
+    for (const [id, element] of this.peerElements) {
+      if (!wanted.has(id)) {
+        element.remove();
+        this.peerElements.delete(id);
+      }
+    }
+    for (const peer of peers) {
+      let element = this.peerElements.get(peer.id);
+      if (!element) {
+        element = this.createPeer(peer.id);
+        this.peerElements.set(peer.id, element);
+        this.peerLayer.append(element);
+      }
+      const neighbors = model.neighborsOf(peer.id).length;
+      element.dataset.mode = peer.mode;
+      element.setAttribute('aria-label', `Peer ${peer.id}, ${peer.mode}, ${neighbors} neighbour${neighbors === 1 ? '' : 's'}`);
+    }
+  }
+
+  private createPeer(id: string): SVGGElement {
+    const group = svgElement('g', { class: 'peer', 'data-peer-id': id, tabindex: 0, role: 'button', 'aria-pressed': 'false' });
+    const title = svgElement('title');
+    title.textContent = id;
+    group.append(svgElement('circle', { r: PEER_RADIUS }), label(id), title);
+    group.addEventListener('click', () => this.onSelect(id));
+    group.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        this.onSelect(id);
+      }
+    });
+    return group;
+  }
+
+  private syncLinks(links: Link[]): void {
+    syncLines(this.linkElements, this.linkLayer, links.map((l) => l.key), (key) =>
+      svgElement('line', { class: 'link', 'data-link': key }),
+    );
+  }
+
+  private syncRing(edges: Edge[]): void {
+    syncLines(this.ringElements, this.ringLayer, edges.map((e) => e.key), (key) => {
+      const [kind, pair] = key.split(':');
+      return svgElement('line', { class: kind === 'finger' ? 'finger-edge' : 'ring-edge', [`data-${kind}-edge`]: pair });
+    });
+  }
+
+  /** Moves every element to the layout's current coordinates and fits the view around them. */
+  private place(): void {
+    for (const [id, element] of this.peerElements) {
+      const p = this.layout.position(id);
+      if (p) element.setAttribute('transform', `translate(${p.x.toFixed(1)},${p.y.toFixed(1)})`);
+    }
+    for (const [key, line] of this.linkElements) {
+      const [a, b] = key.split('|');
+      placeLine(line, this.layout.position(a), this.layout.position(b));
+    }
+    for (const edge of this.ringEdges) {
+      placeLine(this.ringElements.get(edge.key), this.layout.position(edge.from), this.layout.position(edge.to));
+    }
+    this.fitView();
+  }
+
+  private fitView(): void {
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    for (const id of this.peerElements.keys()) {
+      const p = this.layout.position(id);
+      if (!p) continue;
+      minX = Math.min(minX, p.x); minY = Math.min(minY, p.y);
+      maxX = Math.max(maxX, p.x); maxY = Math.max(maxY, p.y);
+    }
+    if (minX === Infinity) {
+      this.svg.setAttribute('viewBox', '-200 -150 400 300');
+      return;
+    }
+    const width = Math.max(maxX - minX, 200) + 2 * VIEW_PADDING;
+    const height = Math.max(maxY - minY, 150) + 2 * VIEW_PADDING;
+    const cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
+    this.svg.setAttribute('viewBox', `${(cx - width / 2).toFixed(1)} ${(cy - height / 2).toFixed(1)} ${width.toFixed(1)} ${height.toFixed(1)}`);
+  }
+}
+
+function label(id: string): SVGTextElement {
+  const text = svgElement('text', { class: 'peer-label', 'text-anchor': 'middle', dy: PEER_RADIUS + 14 });
+  text.textContent = id.length > 14 ? `${id.slice(0, 12)}…` : id;
+  return text;
+}
+
+function syncLines(
+  elements: Map<string, SVGLineElement>,
+  layer: SVGGElement,
+  keys: string[],
+  create: (key: string) => SVGLineElement,
+): void {
+  const wanted = new Set(keys);
+  for (const [key, element] of elements) {
+    if (!wanted.has(key)) {
+      element.remove();
+      elements.delete(key);
+    }
+  }
+  for (const key of keys) {
+    if (elements.has(key)) continue;
+    const element = create(key);
+    elements.set(key, element);
+    layer.append(element);
+  }
+}
+
+function placeLine(line: SVGLineElement | undefined, a: Point | undefined, b: Point | undefined): void {
+  if (!line || !a || !b) return;
+  setAttributes(line, { x1: a.x.toFixed(1), y1: a.y.toFixed(1), x2: b.x.toFixed(1), y2: b.y.toFixed(1) });
+}
+
+/** Chord: each node's successor edge, and its distinct fingers when asked. */
+function chordEdges(peers: TopologyPeer[], showFingers: boolean): Edge[] {
+  // The metaserver may name ring members by peer id or by nodeId; accept both.
+  const idOf = new Map<string, string>();
+  for (const peer of peers) {
+    idOf.set(peer.id, peer.id);
+    if (peer.chord) idOf.set(peer.chord.nodeId, peer.id);
+  }
+  const edges = new Map<string, Edge>();
+  const add = (kind: 'ring' | 'finger', from: string, ref: string | undefined) => {
+    const to = ref === undefined ? undefined : idOf.get(ref);
+    if (to === undefined || to === from) return;
+    const key = `${kind}:${from}>${to}`;
+    edges.set(key, { key, from, to });
+  };
+  for (const peer of peers) {
+    if (!peer.chord) continue;
+    const successor = peer.chord.successors[0];
+    add('ring', peer.id, successor);
+    if (showFingers) for (const finger of new Set(peer.chord.fingers)) if (finger !== successor) add('finger', peer.id, finger);
+  }
+  return [...edges.values()];
+}

@@ -1,0 +1,106 @@
+// The page's copy of the network: the snapshot plus every change applied in order. Pure data,
+// no DOM, so the same rules run in the page, in Node tests and in the bench.
+import { linkKey, type BridgeMessage, type TopologyPeer, type TopologySnapshot } from '../../node-core/src/topology';
+
+export interface Link {
+  key: string;
+  a: string;
+  b: string;
+}
+
+/** Short-lived activity the view animates; the model only forwards it. */
+export type ActivityMessage = Extract<BridgeMessage, { type: 'search' } | { type: 'transfer' }>;
+
+export class TopologyModel {
+  private readonly peers = new Map<string, TopologyPeer>();
+
+  /** Applies one bridge message; returns the activity to animate, if it is one. */
+  apply(message: BridgeMessage): ActivityMessage | undefined {
+    switch (message.type) {
+      case 'snapshot':
+        this.replace(message.topology);
+        return undefined;
+      case 'peer-joined':
+      case 'peer-updated':
+        this.peers.set(message.peer.id, clonePeer(message.peer));
+        return undefined;
+      case 'peer-left':
+        this.removePeer(message.id);
+        return undefined;
+      case 'link-up':
+        this.addNeighbor(message.a, message.b);
+        this.addNeighbor(message.b, message.a);
+        return undefined;
+      case 'link-down':
+        this.removeNeighbor(message.a, message.b);
+        this.removeNeighbor(message.b, message.a);
+        return undefined;
+      case 'file-shared': {
+        const peer = this.peers.get(message.peer);
+        if (peer && !(peer.files ?? []).includes(message.name)) peer.files = [...(peer.files ?? []), message.name];
+        return undefined;
+      }
+      case 'search':
+      case 'transfer':
+        return message;
+    }
+  }
+
+  peer(id: string): TopologyPeer | undefined {
+    return this.peers.get(id);
+  }
+
+  peerList(): TopologyPeer[] {
+    return [...this.peers.values()].sort((x, y) => x.id.localeCompare(y.id));
+  }
+
+  /** Undirected links between known peers; one side reporting the link is enough. */
+  links(): Link[] {
+    const links = new Map<string, Link>();
+    for (const peer of this.peers.values()) {
+      for (const other of peer.neighbors) {
+        if (other === peer.id || !this.peers.has(other)) continue;
+        const key = linkKey(peer.id, other);
+        if (!links.has(key)) {
+          const [a, b] = key.split('|');
+          links.set(key, { key, a, b });
+        }
+      }
+    }
+    return [...links.values()];
+  }
+
+  /** Neighbours in both directions, so the details panel agrees with the drawn links. */
+  neighborsOf(id: string): string[] {
+    const result = new Set<string>();
+    for (const link of this.links()) {
+      if (link.a === id) result.add(link.b);
+      if (link.b === id) result.add(link.a);
+    }
+    return [...result].sort();
+  }
+
+  private replace(topology: TopologySnapshot): void {
+    this.peers.clear();
+    for (const peer of topology.peers) this.peers.set(peer.id, clonePeer(peer));
+  }
+
+  private removePeer(id: string): void {
+    this.peers.delete(id);
+    for (const peer of this.peers.values()) peer.neighbors = peer.neighbors.filter((n) => n !== id);
+  }
+
+  private addNeighbor(id: string, other: string): void {
+    const peer = this.peers.get(id);
+    if (peer && !peer.neighbors.includes(other)) peer.neighbors = [...peer.neighbors, other];
+  }
+
+  private removeNeighbor(id: string, other: string): void {
+    const peer = this.peers.get(id);
+    if (peer) peer.neighbors = peer.neighbors.filter((n) => n !== other);
+  }
+}
+
+function clonePeer(peer: TopologyPeer): TopologyPeer {
+  return { ...peer, neighbors: [...peer.neighbors], files: peer.files ? [...peer.files] : undefined };
+}
