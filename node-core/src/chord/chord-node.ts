@@ -1,0 +1,264 @@
+// One node of the Chord ring: its routing state (predecessor, successor list, fingers), the
+// answers it gives to other nodes, and the protocol steps of the paper — join, stabilize,
+// notify, fix_fingers, check_predecessor — plus graceful leave. No sockets here: every call to
+// another node goes through a ChordTransport, and timers live in ChordMaintenance.
+import { EventEmitter } from 'node:events';
+import { inHalfOpen, inOpen, ringDistance } from './id';
+import { FingerTable } from './finger-table';
+import { SuccessorList } from './successor-list';
+import { iterativeLookup, type LookupResult } from './lookup';
+import { samePeer, type ChordPeer, type ChordRemote, type ChordService, type ChordTransport, type LookupStep, type NeighborState } from './remote';
+
+export interface ChordNodeOptions {
+  /** Length of the successor list: about log2 N; replicas live on its first entries. */
+  successorListLength: number;
+  /** Per-RPC timeout. */
+  rpcTimeoutMs: number;
+}
+
+export const DEFAULT_NODE_OPTIONS: ChordNodeOptions = { successorListLength: 8, rpcTimeoutMs: 3000 };
+
+/** Receives files other nodes offer (replication, hand-over); implemented by the chord peer. */
+export type FileOfferHandler = (source: ChordPeer, names: string[], signal: AbortSignal) => Promise<void>;
+
+interface ChordNodeEvents {
+  /** Predecessor or first successor changed: the topology report and neighbour events follow this. */
+  'ring-changed': [];
+  /** A new predecessor took over part of this node's key range: hand those keys over. */
+  'predecessor-changed': [predecessor: ChordPeer | null, previous: ChordPeer | null];
+}
+
+/** How many candidates a lookup step offers: the best plus fallbacks in case it is dead. */
+const STEP_CANDIDATES = 4;
+
+export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordService {
+  readonly fingers: FingerTable;
+  readonly successors: SuccessorList;
+  private pred: ChordPeer | null = null;
+  private readonly closing = new AbortController();
+  onFileOffer: FileOfferHandler | undefined;
+
+  constructor(
+    readonly self: ChordPeer,
+    private readonly transport: ChordTransport,
+    readonly options: ChordNodeOptions = DEFAULT_NODE_OPTIONS,
+  ) {
+    super();
+    this.fingers = new FingerTable(self);
+    this.successors = new SuccessorList(self, options.successorListLength);
+  }
+
+  get predecessor(): ChordPeer | null {
+    return this.pred;
+  }
+
+  get successor(): ChordPeer {
+    return this.successors.first();
+  }
+
+  /** Aborted by close(): every RPC this node makes carries it. */
+  get signal(): AbortSignal {
+    return this.closing.signal;
+  }
+
+  /** Is this node responsible for `key` (key in (predecessor, self])? */
+  owns(key: bigint): boolean {
+    if (this.pred) return inHalfOpen(key, this.pred.nodeId, this.self.nodeId);
+    // Without a predecessor only a lone node can be sure.
+    return this.successors.isEmpty();
+  }
+
+  // ---- answers to other nodes (ChordService) ----
+
+  lookupStep(key: bigint): LookupStep {
+    if (this.owns(key)) return { owner: this.self };
+    const succ = this.successor;
+    if (inHalfOpen(key, this.self.nodeId, succ.nodeId)) return { owner: succ };
+    const candidates = new Map<bigint, ChordPeer>();
+    for (const p of [...this.fingers.precedingNodes(key), ...this.successors.all()]) {
+      if (inOpen(p.nodeId, this.self.nodeId, key)) candidates.set(p.nodeId, p);
+    }
+    const next = [...candidates.values()].sort((a, b) => (ringDistance(a.nodeId, key) < ringDistance(b.nodeId, key) ? -1 : 1));
+    return { next: next.slice(0, STEP_CANDIDATES) };
+  }
+
+  getNeighbors(): NeighborState {
+    return { predecessor: this.pred, successors: [...this.successors.all()] };
+  }
+
+  notify(from: ChordPeer): void {
+    if (samePeer(from, this.self)) return;
+    if (this.successors.isEmpty()) {
+      // A lone node learns of its first peer this way; stabilize would otherwise find it only
+      // through the predecessor pointer set just below.
+      this.successors.insert(from);
+      this.emit('ring-changed');
+    }
+    if (!this.pred || inOpen(from.nodeId, this.pred.nodeId, this.self.nodeId)) this.setPredecessor(from);
+  }
+
+  leaving(from: ChordPeer, heir: NeighborState): void {
+    if (samePeer(this.pred, from)) this.setPredecessor(heir.predecessor && !samePeer(heir.predecessor, this.self) ? heir.predecessor : null);
+    if (this.successors.all().some((s) => s.nodeId === from.nodeId)) {
+      const before = this.successor;
+      this.successors.remove(from.nodeId);
+      for (const s of heir.successors) this.successors.insert(s);
+      if (!samePeer(before, this.successor)) this.emit('ring-changed');
+    }
+    this.fingers.remove(from.nodeId);
+  }
+
+  async offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {
+    if (!this.onFileOffer) throw new Error('this node does not store files');
+    await this.onFileOffer(source, names, signal);
+  }
+
+  // ---- protocol steps ----
+
+  async lookup(key: bigint, signal: AbortSignal = this.signal): Promise<LookupResult> {
+    return iterativeLookup(this.lookupContext(), key, AbortSignal.any([signal, this.signal]));
+  }
+
+  /** Joins the ring `bootstrap` is on: find our successor through it, then tell it about us. */
+  async join(bootstrap: ChordPeer): Promise<void> {
+    const { owner } = await iterativeLookup(
+      { ...this.lookupContext(), localStep: () => ({ next: [bootstrap] }) },
+      this.self.nodeId,
+      this.signal,
+    );
+    if (samePeer(owner, this.self)) throw new Error('a node with this id is already on the ring');
+    const state = await this.call(owner, (r, s) => r.getNeighbors(s));
+    this.successors.adopt(owner, state.successors);
+    this.fingers.fillFrom(0, owner);
+    this.emit('ring-changed');
+    await this.call(owner, (r, s) => r.notify(this.self, s)).catch(() => undefined);
+  }
+
+  /** Verifies the successor (skipping dead ones), adopts a closer one if it appeared, notifies it. */
+  async stabilize(): Promise<void> {
+    const before = this.successor;
+    for (;;) {
+      const succ = this.successors.isEmpty() ? this.pred : this.successors.first();
+      if (!succ) break; // alone on the ring
+      let state: NeighborState;
+      try {
+        state = await this.call(succ, (r, s) => r.getNeighbors(s));
+      } catch {
+        this.suspect(succ);
+        if (samePeer(succ, this.pred)) this.setPredecessor(null);
+        continue;
+      }
+      const x = state.predecessor;
+      if (x && !samePeer(x, this.self) && inOpen(x.nodeId, this.self.nodeId, succ.nodeId)) {
+        try {
+          const xState = await this.call(x, (r, s) => r.getNeighbors(s));
+          this.successors.adopt(x, [succ, ...xState.successors]);
+        } catch {
+          this.successors.adopt(succ, state.successors);
+        }
+      } else {
+        this.successors.adopt(succ, state.successors);
+      }
+      await this.call(this.successor, (r, s) => r.notify(this.self, s)).catch(() => undefined);
+      break;
+    }
+    if (this.successors.isEmpty()) this.recoverSuccessorFromFingers();
+    if (!samePeer(before, this.successor)) {
+      this.fingers.set(0, this.successors.isEmpty() ? undefined : this.successor);
+      this.emit('ring-changed');
+    }
+  }
+
+  /** Refreshes the next finger that needs a lookup (one lookup per call). */
+  async fixNextFinger(): Promise<void> {
+    if (this.successors.isEmpty()) return;
+    const i = this.fingers.nextIndexToFix(this.successor);
+    const { owner } = await this.lookup(this.fingers.start(i));
+    this.fingers.fillFrom(i, owner);
+  }
+
+  /** Refreshes the whole table: about log2 N lookups thanks to FingerTable.fillFrom. */
+  async fixAllFingers(): Promise<void> {
+    for (let i = 0; i < 160; i++) {
+      const covering = i === 0 ? undefined : this.fingers.get(i - 1);
+      if (covering && inHalfOpen(this.fingers.start(i), this.self.nodeId, covering.nodeId)) {
+        this.fingers.set(i, covering);
+        continue;
+      }
+      const { owner } = await this.lookup(this.fingers.start(i));
+      this.fingers.fillFrom(i, owner);
+    }
+  }
+
+  async checkPredecessor(): Promise<void> {
+    const pred = this.pred;
+    if (!pred) return;
+    try {
+      await this.call(pred, (r, s) => r.ping(s));
+    } catch {
+      if (samePeer(this.pred, pred)) {
+        this.transport.forget(pred);
+        this.fingers.remove(pred.nodeId);
+        this.setPredecessor(null);
+      }
+    }
+  }
+
+  /** Graceful leave, after the keys were handed on: neighbours re-link around us at once. */
+  async announceLeave(): Promise<void> {
+    const succ = this.successors.isEmpty() ? null : this.successor;
+    const pred = this.pred;
+    const tell = (to: ChordPeer | null, heir: NeighborState) =>
+      to && !samePeer(to, this.self) ? this.call(to, (r, s) => r.leaving(this.self, heir, s)).catch(() => undefined) : undefined;
+    await Promise.all([
+      tell(succ, { predecessor: pred, successors: [] }),
+      tell(pred, { predecessor: null, successors: [...this.successors.all()] }),
+    ]);
+  }
+
+  /** Stops all outgoing work; the owner closes the transport and the server. */
+  close(): void {
+    this.closing.abort(new Error('chord node closed'));
+    this.removeAllListeners();
+  }
+
+  /** A node that failed to answer: stop routing through it (stabilize and fix_fingers refill). */
+  suspect(peer: ChordPeer): void {
+    const before = this.successor;
+    this.successors.remove(peer.nodeId);
+    this.fingers.remove(peer.nodeId);
+    this.transport.forget(peer);
+    if (!samePeer(before, this.successor)) this.emit('ring-changed');
+  }
+
+  /** Calls a remote with the RPC timeout and the node's close signal. */
+  call<T>(peer: ChordPeer, fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>, timeoutMs = this.options.rpcTimeoutMs): Promise<T> {
+    return fn(this.transport.remote(peer), AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)]));
+  }
+
+  private lookupContext() {
+    return {
+      self: this.self,
+      localStep: (key: bigint) => this.lookupStep(key),
+      remote: (peer: ChordPeer) => this.transport.remote(peer),
+      suspect: (peer: ChordPeer) => this.suspect(peer),
+      rpcTimeoutMs: this.options.rpcTimeoutMs,
+    };
+  }
+
+  private setPredecessor(pred: ChordPeer | null): void {
+    const previous = this.pred;
+    if (samePeer(previous, pred) || (previous === null && pred === null)) return;
+    this.pred = pred;
+    this.emit('predecessor-changed', pred, previous);
+    this.emit('ring-changed');
+  }
+
+  /** Every successor is dead: the closest live-looking finger or the predecessor will do until stabilize repairs. */
+  private recoverSuccessorFromFingers(): void {
+    const known = this.fingers.distinct().map((f) => f.node);
+    if (this.pred) known.push(this.pred);
+    known.sort((a, b) => (ringDistance(this.self.nodeId, a.nodeId) < ringDistance(this.self.nodeId, b.nodeId) ? -1 : 1));
+    if (known.length > 0) this.successors.insert(known[0]);
+  }
+}

@@ -1,0 +1,176 @@
+// A peer's membership of the Chord ring: listening socket + outgoing transport + ChordNode +
+// the maintenance timers, started and stopped as one. Files ride on top (key-replicator.ts);
+// the CLI peer (chord-peer.ts) adds the metaserver and stdin commands.
+import type { Connection, Incoming } from '../wire/connection';
+import type { TopologyEvent } from '../events';
+import type { TopologyPeer } from '../topology';
+import { ChordNode, DEFAULT_NODE_OPTIONS, type ChordNodeOptions } from './chord-node';
+import { idToHex, nodeIdOf } from './id';
+import { WireServer } from '../wire/server';
+import { P2PError } from '../wire/errors';
+import { DEFAULT_TIMINGS, PeriodicTasks, type ChordTimings } from './maintenance';
+import { toNodeRef, type ChordPeer } from './remote';
+import { handleChordMessage } from './request-handler';
+import { WireChordTransport } from './wire-transport';
+import type { LookupResult } from './lookup';
+
+export interface ChordRingOptions {
+  id: string;
+  host: string;
+  port: number;
+  key?: string;
+  timings?: Partial<ChordTimings>;
+  node?: Partial<ChordNodeOptions>;
+  maxConnections?: number;
+  /** Messages chord does not handle (file transfer) go here; false means "not mine either". */
+  fallbackRouter?: (conn: Connection, incoming: Incoming) => boolean;
+  /** Maintenance failures worth a log line. */
+  onError?: (task: string, err: unknown) => void;
+}
+
+export class ChordRing {
+  readonly node: ChordNode;
+  private readonly tasks: PeriodicTasks;
+  private running = false;
+  private closed = false;
+
+  private constructor(
+    private readonly server: WireServer,
+    private readonly transport: WireChordTransport,
+    self: ChordPeer,
+    options: ChordRingOptions,
+    private readonly timings: ChordTimings,
+    nodeOptions: ChordNodeOptions,
+    routerHolder: { node?: ChordNode },
+  ) {
+    this.node = new ChordNode(self, transport, nodeOptions);
+    routerHolder.node = this.node;
+    this.tasks = new PeriodicTasks(options.onError);
+  }
+
+  /** Binds the listening socket; the node id follows from the port the OS gave. */
+  static async start(options: ChordRingOptions): Promise<ChordRing> {
+    const holder: { node?: ChordNode } = {};
+    const abort = new AbortController();
+    const server = new WireServer({ key: options.key, idleTimeoutMs: 60_000 });
+    server.on('connection', (conn) =>
+      conn.setHandler((incoming, c) => {
+        const handled =
+          (holder.node !== undefined && handleChordMessage(c, incoming, holder.node, abort.signal)) ||
+          (options.fallbackRouter?.(c, incoming) ?? false);
+        // Requests nobody here serves are refused; stray one-way messages (ping, goodbye) are fine.
+        if (!handled && incoming.msg.rid !== undefined) {
+          c.replyError(incoming, new P2PError('PROTOCOL', `"${incoming.msg.t}" is not served by a chord peer`)).catch(() => undefined);
+        }
+      }),
+    );
+    const bound = await server.listen(options.host, options.port);
+    const self: ChordPeer = { id: options.id, host: options.host, port: bound.port, nodeId: nodeIdOf(options.host, bound.port) };
+    const transport = new WireChordTransport({ key: options.key, maxConnections: options.maxConnections });
+    const ring = new ChordRing(
+      server,
+      transport,
+      self,
+      options,
+      { ...DEFAULT_TIMINGS, ...options.timings },
+      { ...DEFAULT_NODE_OPTIONS, ...options.node },
+      holder,
+    );
+    ring.node.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    return ring;
+  }
+
+  get self(): ChordPeer {
+    return this.node.self;
+  }
+
+  /** Starts a new ring (no bootstrap) or joins the ring `bootstrap` is on, then runs maintenance. */
+  async begin(bootstrap?: { host: string; port: number; id?: string }): Promise<void> {
+    if (bootstrap) {
+      await this.node.join({ id: bootstrap.id ?? 'bootstrap', host: bootstrap.host, port: bootstrap.port, nodeId: nodeIdOf(bootstrap.host, bootstrap.port) });
+    }
+    this.startMaintenance();
+  }
+
+  startMaintenance(): void {
+    if (this.running || this.closed) return;
+    this.running = true;
+    const t = this.timings;
+    this.tasks.every('stabilize', t.stabilizeMs, () => this.node.stabilize());
+    this.tasks.every('fix-fingers', t.fixFingersMs, () => this.node.fixNextFinger());
+    this.tasks.every('check-predecessor', t.checkPredecessorMs, () => this.node.checkPredecessor());
+  }
+
+  /** Extra periodic work on the same timer set (key replication), cleared by close(). */
+  every(name: string, intervalMs: number, task: () => Promise<void>): void {
+    this.tasks.every(name, intervalMs, task);
+  }
+
+  get replicateMs(): number {
+    return this.timings.replicateMs;
+  }
+
+  lookup(key: bigint, signal?: AbortSignal): Promise<LookupResult> {
+    return this.node.lookup(key, signal);
+  }
+
+  topologyEvent(): TopologyEvent {
+    const n = this.node;
+    const neighbors = this.linkPeers().map((p) => ({ id: p.id, host: p.host, port: p.port }));
+    return {
+      event: 'topology',
+      neighbors,
+      predecessor: n.predecessor ? toNodeRef(n.predecessor) : null,
+      successors: n.successors.all().map(toNodeRef),
+      fingers: n.fingers.distinct().map((f) => ({ start: idToHex(f.start), node: toNodeRef(f.node) })),
+    };
+  }
+
+  /** What the metaserver draws: links = successor + predecessor; the ring view in `chord`. */
+  topologyView(): { neighbors: string[]; chord: NonNullable<TopologyPeer['chord']> } {
+    const n = this.node;
+    return {
+      neighbors: this.linkPeers().map((p) => p.id),
+      chord: {
+        nodeId: idToHex(n.self.nodeId),
+        predecessor: n.predecessor?.id ?? null,
+        successors: n.successors.all().map((p) => p.id),
+        fingers: [...new Set(n.fingers.distinct().map((f) => f.node.id))],
+      },
+    };
+  }
+
+  /** Graceful: stop timers, tell neighbours to link around us, close everything. */
+  async leave(): Promise<void> {
+    if (this.closed) return;
+    this.tasks.close();
+    await this.node.announceLeave();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.tasks.close();
+    this.node.close();
+    await Promise.all([this.transport.close(), this.server.close()]);
+  }
+
+  /** Test hook: die abruptly — no goodbye, no hand-off, every socket destroyed. */
+  async crash(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.tasks.close();
+    this.node.close();
+    this.transport.destroyAll();
+    await this.server.close();
+  }
+
+  private linkPeers(): ChordPeer[] {
+    const n = this.node;
+    const out: ChordPeer[] = [];
+    if (!n.successors.isEmpty()) out.push(n.successor);
+    if (n.predecessor && !out.some((p) => p.nodeId === n.predecessor?.nodeId)) out.push(n.predecessor);
+    return out;
+  }
+}

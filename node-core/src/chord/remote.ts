@@ -1,0 +1,71 @@
+// The seam between the ring logic and the network. ChordNode speaks only these interfaces:
+// `ChordRemote` is another node as seen from here (one method per chord RPC), `ChordService`
+// is what this node answers. The wire adapter (wire-transport.ts) implements both over the
+// shared frame protocol, so the ring logic never touches a socket.
+import type { ChordNodeRef } from '../events';
+import { idFromHex, idToHex } from './id';
+
+/** A node on the ring: its peer id (`--id`), where it listens, and its ring position. */
+export interface ChordPeer {
+  id: string;
+  host: string;
+  port: number;
+  nodeId: bigint;
+}
+
+/**
+ * One step of an iterative lookup, answered by the node asked:
+ * `owner` when the key falls between it and its successor (or it owns it itself),
+ * otherwise `next`: nodes strictly closer to the key, best first, so the asker can skip a dead one.
+ */
+export type LookupStep = { owner: ChordPeer } | { next: ChordPeer[] };
+
+export interface NeighborState {
+  predecessor: ChordPeer | null;
+  successors: ChordPeer[];
+}
+
+export interface ChordRemote {
+  readonly peer: ChordPeer;
+  lookupStep(key: bigint, signal: AbortSignal): Promise<LookupStep>;
+  getNeighbors(signal: AbortSignal): Promise<NeighborState>;
+  /** "I think I am your predecessor." */
+  notify(self: ChordPeer, signal: AbortSignal): Promise<void>;
+  ping(signal: AbortSignal): Promise<void>;
+  /** Graceful leave: the leaver tells its neighbours whom to link to instead. */
+  leaving(self: ChordPeer, heir: NeighborState, signal: AbortSignal): Promise<void>;
+  /**
+   * Asks the remote to hold these files (by name; the key is the name's hash). It fetches the
+   * ones it lacks from `source` with the verified transfer, then answers.
+   */
+  offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void>;
+}
+
+/** What a node answers to remote calls; the wire adapter dispatches incoming requests here. */
+export interface ChordService {
+  lookupStep(key: bigint): LookupStep;
+  getNeighbors(): NeighborState;
+  notify(from: ChordPeer): void;
+  leaving(from: ChordPeer, heir: NeighborState): void;
+  offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void>;
+}
+
+/** Opens (or reuses) a channel to a node. */
+export interface ChordTransport {
+  remote(peer: ChordPeer): ChordRemote;
+  /** Drops any cached connection to a node found dead. */
+  forget(peer: ChordPeer): void;
+  close(): Promise<void>;
+}
+
+export function samePeer(a: ChordPeer | null | undefined, b: ChordPeer | null | undefined): boolean {
+  return a != null && b != null && a.nodeId === b.nodeId;
+}
+
+export function toNodeRef(peer: ChordPeer): ChordNodeRef {
+  return { id: peer.id, nodeId: idToHex(peer.nodeId), host: peer.host, port: peer.port };
+}
+
+export function fromNodeRef(ref: ChordNodeRef): ChordPeer {
+  return { id: ref.id, host: ref.host, port: ref.port, nodeId: idFromHex(ref.nodeId) };
+}

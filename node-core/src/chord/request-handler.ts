@@ -1,0 +1,65 @@
+// The server side of the chord RPCs: turns an incoming chord message into a ChordService call
+// and answers it on the same connection. The peer's connection router calls this for every
+// message; it returns false for messages that are not chord's, so the router can try others.
+import type { Connection, Incoming } from '../wire/connection';
+import { P2PError } from '../wire/errors';
+import { idFromHex } from './id';
+import { fromNodeRef, toNodeRef, type ChordService } from './remote';
+
+export function handleChordMessage(conn: Connection, incoming: Incoming, service: ChordService, signal: AbortSignal): boolean {
+  const { msg } = incoming;
+  const answer = (run: () => Promise<void> | void): true => {
+    Promise.resolve()
+      .then(run)
+      .catch((err: unknown) => conn.replyError(incoming, err).catch(() => undefined));
+    return true;
+  };
+  const ok = (): Promise<void> => conn.reply(incoming, { t: 'ok' });
+  switch (msg.t) {
+    case 'chord-step':
+      return answer(() => {
+        const step = service.lookupStep(idFromHex(msg.key));
+        return conn.reply(
+          incoming,
+          'owner' in step ? { t: 'chord-step-result', owner: toNodeRef(step.owner) } : { t: 'chord-step-result', next: step.next.map(toNodeRef) },
+        );
+      });
+    case 'chord-neighbors-get':
+      return answer(() => {
+        const { predecessor, successors } = service.getNeighbors();
+        return conn.reply(incoming, {
+          t: 'chord-neighbors',
+          successors: successors.map(toNodeRef),
+          predecessor: predecessor ? toNodeRef(predecessor) : undefined,
+        });
+      });
+    case 'chord-notify':
+      return answer(() => {
+        service.notify(fromNodeRef(msg.node));
+        return ok();
+      });
+    case 'chord-ping':
+      return answer(ok);
+    case 'chord-leaving':
+      return answer(() => {
+        service.leaving(fromNodeRef(msg.node), {
+          predecessor: msg.predecessor ? fromNodeRef(msg.predecessor) : null,
+          successors: msg.successors.map(fromNodeRef),
+        });
+        return ok();
+      });
+    case 'chord-hold':
+      return answer(async () => {
+        await service.offerFiles(fromNodeRef(msg.source), msg.names, signal);
+        await ok();
+      });
+    case 'chord-step-result':
+    case 'chord-neighbors':
+      // Answers arrive with `re` and never reach here; one without is a protocol error.
+      return answer(() => {
+        throw new P2PError('PROTOCOL', `unsolicited "${msg.t}"`);
+      });
+    default:
+      return false;
+  }
+}

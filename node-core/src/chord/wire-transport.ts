@@ -1,0 +1,159 @@
+// ChordTransport over the shared wire protocol: one dialed Connection per remote node, reused
+// for every RPC, kept in a small LRU so a large ring does not hold a socket to every node it
+// ever looked up through (iterative lookups talk to many nodes).
+import type { Connection, Incoming } from '../wire/connection';
+import { dial } from '../wire/server';
+import { P2PError } from '../wire/errors';
+import type { AnyMessage } from '../wire/messages';
+import type { ChordNodeRef } from '../events';
+import { idToHex } from './id';
+import { fromNodeRef, toNodeRef, type ChordPeer, type ChordRemote, type ChordTransport, type LookupStep, type NeighborState } from './remote';
+
+export interface WireTransportOptions {
+  key?: string;
+  /** Cached outgoing connections kept open at most (least recently used closed first). */
+  maxConnections?: number;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
+export class WireChordTransport implements ChordTransport {
+  private readonly connections = new Map<string, Promise<Connection>>();
+  private closed = false;
+
+  constructor(private readonly options: WireTransportOptions = {}) {}
+
+  remote(peer: ChordPeer): ChordRemote {
+    return new WireChordRemote(peer, (signal) => this.connection(peer, signal));
+  }
+
+  forget(peer: ChordPeer): void {
+    const key = addressKey(peer);
+    const pending = this.connections.get(key);
+    if (!pending) return;
+    this.connections.delete(key);
+    pending.then((c) => c.close(), () => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
+  }
+
+  /** Test hook (crash): drop every socket at once, no goodbye. */
+  destroyAll(): void {
+    this.closed = true;
+    for (const p of this.connections.values()) p.then((c) => c.close(), () => undefined);
+    this.connections.clear();
+  }
+
+  private connection(peer: ChordPeer, signal: AbortSignal): Promise<Connection> {
+    if (this.closed) return Promise.reject(new P2PError('CANCELLED', 'transport closed'));
+    const key = addressKey(peer);
+    const cached = this.connections.get(key);
+    if (cached) {
+      // Re-insert: Map iteration order is the LRU order.
+      this.connections.delete(key);
+      this.connections.set(key, cached);
+      return cached;
+    }
+    const opening = this.dial(peer, signal);
+    this.connections.set(key, opening);
+    opening.then(
+      (conn) => {
+        conn.once('close', () => {
+          if (this.connections.get(key) === opening) this.connections.delete(key);
+        });
+        if (this.closed) conn.close();
+      },
+      () => {
+        if (this.connections.get(key) === opening) this.connections.delete(key);
+      },
+    );
+    this.evictBeyondCapacity();
+    return opening;
+  }
+
+  private evictBeyondCapacity(): void {
+    const max = this.options.maxConnections ?? 32;
+    for (const [key, pending] of this.connections) {
+      if (this.connections.size <= max) break;
+      this.connections.delete(key);
+      // Let requests in flight on it finish; idle ones just close.
+      pending.then((c) => setTimeout(() => c.close(), 2000).unref(), () => undefined);
+    }
+  }
+
+  private dial(peer: ChordPeer, signal: AbortSignal): Promise<Connection> {
+    return dial(peer, {
+      key: this.options.key,
+      signal,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 3000,
+      idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
+    }).then((conn) => {
+      // Nothing but answers is expected on a connection we dialed.
+      conn.setHandler((incoming, c) => {
+        if (incoming.msg.rid !== undefined) c.replyError(incoming, new P2PError('PROTOCOL', 'requests go to the listening port')).catch(() => undefined);
+      });
+      return conn;
+    });
+  }
+}
+
+function addressKey(peer: ChordPeer): string {
+  return `${peer.host}:${peer.port}`;
+}
+
+class WireChordRemote implements ChordRemote {
+  constructor(
+    readonly peer: ChordPeer,
+    private readonly connection: (signal: AbortSignal) => Promise<Connection>,
+  ) {}
+
+  async lookupStep(key: bigint, signal: AbortSignal): Promise<LookupStep> {
+    const { msg } = await this.request({ t: 'chord-step', key: idToHex(key) }, signal);
+    if (msg.t !== 'chord-step-result') throw unexpected(msg);
+    if (msg.owner) return { owner: fromNodeRef(msg.owner) };
+    return { next: (msg.next ?? []).map(fromNodeRef) };
+  }
+
+  async getNeighbors(signal: AbortSignal): Promise<NeighborState> {
+    const { msg } = await this.request({ t: 'chord-neighbors-get' }, signal);
+    if (msg.t !== 'chord-neighbors') throw unexpected(msg);
+    return { predecessor: msg.predecessor ? fromNodeRef(msg.predecessor) : null, successors: msg.successors.map(fromNodeRef) };
+  }
+
+  async notify(self: ChordPeer, signal: AbortSignal): Promise<void> {
+    await this.expectOk({ t: 'chord-notify', node: toNodeRef(self) }, signal);
+  }
+
+  async ping(signal: AbortSignal): Promise<void> {
+    await this.expectOk({ t: 'chord-ping' }, signal);
+  }
+
+  async leaving(self: ChordPeer, heir: NeighborState, signal: AbortSignal): Promise<void> {
+    const predecessor: ChordNodeRef | undefined = heir.predecessor ? toNodeRef(heir.predecessor) : undefined;
+    await this.expectOk({ t: 'chord-leaving', node: toNodeRef(self), successors: heir.successors.map(toNodeRef), predecessor }, signal);
+  }
+
+  async offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {
+    await this.expectOk({ t: 'chord-hold', source: toNodeRef(source), names }, signal);
+  }
+
+  private async expectOk(msg: AnyMessage, signal: AbortSignal): Promise<void> {
+    const { msg: answer } = await this.request(msg, signal);
+    if (answer.t !== 'ok') throw unexpected(answer);
+  }
+
+  private async request(msg: AnyMessage, signal: AbortSignal): Promise<Incoming> {
+    const conn = await this.connection(signal);
+    // The caller's signal carries the deadline; the connection's own timeout is only a backstop.
+    return conn.request(msg, { signal, timeoutMs: 10 * 60_000 });
+  }
+}
+
+function unexpected(msg: AnyMessage): P2PError {
+  return new P2PError('PROTOCOL', `unexpected answer "${msg.t}"`);
+}

@@ -1,0 +1,100 @@
+// Shared helpers of the chord tests and the chord benchmark: start in-process nodes on real
+// sockets (127.0.0.1, port 0), wait for the ring to settle, compute true owners from the ids.
+import { ChordRing, type ChordRingOptions } from '../../node-core/src/chord/chord-ring';
+import { inHalfOpen } from '../../node-core/src/chord/id';
+import { FAST_TIMINGS, type ChordTimings } from '../../node-core/src/chord/maintenance';
+import type { ChordPeer } from '../../node-core/src/chord/remote';
+
+export interface HarnessOptions {
+  timings?: Partial<ChordTimings>;
+  successorListLength?: number;
+  maxConnections?: number;
+  rpcTimeoutMs?: number;
+  extra?: Partial<ChordRingOptions>;
+}
+
+let counter = 0;
+
+export async function startNode(options: HarnessOptions = {}, bootstrap?: ChordRing): Promise<ChordRing> {
+  const ring = await ChordRing.start({
+    id: `n${++counter}`,
+    host: '127.0.0.1',
+    port: 0,
+    timings: { ...FAST_TIMINGS, ...options.timings },
+    node: { successorListLength: options.successorListLength ?? 6, rpcTimeoutMs: options.rpcTimeoutMs ?? 1000 },
+    maxConnections: options.maxConnections,
+    ...options.extra,
+  });
+  try {
+    await ring.begin(bootstrap ? bootstrap.self : undefined);
+  } catch (err) {
+    await ring.close();
+    throw err;
+  }
+  return ring;
+}
+
+/** Builds a ring of n nodes, each joining through a random earlier one. */
+export async function startRing(n: number, options: HarnessOptions = {}, joinSettleMs = 0): Promise<ChordRing[]> {
+  const rings: ChordRing[] = [];
+  try {
+    rings.push(await startNode(options));
+    for (let i = 1; i < n; i++) {
+      rings.push(await startNode(options, rings[Math.floor(Math.random() * rings.length)]));
+      if (joinSettleMs > 0) await sleep(joinSettleMs);
+    }
+  } catch (err) {
+    await Promise.all(rings.map((r) => r.close()));
+    throw err;
+  }
+  return rings;
+}
+
+/** The successor of `key` among the given nodes: what every lookup must return. */
+export function trueOwner(key: bigint, nodes: readonly ChordPeer[]): ChordPeer {
+  const sorted = [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+  return sorted.find((n) => n.nodeId >= key) ?? sorted[0];
+}
+
+/** Every node's successor and predecessor are the true ones. */
+export function ringIsExact(rings: readonly ChordRing[]): boolean {
+  const sorted = rings.map((r) => r.self).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+  return rings.every((r) => {
+    const i = sorted.findIndex((p) => p.nodeId === r.self.nodeId);
+    const succ = sorted[(i + 1) % sorted.length];
+    const pred = sorted[(i - 1 + sorted.length) % sorted.length];
+    return r.node.successor.nodeId === succ.nodeId && r.node.predecessor?.nodeId === pred.nodeId;
+  });
+}
+
+/** Every finger points at the true successor of its start. */
+export function fingersAreExact(rings: readonly ChordRing[]): boolean {
+  const nodes = rings.map((r) => r.self);
+  return rings.every((r) => {
+    for (let i = 0; i < 160; i++) {
+      const f = r.node.fingers.get(i);
+      if (!f || f.nodeId !== trueOwner(r.node.fingers.start(i), nodes).nodeId) return false;
+    }
+    return true;
+  });
+}
+
+export function randomKey(): bigint {
+  let key = 0n;
+  for (let i = 0; i < 5; i++) key = (key << 32n) | BigInt(Math.floor(Math.random() * 2 ** 32));
+  return key;
+}
+
+export async function waitFor(what: string, condition: () => boolean, timeoutMs: number, pollMs = 25): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export { inHalfOpen };

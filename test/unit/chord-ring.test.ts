@@ -1,0 +1,37 @@
+// The ring on real sockets: 16 in-process nodes, exact lookups, joins, graceful leaves and
+// abrupt crashes. Lookups are checked against the owner computed here from the sorted ids.
+import assert from 'node:assert/strict';
+import type { ChordRing } from '../../node-core/src/chord/chord-ring';
+import { randomKey, ringIsExact, fingersAreExact, startNode, startRing, trueOwner, waitFor } from './chord-harness';
+
+describe('chord ring (real sockets)', function () {
+  this.timeout(30_000);
+  let rings: ChordRing[] = [];
+
+  afterEach(async () => {
+    await Promise.all(rings.map((r) => r.close()));
+    rings = [];
+  });
+
+  async function assertLookupsExact(count: number): Promise<number[]> {
+    const nodes = rings.map((r) => r.self);
+    const hops: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const key = randomKey();
+      const origin = rings[i % rings.length];
+      const { owner, hops: h } = await origin.lookup(key);
+      assert.equal(owner.id, trueOwner(key, nodes).id, `lookup ${i} from ${origin.self.id}`);
+      hops.push(h);
+    }
+    return hops;
+  }
+
+  it('a 16-node ring names the true owner of 100 random keys', async () => {
+    rings = await startRing(16);
+    await waitFor('the ring to be exact', () => ringIsExact(rings), 10_000);
+    await waitFor('fingers to be exact', () => fingersAreExact(rings), 15_000);
+    const hops = await assertLookupsExact(100);
+    const mean = hops.reduce((a, b) => a + b, 0) / hops.length;
+    assert.ok(mean <= 0.5 * Math.log2(16) + 1, `mean hops ${mean}`);
+  });
+});
