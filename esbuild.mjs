@@ -1,6 +1,7 @@
 // One build for everything: the extension host bundle, the p2p-node CLI, the topology page,
 // and the in-VS-Code test suite. `--watch` rebuilds on change; `--production` minifies.
 import * as esbuild from 'esbuild';
+import { integrationSuites } from './scripts/esbuild-integration-suites.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -52,6 +53,8 @@ const targets = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode', 'mocha'],
+    // Bundles every test/integration/**/*.test.ts without a hand-kept list.
+    plugins: [integrationSuites(new URL('./test/integration', import.meta.url).pathname)],
   },
 ];
 

@@ -1,4 +1,48 @@
-// Placeholder; the harness issue writes the mocha runner for the extension host.
+// Mocha runner inside the VS Code extension host (code-server via scripts/run-vscode-tests.mjs,
+// or desktop VS Code via scripts/run-desktop-tests.mjs / the "Extension Tests" launch config).
+// VS Code loads dist/test/integration/index.js and calls run(); it resolves when all tests
+// pass and rejects otherwise, which becomes the exit code of the run.
+//
+// Adding a test: create test/integration/<name>.test.ts (sub-folders too) using bdd globals
+// (describe/it/before/after) like the unit tests; `npm run build` picks it up by itself
+// (see scripts/esbuild-integration-suites.mjs). Output goes to console.log, which the
+// harness forwards to the terminal. P2P_TEST_GREP=<regex> runs only matching tests.
+
+import Mocha from 'mocha';
+import suites from 'integration-suites';
+
 export function run(): Promise<void> {
-  return Promise.resolve();
+  const grep = process.env.P2P_TEST_GREP;
+  const mocha = new Mocha({
+    ui: 'bdd',
+    reporter: 'spec',
+    color: false, // output travels through console.log into another terminal
+    timeout: Number(process.env.P2P_TEST_TIMEOUT_MS) || 30_000,
+    ...(grep ? { grep } : {}),
+  });
+  // The spec reporter writes through Base.consoleLog; make sure it is the host's console.log,
+  // which VS Code forwards (process.stdout of the extension host goes nowhere visible).
+  (Mocha.reporters.Base as unknown as { consoleLog: (...a: unknown[]) => void }).consoleLog = (...a) => console.log(...a);
+
+  for (const { file, load } of suites) {
+    mocha.suite.emit('pre-require', globalThis, file, mocha);
+    mocha.suite.emit('require', load(), file, mocha);
+    mocha.suite.emit('post-require', globalThis, file, mocha);
+  }
+
+  return new Promise((resolve, reject) => {
+    try {
+      const runner = mocha.run((failures) => {
+        const passed = runner.stats?.passes ?? 0;
+        const failed = failures;
+        console.log(`vscode: ${passed} passed, ${failed} failed`);
+        if (failed > 0) reject(new Error(`${failed} integration test(s) failed`));
+        else if (passed === 0) reject(new Error(grep ? `no integration test matches P2P_TEST_GREP=${grep}` : 'no integration test ran'));
+        else resolve();
+      });
+    } catch (err) {
+      console.error(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
 }
