@@ -144,8 +144,10 @@ export class GraphView {
       this.svg.setAttribute('viewBox', '-200 -150 400 300');
       return;
     }
-    const width = Math.max(maxX - minX, 200) + 2 * VIEW_PADDING;
-    const height = Math.max(maxY - minY, 150) + 2 * VIEW_PADDING;
+    // Never magnify past 1:1: a small network stays small instead of filling the screen with
+    // giant circles; a large one is scaled down to fit.
+    const width = Math.max(maxX - minX + 2 * VIEW_PADDING, this.svg.clientWidth || 400);
+    const height = Math.max(maxY - minY + 2 * VIEW_PADDING, this.svg.clientHeight || 300);
     const cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
     this.svg.setAttribute('viewBox', `${(cx - width / 2).toFixed(1)} ${(cy - height / 2).toFixed(1)} ${width.toFixed(1)} ${height.toFixed(1)}`);
   }

@@ -15,6 +15,7 @@ export function renderPageHtml(token: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>P2P topology</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${escapeAttribute(`/webview.css${query}`)}">
 </head>
 <body data-host="standalone">

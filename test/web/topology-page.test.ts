@@ -1,0 +1,144 @@
+// The page in a real Chromium against a real bridge fed by an in-memory TopologySource: the
+// behaviours that need exact control (chord ring, transfers, reconnect, keyboard, themes).
+// topology-live.test.ts checks the same page against a live metaserver and real peers.
+import * as assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { TopologyBridge } from '../../node-core/src/bridge';
+import { launchChromium, type Chromium } from './support/chromium';
+import { InMemoryTopology, buildMesh } from './support/in-memory-topology';
+import { drawnPeerIds, expectedPicture, waitForPicture } from './support/page-reading';
+
+describe('topology page (Chromium, in-memory source)', () => {
+  let browser: Chromium;
+  let topology: InMemoryTopology;
+  let bridge: TopologyBridge;
+  let url: string;
+  let page: Page;
+
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(() => browser?.close());
+
+  beforeEach(async () => {
+    topology = new InMemoryTopology();
+    buildMesh(topology, 6);
+    bridge = new TopologyBridge(topology, { host: '127.0.0.1', port: 0 });
+    url = (await bridge.listen()).url;
+    page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+    (page as Page & { errors?: string[] }).errors = errors;
+    await page.goto(url);
+    await waitForPicture(page, async () => expectedPicture(topology.snapshot()));
+  });
+
+  afterEach(async () => {
+    const errors = (page as Page & { errors?: string[] }).errors ?? [];
+    await page.close();
+    await bridge.close();
+    assert.deepEqual(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)), [], 'no page errors (CSP violations included)');
+  });
+
+  it('draws every peer and link, then follows joins, links and departures live', async () => {
+    topology.addPeer('newcomer', 42000);
+    topology.link('newcomer', 'p2');
+    topology.unlink('p0', 'p1');
+    topology.removePeer('p4');
+    await waitForPicture(page, async () => expectedPicture(topology.snapshot()));
+    assert.equal(await page.locator('[data-peer-item]').count(), 6, 'list view follows too');
+    await page.locator('.status[data-state="open"]').waitFor();
+  });
+
+  it('animates a search hop by hop along its path and a transfer from holder to downloader', async () => {
+    topology.emit({ type: 'search', origin: 'p0', name: 'file-3.txt', queryId: 'q1', path: ['p0', 'p1', 'p2', 'p3'] });
+    await page.locator('[data-activity="search"]').first().waitFor({ timeout: 1000 });
+    await page.locator('[data-link="p0|p1"].flooding').waitFor({ timeout: 1000 });
+    await page.locator('[data-link="p2|p3"].flooding').waitFor({ timeout: 2000 });
+    await page.locator('[data-activity="search"]').first().waitFor({ state: 'detached', timeout: 3000 });
+    assert.equal(await page.locator('.flooding').count(), 0, 'the flood marks clear afterwards');
+
+    topology.emit({ type: 'transfer', from: 'p3', to: 'p0', name: 'file-3.txt', bytes: 10, total: 100, done: false });
+    await page.locator('.transfer-path[data-activity="transfer"]').waitFor({ timeout: 1000 });
+    topology.emit({ type: 'transfer', from: 'p3', to: 'p0', name: 'file-3.txt', bytes: 100, total: 100, done: true });
+    await page.locator('[data-activity="transfer"]').first().waitFor({ state: 'detached', timeout: 3000 });
+  });
+
+  it('without a path, floods from the origin to its neighbours', async () => {
+    topology.emit({ type: 'search', origin: 'p0', name: 'x', queryId: 'q2', path: [] });
+    await page.locator('[data-peer-id="p0"].searching').waitFor({ timeout: 1000 });
+    assert.ok((await page.locator('.search-pulse').count()) >= 2);
+  });
+
+  it('shows a peer\'s details on click and on Enter, and reaches peers by keyboard', async () => {
+    await page.locator('[data-peer-id="p2"]').click();
+    const details = page.locator('aside.details');
+    await details.getByText('Peer p2').waitFor();
+    assert.match(await details.innerText(), /127\.0\.0\.1:40002/);
+    assert.match(await details.innerText(), /file-2\.txt/);
+    assert.match(await details.innerText(), /p1/);
+
+    await page.locator('[data-peer-id="p5"]').focus();
+    await page.keyboard.press('Enter');
+    await details.getByText('Peer p5').waitFor();
+    assert.equal(await page.locator('[data-peer-id="p5"]').getAttribute('aria-pressed'), 'true');
+    assert.match(await page.locator('[data-peer-id="p5"]').getAttribute('aria-label') ?? '', /Peer p5, flood, \d+ neighbours?/);
+
+    await page.locator('[data-peer-item="p1"] button').click();
+    await details.getByText('Peer p1').waitFor();
+  });
+
+  it('reconnects after the bridge restarts, with backoff, and redraws', async () => {
+    const port = Number(new URL(url).port);
+    await bridge.close();
+    await page.locator('.status[data-state="waiting"]').waitFor({ timeout: 3000 });
+    topology.removePeer('p5');
+    bridge = new TopologyBridge(topology, { host: '127.0.0.1', port, token: bridge.token });
+    await bridge.listen();
+    await page.locator('.status[data-state="open"]').waitFor({ timeout: 5000 });
+    await waitForPicture(page, async () => expectedPicture(topology.snapshot()));
+  });
+
+  it('draws a chord ring in nodeId order, with fingers on demand', async () => {
+    const ring = new InMemoryTopology();
+    const ids = ['c0', 'c1', 'c2', 'c3', 'c4'];
+    ids.forEach((id, i) => {
+      ring.addPeer(id, 43000 + i, 'chord');
+      const peer = ring.snapshot().peers.find((p) => p.id === id);
+      if (!peer) return;
+      ring.emit({ type: 'peer-updated', peer: { ...peer, chord: { nodeId: `${i}`.padStart(40, 'a'), predecessor: ids[(i + 4) % 5], successors: [ids[(i + 1) % 5]], fingers: [ids[(i + 1) % 5], ids[(i + 2) % 5]] } } });
+    });
+    const chordBridge = new TopologyBridge({ snapshot: () => ({ peers: [] }), onChange: (l) => ring.onChange(l) }, { host: '127.0.0.1', port: 0 });
+    const chordPage = await browser.context.newPage();
+    try {
+      await chordPage.goto((await chordBridge.listen()).url);
+      // The in-memory ring sends its chord details as updates; replay them to the new client.
+      for (const [i, id] of ids.entries()) {
+        ring.emit({ type: 'peer-joined', peer: { id, host: '127.0.0.1', port: 43000 + i, mode: 'chord', neighbors: [], chord: { nodeId: `${i}`.padStart(40, 'a'), predecessor: ids[(i + 4) % 5], successors: [ids[(i + 1) % 5]], fingers: [ids[(i + 1) % 5], ids[(i + 2) % 5]] } } });
+      }
+      await chordPage.locator('[data-ring-edge]').nth(4).waitFor({ timeout: 2000 });
+      assert.deepEqual(await drawnPeerIds(chordPage), ids);
+      assert.equal(await chordPage.locator('[data-finger-edge]').count(), 0);
+      await chordPage.getByLabel('Show fingers').check();
+      await chordPage.locator('[data-finger-edge]').first().waitFor({ timeout: 1000 });
+      assert.equal(await chordPage.locator('[data-finger-edge]').count(), 5);
+    } finally {
+      await chordPage.close();
+      await chordBridge.close();
+    }
+  });
+
+  it('follows the system theme standalone and saves a screenshot', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.notEqual(dark, light);
+    assert.equal(light, 'rgb(255, 255, 255)');
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.waitForTimeout(1500); // let the layout settle for a readable picture
+    await page.screenshot({ path: 'test-artifacts/topology-in-memory.png' });
+  });
+});
