@@ -34,4 +34,34 @@ describe('chord ring (real sockets)', function () {
     const mean = hops.reduce((a, b) => a + b, 0) / hops.length;
     assert.ok(mean <= 0.5 * Math.log2(16) + 1, `mean hops ${mean}`);
   });
+
+  it('joins: new nodes take their place and lookups stay exact', async () => {
+    rings = await startRing(10);
+    await waitFor('the first ring', () => ringIsExact(rings), 10_000);
+    for (let i = 0; i < 6; i++) rings.push(await startNode({}, rings[i]));
+    await waitFor('the grown ring', () => ringIsExact(rings), 10_000);
+    await assertLookupsExact(100);
+  });
+
+  it('graceful leaves: neighbours re-link at once, lookups stay exact', async () => {
+    rings = await startRing(12);
+    await waitFor('the ring', () => ringIsExact(rings), 10_000);
+    const leaving = rings.splice(2, 4);
+    await Promise.all(leaving.map((r) => r.leave()));
+    await waitFor('the ring without the leavers', () => ringIsExact(rings), 5_000);
+    await assertLookupsExact(100);
+  });
+
+  it('crash of 4 of 16 nodes at once: the successor lists route around, the ring repairs', async () => {
+    rings = await startRing(16, { successorListLength: 6 });
+    await waitFor('the ring', () => ringIsExact(rings), 10_000);
+    // Four adjacent nodes: the hardest case for a successor list (needs more than 4 entries).
+    const sorted = [...rings].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
+    const victims = sorted.slice(5, 9);
+    rings = rings.filter((r) => !victims.includes(r));
+    await Promise.all(victims.map((r) => r.crash()));
+    await waitFor('the ring to repair', () => ringIsExact(rings), 10_000);
+    await waitFor('fingers to repair', () => fingersAreExact(rings), 15_000);
+    await assertLookupsExact(100);
+  });
 });
