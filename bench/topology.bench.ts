@@ -1,0 +1,94 @@
+// Topology page performance with 200 peers:
+//  1. layout: d3-force ticks and milliseconds until the simulation settles (in Node, the same
+//     GraphLayout the page uses, without drawing);
+//  2. drawing: frame times in a real Chromium while the simulation runs (requestAnimationFrame
+//     deltas measured inside the page), fed by a real bridge.
+// Standalone: `node --import tsx bench/topology.bench.ts` (needs `npm run build` for dist/).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { TopologyBridge } from '../node-core/src/bridge';
+import { InMemoryTopology, buildMesh } from '../test/web/support/in-memory-topology';
+import { launchChromium } from '../test/web/support/chromium';
+import { GraphLayout } from '../webview/src/graph-layout';
+import { TopologyModel } from '../webview/src/topology-model';
+
+const PEERS = 200;
+const LAYOUT_RUNS = 5;
+const FRAME_SAMPLE_MS = 3000;
+
+interface LayoutFigures { ticks: number; medianMs: number; minMs: number; maxMs: number }
+interface FrameFigures { frames: number; meanMs: number; p95Ms: number; maxMs: number; drawnPeers: number; drawnLinks: number }
+
+function meshTopology(): InMemoryTopology {
+  const topology = new InMemoryTopology();
+  buildMesh(topology, PEERS);
+  return topology;
+}
+
+export function measureLayout(): LayoutFigures {
+  const model = new TopologyModel();
+  model.apply({ type: 'snapshot', topology: meshTopology().snapshot() });
+  const times: number[] = [];
+  let ticks = 0;
+  for (let run = 0; run < LAYOUT_RUNS; run++) {
+    const layout = new GraphLayout(false);
+    const started = performance.now();
+    layout.update(model.peerList(), model.links());
+    ticks = layout.settle();
+    times.push(performance.now() - started);
+    layout.stop();
+  }
+  times.sort((a, b) => a - b);
+  return { ticks, medianMs: times[Math.floor(times.length / 2)], minMs: times[0], maxMs: times[times.length - 1] };
+}
+
+export async function measureFrames(): Promise<FrameFigures> {
+  const topology = meshTopology();
+  const bridge = new TopologyBridge(topology, { host: '127.0.0.1', port: 0 });
+  const browser = await launchChromium();
+  try {
+    const { url } = await bridge.listen();
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.locator(`[data-peer-id="p${PEERS - 1}"]`).waitFor();
+    // A string, not a closure: tsx would wrap named inner functions in a helper the page lacks.
+    const deltas = await page.evaluate<number[]>(`new Promise((resolve) => {
+      const out = [];
+      let last = performance.now();
+      const end = last + ${FRAME_SAMPLE_MS};
+      const frame = (now) => {
+        out.push(now - last);
+        last = now;
+        if (now < end) requestAnimationFrame(frame); else resolve(out);
+      };
+      requestAnimationFrame(frame);
+    })`);
+    const sorted = [...deltas].sort((a, b) => a - b);
+    return {
+      frames: deltas.length,
+      meanMs: deltas.reduce((s, d) => s + d, 0) / deltas.length,
+      p95Ms: sorted[Math.floor(sorted.length * 0.95)],
+      maxMs: sorted[sorted.length - 1],
+      drawnPeers: await page.locator('[data-peer-id]').count(),
+      drawnLinks: await page.locator('[data-link]').count(),
+    };
+  } finally {
+    await browser.close();
+    await bridge.close();
+  }
+}
+
+export async function run(): Promise<void> {
+  const layout = measureLayout();
+  console.log(`\ntopology layout, ${PEERS} peers (Node, d3-force): settles in ${layout.ticks} ticks, median ${layout.medianMs.toFixed(1)} ms (min ${layout.minMs.toFixed(1)}, max ${layout.maxMs.toFixed(1)}) over ${LAYOUT_RUNS} runs`);
+  const frames = await measureFrames();
+  console.log(`topology page, ${PEERS} peers (Chromium, headless): ${frames.frames} frames in ${FRAME_SAMPLE_MS} ms while the simulation runs; frame time mean ${frames.meanMs.toFixed(1)} ms, p95 ${frames.p95Ms.toFixed(1)} ms, max ${frames.maxMs.toFixed(1)} ms; drew ${frames.drawnPeers} peers, ${frames.drawnLinks} links`);
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/topology.json', `${JSON.stringify({ peers: PEERS, layout, frames }, null, 2)}\n`);
+}
+
+if (require.main === module) {
+  run().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
