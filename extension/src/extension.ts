@@ -1,14 +1,110 @@
-import * as vscode from 'vscode';
-import { registerInternalCommands } from './internalCommands';
+// Entry point. Activation only wires objects together: no process starts until a command asks,
+// so activating is cheap. Every registration goes onto context.subscriptions; the NodeManager is
+// the one owner of node processes and deactivate() stops them (STOP, then kill after a grace).
 
-export function activate(context: vscode.ExtensionContext): void {
+import { performance } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import type { P2PExtensionApi } from './api';
+import { registerFileCommands } from './commands/fileCommands';
+import { registerKeyCommands } from './commands/keyCommands';
+import { registerNodeCommands } from './commands/nodeCommands';
+import { registerP2PCommand } from './commands/commandRunner';
+import type { P2PServices } from './commands/services';
+import { registerTopologyCommand } from './commands/topologyCommand';
+import { registerInternalCommands } from './internalCommands';
+import { NetworkKeyStore } from './networkKey';
+import { nodeCliPath } from './nodeProcess';
+import { watchNodeHealth } from './nodes/crashNotifier';
+import { MetaserverTopology } from './nodes/metaserverTopology';
+import { NodeManager } from './nodes/nodeManager';
+import { SearchResults } from './search/searchResults';
+import { FilesTreeProvider } from './views/filesTreeProvider';
+import { NetworkTreeProvider } from './views/networkTreeProvider';
+import { NetworkStatusBar } from './views/statusBar';
+
+export type { P2PExtensionApi } from './api';
+
+/** deactivate() needs it; everything else receives it through P2PServices. */
+let activeManager: NodeManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
+  const activateStartedAt = performance.now();
+  const manager = new NodeManager({
+    cliPath: nodeCliPath(context.extensionPath),
+    createLog: (label) => vscode.window.createOutputChannel(label, { log: true }),
+  });
+  activeManager = manager;
+  const searchResults = new SearchResults();
+  const metaserverTopology = new MetaserverTopology(manager);
+  const networkTree = new NetworkTreeProvider(manager, () => metaserverTopology.peerCount);
+  const filesTree = new FilesTreeProvider(searchResults);
+  const statusBar = new NetworkStatusBar(manager);
+  const keys = new NetworkKeyStore(context.secrets);
+  context.subscriptions.push(
+    { dispose: () => manager.dispose() },
+    searchResults,
+    metaserverTopology,
+    networkTree,
+    filesTree,
+    statusBar,
+    metaserverTopology.onDidChange(() => networkTree.refresh()),
+    vscode.window.registerTreeDataProvider('p2p.network', networkTree),
+    vscode.window.registerTreeDataProvider('p2p.files', filesTree),
+  );
+
+  const services: P2PServices = {
+    context,
+    manager,
+    searchResults,
+    keys,
+    showLog: (key) => manager.logOf(key)?.show?.(true),
+    refreshViews: () => {
+      networkTree.refresh();
+      filesTree.refresh();
+      statusBar.update();
+    },
+  };
+  context.subscriptions.push(watchNodeHealth(manager, keys, services.showLog), trackPeerRunningContext(manager));
+  registerNodeCommands(services);
+  registerFileCommands(services);
+  registerKeyCommands(services);
+  registerTopologyCommand(services);
+  registerP2PCommand(services, 'p2p.refresh', async () => {
+    // Ask each peer for the full picture again; the answers repaint the views.
+    for (const node of manager.runningPeers) {
+      node.send('TOPO');
+      node.send('FILES');
+    }
+    services.refreshViews();
+  });
   registerInternalCommands(context);
-  const commands = (require('../../package.json') as { contributes: { commands: Array<{ command: string }> } }).contributes.commands;
-  for (const { command } of commands) {
-    context.subscriptions.push(
-      vscode.commands.registerCommand(command, () => vscode.window.showInformationMessage(`${command} is not available yet.`)),
-    );
-  }
+
+  return {
+    nodes: manager,
+    networkTree,
+    filesTree,
+    searchResults,
+    metaserverTopology,
+    statusBarText: () => statusBar.text,
+    activationMs: performance.now() - activateStartedAt,
+  };
 }
 
-export function deactivate(): void {}
+export function deactivate(): Promise<void> | undefined {
+  const manager = activeManager;
+  activeManager = undefined;
+  return manager?.shutdown();
+}
+
+/** `p2p.peerRunning` (explorer "Share File", palette entries) is true while at least one peer runs. */
+function trackPeerRunningContext(manager: NodeManager): vscode.Disposable {
+  let current: boolean | undefined;
+  const update = (): void => {
+    const running = manager.runningPeers.length > 0;
+    if (running === current) return;
+    current = running;
+    void vscode.commands.executeCommand('setContext', 'p2p.peerRunning', running);
+  };
+  update();
+  return manager.onDidChangeNodes(update);
+}

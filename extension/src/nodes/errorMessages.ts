@@ -116,7 +116,11 @@ function capitalize(text: string): string {
 
 /** An Error whose message is already fit for a notification. */
 export class NodeError extends Error {
-  constructor(readonly detail: UserFacingError) {
+  /** `nodeKey`: whose log "Show Log" opens. */
+  constructor(
+    readonly detail: UserFacingError,
+    readonly nodeKey?: string,
+  ) {
     super(detail.message);
     this.name = 'NodeError';
   }

@@ -19,6 +19,8 @@ export interface NodeLog {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /** Reveals the log (a LogOutputChannel has it; test logs need not). */
+  show?(preserveFocus?: boolean): void;
 }
 
 /** Everything needed to (re)start the same node. */
@@ -152,7 +154,7 @@ export class ManagedNode {
       });
     } catch (error) {
       this.setStatus('crashed');
-      return Promise.reject(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${String(error)}`, action: 'showLog' }));
+      return Promise.reject(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${String(error)}`, action: 'showLog' }, this.launch.key));
     }
     this.child = child;
     child.stdin.on('error', (error) => log.warn(`stdin: ${error.message}`));
@@ -184,9 +186,9 @@ export class ManagedNode {
         void this.stop();
         reject(error);
       };
-      const timer = setTimeout(() => fail(new NodeError(describeReadyTimeout(subject, timeoutMs))), timeoutMs);
+      const timer = setTimeout(() => fail(new NodeError(describeReadyTimeout(subject, timeoutMs), this.launch.key)), timeoutMs);
       const onSpawnError = (error: Error): void => {
-        fail(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${error.message}`, action: 'showLog' }));
+        fail(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${error.message}`, action: 'showLog' }, this.launch.key));
       };
       child.once('error', onSpawnError);
       const eventSubscription = this.onEvent((event) => {
@@ -198,12 +200,12 @@ export class ManagedNode {
           resolve(this.readyInfo);
         } else if (event.event === 'error') {
           // Before `ready`, an error means the node cannot start (port taken, id refused...).
-          fail(new NodeError(describeNodeError(event.code, event.message, subject)));
+          fail(new NodeError(describeNodeError(event.code, event.message, subject), this.launch.key));
         }
       });
       const exitSubscription = this.onExit((exit) => {
         cleanup();
-        const error = new NodeError(describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail));
+        const error = new NodeError(describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail), this.launch.key);
         log.error(error.message);
         reject(error);
       });

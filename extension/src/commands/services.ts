@@ -1,0 +1,17 @@
+// What every command needs, built once in activate() and passed down (no module globals).
+
+import type * as vscode from 'vscode';
+import type { NetworkKeyStore } from '../networkKey';
+import type { NodeManager } from '../nodes/nodeManager';
+import type { SearchResults } from '../search/searchResults';
+
+export interface P2PServices {
+  context: vscode.ExtensionContext;
+  manager: NodeManager;
+  searchResults: SearchResults;
+  keys: NetworkKeyStore;
+  /** Opens the log channel of a node (by its manager key). */
+  showLog(nodeKey: string): void;
+  /** Repaints both views and the status bar. */
+  refreshViews(): void;
+}

@@ -1,0 +1,115 @@
+// The request/answer conversations with a running peer over its stdin/stdout: share a file,
+// search the network, download a file. Each sends one command line and waits for the events
+// that answer it (design.md, "The CLI"). No `vscode` import: the commands add the UI.
+
+import { basename } from 'node:path';
+import type { DownloadCompleteEvent, DownloadProgressEvent, NodeEvent, SharedEvent } from '../../../node-core/src/events';
+import { mergeSearchResult, type NetworkFile } from '../search/searchResults';
+import { describeNodeError, NodeError } from './errorMessages';
+import type { ManagedNode } from './managedNode';
+
+/** Hashing a large file takes a while; a share that has not answered by then is stuck. */
+const SHARE_TIMEOUT_MS = 60_000;
+/** A download that makes no progress at all for this long is reported as failed. */
+const DOWNLOAD_TIMEOUT_MS = 60 * 60_000;
+
+function errorFor(node: ManagedNode, code: string, message: string, name?: string): NodeError {
+  return new NodeError(describeNodeError(code, message, { node: node.launch.label, name, metaserver: node.launch.metaserver }), node.key);
+}
+
+/** `SHARE <path>`: resolves with the `shared` event (name, size, sha256, path). */
+export async function shareFile(node: ManagedNode, path: string): Promise<SharedEvent> {
+  const name = basename(path);
+  const answer = node.waitFor<SharedEvent | NodeError>((event) => {
+    if (event.event === 'shared' && (event.path === path || event.name === name)) return event;
+    if (event.event === 'error' && (event.name === undefined || event.name === name || event.name === path)) return errorFor(node, event.code, event.message, name);
+    return undefined;
+  }, SHARE_TIMEOUT_MS);
+  node.send(`SHARE ${path}`);
+  const result = await answer;
+  if (result instanceof NodeError) throw result;
+  return result;
+}
+
+export interface SearchOptions {
+  /** How long to wait for a first answer. */
+  timeoutMs: number;
+  /** After an answer, how long to wait for more holders before calling the search done. */
+  settleMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * `SEARCH <name>`: collects `search-result` events until the node says `not-found`, or no new
+ * answer came for `settleMs` after the last one, or `timeoutMs` passed without any answer.
+ * (A flood search has no "done" message: holders answer when the query reaches them.)
+ */
+export function searchNetwork(node: ManagedNode, name: string, options: SearchOptions): Promise<NetworkFile[]> {
+  const foundBy = node.info?.id ?? node.key;
+  const wanted = name.toLowerCase();
+  return new Promise<NetworkFile[]>((resolve, reject) => {
+    let results: NetworkFile[] = [];
+    let timer = setTimeout(() => finish(), options.timeoutMs);
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      events.dispose();
+      exit.dispose();
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(results);
+    };
+    const onAbort = (): void => finish(new Error('Cancelled.'));
+    const events = node.onEvent((event: NodeEvent) => {
+      if (event.event === 'search-result' && event.name.toLowerCase().includes(wanted)) {
+        results = mergeSearchResult(results, event, foundBy);
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(), options.settleMs);
+      } else if (event.event === 'not-found' && event.name.toLowerCase() === wanted) {
+        finish();
+      } else if (event.event === 'error' && event.name?.toLowerCase() === wanted && event.code !== 'NOT_FOUND') {
+        finish(errorFor(node, event.code, event.message, name));
+      }
+    });
+    const exit = node.onExit(() => finish(new Error(`${node.launch.label} stopped during the search.`)));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      node.send(`SEARCH ${name}`);
+    } catch (error) {
+      finish(error instanceof Error ? error : new Error(String(error)));
+    }
+  });
+}
+
+export interface DownloadOptions {
+  onProgress?(progress: DownloadProgressEvent): void;
+  /** Aborting sends `CANCEL <name>` to the node, which removes its partial file. */
+  signal?: AbortSignal;
+}
+
+/** `GET <name>`: resolves with `download-complete` (the final path, bytes, hash, sources). */
+export async function downloadFile(node: ManagedNode, name: string, options: DownloadOptions = {}): Promise<DownloadCompleteEvent> {
+  node.peerState?.downloadStarted(name);
+  const progress = node.onEvent((event) => {
+    if (event.event === 'download-progress' && event.name === name) options.onProgress?.(event);
+  });
+  const onAbort = (): void => {
+    if (node.status === 'running') node.send(`CANCEL ${name}`);
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const answer = node.waitFor<DownloadCompleteEvent | NodeError>((event) => {
+      if (event.event === 'download-complete' && event.name === name) return event;
+      if (event.event === 'error' && event.name === name) return errorFor(node, event.code, event.message, name);
+      if (event.event === 'not-found' && event.name === name) return errorFor(node, 'NOT_FOUND', '', name);
+      return undefined;
+    }, DOWNLOAD_TIMEOUT_MS, options.signal);
+    node.send(`GET ${name}`);
+    const result = await answer;
+    if (result instanceof NodeError) throw result;
+    return result;
+  } finally {
+    progress.dispose();
+    options.signal?.removeEventListener('abort', onAbort);
+    node.peerState?.downloadEnded(name);
+  }
+}

@@ -1,0 +1,31 @@
+// The `p2p.*` settings (package.json, contributes.configuration), read when a command needs
+// them so changes apply to the next node without reloading the window.
+
+import * as vscode from 'vscode';
+import type { Mode } from '../../node-core/src/events';
+
+export interface P2PSettings {
+  metaserverHost: string;
+  metaserverPort: number;
+  metaserverHttpPort: number;
+  defaultMode: Mode;
+  maxNeighbors: number;
+  ttl: number;
+  downloadsFolder: string;
+  demoPeers: number;
+}
+
+export function readSettings(): P2PSettings {
+  const config = vscode.workspace.getConfiguration('p2p');
+  const mode = config.get<string>('defaultMode', 'flood');
+  return {
+    metaserverHost: config.get<string>('metaserver.host', '127.0.0.1') || '127.0.0.1',
+    metaserverPort: config.get<number>('metaserver.port', 5000),
+    metaserverHttpPort: config.get<number>('metaserver.httpPort', 0),
+    defaultMode: mode === 'chord' ? 'chord' : 'flood',
+    maxNeighbors: config.get<number>('maxNeighbors', 4),
+    ttl: config.get<number>('ttl', 7),
+    downloadsFolder: config.get<string>('downloadsFolder', ''),
+    demoPeers: config.get<number>('demo.peers', 5),
+  };
+}
