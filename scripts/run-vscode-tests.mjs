@@ -74,8 +74,8 @@ process.on('exit', () => server?.killNow());
 
 async function main() {
   if (!process.argv.includes('--no-build')) {
-    const b = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (b.status !== 0) throw new Error('build failed (node esbuild.mjs)');
+    const b = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`build failed (node esbuild.mjs):\n${b.stdout}${b.stderr}`);
   }
   if (!fs.existsSync(`${testsIndex}.js`)) throw new Error(`${testsIndex}.js is missing: run npm run build`);
   const entry = ensureCodeServer();
