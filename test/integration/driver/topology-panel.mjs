@@ -1,0 +1,56 @@
+// Playwright driver for test/integration/topology-panel.test.ts: finds the topology webview's
+// frame in the workbench page and checks what it draws (data-peer-id / data-link) against the
+// picture the extension test logged, plus the panel's CSP. Writes its verdict into the channel
+// folder so the extension test can report it, and throws on failure (one failed driver test).
+import fs from 'node:fs';
+import path from 'node:path';
+
+const sorted = (values) => [...values].sort();
+
+async function readPicture(frame) {
+  return frame.evaluate(() => ({
+    peers: [...document.querySelectorAll('[data-peer-id]')].map((e) => e.getAttribute('data-peer-id')).sort(),
+    links: [...document.querySelectorAll('[data-link]')].map((e) => e.getAttribute('data-link')).sort(),
+    csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
+    scripts: [...document.querySelectorAll('script')].map((s) => ({ nonce: s.nonce || s.getAttribute('nonce') || '', src: s.getAttribute('src') ?? '' })),
+    host: document.body?.dataset.host ?? '',
+  }));
+}
+
+export default async function topologyPanelDriver({ page, waitForLog, log, channelDir }) {
+  const verdictFile = path.join(channelDir, 'topology-panel.json');
+  const verdict = (ok, reason) => fs.writeFileSync(verdictFile, JSON.stringify({ ok, reason }));
+  let line;
+  try {
+    line = await waitForLog(/\[topology\] panel open /);
+  } catch {
+    log('the topology panel test did not run (filtered out?): nothing to check');
+    return;
+  }
+  const expected = JSON.parse(line.slice(line.indexOf('{')));
+  const deadline = Date.now() + 20_000;
+  let last = 'no frame with a drawn peer';
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const picture = await readPicture(frame).catch(() => undefined);
+      if (!picture || picture.host !== 'vscode') continue;
+      const problems = [];
+      if (JSON.stringify(picture.peers) !== JSON.stringify(sorted(expected.peers))) problems.push(`peers ${JSON.stringify(picture.peers)} != ${JSON.stringify(expected.peers)}`);
+      if (JSON.stringify(picture.links) !== JSON.stringify(sorted(expected.links))) problems.push(`links ${JSON.stringify(picture.links)} != ${JSON.stringify(expected.links)}`);
+      if (!/default-src 'none'/.test(picture.csp)) problems.push(`CSP lacks default-src 'none': ${picture.csp}`);
+      const nonce = /script-src 'nonce-([^']+)'/.exec(picture.csp)?.[1];
+      if (!nonce || picture.scripts.length !== 1 || picture.scripts[0].nonce !== nonce) problems.push(`script/nonce: ${JSON.stringify(picture.scripts)} csp ${picture.csp}`);
+      if (problems.length === 0) {
+        log(`panel frame draws ${picture.peers.length} peers and ${picture.links.length} links; CSP ok`);
+        fs.mkdirSync('test-artifacts/vscode', { recursive: true });
+        await page.screenshot({ path: 'test-artifacts/vscode/topology-panel.png' }).catch(() => undefined);
+        verdict(true);
+        return;
+      }
+      last = problems.join('; ');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  verdict(false, last);
+  throw new Error(`topology panel: ${last}`);
+}
