@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { NodeManager, type NodeCrash } from '../../extension/src/nodes/nodeManager';
 import { NodeError } from '../../extension/src/nodes/errorMessages';
 import type { NodeLog } from '../../extension/src/nodes/managedNode';
+import { downloadFile, searchNetwork } from '../../extension/src/nodes/peerOperations';
 
 // Behaviour is chosen by the peer id: "slow" never gets ready, "busy" reports PORT_IN_USE,
 // "stubborn" ignores STOP, "bad" exits 2 with a usage line; others answer like p2p-node.
@@ -34,6 +35,18 @@ process.stdin.on('data', (d) => {
     if (cmd === 'STOP' && id !== 'stubborn') { emit({ event: 'stopped' }); process.exit(0); }
     if (cmd === 'CRASH') process.exit(3);
     if (cmd.startsWith('SHARE ')) emit({ event: 'shared', name: cmd.slice(6), size: 3, sha256: 'x', path: '/p' });
+    if (cmd === 'SEARCH none') emit({ event: 'not-found', name: 'none' });
+    else if (cmd.startsWith('SEARCH ')) {
+      const h = (hid) => ({ id: hid, host: '127.0.0.1', port: 1 });
+      emit({ event: 'search-result', name: cmd.slice(7), size: 10, sha256: 'abc', holders: [h('s2')] });
+      setTimeout(() => emit({ event: 'search-result', name: cmd.slice(7), size: 10, sha256: 'abc', holders: [h('s3')] }), 30);
+    }
+    if (cmd === 'GET slow.bin') emit({ event: 'download-progress', name: 'slow.bin', bytes: 1, total: 10 });
+    if (cmd === 'CANCEL slow.bin') emit({ event: 'error', code: 'CANCELLED', message: 'cancelled', name: 'slow.bin' });
+    if (cmd === 'GET f') {
+      emit({ event: 'download-progress', name: 'f', bytes: 5, total: 10 });
+      setTimeout(() => emit({ event: 'download-complete', name: 'f', path: '/d/Downloads/f', bytes: 10, sha256: 'abc', sources: ['s2'] }), 20);
+    }
     if (cmd === 'KEY') emit({ event: 'files', files: [{ name: String(process.env.P2P_NETWORK_KEY), size: 0, sha256: '' }] });
   }
 });
@@ -145,6 +158,37 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     node.send('SHARE a.txt');
     await shared;
     assert.deepEqual(node.peerState?.sharedFiles.map((f) => f.name), ['a.txt']);
+  });
+
+  it('search collects answers until they settle, and ends at not-found', async () => {
+    await manager.startPeer({ id: 's1', mode: 'flood', dir });
+    const node = manager.peer('s1')!;
+    const found = await searchNetwork(node, 'f', { timeoutMs: 2000, settleMs: 200 });
+    assert.equal(found.length, 1);
+    assert.deepEqual(found[0]!.holders.map((h) => h.id), ['s2', 's3']);
+    assert.equal(found[0]!.foundBy, 's1');
+    const started = Date.now();
+    assert.deepEqual(await searchNetwork(node, 'none', { timeoutMs: 5000, settleMs: 200 }), []);
+    assert.ok(Date.now() - started < 1000, 'not-found ends the search at once');
+  });
+
+  it('download reports progress and resolves with the completed file', async () => {
+    await manager.startPeer({ id: 's1', mode: 'flood', dir });
+    const seen: number[] = [];
+    const done = await downloadFile(manager.peer('s1')!, 'f', { onProgress: (p) => seen.push(p.bytes) });
+    assert.deepEqual(seen, [5]);
+    assert.equal(done.path, '/d/Downloads/f');
+    assert.deepEqual(manager.peer('s1')!.peerState?.downloads, []);
+  });
+
+  it('cancelling a download sends CANCEL to the node', async () => {
+    await manager.startPeer({ id: 's1', mode: 'flood', dir });
+    const node = manager.peer('s1')!;
+    const controller = new AbortController();
+    const cancelled = node.waitFor((e) => (e.event === 'error' && e.code === 'CANCELLED' ? e : undefined), 2000);
+    const download = downloadFile(node, 'slow.bin', { signal: controller.signal, onProgress: () => controller.abort() });
+    await assert.rejects(download, /Cancelled/);
+    assert.equal((await cancelled).name, 'slow.bin');
   });
 
   it('shutdown stops every node; no pid survives', async () => {

@@ -1,0 +1,158 @@
+// The extension's vscode-free pieces: line splitting of a child's output, argument-object
+// validation, number formatting, error-code → message mapping, search-result merging, the
+// per-peer state rebuilt from events, and the bridge URL.
+
+import * as assert from 'node:assert/strict';
+import { ArgumentError, addressProblem, argumentObject, fileNameProblem, parseDownloadArgs, parseJoinArgs, parseSearchArgs, parseStartMetaserverArgs, peerIdProblem, portProblem } from '../../extension/src/commands/commandArgs';
+import { describeEarlyExit, describeNodeError, isStackLine } from '../../extension/src/nodes/errorMessages';
+import { LineSplitter, MAX_LINE_CHARS } from '../../extension/src/nodes/lineSplitter';
+import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
+import { metaserverArgs, peerArgs, keyEnvironment } from '../../extension/src/nodes/nodeArgs';
+import { PeerState } from '../../extension/src/nodes/peerState';
+import { mergeSearchResult, type NetworkFile } from '../../extension/src/search/searchResults';
+import { formatBytes, percentOf, plural } from '../../extension/src/util/format';
+
+describe('extension LineSplitter', () => {
+  it('reassembles lines cut anywhere, including inside a UTF-8 character', () => {
+    const splitter = new LineSplitter();
+    const bytes = Buffer.from('{"a":"é"}\r\n{"b":2}\npartial', 'utf8');
+    const lines: string[] = [];
+    for (let i = 0; i < bytes.length; i++) lines.push(...splitter.push(bytes.subarray(i, i + 1)));
+    assert.deepEqual(lines, ['{"a":"é"}', '{"b":2}']);
+    assert.deepEqual(splitter.end(), ['partial']);
+    assert.deepEqual(splitter.end(), []);
+  });
+
+  it('cuts a runaway line instead of growing without bound', () => {
+    const splitter = new LineSplitter();
+    const out = splitter.push('x'.repeat(MAX_LINE_CHARS + 10));
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.length, MAX_LINE_CHARS);
+  });
+});
+
+describe('extension argument objects', () => {
+  it('accepts a complete join object and normalises the mode', () => {
+    const args = parseJoinArgs({ id: 's1', metaserver: '127.0.0.1:5000', dir: '/abs/dir', mode: 'FLOOD', port: 0 });
+    assert.deepEqual({ id: args.id, metaserver: args.metaserver, dir: args.dir, mode: args.mode, port: args.port }, { id: 's1', metaserver: '127.0.0.1:5000', dir: '/abs/dir', mode: 'flood', port: 0 });
+  });
+
+  it('refuses wrong fields with a message naming the field', () => {
+    assert.throws(() => parseJoinArgs({ id: 'a b' }), ArgumentError);
+    assert.throws(() => parseJoinArgs({ id: 's1', dir: 'relative' }), /"dir" must be an absolute path/);
+    assert.throws(() => parseJoinArgs({ id: 's1', mode: 'mesh' }), /"mode" must be "flood" or "chord"/);
+    assert.throws(() => parseJoinArgs({ id: 's1', metaserver: 'localhost' }), /"metaserver": Use host:port/);
+    assert.throws(() => parseJoinArgs({ id: 7 }), /"id" must be a string/);
+    assert.throws(() => parseStartMetaserverArgs({ port: 70000 }), /"port" must be an integer from 0 to 65535/);
+    assert.throws(() => parseStartMetaserverArgs({ port: '5000' }), /"port"/);
+    assert.throws(() => parseDownloadArgs({ name: '../etc/passwd' }), /"name"/);
+    assert.throws(() => parseSearchArgs({ name: '  ' }), /must not be empty/);
+  });
+
+  it('tells argument objects from tree elements and Uris', () => {
+    assert.ok(argumentObject({ id: 's1' }));
+    assert.equal(argumentObject({ kind: 'peer', node: {} }), undefined);
+    assert.equal(argumentObject({ scheme: 'file', path: '/x' }), undefined);
+    assert.equal(argumentObject(['a']), undefined);
+    assert.equal(argumentObject(undefined), undefined);
+  });
+
+  it('validates what the input boxes take', () => {
+    assert.equal(peerIdProblem('peer-1'), undefined);
+    assert.match(peerIdProblem('')!, /empty/);
+    assert.equal(addressProblem('127.0.0.1:5000'), undefined);
+    assert.match(addressProblem('127.0.0.1:0')!, /between 1 and 65535/);
+    assert.equal(portProblem('0'), undefined);
+    assert.ok(portProblem('-1'));
+    assert.equal(fileNameProblem('f1.txt'), undefined);
+    assert.ok(fileNameProblem('a/b'));
+    assert.ok(fileNameProblem('..'));
+  });
+});
+
+describe('extension command lines', () => {
+  it('builds metaserver and peer arguments, never with the key', () => {
+    assert.deepEqual(metaserverArgs({ host: '127.0.0.1', port: 0, httpPort: 0 }), ['metaserver', '--host', '127.0.0.1', '--port', '0', '--http-port', '0']);
+    const args = peerArgs({ id: 's1', metaserver: '127.0.0.1:5000', mode: 'flood', dir: '/d', maxNeighbors: 3, ttl: 5 });
+    assert.deepEqual(args, ['peer', '--id', 's1', '--mode', 'flood', '--dir', '/d', '--metaserver', '127.0.0.1:5000', '--port', '0', '--max-neighbors', '3', '--ttl', '5']);
+    assert.ok(!peerArgs({ id: 'c', join: 'h:1', mode: 'chord', dir: '/d', ttl: 5 }).includes('--ttl'));
+    assert.deepEqual(keyEnvironment('k'), { P2P_NETWORK_KEY: 'k' });
+    assert.deepEqual(keyEnvironment(undefined), {});
+  });
+});
+
+describe('extension formatting', () => {
+  it('formats sizes and percentages', () => {
+    assert.equal(formatBytes(0), '0 B');
+    assert.equal(formatBytes(1023), '1023 B');
+    assert.equal(formatBytes(1536), '1.5 KiB');
+    assert.equal(formatBytes(10 * 2 ** 20), '10 MiB');
+    assert.equal(formatBytes(123.4 * 2 ** 30), '123 GiB');
+    assert.equal(formatBytes(-1), '? B');
+    assert.equal(percentOf(50, 200), 25);
+    assert.equal(percentOf(5, 0), 0);
+    assert.equal(percentOf(300, 200), 100);
+    assert.equal(plural(1, 'peer'), '1 peer');
+    assert.equal(plural(2, 'peer'), '2 peers');
+  });
+});
+
+describe('extension error messages', () => {
+  const subject = { node: 'peer s1', port: 5000, metaserver: '127.0.0.1:5000', name: 'f1.txt' };
+
+  it('maps each node error code to a sentence with a next step', () => {
+    const codes = ['PORT_IN_USE', 'DUPLICATE_ID', 'METASERVER_UNREACHABLE', 'AUTH_FAILED', 'NETWORK_FULL', 'BAD_FLAG', 'NOT_FOUND', 'FILE_EXISTS', 'VERIFY_FAILED', 'DOWNLOAD_FAILED', 'CANCELLED', 'EMPTY_ID', 'BAD_NAME', 'NOT_SHARED', 'PEER_UNREACHABLE', 'PROTOCOL', 'INTERNAL', 'SOMETHING_NEW'];
+    for (const code of codes) {
+      const described = describeNodeError(code, 'Error: boom\n    at x (y.js:1:1)', subject);
+      assert.ok(described.message.length > 20, code);
+      assert.doesNotMatch(described.message, /\bat x \(/, `${code} leaks a stack`);
+    }
+    assert.match(describeNodeError('PORT_IN_USE', '', subject).message, /port 5000 is already in use.*Pick another port/);
+    assert.match(describeNodeError('METASERVER_UNREACHABLE', '', subject).message, /127\.0\.0\.1:5000.*Start it/);
+    assert.equal(describeNodeError('METASERVER_UNREACHABLE', '', subject).action, 'startMetaserver');
+    assert.equal(describeNodeError('AUTH_FAILED', '', subject).action, 'setNetworkKey');
+    assert.equal(describeNodeError('SOMETHING_NEW', 'x', subject).code, 'INTERNAL');
+  });
+
+  it('explains an early exit with the last meaningful stderr line', () => {
+    const described = describeEarlyExit(subject, 1, null, ['Error: listen EADDRINUSE', '    at Server.listen (node:net:1:1)', '    ^^^']);
+    assert.equal(described.message, 'Peer s1 exited with code 1: Error: listen EADDRINUSE.');
+    assert.ok(isStackLine('    at foo (bar.js:1:2)'));
+    assert.ok(!isStackLine('peer s1 ready'));
+  });
+});
+
+describe('extension search results and peer state', () => {
+  it('merges results of one file version and unions holders', () => {
+    const h = (id: string) => ({ id, host: '127.0.0.1', port: 1 });
+    let results: NetworkFile[] = [];
+    results = mergeSearchResult(results, { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s2')] }, 's1');
+    results = mergeSearchResult(results, { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s3'), h('s2')] }, 's1');
+    results = mergeSearchResult(results, { event: 'search-result', name: 'f', size: 4, sha256: 'b', holders: [h('s4')] }, 's1');
+    assert.equal(results.length, 2);
+    assert.deepEqual(results[0]!.holders.map((x) => x.id), ['s2', 's3']);
+  });
+
+  it('rebuilds neighbours, files and downloads from events', () => {
+    const state = new PeerState();
+    state.apply({ event: 'neighbor-up', id: 's2', host: 'h', port: 2 });
+    state.apply({ event: 'neighbor-up', id: 's3', host: 'h', port: 3 });
+    state.apply({ event: 'neighbor-down', id: 's2', host: 'h', port: 2 });
+    assert.deepEqual(state.neighbors.map((n) => n.id), ['s3']);
+    state.apply({ event: 'topology', neighbors: [{ id: 's4', host: 'h', port: 4 }] });
+    assert.deepEqual(state.neighbors.map((n) => n.id), ['s4']);
+    state.apply({ event: 'shared', name: 'a', size: 1, sha256: 'x', path: '/a' });
+    state.apply({ event: 'download-progress', name: 'b', bytes: 1, total: 2 });
+    assert.deepEqual(state.downloads, [{ name: 'b', bytes: 1, total: 2 }]);
+    state.apply({ event: 'download-complete', name: 'b', path: '/b', bytes: 2, sha256: 'y', sources: ['s4'] });
+    assert.deepEqual(state.downloads, []);
+    assert.deepEqual(state.sharedFiles.map((f) => f.name), ['a', 'b']);
+    state.apply({ event: 'download-progress', name: 'c', bytes: 1, total: 2 });
+    assert.equal(state.apply({ event: 'error', code: 'CANCELLED', message: '', name: 'c' }), true);
+    assert.deepEqual(state.downloads, []);
+  });
+
+  it('derives the bridge API URL from the page URL, keeping the token', () => {
+    assert.equal(topologyApiUrl('http://127.0.0.1:8080/?token=abc'), 'http://127.0.0.1:8080/api/topology?token=abc');
+  });
+});
