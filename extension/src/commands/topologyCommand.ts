@@ -1,19 +1,24 @@
-// P2P: Show Topology. The panel itself is extension/src/topology/ (the topology issue); until it
-// is wired in, this opens the metadata server's topology page in the browser, or says why not.
+// P2P: Show Topology: opens (or reveals) the topology panel (extension/src/topology/, owned by
+// the topology issue) on the bridge of this window's metadata server.
 
 import * as vscode from 'vscode';
+import { TopologyPanel } from '../topology';
 import { registerP2PCommand } from './commandRunner';
 import type { P2PServices } from './services';
 
 export function registerTopologyCommand(services: P2PServices): void {
+  services.context.subscriptions.push({ dispose: () => TopologyPanel.active?.dispose() });
   registerP2PCommand(services, 'p2p.showTopology', async () => {
-    const url = services.manager.metaserver?.status === 'running' ? services.manager.metaserver.info?.url : undefined;
+    const metaserver = services.manager.metaserver;
+    const url = metaserver?.status === 'running' ? metaserver.info?.url : undefined;
     if (!url) {
-      void vscode.window.showInformationMessage('P2P: the topology comes from the metadata server of this window; start one first (P2P: Start Metadata Server or P2P: Start Demo Network).');
+      const message = metaserver?.status === 'running'
+        ? 'P2P: this metadata server runs without its topology bridge (p2p.metaserver.httpPort), so there is no topology to show.'
+        : 'P2P: the topology comes from a metadata server run by this window. Start one first (P2P: Start Metadata Server, or P2P: Start Demo Network).';
+      void vscode.window.showInformationMessage(message);
       return undefined;
     }
-    const choice = await vscode.window.showInformationMessage('P2P: the topology panel is not available in this build yet; the metadata server serves the same page.', 'Open in Browser');
-    if (choice) await vscode.env.openExternal(await vscode.env.asExternalUri(vscode.Uri.parse(url)));
-    return undefined;
+    await TopologyPanel.show(services.context.extensionUri, url);
+    return { url };
   });
 }
