@@ -22,6 +22,7 @@ export interface Point {
 }
 
 const LINK_DISTANCE = 80;
+const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
 /** Heat of a restart: small changes should not shake the whole picture. */
 const REHEAT_ALPHA = 0.5;
 
@@ -47,9 +48,14 @@ export class GraphLayout {
   update(peers: readonly TopologyPeer[], links: readonly Link[]): void {
     const wanted = new Set(peers.map((p) => p.id));
     for (const id of [...this.nodes.keys()]) if (!wanted.has(id)) this.nodes.delete(id);
+    const unplaced: string[] = [];
     for (const peer of peers) {
-      if (!this.nodes.has(peer.id)) this.nodes.set(peer.id, this.placeNewcomer(peer, links));
+      if (this.nodes.has(peer.id)) continue;
+      const node = this.placeNewcomer(peer, links);
+      this.nodes.set(peer.id, node);
+      if (node.x === undefined) unplaced.push(peer.id);
     }
+    this.placeInTraversalOrder(unplaced, links);
     this.pinChordRing(peers);
     this.simulation.nodes([...this.nodes.values()]);
     this.linkForce.links(links.map((l) => ({ key: l.key, source: l.a, target: l.b })));
@@ -90,6 +96,43 @@ export class GraphLayout {
       if (anchor?.x !== undefined && anchor.y !== undefined) return { id: peer.id, x: anchor.x + jitter(), y: anchor.y + jitter() };
     }
     return { id: peer.id };
+  }
+
+  /**
+   * A first picture (the snapshot) starts with linked peers side by side: depth-first order laid
+   * along a circle (small networks) or a spiral (large ones). From d3's default spiral in id order
+   * a ring often settles twisted, a local minimum the forces never leave.
+   */
+  private placeInTraversalOrder(ids: string[], links: readonly Link[]): void {
+    if (ids.length === 0) return;
+    const adjacency = new Map<string, string[]>(ids.map((id) => [id, []]));
+    for (const { a, b } of links) {
+      adjacency.get(a)?.push(b);
+      adjacency.get(b)?.push(a);
+    }
+    const order: string[] = [];
+    const seen = new Set<string>();
+    for (const start of ids) {
+      const stack = [start];
+      while (stack.length > 0) {
+        const id = stack.pop() as string;
+        if (seen.has(id) || !adjacency.has(id)) continue;
+        seen.add(id);
+        order.push(id);
+        const next = (adjacency.get(id) ?? []).filter((n) => !seen.has(n)).sort().reverse();
+        stack.push(...next);
+      }
+    }
+    const onCircle = order.length <= 30;
+    const radius = Math.max(LINK_DISTANCE, (order.length * LINK_DISTANCE) / (2 * Math.PI));
+    order.forEach((id, i) => {
+      const node = this.nodes.get(id);
+      if (!node) return;
+      const angle = onCircle ? (2 * Math.PI * i) / order.length : i * GOLDEN_ANGLE;
+      const r = onCircle ? radius : 20 * Math.sqrt(0.5 + i);
+      node.x = r * Math.cos(angle);
+      node.y = r * Math.sin(angle);
+    });
   }
 
   private pinChordRing(peers: readonly TopologyPeer[]): void {
