@@ -1,0 +1,67 @@
+// A file's description: size, chunk size, SHA-256 per chunk and of the whole file. Computed
+// by streaming the file once (never holding it in memory); the chunk digests travel as the
+// raw payload of a `manifest` message, 32 bytes each.
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { MAX_CHUNK_BYTES } from '../wire';
+
+export const DEFAULT_CHUNK_SIZE = MAX_CHUNK_BYTES;
+
+export interface FileManifest {
+  name: string;
+  size: number;
+  chunkSize: number;
+  /** Whole-file SHA-256, hex. */
+  sha256: string;
+  /** `chunkCount(size, chunkSize)` digests of 32 bytes, concatenated. */
+  chunkHashes: Buffer;
+}
+
+export function chunkCount(size: number, chunkSize: number): number {
+  return Math.ceil(size / chunkSize);
+}
+
+export function chunkLength(manifest: Pick<FileManifest, 'size' | 'chunkSize'>, index: number): number {
+  return Math.min(manifest.chunkSize, manifest.size - index * manifest.chunkSize);
+}
+
+export function chunkHash(manifest: FileManifest, index: number): Buffer {
+  return manifest.chunkHashes.subarray(index * 32, index * 32 + 32);
+}
+
+/** Reads the file once, chunk by chunk, hashing each chunk and the whole. */
+export async function computeManifest(path: string, name: string, chunkSize = DEFAULT_CHUNK_SIZE): Promise<FileManifest> {
+  const handle = await open(path, 'r');
+  try {
+    const whole = createHash('sha256');
+    const digests: Buffer[] = [];
+    const buffer = Buffer.allocUnsafe(chunkSize);
+    let size = 0;
+    for (;;) {
+      let filled = 0;
+      while (filled < chunkSize) {
+        const { bytesRead } = await handle.read(buffer, filled, chunkSize - filled, size + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled === 0) break;
+      const chunk = buffer.subarray(0, filled);
+      whole.update(chunk);
+      digests.push(createHash('sha256').update(chunk).digest());
+      size += filled;
+      if (filled < chunkSize) break;
+    }
+    return { name, size, chunkSize, sha256: whole.digest('hex'), chunkHashes: Buffer.concat(digests) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Checks that a received manifest is self-consistent before trusting any chunk with it. */
+export function manifestIsConsistent(manifest: FileManifest): boolean {
+  return (
+    manifest.chunkSize > 0 &&
+    manifest.chunkSize <= MAX_CHUNK_BYTES &&
+    manifest.chunkHashes.length === chunkCount(manifest.size, manifest.chunkSize) * 32
+  );
+}

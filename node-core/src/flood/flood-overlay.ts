@@ -1,0 +1,255 @@
+// The flood overlay's links: joining (following redirects, seed 004), accepting joins up to
+// maxNeighbors, heartbeats, noticing a neighbour leave or die, healing back to a few links,
+// and flooding queries with a TTL and a bounded memory of seen query ids.
+import { EventEmitter } from 'node:events';
+import type { Address, PeerRef } from '../events';
+import { P2PError, type AnyMessage, type Connection, type Incoming } from '../wire';
+import { SeenQueries } from './seen-queries';
+
+export interface FloodOverlayOptions {
+  self: PeerRef;
+  maxNeighbors: number;
+  /** Links this peer tries to keep (capped by maxNeighbors); more than one survives a loss. */
+  targetLinks: number;
+  heartbeatMs: number;
+  /** Dials a peer and installs the peer's message handler on the connection. */
+  connect: (address: Address) => Promise<Connection>;
+  /** Referrals from the metaserver; throws while it is unreachable. */
+  referrals: (exclude: string[]) => Promise<PeerRef[]>;
+}
+
+export type QueryMessage = Extract<AnyMessage, { t: 'query' }>;
+
+export interface FloodOverlayEvents {
+  'neighbor-up': [PeerRef];
+  'neighbor-down': [PeerRef, string];
+}
+
+interface Neighbor {
+  ref: PeerRef;
+  conn: Connection;
+}
+
+const MAX_JOIN_ATTEMPTS = 8;
+const MAX_KNOWN_PEERS = 64;
+
+export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
+  private readonly links = new Map<string, Neighbor>();
+  private readonly seen = new SeenQueries();
+  /** Peers heard of (referrals, redirects, former neighbours): a way back in without the metaserver. */
+  private readonly known = new Map<string, PeerRef>();
+  private extraSeeds: Address[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+  private maintaining: Promise<void> | undefined;
+  private closed = false;
+  /** Query messages this peer sent (originated or forwarded): the cost of a flood. */
+  queriesSent = 0;
+
+  constructor(private readonly options: FloodOverlayOptions) {
+    super();
+  }
+
+  neighbors(): PeerRef[] {
+    return [...this.links.values()].map((n) => ({ ...n.ref }));
+  }
+
+  isNeighbor(conn: Connection): boolean {
+    return [...this.links.values()].some((n) => n.conn === conn);
+  }
+
+  /** Starts heartbeats and joins through `seeds` (referrals or a --join address). */
+  async start(seeds: Array<PeerRef | Address>): Promise<void> {
+    this.extraSeeds = seeds.filter((s): s is Address => !('id' in s));
+    for (const seed of seeds) if ('id' in seed) this.remember(seed);
+    this.heartbeat = setInterval(() => this.tick(), this.options.heartbeatMs);
+    await this.maintain(seeds);
+  }
+
+  /** Another peer asks to become our neighbour: welcome it or redirect it to a neighbour. */
+  handleJoin(conn: Connection, incoming: Incoming): void {
+    const { msg } = incoming;
+    if (msg.t !== 'join') return;
+    if (msg.id === this.options.self.id) {
+      void conn.replyError(incoming, new P2PError('DUPLICATE_ID', `"${msg.id}" is this peer's own id`)).catch(() => undefined);
+      return;
+    }
+    const existing = this.links.get(msg.id);
+    if (!existing && this.links.size >= this.options.maxNeighbors) {
+      const peers = shuffle(this.neighbors()).slice(0, 8);
+      void conn.reply(incoming, { t: 'redirect', peers }).catch(() => undefined);
+      return;
+    }
+    if (existing) this.drop(existing, 'replaced by a new connection');
+    void conn.reply(incoming, { t: 'welcome', id: this.options.self.id }).catch(() => undefined);
+    this.add({ id: msg.id, host: msg.host, port: msg.port }, conn);
+  }
+
+  /** A neighbour says goodbye: drop it now rather than wait for its socket to close. */
+  handleGoodbye(conn: Connection): void {
+    const neighbor = [...this.links.values()].find((n) => n.conn === conn);
+    if (neighbor) this.drop(neighbor, 'left the network');
+    conn.close();
+  }
+
+  /**
+   * A query arrived from a neighbour. Returns true the first time this query id is seen (the
+   * caller then answers it if it holds the file); forwards it while TTL remains.
+   */
+  handleQuery(conn: Connection, msg: QueryMessage): boolean {
+    if (!this.isNeighbor(conn)) return false;
+    if (!this.seen.remember(msg.qid)) return false;
+    if (msg.ttl > 1) {
+      const path = [...(msg.path ?? []), this.options.self.id].slice(-64);
+      this.forward({ ...msg, ttl: msg.ttl - 1, path }, conn);
+    }
+    return true;
+  }
+
+  /** Starts a flood from this peer. */
+  originate(msg: QueryMessage): void {
+    this.seen.remember(msg.qid);
+    this.forward(msg, undefined);
+  }
+
+  /** Answers `neighbors-get` (used by peers healing while the metaserver is down). */
+  handleNeighborsGet(conn: Connection, incoming: Incoming): void {
+    void conn.reply(incoming, { t: 'neighbors', peers: this.neighbors() }).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    const links = [...this.links.values()];
+    this.links.clear();
+    await Promise.all(links.map((n) => n.conn.goodbye('leaving')));
+  }
+
+  private forward(msg: QueryMessage, except: Connection | undefined): void {
+    for (const neighbor of this.links.values()) {
+      if (neighbor.conn === except || msg.path?.includes(neighbor.ref.id)) continue;
+      this.queriesSent++;
+      neighbor.conn.send(msg).catch(() => undefined);
+    }
+  }
+
+  private add(ref: PeerRef, conn: Connection): void {
+    const neighbor = { ref, conn };
+    this.links.set(ref.id, neighbor);
+    this.remember(ref);
+    conn.once('close', (err) => {
+      if (this.links.get(ref.id) === neighbor) this.drop(neighbor, err?.message ?? 'connection closed');
+    });
+    this.emit('neighbor-up', { ...ref });
+  }
+
+  private drop(neighbor: Neighbor, reason: string): void {
+    if (this.links.get(neighbor.ref.id) !== neighbor) return;
+    this.links.delete(neighbor.ref.id);
+    neighbor.conn.close();
+    this.emit('neighbor-down', { ...neighbor.ref }, reason);
+    if (!this.closed) setImmediate(() => void this.maintain());
+  }
+
+  private tick(): void {
+    for (const neighbor of this.links.values()) neighbor.conn.send({ t: 'ping' }).catch(() => undefined);
+    void this.maintain();
+  }
+
+  private remember(ref: PeerRef): void {
+    if (ref.id === this.options.self.id) return;
+    this.known.delete(ref.id);
+    this.known.set(ref.id, { id: ref.id, host: ref.host, port: ref.port });
+    if (this.known.size > MAX_KNOWN_PEERS) this.known.delete(this.known.keys().next().value as string);
+  }
+
+  /** Tops the links up to the target; one run at a time. */
+  private maintain(seeds?: Array<PeerRef | Address>): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.maintaining ??= this.topUp(seeds).finally(() => {
+      this.maintaining = undefined;
+    });
+    return this.maintaining;
+  }
+
+  private wanted(): number {
+    return Math.min(this.options.targetLinks, this.options.maxNeighbors) - this.links.size;
+  }
+
+  private async topUp(seeds?: Array<PeerRef | Address>): Promise<void> {
+    if (this.wanted() <= 0) return;
+    const tried = new Set<string>();
+    // Referrals come lowest degree first. Taking the first keeps degrees even; taking the
+    // others in random order adds long-range links, so the overlay's diameter stays small
+    // (joining only the lowest-degree peers builds a long ladder that a TTL of 7 cannot cross).
+    const firstThenRandom = (list: Array<PeerRef | Address>) => [...list.slice(0, 1), ...shuffle(list.slice(1))];
+    const sources: Array<() => Promise<Array<PeerRef | Address>>> = [
+      async () => firstThenRandom(seeds ?? []),
+      async () => firstThenRandom(await this.options.referrals([this.options.self.id, ...this.links.keys()])),
+      () => this.neighborsOfNeighbors(),
+      async () => [...this.known.values()].reverse(),
+      async () => this.extraSeeds,
+    ];
+    for (const source of sources) {
+      if (this.closed || this.wanted() <= 0) return;
+      const candidates = await source().catch(() => []);
+      await this.joinSome(candidates, tried);
+    }
+  }
+
+  private async neighborsOfNeighbors(): Promise<PeerRef[]> {
+    const found: PeerRef[] = [];
+    for (const neighbor of [...this.links.values()]) {
+      const answer = await neighbor.conn.request({ t: 'neighbors-get' }, { timeoutMs: 2000 }).catch(() => undefined);
+      if (answer?.msg.t === 'neighbors') found.push(...answer.msg.peers);
+    }
+    return shuffle(found);
+  }
+
+  /** Tries candidates (following redirects) until the wanted number of links is reached. */
+  private async joinSome(candidates: Array<PeerRef | Address>, tried: Set<string>): Promise<void> {
+    const queue = [...candidates];
+    let attempts = 0;
+    while (queue.length > 0 && this.wanted() > 0 && attempts < MAX_JOIN_ATTEMPTS && !this.closed) {
+      const candidate = queue.shift() as PeerRef | Address;
+      const key = `${candidate.host}:${candidate.port}`;
+      const isSelf = ('id' in candidate && candidate.id === this.options.self.id) || (candidate.host === this.options.self.host && candidate.port === this.options.self.port);
+      if (tried.has(key) || isSelf || ('id' in candidate && this.links.has(candidate.id))) continue;
+      tried.add(key);
+      attempts++;
+      const redirect = await this.joinOne(candidate).catch(() => undefined);
+      if (redirect) queue.unshift(...redirect);
+    }
+  }
+
+  /** One join attempt; returns the redirect list when the candidate is full. */
+  private async joinOne(address: Address): Promise<PeerRef[] | undefined> {
+    const conn = await this.options.connect(address);
+    try {
+      const { self } = this.options;
+      const answer = await conn.request({ t: 'join', id: self.id, host: self.host, port: self.port }, { timeoutMs: 5000 });
+      if (answer.msg.t === 'welcome' && !this.closed) {
+        const existing = this.links.get(answer.msg.id);
+        if (existing) this.drop(existing, 'replaced by a new connection');
+        this.add({ id: answer.msg.id, host: address.host, port: address.port }, conn);
+        return undefined;
+      }
+      conn.close();
+      if (answer.msg.t === 'redirect') {
+        for (const peer of answer.msg.peers) this.remember(peer);
+        return answer.msg.peers;
+      }
+      return undefined;
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}

@@ -1,0 +1,3 @@
+export { MetadataServer, type MetadataServerOptions } from './metadata-server';
+export { MetaserverClient, fetchTopology, type MetaserverClientOptions } from './metaserver-client';
+export { PeerRegistry, type RegisteredPeer } from './peer-registry';

@@ -1,0 +1,156 @@
+// A peer's side of the metaserver: register, heartbeat, report links/files/activity, ask for
+// referrals. When the metaserver goes away the peer keeps working; this client retries in the
+// background and, once it is back, re-registers and replays the latest reports.
+import { EventEmitter } from 'node:events';
+import type { Address, PeerRef } from '../events';
+import type { TopologyPeer } from '../topology';
+import { dial, P2PError, toP2PError, type AnyMessage, type Connection } from '../wire';
+import type { RegisteredPeer } from './peer-registry';
+
+export interface MetaserverClientOptions {
+  address: Address;
+  self: RegisteredPeer;
+  key?: string;
+  flag?: string;
+  heartbeatMs?: number;
+  retryMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface MetaserverClientEvents {
+  /** (Re-)registered; carries the referrals of that registration. */
+  registered: [PeerRef[]];
+  disconnected: [P2PError | undefined];
+}
+
+type Report = Extract<AnyMessage, { t: 'links' | 'files-report' }>;
+
+export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
+  private conn: Connection | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+  private connecting = false;
+  private readonly latest = new Map<Report['t'], Report>();
+
+  constructor(private readonly options: MetaserverClientOptions) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.conn?.isOpen ?? false;
+  }
+
+  /**
+   * First registration. Refusals (DUPLICATE_ID, BAD_FLAG, ...) reject with their code; an
+   * unreachable metaserver rejects with METASERVER_UNREACHABLE. Afterwards the client keeps
+   * itself registered until close().
+   */
+  async register(): Promise<PeerRef[]> {
+    return this.connect();
+  }
+
+  reportLinks(neighbors: string[], chord?: TopologyPeer['chord']): void {
+    this.report({ t: 'links', neighbors, chord });
+  }
+
+  reportFiles(files: string[]): void {
+    this.report({ t: 'files-report', files });
+  }
+
+  /** Best-effort activity for the topology page; dropped while disconnected. */
+  reportActivity(msg: Extract<AnyMessage, { t: 'activity-search' | 'activity-transfer' }>): void {
+    if (this.conn?.isOpen) this.conn.send(msg).catch(() => undefined);
+  }
+
+  async referrals(exclude: string[]): Promise<PeerRef[]> {
+    if (!this.conn?.isOpen) throw new P2PError('METASERVER_UNREACHABLE', 'not connected to the metaserver');
+    const answer = await this.conn.request({ t: 'referrals-get', exclude: exclude.slice(0, 1024) });
+    return answer.msg.t === 'referrals' ? answer.msg.peers : [];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.retry);
+    const conn = this.conn;
+    this.conn = undefined;
+    await conn?.goodbye('leaving');
+  }
+
+  private report(msg: Report): void {
+    this.latest.set(msg.t, msg);
+    if (this.conn?.isOpen) this.conn.send(msg).catch(() => undefined);
+  }
+
+  private async connect(): Promise<PeerRef[]> {
+    const { address, self, key } = this.options;
+    let conn: Connection;
+    try {
+      conn = await dial(address, { key, idleTimeoutMs: 0, requestTimeoutMs: this.options.requestTimeoutMs });
+    } catch (err) {
+      const e = toP2PError(err, 'METASERVER_UNREACHABLE');
+      if (e.code === 'PEER_UNREACHABLE') throw new P2PError('METASERVER_UNREACHABLE', `metaserver ${address.host}:${address.port}: ${e.message}`);
+      throw e;
+    }
+    if (this.closed) {
+      conn.close();
+      throw new P2PError('CANCELLED', 'client closed');
+    }
+    conn.setHandler(() => undefined);
+    let referrals: PeerRef[];
+    try {
+      const answer = await conn.request({ t: 'register', id: self.id, host: self.host, port: self.port, mode: self.mode, flag: this.options.flag ?? 'p2p' });
+      referrals = answer.msg.t === 'registered' ? answer.msg.referrals : [];
+    } catch (err) {
+      conn.close();
+      throw toP2PError(err, 'METASERVER_UNREACHABLE');
+    }
+    this.conn = conn;
+    for (const report of this.latest.values()) conn.send(report).catch(() => undefined);
+    const heartbeatMs = this.options.heartbeatMs ?? 5000;
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => conn.send({ t: 'ping' }).catch(() => undefined), heartbeatMs);
+    conn.once('close', (err) => {
+      if (this.conn !== conn) return;
+      this.conn = undefined;
+      clearInterval(this.heartbeat);
+      this.emit('disconnected', err);
+      this.scheduleRetry();
+    });
+    this.emit('registered', referrals);
+    return referrals;
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (this.closed || this.connecting || this.connected) return;
+      this.connecting = true;
+      this.connect()
+        .catch(() => this.scheduleRetry())
+        .finally(() => {
+          this.connecting = false;
+        });
+    }, this.options.retryMs ?? 2000);
+  }
+}
+
+/** One-shot: the whole network as the metaserver sees it (`p2p-node topo`). */
+export async function fetchTopology(address: Address, options: { key?: string; timeoutMs?: number } = {}): Promise<TopologyPeer[]> {
+  let conn: Connection;
+  try {
+    conn = await dial(address, { key: options.key, idleTimeoutMs: 0, connectTimeoutMs: options.timeoutMs });
+  } catch (err) {
+    const e = toP2PError(err, 'METASERVER_UNREACHABLE');
+    throw e.code === 'PEER_UNREACHABLE' ? new P2PError('METASERVER_UNREACHABLE', e.message) : e;
+  }
+  try {
+    conn.setHandler(() => undefined);
+    const answer = await conn.request({ t: 'topology-get' }, { timeoutMs: options.timeoutMs });
+    return answer.msg.t === 'topology' ? answer.msg.peers : [];
+  } finally {
+    conn.close();
+  }
+}

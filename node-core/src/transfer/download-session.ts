@@ -1,0 +1,208 @@
+// One download: fetch the manifest, then pull chunks from every holder that serves the same
+// file (a window of requests per holder), verify each chunk, write it at its offset in
+// NAME.part, and rename to NAME only when the whole file verifies. A .part left by a crash or
+// a cancel is resumed: its chunks that still verify are kept.
+import { createHash } from 'node:crypto';
+import { link, open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PeerRef } from '../events';
+import { assertFileName } from '../files/file-store';
+import { chunkCount, chunkHash, chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
+import { WholeFileHasher } from '../files/whole-file-hasher';
+import { P2PError, toP2PError, type Connection } from '../wire';
+import { fetchManifest, fetchChunk } from './transfer-client';
+
+export interface DownloadRequest {
+  name: string;
+  /** The whole-file digest the search reported; holders serving anything else are ignored. */
+  sha256?: string;
+  holders: PeerRef[];
+  downloadsDir: string;
+  /** Opens (or reuses) a connection to a holder. */
+  connect: (holder: PeerRef, signal: AbortSignal) => Promise<Connection>;
+  signal?: AbortSignal;
+  /** Requests in flight per holder. */
+  window?: number;
+  maxSources?: number;
+  onProgress?: (bytes: number, total: number) => void;
+}
+
+export interface DownloadResult {
+  name: string;
+  path: string;
+  bytes: number;
+  sha256: string;
+  sources: string[];
+  manifest: FileManifest;
+  /** `${size}:${mtimeMs}` of the final file, for the store's manifest cache. */
+  stamp: string;
+  resumedBytes: number;
+}
+
+interface Source {
+  ref: PeerRef;
+  conn: Connection;
+  alive: boolean;
+  served: number;
+}
+
+export async function download(request: DownloadRequest): Promise<DownloadResult> {
+  const { name, downloadsDir } = request;
+  assertFileName(name);
+  const path = join(downloadsDir, name);
+  const partPath = `${path}.part`;
+  if (await exists(path)) throw new P2PError('FILE_EXISTS', `${path} already exists; not overwriting it`, name);
+  const abort = new AbortController();
+  const onOuterAbort = (): void => abort.abort();
+  request.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const sources: Source[] = [];
+  try {
+    const { manifest, found } = await openSources(request, abort.signal);
+    sources.push(...found);
+    const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
+    try {
+      await file.truncate(manifest.size);
+      const hasher = new WholeFileHasher(manifest, file);
+      const todo = await resumablePart(file, manifest, hasher);
+      const total = manifest.size;
+      const resumedBytes = total - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
+      let bytes = resumedBytes;
+      request.onProgress?.(bytes, total);
+      const queue = [...todo];
+      while (queue.length > 0) {
+        const alive = sources.filter((s) => s.alive);
+        if (alive.length === 0) throw new P2PError('DOWNLOAD_FAILED', `no holder could serve "${name}"`, name);
+        const window = request.window ?? 4;
+        await Promise.all(
+          alive.flatMap((source) =>
+            Array.from({ length: window }, async () => {
+              while (source.alive && queue.length > 0) {
+                if (abort.signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+                const index = queue.shift() as number;
+                try {
+                  const data = await fetchChunk(source.conn, manifest, index, abort.signal);
+                  if (!createHash('sha256').update(data).digest().equals(chunkHash(manifest, index))) {
+                    throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
+                  }
+                  await writeAll(file, data, index * manifest.chunkSize);
+                  hasher.offer(index, data);
+                  source.served++;
+                  bytes += data.length;
+                  request.onProgress?.(bytes, total);
+                } catch (err) {
+                  queue.unshift(index);
+                  if (abort.signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+                  source.alive = false; // its other requests fail too; healthy holders take over
+                  void err;
+                }
+              }
+            }),
+          ),
+        );
+      }
+      const sha256 = await hasher.digest();
+      if (sha256 !== manifest.sha256) {
+        await file.close().catch(() => undefined);
+        await unlink(partPath).catch(() => undefined);
+        throw new P2PError('VERIFY_FAILED', `"${name}" does not match its SHA-256 ${manifest.sha256}`, name);
+      }
+      await file.sync();
+      await file.close();
+      try {
+        await link(partPath, path); // fails instead of overwriting a file that appeared meanwhile
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new P2PError('FILE_EXISTS', `${path} appeared during the download; kept ${partPath}`, name);
+        throw err;
+      }
+      await unlink(partPath);
+      const info = await stat(path);
+      return {
+        name,
+        path,
+        bytes: manifest.size,
+        sha256,
+        // a file with nothing left to fetch (empty, or fully resumed) still came from its manifest's holder
+        sources: (sources.some((s) => s.served > 0) ? sources.filter((s) => s.served > 0) : sources.slice(0, 1)).map((s) => s.ref.id),
+        manifest,
+        stamp: `${info.size}:${info.mtimeMs}`,
+        resumedBytes,
+      };
+    } finally {
+      await file.close().catch(() => undefined);
+    }
+  } catch (err) {
+    throw toP2PError(err, 'DOWNLOAD_FAILED');
+  } finally {
+    request.signal?.removeEventListener('abort', onOuterAbort);
+    abort.abort();
+  }
+}
+
+/** Asks every holder for its manifest; keeps those that serve the expected (or first) version. */
+async function openSources(request: DownloadRequest, signal: AbortSignal): Promise<{ manifest: FileManifest; found: Source[] }> {
+  const holders = request.holders.slice(0, request.maxSources ?? 4);
+  if (holders.length === 0) throw new P2PError('NOT_FOUND', `nobody holds "${request.name}"`, request.name);
+  const attempts = await Promise.allSettled(
+    holders.map(async (ref) => {
+      const conn = await request.connect(ref, signal);
+      const manifest = await fetchManifest(conn, request.name, signal);
+      return { ref, conn, manifest };
+    }),
+  );
+  let manifest: FileManifest | undefined;
+  const found: Source[] = [];
+  let lastError: unknown;
+  for (const attempt of attempts) {
+    if (attempt.status === 'rejected') {
+      lastError = attempt.reason;
+      continue;
+    }
+    const candidate = attempt.value.manifest;
+    if (!manifestIsConsistent(candidate) || (request.sha256 && candidate.sha256 !== request.sha256)) continue;
+    if (manifest && (candidate.sha256 !== manifest.sha256 || candidate.chunkSize !== manifest.chunkSize)) continue;
+    manifest ??= candidate;
+    found.push({ ref: attempt.value.ref, conn: attempt.value.conn, alive: true, served: 0 });
+  }
+  if (!manifest) {
+    if (lastError) throw toP2PError(lastError, 'DOWNLOAD_FAILED');
+    throw new P2PError('VERIFY_FAILED', `no holder serves "${request.name}" with the expected SHA-256`, request.name);
+  }
+  return { manifest, found };
+}
+
+/** Chunks of an existing .part that still verify are kept; returns the indices still needed. */
+async function resumablePart(file: FileHandle, manifest: FileManifest, hasher: WholeFileHasher): Promise<number[]> {
+  const todo: number[] = [];
+  const count = chunkCount(manifest.size, manifest.chunkSize);
+  const { size: partSize } = await file.stat();
+  let onDisk = partSize > 0;
+  for (let index = 0; index < count; index++) {
+    if (onDisk) {
+      const length = chunkLength(manifest, index);
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await file.read(buffer, 0, length, index * manifest.chunkSize);
+      if (bytesRead === length && createHash('sha256').update(buffer).digest().equals(chunkHash(manifest, index))) {
+        hasher.offer(index, buffer);
+        continue;
+      }
+      if (bytesRead < length) onDisk = false;
+    }
+    todo.push(index);
+  }
+  return todo;
+}
+
+async function writeAll(file: FileHandle, data: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const { bytesWritten } = await file.write(data, written, data.length - written, position + written);
+    written += bytesWritten;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

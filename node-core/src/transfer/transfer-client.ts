@@ -1,0 +1,44 @@
+// The downloader's two requests (manifest-get, chunk-get) and the holder's answers to them.
+// Kept together so the wire shape of a transfer lives in one place.
+import type { FileStore } from '../files/file-store';
+import { chunkLength, type FileManifest } from '../files/manifest';
+import { P2PError, type Connection, type Incoming } from '../wire';
+
+export async function fetchManifest(conn: Connection, name: string, signal?: AbortSignal): Promise<FileManifest> {
+  const answer = await conn.request({ t: 'manifest-get', name }, { signal });
+  const { msg } = answer;
+  if (msg.t !== 'manifest' || msg.name !== name) throw new P2PError('PROTOCOL', `expected the manifest of "${name}"`);
+  return { name, size: msg.size, chunkSize: msg.chunkSize, sha256: msg.sha256, chunkHashes: Buffer.from(answer.payload) };
+}
+
+export async function fetchChunk(conn: Connection, manifest: FileManifest, index: number, signal?: AbortSignal): Promise<Buffer> {
+  const answer = await conn.request({ t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index }, { signal, timeoutMs: 30_000 });
+  if (answer.msg.t !== 'chunk' || answer.msg.index !== index || answer.payload.length !== chunkLength(manifest, index)) {
+    throw new P2PError('PROTOCOL', `bad answer for chunk ${index} of "${manifest.name}"`);
+  }
+  return answer.payload;
+}
+
+/** Holder side: answers manifest-get and chunk-get from the shared files only. */
+export async function serveTransferRequest(store: FileStore, conn: Connection, incoming: Incoming): Promise<boolean> {
+  const { msg } = incoming;
+  if (msg.t === 'manifest-get') {
+    try {
+      const m = await store.manifest(msg.name);
+      await conn.reply(incoming, { t: 'manifest', name: m.name, size: m.size, chunkSize: m.chunkSize, chunks: m.chunkHashes.length / 32, sha256: m.sha256 }, m.chunkHashes);
+    } catch (err) {
+      await conn.replyError(incoming, err).catch(() => undefined);
+    }
+    return true;
+  }
+  if (msg.t === 'chunk-get') {
+    try {
+      const data = await store.readChunk(msg.name, msg.sha256, msg.index);
+      await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data);
+    } catch (err) {
+      await conn.replyError(incoming, err).catch(() => undefined);
+    }
+    return true;
+  }
+  return false;
+}
