@@ -1,0 +1,162 @@
+// Files on the ring: a file lives on the node responsible for its key (SHA-1 of its name) and
+// on the next `replicas` successors. Placement is kept by four rules, all in this module:
+//   put        SHARE: the sharer offers the file to the key's owner, which fetches it;
+//   replicate  periodically, an owner offers the keys it owns to its first `replicas`
+//              successors (so after a crash the successor that inherits the range already holds
+//              the files, and re-replicates them one node further);
+//   hand over  when a node gains a new predecessor, that node takes over part of its range:
+//              it is offered every held key outside (predecessor, self];
+//   hand off   a leaving node offers everything to its successor before it goes;
+//   republish  the sharer re-offers what it put whenever the key's owner changed, so a file
+//              outlives even the loss of its owner and all replicas while its sharer lives.
+// An offer is only names: the receiver fetches what it lacks from the offerer with the
+// verified chunked transfer (ChordFileHost.fetch), so there is one transfer protocol.
+import type { ChordRing } from './chord-ring';
+import { hashToId } from './id';
+import type { LookupResult } from './lookup';
+import { samePeer, type ChordPeer } from './remote';
+
+export interface ChordFileHost {
+  /** Names this node holds and serves. */
+  names(): string[];
+  has(name: string): boolean;
+  /** Fetches `name` from one of `sources` with the verified transfer; resolves once it is served here. */
+  fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void>;
+}
+
+export interface ChordStorageOptions {
+  /** Copies beyond the owner. */
+  replicas: number;
+  /** Per-offer timeout: covers the receiver's download. */
+  offerTimeoutMs: number;
+}
+
+export const DEFAULT_STORAGE_OPTIONS: ChordStorageOptions = { replicas: 2, offerTimeoutMs: 120_000 };
+
+export class ChordStorage {
+  /** Per node (hex id), the names it confirmed holding: offers are not repeated every round. */
+  private readonly confirmed = new Map<bigint, Set<string>>();
+  private readonly fetching = new Map<string, Promise<void>>();
+  private replicating: Promise<void> | undefined;
+  /** Names this node put on the ring (SHARE), and the owner that last took each. */
+  private readonly published = new Map<string, bigint>();
+
+  constructor(
+    private readonly ring: ChordRing,
+    private readonly files: ChordFileHost,
+    private readonly options: ChordStorageOptions = DEFAULT_STORAGE_OPTIONS,
+    private readonly onError: (what: string, err: unknown) => void = () => undefined,
+  ) {
+    const node = ring.node;
+    node.onFileOffer = (source, names, signal) => this.receive(source, names, signal);
+    node.on('predecessor-changed', (pred) => {
+      if (pred) this.handOver(pred).catch((err: unknown) => this.onError('hand-over', err));
+    });
+    ring.every('replicate', ring.replicateMs, () => this.replicate());
+  }
+
+  /** SHARE: place a file this node serves on the ring. Returns the owner it went to. */
+  async put(name: string, signal?: AbortSignal): Promise<LookupResult> {
+    const found = await this.ring.lookup(hashToId(name), signal);
+    if (!samePeer(found.owner, this.ring.self)) await this.offer(found.owner, [name]);
+    else await this.replicate();
+    this.published.set(name, found.owner.nodeId);
+    return found;
+  }
+
+  /** GET: who serves `name`: the key's owner first, then its replicas. */
+  async holders(name: string, signal?: AbortSignal): Promise<{ lookup: LookupResult; holders: ChordPeer[] }> {
+    const found = await this.ring.lookup(hashToId(name), signal);
+    const holders = [found.owner];
+    try {
+      const state = await this.ring.node.call(found.owner, (r, s) => r.getNeighbors(s));
+      holders.push(...state.successors.slice(0, this.options.replicas));
+    } catch {
+      // The owner is unreachable: its replicas are exactly the successors we can find by lookup.
+      const next = await this.ring.lookup(found.owner.nodeId + 1n, signal).catch(() => undefined);
+      if (next) holders.push(next.owner);
+    }
+    return { lookup: found, holders: holders.filter((h, i) => holders.findIndex((o) => samePeer(o, h)) === i) };
+  }
+
+  /** Owner duty: make sure the first `replicas` successors hold every key this node owns. */
+  replicate(): Promise<void> {
+    this.replicating ??= this.replicateOnce().finally(() => {
+      this.replicating = undefined;
+    });
+    return this.replicating;
+  }
+
+  /** Leaving: the successor takes everything this node holds (it becomes their owner or a replica). */
+  async handOffAll(): Promise<void> {
+    const names = this.files.names();
+    for (const succ of this.ring.node.successors.all()) {
+      if (names.length === 0) return;
+      try {
+        await this.offer(succ, names);
+        return;
+      } catch (err) {
+        this.onError('hand-off', err);
+      }
+    }
+  }
+
+  private async replicateOnce(): Promise<void> {
+    await this.republish();
+    const node = this.ring.node;
+    const owned = this.files.names().filter((name) => node.owns(hashToId(name)));
+    if (owned.length === 0) return;
+    const targets = node.successors.all().slice(0, this.options.replicas);
+    await Promise.all(
+      targets.map(async (target) => {
+        const missing = owned.filter((name) => !this.confirmed.get(target.nodeId)?.has(name));
+        if (missing.length > 0) await this.offer(target, missing).catch((err: unknown) => this.onError('replicate', err));
+      }),
+    );
+  }
+
+  private async republish(): Promise<void> {
+    for (const [name, lastOwner] of this.published) {
+      const { owner } = await this.ring.lookup(hashToId(name));
+      if (owner.nodeId === lastOwner || samePeer(owner, this.ring.self)) {
+        this.published.set(name, owner.nodeId);
+        continue;
+      }
+      await this.offer(owner, [name]).then(
+        () => this.published.set(name, owner.nodeId),
+        (err: unknown) => this.onError('republish', err),
+      );
+    }
+  }
+
+  private async handOver(pred: ChordPeer): Promise<void> {
+    const node = this.ring.node;
+    const theirs = this.files.names().filter((name) => !node.owns(hashToId(name)));
+    if (theirs.length > 0) await this.offer(pred, theirs);
+  }
+
+  private async offer(target: ChordPeer, names: string[]): Promise<void> {
+    await this.ring.node.call(target, (r, s) => r.offerFiles(this.ring.self, names, s), this.options.offerTimeoutMs);
+    let set = this.confirmed.get(target.nodeId);
+    if (!set) this.confirmed.set(target.nodeId, (set = new Set()));
+    for (const name of names) set.add(name);
+  }
+
+  /** Someone asks us to hold files: fetch the missing ones from it (one download per name at a time). */
+  private async receive(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {
+    for (const name of names) {
+      // Checked per name, after each await: another offer may have brought it meanwhile.
+      if (this.files.has(name)) continue;
+      let pending = this.fetching.get(name);
+      if (!pending) {
+        pending = this.files.fetch(name, [source], signal).finally(() => this.fetching.delete(name));
+        this.fetching.set(name, pending);
+      }
+      await pending;
+    }
+    // Files that landed in our own range must reach our replicas without waiting a round.
+    if (names.some((name) => this.ring.node.owns(hashToId(name)))) {
+      this.replicate().catch((err: unknown) => this.onError('replicate', err));
+    }
+  }
+}
