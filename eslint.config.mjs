@@ -12,4 +12,9 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  {
+    // Node scripts and the Playwright drivers (whose page.evaluate callbacks run in the browser).
+    files: ['scripts/**/*.mjs', 'test/integration/driver/**/*.mjs'],
+    languageOptions: { globals: { fetch: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', document: 'readonly', window: 'readonly' } },
+  },
 );

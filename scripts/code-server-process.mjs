@@ -1,7 +1,6 @@
 // Starting and stopping one code-server, shared by run-vscode-tests.mjs and start-code-server.mjs.
 // code-server runs in its own process group (detached) so that stop() also ends the extension
 // host, the file watcher and every p2p-node child the extension started.
-/* global fetch, AbortSignal */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';

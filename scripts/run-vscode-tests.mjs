@@ -16,16 +16,19 @@
 // happens, code-server's process group and Chromium are killed at the end.
 //
 // Playwright drivers (for tests that must look at the workbench, e.g. the topology webview):
-// every test/integration/driver/*.mjs is imported and its default export is called, right after
-// the workbench opens and while the extension tests run, with
-//   { page, baseUrl, channelDir, waitForLog(regex, timeoutMs?), log(...args), signal }
+// every test/integration/driver/<name>.mjs is imported and its default export is called, right
+// after the workbench opens and while the extension tests run, with
+//   { page, baseUrl, channelDir, waitForLog(regex, timeoutMs?), reply(value), log(...args), signal }
 // `page` is the Playwright Page of the workbench; webviews are iframes: page.frames().
-// Coordinate with an extension test through the log and the channel folder: the test prints
-// a line (console.log('[topology] panel open')), the driver `await waitForLog(/\[topology\] panel open/)`,
-// checks the frame, and may write a file into channelDir, which the extension test sees as
-// process.env.P2P_TEST_CHANNEL. A driver that throws counts as one failed test, one that
-// resolves as one passed test. Drivers get the time left of the run bound, no more.
-/* global AbortController */
+// The handshake with an extension test (see test/integration/support/driver.ts and the pair
+// views.test.ts + driver/p2p-view.mjs): the test does something, then prints a line
+// (console.log('[p2p-view] shown')); the driver `await waitForLog(/\[p2p-view\] shown/)`, looks at
+// the page and `reply({...})`, which writes <channel>/<name>.json; the test waits for that file
+// (driverReply(name)) and asserts on it. The test sees which drivers run in
+// process.env.P2P_TEST_DRIVERS_RUNNING and skips itself where none runs (desktop VS Code).
+// A driver that throws counts as one failed test, one that resolves as one passed test.
+// Once the extension tests have ended, waitForLog rejects and drivers get 15 s to finish.
+// With P2P_TEST_GREP set, drivers run only if P2P_TEST_DRIVERS names them.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,9 +45,10 @@ const artifacts = path.join(repoRoot, 'test-artifacts', 'vscode');
 const totalTimeoutMs = Number(process.env.P2P_TEST_TIMEOUT_MS) || 300_000;
 const SUMMARY = /^vscode: (\d+) passed, (\d+) failed$/;
 // The workbench's own chatter arrives through the same channel; it goes to the log file only.
-const NOISE = /^(Resolving connection token|Resolved connection token|Creating a socket|\[Service Worker\]|Ignoring fetching additional builtin|ChatSessionStore|Updating additional builtin)/;
+const NOISE = /^(Resolving connection token|Resolved connection token|Creating a socket|\[Service Worker\]|Ignoring fetching additional builtin|ChatSessionStore|Updating additional builtin|Creation of workbench contribution)/;
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
+const ENDED = Symbol('extension tests ended');
 const out = (line) => process.stdout.write(`${line}\n`);
 const note = (line) => process.stderr.write(`[test:vscode] ${line}\n`);
 
@@ -81,6 +85,7 @@ async function main() {
   const entry = ensureCodeServer();
   const { chromium } = await import('playwright-core');
   const drivers = await loadDrivers();
+  const driversRunning = drivers.map((d) => d.name).join(',');
 
   tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'p2p-vscode-test-'));
   const dirs = isolatedDirs(tempRoot);
@@ -89,7 +94,7 @@ async function main() {
   const extensionsDir = path.join(tempRoot, 'extensions');
   for (const d of [workspace, channelDir, extensionsDir]) fs.mkdirSync(d);
   const logFile = path.join(tempRoot, 'code-server.log');
-  const env = isolatedEnv(dirs, { P2P_TEST_CHANNEL: channelDir, ...(process.env.P2P_TEST_GREP ? { P2P_TEST_GREP: process.env.P2P_TEST_GREP } : {}) });
+  const env = isolatedEnv(dirs, { P2P_TEST_CHANNEL: channelDir, P2P_TEST_DRIVERS_RUNNING: driversRunning, ...(process.env.P2P_TEST_GREP ? { P2P_TEST_GREP: process.env.P2P_TEST_GREP } : {}) });
 
   const port = await freePort();
   const started = Date.now();
@@ -135,15 +140,22 @@ async function main() {
   const abort = new AbortController();
   await page.goto(url, { timeout: 60_000 });
 
+  let hostEnded = false;
   const waitForLog = (re, timeoutMs = deadline - Date.now()) =>
     new Promise((resolve, reject) => {
       const seen = lines.find((l) => re.test(l));
       if (seen !== undefined) return resolve(seen);
+      if (hostEnded) return reject(new Error(`the extension tests ended without a log line matching ${re}`));
       const t = setTimeout(() => {
         waiters.delete(w);
         reject(new Error(`no extension-host log line matched ${re} within ${timeoutMs} ms`));
       }, Math.max(0, timeoutMs));
       const w = (line) => {
+        if (line === ENDED) {
+          clearTimeout(t);
+          waiters.delete(w);
+          return reject(new Error(`the extension tests ended without a log line matching ${re}`));
+        }
         if (!re.test(line)) return;
         clearTimeout(t);
         waiters.delete(w);
@@ -153,7 +165,9 @@ async function main() {
     });
   const driverRuns = drivers.map(async ({ name, fn }) => {
     try {
-      await fn({ page, baseUrl: server.url, channelDir, waitForLog, log: (...a) => out(`  [driver ${name}] ${format(...a)}`), signal: abort.signal });
+      const reply = (value) => fs.writeFileSync(path.join(channelDir, `${name}.json`), JSON.stringify(value ?? null));
+      const log = (...a) => out(`  [driver ${name}] ${format(...a)}`);
+      await fn({ page, baseUrl: server.url, channelDir, waitForLog, reply, log, signal: abort.signal });
       return { name, ok: true };
     } catch (err) {
       return { name, ok: false, err };
@@ -163,7 +177,10 @@ async function main() {
   const timedOut = Symbol('timeout');
   const bound = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r(timedOut), Math.max(0, deadline - Date.now())))]);
   const exitResult = await bound(exited);
-  const driverResults = await bound(Promise.all(driverRuns));
+  hostEnded = true;
+  for (const w of [...waiters]) w(ENDED);
+  const grace = new Promise((r) => setTimeout(() => r(timedOut), 15_000));
+  const driverResults = await Promise.race([bound(Promise.all(driverRuns)), grace]);
   abort.abort();
 
   let passed = summary?.passed ?? 0;
@@ -192,6 +209,7 @@ async function main() {
 async function loadDrivers() {
   const wanted = process.env.P2P_TEST_DRIVERS;
   if (wanted === 'none' || !fs.existsSync(driverDir)) return [];
+  if (process.env.P2P_TEST_GREP && !wanted) return []; // a filtered run would starve them
   const names = fs.readdirSync(driverDir).filter((f) => f.endsWith('.mjs')).sort();
   const pick = wanted ? new Set(wanted.split(',').map((s) => s.trim().replace(/\.mjs$/, ''))) : null;
   const drivers = [];
