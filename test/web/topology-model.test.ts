@@ -1,7 +1,7 @@
 // The page's model (webview/src/topology-model.ts) and message parsing, in Node: the rules the
 // drawn picture follows, without a browser.
 import * as assert from 'node:assert/strict';
-import type { TopologyPeer } from '../../node-core/src/topology';
+import type { BridgeMessage, TopologyPeer } from '../../node-core/src/topology';
 import { parseBridgeMessage } from '../../webview/src/bridge-connection';
 import { GraphLayout } from '../../webview/src/graph-layout';
 import { TopologyModel } from '../../webview/src/topology-model';
@@ -39,7 +39,7 @@ describe('TopologyModel', () => {
   it('returns searches and transfers as activity, leaving the picture alone', () => {
     const model = new TopologyModel();
     model.apply({ type: 'snapshot', topology: { peers: [peer('a')] } });
-    const search = { type: 'search', origin: 'a', name: 'f', queryId: 'q', path: ['a'] } as const;
+    const search: BridgeMessage = { type: 'search', origin: 'a', name: 'f', queryId: 'q', path: ['a'] };
     assert.deepEqual(model.apply(search), search);
     assert.equal(model.peerList().length, 1);
   });

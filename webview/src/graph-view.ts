@@ -27,10 +27,22 @@ export class GraphView {
   private readonly ringElements = new Map<string, SVGLineElement>();
   private ringEdges: Edge[] = [];
   private selected: string | undefined;
+  /** The drawing area in CSS pixels, cached: reading clientWidth on every tick forces a layout. */
+  private viewport = { width: 400, height: 300 };
+  private readonly resizeObserver = new ResizeObserver(([entry]) => {
+    if (!entry || entry.contentRect.width === 0) return;
+    this.viewport = { width: entry.contentRect.width, height: entry.contentRect.height };
+    this.fitView();
+  });
 
   constructor(private readonly layout: GraphLayout, private readonly onSelect: (id: string) => void) {
     this.svg.append(this.ringLayer, this.linkLayer, this.activityLayer, this.peerLayer);
     layout.onTick(() => this.place());
+    this.resizeObserver.observe(this.svg);
+  }
+
+  dispose(): void {
+    this.resizeObserver.disconnect();
   }
 
   render(model: TopologyModel, showFingers: boolean): void {
@@ -146,8 +158,8 @@ export class GraphView {
     }
     // Never magnify past 1:1: a small network stays small instead of filling the screen with
     // giant circles; a large one is scaled down to fit.
-    const width = Math.max(maxX - minX + 2 * VIEW_PADDING, this.svg.clientWidth || 400);
-    const height = Math.max(maxY - minY + 2 * VIEW_PADDING, this.svg.clientHeight || 300);
+    const width = Math.max(maxX - minX + 2 * VIEW_PADDING, this.viewport.width);
+    const height = Math.max(maxY - minY + 2 * VIEW_PADDING, this.viewport.height);
     const cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
     this.svg.setAttribute('viewBox', `${(cx - width / 2).toFixed(1)} ${(cy - height / 2).toFixed(1)} ${width.toFixed(1)} ${height.toFixed(1)}`);
   }

@@ -49,6 +49,7 @@ export class TopologyApp {
     this.connection.dispose();
     this.animator.dispose();
     this.layout.stop();
+    this.graph.dispose();
   }
 
   private receive(message: BridgeMessage): void {
