@@ -3,7 +3,7 @@
 
 import { constants } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative, isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
 import type { PeerRef } from '../../../node-core/src/events';
 import { downloadFile, searchNetwork, shareFile } from '../nodes/peerOperations';
@@ -69,7 +69,9 @@ async function shareCommand(services: P2PServices, first: unknown, second: unkno
     });
     uris = required(chosen);
   }
-  const node = await pickPeer(services.manager, peer, { placeHolder: 'Share from which peer?', scripted: fields !== undefined });
+  // A file inside a peer's own folder belongs to that peer; otherwise ask (or take the only one).
+  const owner = peer ?? services.manager.runningPeers.find((n) => n.launch.dir && uris.every((u) => isInside(u.fsPath, n.launch.dir!)))?.info?.id;
+  const node = await pickPeer(services.manager, owner, { placeHolder: 'Share from which peer?', scripted: fields !== undefined });
   const results: ShareResult[] = [];
   for (const uri of uris) {
     if (uri.scheme !== 'file') throw new Error(`Only files on disk can be shared (${uri.toString()} is not).`);
@@ -191,4 +193,9 @@ async function copyToDownloadsFolder(sharedPath: string): Promise<string> {
     throw error;
   }
   return target;
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }

@@ -72,10 +72,6 @@ async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInf
     { id, metaserver, join: given.join, dir, mode, host: given.host, port: given.port, maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors, ttl: given.ttl ?? settings.ttl },
     await services.keys.get(),
   );
-  // Ask for the full picture once; later neighbour/file changes arrive as events.
-  const node = services.manager.peer(id);
-  node?.send('TOPO');
-  node?.send('FILES');
   if (!scripted) void vscode.window.showInformationMessage(`P2P: peer ${id} joined at ${info.host}:${info.port} (${info.mode}).`);
   return info;
 }

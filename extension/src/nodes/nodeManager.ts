@@ -176,7 +176,13 @@ export class NodeManager implements Disposable {
     ]);
     this.changeEmitter.fire();
     try {
-      return await node.start();
+      const info = await node.start();
+      if (node.launch.role === 'peer') {
+        // The full picture once (neighbours, files already in its folder); changes then arrive as events.
+        node.send('TOPO');
+        node.send('FILES');
+      }
+      return info;
     } catch (error) {
       // A node that never became ready leaves nothing behind: no entry, no process.
       await node.stop();
