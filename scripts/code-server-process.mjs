@@ -115,3 +115,24 @@ export async function startCodeServer({ entry, port, host = '127.0.0.1', dirs, e
   const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-3000) : '';
   throw new Error(`code-server did not come up on ${url} (${done ? 'it exited' : 'timeout'}); log ${logFile}:\n${tail}`);
 }
+
+/**
+ * SIGKILLs every process whose command line mentions `marker` (a run's unique temp folder):
+ * catches a Chromium that did not close in time. Precise by construction: nothing else
+ * names that folder.
+ */
+export function killProcessesMentioning(marker) {
+  let killed = 0;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) {
+        process.kill(Number(pid), 'SIGKILL');
+        killed++;
+      }
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return killed;
+}

@@ -36,7 +36,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { ensureCodeServer } from './install-code-server.mjs';
-import { freePort, isolatedDirs, isolatedEnv, startCodeServer } from './code-server-process.mjs';
+import { freePort, isolatedDirs, isolatedEnv, killProcessesMentioning, startCodeServer } from './code-server-process.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const testsIndex = path.join(repoRoot, 'dist', 'test', 'integration', 'index');
@@ -59,10 +59,21 @@ let cleaning;
 
 async function cleanup() {
   cleaning ??= (async () => {
-    await Promise.race([browser?.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([browser?.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
     await server?.stop();
-    if (tempRoot && !process.env.P2P_TEST_KEEP) fs.rmSync(tempRoot, { recursive: true, force: true, maxRetries: 3 });
-    else if (tempRoot) note(`kept ${tempRoot}`);
+    if (!tempRoot) return;
+    // Chromium's profile and code-server's dirs live under tempRoot: whatever still names it is ours.
+    if (killProcessesMentioning(tempRoot) > 0) await new Promise((r) => setTimeout(r, 300));
+    if (process.env.P2P_TEST_KEEP) return note(`kept ${tempRoot}`);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        fs.rmSync(tempRoot, { recursive: true, force: true, maxRetries: 3 });
+        return;
+      } catch (err) {
+        if (attempt === 2) note(`could not remove ${tempRoot}: ${err.message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   })();
   return cleaning;
 }
