@@ -81,7 +81,7 @@ describe('flood: network', function () {
   it('pulls chunks from several holders and resumes a .part', async () => {
     const content = randomBytes(5 * 1024 * 1024 + 123);
     const h1 = await net.peer('h1', { chunkSize: 256 * 1024 }, { 'multi.bin': content });
-    const h2 = await net.peer('h2', { chunkSize: 256 * 1024, join: h1.address }, { 'multi.bin': content });
+    await net.peer('h2', { chunkSize: 256 * 1024, join: h1.address }, { 'multi.bin': content });
     const getter = await net.peer('g', { join: h1.address });
     await waitFor('links', () => getter.neighbors().length === 2);
     // a half-written .part with a corrupted chunk: the good chunks are kept, the bad one refetched

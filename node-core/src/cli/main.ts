@@ -1,9 +1,46 @@
-// Placeholder entry of the p2p-node CLI; replaced by the flood issue's CLI.
+// Entry of the `p2p-node` CLI (dist/p2p-node.js): parse, dispatch, exit. Usage errors exit 2.
 import { version } from '../../../package.json';
+import { parseCli, UsageError, USAGE } from './args';
+import { runDemo } from './demo-command';
+import { runMetaserver } from './metaserver-command';
+import { EventOutput } from './output';
+import { runPeer } from './peer-command';
+import { runTopo } from './topo-command';
 
-if (process.argv.includes('--version')) {
-  process.stdout.write(`p2p-node ${version}\n`);
-} else {
-  process.stderr.write('usage: p2p-node metaserver|peer|topo|demo [options]\n');
-  process.exit(2);
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseCli(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (err.message) process.stderr.write(`p2p-node: ${err.message}\n`);
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (args.command === 'version') {
+    process.stdout.write(`p2p-node ${version}\n`);
+    return 0;
+  }
+  const out = new EventOutput(args.json);
+  switch (args.command) {
+    case 'metaserver':
+      return runMetaserver(args, out);
+    case 'peer':
+      return runPeer(args, out);
+    case 'topo':
+      return runTopo(args, out);
+    case 'demo':
+      return runDemo(args, out);
+  }
 }
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // exit only once stdout is flushed, so a piped reader gets the last event ("stopped")
+    process.stdout.write('', () => process.exit(code));
+  },
+  (err: unknown) => {
+    process.stderr.write(`p2p-node: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

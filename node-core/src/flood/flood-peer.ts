@@ -3,7 +3,7 @@
 // of the 'event' stream (the --json contract of events.ts) or the methods' results.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Address, DownloadCompleteEvent, NodeEvent, PeerReadyEvent, PeerRef, SearchResultEvent, SharedEvent, TopologyEvent } from '../events';
+import type { Address, DownloadCompleteEvent, FilesEvent, NodeEvent, PeerReadyEvent, PeerRef, SearchResultEvent, SharedEvent, TopologyEvent } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { download } from '../transfer/download-session';
@@ -133,6 +133,10 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
 
   topology(): TopologyEvent {
     return { event: 'topology', neighbors: this.neighbors() };
+  }
+
+  async files(): Promise<FilesEvent> {
+    return { event: 'files', files: await this.store.list() };
   }
 
   async share(path: string): Promise<SharedEvent> {

@@ -97,7 +97,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
           void conn.replyError(incoming, refusal).finally(() => setTimeout(() => conn.close(), 50).unref());
           return undefined;
         }
-        const referrals = this.registry.referrals([msg.id], this.options.maxReferrals ?? 64);
+        const referrals = this.registry.referrals([msg.id], this.options.maxReferrals ?? 64, msg.mode);
         this.registry.add({ id: msg.id, host: msg.host, port: msg.port, mode: msg.mode });
         this.registrations.set(msg.id, conn);
         this.emit('peer-registered', msg.id);
@@ -112,7 +112,9 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         return undefined;
       case 'referrals-get': {
         const exclude = [...(msg.exclude ?? []), ...(peerId !== undefined ? [peerId] : [])];
-        void conn.reply(incoming, { t: 'referrals', peers: this.registry.referrals(exclude, this.options.maxReferrals ?? 64) }).catch(() => undefined);
+        const mode = peerId !== undefined ? this.registry.modeOf(peerId) : undefined;
+        const peers = this.registry.referrals(exclude, this.options.maxReferrals ?? 64, mode);
+        void conn.reply(incoming, { t: 'referrals', peers }).catch(() => undefined);
         return undefined;
       }
       case 'topology-get':

@@ -23,6 +23,10 @@ export class PeerRegistry implements TopologySource {
     return this.peers.has(id);
   }
 
+  modeOf(id: string): Mode | undefined {
+    return this.peers.get(id)?.mode;
+  }
+
   snapshot(): TopologySnapshot {
     return { peers: [...this.peers.values()].map((p) => structuredClone(p)) };
   }
@@ -76,11 +80,11 @@ export class PeerRegistry implements TopologySource {
     for (const name of peer.files) if (!known.has(name)) this.announce({ type: 'file-shared', peer: id, name });
   }
 
-  /** Peers a newcomer may connect to, lowest degree first. */
-  referrals(exclude: Iterable<string>, limit: number): PeerRef[] {
+  /** Peers of the same mode a newcomer may connect to, lowest degree first. */
+  referrals(exclude: Iterable<string>, limit: number, mode?: Mode): PeerRef[] {
     const skip = new Set(exclude);
     return [...this.peers.values()]
-      .filter((p) => !skip.has(p.id))
+      .filter((p) => !skip.has(p.id) && (mode === undefined || p.mode === mode))
       .map((peer) => ({ peer, tieBreak: Math.random() }))
       .sort((a, b) => a.peer.neighbors.length - b.peer.neighbors.length || a.tieBreak - b.tieBreak)
       .slice(0, limit)

@@ -1,0 +1,188 @@
+// Command-line parsing for `p2p-node` (design.md, "The CLI"). Anything wrong here is a
+// UsageError: main prints the usage and exits 2.
+import { parseArgs } from 'node:util';
+import type { Address, Mode } from '../events';
+
+export const USAGE = `usage:
+  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--key K] [--json]
+  p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
+                [--host 127.0.0.1] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7] [--key K] [--json]
+  p2p-node topo [--metaserver 127.0.0.1:5000] [--key K] [--json]
+  p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
+  p2p-node --version
+The network key may also come from the environment: P2P_NETWORK_KEY.
+Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follow it).`;
+
+export class UsageError extends Error {}
+
+export interface MetaserverArgs {
+  command: 'metaserver';
+  host: string;
+  port: number;
+  httpPort?: number;
+  maxPeers?: number;
+  key?: string;
+  json: boolean;
+  heartbeatMs?: number;
+}
+
+export interface PeerArgs {
+  command: 'peer';
+  id: string;
+  metaserver?: Address;
+  join?: Address;
+  mode: Mode;
+  host: string;
+  port: number;
+  dir: string;
+  maxNeighbors: number;
+  ttl: number;
+  key?: string;
+  json: boolean;
+  heartbeatMs?: number;
+}
+
+export interface TopoArgs {
+  command: 'topo';
+  metaserver: Address;
+  key?: string;
+  json: boolean;
+}
+
+export interface DemoArgs {
+  command: 'demo';
+  peers: number;
+  mode: Mode;
+  httpPort?: number;
+  port: number;
+  key?: string;
+  json: boolean;
+}
+
+export type CliArgs = MetaserverArgs | PeerArgs | TopoArgs | DemoArgs | { command: 'version' };
+
+const common = {
+  key: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
+  if (argv.includes('--version') || argv.includes('-v')) return { command: 'version' };
+  const [command, ...rest] = argv;
+  const key = (value: string | undefined): string | undefined => value || env.P2P_NETWORK_KEY || undefined;
+  switch (command) {
+    case 'metaserver': {
+      const { values } = parse(rest, {
+        ...common,
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '5000' },
+        'http-port': { type: 'string' },
+        'max-peers': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+      });
+      return {
+        command,
+        host: values.host,
+        port: int('--port', values.port, 0, 65535),
+        httpPort: optionalInt('--http-port', values['http-port'], 0, 65535),
+        maxPeers: optionalInt('--max-peers', values['max-peers'], 1, 1_000_000),
+        key: key(values.key),
+        json: values.json,
+        heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
+      };
+    }
+    case 'peer': {
+      const { values } = parse(rest, {
+        ...common,
+        id: { type: 'string' },
+        metaserver: { type: 'string' },
+        join: { type: 'string' },
+        mode: { type: 'string', default: 'flood' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '0' },
+        dir: { type: 'string', default: '.' },
+        'max-neighbors': { type: 'string', default: '4' },
+        ttl: { type: 'string', default: '7' },
+        'heartbeat-ms': { type: 'string' },
+      });
+      if (values.id === undefined) throw new UsageError('peer: --id is required');
+      const join = values.join === undefined ? undefined : address('--join', values.join);
+      const metaserver = values.metaserver !== undefined ? address('--metaserver', values.metaserver) : join ? undefined : address('--metaserver', '127.0.0.1:5000');
+      return {
+        command,
+        id: values.id,
+        metaserver,
+        join,
+        mode: mode(values.mode),
+        host: values.host,
+        port: int('--port', values.port, 0, 65535),
+        dir: values.dir,
+        maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),
+        ttl: int('--ttl', values.ttl, 1, 64),
+        key: key(values.key),
+        json: values.json,
+        heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
+      };
+    }
+    case 'topo': {
+      const { values } = parse(rest, { ...common, metaserver: { type: 'string', default: '127.0.0.1:5000' } });
+      return { command, metaserver: address('--metaserver', values.metaserver), key: key(values.key), json: values.json };
+    }
+    case 'demo': {
+      const { values } = parse(rest, {
+        ...common,
+        peers: { type: 'string', default: '5' },
+        mode: { type: 'string', default: 'flood' },
+        'http-port': { type: 'string' },
+        port: { type: 'string', default: '0' },
+      });
+      return {
+        command,
+        peers: int('--peers', values.peers, 1, 50),
+        mode: mode(values.mode),
+        httpPort: optionalInt('--http-port', values['http-port'], 0, 65535),
+        port: int('--port', values.port, 0, 65535),
+        key: key(values.key),
+        json: values.json,
+      };
+    }
+    default:
+      throw new UsageError(command === undefined ? 'missing command' : `unknown command "${command}"`);
+  }
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function parse<O extends Options>(args: string[], options: O) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if ((parsed.values as { help?: boolean }).help) throw new UsageError('');
+  return parsed;
+}
+
+function int(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, not "${value}"`);
+  return n;
+}
+
+function optionalInt(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  return value === undefined ? undefined : int(flag, value, min, max);
+}
+
+function mode(value: string): Mode {
+  if (value !== 'flood' && value !== 'chord') throw new UsageError(`--mode must be flood or chord, not "${value}"`);
+  return value;
+}
+
+function address(flag: string, value: string): Address {
+  const match = /^(.+):(\d+)$/.exec(value);
+  if (!match) throw new UsageError(`${flag} must be HOST:PORT, not "${value}"`);
+  const host = match[1].replace(/^\[(.*)\]$/, '$1');
+  return { host, port: int(flag, match[2], 1, 65535) };
+}

@@ -1,0 +1,85 @@
+// `p2p-node metaserver`: the metadata server, plus the topology bridge (HTTP + WebSocket,
+// written in node-core/src/bridge) when --http-port is given.
+import { TopologyBridge } from '../bridge';
+import type { MetaserverReadyEvent } from '../events';
+import { MetadataServer } from '../metaserver';
+import type { MetaserverArgs } from './args';
+import { errorEvent } from './errors';
+import { LineInput, onTerminationSignal } from './line-input';
+import { humanTopology, type EventOutput } from './output';
+import { parseCommand } from './stdin-commands';
+
+export interface RunningMetaserver {
+  server: MetadataServer;
+  ready: MetaserverReadyEvent;
+  close(): Promise<void>;
+}
+
+/** Starts the metaserver and, with an HTTP port, its bridge; shared with `demo`. */
+export async function startMetaserver(options: { host: string; port: number; httpPort?: number; maxPeers?: number; key?: string; heartbeatMs?: number }): Promise<RunningMetaserver> {
+  const server = new MetadataServer({
+    host: options.host,
+    port: options.port,
+    maxPeers: options.maxPeers,
+    key: options.key,
+    ...(options.heartbeatMs ? { peerTimeoutMs: options.heartbeatMs * 3 } : {}),
+  });
+  const address = await server.listen();
+  const ready: MetaserverReadyEvent = { event: 'ready', role: 'metaserver', host: address.host, port: address.port };
+  let bridge: TopologyBridge | undefined;
+  if (options.httpPort !== undefined) {
+    try {
+      bridge = new TopologyBridge(server, { host: options.host, port: options.httpPort });
+      const bound = await bridge.listen();
+      ready.httpPort = bound.port;
+      ready.url = bound.url;
+    } catch (err) {
+      await bridge?.close();
+      await server.close();
+      throw err;
+    }
+  }
+  return {
+    server,
+    ready,
+    close: async () => {
+      await bridge?.close();
+      await server.close();
+    },
+  };
+}
+
+export async function runMetaserver(args: MetaserverArgs, out: EventOutput): Promise<number> {
+  let running: RunningMetaserver;
+  try {
+    running = await startMetaserver(args);
+  } catch (err) {
+    out.emit(errorEvent(err));
+    return 1;
+  }
+  out.emit(running.ready);
+  running.server.on('peer-registered', (id) => out.note(`peer ${id} registered`));
+  running.server.on('peer-left', (id) => out.note(`peer ${id} left`));
+  running.server.on('refused', (err) => out.note(`refused: ${err.code} ${err.message}`));
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      input.close();
+      removeSignals();
+      void running.close().finally(() => {
+        out.emit({ event: 'stopped' });
+        resolve(0);
+      });
+    };
+    const removeSignals = onTerminationSignal(stop);
+    const input = new LineInput((line) => {
+      const parsed = parseCommand(line);
+      if (parsed === undefined) return;
+      if (!('error' in parsed) && parsed.name === 'STOP') return stop();
+      if (!('error' in parsed) && parsed.name === 'TOPO') return out.note(humanTopology(running.server.snapshot().peers));
+      out.note('the metaserver understands TOPO and STOP');
+    });
+  });
+}

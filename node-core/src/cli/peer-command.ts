@@ -1,0 +1,106 @@
+// `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
+// signal. Commands run concurrently (a long GET does not block TOPO).
+import type { NodeEvent } from '../events';
+import type { PeerArgs } from './args';
+import { errorEvent } from './errors';
+import { LineInput, onTerminationSignal } from './line-input';
+import type { EventOutput } from './output';
+import { createPeerNode, type PeerNode } from './peer-node';
+import { HELP_LINES, parseCommand, type StdinCommand } from './stdin-commands';
+
+const PROGRESS_EVERY_MS = 200;
+
+export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number> {
+  if (args.id === '') {
+    out.emit({ event: 'error', code: 'EMPTY_ID', message: 'a peer id must not be empty' });
+    return 1;
+  }
+  const node = createPeerNode(args);
+  // Links form while start() runs; their events wait so that "ready" is always the first line.
+  let early: NodeEvent[] | undefined = [];
+  const show = (event: NodeEvent): void => {
+    out.emit(event);
+    if (event.event === 'neighbor-up' || event.event === 'neighbor-down') out.emit(node.topology());
+  };
+  node.on('event', (event) => (early ? early.push(event) : show(event)));
+  try {
+    out.emit(await node.start());
+    const queued = early;
+    early = undefined;
+    queued.forEach(show);
+  } catch (err) {
+    out.emit(errorEvent(err));
+    await node.stop().catch(() => undefined);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      input.close();
+      removeSignals();
+      node.stop().then(
+        () => {
+          out.emit({ event: 'stopped' });
+          resolve(0);
+        },
+        (err: unknown) => {
+          out.emit(errorEvent(err));
+          out.emit({ event: 'stopped' });
+          resolve(1);
+        },
+      );
+    };
+    const removeSignals = onTerminationSignal(stop);
+    const input = new LineInput((line) => {
+      if (stopping) return;
+      const parsed = parseCommand(line);
+      if (parsed === undefined) return;
+      if ('error' in parsed) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: parsed.error });
+      if (parsed.name === 'STOP') return stop();
+      void runCommand(node, parsed, out);
+    });
+  });
+}
+
+async function runCommand(node: PeerNode, command: StdinCommand, out: EventOutput): Promise<void> {
+  const { arg } = command;
+  try {
+    switch (command.name) {
+      case 'TOPO':
+        return out.emit(node.topology());
+      case 'FILES':
+        return out.emit(await node.files());
+      case 'SHARE':
+        return out.emit(await node.share(arg));
+      case 'SEARCH': {
+        const results = await node.search(arg);
+        if (results.length === 0) return out.emit({ event: 'not-found', name: arg });
+        for (const result of results) out.emit(result);
+        return;
+      }
+      case 'GET': {
+        let last = 0;
+        const done = await node.get(arg, {
+          onProgress: (bytes, total) => {
+            const now = Date.now();
+            if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
+            last = now;
+            out.emit({ event: 'download-progress', name: arg, bytes, total });
+          },
+        });
+        return out.emit(done);
+      }
+      case 'LOOKUP':
+        if (!node.lookup) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: 'LOOKUP is a chord command; this peer runs in flood mode' });
+        return out.emit(await node.lookup(arg));
+      case 'HELP':
+        return out.emit({ event: 'help', commands: HELP_LINES });
+      case 'STOP':
+        return;
+    }
+  } catch (err) {
+    out.emit(errorEvent(err, 'INTERNAL', arg || undefined));
+  }
+}

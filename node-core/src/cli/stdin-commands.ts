@@ -1,0 +1,39 @@
+// The peer's stdin language (design.md): one command per line, any case; a bare file name
+// means GET. Parsing only; peer-command.ts runs them.
+export type CommandName = 'TOPO' | 'FILES' | 'SHARE' | 'SEARCH' | 'GET' | 'LOOKUP' | 'STOP' | 'HELP';
+
+export interface StdinCommand {
+  name: CommandName;
+  /** The rest of the line (a path may contain spaces). */
+  arg: string;
+}
+
+const COMMANDS = new Set<CommandName>(['TOPO', 'FILES', 'SHARE', 'SEARCH', 'GET', 'LOOKUP', 'STOP', 'HELP']);
+const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'LOOKUP']);
+
+export const HELP_LINES = [
+  'TOPO              this peer\'s neighbours (chord: predecessor, successors, fingers)',
+  'FILES             the files this peer shares',
+  'SHARE <path>      share a file',
+  'SEARCH <name>     find who holds a file',
+  'GET <name>        download a file into Downloads/ (a bare name works too)',
+  'LOOKUP <name|key> chord: which node owns a key',
+  'STOP              leave the network and exit',
+  'HELP              this list',
+];
+
+/** Returns the command, undefined for a blank line, or an error message. */
+export function parseCommand(line: string): StdinCommand | { error: string } | undefined {
+  const trimmed = line.trim();
+  if (trimmed === '') return undefined;
+  const space = trimmed.search(/\s/);
+  const word = space < 0 ? trimmed : trimmed.slice(0, space);
+  const arg = space < 0 ? '' : trimmed.slice(space + 1).trim();
+  const upper = word.toUpperCase() as CommandName;
+  if (COMMANDS.has(upper)) {
+    if (NEEDS_ARGUMENT.has(upper) && arg === '') return { error: `${upper} needs an argument` };
+    return { name: upper, arg };
+  }
+  if (space < 0) return { name: 'GET', arg: trimmed };
+  return { error: `unknown command "${word}" (HELP lists them)` };
+}
