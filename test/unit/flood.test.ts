@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { P2PError } from '../../node-core/src/wire';
+import { dial, P2PError } from '../../node-core/src/wire';
+import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
+import { MetaserverClient } from '../../node-core/src/metaserver';
 import { FloodFixture, waitFor } from './flood-fixture';
 
 const code = (expected: string) => (e: unknown) => e instanceof P2PError && e.code === expected;
@@ -116,8 +118,7 @@ describe('flood: metaserver and resilience', function () {
     await net.peer('a', { metaserver: ms.address });
     await assert.rejects(net.peer('a', { metaserver: ms.address }), code('DUPLICATE_ID'));
     await assert.rejects(net.peer('', { metaserver: ms.address }), code('EMPTY_ID'));
-    const { MetaserverClient } = await import('../../node-core/src/metaserver');
-    const wrongFlag = new MetaserverClient({ address: ms.address, self: { id: 'x', host: '127.0.0.1', port: 1, mode: 'flood' }, flag: 'p3p' });
+        const wrongFlag = new MetaserverClient({ address: ms.address, self: { id: 'x', host: '127.0.0.1', port: 1, mode: 'flood' }, flag: 'p3p' });
     await assert.rejects(wrongFlag.register(), code('BAD_FLAG'));
     await wrongFlag.close();
     const anyCase = new MetaserverClient({ address: ms.address, self: { id: 'y', host: '127.0.0.1', port: 1, mode: 'flood' }, flag: 'P2p' });
@@ -143,8 +144,7 @@ describe('flood: metaserver and resilience', function () {
 
   it('expires a registered peer that stops heart-beating', async () => {
     const ms = await net.metaserver({ peerTimeoutMs: 300 });
-    const { dial } = await import('../../node-core/src/wire');
-    const conn = await dial(ms.address, { idleTimeoutMs: 0 });
+        const conn = await dial(ms.address, { idleTimeoutMs: 0 });
     conn.setHandler(() => undefined);
     await conn.request({ t: 'register', id: 'silent', host: '127.0.0.1', port: 9, mode: 'flood', flag: 'p2p' });
     assert.ok(ms.registry.has('silent'));
@@ -155,7 +155,7 @@ describe('flood: metaserver and resilience', function () {
   it('heals after a peer STOPs: its neighbours re-join each other', async () => {
     const ms = await net.metaserver();
     const hub = await net.peer('hub', { metaserver: ms.address, targetLinks: 1 });
-    const leaves = [];
+    const leaves: FloodPeer[] = [];
     for (const id of ['l1', 'l2', 'l3']) leaves.push(await net.peer(id, { metaserver: ms.address, targetLinks: 1, join: hub.address }));
     await waitFor('star', () => hub.neighbors().length >= 3);
     const [l1, l2, l3] = leaves;
@@ -185,11 +185,11 @@ describe('flood: metaserver and resilience', function () {
 
   it('runs a 30-peer network: connected, bounded degree, every peer finds a file', async () => {
     const ms = await net.metaserver();
-    const peers = [];
+    const peers: FloodPeer[] = [];
     for (let i = 0; i < 30; i++) {
       // the file lives on two far-apart peers: with a degree cap of 4 the overlay's diameter can
       // reach the default TTL of 7 on an unlucky run, and the test is about scale, not reach
-      const files = i === 0 || i === 29 ? { 'rare.txt': 'the same content' } : {};
+      const files: Record<string, string> = i === 0 || i === 29 ? { 'rare.txt': 'the same content' } : {};
       peers.push(await net.peer(`p${i}`, { metaserver: ms.address, maxNeighbors: 4 }, files));
     }
     await waitFor('all linked', () => peers.every((p) => p.neighbors().length >= 1));
