@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
@@ -93,12 +94,13 @@ describe('extension: a network driven through the commands', function () {
     const bundle = path.join(ext.extensionPath, 'dist', 'extension.js');
     const bundleBytes = statSync(bundle).size;
     // Code loading: evaluate a fresh copy of the bundle (its activate() is not called).
-    const cached = require.cache[require.resolve(bundle)];
-    delete require.cache[require.resolve(bundle)];
+    const load = createRequire(bundle);
+    const cached = load.cache[bundle];
+    delete load.cache[bundle];
     const loadStarted = performance.now();
-    require(bundle);
+    load(bundle);
     const loadMs = performance.now() - loadStarted;
-    if (cached) require.cache[require.resolve(bundle)] = cached;
+    if (cached) load.cache[bundle] = cached;
     console.log(
       `[extension] bundle load ${loadMs.toFixed(1)} ms + activate() ${api.activationMs.toFixed(1)} ms; ` +
         `ext.activate() wall clock (VS Code's machinery included) ${activationWallMs === undefined ? 'n/a (already active)' : `${activationWallMs.toFixed(1)} ms`}; dist/extension.js ${bundleBytes} bytes`,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { NodeManager, type NodeCrash } from '../../extension/src/nodes/nodeManager';
 import { NodeError } from '../../extension/src/nodes/errorMessages';
 import type { NodeLog } from '../../extension/src/nodes/managedNode';
-import { downloadFile, searchNetwork } from '../../extension/src/nodes/peerOperations';
+import { DownloadCancelled, downloadFile, searchNetwork } from '../../extension/src/nodes/peerOperations';
 
 // Behaviour is chosen by the peer id: "slow" never gets ready, "busy" reports PORT_IN_USE,
 // "stubborn" ignores STOP, "bad" exits 2 with a usage line; others answer like p2p-node.
@@ -42,7 +42,8 @@ process.stdin.on('data', (d) => {
       setTimeout(() => emit({ event: 'search-result', name: cmd.slice(7), size: 10, sha256: 'abc', holders: [h('s3')] }), 30);
     }
     if (cmd === 'GET slow.bin') emit({ event: 'download-progress', name: 'slow.bin', bytes: 1, total: 10 });
-    if (cmd === 'CANCEL slow.bin') emit({ event: 'error', code: 'CANCELLED', message: 'cancelled', name: 'slow.bin' });
+    if (cmd === 'CANCEL slow.bin' && id === 'old') emit({ event: 'error', code: 'BAD_COMMAND', message: 'unknown command "CANCEL"' });
+    else if (cmd === 'CANCEL slow.bin') emit({ event: 'error', code: 'CANCELLED', message: 'cancelled', name: 'slow.bin' });
     if (cmd === 'GET f') {
       emit({ event: 'download-progress', name: 'f', bytes: 5, total: 10 });
       setTimeout(() => emit({ event: 'download-complete', name: 'f', path: '/d/Downloads/f', bytes: 10, sha256: 'abc', sources: ['s2'] }), 20);
@@ -187,8 +188,15 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     const controller = new AbortController();
     const cancelled = node.waitFor((e) => (e.event === 'error' && e.code === 'CANCELLED' ? e : undefined), 2000);
     const download = downloadFile(node, 'slow.bin', { signal: controller.signal, onProgress: () => controller.abort() });
-    await assert.rejects(download, /Cancelled/);
+    await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && error.confirmed);
     assert.equal((await cancelled).name, 'slow.bin');
+  });
+
+  it('a CLI without CANCEL: the cancel is reported as unconfirmed', async () => {
+    await manager.startPeer({ id: 'old', mode: 'flood', dir });
+    const controller = new AbortController();
+    const download = downloadFile(manager.peer('old')!, 'slow.bin', { signal: controller.signal, onProgress: () => controller.abort() });
+    await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && !error.confirmed && /no CANCEL command/.test(error.message));
   });
 
   it('shutdown stops every node; no pid survives', async () => {

@@ -6,7 +6,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, relative, isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
 import type { PeerRef } from '../../../node-core/src/events';
-import { downloadFile, searchNetwork, shareFile } from '../nodes/peerOperations';
+import { DownloadCancelled, downloadFile, searchNetwork, shareFile } from '../nodes/peerOperations';
 import type { NetworkFile } from '../search/searchResults';
 import { readSettings } from '../settings';
 import { formatBytes, percentOf, plural } from '../util/format';
@@ -142,17 +142,17 @@ async function downloadCommand(services: P2PServices, arg: unknown): Promise<Dow
           },
         });
       } catch (error) {
-        if (controller.signal.aborted) return undefined;
+        if (error instanceof DownloadCancelled) {
+          void (error.confirmed ? vscode.window.showInformationMessage(`P2P: ${error.message} No partial file is kept under its name.`) : vscode.window.showWarningMessage(`P2P: ${error.message}`));
+          return undefined;
+        }
         throw error;
       } finally {
         services.refreshViews();
       }
     },
   );
-  if (!done) {
-    void vscode.window.showInformationMessage(`P2P: download of ${fileName} cancelled; no partial file is kept under its name.`);
-    return undefined;
-  }
+  if (!done) return undefined;
   const path = await copyToDownloadsFolder(done.path);
   const result: DownloadResult = { peer: peerId(node), name: done.name, path, sharedPath: done.path, bytes: done.bytes, sha256: done.sha256, sources: done.sources };
   if (!fields) {

@@ -28,6 +28,8 @@ export function watchNodeHealth(manager: NodeManager, keys: NetworkKeyStore, sho
   const errors = manager.onNodeEvent(({ node, event }) => {
     // Errors about a file belong to the share/search/download command that is waiting for them.
     if (event.event !== 'error' || event.name !== undefined || node.status !== 'running') return;
+    // BAD_COMMAND answers a line the extension sent (e.g. CANCEL to an older CLI): the command handles it.
+    if (event.code === 'BAD_COMMAND') return;
     const key = `${node.key}/${event.code}`;
     const now = Date.now();
     if ((lastShown.get(key) ?? 0) > now - REPEAT_AFTER_MS) return;

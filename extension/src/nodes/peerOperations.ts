@@ -86,16 +86,26 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
+/** How long a cancelled download waits for the node to confirm. */
+const CANCEL_CONFIRM_MS = 2000;
+
+/** The download was cancelled; `confirmed` says whether the node acknowledged stopping it. */
+export class DownloadCancelled extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly confirmed: boolean,
+  ) {
+    super(confirmed ? `Download of "${fileName}" cancelled.` : `The peer could not cancel "${fileName}" (its p2p-node has no CANCEL command); the download goes on in the background and is still verified before it gets its name.`);
+    this.name = 'DownloadCancelled';
+  }
+}
+
 /** `GET <name>`: resolves with `download-complete` (the final path, bytes, hash, sources). */
 export async function downloadFile(node: ManagedNode, name: string, options: DownloadOptions = {}): Promise<DownloadCompleteEvent> {
   node.peerState?.downloadStarted(name);
   const progress = node.onEvent((event) => {
     if (event.event === 'download-progress' && event.name === name) options.onProgress?.(event);
   });
-  const onAbort = (): void => {
-    if (node.status === 'running') node.send(`CANCEL ${name}`);
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const answer = node.waitFor<DownloadCompleteEvent | NodeError>((event) => {
       if (event.event === 'download-complete' && event.name === name) return event;
@@ -104,12 +114,30 @@ export async function downloadFile(node: ManagedNode, name: string, options: Dow
       return undefined;
     }, DOWNLOAD_TIMEOUT_MS, options.signal);
     node.send(`GET ${name}`);
-    const result = await answer;
+    let result: DownloadCompleteEvent | NodeError;
+    try {
+      result = await answer;
+    } catch (error) {
+      if (options.signal?.aborted) throw new DownloadCancelled(name, await cancelOnNode(node, name));
+      throw error;
+    }
     if (result instanceof NodeError) throw result;
     return result;
   } finally {
     progress.dispose();
-    options.signal?.removeEventListener('abort', onAbort);
     node.peerState?.downloadEnded(name);
   }
+}
+
+/** Sends `CANCEL <name>`; true once the node reports the download CANCELLED. */
+async function cancelOnNode(node: ManagedNode, name: string): Promise<boolean> {
+  if (node.status !== 'running') return true; // the process is gone, and its download with it
+  const confirmation = node.waitFor<boolean>((event) => {
+    if (event.event === 'error' && event.code === 'CANCELLED' && event.name === name) return true;
+    if (event.event === 'error' && event.code === 'BAD_COMMAND') return false; // an older CLI
+    if (event.event === 'download-complete' && event.name === name) return false; // too late
+    return undefined;
+  }, CANCEL_CONFIRM_MS);
+  node.send(`CANCEL ${name}`);
+  return confirmation.catch(() => false);
 }
