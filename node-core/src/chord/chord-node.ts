@@ -30,6 +30,8 @@ interface ChordNodeEvents {
 
 /** How many candidates a lookup step offers: the best plus fallbacks in case it is dead. */
 const STEP_CANDIDATES = 4;
+/** Predecessor hops stabilize and join follow per round. */
+const MAX_WALK_BACK = 8;
 
 export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordService {
   readonly fingers: FingerTable;
@@ -127,11 +129,13 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       this.signal,
     );
     if (samePeer(owner, this.self)) throw new Error('a node with this id is already on the ring');
-    const state = await this.call(owner, (r, s) => r.getNeighbors(s));
-    this.successors.adopt(owner, state.successors);
-    this.fingers.fillFrom(0, owner);
+    // While the ring is still settling (many joins at once) the lookup may land past our true
+    // successor; walking back through predecessors now saves one stabilize round per step.
+    const { successor, state } = await this.closestSuccessor(owner);
+    this.successors.adopt(successor, state.successors);
+    this.fingers.fillFrom(0, successor);
     this.emit('ring-changed');
-    await this.call(owner, (r, s) => r.notify(this.self, s)).catch(() => undefined);
+    await this.call(successor, (r, s) => r.notify(this.self, s)).catch(() => undefined);
   }
 
   /** Verifies the successor (skipping dead ones), adopts a closer one if it appeared, notifies it. */
@@ -140,25 +144,15 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     for (;;) {
       const succ = this.successors.isEmpty() ? this.pred : this.successors.first();
       if (!succ) break; // alone on the ring
-      let state: NeighborState;
+      let found: { successor: ChordPeer; state: NeighborState };
       try {
-        state = await this.call(succ, (r, s) => r.getNeighbors(s));
+        found = await this.closestSuccessor(succ);
       } catch {
         this.suspect(succ);
         if (samePeer(succ, this.pred)) this.setPredecessor(null);
         continue;
       }
-      const x = state.predecessor;
-      if (x && !samePeer(x, this.self) && inOpen(x.nodeId, this.self.nodeId, succ.nodeId)) {
-        try {
-          const xState = await this.call(x, (r, s) => r.getNeighbors(s));
-          this.successors.adopt(x, [succ, ...xState.successors]);
-        } catch {
-          this.successors.adopt(succ, state.successors);
-        }
-      } else {
-        this.successors.adopt(succ, state.successors);
-      }
+      this.successors.adopt(found.successor, found.state.successors);
       await this.call(this.successor, (r, s) => r.notify(this.self, s)).catch(() => undefined);
       break;
     }
@@ -167,6 +161,28 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       this.fingers.set(0, this.successors.isEmpty() ? undefined : this.successor);
       this.emit('ring-changed');
     }
+  }
+
+  /**
+   * Starting from `succ` (which must answer, or this rejects), follows predecessor pointers
+   * while they lie between us and it: the paper's stabilize step, repeated a few times so a
+   * burst of joins into one gap settles in one round instead of one per joiner.
+   */
+  private async closestSuccessor(succ: ChordPeer): Promise<{ successor: ChordPeer; state: NeighborState }> {
+    let current = succ;
+    let state = await this.call(current, (r, s) => r.getNeighbors(s));
+    for (let step = 0; step < MAX_WALK_BACK; step++) {
+      const x = state.predecessor;
+      if (!x || samePeer(x, this.self) || !inOpen(x.nodeId, this.self.nodeId, current.nodeId)) break;
+      try {
+        const xState = await this.call(x, (r, s) => r.getNeighbors(s));
+        state = { predecessor: xState.predecessor, successors: [current, ...xState.successors] };
+        current = x;
+      } catch {
+        break; // a stale pointer to a dead node: keep the live successor we have
+      }
+    }
+    return { successor: current, state };
   }
 
   /** Refreshes the next finger that needs a lookup (one lookup per call). */
