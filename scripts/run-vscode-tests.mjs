@@ -159,7 +159,7 @@ async function main() {
       if (hostEnded) return reject(new Error(`the extension tests ended without a log line matching ${re}`));
       const t = setTimeout(() => {
         waiters.delete(w);
-        reject(new Error(`no extension-host log line matched ${re} within ${timeoutMs} ms`));
+        reject(new Error(`no extension-host log line matched ${re} in time`));
       }, Math.max(0, timeoutMs));
       const w = (line) => {
         if (line === ENDED) {
@@ -212,6 +212,7 @@ async function main() {
       }
     }
   }
+  if (problems.length > 0 && failed === 0) failed = 1; // the run itself failed: never report "0 failed"
   if (problems.length > 0 || failed > 0) await saveArtifacts(page, logFile);
   for (const p of problems) note(`FAILED: ${p}`);
   return { passed, failed, ok: problems.length === 0 && failed === 0 && passed > 0, haveSummary: !!summary, seconds: (Date.now() - started) / 1000 };
