@@ -1,0 +1,55 @@
+// ChordStorage's view of the peer's files, over the shared FileStore and the verified chunked
+// transfer (transfer/download-session.ts): what this node serves, and fetching a file into
+// Downloads/ (.part, per-chunk SHA-256, rename when whole) so it is served from then on.
+import type { FileStore } from '../files/file-store';
+import { download, type DownloadResult } from '../transfer/download-session';
+import { dial, type Connection } from '../wire';
+import type { PeerRef } from '../events';
+import type { ChordFileHost } from './chord-storage';
+import type { ChordPeer } from './remote';
+
+export class StoreFileHost implements ChordFileHost {
+  constructor(
+    private readonly store: FileStore,
+    private readonly key: string | undefined,
+    /** A file was added to the store (the metaserver's file list follows). */
+    private readonly onStored: () => void = () => undefined,
+  ) {}
+
+  names(): string[] {
+    return this.store.names();
+  }
+
+  has(name: string): boolean {
+    return this.store.has(name);
+  }
+
+  async fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void> {
+    await this.download(name, sources.map(({ id, host, port }) => ({ id, host, port })), signal);
+  }
+
+  /** Downloads from the given holders (all tried at once by the transfer) and shares the result. */
+  async download(name: string, holders: PeerRef[], signal: AbortSignal, onProgress?: (bytes: number, total: number) => void): Promise<DownloadResult> {
+    const opened: Connection[] = [];
+    try {
+      const result = await download({
+        name,
+        holders,
+        downloadsDir: this.store.downloadsDir,
+        signal,
+        connect: async (holder, s) => {
+          const conn = await dial(holder, { key: this.key, signal: s });
+          conn.setHandler(() => undefined);
+          opened.push(conn);
+          return conn;
+        },
+        onProgress,
+      });
+      this.store.adopt(result.path, result.manifest, result.stamp);
+      this.onStored();
+      return result;
+    } finally {
+      for (const conn of opened) conn.close();
+    }
+  }
+}

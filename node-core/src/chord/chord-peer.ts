@@ -1,0 +1,260 @@
+// A `p2p-node peer --mode chord`: the ring (ChordRing), files on it (ChordStorage over the
+// shared FileStore and transfer), the metaserver registration and link reports, and the stdin
+// commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
+import { EventEmitter } from 'node:events';
+import type { Address, DownloadCompleteEvent, ErrorCode, FilesEvent, LookupEvent, NodeEvent, PeerReadyEvent, PeerRef, SearchResultEvent, SharedEvent, TopologyEvent } from '../events';
+import { assertFileName, FileStore } from '../files/file-store';
+import { MetaserverClient } from '../metaserver/metaserver-client';
+import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
+import { dial, P2PError, toP2PError } from '../wire';
+import { ChordRing } from './chord-ring';
+import { StoreFileHost } from './chord-file-host';
+import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
+import { idToHex, keyFromNameOrHex } from './id';
+import type { ChordTimings } from './maintenance';
+import { toNodeRef, type ChordPeer } from './remote';
+
+export interface ChordPeerOptions {
+  id: string;
+  host?: string;
+  port?: number;
+  dir: string;
+  key?: string;
+  metaserver?: Address;
+  /** `--join HOST:PORT`: a node already on the ring. */
+  join?: Address;
+  timings?: Partial<ChordTimings>;
+  successorListLength?: number;
+  /** Copies beyond the owner (default 2). */
+  replicas?: number;
+  /** Background failures (maintenance, replication): diagnostics, not events. */
+  log?: (line: string) => void;
+}
+
+export interface ChordPeerEvents {
+  /** Spontaneous events: neighbour (successor/predecessor) changes, download progress. */
+  event: [NodeEvent];
+}
+
+export interface ChordDownloadOptions {
+  signal?: AbortSignal;
+  onProgress?: (bytes: number, total: number) => void;
+}
+
+/** Same shape as FloodPeer (constructor, start, share/search/get/topology/stop, 'event'), plus lookup. */
+export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
+  readonly store: FileStore;
+  private started: { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage } | undefined;
+  private metaserver: MetaserverClient | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private links = new Map<string, PeerRef>();
+  private readonly operations = new AbortController();
+  private stopped = false;
+
+  constructor(private readonly options: ChordPeerOptions) {
+    super();
+    this.store = new FileStore(options.dir);
+  }
+
+  /** Listens, registers with the metaserver (refusals reject), joins or starts the ring. */
+  async start(): Promise<PeerReadyEvent> {
+    const { options, store } = this;
+    const log = (task: string, err: unknown): void => options.log?.(`chord ${task}: ${toP2PError(err).message}`);
+    await store.open();
+    const ring = await ChordRing.start({
+      id: options.id,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      key: options.key,
+      timings: options.timings,
+      onError: log,
+      node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
+      fallbackRouter: (conn, incoming) => {
+        if (incoming.msg.t !== 'manifest-get' && incoming.msg.t !== 'chunk-get') return false;
+        void serveTransferRequest(store, conn, incoming);
+        return true;
+      },
+    });
+    const fileHost = new StoreFileHost(store, options.key, () => this.reportFiles());
+    const storage = new ChordStorage(ring, fileHost, { ...DEFAULT_STORAGE_OPTIONS, replicas: options.replicas ?? 2 }, log);
+    this.started = { ring, fileHost, storage };
+    try {
+      await this.enterRing();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    ring.node.on('ring-changed', () => this.ringChanged());
+    this.ringChanged();
+    this.reportFiles();
+    return this.readyEvent();
+  }
+
+  get ring(): ChordRing {
+    return this.require().ring;
+  }
+
+  get storage(): ChordStorage {
+    return this.require().storage;
+  }
+
+  get self(): ChordPeer {
+    return this.ring.self;
+  }
+
+  readyEvent(): PeerReadyEvent {
+    const { id, host, port, nodeId } = this.self;
+    return { event: 'ready', role: 'peer', id, host, port, mode: 'chord', nodeId: idToHex(nodeId), dir: this.store.dir };
+  }
+
+  /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
+  private async enterRing(): Promise<void> {
+    const { metaserver, join, key, id } = this.options;
+    let referrals: PeerRef[] = [];
+    if (metaserver) {
+      this.metaserver = new MetaserverClient({ address: metaserver, key, self: { id, host: this.self.host, port: this.self.port, mode: 'chord' } });
+      referrals = await this.metaserver.register();
+    }
+    if (join) return this.ring.begin(join);
+    let lastError: unknown;
+    for (const ref of referrals) {
+      // A referral may be a flood peer (the metaserver serves both): it refuses chord-step.
+      try {
+        return await this.ring.begin(ref);
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (referrals.length > 0) throw new P2PError('PEER_UNREACHABLE', `could not join the ring through any referral: ${toP2PError(lastError).message}`);
+    return this.ring.begin();
+  }
+
+  // ---- commands ----
+
+  async lookup(nameOrKey: string): Promise<LookupEvent> {
+    const key = keyFromNameOrHex(nameOrKey.trim());
+    const { owner, hops } = await this.ring.lookup(key, this.operations.signal);
+    return { event: 'lookup', key: idToHex(key), owner: toNodeRef(owner), hops };
+  }
+
+  topology(): TopologyEvent {
+    return this.ring.topologyEvent();
+  }
+
+  async files(): Promise<FilesEvent> {
+    return { event: 'files', files: await this.store.list() };
+  }
+
+  /** SHARE: serve it here, then place it on its owner (who replicates it). */
+  async share(path: string): Promise<SharedEvent> {
+    const shared = await this.store.share(path);
+    this.reportFiles();
+    await this.storage.put(shared.name, this.operations.signal);
+    return { event: 'shared', ...shared };
+  }
+
+  /** SEARCH: the owner (or a replica) answers with the manifest. */
+  async search(name: string): Promise<SearchResultEvent[]> {
+    assertFileName(name);
+    const { holders } = await this.storage.holders(name, this.operations.signal);
+    const serving: PeerRef[] = [];
+    let found: { size: number; sha256: string } | undefined;
+    for (const h of holders) {
+      try {
+        const conn = await dial(h, { key: this.options.key, signal: this.operations.signal });
+        conn.setHandler(() => undefined);
+        try {
+          const m = await fetchManifest(conn, name, this.operations.signal);
+          if (found && m.sha256 !== found.sha256) continue;
+          found ??= { size: m.size, sha256: m.sha256 };
+          serving.push({ id: h.id, host: h.host, port: h.port });
+        } finally {
+          conn.close();
+        }
+      } catch {
+        // not held there (yet) or unreachable: the other holders may answer
+      }
+    }
+    if (!found) return [];
+    return [{ event: 'search-result', name, size: found.size, sha256: found.sha256, holders: serving }];
+  }
+
+  /** GET: look the key up, then download from the owner and its replicas at once. */
+  async get(name: string, options: ChordDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    assertFileName(name);
+    if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
+    const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
+    const { holders } = await this.storage.holders(name, signal);
+    const result = await this.require().fileHost.download(
+      name,
+      holders.map(({ id, host, port }) => ({ id, host, port })),
+      signal,
+      options.onProgress,
+    );
+    this.reportFiles();
+    return { event: 'download-complete', name, path: result.path, bytes: result.bytes, sha256: result.sha256, sources: result.sources };
+  }
+
+  /** STOP: hand the keys on, tell the neighbours, leave the metaserver, close. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    if (this.started) {
+      await this.started.storage.handOffAll();
+      await this.started.ring.leave();
+    }
+    await this.close();
+  }
+
+  /** Test hook: die without hand-off or goodbye. */
+  async crash(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.operations.abort();
+    clearTimeout(this.reportTimer);
+    await this.started?.ring.crash();
+    await this.metaserver?.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.operations.abort();
+    clearTimeout(this.reportTimer);
+    await this.started?.ring.close();
+    await this.metaserver?.close();
+    this.removeAllListeners();
+  }
+
+  private require(): NonNullable<ChordPeerNode['started']> {
+    if (!this.started) throw new P2PError('INTERNAL', 'the chord peer is not started');
+    return this.started;
+  }
+
+  // ---- reporting ----
+
+  private ringChanged(): void {
+    if (this.stopped) return;
+    const now = new Map(this.ring.topologyEvent().neighbors.map((p) => [p.id, p]));
+    for (const [id, p] of this.links) if (!now.has(id)) this.emit('event', { event: 'neighbor-down', ...p });
+    for (const [id, p] of now) if (!this.links.has(id)) this.emit('event', { event: 'neighbor-up', ...p });
+    this.links = now;
+    // Ring changes come in bursts (stabilize, then notify): report once they settle.
+    if (this.metaserver && !this.reportTimer) {
+      this.reportTimer = setTimeout(() => {
+        this.reportTimer = undefined;
+        const view = this.ring.topologyView();
+        this.metaserver?.reportLinks(view.neighbors, view.chord);
+      }, 100);
+    }
+  }
+
+  private reportFiles(): void {
+    this.metaserver?.reportFiles(this.store.names());
+  }
+}
+
+/** Maps a failure to the error event of the contract. */
+export function errorEvent(err: unknown, fallback: ErrorCode = 'INTERNAL', name?: string): NodeEvent {
+  const e = toP2PError(err, fallback);
+  return { event: 'error', code: e.code, message: e.message, name: name ?? e.subject };
+}

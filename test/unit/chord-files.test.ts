@@ -1,0 +1,136 @@
+// Files on the ring, real sockets and real directories: SHARE places a file on its key's owner
+// plus 2 successors; joins and graceful leaves move keys to the new owner; after 4 of 16 nodes
+// crash, the replicas take over and every file is still downloadable with the verified transfer.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
+import { hashToId, idToHex } from '../../node-core/src/chord/id';
+import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
+import { ringIsExact, trueOwner, waitFor } from './chord-harness';
+
+describe('chord files (real sockets, real directories)', function () {
+  this.timeout(30_000);
+  let peers: ChordPeerNode[] = [];
+  let root: string;
+  let counter = 0;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'chord-files-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    peers = [];
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function startPeer(via?: ChordPeerNode): Promise<ChordPeerNode> {
+    const id = `f${++counter}`;
+    const peer = new ChordPeerNode({
+      id,
+      dir: join(root, id),
+      join: via ? { host: via.self.host, port: via.self.port } : undefined,
+      timings: { ...FAST_TIMINGS, replicateMs: 150 },
+      successorListLength: 6,
+      log: process.env.CHORD_DEBUG ? (line) => console.error(id, line) : undefined,
+    });
+    const ready = await peer.start();
+    assert.equal(ready.nodeId, idToHex(peer.self.nodeId));
+    peers.push(peer);
+    return peer;
+  }
+
+  async function startPeers(n: number): Promise<void> {
+    await startPeer();
+    for (let i = 1; i < n; i++) await startPeer(peers[Math.floor(Math.random() * peers.length)]);
+    await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+  }
+
+  /** The true owner and its next `replicas` successors, from the live ids. */
+  function placement(name: string, replicas = 2): ChordPeerNode[] {
+    const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
+    const owner = trueOwner(hashToId(name), sorted.map((p) => p.self));
+    const i = sorted.findIndex((p) => p.self.nodeId === owner.nodeId);
+    return Array.from({ length: Math.min(replicas + 1, sorted.length) }, (_, k) => sorted[(i + k) % sorted.length]);
+  }
+
+  function placedCorrectly(names: readonly string[]): boolean {
+    return names.every((name) => placement(name).every((p) => p.store.has(name)));
+  }
+
+  async function shareFiles(sharer: ChordPeerNode, count: number): Promise<Map<string, Buffer>> {
+    const contents = new Map<string, Buffer>();
+    for (let i = 0; i < count; i++) {
+      const name = `file-${counter}-${i}.bin`;
+      const data = randomBytes(1000 + Math.floor(Math.random() * 300_000));
+      // Outside every peer's directory: SHARE takes a path from anywhere.
+      await mkdir(join(root, 'src'), { recursive: true });
+      const path = join(root, 'src', name);
+      await writeFile(path, data);
+      const shared = await sharer.share(path);
+      assert.equal(shared.name, name);
+      contents.set(name, data);
+    }
+    return contents;
+  }
+
+  async function assertDownloadable(contents: Map<string, Buffer>, from: ChordPeerNode): Promise<void> {
+    for (const [name, data] of contents) {
+      const done = await from.get(name);
+      assert.equal(done.event, 'download-complete', `GET ${name}`);
+      assert.ok((await readFile(done.path)).equals(data), `${name} content`);
+    }
+  }
+
+  it('SHARE stores a file on its owner and 2 successors; GET downloads it verified', async () => {
+    await startPeers(8);
+    const contents = await shareFiles(peers[0], 5);
+    const names = [...contents.keys()];
+    await waitFor('owner + 2 replicas to hold every file', () => placedCorrectly(names), 10_000);
+    const reader = peers.find((p) => names.every((n) => !p.store.has(n)));
+    if (reader) await assertDownloadable(contents, reader);
+  });
+
+  it('joins move keys to the new owner; a graceful leave hands its keys on', async () => {
+    await startPeers(6);
+    const contents = await shareFiles(peers[0], 6);
+    const names = [...contents.keys()];
+    await waitFor('initial placement', () => placedCorrectly(names), 10_000);
+    for (let i = 0; i < 6; i++) await startPeer(peers[i]);
+    await waitFor('the grown ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    await waitFor('placement after joins', () => placedCorrectly(names), 10_000);
+    // The owners of two files leave: their successors must take over at once.
+    const leaving = [...new Set(names.slice(0, 2).map((n) => placement(n)[0]))].filter((p) => p !== peers[0]);
+    peers = peers.filter((p) => !leaving.includes(p));
+    await Promise.all(leaving.map((p) => p.stop()));
+    await waitFor('the ring after leaves', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    await waitFor('placement after leaves', () => placedCorrectly(names), 10_000);
+  });
+
+  it('4 of 16 nodes crash at once (the sharer, an owner and its successor among them): replicas take over', async () => {
+    await startPeers(16);
+    const sharer = peers[3];
+    const contents = await shareFiles(sharer, 6);
+    const names = [...contents.keys()];
+    await waitFor('initial placement', () => placedCorrectly(names), 10_000);
+    const [owner, firstReplica] = placement(names[0]);
+    const victims = new Set([sharer, owner, firstReplica]);
+    // One more victim, chosen so that no file loses all three copies at once.
+    for (const candidate of peers) {
+      if (victims.size === 4) break;
+      if (victims.has(candidate)) continue;
+      const trial = new Set([...victims, candidate]);
+      if (names.every((n) => placement(n).some((p) => !trial.has(p)))) victims.add(candidate);
+    }
+    assert.ok(names.every((n) => placement(n).some((p) => !victims.has(p))), 'every file keeps a live copy');
+    peers = peers.filter((p) => !victims.has(p));
+    await Promise.all([...victims].map((p) => p.crash()));
+    await waitFor('the ring to repair', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    await waitFor('owner + 2 replicas again for every file', () => placedCorrectly(names), 15_000);
+    const reader = peers.find((p) => names.every((n) => !p.store.has(n))) ?? peers[0];
+    await assertDownloadable(new Map([...contents].filter(([n]) => !reader.store.has(n))), reader);
+  });
+});
