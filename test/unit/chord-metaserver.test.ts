@@ -1,0 +1,95 @@
+// Chord peers and the metaserver: peers join the ring through its referrals, and its topology
+// carries each peer's ring view (TopologyPeer.chord) with successor + predecessor as the drawn
+// links. Once the ring stands, lookups and downloads keep working with the metaserver down.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
+import { idToHex } from '../../node-core/src/chord/id';
+import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
+import { MetadataServer } from '../../node-core/src/metaserver/metadata-server';
+import { randomKey, ringIsExact, trueOwner, waitFor } from './chord-harness';
+
+describe('chord peers with the metaserver', function () {
+  this.timeout(30_000);
+  let metaserver: MetadataServer | undefined;
+  let peers: ChordPeerNode[] = [];
+  let root: string;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'chord-meta-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    peers = [];
+    await metaserver?.close();
+    metaserver = undefined;
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('joins through referrals; the topology carries predecessor, successors and fingers', async () => {
+    metaserver = new MetadataServer({ port: 0 });
+    const address = await metaserver.listen();
+    for (let i = 0; i < 6; i++) {
+      const peer = new ChordPeerNode({ id: `m${i}`, dir: join(root, `m${i}`), metaserver: address, timings: FAST_TIMINGS });
+      await peer.start();
+      peers.push(peer);
+    }
+    await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    const expected = (p: ChordPeerNode) => ({
+      succ: p.ring.node.successor.id,
+      pred: p.ring.node.predecessor?.id,
+    });
+    await waitFor(
+      'the metaserver to draw the ring',
+      () => {
+        const snapshot = metaserver?.snapshot().peers ?? [];
+        return peers.every((p) => {
+          const drawn = snapshot.find((t) => t.id === p.self.id);
+          const { succ, pred } = expected(p);
+          return (
+            drawn?.mode === 'chord' &&
+            drawn.chord?.successors[0] === succ &&
+            drawn.chord.predecessor === pred &&
+            drawn.neighbors.includes(succ) &&
+            drawn.neighbors.includes(pred ?? '')
+          );
+        });
+      },
+      10_000,
+    );
+    const drawn = metaserver.snapshot().peers.find((t) => t.id === 'm0');
+    assert.equal(drawn?.chord?.nodeId, idToHex(peers[0].self.nodeId));
+    assert.ok((drawn?.chord?.fingers.length ?? 0) > 0);
+    const topo = peers[0].topology();
+    assert.equal(topo.successors?.[0].id, peers[0].ring.node.successor.id);
+    assert.ok((topo.fingers?.length ?? 0) > 0 && /^[0-9a-f]{40}$/.test(topo.fingers?.[0].start ?? ''));
+  });
+
+  it('keeps looking up and downloading while the metaserver is down', async () => {
+    metaserver = new MetadataServer({ port: 0 });
+    const address = await metaserver.listen();
+    for (let i = 0; i < 5; i++) {
+      const peer = new ChordPeerNode({ id: `d${i}`, dir: join(root, `d${i}`), metaserver: address, timings: FAST_TIMINGS });
+      await peer.start();
+      peers.push(peer);
+    }
+    await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    await metaserver.close();
+    metaserver = undefined;
+    for (let i = 0; i < 20; i++) {
+      const key = randomKey();
+      const event = await peers[i % peers.length].lookup(idToHex(key));
+      assert.equal(event.owner.id, trueOwner(key, peers.map((p) => p.self)).id);
+    }
+    await mkdir(join(root, 'src'));
+    await writeFile(join(root, 'src', 'notes.txt'), 'chord without a metaserver\n');
+    await peers[0].share(join(root, 'src', 'notes.txt'));
+    const reader = peers.slice(1).find((p) => !p.store.has('notes.txt'));
+    assert.ok(reader, 'a peer without the file');
+    const done = await reader.get('notes.txt');
+    assert.equal(done.bytes, 27);
+  });
+});
