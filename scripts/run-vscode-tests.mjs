@@ -35,6 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { CHROMIUM_ARGS } from './chromium-args.mjs';
 import { ensureCodeServer } from './install-code-server.mjs';
 import { freePort, isolatedDirs, isolatedEnv, killProcessesMentioning, startCodeServer } from './code-server-process.mjs';
 
@@ -46,7 +47,6 @@ const totalTimeoutMs = Number(process.env.P2P_TEST_TIMEOUT_MS) || 300_000;
 const SUMMARY = /^vscode: (\d+) passed, (\d+) failed$/;
 // The workbench's own chatter arrives through the same channel; it goes to the log file only.
 const NOISE = /^(Resolving connection token|Resolved connection token|Creating a socket|\[Service Worker\]|Ignoring fetching additional builtin|ChatSessionStore|Updating additional builtin|Creation of workbench contribution)/;
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
 const ENDED = Symbol('extension tests ended');
 const out = (line) => process.stdout.write(`${line}\n`);

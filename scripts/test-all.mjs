@@ -3,7 +3,7 @@
 // shows every failure; exits non-zero if any suite failed. Output is streamed live; at the end
 // one line per suite and the closing line `total: N passed, N failed`.
 //
-//   node scripts/test-all.mjs [unit] [web] [vscode]     a subset, in that order
+//   node scripts/test-all.mjs [unit] [web] [vscode] [start]     a subset, in that order
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,12 +15,17 @@ const SUITES = {
   unit: { args: [mochaBin], parse: parseMocha },
   web: { args: [mochaBin, '--config', 'test/web/.mocharc.json'], parse: parseMocha },
   vscode: { args: [path.join(repoRoot, 'scripts', 'run-vscode-tests.mjs'), '--no-build'], parse: parseVscode },
+  // `npm start` works: package, serve, the P2P views show up in the browser (one test).
+  start: { args: [path.join(repoRoot, 'scripts', 'check-start.mjs')], parse: parseCheck },
 };
 
 function parseMocha(text) {
   const passing = [...text.matchAll(/^ +(\d+) passing/gm)].pop();
   const failing = [...text.matchAll(/^ +(\d+) failing/gm)].pop();
   return passing || failing ? { passed: Number(passing?.[1] ?? 0), failed: Number(failing?.[1] ?? 0) } : null;
+}
+function parseCheck(text) {
+  return /^\[check-start\] ok$/m.test(text) ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
 }
 function parseVscode(text) {
   const m = [...text.matchAll(/^vscode: (\d+) passed, (\d+) failed$/gm)].pop();
