@@ -3,6 +3,7 @@
 // tested with real child processes but without depending on node-core's network code.
 
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +198,29 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     const controller = new AbortController();
     const download = downloadFile(manager.peer('old')!, 'slow.bin', { signal: controller.signal, onProgress: () => controller.abort() });
     await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && !error.confirmed && /no CANCEL command/.test(error.message));
+  });
+
+  it('the lifeline: a node ends when the extension host dies, even by SIGKILL', async () => {
+    // A stand-in extension host: starts one node through the manager, prints its pid, then waits.
+    const host = join(dir, 'host.ts');
+    writeFileSync(
+      host,
+      `import { NodeManager } from ${JSON.stringify(join(__dirname, '../../extension/src/nodes/nodeManager'))};
+       const log = { trace() {}, info() {}, warn() {}, error() {}, dispose() {} };
+       const m = new NodeManager({ cliPath: ${JSON.stringify(join(dir, 'fake-cli.js'))}, createLog: () => log });
+       m.startPeer({ id: 'orphan', mode: 'flood', dir: ${JSON.stringify(dir)} }).then((info) => console.log(info.pid));
+       setInterval(() => {}, 1000);`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', host], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const nodePid = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      child.once('exit', () => reject(new Error('host exited early')));
+    });
+    assert.ok(isAlive(nodePid));
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (isAlive(nodePid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!isAlive(nodePid), 'the node outlived its host');
   });
 
   it('shutdown stops every node; no pid survives', async () => {

@@ -82,6 +82,16 @@ export interface ManagedNodeOptions {
 
 const STDERR_TAIL_LINES = 20;
 
+/**
+ * The lifeline: the node is started through this one-liner, which runs the CLI unchanged but
+ * turns the end of its stdin into SIGTERM (the CLI's graceful stop). The extension host holds
+ * the other end of that pipe, so however the host dies (even SIGKILL, where no 'exit' handler
+ * runs) the OS closes the pipe and the node follows: no orphan outlives the window.
+ * `-e CODE -- CLI ARGS` leaves process.argv exactly as `node CLI ARGS` would.
+ */
+export const LIFELINE_SCRIPT =
+  "process.stdin.on('end',()=>process.kill(process.pid,'SIGTERM'));process.stdin.resume();require(process.argv[1]);";
+
 export class ManagedNode {
   private child: ChildProcessWithoutNullStreams | undefined;
   private currentStatus: NodeStatus = 'stopped';
@@ -134,13 +144,14 @@ export class ManagedNode {
     }
     const { log } = this.options;
     const subject = this.errorSubject();
-    const args = [this.launch.cliPath, ...this.launch.args, '--json'];
+    const cliArgs = [...this.launch.args, '--json'];
+    const args = ['-e', LIFELINE_SCRIPT, '--', this.launch.cliPath, ...cliArgs];
     this.stopRequested = false;
     this.readyInfo = undefined;
     this.stderrTail.length = 0;
     this.peerState?.clear();
     this.setStatus('starting');
-    log.info(`starting: ${args.join(' ')}`);
+    log.info(`starting: p2p-node ${cliArgs.join(' ')}`);
 
     let child: ChildProcessWithoutNullStreams;
     try {
@@ -254,8 +265,8 @@ export class ManagedNode {
       this.stopRequested = true;
       this.setStatus('stopping');
       this.options.log.info('stopping');
+      // Only STOP: closing stdin would fire the lifeline (SIGTERM) and cut the goodbye short.
       if (child.stdin.writable) child.stdin.write('STOP\n');
-      child.stdin.end();
     }
     const grace = this.options.stopGraceMs ?? 3000;
     const timer = setTimeout(() => {
