@@ -83,7 +83,10 @@ describe('topology page against a live metaserver with 6 peers', function () {
     });
     const searcher = network.peers.get('s1');
     assert.ok(searcher);
+    await page.locator('[data-peer-id="s1"]').click(); // the details panel shows in the screenshot
     searcher.command('SEARCH s6.txt');
+    await page.locator('[data-activity="search"]').first().waitFor({ timeout: 3000 })
+      .then(() => page.screenshot({ path: 'test-artifacts/topology-search.png' }), () => undefined);
     await searcher.waitForEvent((e) => e.event === 'search-result' || e.event === 'not-found', 10_000);
     await page.waitForFunction(() => (window as unknown as { seenSearch: string[] }).seenSearch.length > 0, undefined, { timeout: 3000 });
     const seen = await page.evaluate(() => (window as unknown as { seenSearch: string[] }).seenSearch);

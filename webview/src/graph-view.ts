@@ -9,6 +9,8 @@ import type { Link, TopologyModel } from './topology-model';
 
 const PEER_RADIUS = 16;
 const VIEW_PADDING = 48;
+/** Small networks may be drawn a little larger than 1:1, never more. */
+const MAX_ZOOM = 1.5;
 
 interface Edge {
   key: string;
@@ -156,10 +158,10 @@ export class GraphView {
       this.svg.setAttribute('viewBox', '-200 -150 400 300');
       return;
     }
-    // Never magnify past 1:1: a small network stays small instead of filling the screen with
-    // giant circles; a large one is scaled down to fit.
-    const width = Math.max(maxX - minX + 2 * VIEW_PADDING, this.viewport.width);
-    const height = Math.max(maxY - minY + 2 * VIEW_PADDING, this.viewport.height);
+    // Magnify at most MAX_ZOOM: a small network stays readable without giant circles; a large
+    // one is scaled down to fit.
+    const width = Math.max(maxX - minX + 2 * VIEW_PADDING, this.viewport.width / MAX_ZOOM);
+    const height = Math.max(maxY - minY + 2 * VIEW_PADDING, this.viewport.height / MAX_ZOOM);
     const cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
     this.svg.setAttribute('viewBox', `${(cx - width / 2).toFixed(1)} ${(cy - height / 2).toFixed(1)} ${width.toFixed(1)} ${height.toFixed(1)}`);
   }
