@@ -2,7 +2,7 @@
 // shared FileStore and transfer), the metaserver registration and link reports, and the stdin
 // commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
 import { EventEmitter } from 'node:events';
-import type { Address, DownloadCompleteEvent, ErrorCode, FilesEvent, LookupEvent, NodeEvent, PeerReadyEvent, PeerRef, SearchResultEvent, SharedEvent, TopologyEvent } from '../events';
+import type { Address, DownloadCompleteEvent, FilesEvent, LookupEvent, NodeEvent, PeerReadyEvent, PeerRef, SearchResultEvent, SharedEvent, TopologyEvent } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
@@ -24,6 +24,11 @@ export interface ChordPeerOptions {
   /** `--join HOST:PORT`: a node already on the ring. */
   join?: Address;
   timings?: Partial<ChordTimings>;
+  /**
+   * `--heartbeat-ms`: the metaserver heartbeat, and the base of the chord timers when `timings`
+   * does not set them (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
+   */
+  heartbeatMs?: number;
   successorListLength?: number;
   /** Copies beyond the owner (default 2). */
   replicas?: number;
@@ -66,7 +71,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       key: options.key,
-      timings: options.timings,
+      timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
       fallbackRouter: (conn, incoming) => {
@@ -112,7 +117,13 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     const { metaserver, join, key, id } = this.options;
     let referrals: PeerRef[] = [];
     if (metaserver) {
-      this.metaserver = new MetaserverClient({ address: metaserver, key, self: { id, host: this.self.host, port: this.self.port, mode: 'chord' } });
+      this.metaserver = new MetaserverClient({
+        address: metaserver,
+        key,
+        self: { id, host: this.self.host, port: this.self.port, mode: 'chord' },
+        heartbeatMs: this.options.heartbeatMs,
+        retryMs: this.options.heartbeatMs,
+      });
       referrals = await this.metaserver.register();
     }
     if (join) return this.ring.begin(join);
@@ -253,8 +264,12 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
   }
 }
 
-/** Maps a failure to the error event of the contract. */
-export function errorEvent(err: unknown, fallback: ErrorCode = 'INTERNAL', name?: string): NodeEvent {
-  const e = toP2PError(err, fallback);
-  return { event: 'error', code: e.code, message: e.message, name: name ?? e.subject };
+function timingsFromHeartbeat(heartbeatMs: number | undefined): Partial<ChordTimings> {
+  if (!heartbeatMs) return {};
+  return {
+    stabilizeMs: heartbeatMs,
+    fixFingersMs: Math.max(10, Math.round(heartbeatMs / 2)),
+    checkPredecessorMs: 2 * heartbeatMs,
+    replicateMs: 3 * heartbeatMs,
+  };
 }

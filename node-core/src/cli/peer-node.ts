@@ -21,7 +21,8 @@ export interface PeerNode {
 export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNode {
   const heartbeat = args.heartbeatMs;
   if (args.mode === 'chord') {
-    return new ChordPeerNode({ id: args.id, host: args.host, port: args.port, dir: args.dir, key: args.key, metaserver: args.metaserver, join: args.join });
+    // --- chord --- (--heartbeat-ms also paces the chord timers; see ChordPeerOptions.heartbeatMs)
+    return new ChordPeerNode({ id: args.id, host: args.host, port: args.port, dir: args.dir, key: args.key, metaserver: args.metaserver, join: args.join, heartbeatMs: heartbeat });
   }
   return new FloodPeer({
     id: args.id,
