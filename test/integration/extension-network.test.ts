@@ -204,11 +204,46 @@ describe('extension: a network driven through the commands', function () {
     assert.equal(groupChildren(result.peer, 'downloads').length, 0, 'no download left in progress');
   });
 
-  it('downloads with a {name, peer} argument object from the third peer', async () => {
+  it('downloads with a {name, peer} argument object from the third peer, into p2p.downloadsFolder', async () => {
     const third = [...peers.keys()].find((id) => !api.nodes.peer(id)?.peerState?.sharedFiles.some((f) => f.name === sharedName))!;
-    const result = (await vscode.commands.executeCommand<DownloadResult>('p2p.downloadFile', { name: sharedName, peer: third }))!;
-    assert.equal(result.peer, third);
-    assert.ok(readFileSync(result.path).equals(sharedBytes));
+    const folder = tempDir('downloads');
+    const config = vscode.workspace.getConfiguration('p2p');
+    await config.update('downloadsFolder', folder, vscode.ConfigurationTarget.Global);
+    try {
+      const result = (await vscode.commands.executeCommand<DownloadResult>('p2p.downloadFile', { name: sharedName, peer: third }))!;
+      assert.equal(result.peer, third);
+      assert.equal(result.path, path.join(folder, sharedName));
+      assert.ok(readFileSync(result.path).equals(sharedBytes));
+      assert.ok(readFileSync(result.sharedPath).equals(sharedBytes), 'the peer keeps (and shares) its own copy');
+    } finally {
+      await config.update('downloadsFolder', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('every viewItem the manifest\'s menus name is a contextValue the views produce', () => {
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { menus: Record<string, Array<{ when?: string }>> } };
+    const named = new Set<string>();
+    for (const entries of Object.values(manifest.contributes.menus)) {
+      for (const { when } of entries) for (const m of (when ?? '').matchAll(/viewItem == ([\w.]+)/g)) named.add(m[1]!);
+    }
+    const produced = new Set<string>();
+    const walkNetwork = (element?: NetworkElement): void => {
+      for (const child of api.networkTree.getChildren(element)) {
+        const value = api.networkTree.getTreeItem(child).contextValue;
+        if (value) produced.add(value);
+        walkNetwork(child);
+      }
+    };
+    walkNetwork();
+    for (const file of api.filesTree.getChildren()) produced.add(api.filesTree.getTreeItem(file).contextValue ?? '');
+    assert.ok(named.size >= 3);
+    assert.deepEqual([...named].filter((v) => !produced.has(v)), []);
+  });
+
+  it('the status bar counts peers and neighbour links', () => {
+    const links = api.nodes.runningPeers.reduce((sum, node) => sum + (node.peerState?.neighbors.length ?? 0), 0);
+    assert.ok(links > 0);
+    assert.match(api.statusBarText(), new RegExp(`3 peers · ${links} neighbours?`));
   });
 
   it('leaves the network: the peer process ends and the view drops it', async () => {
@@ -260,6 +295,28 @@ describe('extension: a network driven through the commands', function () {
       }
     } finally {
       await vscode.commands.executeCommand('p2p.stopMetadataServer');
+    }
+  });
+});
+
+describe('extension: chord peers through the commands', function () {
+  this.timeout(60_000);
+  const dirs: string[] = [];
+
+  after(async () => {
+    for (const id of ['c1', 'c2']) await vscode.commands.executeCommand('p2p.leaveNetwork', { id }).then(undefined, () => undefined);
+    await vscode.commands.executeCommand('p2p.stopMetadataServer');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('joins two chord peers; each reports its 40-hex node id', async () => {
+    const server = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
+    for (const id of ['c1', 'c2']) {
+      const dir = mkdtempSync(path.join(tmpdir(), `p2p-ext-${id}-`));
+      dirs.push(dir);
+      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id, metaserver: `127.0.0.1:${server.port}`, dir, mode: 'chord' }))!;
+      assert.equal(info.mode, 'chord');
+      assert.match(info.nodeId ?? '', /^[0-9a-f]{40}$/);
     }
   });
 });
