@@ -93,6 +93,22 @@ describe('topology page against a live metaserver with 6 peers', function () {
     assert.ok(seen.includes('pulse'), `search animation elements: ${seen.join(',')}`);
   });
 
+  it('animates a download from holder to downloader', async () => {
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seenTransfer: string[] }).seenTransfer = seen;
+      new MutationObserver((records) => {
+        for (const record of records) for (const node of record.addedNodes) if (node instanceof Element && node.matches('[data-activity="transfer"]')) seen.push(node.getAttribute('class') ?? '');
+      }).observe(document.body, { subtree: true, childList: true });
+    });
+    const downloader = network.peers.get('s2');
+    assert.ok(downloader);
+    downloader.command('GET s4.txt');
+    await downloader.waitForEvent((e) => e.event === 'download-complete' || e.event === 'error', 15_000);
+    assert.ok(downloader.events.some((e) => e.event === 'download-complete'), JSON.stringify(downloader.events.filter((e) => e.event === 'error')));
+    await page.waitForFunction(() => (window as unknown as { seenTransfer: string[] }).seenTransfer.length > 0, undefined, { timeout: 3000 });
+  });
+
   it('refuses /, /api/topology and /ws without the right token', async () => {
     for (const route of ['/', '/api/topology']) {
       assert.equal((await fetch(`${network.baseUrl}${route}`)).status, 401, route);
