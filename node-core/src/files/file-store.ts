@@ -1,10 +1,11 @@
 // The files a peer shares: everything in its directory and in Downloads/, plus files shared
 // explicitly. Only names in this table can ever be read by another peer. Manifests are
 // cached by path + size + mtime, so a file is hashed once, not once per request.
-import { mkdir, open, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { SharedFileInfo } from '../events';
 import { isFileName, P2PError } from '../wire';
+import { OpenFiles } from './open-files';
 import { chunkLength, computeManifest, DEFAULT_CHUNK_SIZE, type FileManifest } from './manifest';
 
 interface SharedEntry {
@@ -12,7 +13,11 @@ interface SharedEntry {
   manifest?: FileManifest;
   /** `${size}:${mtimeMs}` of the file the manifest describes. */
   stamp?: string;
+  /** When the stamp was last compared with the disk (chunk reads re-check at most every second). */
+  checkedAt?: number;
 }
+
+const RECHECK_MS = 1000;
 
 export function assertFileName(name: string): void {
   if (!isFileName(name)) throw new P2PError('BAD_NAME', `"${String(name).slice(0, 80)}" is not a plain file name`, String(name));
@@ -23,6 +28,7 @@ export class FileStore {
   readonly downloadsDir: string;
   private readonly shared = new Map<string, SharedEntry>();
   private readonly hashing = new Map<string, Promise<FileManifest>>();
+  private readonly openFiles = new OpenFiles();
 
   constructor(dir: string, private readonly chunkSize = DEFAULT_CHUNK_SIZE, downloadsDir?: string) {
     this.dir = resolve(dir);
@@ -81,7 +87,9 @@ export class FileStore {
       throw new P2PError('NOT_SHARED', `"${name}" is no longer available`, name);
     }
     const stamp = `${info.size}:${info.mtimeMs}`;
+    entry.checkedAt = Date.now();
     if (entry.manifest && entry.stamp === stamp) return entry.manifest;
+    this.openFiles.forget(entry.path);
     const key = `${entry.path}|${stamp}`;
     let pending = this.hashing.get(key);
     if (!pending) {
@@ -99,14 +107,16 @@ export class FileStore {
    * against serving bytes of a different version than the manifest the peer holds.
    */
   async readChunk(name: string, sha256: string, index: number): Promise<Buffer> {
-    const manifest = await this.manifest(name);
+    assertFileName(name);
+    const entry = this.shared.get(name);
+    const fresh = entry?.manifest && entry.checkedAt !== undefined && Date.now() - entry.checkedAt < RECHECK_MS;
+    const manifest = fresh && entry?.manifest ? entry.manifest : await this.manifest(name);
     if (manifest.sha256 !== sha256) throw new P2PError('NOT_SHARED', `"${name}" changed since its manifest was sent`, name);
     const length = index * manifest.chunkSize < manifest.size ? chunkLength(manifest, index) : 0;
     if (length <= 0) throw new P2PError('PROTOCOL', `chunk ${index} of "${name}" does not exist`, name);
     const path = this.shared.get(name)?.path;
     if (!path) throw new P2PError('NOT_SHARED', `"${name}" is not shared here`, name);
-    const handle = await open(path, 'r');
-    try {
+    return this.openFiles.with(path, async (handle) => {
       const buffer = Buffer.allocUnsafe(length);
       let filled = 0;
       while (filled < length) {
@@ -115,9 +125,12 @@ export class FileStore {
         filled += bytesRead;
       }
       return buffer;
-    } finally {
-      await handle.close();
-    }
+    });
+  }
+
+  /** Closes the read handles kept open for serving. */
+  close(): Promise<void> {
+    return this.openFiles.close();
   }
 
   /** Adds a completed, verified download to the shared set, reusing its manifest. */

@@ -79,7 +79,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       void conn.reply(incoming, { t: 'redirect', peers }).catch(() => undefined);
       return;
     }
-    if (existing) this.drop(existing, 'replaced by a new connection');
+    if (existing) {
+      if (!this.prefersNew(msg.id, 'listener')) {
+        void conn.replyError(incoming, new P2PError('DUPLICATE_ID', `already linked with "${msg.id}"`)).catch(() => undefined);
+        return;
+      }
+      this.drop(existing, 'replaced by a new connection');
+    }
     void conn.reply(incoming, { t: 'welcome', id: this.options.self.id }).catch(() => undefined);
     this.add({ id: msg.id, host: msg.host, port: msg.port }, conn);
   }
@@ -147,7 +153,21 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     this.links.delete(neighbor.ref.id);
     neighbor.conn.close();
     this.emit('neighbor-down', { ...neighbor.ref }, reason);
-    if (!this.closed) setImmediate(() => void this.maintain());
+    // a random pause, so both ends of a broken link do not redial each other in lockstep
+    if (!this.closed) setTimeout(() => void this.maintain(), Math.random() * Math.min(100, this.options.heartbeatMs)).unref();
+  }
+
+  /**
+   * Two peers that dial each other at once end up with two links. Both sides keep the same
+   * one, the link dialed by the smaller id, so neither replacement undoes the other's.
+   */
+  private prefersNew(otherId: string, newRole: 'dialer' | 'listener'): boolean {
+    const newDialer = newRole === 'dialer' ? this.options.self.id : otherId;
+    const existing = this.links.get(otherId);
+    if (!existing?.conn.isOpen) return true;
+    const existingDialer = existing.conn.role === 'dialer' ? this.options.self.id : otherId;
+    if (newDialer === existingDialer) return true; // a reconnect from the same side: the new one is fresher
+    return newDialer < existingDialer;
   }
 
   private tick(): void {
@@ -213,7 +233,8 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       const candidate = queue.shift() as PeerRef | Address;
       const key = `${candidate.host}:${candidate.port}`;
       const isSelf = ('id' in candidate && candidate.id === this.options.self.id) || (candidate.host === this.options.self.host && candidate.port === this.options.self.port);
-      if (tried.has(key) || isSelf || ('id' in candidate && this.links.has(candidate.id))) continue;
+      const linked = ('id' in candidate && this.links.has(candidate.id)) || [...this.links.values()].some((n) => n.ref.host === candidate.host && n.ref.port === candidate.port);
+      if (tried.has(key) || isSelf || linked) continue;
       tried.add(key);
       attempts++;
       const redirect = await this.joinOne(candidate).catch(() => undefined);
@@ -229,7 +250,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       const answer = await conn.request({ t: 'join', id: self.id, host: self.host, port: self.port }, { timeoutMs: 5000 });
       if (answer.msg.t === 'welcome' && !this.closed) {
         const existing = this.links.get(answer.msg.id);
-        if (existing) this.drop(existing, 'replaced by a new connection');
+        if (existing) {
+          if (!this.prefersNew(answer.msg.id, 'dialer')) {
+            conn.close();
+            return undefined;
+          }
+          this.drop(existing, 'replaced by a new connection');
+        }
         this.add({ id: answer.msg.id, host: address.host, port: address.port }, conn);
         return undefined;
       }

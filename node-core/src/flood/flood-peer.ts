@@ -211,6 +211,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     await this.metaserver?.close();
     for (const conn of this.outbound) conn.close();
     await this.server.close();
+    await this.store.close();
   }
 
   private requireOverlay(): FloodOverlay {

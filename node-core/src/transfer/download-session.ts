@@ -61,9 +61,9 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     sources.push(...found);
     const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
     try {
-      await file.truncate(manifest.size);
       const hasher = new WholeFileHasher(manifest, file);
-      const todo = await resumablePart(file, manifest, hasher);
+      const todo = await resumablePart(file, manifest, hasher); // before truncate: only real bytes count
+      await file.truncate(manifest.size);
       const total = manifest.size;
       const resumedBytes = total - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
       let bytes = resumedBytes;
@@ -72,7 +72,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       while (queue.length > 0) {
         const alive = sources.filter((s) => s.alive);
         if (alive.length === 0) throw new P2PError('DOWNLOAD_FAILED', `no holder could serve "${name}"`, name);
-        const window = request.window ?? 4;
+        const window = request.window ?? 8;
         await Promise.all(
           alive.flatMap((source) =>
             Array.from({ length: window }, async () => {
@@ -106,7 +106,6 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         await unlink(partPath).catch(() => undefined);
         throw new P2PError('VERIFY_FAILED', `"${name}" does not match its SHA-256 ${manifest.sha256}`, name);
       }
-      await file.sync();
       await file.close();
       try {
         await link(partPath, path); // fails instead of overwriting a file that appeared meanwhile

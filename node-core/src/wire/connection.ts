@@ -207,19 +207,25 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return Promise.reject(toP2PError(err, 'PROTOCOL'));
     }
     if (flushed) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+    // One shared wait per full buffer, however many senders are queued behind it.
+    this.drained ??= new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
         this.off('close', onClose);
+        this.drained = undefined;
         resolve();
       };
       const onClose = (): void => {
         this.socket.off('drain', onDrain);
+        this.drained = undefined;
         reject(this.closedError());
       };
       this.socket.once('drain', onDrain);
       this.once('close', onClose);
     });
+    return this.drained;
   }
+
+  private drained: Promise<void> | undefined;
 
   /** Sends a request and waits for the message whose `re` matches its `rid`. */
   request(msg: AnyMessage, options: RequestOptions = {}): Promise<Incoming> {

@@ -1,0 +1,134 @@
+// GET throughput between two peer PROCESSES (dist/p2p-node.js) against a bare
+// fs stream → TCP → fs stream copy between two processes over loopback, measured in the same
+// run on the same 256 MiB file; plus the serving peer's RSS (VmRSS) while it serves.
+// Targets: ratio ≥ 0.80, RSS ≤ 150 MB. Standalone: `npm run build && node --import tsx bench/transfer.bench.ts [MiB]`.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { CliProcess } from '../test/unit/cli-process';
+
+const MIB = 1024 * 1024;
+const SIZE_MIB = Number(process.argv[2] ?? 256);
+const CLI = resolve(__dirname, '../dist/p2p-node.js');
+
+async function writeRandomFile(path: string, mib: number): Promise<void> {
+  const out = createWriteStream(path);
+  const block = randomBytes(MIB);
+  for (let i = 0; i < mib; i++) {
+    block.writeUInt32BE(i, 0); // distinct chunks, so a misplaced chunk cannot verify
+    if (!out.write(Buffer.from(block))) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r, j) => out.end((err?: Error | null) => (err ? j(err) : r())));
+}
+
+/** The bare copy: a child process streams the file to a socket; this process streams it to disk. */
+async function bareCopy(source: string, target: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const received = new Promise<number>((resolveDone, reject) => {
+    server.once('connection', (socket) => {
+      const started = performance.now();
+      pipeline(socket, createWriteStream(target)).then(() => resolveDone(performance.now() - started), reject);
+    });
+  });
+  const sender = spawn(process.execPath, [
+    '-e',
+    `const net=require('net'),fs=require('fs');const s=net.connect(${port},'127.0.0.1',()=>fs.createReadStream(${JSON.stringify(source)},{highWaterMark:1<<20}).pipe(s));`,
+  ]);
+  const ms = await received;
+  await new Promise((r) => sender.once('exit', r));
+  server.close();
+  return ms;
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function p2pCopy(root: string, source: string): Promise<{ transferMs: number; getMs: number; holderRssMiB: number; getterRssMiB: number; path: string }> {
+  const holderDir = join(root, 'holder');
+  const getterDir = join(root, 'getter');
+  await mkdir(holderDir);
+  await mkdir(getterDir);
+  const procs: CliProcess[] = [];
+  try {
+    const holder = new CliProcess(CLI, ['peer', '--id', 'holder', '--join', '127.0.0.1:1', '--dir', holderDir, '--json']);
+    procs.push(holder);
+    const ready = await holder.next('ready', () => true, 60_000);
+    holder.send(`SHARE ${source}`);
+    await holder.next('shared', () => true, 120_000); // hashing 256 MiB once, before the clock starts
+    const getter = new CliProcess(CLI, ['peer', '--id', 'getter', '--join', `127.0.0.1:${ready.port}`, '--dir', getterDir, '--json']);
+    procs.push(getter);
+    await getter.next('neighbor-up', () => true, 10_000);
+    let holderRss = rssMiB(holder.child.pid ?? 0);
+    let getterRss = rssMiB(getter.child.pid ?? 0);
+    const sampler = setInterval(() => {
+      holderRss = Math.max(holderRss, rssMiB(holder.child.pid ?? 0));
+      getterRss = Math.max(getterRss, rssMiB(getter.child.pid ?? 0));
+    }, 20);
+    const started = performance.now();
+    getter.send(`GET ${source.split('/').pop()}`);
+    const first = await getter.next('download-progress', () => true, 30_000);
+    const firstAt = performance.now();
+    void first;
+    const done = await getter.next('download-complete', () => true, 300_000);
+    const ended = performance.now();
+    clearInterval(sampler);
+    for (const p of procs) p.send('STOP');
+    await Promise.all(procs.map((p) => p.exited));
+    return { transferMs: ended - firstAt, getMs: ended - started, holderRssMiB: holderRss, getterRssMiB: getterRss, path: done.path };
+  } finally {
+    await Promise.all(procs.map((p) => p.kill()));
+  }
+}
+
+async function main(): Promise<void> {
+  await stat(CLI).catch(() => {
+    throw new Error(`${CLI} is missing: run npm run build first`);
+  });
+  const root = await mkdtemp(join(tmpdir(), 'p2p-bench-transfer-'));
+  try {
+    const source = join(root, 'big.bin');
+    await writeRandomFile(source, SIZE_MIB);
+    const bareMs = await bareCopy(source, join(root, 'bare-copy.bin'));
+    await rm(join(root, 'bare-copy.bin'));
+    const p2p = await p2pCopy(root, source);
+    const same = (await readFile(p2p.path)).equals(await readFile(source));
+    const bareRate = SIZE_MIB / (bareMs / 1000);
+    const p2pRate = SIZE_MIB / (p2p.transferMs / 1000);
+    const getRate = SIZE_MIB / (p2p.getMs / 1000);
+    const ratio = p2pRate / bareRate;
+    const rows = [
+      ['bare fs→TCP→fs copy', `${bareRate.toFixed(0)} MiB/s`, `${bareMs.toFixed(0)} ms`],
+      ['p2p GET (transfer+verify)', `${p2pRate.toFixed(0)} MiB/s`, `${p2p.transferMs.toFixed(0)} ms`],
+      ['p2p GET (incl. search)', `${getRate.toFixed(0)} MiB/s`, `${p2p.getMs.toFixed(0)} ms`],
+    ];
+    console.log(`file: ${SIZE_MIB} MiB, loopback, two processes each side`);
+    for (const row of rows) console.log(`  ${row[0].padEnd(28)} ${row[1].padStart(10)} ${row[2].padStart(10)}`);
+    console.log(`  ratio p2p/bare               ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
+    console.log(`  holder peak RSS              ${p2p.holderRssMiB.toFixed(0)} MiB (target ≤ 150 MB: ${p2p.holderRssMiB * 1.048576 <= 150 ? 'met' : 'NOT met'})`);
+    console.log(`  getter peak RSS              ${p2p.getterRssMiB.toFixed(0)} MiB`);
+    console.log(`  downloaded file identical    ${same ? 'yes' : 'NO'}`);
+    if (!same) process.exitCode = 1;
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
