@@ -2,7 +2,7 @@
 // (the attributes tests and assistive tools read), and for chord peers the ring's successor
 // edges and, on request, the fingers. Elements are keyed by id and only added or removed when
 // the model changes; the layout's ticks just move them.
-import type { TopologyPeer } from '../../node-core/src/topology';
+import { linkKey, type TopologyPeer } from '../../node-core/src/topology';
 import type { GraphLayout, Point } from './graph-layout';
 import { setAttributes, svgElement } from './svg';
 import type { Link, TopologyModel } from './topology-model';
@@ -51,8 +51,8 @@ export class GraphView {
     const peers = model.peerList();
     const links = model.links();
     this.syncPeers(peers, model);
-    this.syncLinks(links);
-    this.ringEdges = chordEdges(peers, showFingers);
+    this.syncLinks(links, new Set(peers.filter((p) => p.mode === 'chord').map((p) => p.id)));
+    this.ringEdges = chordEdges(peers, showFingers, new Set(links.map((l) => l.key)));
     this.syncRing(this.ringEdges);
     this.layout.update(peers, links);
     this.place();
@@ -74,7 +74,7 @@ export class GraphView {
   }
 
   linkElement(a: string, b: string): SVGLineElement | undefined {
-    return this.linkElements.get(a < b ? `${a}|${b}` : `${b}|${a}`);
+    return this.linkElements.get(linkKey(a, b));
   }
 
   position(id: string): Point | undefined {
@@ -117,10 +117,13 @@ export class GraphView {
     return group;
   }
 
-  private syncLinks(links: Link[]): void {
-    syncLines(this.linkElements, this.linkLayer, links.map((l) => l.key), (key) =>
-      svgElement('line', { class: 'link', 'data-link': key }),
-    );
+  private syncLinks(links: Link[], chordPeers: Set<string>): void {
+    syncLines(this.linkElements, this.linkLayer, links.map((l) => l.key), (key) => {
+      const [a, b] = key.split('|');
+      // Chord links are the ring (successor and predecessor): drawn in the ring's colour.
+      const kind = chordPeers.has(a) && chordPeers.has(b) ? 'chord' : 'flood';
+      return svgElement('line', { class: 'link', 'data-link': key, 'data-kind': kind });
+    });
   }
 
   private syncRing(edges: Edge[]): void {
@@ -199,8 +202,11 @@ function placeLine(line: SVGLineElement | undefined, a: Point | undefined, b: Po
   setAttributes(line, { x1: a.x.toFixed(1), y1: a.y.toFixed(1), x2: b.x.toFixed(1), y2: b.y.toFixed(1) });
 }
 
-/** Chord: each node's successor edge, and its distinct fingers when asked. */
-function chordEdges(peers: TopologyPeer[], showFingers: boolean): Edge[] {
+/**
+ * Chord: each node's successor edge (unless a drawn link already joins the pair), and its
+ * distinct fingers when asked.
+ */
+function chordEdges(peers: TopologyPeer[], showFingers: boolean, linkKeys: Set<string>): Edge[] {
   // The metaserver may name ring members by peer id or by nodeId; accept both.
   const idOf = new Map<string, string>();
   for (const peer of peers) {
@@ -211,6 +217,7 @@ function chordEdges(peers: TopologyPeer[], showFingers: boolean): Edge[] {
   const add = (kind: 'ring' | 'finger', from: string, ref: string | undefined) => {
     const to = ref === undefined ? undefined : idOf.get(ref);
     if (to === undefined || to === from) return;
+    if (kind === 'ring' && linkKeys.has(linkKey(from, to))) return;
     const key = `${kind}:${from}>${to}`;
     edges.set(key, { key, from, to });
   };

@@ -95,12 +95,12 @@ export class LiveNetwork {
     return `http://127.0.0.1:${this.httpPort}`;
   }
 
-  /** Starts a flood peer sharing one small file named `<id>.txt`. */
-  async addPeer(id: string): Promise<NodeProcess> {
+  /** Starts a peer sharing one small file named `<id>.txt`. */
+  async addPeer(id: string, mode: 'flood' | 'chord' = 'flood'): Promise<NodeProcess> {
     const dir = path.join(this.root, id);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, `${id}.txt`), `shared by ${id}\n`);
-    const peer = new NodeProcess(id, spawnCli(['peer', '--id', id, '--metaserver', `127.0.0.1:${this.metaserverPort}`, '--port', '0', '--dir', dir, '--json']));
+    const peer = new NodeProcess(id, spawnCli(['peer', '--id', id, '--metaserver', `127.0.0.1:${this.metaserverPort}`, '--port', '0', '--dir', dir, '--mode', mode, '--json']));
     this.peers.set(id, peer);
     await peer.waitForEvent((e) => e.event === 'ready');
     return peer;
