@@ -11,17 +11,9 @@ import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
 import type { NodeInfo } from '../../extension/src/nodes/managedNode';
 import type { NodeCrash } from '../../extension/src/nodes/nodeManager';
+import { isAlive } from '../unit/extension-helpers';
 
 const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('extension: keys, crashes and errors', function () {
   this.timeout(60_000);

@@ -19,27 +19,9 @@ import type { NetworkFile } from '../../extension/src/search/searchResults';
 import type { DownloadResult, ShareResult } from '../../extension/src/commands/fileCommands';
 import type { NetworkElement } from '../../extension/src/views/networkTreeProvider';
 import type { FilesElement } from '../../extension/src/views/filesTreeProvider';
+import { isAlive, waitUntil as waitFor } from '../unit/extension-helpers';
 
 const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('extension: a network driven through the commands', function () {
   this.timeout(120_000);

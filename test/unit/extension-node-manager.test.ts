@@ -11,6 +11,7 @@ import { NodeManager, type NodeCrash } from '../../extension/src/nodes/nodeManag
 import { NodeError } from '../../extension/src/nodes/errorMessages';
 import type { NodeLog } from '../../extension/src/nodes/managedNode';
 import { DownloadCancelled, downloadFile, searchNetwork } from '../../extension/src/nodes/peerOperations';
+import { isAlive } from './extension-helpers';
 
 // Behaviour is chosen by the peer id: "slow" never gets ready, "busy" reports PORT_IN_USE,
 // "stubborn" ignores STOP, "bad" exits 2 with a usage line; others answer like p2p-node.
@@ -60,15 +61,6 @@ const silentLog = (): NodeLog & { dispose(): void; lines: string[] } => {
   const push = (m: string): void => void lines.push(m);
   return { lines, trace: push, info: push, warn: push, error: push, dispose: () => undefined };
 };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('extension NodeManager (real child processes, stand-in CLI)', function () {
   this.timeout(15_000);
