@@ -1,15 +1,14 @@
 // `p2p-node demo`: a metaserver and N peers in this process, each with a few sample files in
 // a temporary folder (removed on STOP), so the network and the topology page can be tried at once.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DemoArgs } from './args';
 import { errorEvent } from './errors';
-import { LineInput, onTerminationSignal } from './line-input';
+import { runUntilStopped } from './line-input';
 import { humanTopology, type EventOutput } from './output';
 import { startMetaserver, type RunningMetaserver } from './metaserver-command';
 import { createPeerNode, type PeerNode } from './peer-node';
-import { parseCommand } from './stdin-commands';
 
 export async function runDemo(args: DemoArgs, out: EventOutput): Promise<number> {
   const root = await mkdtemp(join(tmpdir(), 'p2p-demo-'));
@@ -47,31 +46,21 @@ export async function runDemo(args: DemoArgs, out: EventOutput): Promise<number>
     return 1;
   }
   out.note(`demo: ${args.peers} ${args.mode} peers sharing sample-N.txt files; type TOPO or STOP`);
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      input.close();
-      removeSignals();
-      void shutdown().finally(() => {
-        out.emit({ event: 'stopped' });
-        resolve(0);
-      });
-    };
-    const removeSignals = onTerminationSignal(stop);
-    const input = new LineInput((line) => {
-      const parsed = parseCommand(line);
-      if (parsed === undefined) return;
-      if (!('error' in parsed) && parsed.name === 'STOP') return stop();
-      if (!('error' in parsed) && parsed.name === 'TOPO' && metaserver) return out.note(humanTopology(metaserver.server.snapshot().peers));
-      out.note('the demo understands TOPO and STOP');
-    });
-  });
+  const network = metaserver.server;
+  return runUntilStopped(
+    {
+      onCommand: (command) => {
+        if (command.name === 'TOPO') out.note(humanTopology(network.snapshot().peers));
+        else out.note('the demo understands TOPO and STOP');
+      },
+      onBadLine: () => out.note('the demo understands TOPO and STOP'),
+      shutdown: () => shutdown().then(() => 0),
+    },
+    out,
+  );
 }
 
 async function mkdirWithSamples(dir: string, index: number): Promise<void> {
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, `sample-${index}.txt`), `Sample file ${index} of the P2P demo network.\n`);
   if (index === 1) await writeFile(join(dir, 'hello.txt'), 'Hello from the P2P demo!\n');

@@ -1,28 +1,50 @@
-// Reads commands from stdin, one per line. EOF is not a stop: a peer spawned by the VS Code
-// extension may never write to stdin, and it must keep running until STOP or a signal.
-import { createInterface, type Interface } from 'node:readline';
+// Reads commands from stdin until STOP or SIGTERM/SIGINT. EOF is not a stop: a peer spawned
+// by the VS Code extension may never write to stdin, and it must keep running until told.
+import { createInterface } from 'node:readline';
+import type { EventOutput } from './output';
+import { parseCommand, type StdinCommand } from './stdin-commands';
 
-export class LineInput {
-  private readonly rl: Interface;
-
-  constructor(onLine: (line: string) => void) {
-    this.rl = createInterface({ input: process.stdin, terminal: false });
-    this.rl.on('line', onLine);
-  }
-
-  close(): void {
-    this.rl.close();
-    process.stdin.pause();
-  }
+export interface StdinSession {
+  /** Any command but STOP. */
+  onCommand(command: StdinCommand): void;
+  /** A line that is not a command. */
+  onBadLine(message: string): void;
+  /** Releases everything; resolves with the exit code. */
+  shutdown(): Promise<number>;
 }
 
-/** Calls `stop` once on SIGTERM or SIGINT; returns the function that removes the handlers. */
-export function onTerminationSignal(stop: () => void): () => void {
-  const handler = (): void => stop();
-  process.once('SIGTERM', handler);
-  process.once('SIGINT', handler);
-  return () => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
-  };
+/** Runs `session` until STOP or a signal; prints "stopped" and resolves with the exit code. */
+export function runUntilStopped(session: StdinSession, out: EventOutput): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      rl.close();
+      process.stdin.pause();
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      session.shutdown().then(
+        (code) => {
+          out.emit({ event: 'stopped' });
+          resolve(code);
+        },
+        () => {
+          out.emit({ event: 'stopped' });
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    rl.on('line', (line) => {
+      if (stopping) return;
+      const parsed = parseCommand(line);
+      if (parsed === undefined) return;
+      if ('error' in parsed) return session.onBadLine(parsed.error);
+      if (parsed.name === 'STOP') return stop();
+      session.onCommand(parsed);
+    });
+  });
 }

@@ -5,9 +5,8 @@ import type { MetaserverReadyEvent } from '../events';
 import { MetadataServer } from '../metaserver';
 import type { MetaserverArgs } from './args';
 import { errorEvent } from './errors';
-import { LineInput, onTerminationSignal } from './line-input';
+import { runUntilStopped } from './line-input';
 import { humanTopology, type EventOutput } from './output';
-import { parseCommand } from './stdin-commands';
 
 export interface RunningMetaserver {
   server: MetadataServer;
@@ -61,25 +60,15 @@ export async function runMetaserver(args: MetaserverArgs, out: EventOutput): Pro
   running.server.on('peer-registered', (id) => out.note(`peer ${id} registered`));
   running.server.on('peer-left', (id) => out.note(`peer ${id} left`));
   running.server.on('refused', (err) => out.note(`refused: ${err.code} ${err.message}`));
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      input.close();
-      removeSignals();
-      void running.close().finally(() => {
-        out.emit({ event: 'stopped' });
-        resolve(0);
-      });
-    };
-    const removeSignals = onTerminationSignal(stop);
-    const input = new LineInput((line) => {
-      const parsed = parseCommand(line);
-      if (parsed === undefined) return;
-      if (!('error' in parsed) && parsed.name === 'STOP') return stop();
-      if (!('error' in parsed) && parsed.name === 'TOPO') return out.note(humanTopology(running.server.snapshot().peers));
-      out.note('the metaserver understands TOPO and STOP');
-    });
-  });
+  return runUntilStopped(
+    {
+      onCommand: (command) => {
+        if (command.name === 'TOPO') out.note(humanTopology(running.server.snapshot().peers));
+        else out.note('the metaserver understands TOPO and STOP');
+      },
+      onBadLine: () => out.note('the metaserver understands TOPO and STOP'),
+      shutdown: () => running.close().then(() => 0),
+    },
+    out,
+  );
 }

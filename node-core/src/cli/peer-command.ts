@@ -3,10 +3,10 @@
 import type { NodeEvent } from '../events';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
-import { LineInput, onTerminationSignal } from './line-input';
+import { runUntilStopped } from './line-input';
 import type { EventOutput } from './output';
 import { createPeerNode, type PeerNode } from './peer-node';
-import { HELP_LINES, parseCommand, type StdinCommand } from './stdin-commands';
+import { HELP_LINES, type StdinCommand } from './stdin-commands';
 
 const PROGRESS_EVERY_MS = 200;
 
@@ -33,35 +33,21 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
     await node.stop().catch(() => undefined);
     return 1;
   }
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      input.close();
-      removeSignals();
-      node.stop().then(
-        () => {
-          out.emit({ event: 'stopped' });
-          resolve(0);
-        },
-        (err: unknown) => {
-          out.emit(errorEvent(err));
-          out.emit({ event: 'stopped' });
-          resolve(1);
-        },
-      );
-    };
-    const removeSignals = onTerminationSignal(stop);
-    const input = new LineInput((line) => {
-      if (stopping) return;
-      const parsed = parseCommand(line);
-      if (parsed === undefined) return;
-      if ('error' in parsed) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: parsed.error });
-      if (parsed.name === 'STOP') return stop();
-      void runCommand(node, parsed, out);
-    });
-  });
+  return runUntilStopped(
+    {
+      onCommand: (command) => void runCommand(node, command, out),
+      onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
+      shutdown: () =>
+        node.stop().then(
+          () => 0,
+          (err: unknown) => {
+            out.emit(errorEvent(err));
+            return 1;
+          },
+        ),
+    },
+    out,
+  );
 }
 
 async function runCommand(node: PeerNode, command: StdinCommand, out: EventOutput): Promise<void> {
