@@ -52,7 +52,7 @@ describe('topology page against a live chord ring of 6 peers', function () {
     await page.getByLabel('Show fingers').check();
     const snapshot = await network.topology();
     const hasFingers = snapshot.peers.some((p) => (p.chord?.fingers ?? []).some((f) => f !== p.chord?.successors[0] && f !== p.id));
-    if (hasFingers) await page.locator('[data-finger-edge]').first().waitFor({ timeout: 2000 });
+    if (hasFingers) await page.locator('[data-finger-edge]').first().waitFor({ state: 'attached', timeout: 2000 });
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/topology-chord.png' });
     await page.getByLabel('Show fingers').uncheck();

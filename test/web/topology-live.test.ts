@@ -85,7 +85,7 @@ describe('topology page against a live metaserver with 6 peers', function () {
     assert.ok(searcher);
     await page.locator('[data-peer-id="s1"]').click(); // the details panel shows in the screenshot
     searcher.command('SEARCH s6.txt');
-    await page.locator('[data-activity="search"]').first().waitFor({ timeout: 3000 })
+    await page.locator('[data-activity="search"]').first().waitFor({ state: 'attached', timeout: 3000 })
       .then(() => page.screenshot({ path: 'test-artifacts/topology-search.png' }), () => undefined);
     await searcher.waitForEvent((e) => e.event === 'search-result' || e.event === 'not-found', 10_000);
     await page.waitForFunction(() => (window as unknown as { seenSearch: string[] }).seenSearch.length > 0, undefined, { timeout: 3000 });

@@ -54,14 +54,14 @@ describe('topology page (Chromium, in-memory source)', () => {
 
   it('animates a search hop by hop along its path and a transfer from holder to downloader', async () => {
     topology.emit({ type: 'search', origin: 'p0', name: 'file-3.txt', queryId: 'q1', path: ['p0', 'p1', 'p2', 'p3'] });
-    await page.locator('[data-activity="search"]').first().waitFor({ timeout: 1000 });
-    await page.locator('[data-link="p0|p1"].flooding').waitFor({ timeout: 1000 });
-    await page.locator('[data-link="p2|p3"].flooding').waitFor({ timeout: 2000 });
+    await page.locator('[data-activity="search"]').first().waitFor({ state: 'attached', timeout: 1000 });
+    await page.locator('[data-link="p0|p1"].flooding').waitFor({ state: 'attached', timeout: 1000 });
+    await page.locator('[data-link="p2|p3"].flooding').waitFor({ state: 'attached', timeout: 2000 });
     await page.locator('[data-activity="search"]').first().waitFor({ state: 'detached', timeout: 3000 });
     assert.equal(await page.locator('.flooding').count(), 0, 'the flood marks clear afterwards');
 
     topology.emit({ type: 'transfer', from: 'p3', to: 'p0', name: 'file-3.txt', bytes: 10, total: 100, done: false });
-    await page.locator('.transfer-path[data-activity="transfer"]').waitFor({ timeout: 1000 });
+    await page.locator('.transfer-path[data-activity="transfer"]').waitFor({ state: 'attached', timeout: 1000 });
     topology.emit({ type: 'transfer', from: 'p3', to: 'p0', name: 'file-3.txt', bytes: 100, total: 100, done: true });
     await page.locator('[data-activity="transfer"]').first().waitFor({ state: 'detached', timeout: 3000 });
   });
@@ -118,11 +118,11 @@ describe('topology page (Chromium, in-memory source)', () => {
       for (const [i, id] of ids.entries()) {
         ring.emit({ type: 'peer-joined', peer: { id, host: '127.0.0.1', port: 43000 + i, mode: 'chord', neighbors: [], chord: { nodeId: `${i}`.padStart(40, 'a'), predecessor: ids[(i + 4) % 5], successors: [ids[(i + 1) % 5]], fingers: [ids[(i + 1) % 5], ids[(i + 2) % 5]] } } });
       }
-      await chordPage.locator('[data-ring-edge]').nth(4).waitFor({ timeout: 2000 });
+      await chordPage.locator('[data-ring-edge]').nth(4).waitFor({ state: 'attached', timeout: 2000 });
       assert.deepEqual(await drawnPeerIds(chordPage), ids);
       assert.equal(await chordPage.locator('[data-finger-edge]').count(), 0);
       await chordPage.getByLabel('Show fingers').check();
-      await chordPage.locator('[data-finger-edge]').first().waitFor({ timeout: 1000 });
+      await chordPage.locator('[data-finger-edge]').first().waitFor({ state: 'attached', timeout: 1000 });
       assert.equal(await chordPage.locator('[data-finger-edge]').count(), 5);
     } finally {
       await chordPage.close();
