@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { PeerRef } from '../events';
 import { assertFileName } from '../files/file-store';
 import { chunkCount, chunkHash, chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
-import { WholeFileHasher } from '../files/whole-file-hasher';
+import { ChunkVerifier } from '../files/chunk-verifier';
 import { P2PError, toP2PError, type Connection } from '../wire';
 import { fetchManifest, fetchChunk } from './transfer-client';
 
@@ -60,9 +60,11 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const { manifest, found } = await openSources(request, abort.signal);
     sources.push(...found);
     const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
+    let closeVerifier = async (): Promise<void> => undefined;
     try {
-      const hasher = new WholeFileHasher(manifest, file);
-      const todo = await resumablePart(file, manifest, hasher); // before truncate: only real bytes count
+      const verifier = new ChunkVerifier(manifest, partPath);
+      closeVerifier = () => verifier.close();
+      const todo = await resumablePart(file, manifest, verifier); // before truncate: only real bytes count
       await file.truncate(manifest.size);
       const total = manifest.size;
       const resumedBytes = total - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
@@ -81,11 +83,12 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
                 const index = queue.shift() as number;
                 try {
                   const data = await fetchChunk(source.conn, manifest, index, abort.signal);
-                  if (!createHash('sha256').update(data).digest().equals(chunkHash(manifest, index))) {
+                  // written first, verified after: the worker may read it back for the whole-file hash,
+                  // and a bad chunk on disk is harmless (refetched; nothing is renamed before the end)
+                  await writeAll(file, data, index * manifest.chunkSize);
+                  if (!(await verifier.verify(index, data))) {
                     throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
                   }
-                  await writeAll(file, data, index * manifest.chunkSize);
-                  hasher.offer(index, data);
                   source.served++;
                   bytes += data.length;
                   request.onProgress?.(bytes, total);
@@ -100,7 +103,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
           ),
         );
       }
-      const sha256 = await hasher.digest();
+      const sha256 = await verifier.digest();
       if (sha256 !== manifest.sha256) {
         await file.close().catch(() => undefined);
         await unlink(partPath).catch(() => undefined);
@@ -127,6 +130,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         resumedBytes,
       };
     } finally {
+      await closeVerifier();
       await file.close().catch(() => undefined);
     }
   } catch (err) {
@@ -170,7 +174,7 @@ async function openSources(request: DownloadRequest, signal: AbortSignal): Promi
 }
 
 /** Chunks of an existing .part that still verify are kept; returns the indices still needed. */
-async function resumablePart(file: FileHandle, manifest: FileManifest, hasher: WholeFileHasher): Promise<number[]> {
+async function resumablePart(file: FileHandle, manifest: FileManifest, verifier: ChunkVerifier): Promise<number[]> {
   const todo: number[] = [];
   const count = chunkCount(manifest.size, manifest.chunkSize);
   const { size: partSize } = await file.stat();
@@ -181,7 +185,7 @@ async function resumablePart(file: FileHandle, manifest: FileManifest, hasher: W
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await file.read(buffer, 0, length, index * manifest.chunkSize);
       if (bytesRead === length && createHash('sha256').update(buffer).digest().equals(chunkHash(manifest, index))) {
-        hasher.offer(index, buffer);
+        verifier.markPresent(index);
         continue;
       }
       if (bytesRead < length) onDisk = false;
