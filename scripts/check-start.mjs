@@ -6,11 +6,12 @@
 // it exits. Exits non-zero on any failure.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freePort } from './code-server-process.mjs';
-import { CHROMIUM_ARGS } from './chromium-args.mjs';
+import { CHROMIUM_ARGS, chromiumEnv } from './chromium-args.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shot = path.join(repoRoot, 'test-artifacts', 'npm-start.png');
@@ -33,6 +34,9 @@ start.stdout.on('data', (d) => (output += d));
 start.stderr.on('data', (d) => (output += d));
 const exited = new Promise((r) => start.once('exit', (code, signal) => r(code ?? signal)));
 
+// Chromium's profile, crash reports and caches go here, not to $HOME; removed at the end.
+const browserHome = fs.mkdtempSync(path.join(os.tmpdir(), 'p2p-check-start-'));
+process.env.TMPDIR = browserHome; // Playwright's temporary profile
 let browser;
 let ok = false;
 try {
@@ -49,7 +53,7 @@ try {
     exited.then((code) => reject(new Error(`npm start exited early (${code})`)));
   });
   say(`serving ${url}`);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, env: chromiumEnv(browserHome) });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(url, { timeout: 60_000 });
   const item = page.locator('.activitybar .action-item a[aria-label^="P2P Network"]').first();
@@ -76,5 +80,6 @@ try {
     ok = false;
   }
 }
+fs.rmSync(browserHome, { recursive: true, force: true, maxRetries: 3 });
 say(ok ? 'ok' : 'failed');
 process.exit(ok ? 0 : 1);

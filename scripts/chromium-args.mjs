@@ -11,3 +11,11 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-dev-shm-usage',
 ];
+
+/**
+ * Environment that keeps Chromium (profile, crash reports, dconf, caches) under `dir`
+ * instead of $HOME and the shared /tmp.
+ */
+export function chromiumEnv(dir) {
+  return { ...process.env, HOME: dir, TMPDIR: dir, XDG_CONFIG_HOME: dir, XDG_CACHE_HOME: dir, XDG_DATA_HOME: dir };
+}

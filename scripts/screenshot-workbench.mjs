@@ -8,9 +8,10 @@
 //
 // Also a smoke check of `npm start`: exits 1 if the activity-bar item cannot be found.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from './chromium-args.mjs';
+import { CHROMIUM_ARGS, chromiumEnv } from './chromium-args.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,7 +23,10 @@ const view = arg('view', 'p2p');
 const command = arg('command', '');
 const waitMs = Number(arg('wait', '1500'));
 
+const browserHome = fs.mkdtempSync(path.join(os.tmpdir(), 'p2p-screenshot-'));
+process.env.TMPDIR = browserHome; // Playwright's temporary profile
 const browser = await chromium.launch({
+  env: chromiumEnv(browserHome),
   executablePath: '/usr/bin/chromium',
   headless: true,
   args: CHROMIUM_ARGS,
@@ -55,5 +59,6 @@ try {
   code = 1;
 } finally {
   await browser.close();
+  fs.rmSync(browserHome, { recursive: true, force: true, maxRetries: 3 });
 }
 process.exit(code);
