@@ -21,6 +21,7 @@ const arg = (name) => { const i = args.indexOf(name); return i < 0 ? undefined :
 const emit = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 const id = arg('--id');
 if (id === 'bad') { process.stderr.write('unknown option --x\\n    at parse (cli.js:1:1)\\n'); process.exit(2); }
+if (id === 'flaky') emit({ event: 'error', code: 'PEER_UNREACHABLE', message: 'stale referral' });
 if (id === 'busy') { emit({ event: 'error', code: 'PORT_IN_USE', message: 'listen EADDRINUSE' }); setTimeout(() => process.exit(1), 50); }
 else if (id !== 'slow') {
   // Split the ready line in two writes: the manager must reassemble lines.
@@ -111,6 +112,11 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
       return true;
     });
     assert.equal(manager.nodes.length, 0);
+  });
+
+  it('a non-fatal error before ready does not fail the start', async () => {
+    const info = await manager.startPeer({ id: 'flaky', mode: 'flood', dir });
+    assert.equal(info.id, 'flaky');
   });
 
   it('explains an early exit with the last stderr line, not the stack', async () => {

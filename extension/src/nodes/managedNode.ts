@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { parseNodeEvent, type Mode, type NodeEvent } from '../../../node-core/src/events';
 import { Emitter, type Event } from '../util/emitter';
-import { describeEarlyExit, describeNodeError, describeReadyTimeout, NodeError, type ErrorSubject } from './errorMessages';
+import { describeEarlyExit, describeNodeError, describeReadyTimeout, NodeError, type ErrorSubject, type UserFacingError } from './errorMessages';
 import { LineSplitter } from './lineSplitter';
 import { PeerState } from './peerState';
 
@@ -197,7 +197,12 @@ export class ManagedNode {
         void this.stop();
         reject(error);
       };
-      const timer = setTimeout(() => fail(new NodeError(describeReadyTimeout(subject, timeoutMs), this.launch.key)), timeoutMs);
+      // An error before `ready` usually means the node cannot start (port taken, id refused) and
+      // is about to exit; but a join may also report a stale referral and go on to the next. So
+      // the error explains the failure if the node exits or times out, and is forgotten if it
+      // gets ready.
+      let startError: UserFacingError | undefined;
+      const timer = setTimeout(() => fail(new NodeError(startError ?? describeReadyTimeout(subject, timeoutMs), this.launch.key)), timeoutMs);
       const onSpawnError = (error: Error): void => {
         fail(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${error.message}`, action: 'showLog' }, this.launch.key));
       };
@@ -210,13 +215,12 @@ export class ManagedNode {
           log.info(`ready at ${this.readyInfo.host}:${this.readyInfo.port} (pid ${this.readyInfo.pid})`);
           resolve(this.readyInfo);
         } else if (event.event === 'error') {
-          // Before `ready`, an error means the node cannot start (port taken, id refused...).
-          fail(new NodeError(describeNodeError(event.code, event.message, subject), this.launch.key));
+          startError = describeNodeError(event.code, event.message, subject);
         }
       });
       const exitSubscription = this.onExit((exit) => {
         cleanup();
-        const error = new NodeError(describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail), this.launch.key);
+        const error = new NodeError(startError ?? describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail), this.launch.key);
         log.error(error.message);
         reject(error);
       });
