@@ -123,6 +123,12 @@ describe('extension: a network driven through the commands', function () {
     await waitFor('the status bar to count 3 peers', () => api.statusBarText().includes('3 peers'));
   });
 
+  it('shows the metaserver\'s own peer count (read from its bridge)', async () => {
+    await waitFor('the bridge to count 3 peers', () => api.metaserverTopology.peerCount === 3, 10_000);
+    const metaserverElement = api.networkTree.getChildren().find((e) => e.kind === 'metaserver')!;
+    assert.match(String(api.networkTree.getTreeItem(metaserverElement).description), /· 3 peers$/);
+  });
+
   it('refuses a bad argument object without prompting', async () => {
     await assert.rejects(Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 'bad id', dir: '/tmp' })), /letters, digits/);
     await assert.rejects(Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 's1', dir: tempDir('dup') })), /already runs a peer "s1"/);
