@@ -5,6 +5,7 @@
 //     deltas measured inside the page), fed by a real bridge.
 // Standalone: `node --import tsx bench/topology.bench.ts` (needs `npm run build` for dist/).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { TopologyBridge } from '../node-core/src/bridge';
 import { InMemoryTopology, buildMesh } from '../test/web/support/in-memory-topology';
 import { launchChromium } from '../test/web/support/chromium';
@@ -16,7 +17,7 @@ const LAYOUT_RUNS = 5;
 const FRAME_SAMPLE_MS = 3000;
 
 interface LayoutFigures { ticks: number; medianMs: number; minMs: number; maxMs: number }
-interface FrameFigures { frames: number; meanMs: number; p95Ms: number; maxMs: number; drawnPeers: number; drawnLinks: number }
+interface FrameFigures { firstDrawMs: number; frames: number; meanMs: number; p95Ms: number; maxMs: number; drawnPeers: number; drawnLinks: number }
 
 function meshTopology(): InMemoryTopology {
   const topology = new InMemoryTopology();
@@ -48,8 +49,10 @@ export async function measureFrames(): Promise<FrameFigures> {
   try {
     const { url } = await bridge.listen();
     const page = await browser.context.newPage();
+    const navigated = performance.now();
     await page.goto(url);
-    await page.locator(`[data-peer-id="p${PEERS - 1}"]`).waitFor();
+    await page.locator(`[data-peer-id="p${PEERS - 1}"]`).waitFor({ state: 'attached' });
+    const firstDrawMs = performance.now() - navigated;
     // A string, not a closure: tsx would wrap named inner functions in a helper the page lacks.
     const deltas = await page.evaluate<number[]>(`new Promise((resolve) => {
       const out = [];
@@ -62,8 +65,11 @@ export async function measureFrames(): Promise<FrameFigures> {
       };
       requestAnimationFrame(frame);
     })`);
+    mkdirSync('bench-results', { recursive: true });
+    await page.screenshot({ path: 'bench-results/topology-200.png' });
     const sorted = [...deltas].sort((a, b) => a - b);
     return {
+      firstDrawMs,
       frames: deltas.length,
       meanMs: deltas.reduce((s, d) => s + d, 0) / deltas.length,
       p95Ms: sorted[Math.floor(sorted.length * 0.95)],
@@ -78,10 +84,12 @@ export async function measureFrames(): Promise<FrameFigures> {
 }
 
 export async function run(): Promise<void> {
+  // Shared machines skew frame times: print the load so a figure can be read in context.
+  console.log(`\nmachine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
   const layout = measureLayout();
-  console.log(`\ntopology layout, ${PEERS} peers (Node, d3-force): settles in ${layout.ticks} ticks, median ${layout.medianMs.toFixed(1)} ms (min ${layout.minMs.toFixed(1)}, max ${layout.maxMs.toFixed(1)}) over ${LAYOUT_RUNS} runs`);
+  console.log(`topology layout, ${PEERS} peers (Node, d3-force): settles in ${layout.ticks} ticks, median ${layout.medianMs.toFixed(1)} ms (min ${layout.minMs.toFixed(1)}, max ${layout.maxMs.toFixed(1)}) over ${LAYOUT_RUNS} runs`);
   const frames = await measureFrames();
-  console.log(`topology page, ${PEERS} peers (Chromium, headless): ${frames.frames} frames in ${FRAME_SAMPLE_MS} ms while the simulation runs; frame time mean ${frames.meanMs.toFixed(1)} ms, p95 ${frames.p95Ms.toFixed(1)} ms, max ${frames.maxMs.toFixed(1)} ms; drew ${frames.drawnPeers} peers, ${frames.drawnLinks} links`);
+  console.log(`topology page, ${PEERS} peers (Chromium, headless): first full draw ${frames.firstDrawMs.toFixed(0)} ms after navigation; ${frames.frames} frames in ${FRAME_SAMPLE_MS} ms while the simulation runs; frame time mean ${frames.meanMs.toFixed(1)} ms, p95 ${frames.p95Ms.toFixed(1)} ms, max ${frames.maxMs.toFixed(1)} ms; drew ${frames.drawnPeers} peers, ${frames.drawnLinks} links`);
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/topology.json', `${JSON.stringify({ peers: PEERS, layout, frames }, null, 2)}\n`);
 }

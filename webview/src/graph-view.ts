@@ -11,6 +11,8 @@ const PEER_RADIUS = 16;
 const VIEW_PADDING = 48;
 /** Small networks may be drawn a little larger than 1:1, never more. */
 const MAX_ZOOM = 1.5;
+/** Below this scale labels are unreadable and only cost painting; aria-label and title remain. */
+const LABEL_MIN_SCALE = 0.6;
 
 interface Edge {
   key: string;
@@ -167,6 +169,8 @@ export class GraphView {
     const height = Math.max(maxY - minY + 2 * VIEW_PADDING, this.viewport.height / MAX_ZOOM);
     const cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
     this.svg.setAttribute('viewBox', `${(cx - width / 2).toFixed(1)} ${(cy - height / 2).toFixed(1)} ${width.toFixed(1)} ${height.toFixed(1)}`);
+    const scale = Math.min(this.viewport.width / width, this.viewport.height / height);
+    this.svg.classList.toggle('labels-hidden', scale < LABEL_MIN_SCALE);
   }
 }
 

@@ -51,7 +51,7 @@ export class TopologyModel {
   }
 
   peerList(): TopologyPeer[] {
-    return [...this.peers.values()].sort((x, y) => x.id.localeCompare(y.id));
+    return [...this.peers.values()].sort((x, y) => x.id.localeCompare(y.id, undefined, { numeric: true }));
   }
 
   /** Undirected links between known peers; one side reporting the link is enough. */
