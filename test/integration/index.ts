@@ -8,8 +8,10 @@
 // (see scripts/esbuild-integration-suites.mjs). Output goes to console.log, which the
 // harness forwards to the terminal. P2P_TEST_GREP=<regex> runs only matching tests.
 
+import * as path from 'node:path';
 import Mocha from 'mocha';
 import suites from 'integration-suites';
+import { stackMapper } from './sourceMappedStacks';
 
 export function run(): Promise<void> {
   const grep = process.env.P2P_TEST_GREP;
@@ -32,17 +34,29 @@ export function run(): Promise<void> {
 
   return new Promise((resolve, reject) => {
     try {
+      const mapStack = stackMapper(__filename, path.resolve(__dirname, '..', '..', '..'));
       const runner = mocha.run((failures) => {
         const passed = runner.stats?.passes ?? 0;
         const failed = failures;
         console.log(`vscode: ${passed} passed, ${failed} failed`);
-        if (failed > 0) reject(new Error(`${failed} integration test(s) failed`));
-        else if (passed === 0) reject(new Error(grep ? `no integration test matches P2P_TEST_GREP=${grep}` : 'no integration test ran'));
+        if (failed > 0) reject(plainError(`${failed} integration test(s) failed`));
+        else if (passed === 0) reject(plainError(grep ? `no integration test matches P2P_TEST_GREP=${grep}` : 'no integration test ran'));
         else resolve();
+      });
+      // Before the reporter prints failures (at the end): stacks in .ts coordinates.
+      runner.on('fail', (_test, err: { stack?: string }) => {
+        if (typeof err?.stack === 'string') err.stack = mapStack(err.stack);
       });
     } catch (err) {
       console.error(err);
       reject(err instanceof Error ? err : new Error(String(err)));
     }
   });
+}
+
+/** An error VS Code prints as one line: the failures themselves are already reported above. */
+function plainError(message: string): Error {
+  const err = new Error(message);
+  err.stack = message;
+  return err;
 }
