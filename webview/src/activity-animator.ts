@@ -37,6 +37,8 @@ export class ActivityAnimator {
   private readonly pulses = new Set<Pulse>();
   private readonly transfers = new Map<string, { path: SVGLineElement; pulse: Pulse }>();
   private frame: number | undefined;
+  /** With reduced motion, a pulse sits at the hop's destination instead of travelling. */
+  private readonly reduceMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
   constructor(private readonly target: ActivityTarget, private readonly neighborsOf: (id: string) => string[]) {}
 
@@ -117,7 +119,7 @@ export class ActivityAnimator {
       const a = this.target.position(pulse.from);
       const b = this.target.position(pulse.to);
       if (!a || !b) continue;
-      const t = ((now - pulse.startsAt) % pulse.durationMs) / pulse.durationMs;
+      const t = this.reduceMotion.matches ? 1 : ((now - pulse.startsAt) % pulse.durationMs) / pulse.durationMs;
       setAttributes(pulse.element, { cx: (a.x + (b.x - a.x) * t).toFixed(1), cy: (a.y + (b.y - a.y) * t).toFixed(1) });
     }
     for (const { path, pulse } of this.transfers.values()) {
