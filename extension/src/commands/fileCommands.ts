@@ -36,7 +36,8 @@ export interface DownloadResult {
 }
 
 const SEARCH_TIMEOUT_MS = 3000;
-const SEARCH_SETTLE_MS = 750;
+// The CLI prints all results of one search together; a short settle catches them all.
+const SEARCH_SETTLE_MS = 300;
 
 export function registerFileCommands(services: P2PServices): void {
   registerP2PCommand(services, 'p2p.shareFile', (first, second) => shareCommand(services, first, second));
