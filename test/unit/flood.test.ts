@@ -105,6 +105,16 @@ describe('flood: network', function () {
       await assert.rejects(b.search(name), code('BAD_NAME'));
     }
     await assert.rejects(a.store.manifest('secret.txt'), code('NOT_SHARED'));
+    // straight on the wire: the decoder refuses the name and closes only that connection
+    const raw = await dial(a.address, {});
+    raw.setHandler(() => undefined);
+    await assert.rejects(raw.request({ t: 'manifest-get', name: '../secret.txt' }, { timeoutMs: 2000 }), code('PROTOCOL'));
+    assert.equal(raw.isOpen, false);
+    const honest = await dial(a.address, {});
+    honest.setHandler(() => undefined);
+    await assert.rejects(honest.request({ t: 'manifest-get', name: 'secret.txt' }), code('NOT_SHARED'));
+    assert.equal((await honest.request({ t: 'manifest-get', name: 'ok.txt' })).msg.t, 'manifest');
+    honest.close();
   });
 });
 

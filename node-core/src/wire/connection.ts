@@ -183,6 +183,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return;
     }
     if (msg.t === 'hello' || msg.t === 'auth') return this.close(new P2PError('PROTOCOL', `unexpected "${msg.t}"`), true);
+    // An error that answers no request is the remote's reason for hanging up: keep its code.
+    if (msg.t === 'error' && msg.re === undefined) return this.close(new P2PError(asErrorCode(msg.code), `closed by remote: ${msg.message}`));
     if (msg.re !== undefined) {
       const pending = this.pending.get(msg.re);
       if (!pending) return; // a late answer to a request that already timed out

@@ -88,8 +88,8 @@ const TRANSFER_MESSAGES = {
 // --- chord ---
 // Requests are answered with the `-result`/`chord-neighbors` message or with `ok` (re = rid).
 const CHORD_MESSAGES = {
-  /** One step of an iterative lookup: "do you know who owns `key`, or someone closer?" */
-  'chord-step': { fields: { key: 'nodeId' }, payload: 'none' },
+  /** One step of an iterative lookup: "do you know who owns `key`, or someone closer?" `avoid`: nodes the asker found dead. */
+  'chord-step': { fields: { key: 'nodeId' }, optional: { avoid: 'chordRefs' }, payload: 'none' },
   /** Exactly one of `owner` (the key's successor) or `next` (closer nodes, best first). */
   'chord-step-result': { fields: {}, optional: { owner: 'chordRef', next: 'chordRefs' }, payload: 'none' },
   /** stabilize: the asked node's predecessor and successor list. */
