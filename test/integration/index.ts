@@ -34,7 +34,7 @@ export function run(): Promise<void> {
 
   return new Promise((resolve, reject) => {
     try {
-      const mapStack = stackMapper(__filename, path.resolve(__dirname, '..', '..', '..'));
+      const mapStack = stackMapper(path.resolve(__dirname, '..', '..', '..'));
       const runner = mocha.run((failures) => {
         const passed = runner.stats?.passes ?? 0;
         const failed = failures;
