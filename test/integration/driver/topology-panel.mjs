@@ -14,6 +14,16 @@ async function readPicture(frame) {
     csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
     scripts: [...document.querySelectorAll('script')].map((s) => ({ nonce: s.nonce || s.getAttribute('nonce') || '', src: s.getAttribute('src') ?? '' })),
     host: document.body?.dataset.host ?? '',
+    // The page must take the editor's theme: its background is --vscode-editor-background.
+    background: getComputedStyle(document.body).backgroundColor,
+    themeBackground: (() => {
+      const probe = document.createElement('div');
+      probe.style.backgroundColor = 'var(--vscode-editor-background)';
+      document.body.append(probe);
+      const color = getComputedStyle(probe).backgroundColor;
+      probe.remove();
+      return color;
+    })(),
   }));
 }
 
@@ -42,8 +52,9 @@ export default async function topologyPanelDriver({ page, waitForLog, log, chann
       // VS Code adds an inline script of its own to every webview; ours is the one with a src.
       const ours = picture.scripts.filter((s) => s.src);
       if (!nonce || ours.length !== 1 || !/\/dist\/webview\.js$/.test(ours[0].src) || ours[0].nonce !== nonce) problems.push(`script/nonce: ${JSON.stringify(picture.scripts)} csp ${picture.csp}`);
+      if (picture.background !== picture.themeBackground) problems.push(`background ${picture.background} is not the theme's ${picture.themeBackground}`);
       if (problems.length === 0) {
-        log(`panel frame draws ${picture.peers.length} peers and ${picture.links.length} links; CSP ok`);
+        log(`panel frame draws ${picture.peers.length} peers and ${picture.links.length} links; CSP ok; background ${picture.background} = theme`);
         fs.mkdirSync('test-artifacts/vscode', { recursive: true });
         await page.screenshot({ path: 'test-artifacts/vscode/topology-panel.png' }).catch(() => undefined);
         verdict(true);
