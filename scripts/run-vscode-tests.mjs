@@ -107,9 +107,18 @@ async function main() {
   const logFile = path.join(tempRoot, 'code-server.log');
   const env = isolatedEnv(dirs, { P2P_TEST_CHANNEL: channelDir, P2P_TEST_DRIVERS_RUNNING: driversRunning, ...(process.env.P2P_TEST_GREP ? { P2P_TEST_GREP: process.env.P2P_TEST_GREP } : {}) });
 
-  const port = await freePort();
   const started = Date.now();
-  server = await startCodeServer({ entry, port, dirs, extensionsDir, env, logFile });
+  let port;
+  // A free port can be taken by another run between the probe and code-server's listen: retry.
+  for (let attempt = 1; !server; attempt++) {
+    port = await freePort();
+    try {
+      server = await startCodeServer({ entry, port, dirs, extensionsDir, env, logFile });
+    } catch (err) {
+      if (attempt === 3) throw err;
+      note(`code-server did not start on port ${port}; retrying on another port`);
+    }
+  }
   process.env.TMPDIR = dirs.tmp; // Playwright puts Chromium's temporary profile under os.tmpdir()
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, env });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
