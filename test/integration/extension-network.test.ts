@@ -226,6 +226,10 @@ describe('extension: a network driven through the commands', function () {
     for (const file of api.filesTree.getChildren()) produced.add(api.filesTree.getTreeItem(file).contextValue ?? '');
     assert.ok(named.size >= 3);
     assert.deepEqual([...named].filter((v) => !produced.has(v)), []);
+    // Explorer → P2P: Share File only on files, and only while a peer runs (the context key we keep).
+    const share = manifest.contributes.menus['explorer/context']?.find((m) => (m as { command?: string }).command === 'p2p.shareFile');
+    assert.match(share?.when ?? '', /!explorerResourceIsFolder/);
+    assert.match(share?.when ?? '', /p2p\.peerRunning/);
   });
 
   it('the status bar counts peers and neighbour links', () => {
