@@ -86,6 +86,10 @@ export function ensureCodeServer({ quiet = false } = {}) {
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.writeFileSync(path.join(staging, '.installed'), `code-server@${CODE_SERVER_VERSION} ${new Date().toISOString()}\n`);
 
+    if (fs.existsSync(marker)) {
+      log('another run installed it meanwhile; keeping that one');
+      return codeServerEntry;
+    }
     fs.rmSync(installDir, { recursive: true, force: true }); // a previous half install without marker
     try {
       fs.renameSync(staging, installDir);
