@@ -24,7 +24,9 @@ try {
     version,
     extensionDevelopmentPath: repoRoot,
     extensionTestsPath: path.join(repoRoot, 'dist', 'test', 'integration', 'index'),
-    extensionTestsEnv: { P2P_TEST_GREP: process.env.P2P_TEST_GREP, P2P_TEST_CHANNEL: workspace },
+    // No P2P_TEST_CHANNEL / P2P_TEST_DRIVERS_RUNNING: no Playwright driver runs beside desktop VS Code,
+    // so the tests that need one skip themselves.
+    extensionTestsEnv: { P2P_TEST_GREP: process.env.P2P_TEST_GREP },
     // The workspace folder first; no other extensions, so only ours can break the run.
     launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
   });
