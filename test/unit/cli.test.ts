@@ -98,6 +98,11 @@ describe('cli: p2p-node over --json', function () {
     await b.proc.next('error', (e) => e.code === 'BAD_NAME');
     b.proc.send('frobnicate now');
     await b.proc.next('error', (e) => e.code === 'BAD_COMMAND');
+    b.proc.send('GET f9.txt');
+    b.proc.send('cancel f9.txt');
+    await b.proc.next('error', (e) => e.code === 'CANCELLED' && e.name === 'f9.txt');
+    b.proc.send('CANCEL f9.txt');
+    await b.proc.next('error', (e) => e.code === 'NOT_FOUND' && e.name === 'f9.txt');
 
     const topoCli = start(['topo', '--metaserver', ms.address, '--json']);
     assert.equal(await topoCli.exited, 0);

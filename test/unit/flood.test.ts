@@ -95,6 +95,18 @@ describe('flood: network', function () {
     assert.ok((await readFile(done.path)).equals(content));
   });
 
+  it('cancels a download mid-transfer and removes its .part', async () => {
+    const holder = await net.peer('holder', { chunkSize: 64 * 1024 }, { 'slow.bin': randomBytes(8 * 1024 * 1024) });
+    const getter = await net.peer('getter', { join: holder.address });
+    await waitFor('link', () => getter.neighbors().length === 1);
+    const controller = new AbortController();
+    const cancelled = getter.get('slow.bin', { signal: controller.signal, onProgress: (bytes) => bytes > 0 && controller.abort() });
+    await assert.rejects(cancelled, (e: unknown) => e instanceof P2PError && e.code === 'CANCELLED' && e.subject === 'slow.bin');
+    await assert.rejects(stat(join(getter.store.downloadsDir, 'slow.bin.part')));
+    await assert.rejects(stat(join(getter.store.downloadsDir, 'slow.bin')));
+    assert.equal((await getter.get('slow.bin')).bytes, 8 * 1024 * 1024);
+  });
+
   it('refuses names with traversal, and never serves unshared files', async () => {
     const dir = await net.tempDir();
     await writeFile(join(dir, 'secret.txt'), 'do not read');

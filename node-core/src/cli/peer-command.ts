@@ -33,9 +33,10 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
     await node.stop().catch(() => undefined);
     return 1;
   }
+  const downloads = new Map<string, AbortController>();
   return runUntilStopped(
     {
-      onCommand: (command) => void runCommand(node, command, out),
+      onCommand: (command) => void runCommand(node, command, out, downloads),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
         node.stop().then(
@@ -50,7 +51,8 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   );
 }
 
-async function runCommand(node: PeerNode, command: StdinCommand, out: EventOutput): Promise<void> {
+/** Runs one command; `downloads` holds the GETs in progress by name, for CANCEL. */
+async function runCommand(node: PeerNode, command: StdinCommand, out: EventOutput, downloads: Map<string, AbortController>): Promise<void> {
   const { arg } = command;
   try {
     switch (command.name) {
@@ -67,16 +69,30 @@ async function runCommand(node: PeerNode, command: StdinCommand, out: EventOutpu
         return;
       }
       case 'GET': {
+        if (downloads.has(arg)) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: `"${arg}" is already being downloaded`, name: arg });
+        const controller = new AbortController();
+        downloads.set(arg, controller);
         let last = 0;
-        const done = await node.get(arg, {
-          onProgress: (bytes, total) => {
-            const now = Date.now();
-            if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
-            last = now;
-            out.emit({ event: 'download-progress', name: arg, bytes, total });
-          },
-        });
-        return out.emit(done);
+        try {
+          const done = await node.get(arg, {
+            signal: controller.signal,
+            onProgress: (bytes, total) => {
+              const now = Date.now();
+              if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
+              last = now;
+              out.emit({ event: 'download-progress', name: arg, bytes, total });
+            },
+          });
+          return out.emit(done);
+        } finally {
+          downloads.delete(arg);
+        }
+      }
+      case 'CANCEL': {
+        const controller = downloads.get(arg);
+        if (!controller) return out.emit({ event: 'error', code: 'NOT_FOUND', message: `no download of "${arg}" in progress`, name: arg });
+        controller.abort(); // the GET then reports error CANCELLED for this name
+        return;
       }
       case 'LOOKUP':
         if (!node.lookup) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: 'LOOKUP is a chord command; this peer runs in flood mode' });

@@ -1,6 +1,6 @@
 // The peer's stdin language (design.md): one command per line, any case; a bare file name
 // means GET. Parsing only; peer-command.ts runs them.
-export type CommandName = 'TOPO' | 'FILES' | 'SHARE' | 'SEARCH' | 'GET' | 'LOOKUP' | 'STOP' | 'HELP';
+export type CommandName = 'TOPO' | 'FILES' | 'SHARE' | 'SEARCH' | 'GET' | 'CANCEL' | 'LOOKUP' | 'STOP' | 'HELP';
 
 export interface StdinCommand {
   name: CommandName;
@@ -8,8 +8,8 @@ export interface StdinCommand {
   arg: string;
 }
 
-const COMMANDS = new Set<CommandName>(['TOPO', 'FILES', 'SHARE', 'SEARCH', 'GET', 'LOOKUP', 'STOP', 'HELP']);
-const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'LOOKUP']);
+const COMMANDS = new Set<CommandName>(['TOPO', 'FILES', 'SHARE', 'SEARCH', 'GET', 'CANCEL', 'LOOKUP', 'STOP', 'HELP']);
+const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'CANCEL', 'LOOKUP']);
 
 export const HELP_LINES = [
   'TOPO              this peer\'s neighbours (chord: predecessor, successors, fingers)',
@@ -17,6 +17,7 @@ export const HELP_LINES = [
   'SHARE <path>      share a file',
   'SEARCH <name>     find who holds a file',
   'GET <name>        download a file into Downloads/ (a bare name works too)',
+  'CANCEL <name>     stop a download in progress and remove its .part file',
   'LOOKUP <name|key> chord: which node owns a key',
   'STOP              leave the network and exit',
   'HELP              this list',

@@ -167,6 +167,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     assertFileName(name);
     if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
     const result = options.result ?? (await this.search(name, { signal: options.signal }))[0];
+    if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
     if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
     const controller = new AbortController();
     const onAbort = (): void => controller.abort();

@@ -134,6 +134,11 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       await file.close().catch(() => undefined);
     }
   } catch (err) {
+    if (request.signal?.aborted) {
+      // cancelled on purpose: the partial file goes too (a crash, by contrast, leaves it to resume)
+      await unlink(partPath).catch(() => undefined);
+      throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+    }
     throw toP2PError(err, 'DOWNLOAD_FAILED');
   } finally {
     request.signal?.removeEventListener('abort', onOuterAbort);
