@@ -13,9 +13,12 @@ export type ActivityMessage = Extract<BridgeMessage, { type: 'search' } | { type
 
 export class TopologyModel {
   private readonly peers = new Map<string, TopologyPeer>();
+  /** Derived from `peers`; rebuilt lazily after a change (a render asks for it once per peer). */
+  private derived: { links: Link[]; neighbors: Map<string, string[]> } | undefined;
 
   /** Applies one bridge message; returns the activity to animate, if it is one. */
   apply(message: BridgeMessage): ActivityMessage | undefined {
+    if (message.type !== 'search' && message.type !== 'transfer') this.derived = undefined;
     switch (message.type) {
       case 'snapshot':
         this.replace(message.topology);
@@ -56,6 +59,16 @@ export class TopologyModel {
 
   /** Undirected links between known peers; one side reporting the link is enough. */
   links(): Link[] {
+    return this.derive().links;
+  }
+
+  /** Neighbours in both directions, so the details panel agrees with the drawn links. */
+  neighborsOf(id: string): string[] {
+    return this.derive().neighbors.get(id) ?? [];
+  }
+
+  private derive(): { links: Link[]; neighbors: Map<string, string[]> } {
+    if (this.derived) return this.derived;
     const links = new Map<string, Link>();
     for (const peer of this.peers.values()) {
       for (const other of peer.neighbors) {
@@ -67,17 +80,14 @@ export class TopologyModel {
         }
       }
     }
-    return [...links.values()];
-  }
-
-  /** Neighbours in both directions, so the details panel agrees with the drawn links. */
-  neighborsOf(id: string): string[] {
-    const result = new Set<string>();
-    for (const link of this.links()) {
-      if (link.a === id) result.add(link.b);
-      if (link.b === id) result.add(link.a);
+    const neighbors = new Map<string, string[]>();
+    for (const { a, b } of links.values()) {
+      neighbors.set(a, [...(neighbors.get(a) ?? []), b]);
+      neighbors.set(b, [...(neighbors.get(b) ?? []), a]);
     }
-    return [...result].sort();
+    for (const list of neighbors.values()) list.sort((x, y) => x.localeCompare(y, undefined, { numeric: true }));
+    this.derived = { links: [...links.values()], neighbors };
+    return this.derived;
   }
 
   private replace(topology: TopologySnapshot): void {
