@@ -80,6 +80,21 @@ describe('GraphLayout', () => {
     }
   });
 
+  it('rests when a change leaves the graph\'s shape alone, moves again when it does not', () => {
+    const model = new TopologyModel();
+    model.apply({ type: 'snapshot', topology: { peers: [peer('a', ['b']), peer('b'), peer('c', ['a'])] } });
+    const layout = new GraphLayout(false);
+    layout.update(model.peerList(), model.links());
+    layout.settle();
+    model.apply({ type: 'file-shared', peer: 'a', name: 'f' });
+    model.apply({ type: 'peer-updated', peer: { ...peer('b', ['a']), files: ['g'] } });
+    layout.update(model.peerList(), model.links());
+    assert.equal(layout.settle(), 0, 'no reheat for files and repeated links');
+    model.apply({ type: 'link-up', a: 'b', b: 'c' });
+    layout.update(model.peerList(), model.links());
+    assert.ok(layout.settle() > 0, 'a new link moves the picture');
+  });
+
   it('pins chord peers on a ring in nodeId order', () => {
     const ids = ['z', 'y', 'x', 'w'];
     const peers = ids.map((id, i) => ({ ...peer(id, [], 'chord'), chord: { nodeId: String(i).repeat(40), predecessor: null, successors: [], fingers: [] } }));

@@ -29,6 +29,7 @@ const REHEAT_ALPHA = 0.5;
 export class GraphLayout {
   readonly simulation: Simulation<LayoutNode, LayoutLink>;
   private readonly nodes = new Map<string, LayoutNode>();
+  private shape = '';
   private readonly linkForce = forceLink<LayoutNode, LayoutLink>([]).id((n) => n.id).distance(LINK_DISTANCE);
 
   /** autoRun false: nothing ticks until the caller calls tick() (the bench, tests in Node). */
@@ -46,6 +47,11 @@ export class GraphLayout {
 
   /** Takes the new picture, keeping existing peers where they are so the graph stays stable. */
   update(peers: readonly TopologyPeer[], links: readonly Link[]): void {
+    // Peers report often (files, heartbeats) without changing the graph: only a new shape
+    // reheats the simulation, otherwise a busy network would never let the picture rest.
+    const shape = graphShape(peers, links);
+    if (shape === this.shape) return;
+    this.shape = shape;
     const wanted = new Set(peers.map((p) => p.id));
     for (const id of [...this.nodes.keys()]) if (!wanted.has(id)) this.nodes.delete(id);
     const unplaced: string[] = [];
@@ -146,6 +152,12 @@ export class GraphLayout {
       node.fy = node.y = radius * Math.sin(angle);
     });
   }
+}
+
+/** Everything the layout depends on: peer ids, ring positions (chord nodeIds) and links. */
+function graphShape(peers: readonly TopologyPeer[], links: readonly Link[]): string {
+  const nodes = peers.map((p) => (p.mode === 'chord' ? `${p.id}@${ringOrder(p)}` : p.id)).sort();
+  return `${nodes.join(',')}#${links.map((l) => l.key).sort().join(',')}`;
 }
 
 function ringOrder(peer: TopologyPeer): string {
