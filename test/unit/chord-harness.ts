@@ -21,7 +21,7 @@ export async function startNode(options: HarnessOptions = {}, bootstrap?: ChordR
     host: '127.0.0.1',
     port: 0,
     timings: { ...FAST_TIMINGS, ...options.timings },
-    node: { successorListLength: options.successorListLength ?? 6, rpcTimeoutMs: options.rpcTimeoutMs ?? 1000 },
+    node: { successorListLength: options.successorListLength ?? 6, rpcTimeoutMs: options.rpcTimeoutMs ?? 2000 },
     maxConnections: options.maxConnections,
     ...options.extra,
   });
@@ -64,6 +64,17 @@ export function ringIsExact(rings: readonly ChordRing[]): boolean {
     const succ = sorted[(i + 1) % sorted.length];
     const pred = sorted[(i - 1 + sorted.length) % sorted.length];
     return r.node.successor.nodeId === succ.nodeId && r.node.predecessor?.nodeId === pred.nodeId;
+  });
+}
+
+/** Every successor list holds the true next nodes (as many as fit). */
+export function successorListsAreExact(rings: readonly ChordRing[]): boolean {
+  const sorted = rings.map((r) => r.self).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+  return rings.every((r) => {
+    const i = sorted.findIndex((p) => p.nodeId === r.self.nodeId);
+    const list = r.node.successors.all();
+    const want = Math.min(r.node.successors.capacity, sorted.length - 1);
+    return list.length === want && list.every((p, k) => p.nodeId === sorted[(i + 1 + k) % sorted.length].nodeId);
   });
 }
 

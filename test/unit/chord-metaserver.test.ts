@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
-import { idToHex } from '../../node-core/src/chord/id';
+import { hashToId, idToHex } from '../../node-core/src/chord/id';
 import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
 import { MetadataServer } from '../../node-core/src/metaserver/metadata-server';
 import { randomKey, ringIsExact, trueOwner, waitFor } from './chord-harness';
@@ -87,8 +87,12 @@ describe('chord peers with the metaserver', function () {
     await mkdir(join(root, 'src'));
     await writeFile(join(root, 'src', 'notes.txt'), 'chord without a metaserver\n');
     await peers[0].share(join(root, 'src', 'notes.txt'));
-    const reader = peers.slice(1).find((p) => !p.store.has('notes.txt'));
-    assert.ok(reader, 'a peer without the file');
+    // A reader outside the file's placement (owner + 2 successors), so no replica lands there meanwhile.
+    const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
+    const k = sorted.findIndex((p) => p.self.id === trueOwner(hashToId('notes.txt'), peers.map((q) => q.self)).id);
+    const placement = [0, 1, 2].map((d) => sorted[(k + d) % sorted.length]);
+    const reader = peers.slice(1).find((p) => !placement.includes(p));
+    assert.ok(reader, 'a peer outside the placement');
     const done = await reader.get('notes.txt');
     assert.equal(done.bytes, 27);
   });

@@ -9,6 +9,9 @@ import type { ChordFileHost } from './chord-storage';
 import type { ChordPeer } from './remote';
 
 export class StoreFileHost implements ChordFileHost {
+  /** One download per name at a time: a GET and a replica fetch of the same file share it (one .part). */
+  private readonly inFlight = new Map<string, Promise<DownloadResult>>();
+
   constructor(
     private readonly store: FileStore,
     private readonly key: string | undefined,
@@ -29,7 +32,16 @@ export class StoreFileHost implements ChordFileHost {
   }
 
   /** Downloads from the given holders (all tried at once by the transfer) and shares the result. */
-  async download(name: string, holders: PeerRef[], signal: AbortSignal, onProgress?: (bytes: number, total: number) => void): Promise<DownloadResult> {
+  download(name: string, holders: PeerRef[], signal: AbortSignal, onProgress?: (bytes: number, total: number) => void): Promise<DownloadResult> {
+    let pending = this.inFlight.get(name);
+    if (!pending) {
+      pending = this.downloadNow(name, holders, signal, onProgress).finally(() => this.inFlight.delete(name));
+      this.inFlight.set(name, pending);
+    }
+    return pending;
+  }
+
+  private async downloadNow(name: string, holders: PeerRef[], signal: AbortSignal, onProgress?: (bytes: number, total: number) => void): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {
       const result = await download({

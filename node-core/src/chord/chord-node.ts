@@ -30,6 +30,7 @@ interface ChordNodeEvents {
 
 /** How many candidates a lookup step offers: the best plus fallbacks in case it is dead. */
 const STEP_CANDIDATES = 4;
+const NO_NODES: ReadonlySet<bigint> = new Set();
 /** Predecessor hops stabilize and join follow per round. */
 const MAX_WALK_BACK = 8;
 
@@ -72,13 +73,20 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
 
   // ---- answers to other nodes (ChordService) ----
 
-  lookupStep(key: bigint): LookupStep {
+  lookupStep(key: bigint, avoid: ReadonlySet<bigint> = NO_NODES): LookupStep {
     if (this.owns(key)) return { owner: this.self };
-    const succ = this.successor;
-    if (inHalfOpen(key, this.self.nodeId, succ.nodeId)) return { owner: succ };
+    // Nodes the asker found dead are skipped as if stabilize had already removed them: the
+    // first live successor is then the successor.
+    const live = this.successors.all().filter((p) => !avoid.has(p.nodeId));
+    const succ = live[0];
+    if (!succ) {
+      if (this.successors.isEmpty()) return { owner: this.self };
+    } else if (inHalfOpen(key, this.self.nodeId, succ.nodeId)) {
+      return { owner: succ };
+    }
     const candidates = new Map<bigint, ChordPeer>();
-    for (const p of [...this.fingers.precedingNodes(key), ...this.successors.all()]) {
-      if (inOpen(p.nodeId, this.self.nodeId, key)) candidates.set(p.nodeId, p);
+    for (const p of [...this.fingers.precedingNodes(key), ...live]) {
+      if (!avoid.has(p.nodeId) && inOpen(p.nodeId, this.self.nodeId, key)) candidates.set(p.nodeId, p);
     }
     const next = [...candidates.values()].sort((a, b) => (ringDistance(a.nodeId, key) < ringDistance(b.nodeId, key) ? -1 : 1));
     return { next: next.slice(0, STEP_CANDIDATES) };
@@ -255,7 +263,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   private lookupContext() {
     return {
       self: this.self,
-      localStep: (key: bigint) => this.lookupStep(key),
+      localStep: (key: bigint, avoid: ReadonlySet<bigint>) => this.lookupStep(key, avoid),
       remote: (peer: ChordPeer) => this.transport.remote(peer),
       suspect: (peer: ChordPeer) => this.suspect(peer),
       rpcTimeoutMs: this.options.rpcTimeoutMs,

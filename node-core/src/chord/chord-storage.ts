@@ -20,7 +20,10 @@ export interface ChordFileHost {
   /** Names this node holds and serves. */
   names(): string[];
   has(name: string): boolean;
-  /** Fetches `name` from one of `sources` with the verified transfer; resolves once it is served here. */
+  /**
+   * Fetches `name` from one of `sources` with the verified transfer; resolves once it is served
+   * here. Concurrent fetches of one name must share a single download.
+   */
   fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void>;
 }
 
@@ -36,7 +39,6 @@ export const DEFAULT_STORAGE_OPTIONS: ChordStorageOptions = { replicas: 2, offer
 export class ChordStorage {
   /** Per node (hex id), the names it confirmed holding: offers are not repeated every round. */
   private readonly confirmed = new Map<bigint, Set<string>>();
-  private readonly fetching = new Map<string, Promise<void>>();
   private replicating: Promise<void> | undefined;
   /** Names this node put on the ring (SHARE), and the owner that last took each. */
   private readonly published = new Map<string, bigint>();
@@ -142,17 +144,12 @@ export class ChordStorage {
     for (const name of names) set.add(name);
   }
 
-  /** Someone asks us to hold files: fetch the missing ones from it (one download per name at a time). */
+  /** Someone asks us to hold files: fetch the missing ones from it (the host runs one download per name). */
   private async receive(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {
     for (const name of names) {
       // Checked per name, after each await: another offer may have brought it meanwhile.
       if (this.files.has(name)) continue;
-      let pending = this.fetching.get(name);
-      if (!pending) {
-        pending = this.files.fetch(name, [source], signal).finally(() => this.fetching.delete(name));
-        this.fetching.set(name, pending);
-      }
-      await pending;
+      await this.files.fetch(name, [source], signal);
     }
     // Files that landed in our own range must reach our replicas without waiting a round.
     if (names.some((name) => this.ring.node.owns(hashToId(name)))) {

@@ -7,19 +7,25 @@
 // short request/response with its own timeout and the origin's AbortSignal, nothing is left
 // pending in intermediate nodes. The cost is one extra round trip per hop compared to
 // recursive routing, which is negligible on the links this runs on.
+//
+// Failures: every node the origin found dead goes into `avoid`, sent with each step, so the
+// node asked answers as if those nodes were already gone from its tables (its first live
+// successor becomes its successor). An answer naming a node other than the answerer is checked
+// with one ping: a successor that died since the answerer last stabilized is avoided and the
+// same answerer asked again, so the key lands on the next live node, its true owner.
 import { inOpen } from './id';
 import type { ChordPeer, ChordRemote, LookupStep } from './remote';
 
 export interface LookupResult {
   owner: ChordPeer;
-  /** Nodes the origin asked, a dead one included (0 when it answered from its own state). */
+  /** Nodes the origin asked, re-asks and dead ones included (0 when it answered from its own state). */
   hops: number;
 }
 
 export interface LookupContext {
   self: ChordPeer;
   /** The origin's own answer: owner, or candidates closer to the key. */
-  localStep(key: bigint): LookupStep;
+  localStep(key: bigint, avoid: ReadonlySet<bigint>): LookupStep;
   remote(peer: ChordPeer): ChordRemote;
   /** Called for a node that failed to answer, so routing state stops pointing at it. */
   suspect(peer: ChordPeer): void;
@@ -28,38 +34,88 @@ export interface LookupContext {
 
 /** More than enough: each hop at least halves the distance (160 bits) plus dead-node retries. */
 const MAX_STEPS = 2 * 160;
+/** Dead nodes reported per step (the wire caps lists; more than this many dead in a row is not a ring). */
+const MAX_AVOID = 32;
 
 export class LookupFailedError extends Error {}
 
 export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
-  let step = ctx.localStep(key);
-  if ('owner' in step) return { owner: step.owner, hops: 0 };
-  let candidates = step.next;
-  let asked: ChordPeer = ctx.self;
-  let hops = 0;
-  const dead = new Set<bigint>();
-
-  for (let steps = 0; steps < MAX_STEPS; steps++) {
-    signal.throwIfAborted();
-    const target = candidates.find((c) => !dead.has(c.nodeId));
-    if (!target) throw new LookupFailedError(`no live node left to route key ${key.toString(16)} (last asked ${asked.id})`);
+  const dead = new Map<bigint, ChordPeer>();
+  const rpcSignal = (): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(ctx.rpcTimeoutMs)]);
+  const markDead = (peer: ChordPeer): void => {
+    dead.set(peer.nodeId, peer);
+    ctx.suspect(peer);
+  };
+  /** Asks `peer` for its step (the origin answers itself locally). Undefined: it is dead. */
+  const ask = async (peer: ChordPeer): Promise<LookupStep | undefined> => {
+    if (peer.nodeId === ctx.self.nodeId) return ctx.localStep(key, new Set(dead.keys()));
+    hops++;
     try {
-      hops++;
-      step = await ctx.remote(target).lookupStep(key, AbortSignal.any([signal, AbortSignal.timeout(ctx.rpcTimeoutMs)]));
+      return await ctx.remote(peer).lookupStep(key, [...dead.values()].slice(-MAX_AVOID), rpcSignal());
     } catch {
       signal.throwIfAborted();
-      dead.add(target.nodeId);
-      ctx.suspect(target);
+      markDead(peer);
+      return undefined;
+    }
+  };
+  const alive = async (peer: ChordPeer): Promise<boolean> => {
+    if (peer.nodeId === ctx.self.nodeId) return true;
+    // Twice: a dead node refuses at once both times, a merely slow one gets a second chance
+    // before the key is handed past it.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await ctx.remote(peer).ping(rpcSignal());
+        return true;
+      } catch {
+        signal.throwIfAborted();
+      }
+    }
+    markDead(peer);
+    return false;
+  };
+
+  let hops = 0;
+  // The answerers so far: when the current one dies, the lookup backs up to the previous one.
+  const path: ChordPeer[] = [];
+  let answerer: ChordPeer = ctx.self;
+  let step: LookupStep | undefined = await ask(ctx.self);
+  for (let steps = 0; steps < MAX_STEPS; steps++) {
+    signal.throwIfAborted();
+    if (!step) {
+      // The current answerer is dead: ask the previous one again, now avoiding it.
+      const previous = path.pop();
+      if (!previous) break;
+      answerer = previous;
+      step = await ask(answerer);
       continue;
     }
-    if ('owner' in step) return { owner: step.owner, hops };
+    if ('owner' in step) {
+      const owner = step.owner;
+      if (owner.nodeId === answerer.nodeId || (await alive(owner))) return { owner, hops };
+      // Its successor died: the same node, told so, names the next one.
+      step = await ask(answerer);
+      continue;
+    }
     // Only nodes strictly between the one asked and the key count: that is what makes every
     // hop progress, even when a node answers from stale state.
-    const fromTarget = target;
-    const better = step.next.filter((p) => !dead.has(p.nodeId) && inOpen(p.nodeId, fromTarget.nodeId, key));
-    // Keep the previous hop's other candidates as fallbacks in case all of these are dead.
-    candidates = [...better, ...candidates.filter((c) => c.nodeId !== target.nodeId)];
-    asked = target;
+    const from = answerer;
+    const target = step.next.find((p) => !dead.has(p.nodeId) && inOpen(p.nodeId, from.nodeId, key));
+    if (!target) {
+      // Nothing usable from this node (its whole neighbourhood towards the key is dead): avoid
+      // it too, without accusing it, and back up.
+      dead.set(answerer.nodeId, answerer);
+      step = undefined;
+      continue;
+    }
+    const answer = await ask(target);
+    if (answer) {
+      path.push(answerer);
+      answerer = target;
+      step = answer;
+    } else {
+      // The target is dead (now in `avoid`): the same answerer offers the next-best node.
+      step = await ask(answerer);
+    }
   }
-  throw new LookupFailedError(`lookup of ${key.toString(16)} did not converge`);
+  throw new LookupFailedError(`no live route to key ${key.toString(16)} (last asked ${answerer.id}, ${dead.size} dead nodes met)`);
 }

@@ -27,7 +27,8 @@ export interface NeighborState {
 
 export interface ChordRemote {
   readonly peer: ChordPeer;
-  lookupStep(key: bigint, signal: AbortSignal): Promise<LookupStep>;
+  /** `avoid`: nodes the asker found dead; the remote routes as if they were gone. */
+  lookupStep(key: bigint, avoid: readonly ChordPeer[], signal: AbortSignal): Promise<LookupStep>;
   getNeighbors(signal: AbortSignal): Promise<NeighborState>;
   /** "I think I am your predecessor." */
   notify(self: ChordPeer, signal: AbortSignal): Promise<void>;
@@ -43,7 +44,7 @@ export interface ChordRemote {
 
 /** What a node answers to remote calls; the wire adapter dispatches incoming requests here. */
 export interface ChordService {
-  lookupStep(key: bigint): LookupStep;
+  lookupStep(key: bigint, avoid?: ReadonlySet<bigint>): LookupStep;
   getNeighbors(): NeighborState;
   notify(from: ChordPeer): void;
   leaving(from: ChordPeer, heir: NeighborState): void;

@@ -18,7 +18,8 @@ export function handleChordMessage(conn: Connection, incoming: Incoming, service
   switch (msg.t) {
     case 'chord-step':
       return answer(() => {
-        const step = service.lookupStep(idFromHex(msg.key));
+        const avoid = new Set((msg.avoid ?? []).map((ref) => idFromHex(ref.nodeId)));
+        const step = service.lookupStep(idFromHex(msg.key), avoid);
         return conn.reply(
           incoming,
           'owner' in step ? { t: 'chord-step-result', owner: toNodeRef(step.owner) } : { t: 'chord-step-result', next: step.next.map(toNodeRef) },

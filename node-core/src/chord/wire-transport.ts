@@ -112,8 +112,8 @@ class WireChordRemote implements ChordRemote {
     private readonly connection: (signal: AbortSignal) => Promise<Connection>,
   ) {}
 
-  async lookupStep(key: bigint, signal: AbortSignal): Promise<LookupStep> {
-    const { msg } = await this.request({ t: 'chord-step', key: idToHex(key) }, signal);
+  async lookupStep(key: bigint, avoid: readonly ChordPeer[], signal: AbortSignal): Promise<LookupStep> {
+    const { msg } = await this.request({ t: 'chord-step', key: idToHex(key), avoid: avoid.length > 0 ? avoid.map(toNodeRef) : undefined }, signal);
     if (msg.t !== 'chord-step-result') throw unexpected(msg);
     if (msg.owner) return { owner: fromNodeRef(msg.owner) };
     return { next: (msg.next ?? []).map(fromNodeRef) };
