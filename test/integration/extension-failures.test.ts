@@ -1,16 +1,18 @@
 // The extension when things go wrong, inside a real VS Code with the real CLI: the network key
 // travels in the environment only and a peer with another key is refused with a clear message;
-// an unreachable metaserver is explained; a peer that dies is noticed, shown as crashed, and
-// restarts.
+// an unreachable metaserver is explained; a cancelled download leaves nothing under the file's
+// name; a peer that dies is noticed, shown as crashed, and restarts.
 
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
 import type { NodeInfo } from '../../extension/src/nodes/managedNode';
 import type { NodeCrash } from '../../extension/src/nodes/nodeManager';
+import { DownloadCancelled, downloadFile } from '../../extension/src/nodes/peerOperations';
 import { isAlive } from '../unit/extension-helpers';
 
 const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
@@ -68,6 +70,28 @@ describe('extension: keys, crashes and errors', function () {
         return true;
       },
     );
+  });
+
+  it('cancelling a download: the node confirms, and nothing is left under the file\'s name', async () => {
+    const server = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
+    const holderDir = tempDir('holder');
+    const name = 'big.bin';
+    writeFileSync(path.join(holderDir, name), randomBytes(48 * 1024 * 1024));
+    await vscode.commands.executeCommand('p2p.joinNetwork', { id: 'holder', metaserver: `127.0.0.1:${server.port}`, dir: holderDir });
+    const fetcher = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id: 'fetcher', metaserver: `127.0.0.1:${server.port}`, dir: tempDir('fetcher') }))!;
+    const found = await vscode.commands.executeCommand<unknown[]>('p2p.searchFile', { name, peer: 'fetcher' });
+    assert.equal(found?.length, 1, 'the holder shares the file from its folder');
+    // What the progress notification's Cancel button does: abort the download's signal.
+    const controller = new AbortController();
+    const download = downloadFile(api.nodes.peer('fetcher')!, name, { signal: controller.signal, onProgress: () => controller.abort() });
+    await assert.rejects(download, (error: Error) => {
+      assert.ok(error instanceof DownloadCancelled, String(error));
+      assert.equal(error.outcome, 'cancelled', error.message);
+      return true;
+    });
+    const downloads = path.join(fetcher.dir!, 'Downloads');
+    assert.ok(!existsSync(path.join(downloads, name)), 'a cancelled download left a file under its final name');
+    assert.deepEqual(api.nodes.peer('fetcher')?.peerState?.downloads, [], 'the view shows no download in progress');
   });
 
   it('notices a peer that dies, shows it as crashed, and restarts it', async () => {

@@ -187,15 +187,15 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     const controller = new AbortController();
     const cancelled = node.waitFor((e) => (e.event === 'error' && e.code === 'CANCELLED' ? e : undefined), 2000);
     const download = downloadFile(node, 'slow.bin', { signal: controller.signal, onProgress: () => controller.abort() });
-    await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && error.confirmed);
+    await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && error.outcome === 'cancelled');
     assert.equal((await cancelled).name, 'slow.bin');
   });
 
-  it('a CLI without CANCEL: the cancel is reported as unconfirmed', async () => {
+  it('a CLI without CANCEL: the cancel is reported as unsupported', async () => {
     await manager.startPeer({ id: 'old', mode: 'flood', dir });
     const controller = new AbortController();
     const download = downloadFile(manager.peer('old')!, 'slow.bin', { signal: controller.signal, onProgress: () => controller.abort() });
-    await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && !error.confirmed && /no CANCEL command/.test(error.message));
+    await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && error.outcome === 'unsupported' && /no CANCEL command/.test(error.message));
   });
 
   it('the lifeline: a node ends when the extension host dies, even by SIGKILL', async () => {

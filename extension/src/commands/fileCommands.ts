@@ -144,7 +144,7 @@ async function downloadCommand(services: P2PServices, arg: unknown): Promise<Dow
         });
       } catch (error) {
         if (error instanceof DownloadCancelled) {
-          void (error.confirmed ? vscode.window.showInformationMessage(`P2P: ${error.message} No partial file is kept under its name.`) : vscode.window.showWarningMessage(`P2P: ${error.message}`));
+          void (error.outcome === 'unsupported' ? vscode.window.showWarningMessage(`P2P: ${error.message}`) : vscode.window.showInformationMessage(`P2P: ${error.message}`));
           return undefined;
         }
         throw error;

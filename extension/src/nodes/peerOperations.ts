@@ -89,13 +89,21 @@ export interface DownloadOptions {
 /** How long a cancelled download waits for the node to confirm. */
 const CANCEL_CONFIRM_MS = 2000;
 
-/** The download was cancelled; `confirmed` says whether the node acknowledged stopping it. */
+/** What became of a cancelled download, as far as the node told us. */
+export type CancelOutcome = 'cancelled' | 'already-finished' | 'unsupported';
+
+const CANCEL_MESSAGES: Record<CancelOutcome, (name: string) => string> = {
+  cancelled: (name) => `Download of "${name}" cancelled; no partial file is kept under its name.`,
+  'already-finished': (name) => `The download of "${name}" had already ended when the cancel reached the peer.`,
+  unsupported: (name) => `The peer could not cancel "${name}" (its p2p-node has no CANCEL command); the download goes on in the background and is still verified before it gets its name.`,
+};
+
 export class DownloadCancelled extends Error {
   constructor(
     readonly fileName: string,
-    readonly confirmed: boolean,
+    readonly outcome: CancelOutcome,
   ) {
-    super(confirmed ? `Download of "${fileName}" cancelled.` : `The peer could not cancel "${fileName}" (its p2p-node has no CANCEL command); the download goes on in the background and is still verified before it gets its name.`);
+    super(CANCEL_MESSAGES[outcome](fileName));
     this.name = 'DownloadCancelled';
   }
 }
@@ -129,15 +137,18 @@ export async function downloadFile(node: ManagedNode, name: string, options: Dow
   }
 }
 
-/** Sends `CANCEL <name>`; true once the node reports the download CANCELLED. */
-async function cancelOnNode(node: ManagedNode, name: string): Promise<boolean> {
-  if (node.status !== 'running') return true; // the process is gone, and its download with it
-  const confirmation = node.waitFor<boolean>((event) => {
-    if (event.event === 'error' && event.code === 'CANCELLED' && event.name === name) return true;
-    if (event.event === 'error' && event.code === 'BAD_COMMAND') return false; // an older CLI
-    if (event.event === 'download-complete' && event.name === name) return false; // too late
+/** Sends `CANCEL <name>` and waits (briefly) for the node to say what happened. */
+async function cancelOnNode(node: ManagedNode, name: string): Promise<CancelOutcome> {
+  if (node.status !== 'running') return 'cancelled'; // the process is gone, and its download with it
+  const outcome = node.waitFor<CancelOutcome>((event) => {
+    if (event.event === 'error' && event.code === 'CANCELLED' && event.name === name) return 'cancelled';
+    // No GET of that name in progress any more: it completed or failed just before.
+    if (event.event === 'error' && event.code === 'NOT_FOUND' && event.name === name) return 'already-finished';
+    if (event.event === 'download-complete' && event.name === name) return 'already-finished';
+    // An unknown command is reported without a name (a GET's own errors carry one).
+    if (event.event === 'error' && event.code === 'BAD_COMMAND' && event.name === undefined) return 'unsupported';
     return undefined;
   }, CANCEL_CONFIRM_MS);
   node.send(`CANCEL ${name}`);
-  return confirmation.catch(() => false);
+  return outcome.catch((): CancelOutcome => 'unsupported');
 }
