@@ -4,12 +4,12 @@
 // test/integration/driver/topology-panel.mjs, which this test hands the expected picture through
 // the log and waits for through the channel folder.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { linkKey, type TopologySnapshot } from '../../node-core/src/topology';
+import { driverReply, driverRunning } from './support/driver';
 
 const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
+const DRIVER = 'topology-panel';
 const DRIVER_WAIT_MS = 45_000;
 
 function topologyTabs(): vscode.Tab[] {
@@ -74,13 +74,10 @@ describe('topology panel (P2P: Show Topology)', function () {
     for (const p of snapshot.peers) for (const n of p.neighbors) if (ids.has(n)) links.add(linkKey(p.id, n));
     const expected = { peers: [...ids].sort(), links: [...links].sort() };
     console.log(`[topology] panel open ${JSON.stringify(expected)}`);
-    const channel = process.env.P2P_TEST_CHANNEL;
-    if (!channel) return; // desktop runs have no Playwright driver; the panel checks above still ran
-    const verdictFile = path.join(channel, 'topology-panel.json');
-    const verdict = await waitFor(() => (existsSync(verdictFile) ? readFileSync(verdictFile, 'utf8') : undefined), DRIVER_WAIT_MS, 'the driver to look at the panel')
-      .catch(() => JSON.stringify({ ok: false, reason: 'no verdict from the driver (P2P_TEST_DRIVERS?)' }));
-    const parsed = JSON.parse(verdict) as { ok: boolean; reason?: string };
-    assert.ok(parsed.ok, parsed.reason);
+    // Desktop VS Code has no Playwright driver: there only the panel checks of the other tests run.
+    if (!driverRunning(DRIVER)) return;
+    const verdict = await driverReply<{ ok: boolean; reason?: string }>(DRIVER, DRIVER_WAIT_MS);
+    assert.ok(verdict.ok, verdict.reason);
   });
 
   it('closing the panel disposes it; the command opens a fresh one', async () => {

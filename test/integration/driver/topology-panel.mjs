@@ -1,9 +1,9 @@
 // Playwright driver for test/integration/topology-panel.test.ts: finds the topology webview's
 // frame in the workbench page and checks what it draws (data-peer-id / data-link) against the
-// picture the extension test logged, plus the panel's CSP. Writes its verdict into the channel
-// folder so the extension test can report it, and throws on failure (one failed driver test).
+// picture the extension test logged, plus the panel's CSP and theme. Replies its verdict to the
+// extension test (reply/driverReply) and throws on failure (one failed driver test).
+/* global getComputedStyle -- runs inside the webview frame through frame.evaluate */
 import fs from 'node:fs';
-import path from 'node:path';
 
 const sorted = (values) => [...values].sort();
 
@@ -27,9 +27,8 @@ async function readPicture(frame) {
   }));
 }
 
-export default async function topologyPanelDriver({ page, waitForLog, log, channelDir }) {
-  const verdictFile = path.join(channelDir, 'topology-panel.json');
-  const verdict = (ok, reason) => fs.writeFileSync(verdictFile, JSON.stringify({ ok, reason }));
+export default async function topologyPanelDriver({ page, waitForLog, log, reply }) {
+  const verdict = (ok, reason) => reply({ ok, reason });
   let line;
   try {
     line = await waitForLog(/\[topology\] panel open /);
