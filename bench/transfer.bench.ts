@@ -16,7 +16,7 @@ import { CliProcess } from '../test/unit/cli-process';
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 256);
 const ROUNDS = Number(process.argv[3] ?? 3);
-const CLI = resolve(__dirname, '../dist/p2p-node.js');
+const CLI = process.env.P2P_NODE_CLI ?? resolve(__dirname, '../dist/p2p-node.js');
 
 async function writeRandomFile(path: string, mib: number): Promise<void> {
   const out = createWriteStream(path);
