@@ -1,6 +1,6 @@
 // Registers a command with one error policy: whatever fails becomes a notification a user can
 // act on (Show Log, Set Network Key, Start Metadata Server), never a stack trace. When the
-// command was scripted with an argument object the error is also rethrown, so callers and tests
+// command was scripted (an argument object) the error is also rethrown, so callers and tests
 // see the failure; from the UI it is shown once and the command returns undefined.
 
 import * as vscode from 'vscode';
@@ -17,11 +17,16 @@ export function registerP2PCommand(services: P2PServices, id: string, handler: C
         return await handler(...args);
       } catch (error) {
         void reportError(services, error);
-        if (argumentObject(args[0]) !== undefined) throw error instanceof Error ? new Error(error.message) : new Error(String(error));
+        if (isScripted(args[0])) throw error instanceof Error ? new Error(error.message) : new Error(String(error));
         return undefined;
       }
     }),
   );
+}
+
+/** Called by a script or test (an argument object, or a bare id/key string), not from the UI. */
+export function isScripted(firstArgument: unknown): boolean {
+  return argumentObject(firstArgument) !== undefined || typeof firstArgument === 'string';
 }
 
 /** A prompt the user dismissed: not an error, the command just ends. */

@@ -10,7 +10,7 @@ import { readSettings } from '../settings';
 import {
   addressProblem, ArgumentError, argumentObject, isRecord, parseDemoArgs, parseJoinArgs, parseStartMetaserverArgs, peerIdProblem, portProblem, type JoinArgs,
 } from './commandArgs';
-import { registerP2PCommand, required } from './commandRunner';
+import { isScripted, registerP2PCommand, required } from './commandRunner';
 import { peerId, pickPeer } from './pickPeer';
 import type { P2PServices } from './services';
 
@@ -82,7 +82,7 @@ async function leaveNetwork(services: P2PServices, arg: unknown): Promise<{ id: 
   if (typeof arg === 'string') id = arg;
   else if (isRecord(arg) && arg.kind === 'peer' && isRecord(arg.node) && typeof arg.node.key === 'string') id = arg.node.key.replace(/^peer:/, '');
   else if (isRecord(arg) && typeof arg.id === 'string') id = arg.id;
-  const node = await pickPeer(services.manager, id, { includeStopped: true, placeHolder: 'Which peer leaves the network?', scripted: argumentObject(arg) !== undefined });
+  const node = await pickPeer(services.manager, id, { includeStopped: true, placeHolder: 'Which peer leaves the network?', scripted: isScripted(arg) });
   const leaving = peerId(node);
   await services.manager.stop(node.key);
   services.searchResults.forgetPeer(leaving);
