@@ -80,6 +80,20 @@ describe('topology panel (P2P: Show Topology)', function () {
     assert.ok(verdict.ok, verdict.reason);
   });
 
+  it('follows the VS Code theme live (dark theme, checked in the frame by the driver)', async () => {
+    if (!driverRunning(DRIVER)) return;
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    const before = workbench.inspect<string>('colorTheme')?.globalValue;
+    await workbench.update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+    try {
+      console.log('[topology] theme dark');
+      const verdict = await driverReply<{ ok: boolean; reason?: string }>(DRIVER, DRIVER_WAIT_MS);
+      assert.ok(verdict.ok, verdict.reason);
+    } finally {
+      await workbench.update('colorTheme', before, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('closing the panel disposes it; the command opens a fresh one', async () => {
     for (const tab of topologyTabs()) await vscode.window.tabGroups.close(tab);
     assert.equal(topologyTabs().length, 0);

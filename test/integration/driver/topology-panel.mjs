@@ -27,8 +27,48 @@ async function readPicture(frame) {
   }));
 }
 
+/** Polls the workbench's frames until one is the panel and `check` finds no problem in it. */
+async function checkPanelFrame(page, check, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no frame of the topology page';
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const picture = await readPicture(frame).catch(() => undefined);
+      if (!picture || picture.host !== 'vscode') continue;
+      const problems = check(picture);
+      if (problems.length === 0) return { picture };
+      last = problems.join('; ');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { problem: last };
+}
+
+function drawingProblems(picture, expected) {
+  const problems = [];
+  if (JSON.stringify(picture.peers) !== JSON.stringify(sorted(expected.peers))) problems.push(`peers ${JSON.stringify(picture.peers)} != ${JSON.stringify(expected.peers)}`);
+  if (JSON.stringify(picture.links) !== JSON.stringify(sorted(expected.links))) problems.push(`links ${JSON.stringify(picture.links)} != ${JSON.stringify(expected.links)}`);
+  if (!/default-src 'none'/.test(picture.csp)) problems.push(`CSP lacks default-src 'none': ${picture.csp}`);
+  const nonce = /script-src 'nonce-([^']+)'/.exec(picture.csp)?.[1];
+  // VS Code adds an inline script of its own to every webview; ours is the one with a src.
+  const ours = picture.scripts.filter((s) => s.src);
+  if (!nonce || ours.length !== 1 || !/\/dist\/webview\.js$/.test(ours[0].src) || ours[0].nonce !== nonce) problems.push(`script/nonce: ${JSON.stringify(picture.scripts)} csp ${picture.csp}`);
+  return [...problems, ...themeProblems(picture)];
+}
+
+function themeProblems(picture, wantDark) {
+  const problems = [];
+  if (picture.background !== picture.themeBackground) problems.push(`background ${picture.background} is not the theme's ${picture.themeBackground}`);
+  if (wantDark !== undefined && isDark(picture.background) !== wantDark) problems.push(`background ${picture.background} is not ${wantDark ? 'dark' : 'light'}`);
+  return problems;
+}
+
+function isDark(rgb) {
+  const [r, g, b] = (rgb.match(/\d+/g) ?? ['255', '255', '255']).map(Number);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128;
+}
+
 export default async function topologyPanelDriver({ page, waitForLog, log, reply }) {
-  const verdict = (ok, reason) => reply({ ok, reason });
   let line;
   try {
     line = await waitForLog(/\[topology\] panel open /);
@@ -37,32 +77,22 @@ export default async function topologyPanelDriver({ page, waitForLog, log, reply
     return;
   }
   const expected = JSON.parse(line.slice(line.indexOf('{')));
-  const deadline = Date.now() + 20_000;
-  let last = 'no frame with a drawn peer';
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      const picture = await readPicture(frame).catch(() => undefined);
-      if (!picture || picture.host !== 'vscode') continue;
-      const problems = [];
-      if (JSON.stringify(picture.peers) !== JSON.stringify(sorted(expected.peers))) problems.push(`peers ${JSON.stringify(picture.peers)} != ${JSON.stringify(expected.peers)}`);
-      if (JSON.stringify(picture.links) !== JSON.stringify(sorted(expected.links))) problems.push(`links ${JSON.stringify(picture.links)} != ${JSON.stringify(expected.links)}`);
-      if (!/default-src 'none'/.test(picture.csp)) problems.push(`CSP lacks default-src 'none': ${picture.csp}`);
-      const nonce = /script-src 'nonce-([^']+)'/.exec(picture.csp)?.[1];
-      // VS Code adds an inline script of its own to every webview; ours is the one with a src.
-      const ours = picture.scripts.filter((s) => s.src);
-      if (!nonce || ours.length !== 1 || !/\/dist\/webview\.js$/.test(ours[0].src) || ours[0].nonce !== nonce) problems.push(`script/nonce: ${JSON.stringify(picture.scripts)} csp ${picture.csp}`);
-      if (picture.background !== picture.themeBackground) problems.push(`background ${picture.background} is not the theme's ${picture.themeBackground}`);
-      if (problems.length === 0) {
-        log(`panel frame draws ${picture.peers.length} peers and ${picture.links.length} links; CSP ok; background ${picture.background} = theme`);
-        fs.mkdirSync('test-artifacts/vscode', { recursive: true });
-        await page.screenshot({ path: 'test-artifacts/vscode/topology-panel.png' }).catch(() => undefined);
-        verdict(true);
-        return;
-      }
-      last = problems.join('; ');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  const drawn = await checkPanelFrame(page, (picture) => drawingProblems(picture, expected));
+  reply({ ok: !drawn.problem, reason: drawn.problem });
+  if (drawn.problem) throw new Error(`topology panel: ${drawn.problem}`);
+  log(`panel frame draws ${drawn.picture.peers.length} peers and ${drawn.picture.links.length} links; CSP ok; background ${drawn.picture.background} = theme`);
+  fs.mkdirSync('test-artifacts/vscode', { recursive: true });
+  await page.screenshot({ path: 'test-artifacts/vscode/topology-panel.png' }).catch(() => undefined);
+
+  // Second act: the test switches VS Code to a dark theme; the open panel must follow live.
+  try {
+    await waitForLog(/\[topology\] theme dark/);
+  } catch {
+    return;
   }
-  verdict(false, last);
-  throw new Error(`topology panel: ${last}`);
+  const dark = await checkPanelFrame(page, (picture) => themeProblems(picture, true), 10_000);
+  reply({ ok: !dark.problem, reason: dark.problem });
+  if (dark.problem) throw new Error(`topology panel theme: ${dark.problem}`);
+  log(`panel follows the dark theme: background ${dark.picture.background}`);
+  await page.screenshot({ path: 'test-artifacts/vscode/topology-panel-dark.png' }).catch(() => undefined);
 }
