@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { dial, P2PError } from '../../node-core/src/wire';
 import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
 import { MetaserverClient } from '../../node-core/src/metaserver';
+import type { BridgeMessage } from '../../node-core/src/topology';
 import { FloodFixture, waitFor } from './flood-fixture';
 
 const code = (expected: string) => (e: unknown) => e instanceof P2PError && e.code === expected;
@@ -162,6 +163,25 @@ describe('flood: metaserver and resilience', function () {
     const outsider = await net.peer('outsider', { join: a.address, key: 'k2' });
     assert.equal(outsider.neighbors().length, 0);
     assert.equal(a.neighbors().length, 1);
+  });
+
+  it('streams topology changes and activity to a TopologySource listener', async () => {
+    const ms = await net.metaserver();
+    const seen: BridgeMessage[] = [];
+    const unsubscribe = ms.onChange((m) => seen.push(m));
+    const a = await net.peer('a', { metaserver: ms.address }, { 'doc.txt': 'shared doc' });
+    const b = await net.peer('b', { metaserver: ms.address });
+    await waitFor('link-up', () => seen.some((m) => m.type === 'link-up' && m.a === 'a' && m.b === 'b'));
+    await b.get('doc.txt');
+    await waitFor('activity', () => seen.some((m) => m.type === 'transfer' && m.done) && seen.some((m) => m.type === 'search' && m.origin === 'b'));
+    await waitFor('file-shared', () => seen.some((m) => m.type === 'file-shared' && m.peer === 'b' && m.name === 'doc.txt'));
+    await a.stop();
+    await waitFor('peer-left', () => seen.some((m) => m.type === 'peer-left' && m.id === 'a') && seen.some((m) => m.type === 'link-down'));
+    assert.ok(seen.some((m) => m.type === 'peer-joined' && m.peer.id === 'a'));
+    assert.ok(seen.some((m) => m.type === 'file-shared' && m.peer === 'a' && m.name === 'doc.txt'));
+    unsubscribe();
+    await waitFor('b reports no links', () => ms.snapshot().peers.every((p) => p.neighbors.length === 0));
+    assert.deepEqual(ms.snapshot().peers.map((p) => [p.id, p.mode, p.neighbors, p.files]), [['b', 'flood', [], ['doc.txt']]]);
   });
 
   it('expires a registered peer that stops heart-beating', async () => {
