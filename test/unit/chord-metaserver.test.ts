@@ -96,4 +96,24 @@ describe('chord peers with the metaserver', function () {
     const done = await reader.get('notes.txt');
     assert.equal(done.bytes, 27);
   });
+
+  it('a node left alone rejoins the ring through the metaserver', async () => {
+    metaserver = new MetadataServer({ port: 0 });
+    const address = await metaserver.listen();
+    const peer = (id: string, extra: Partial<ConstructorParameters<typeof ChordPeerNode>[0]>): ChordPeerNode => {
+      const p = new ChordPeerNode({ id, dir: join(root, id), timings: FAST_TIMINGS, ...extra });
+      peers.push(p);
+      return p;
+    };
+    // `lonely` registers first and is alone; `other` starts a ring of its own (no metaserver);
+    // `bridge` registers but joins `other`'s ring with --join. Two rings, one metaserver.
+    const lonely = peer('lonely', { metaserver: address });
+    await lonely.start();
+    const other = peer('other', {});
+    await other.start();
+    const bridge = peer('bridge', { metaserver: address, join: { host: other.self.host, port: other.self.port } });
+    await bridge.start();
+    await waitFor('one ring of all three', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+  });
 });
+

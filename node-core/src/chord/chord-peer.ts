@@ -10,7 +10,7 @@ import { dial, P2PError, toP2PError } from '../wire';
 import { ChordRing } from './chord-ring';
 import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
-import { idToHex, keyFromNameOrHex } from './id';
+import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
 import { toNodeRef, type ChordPeer } from './remote';
 
@@ -90,9 +90,30 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       throw err;
     }
     ring.node.on('ring-changed', () => this.ringChanged());
+    if (this.metaserver) ring.every('rejoin', ring.replicateMs, () => this.rejoinIfIsolated());
     this.ringChanged();
     this.reportFiles();
     return this.readyEvent();
+  }
+
+  /**
+   * A node that lost every successor and its predecessor (more consecutive deaths than its
+   * successor list covers, or a partition) is a ring of one; the metaserver knows who else is
+   * out there, so it joins through them again.
+   */
+  private async rejoinIfIsolated(): Promise<void> {
+    const { ring } = this.require();
+    if (!ring.node.successors.isEmpty() || ring.node.predecessor || !this.metaserver?.connected) return;
+    const referrals = await this.metaserver.referrals([this.self.id]);
+    for (const ref of referrals) {
+      try {
+        await ring.node.join({ id: ref.id, host: ref.host, port: ref.port, nodeId: nodeIdOf(ref.host, ref.port) });
+        this.options.log?.(`chord: was alone, rejoined through ${ref.id}`);
+        return;
+      } catch {
+        // a flood peer, a dead one, or one that is on our own (one-node) ring: try the next
+      }
+    }
   }
 
   get ring(): ChordRing {
