@@ -88,6 +88,19 @@ describe('topology page (Chromium, in-memory source)', () => {
 
     await page.locator('[data-peer-item="p1"] button').click();
     await details.getByText('Peer p1').waitFor();
+
+    // The graph is one Tab stop (roving tabindex); arrow keys move between peers.
+    assert.equal(await page.locator('[data-peer-id][tabindex="0"]').count(), 1);
+    await page.locator('[data-peer-id="p1"]').focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-peer-id')), 'p2');
+    await page.keyboard.press('End');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-peer-id')), 'p5');
+    await page.keyboard.press('Enter');
+    await details.getByText('Peer p5').waitFor();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-peer-id')), 'p5', 'Tab returns to the last peer');
   });
 
   it('reconnects after the bridge restarts, with backoff, and redraws', async () => {

@@ -21,7 +21,7 @@ interface Edge {
 }
 
 export class GraphView {
-  readonly svg = svgElement('svg', { class: 'graph', role: 'group', 'aria-label': 'Network graph' });
+  readonly svg = svgElement('svg', { class: 'graph', role: 'group', 'aria-label': 'Network graph: arrow keys move between peers, Enter shows details' });
   readonly activityLayer = svgElement('g', { class: 'activity-layer' });
   private readonly linkLayer = svgElement('g', { class: 'link-layer' });
   private readonly ringLayer = svgElement('g', { class: 'ring-layer' });
@@ -31,6 +31,12 @@ export class GraphView {
   private readonly ringElements = new Map<string, SVGLineElement>();
   private ringEdges: Edge[] = [];
   private selected: string | undefined;
+  /**
+   * Roving tabindex: one peer is the graph's single Tab stop and arrow keys move between peers
+   * (in id order), so 200 peers do not mean 200 Tab presses to get past the graph.
+   */
+  private peerOrder: string[] = [];
+  private tabStop: string | undefined;
   /** The drawing area in CSS pixels, cached: reading clientWidth on every tick forces a layout. */
   private viewport = { width: 400, height: 300 };
   private readonly resizeObserver = new ResizeObserver(([entry]) => {
@@ -65,6 +71,7 @@ export class GraphView {
     this.selected = id;
     for (const [peerId, element] of this.peerElements) element.setAttribute('aria-pressed', String(peerId === id));
     if (id) this.peerElements.get(id)?.classList.add('selected');
+    if (id) this.setTabStop(id);
   }
 
   focusPeer(id: string): void {
@@ -102,18 +109,44 @@ export class GraphView {
       element.dataset.mode = peer.mode;
       element.setAttribute('aria-label', `Peer ${peer.id}, ${peer.mode}, ${neighbors} neighbour${neighbors === 1 ? '' : 's'}`);
     }
+    this.peerOrder = peers.map((p) => p.id);
+    this.setTabStop(this.tabStop !== undefined && wanted.has(this.tabStop) ? this.tabStop : this.peerOrder[0]);
+  }
+
+  private setTabStop(id: string | undefined): void {
+    if (this.tabStop !== id) this.peerElements.get(this.tabStop ?? '')?.setAttribute('tabindex', '-1');
+    this.tabStop = id;
+    if (id) this.peerElements.get(id)?.setAttribute('tabindex', '0');
+  }
+
+  private moveFocus(from: string, key: string): boolean {
+    const index = this.peerOrder.indexOf(from);
+    const last = this.peerOrder.length - 1;
+    const target = key === 'ArrowRight' || key === 'ArrowDown' ? Math.min(index + 1, last)
+      : key === 'ArrowLeft' || key === 'ArrowUp' ? Math.max(index - 1, 0)
+      : key === 'Home' ? 0
+      : key === 'End' ? last
+      : undefined;
+    if (target === undefined || index < 0) return false;
+    const id = this.peerOrder[target];
+    this.setTabStop(id);
+    this.peerElements.get(id)?.focus();
+    return true;
   }
 
   private createPeer(id: string): SVGGElement {
-    const group = svgElement('g', { class: 'peer', 'data-peer-id': id, tabindex: 0, role: 'button', 'aria-pressed': 'false' });
+    const group = svgElement('g', { class: 'peer', 'data-peer-id': id, tabindex: -1, role: 'button', 'aria-pressed': 'false' });
     const title = svgElement('title');
     title.textContent = id;
     group.append(svgElement('circle', { r: PEER_RADIUS }), label(id), title);
     group.addEventListener('click', () => this.onSelect(id));
+    group.addEventListener('focus', () => this.setTabStop(id));
     group.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' || event.key === ' ') {
         event.preventDefault();
         this.onSelect(id);
+      } else if (this.moveFocus(id, event.key)) {
+        event.preventDefault();
       }
     });
     return group;
