@@ -14,7 +14,7 @@ export class DetailsPanel {
   show(peer: TopologyPeer | undefined, model: TopologyModel | undefined): void {
     this.element.replaceChildren();
     if (!peer || !model) {
-      this.element.append(htmlElement('p', { class: 'hint' }, 'Select a peer (click, or Tab to it and press Enter) to see its details.'));
+      this.element.append(htmlElement('p', { class: 'hint' }, 'Select a peer to see its details: click it, or Tab into the graph, move with the arrow keys and press Enter.'));
       return;
     }
     const close = htmlElement('button', { type: 'button', class: 'close', 'aria-label': 'Close details' }, '×');
