@@ -142,6 +142,20 @@ describe('cli: p2p-node over --json', function () {
     assert.equal(a.proc.events.at(-1)?.event, 'stopped');
   });
 
+  it('notices a hung neighbour by its missed heartbeats (SIGSTOP) and heals', async () => {
+    const ms = await metaserver();
+    const hub = await peer('hub', ['--metaserver', ms.address]);
+    const hubAddress = `127.0.0.1:${(await hub.proc.next('ready')).port}`;
+    const l1 = await peer('l1', ['--join', hubAddress, '--max-neighbors', '1', '--metaserver', ms.address]);
+    const l2 = await peer('l2', ['--join', hubAddress, '--max-neighbors', '2', '--metaserver', ms.address]);
+    await l1.proc.next('neighbor-up', (e) => e.id === 'hub');
+    await l2.proc.next('neighbor-up', (e) => e.id === 'hub');
+    hub.proc.child.kill('SIGSTOP'); // alive but silent: sockets stay open, only heartbeats stop
+    await l1.proc.next('neighbor-down', (e) => e.id === 'hub', 5000);
+    await l2.proc.next('neighbor-down', (e) => e.id === 'hub', 5000);
+    await l2.proc.next('neighbor-up', (e) => e.id === 'l1', 8000);
+  });
+
   it('heals after kill -9 of a peer process', async () => {
     const ms = await metaserver();
     const hub = await peer('hub', ['--metaserver', ms.address]);

@@ -92,8 +92,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         } else {
           this.handshakeStep = undefined;
           this.handshakeDone = true;
-          const idle = options.idleTimeoutMs ?? 60_000;
-          if (idle > 0) socket.setTimeout(idle, () => this.close(new P2PError('PEER_UNREACHABLE', `no traffic for ${idle} ms`)));
+          this.watchIdle(options.idleTimeoutMs ?? 60_000);
           resolve(this);
         }
       };
@@ -152,12 +151,27 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private handler: MessageHandler | undefined;
   private readonly backlog: Incoming[] = [];
 
+  /**
+   * Closes after `idleMs` without incoming bytes. Not socket.setTimeout(): that also counts our
+   * own writes, so a peer that keeps pinging a hung neighbour would never notice it is gone.
+   */
+  private watchIdle(idleMs: number): void {
+    if (idleMs <= 0) return;
+    this.idleTimer = setInterval(() => {
+      if (Date.now() - this.lastReceived > idleMs) this.close(new P2PError('PEER_UNREACHABLE', `no traffic for ${idleMs} ms`));
+    }, Math.max(10, Math.floor(idleMs / 4)));
+  }
+
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lastReceived = Date.now();
+
   /** Set while the handshake runs; afterwards messages go to 'message' listeners. */
   private handshakeStep: ((msg: AnyMessage) => void) | undefined;
   private handshakeDone = false;
 
   private onData(chunk: Buffer): void {
     if (!this.isOpen) return;
+    this.lastReceived = Date.now();
     let frames;
     try {
       frames = this.decoder.push(chunk);
@@ -276,7 +290,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       pending.reject(err ?? new P2PError('PEER_UNREACHABLE', 'connection closed'));
     }
     const socket = this.socket;
-    socket.setTimeout(0);
+    clearInterval(this.idleTimer);
     if (notify && err && !socket.destroyed) {
       try {
         this.write({ t: 'error', code: err.code, message: err.message.slice(0, 4000) });

@@ -97,6 +97,8 @@ const CHORD_MESSAGES = {
   'chord-neighbors': { fields: { successors: 'chordRefs' }, optional: { predecessor: 'chordRef' }, payload: 'none' },
   /** "I think I am your predecessor." Answer: ok. */
   'chord-notify': { fields: { node: 'chordRef' }, payload: 'none' },
+  /** A joiner to its new predecessor: "I am between you and your successor now." Answer: ok. */
+  'chord-successor-hint': { fields: { node: 'chordRef' }, payload: 'none' },
   /** check_predecessor. Answer: ok. */
   'chord-ping': { fields: {}, payload: 'none' },
   /** Graceful leave: link to these instead of me. Answer: ok. */
