@@ -35,6 +35,9 @@ export interface FloodPeerOptions {
   chunkSize?: number;
 }
 
+/** How long start() waits for the first joins before reporting ready. */
+const READY_JOIN_WAIT_MS = 1000;
+
 export interface DownloadOptions {
   signal?: AbortSignal;
   onProgress?: (bytes: number, total: number) => void;
@@ -123,7 +126,16 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     });
     this.overlay.on('neighbor-up', (ref) => this.onLinksChanged({ event: 'neighbor-up', ...ref }));
     this.overlay.on('neighbor-down', (ref) => this.onLinksChanged({ event: 'neighbor-down', ...ref }));
-    await this.overlay.start(seeds);
+    // Joining goes on in the background; ready waits for it only briefly, so a referral that
+    // hangs (a stopped process accepts TCP but never handshakes) cannot delay the ready event.
+    let readyTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.overlay.start(seeds),
+      new Promise<void>((resolve) => {
+        readyTimer = setTimeout(resolve, READY_JOIN_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(readyTimer);
     return { event: 'ready', role: 'peer', id: options.id, host: this.self.host, port: this.self.port, mode: 'flood', dir: this.store.dir };
   }
 
