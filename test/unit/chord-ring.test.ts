@@ -35,10 +35,14 @@ describe('chord ring (real sockets)', function () {
     assert.ok(mean <= 0.5 * Math.log2(16) + 1, `mean hops ${mean}`);
   });
 
-  it('joins: new nodes take their place and lookups stay exact', async () => {
+  it('joins: lookups are exact right after each join, with no settling', async () => {
     rings = await startRing(10);
     await waitFor('the first ring', () => ringIsExact(rings), 10_000);
-    for (let i = 0; i < 6; i++) rings.push(await startNode({}, rings[i]));
+    for (let i = 0; i < 6; i++) {
+      rings.push(await startNode({}, rings[i]));
+      // No settling: a joiner links both neighbours to itself before its join returns.
+      await assertLookupsExact(20);
+    }
     await waitFor('the grown ring', () => ringIsExact(rings), 10_000);
     await assertLookupsExact(100);
   });

@@ -107,6 +107,16 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     if (!this.pred || inOpen(from.nodeId, this.pred.nodeId, this.self.nodeId)) this.setPredecessor(from);
   }
 
+  successorHint(from: ChordPeer): void {
+    // Only a node strictly between us and our successor can be our new successor; anything
+    // else is stale or wrong and stabilize will sort it out.
+    if (samePeer(from, this.self) || this.successors.isEmpty()) return;
+    if (!inOpen(from.nodeId, this.self.nodeId, this.successor.nodeId)) return;
+    this.successors.insert(from);
+    this.fingers.set(0, from);
+    this.emit('ring-changed');
+  }
+
   leaving(from: ChordPeer, heir: NeighborState): void {
     if (samePeer(this.pred, from)) this.setPredecessor(heir.predecessor && !samePeer(heir.predecessor, this.self) ? heir.predecessor : null);
     if (this.successors.all().some((s) => s.nodeId === from.nodeId)) {
@@ -143,7 +153,13 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     this.successors.adopt(successor, state.successors);
     this.fingers.fillFrom(0, successor);
     this.emit('ring-changed');
-    await this.call(successor, (r, s) => r.notify(this.self, s)).catch(() => undefined);
+    // Both neighbours learn about us now, not at their next stabilize: until the predecessor
+    // links to us it would answer lookups of our keys with our successor.
+    const pred = state.predecessor;
+    await Promise.all([
+      this.call(successor, (r, s) => r.notify(this.self, s)).catch(() => undefined),
+      pred && !samePeer(pred, this.self) ? this.call(pred, (r, s) => r.successorHint(this.self, s)).catch(() => undefined) : undefined,
+    ]);
   }
 
   /** Verifies the successor (skipping dead ones), adopts a closer one if it appeared, notifies it. */
@@ -160,7 +176,14 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
         if (samePeer(succ, this.pred)) this.setPredecessor(null);
         continue;
       }
-      this.successors.adopt(found.successor, found.state.successors);
+      // A joiner may have announced itself (successorHint) while we were asking: it sits
+      // between us and what we found, so it stays first rather than being overwritten.
+      const meanwhile = this.successors.isEmpty() ? undefined : this.successor;
+      if (meanwhile && inOpen(meanwhile.nodeId, this.self.nodeId, found.successor.nodeId)) {
+        this.successors.adopt(meanwhile, [found.successor, ...found.state.successors]);
+      } else {
+        this.successors.adopt(found.successor, found.state.successors);
+      }
       await this.call(this.successor, (r, s) => r.notify(this.self, s)).catch(() => undefined);
       break;
     }

@@ -32,6 +32,8 @@ export interface ChordRemote {
   getNeighbors(signal: AbortSignal): Promise<NeighborState>;
   /** "I think I am your predecessor." */
   notify(self: ChordPeer, signal: AbortSignal): Promise<void>;
+  /** "I just joined right after you": lets the predecessor link at once instead of at its next stabilize. */
+  successorHint(self: ChordPeer, signal: AbortSignal): Promise<void>;
   ping(signal: AbortSignal): Promise<void>;
   /** Graceful leave: the leaver tells its neighbours whom to link to instead. */
   leaving(self: ChordPeer, heir: NeighborState, signal: AbortSignal): Promise<void>;
@@ -47,6 +49,7 @@ export interface ChordService {
   lookupStep(key: bigint, avoid?: ReadonlySet<bigint>): LookupStep;
   getNeighbors(): NeighborState;
   notify(from: ChordPeer): void;
+  successorHint(from: ChordPeer): void;
   leaving(from: ChordPeer, heir: NeighborState): void;
   offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void>;
 }

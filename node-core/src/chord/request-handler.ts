@@ -39,6 +39,11 @@ export function handleChordMessage(conn: Connection, incoming: Incoming, service
         service.notify(fromNodeRef(msg.node));
         return ok();
       });
+    case 'chord-successor-hint':
+      return answer(() => {
+        service.successorHint(fromNodeRef(msg.node));
+        return ok();
+      });
     case 'chord-ping':
       return answer(ok);
     case 'chord-leaving':

@@ -129,6 +129,10 @@ class WireChordRemote implements ChordRemote {
     await this.expectOk({ t: 'chord-notify', node: toNodeRef(self) }, signal);
   }
 
+  async successorHint(self: ChordPeer, signal: AbortSignal): Promise<void> {
+    await this.expectOk({ t: 'chord-successor-hint', node: toNodeRef(self) }, signal);
+  }
+
   async ping(signal: AbortSignal): Promise<void> {
     await this.expectOk({ t: 'chord-ping' }, signal);
   }
