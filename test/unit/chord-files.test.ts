@@ -65,7 +65,7 @@ describe('chord files (real sockets, real directories)', function () {
     const contents = new Map<string, Buffer>();
     for (let i = 0; i < count; i++) {
       const name = `file-${counter}-${i}.bin`;
-      const data = randomBytes(1000 + Math.floor(Math.random() * 300_000));
+      const data = randomBytes(1000 + Math.floor(Math.random() * 100_000));
       // Outside every peer's directory: SHARE takes a path from anywhere.
       await mkdir(join(root, 'src'), { recursive: true });
       const path = join(root, 'src', name);
@@ -87,7 +87,7 @@ describe('chord files (real sockets, real directories)', function () {
 
   it('SHARE stores a file on its owner and 2 successors; GET downloads it verified', async () => {
     await startPeers(8);
-    const contents = await shareFiles(peers[0], 5);
+    const contents = await shareFiles(peers[0], 3);
     const names = [...contents.keys()];
     await waitFor('owner + 2 replicas to hold every file', () => placedCorrectly(names), 10_000);
     const reader = peers.find((p) => names.every((n) => !p.store.has(n)));
@@ -96,7 +96,7 @@ describe('chord files (real sockets, real directories)', function () {
 
   it('joins move keys to the new owner; a graceful leave hands its keys on', async () => {
     await startPeers(6);
-    const contents = await shareFiles(peers[0], 6);
+    const contents = await shareFiles(peers[0], 4);
     const names = [...contents.keys()];
     await waitFor('initial placement', () => placedCorrectly(names), 10_000);
     for (let i = 0; i < 6; i++) await startPeer(peers[i]);
@@ -113,7 +113,7 @@ describe('chord files (real sockets, real directories)', function () {
   it('4 of 16 nodes crash at once (the sharer, an owner and its successor among them): replicas take over', async () => {
     await startPeers(16);
     const sharer = peers[3];
-    const contents = await shareFiles(sharer, 6);
+    const contents = await shareFiles(sharer, 4);
     const names = [...contents.keys()];
     await waitFor('initial placement', () => placedCorrectly(names), 10_000);
     const [owner, firstReplica] = placement(names[0]);

@@ -37,7 +37,7 @@ export interface ChordStorageOptions {
 export const DEFAULT_STORAGE_OPTIONS: ChordStorageOptions = { replicas: 2, offerTimeoutMs: 120_000 };
 
 export class ChordStorage {
-  /** Per node (hex id), the names it confirmed holding: offers are not repeated every round. */
+  /** Per replica node, the names it confirmed holding: offers are not repeated every round. */
   private readonly confirmed = new Map<bigint, Set<string>>();
   private replicating: Promise<void> | undefined;
   /** Names this node put on the ring (SHARE), and the owner that last took each. */
@@ -109,6 +109,9 @@ export class ChordStorage {
     const owned = this.files.names().filter((name) => node.owns(hashToId(name)));
     if (owned.length === 0) return;
     const targets = node.successors.all().slice(0, this.options.replicas);
+    // Forget confirmations from nodes that are no longer replicas: if one comes back (a restart
+    // on the same address has the same id) it is offered everything again.
+    for (const nodeId of this.confirmed.keys()) if (!targets.some((t) => t.nodeId === nodeId)) this.confirmed.delete(nodeId);
     await Promise.all(
       targets.map(async (target) => {
         const missing = owned.filter((name) => !this.confirmed.get(target.nodeId)?.has(name));
