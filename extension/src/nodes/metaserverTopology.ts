@@ -52,11 +52,10 @@ export class MetaserverTopology implements Disposable {
       }
       return;
     }
-    if (!this.timer) {
-      const api = topologyApiUrl(url);
-      this.timer = setInterval(() => void this.poll(api), POLL_MS);
-      void this.poll(api);
-    }
+    const api = topologyApiUrl(url);
+    if (!this.timer) this.timer = setInterval(() => void this.poll(api), POLL_MS);
+    // A managed node came or went: the count changed now, not at the next tick.
+    void this.poll(api);
   }
 
   private stopPolling(): void {
