@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dial, P2PError } from '../../node-core/src/wire';
+import { dial, P2PError, WireServer } from '../../node-core/src/wire';
 import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
 import { MetaserverClient } from '../../node-core/src/metaserver';
 import type { BridgeMessage } from '../../node-core/src/topology';
@@ -94,6 +94,36 @@ describe('flood: network', function () {
     const done = await getter.get('multi.bin');
     assert.deepEqual(done.sources.sort(), ['h1', 'h2']);
     assert.ok((await readFile(done.path)).equals(content));
+  });
+
+  it('survives a holder that serves corrupted chunks: finds them, drops it, refetches', async () => {
+    const content = randomBytes(3 * 1024 * 1024 + 7);
+    const honest = await net.peer('honest', {}, { 'v.bin': content });
+    const getter = await net.peer('getter', { join: honest.address });
+    const liar = new WireServer({});
+    const liarAddress = await liar.listen('127.0.0.1', 0);
+    const manifest = await honest.store.manifest('v.bin');
+    liar.on('connection', (conn) =>
+      conn.setHandler((incoming) => {
+        const { msg } = incoming;
+        if (msg.t === 'manifest-get') {
+          void conn.reply(incoming, { t: 'manifest', name: 'v.bin', size: manifest.size, chunkSize: manifest.chunkSize, chunks: manifest.chunkHashes.length / 32, sha256: manifest.sha256 }, manifest.chunkHashes);
+        } else if (msg.t === 'chunk-get') {
+          const start = msg.index * manifest.chunkSize;
+          const bad = Buffer.from(content.subarray(start, Math.min(start + manifest.chunkSize, content.length)));
+          bad[0] ^= 0xff;
+          void conn.reply(incoming, { t: 'chunk', name: 'v.bin', index: msg.index }, bad);
+        }
+      }),
+    );
+    try {
+      const result = { event: 'search-result' as const, name: 'v.bin', size: content.length, sha256: manifest.sha256, holders: [{ id: 'liar', ...liarAddress }, honest.address] };
+      const done = await getter.get('v.bin', { result });
+      assert.ok((await readFile(done.path)).equals(content));
+      assert.deepEqual(done.sources, ['honest']);
+    } finally {
+      await liar.close();
+    }
   });
 
   it('cancels a download mid-transfer and removes its .part', async () => {

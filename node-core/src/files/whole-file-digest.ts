@@ -1,7 +1,6 @@
-// Verifies downloaded chunks off the main thread: a worker checks each chunk against its
-// manifest digest and feeds the whole-file SHA-256 in order (keeping a few early chunks in
-// memory, reading the rest back from the .part file). Hashing every byte twice on the main
-// thread would otherwise cap a download well below what the socket and disk can do.
+// The whole-file SHA-256 of a download, computed in a worker thread while chunks arrive: chunks
+// are folded in order, a few early ones wait in memory and the rest are read back from the
+// .part file, so the main thread only moves bytes and memory stays bounded.
 import { Worker } from 'node:worker_threads';
 import type { FileManifest } from './manifest';
 
@@ -9,62 +8,56 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
-const { role, path, size, chunkSize, hashes } = workerData;
+const { path, size, chunkSize } = workerData;
 const count = Math.ceil(size / chunkSize);
 const asBuffer = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-if (role === 'chunks') {
-  const expected = asBuffer(hashes);
-  parentPort.on('message', (m) => {
-    const ok = createHash('sha256').update(asBuffer(m.data)).digest().equals(expected.subarray(m.index * 32, m.index * 32 + 32));
-    parentPort.postMessage({ id: m.id, ok });
-  });
-} else {
-  const whole = createHash('sha256');
-  const done = new Uint8Array(count);
-  const waiting = new Map();
-  let next = 0;
-  let fd;
-  const advance = () => {
-    while (next < count && done[next]) {
-      let data = waiting.get(next);
-      if (data) waiting.delete(next);
-      else {
-        fd ??= fs.openSync(path, 'r');
-        const length = Math.min(chunkSize, size - next * chunkSize);
-        data = Buffer.allocUnsafe(length);
-        let filled = 0;
-        while (filled < length) {
-          const n = fs.readSync(fd, data, filled, length - filled, next * chunkSize + filled);
-          if (n === 0) break;
-          filled += n;
-        }
+const whole = createHash('sha256');
+const done = new Uint8Array(count);
+const waiting = new Map();
+let next = 0;
+let fd;
+const advance = () => {
+  while (next < count && done[next]) {
+    let data = waiting.get(next);
+    if (data) waiting.delete(next);
+    else {
+      fd ??= fs.openSync(path, 'r');
+      const length = Math.min(chunkSize, size - next * chunkSize);
+      data = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const n = fs.readSync(fd, data, filled, length - filled, next * chunkSize + filled);
+        if (n === 0) break;
+        filled += n;
       }
-      whole.update(data);
-      next++;
     }
-  };
-  parentPort.on('message', (m) => {
-    if (m.type === 'chunk') {
-      if (!done[m.index]) {
-        done[m.index] = 1;
-        if (m.index === next) { whole.update(asBuffer(m.data)); next++; }
-        else if (waiting.size < 16) waiting.set(m.index, asBuffer(m.data));
-        try { advance(); } catch (err) { parentPort.postMessage({ id: m.id, error: String(err) }); return; }
-      }
-      parentPort.postMessage({ id: m.id });
+    whole.update(data);
+    next++;
+  }
+};
+parentPort.on('message', (m) => {
+  try {
+    if (m.type === 'chunk' && !done[m.index]) {
+      done[m.index] = 1;
+      if (m.index === next) { whole.update(asBuffer(m.data)); next++; }
+      else if (waiting.size < 16) waiting.set(m.index, asBuffer(m.data));
+      advance();
     } else if (m.type === 'present') {
       done[m.index] = 1;
     } else if (m.type === 'digest') {
-      try { advance(); } catch (err) { parentPort.postMessage({ id: m.id, error: String(err) }); return; }
+      advance();
       parentPort.postMessage({ id: m.id, hex: next === count ? whole.digest('hex') : null });
+      return;
     }
-  });
-}
+    if (m.id !== undefined) parentPort.postMessage({ id: m.id });
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: String(err) });
+  }
+});
 `;
 
 interface Reply {
   id: number;
-  ok?: boolean;
   hex?: string | null;
   error?: string;
 }
@@ -89,7 +82,7 @@ class HashWorker {
       this.pending.clear();
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', () => fail(new Error('chunk verifier stopped')));
+    this.worker.on('exit', () => fail(new Error('whole-file digest worker stopped')));
   }
 
   post(message: object): void {
@@ -110,41 +103,32 @@ class HashWorker {
   }
 }
 
-/**
- * Two workers, so the two hashes of every byte run on two cores: one checks each chunk
- * against the manifest, the other folds verified chunks into the whole-file SHA-256 in order.
- */
-export class ChunkVerifier {
-  private readonly chunks: HashWorker;
-  private readonly whole: HashWorker;
+export class WholeFileDigest {
+  private readonly worker: HashWorker;
 
   constructor(manifest: FileManifest, partPath: string) {
-    const common = { path: partPath, size: manifest.size, chunkSize: manifest.chunkSize };
-    this.chunks = new HashWorker({ ...common, role: 'chunks', hashes: new Uint8Array(manifest.chunkHashes) });
-    this.whole = new HashWorker({ ...common, role: 'whole' });
+    this.worker = new HashWorker({ path: partPath, size: manifest.size, chunkSize: manifest.chunkSize });
   }
 
-  /** Checks a chunk that is already written at its offset; true if it matches the manifest. */
-  async verify(index: number, data: Buffer): Promise<boolean> {
-    const ok = (await this.chunks.call({ index, data })).ok === true;
-    // waiting for the whole-file worker too keeps memory bounded by the request window
-    if (ok) await this.whole.call({ type: 'chunk', index, data });
-    return ok;
+  /** Folds in a chunk already written at its offset; resolves once the worker has taken it. */
+  async add(index: number, data: Buffer): Promise<void> {
+    const reply = await this.worker.call({ type: 'chunk', index, data });
+    if (reply.error) throw new Error(reply.error);
   }
 
-  /** A chunk found intact in the .part file (resume): hashed into the whole from disk. */
+  /** A chunk already on disk (resume, or kept after a failed round): read back when its turn comes. */
   markPresent(index: number): void {
-    this.whole.post({ type: 'present', index });
+    this.worker.post({ type: 'present', index });
   }
 
-  /** The whole-file SHA-256, once every chunk is verified or present. */
+  /** The whole-file SHA-256, once every chunk was added or marked present. */
   async digest(): Promise<string> {
-    const reply = await this.whole.call({ type: 'digest' });
-    if (reply.error || !reply.hex) throw new Error(reply.error ?? 'not every chunk is verified');
+    const reply = await this.worker.call({ type: 'digest' });
+    if (reply.error || !reply.hex) throw new Error(reply.error ?? 'not every chunk has arrived');
     return reply.hex;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.chunks.close(), this.whole.close()]);
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { PeerRef } from '../events';
 import { assertFileName } from '../files/file-store';
 import { chunkCount, chunkHash, chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
-import { ChunkVerifier } from '../files/chunk-verifier';
+import { WholeFileDigest } from '../files/whole-file-digest';
 import { P2PError, toP2PError, type Connection } from '../wire';
 import { fetchManifest, fetchChunk } from './transfer-client';
 
@@ -60,55 +60,50 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const { manifest, found } = await openSources(request, abort.signal);
     sources.push(...found);
     const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
-    let closeVerifier = async (): Promise<void> => undefined;
+    let whole: WholeFileDigest | undefined;
     try {
-      const verifier = new ChunkVerifier(manifest, partPath);
-      closeVerifier = () => verifier.close();
-      const todo = await resumablePart(file, manifest, verifier); // before truncate: only real bytes count
+      const todo = await chunksToFetch(file, manifest); // before truncate: only real bytes count (resume)
       await file.truncate(manifest.size);
       const total = manifest.size;
       const resumedBytes = total - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
       let bytes = resumedBytes;
       request.onProgress?.(bytes, total);
-      const queue = [...todo];
-      while (queue.length > 0) {
-        const alive = sources.filter((s) => s.alive);
-        if (alive.length === 0) throw new P2PError('DOWNLOAD_FAILED', `no holder could serve "${name}"`, name);
-        const window = request.window ?? 8;
-        await Promise.all(
-          alive.flatMap((source) =>
-            Array.from({ length: window }, async () => {
-              while (source.alive && queue.length > 0) {
-                if (abort.signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
-                const index = queue.shift() as number;
-                try {
-                  const data = await fetchChunk(source.conn, manifest, index, abort.signal);
-                  // written first, verified after: the worker may read it back for the whole-file hash,
-                  // and a bad chunk on disk is harmless (refetched; nothing is renamed before the end)
-                  await writeAll(file, data, index * manifest.chunkSize);
-                  if (!(await verifier.verify(index, data))) {
-                    throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
-                  }
-                  source.served++;
-                  bytes += data.length;
-                  request.onProgress?.(bytes, total);
-                } catch (err) {
-                  queue.unshift(index);
-                  if (abort.signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
-                  source.alive = false; // its other requests fail too; healthy holders take over
-                  void err;
-                }
-              }
-            }),
-          ),
-        );
+      const servedBy = new Map<number, Source>();
+      let queue = [...todo];
+      let sha256 = '';
+      // Round 0 is optimistic: chunks are only folded into the whole-file hash (one hash per
+      // byte). If that hash is wrong, round 1 checks every chunk against the manifest, drops
+      // the holders that sent bad ones and refetches those chunks, verifying each.
+      for (let round = 0; ; round++) {
+        whole = new WholeFileDigest(manifest, partPath);
+        const pending = new Set(queue);
+        for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) whole.markPresent(index);
+        await fetchAll({ queue, sources, manifest, file, whole, signal: abort.signal, verifyEach: round > 0, name, window: request.window ?? 8 }, (index, source, length) => {
+          servedBy.set(index, source);
+          source.served++;
+          if (round === 0) {
+            bytes += length;
+            request.onProgress?.(bytes, total);
+          }
+        });
+        sha256 = await whole.digest();
+        await whole.close();
+        whole = undefined;
+        if (sha256 === manifest.sha256) break;
+        const bad = round === 0 ? await chunksToFetch(file, manifest) : [];
+        if (bad.length === 0) {
+          // every chunk matches the manifest yet the whole does not: the manifest itself lies
+          await file.close().catch(() => undefined);
+          await unlink(partPath).catch(() => undefined);
+          throw new P2PError('VERIFY_FAILED', `"${name}" does not match its SHA-256 ${manifest.sha256}`, name);
+        }
+        for (const index of bad) {
+          const culprit = servedBy.get(index);
+          if (culprit) culprit.alive = false;
+        }
+        queue = bad;
       }
-      const sha256 = await verifier.digest();
-      if (sha256 !== manifest.sha256) {
-        await file.close().catch(() => undefined);
-        await unlink(partPath).catch(() => undefined);
-        throw new P2PError('VERIFY_FAILED', `"${name}" does not match its SHA-256 ${manifest.sha256}`, name);
-      }
+      const finalSources = [...new Set([...servedBy.values()].map((source) => source.ref.id))];
       await file.close();
       try {
         await link(partPath, path); // fails instead of overwriting a file that appeared meanwhile
@@ -123,14 +118,15 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         path,
         bytes: manifest.size,
         sha256,
-        // a file with nothing left to fetch (empty, or fully resumed) still came from its manifest's holder
-        sources: (sources.some((s) => s.served > 0) ? sources.filter((s) => s.served > 0) : sources.slice(0, 1)).map((s) => s.ref.id),
+        // the holders whose chunks are in the final file; a file with nothing left to fetch
+        // (empty, or fully resumed) still came from its manifest's holder
+        sources: finalSources.length > 0 ? finalSources : [sources[0].ref.id],
         manifest,
         stamp: `${info.size}:${info.mtimeMs}`,
         resumedBytes,
       };
     } finally {
-      await closeVerifier();
+      await whole?.close();
       await file.close().catch(() => undefined);
     }
   } catch (err) {
@@ -178,26 +174,70 @@ async function openSources(request: DownloadRequest, signal: AbortSignal): Promi
   return { manifest, found };
 }
 
-/** Chunks of an existing .part that still verify are kept; returns the indices still needed. */
-async function resumablePart(file: FileHandle, manifest: FileManifest, verifier: ChunkVerifier): Promise<number[]> {
-  const todo: number[] = [];
+interface FetchRound {
+  queue: number[];
+  sources: Source[];
+  manifest: FileManifest;
+  file: FileHandle;
+  whole: WholeFileDigest;
+  signal: AbortSignal;
+  /** Check each chunk against the manifest before accepting it (recovery rounds). */
+  verifyEach: boolean;
+  name: string;
+  window: number;
+}
+
+/** Pulls every queued chunk from the live sources, `window` requests in flight per source. */
+async function fetchAll(round: FetchRound, accepted: (index: number, source: Source, length: number) => void): Promise<void> {
+  const { queue, manifest, file, whole, signal, name } = round;
+  while (queue.length > 0) {
+    const alive = round.sources.filter((s) => s.alive);
+    if (alive.length === 0) throw new P2PError('DOWNLOAD_FAILED', `no holder could serve "${name}"`, name);
+    await Promise.all(
+      alive.flatMap((source) =>
+        Array.from({ length: round.window }, async () => {
+          while (source.alive && queue.length > 0) {
+            if (signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+            const index = queue.shift() as number;
+            try {
+              const data = await fetchChunk(source.conn, manifest, index, signal);
+              if (round.verifyEach && !createHash('sha256').update(data).digest().equals(chunkHash(manifest, index))) {
+                throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
+              }
+              // written before it is hashed: the digest worker may read it back from disk
+              await writeAll(file, data, index * manifest.chunkSize);
+              await whole.add(index, data);
+              accepted(index, source, data.length);
+            } catch {
+              queue.unshift(index);
+              if (signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+              source.alive = false; // its other requests fail too; healthy holders take over
+            }
+          }
+        }),
+      ),
+    );
+  }
+}
+
+/** The chunks whose bytes on disk do not match the manifest (missing ones included). */
+async function chunksToFetch(file: FileHandle, manifest: FileManifest): Promise<number[]> {
+  const result: number[] = [];
   const count = chunkCount(manifest.size, manifest.chunkSize);
-  const { size: partSize } = await file.stat();
-  let onDisk = partSize > 0;
+  const { size: onDiskSize } = await file.stat();
+  let onDisk = onDiskSize > 0;
   for (let index = 0; index < count; index++) {
+    let intact = false;
     if (onDisk) {
       const length = chunkLength(manifest, index);
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await file.read(buffer, 0, length, index * manifest.chunkSize);
-      if (bytesRead === length && createHash('sha256').update(buffer).digest().equals(chunkHash(manifest, index))) {
-        verifier.markPresent(index);
-        continue;
-      }
+      intact = bytesRead === length && createHash('sha256').update(buffer).digest().equals(chunkHash(manifest, index));
       if (bytesRead < length) onDisk = false;
     }
-    todo.push(index);
+    if (!intact) result.push(index);
   }
-  return todo;
+  return result;
 }
 
 async function writeAll(file: FileHandle, data: Buffer, position: number): Promise<void> {
