@@ -36,8 +36,8 @@ describe('topology page against a live chord ring of 6 peers', function () {
     const snapshot = await network.topology();
     const byNodeId = [...snapshot.peers].sort((a, b) => (a.chord?.nodeId ?? '').localeCompare(b.chord?.nodeId ?? '')).map((p) => p.id);
     const positions = await page.locator('[data-peer-id]').evaluateAll((els) => els.map((e) => {
-      const match = /translate\(([-\d.]+),([-\d.]+)\)/.exec(e.getAttribute('transform') ?? '');
-      return { id: e.getAttribute('data-peer-id') ?? '', x: Number(match?.[1]), y: Number(match?.[2]) };
+      const { e: x, f: y } = (e as SVGGElement).transform.baseVal.getItem(0).matrix;
+      return { id: e.getAttribute('data-peer-id') ?? '', x, y };
     }));
     const radius = positions.map((p) => Math.hypot(p.x, p.y));
     assert.ok(Math.max(...radius) - Math.min(...radius) < 1, `on one circle: ${radius.join(', ')}`);
