@@ -94,6 +94,16 @@ describe('topology panel (P2P: Show Topology)', function () {
     }
   });
 
+  it('drops a peer that leaves from the open panel, without reopening it', async () => {
+    if (!driverRunning(DRIVER)) return;
+    const leaving = demoPeers[demoPeers.length - 1];
+    assert.ok(leaving, 'the demo network has peers');
+    await vscode.commands.executeCommand('p2p.leaveNetwork', { id: leaving });
+    console.log(`[topology] left ${leaving}`);
+    const verdict = await driverReply<{ ok: boolean; reason?: string }>(DRIVER, DRIVER_WAIT_MS);
+    assert.ok(verdict.ok, verdict.reason);
+  });
+
   it('closing the panel disposes it; the command opens a fresh one', async () => {
     for (const tab of topologyTabs()) await vscode.window.tabGroups.close(tab);
     assert.equal(topologyTabs().length, 0);

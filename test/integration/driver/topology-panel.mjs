@@ -95,4 +95,18 @@ export default async function topologyPanelDriver({ page, waitForLog, log, reply
   if (dark.problem) throw new Error(`topology panel theme: ${dark.problem}`);
   log(`panel follows the dark theme: background ${dark.picture.background}`);
   await page.screenshot({ path: 'test-artifacts/vscode/topology-panel-dark.png' }).catch(() => undefined);
+
+  // Third act: a peer leaves; the open panel drops it live.
+  let left;
+  try {
+    left = await waitForLog(/\[topology\] left (\S+)/);
+  } catch {
+    return;
+  }
+  const id = /\[topology\] left (\S+)/.exec(left)[1];
+  const started = Date.now();
+  const gone = await checkPanelFrame(page, (picture) => (picture.peers.includes(id) ? [`${id} still drawn`] : picture.peers.length === 0 ? ['no peers drawn'] : []), 5000);
+  reply({ ok: !gone.problem, reason: gone.problem });
+  if (gone.problem) throw new Error(`topology panel: ${gone.problem}`);
+  log(`panel dropped ${id} ${Date.now() - started} ms after the command returned`);
 }
