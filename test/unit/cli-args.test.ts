@@ -1,0 +1,46 @@
+// The CLI's pure parts: command lines (design.md flags and defaults) and stdin commands.
+import assert from 'node:assert/strict';
+import { parseCli, UsageError } from '../../node-core/src/cli/args';
+import { parseCommand } from '../../node-core/src/cli/stdin-commands';
+
+describe('cli: command line', () => {
+  it('applies the documented defaults', () => {
+    assert.deepEqual(parseCli(['metaserver'], {}), { command: 'metaserver', host: '127.0.0.1', port: 5000, httpPort: undefined, maxPeers: undefined, key: undefined, json: false, heartbeatMs: undefined });
+    const peer = parseCli(['peer', '--id', 's1'], {});
+    assert.ok(peer.command === 'peer');
+    assert.deepEqual([peer.metaserver, peer.join, peer.mode, peer.host, peer.port, peer.dir, peer.maxNeighbors, peer.ttl], [{ host: '127.0.0.1', port: 5000 }, undefined, 'flood', '127.0.0.1', 0, '.', 4, 7]);
+    const joined = parseCli(['peer', '--id', 's1', '--join', '127.0.0.1:4000', '--json'], {});
+    assert.ok(joined.command === 'peer' && joined.metaserver === undefined && joined.join?.port === 4000 && joined.json);
+    assert.deepEqual(parseCli(['topo'], {}), { command: 'topo', metaserver: { host: '127.0.0.1', port: 5000 }, key: undefined, json: false });
+    const demo = parseCli(['demo', '--peers', '3', '--mode', 'chord', '--http-port', '8080'], {});
+    assert.ok(demo.command === 'demo' && demo.peers === 3 && demo.mode === 'chord' && demo.httpPort === 8080);
+    assert.deepEqual(parseCli(['--version'], {}), { command: 'version' });
+  });
+
+  it('takes the key from --key or P2P_NETWORK_KEY', () => {
+    const fromEnv = parseCli(['metaserver'], { P2P_NETWORK_KEY: 'k' });
+    assert.ok(fromEnv.command === 'metaserver' && fromEnv.key === 'k');
+    const fromFlag = parseCli(['peer', '--id', 'a', '--key', 'f'], { P2P_NETWORK_KEY: 'k' });
+    assert.ok(fromFlag.command === 'peer' && fromFlag.key === 'f');
+  });
+
+  it('refuses bad command lines with a UsageError', () => {
+    for (const argv of [[], ['nope'], ['peer'], ['peer', '--id', 'a', '--ttl', '0'], ['peer', '--id', 'a', '--port', '70000'], ['peer', '--id', 'a', '--join', 'nohost'], ['peer', '--id', 'a', '--mode', 'mesh'], ['metaserver', '--max-peers', '-1'], ['topo', 'extra'], ['demo', '--peers', '51']]) {
+      assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));
+    }
+  });
+});
+
+describe('cli: stdin commands', () => {
+  it('parses commands in any case, paths with spaces, and bare names as GET', () => {
+    assert.deepEqual(parseCommand('topo'), { name: 'TOPO', arg: '' });
+    assert.deepEqual(parseCommand('  Share /tmp/my file.txt '), { name: 'SHARE', arg: '/tmp/my file.txt' });
+    assert.deepEqual(parseCommand('search f1.txt'), { name: 'SEARCH', arg: 'f1.txt' });
+    assert.deepEqual(parseCommand('f1.txt'), { name: 'GET', arg: 'f1.txt' });
+    assert.deepEqual(parseCommand('LOOKUP abc'), { name: 'LOOKUP', arg: 'abc' });
+    assert.deepEqual(parseCommand('cancel f1.txt'), { name: 'CANCEL', arg: 'f1.txt' });
+    assert.equal(parseCommand('   '), undefined);
+    assert.ok('error' in (parseCommand('GET') ?? {}));
+    assert.ok('error' in (parseCommand('frobnicate the file') ?? {}));
+  });
+});
