@@ -18,7 +18,7 @@ export interface DownloadRequest {
   sha256?: string;
   holders: PeerRef[];
   downloadsDir: string;
-  /** Opens (or reuses) a connection to a holder. */
+  /** Opens a connection to a holder; the download closes it when it ends. */
   connect: (holder: PeerRef, signal: AbortSignal) => Promise<Connection>;
   signal?: AbortSignal;
   /** Requests in flight per holder. */
@@ -56,8 +56,9 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
   const onOuterAbort = (): void => abort.abort();
   request.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const sources: Source[] = [];
+  const opened: Connection[] = [];
   try {
-    const { manifest, found } = await openSources(request, abort.signal);
+    const { manifest, found } = await openSources(request, abort.signal, opened);
     sources.push(...found);
     const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
     let whole: WholeFileDigest | undefined;
@@ -139,16 +140,18 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
   } finally {
     request.signal?.removeEventListener('abort', onOuterAbort);
     abort.abort();
+    for (const conn of opened) conn.close(); // every holder connection this download opened
   }
 }
 
 /** Asks every holder for its manifest; keeps those that serve the expected (or first) version. */
-async function openSources(request: DownloadRequest, signal: AbortSignal): Promise<{ manifest: FileManifest; found: Source[] }> {
+async function openSources(request: DownloadRequest, signal: AbortSignal, opened: Connection[]): Promise<{ manifest: FileManifest; found: Source[] }> {
   const holders = request.holders.slice(0, request.maxSources ?? 4);
   if (holders.length === 0) throw new P2PError('NOT_FOUND', `nobody holds "${request.name}"`, request.name);
   const attempts = await Promise.allSettled(
     holders.map(async (ref) => {
       const conn = await request.connect(ref, signal);
+      opened.push(conn);
       const manifest = await fetchManifest(conn, request.name, signal);
       return { ref, conn, manifest };
     }),
