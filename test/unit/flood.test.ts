@@ -255,6 +255,20 @@ describe('flood: metaserver and resilience', function () {
     void a;
   });
 
+  it('starts with --join while the metaserver is down, and registers once it is up', async () => {
+    const probe = await net.metaserver();
+    const address = probe.address;
+    await probe.close();
+    net.servers.splice(net.servers.indexOf(probe), 1);
+    const a = await net.peer('a', { metaserver: address, targetLinks: 1 }).catch((e: unknown) => e);
+    assert.ok(a instanceof P2PError && a.code === 'METASERVER_UNREACHABLE');
+    const b = await net.peer('b', {});
+    const c = await net.peer('c', { metaserver: address, join: b.address });
+    await waitFor('link', () => c.neighbors().length === 1);
+    const ms = await net.metaserver({ port: address.port });
+    await waitFor('c registered', () => ms.registry.has('c'), 5000);
+  });
+
   it('runs a 30-peer network: connected, bounded degree, every peer finds a file', async () => {
     const ms = await net.metaserver();
     const peers: FloodPeer[] = [];

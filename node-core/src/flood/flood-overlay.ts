@@ -28,6 +28,8 @@ export interface FloodOverlayEvents {
 interface Neighbor {
   ref: PeerRef;
   conn: Connection;
+  /** Its own neighbours, as last asked (every other heartbeat): who to bridge to if it dies. */
+  theirs: PeerRef[];
 }
 
 const MAX_JOIN_ATTEMPTS = 8;
@@ -41,6 +43,7 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private extraSeeds: Address[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private maintaining: Promise<void> | undefined;
+  private ticks = 0;
   private closed = false;
   /** Query messages this peer sent (originated or forwarded): the cost of a flood. */
   queriesSent = 0;
@@ -139,9 +142,10 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   }
 
   private add(ref: PeerRef, conn: Connection): void {
-    const neighbor = { ref, conn };
+    const neighbor: Neighbor = { ref, conn, theirs: [] };
     this.links.set(ref.id, neighbor);
     this.remember(ref);
+    void this.askTheirs(neighbor);
     conn.once('close', (err) => {
       if (this.links.get(ref.id) === neighbor) this.drop(neighbor, err?.message ?? 'connection closed');
     });
@@ -154,7 +158,45 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     neighbor.conn.close();
     this.emit('neighbor-down', { ...neighbor.ref }, reason);
     // a random pause, so both ends of a broken link do not redial each other in lockstep
-    if (!this.closed) setTimeout(() => void this.maintain(), Math.random() * Math.min(100, this.options.heartbeatMs)).unref();
+    if (!this.closed) {
+      setTimeout(() => {
+        void this.bridge(neighbor);
+        void this.maintain();
+      }, Math.random() * Math.min(100, this.options.heartbeatMs)).unref();
+    }
+  }
+
+  /**
+   * Topping up to targetLinks alone can leave the overlay cut in two: a peer that still has
+   * enough links does not look further, and one that lost a link may refill it from its own
+   * side. So the lost neighbour's neighbourhood (as last heard) bridges itself: sorted by id,
+   * each survivor links to the next live one after it, a chain across the hole. Extra links,
+   * bounded by maxNeighbors; a full peer redirects to its neighbours, which is still its side.
+   */
+  private async bridge(lost: Neighbor): Promise<void> {
+    const { self, maxNeighbors } = this.options;
+    const byId = new Map([...lost.theirs, self].map((r) => [r.id, r]));
+    byId.delete(lost.ref.id);
+    const chain = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    let candidates: Array<PeerRef | Address> = chain.slice(chain.findIndex((r) => r.id === self.id) + 1);
+    for (let attempts = 0; candidates.length > 0 && attempts < MAX_JOIN_ATTEMPTS; attempts++) {
+      if (this.closed || this.links.size >= maxNeighbors) return;
+      const next = candidates.shift() as PeerRef | Address;
+      if ('id' in next && this.links.has(next.id)) return; // already across
+      try {
+        const redirect = await this.joinOne(next);
+        if (!redirect) return; // linked
+        candidates = redirect.filter((r) => r.id !== self.id);
+      } catch {
+        // dead too: try the next one in the chain
+      }
+    }
+  }
+
+  /** Refreshes what a neighbour's own links are (see bridge()). */
+  private async askTheirs(neighbor: Neighbor): Promise<void> {
+    const answer = await neighbor.conn.request({ t: 'neighbors-get' }, { timeoutMs: this.options.heartbeatMs * 2 }).catch(() => undefined);
+    if (answer?.msg.t === 'neighbors') neighbor.theirs = answer.msg.peers;
   }
 
   /**
@@ -171,7 +213,11 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   }
 
   private tick(): void {
-    for (const neighbor of this.links.values()) neighbor.conn.send({ t: 'ping' }).catch(() => undefined);
+    const askTheirs = this.ticks++ % 2 === 0;
+    for (const neighbor of this.links.values()) {
+      if (askTheirs) void this.askTheirs(neighbor); // a request is traffic too: it doubles as the ping
+      else neighbor.conn.send({ t: 'ping' }).catch(() => undefined);
+    }
     void this.maintain();
   }
 

@@ -110,7 +110,13 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
           retryMs: options.metaserverRetryMs,
         });
         this.metaserver.reportFiles(this.store.names());
-        seeds.push(...(await this.metaserver.register()));
+        try {
+          seeds.push(...(await this.metaserver.register()));
+        } catch (err) {
+          // with a peer to join, a metaserver that is down is not fatal: register when it is back
+          if (!(options.join && err instanceof P2PError && err.code === 'METASERVER_UNREACHABLE')) throw err;
+          this.metaserver.registerLater();
+        }
       }
     } catch (err) {
       await this.stop();

@@ -50,6 +50,11 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     return this.connect();
   }
 
+  /** After a failed first registration: keep trying in the background (the peer runs meanwhile). */
+  registerLater(): void {
+    this.scheduleRetry();
+  }
+
   reportLinks(neighbors: string[], chord?: TopologyPeer['chord']): void {
     this.report({ t: 'links', neighbors, chord });
   }
