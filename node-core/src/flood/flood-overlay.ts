@@ -170,25 +170,32 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
    * Topping up to targetLinks alone can leave the overlay cut in two: a peer that still has
    * enough links does not look further, and one that lost a link may refill it from its own
    * side. So the lost neighbour's neighbourhood (as last heard) bridges itself: sorted by id,
-   * each survivor links to the next live one after it, a chain across the hole. Extra links,
-   * bounded by maxNeighbors; a full peer redirects to its neighbours, which is still its side.
+   * each survivor links to the nearest live one after it and the nearest before it (both ways,
+   * because a full peer cannot dial: it is dialed, and redirects to its own side). Extra links,
+   * bounded by maxNeighbors; the one-link-per-pair rule absorbs the two ends dialing at once.
    */
   private async bridge(lost: Neighbor): Promise<void> {
-    const { self, maxNeighbors } = this.options;
+    const { self } = this.options;
     const byId = new Map([...lost.theirs, self].map((r) => [r.id, r]));
     byId.delete(lost.ref.id);
     const chain = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    let candidates: Array<PeerRef | Address> = chain.slice(chain.findIndex((r) => r.id === self.id) + 1);
-    for (let attempts = 0; candidates.length > 0 && attempts < MAX_JOIN_ATTEMPTS; attempts++) {
-      if (this.closed || this.links.size >= maxNeighbors) return;
-      const next = candidates.shift() as PeerRef | Address;
+    const at = chain.findIndex((r) => r.id === self.id);
+    await Promise.all([this.linkFirst(chain.slice(at + 1)), this.linkFirst(chain.slice(0, at).reverse())]);
+  }
+
+  /** Links to the first candidate that answers (following redirects); stops at an existing link. */
+  private async linkFirst(candidates: Array<PeerRef | Address>): Promise<void> {
+    const queue = [...candidates];
+    for (let attempts = 0; queue.length > 0 && attempts < MAX_JOIN_ATTEMPTS; attempts++) {
+      if (this.closed || this.links.size >= this.options.maxNeighbors) return;
+      const next = queue.shift() as PeerRef | Address;
       if ('id' in next && this.links.has(next.id)) return; // already across
       try {
         const redirect = await this.joinOne(next);
         if (!redirect) return; // linked
-        candidates = redirect.filter((r) => r.id !== self.id);
+        queue.unshift(...redirect.filter((r) => r.id !== this.options.self.id));
       } catch {
-        // dead too: try the next one in the chain
+        // dead too, or refused: try the next one
       }
     }
   }
