@@ -31,8 +31,10 @@ export class CliProcess {
   readonly exited: Promise<number | null>;
   private waiters: Array<() => void> = [];
 
-  constructor(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, P2P_NETWORK_KEY: '', ...env } });
+  /** `launcher`: a command that runs node for us, e.g. `['ip', 'netns', 'exec', NS]` (it must exec node in place). */
+  constructor(script: string, args: string[], env: NodeJS.ProcessEnv = {}, launcher: string[] = []) {
+    const [command, ...argv] = launcher.length > 0 ? [...launcher, process.execPath] : [process.execPath];
+    this.child = spawn(command, [...argv, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, P2P_NETWORK_KEY: '', ...env } });
     let buffered = '';
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
