@@ -1,0 +1,126 @@
+// Several hosts: five network namespaces on one bridge (a 'hub' namespace acting as the switch),
+// 10.77.0.1–5/24 living only inside them. The metaserver runs on host 1, peers on hosts 2–5,
+// each `ip netns exec NS node dist/p2p-node.js ... --host 10.77.0.X`; a search and a verified
+// download cross the bridge, and `ss -ltn` in every namespace shows each server bound to its
+// own address only (nothing on 0.0.0.0 or ::). Needs root (CI is root) or passwordless sudo;
+// otherwise it fails and says so. Namespaces have unique names and are removed in every case.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { CliProcess } from './cli-process';
+
+const run = promisify(execFile);
+const CLI = resolve(__dirname, '../../dist/p2p-node.js');
+const HOSTS = 5;
+const address = (i: number): string => `10.77.0.${i + 1}`;
+
+/** [] when root, ['sudo', '-n'] when passwordless sudo works; throws a clear message otherwise. */
+async function privilege(): Promise<string[]> {
+  if (process.getuid?.() === 0) return [];
+  const sudo = await run('sudo', ['-n', 'true']).then(
+    () => true,
+    () => false,
+  );
+  if (sudo) return ['sudo', '-n'];
+  throw new Error('netns test: creating network namespaces needs root. Run `npm test` as root (as CI does) or with passwordless sudo (`sudo -n true` must work).');
+}
+
+describe('netns: five hosts on a bridge (metaserver and peers on their own addresses)', function () {
+  this.timeout(60_000);
+  const tag = `p2p${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+  const hub = `${tag}-hub`;
+  const hosts = Array.from({ length: HOSTS }, (_, i) => `${tag}-h${i + 1}`);
+  const procs: CliProcess[] = [];
+  const created: string[] = [];
+  let sudo: string[] = [];
+  let root = '';
+
+  const ip = async (...args: string[]): Promise<string> => {
+    const [command, ...rest] = [...sudo, 'ip', ...args];
+    return (await run(command, rest)).stdout;
+  };
+  const inNs = async (ns: string, ...command: string[]): Promise<string> => ip('netns', 'exec', ns, ...command);
+
+  before(async () => {
+    sudo = await privilege();
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+    root = await mkdtemp(join(tmpdir(), 'p2p-netns-'));
+    for (const ns of [hub, ...hosts]) {
+      await ip('netns', 'add', ns);
+      created.push(ns);
+    }
+    await ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge');
+    await ip('-n', hub, 'link', 'set', 'br0', 'up');
+    for (const [i, ns] of hosts.entries()) {
+      // both veth ends are made inside our namespaces: nothing appears in the caller's
+      await ip('-n', hub, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      await ip('-n', hub, 'link', 'set', `v${i}`, 'master', 'br0', 'up');
+      await ip('-n', ns, 'addr', 'add', `${address(i)}/24`, 'dev', 'eth0');
+      await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    }
+  });
+
+  after(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.kill()));
+    for (const ns of created.splice(0).reverse()) {
+      // anything still running in the namespace goes first, then the namespace (and its links)
+      const pids = (await ip('netns', 'pids', ns).catch(() => '')).split(/\s+/).filter(Boolean);
+      if (pids.length > 0) await run(sudo[0] ?? 'kill', [...sudo.slice(1), ...(sudo.length ? ['kill'] : []), '-9', ...pids]).catch(() => undefined);
+      await ip('netns', 'del', ns).catch(() => undefined);
+    }
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  function start(ns: string, args: string[]): CliProcess {
+    const proc = new CliProcess(CLI, args, {}, [...sudo, 'ip', 'netns', 'exec', ns]);
+    procs.push(proc);
+    return proc;
+  }
+
+  it('searches and downloads across hosts; every server listens on its own address only', async () => {
+    // the addresses exist only inside the namespaces: the caller's namespace has no 10.77 route
+    assert.doesNotMatch(await ip('-o', 'addr', 'show'), /10\.77\./);
+
+    const ms = start(hosts[0], ['metaserver', '--host', address(0), '--port', '0', '--json', '--heartbeat-ms', '300']);
+    const msReady = await ms.next('ready', () => true, 15_000);
+    assert.equal(msReady.host, address(0));
+    const content = randomBytes(20 * 1024 * 1024 + 5);
+    const peers: CliProcess[] = [];
+    for (let i = 1; i < HOSTS; i++) {
+      const dir = join(root, `peer${i}`);
+      await run('mkdir', ['-p', dir]);
+      if (i === 2) await writeFile(join(dir, 'across.bin'), content);
+      const p = start(hosts[i], ['peer', '--id', `host${i + 1}`, '--host', address(i), '--metaserver', `${address(0)}:${msReady.port}`, '--dir', dir, '--json', '--heartbeat-ms', '300']);
+      const ready = await p.next('ready', () => true, 15_000);
+      assert.equal(ready.role === 'peer' && ready.host, address(i));
+      peers.push(p);
+    }
+    for (const p of peers) await p.next('neighbor-up', () => true, 10_000);
+
+    // every listening socket in every namespace is on that namespace's own address
+    for (const [i, ns] of hosts.entries()) {
+      const listening = (await inNs(ns, 'ss', '-Hltn')).trim().split('\n').filter(Boolean).map((line) => line.split(/\s+/)[3]);
+      assert.ok(listening.length >= 1, `${ns}: nothing listens`);
+      for (const local of listening) {
+        assert.ok(local.startsWith(`${address(i)}:`), `${ns} (${address(i)}) listens on ${local}: servers must bind only where told`);
+      }
+    }
+
+    const searcher = peers[3]; // host 5, the holder is host 3
+    searcher.send('SEARCH across.bin');
+    const found = await searcher.next('search-result', () => true, 10_000);
+    assert.deepEqual(found.holders.map((h) => [h.id, h.host]), [['host3', address(2)]]);
+    assert.equal(found.sha256, createHash('sha256').update(content).digest('hex'));
+    searcher.send('GET across.bin');
+    const done = await searcher.next('download-complete', () => true, 30_000);
+    assert.deepEqual(done.sources, ['host3']);
+    assert.equal(done.sha256, found.sha256);
+    assert.ok((await readFile(done.path)).equals(content), 'downloaded bytes differ');
+  });
+});
