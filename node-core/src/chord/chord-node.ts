@@ -99,10 +99,11 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   notify(from: ChordPeer): void {
     if (samePeer(from, this.self)) return;
     if (this.successors.isEmpty()) {
-      // A lone node learns of its first peer this way; stabilize would otherwise find it only
-      // through the predecessor pointer set just below.
+      // A lone node learns of its first peer this way (stabilize would otherwise find it only
+      // through the predecessor pointer set just below), and is that peer's predecessor too.
       this.successors.insert(from);
       this.emit('ring-changed');
+      this.call(from, (r, s) => r.notify(this.self, s)).catch(() => undefined);
     }
     if (!this.pred || inOpen(from.nodeId, this.pred.nodeId, this.self.nodeId)) this.setPredecessor(from);
   }
@@ -115,6 +116,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     this.successors.insert(from);
     this.fingers.set(0, from);
     this.emit('ring-changed');
+    // And we are its predecessor: tell it now rather than at our next stabilize.
+    this.call(from, (r, s) => r.notify(this.self, s)).catch(() => undefined);
   }
 
   leaving(from: ChordPeer, heir: NeighborState): void {
