@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FloodPeer, type FloodPeerOptions } from '../../node-core/src/flood/flood-peer';
 import { MetadataServer, type MetadataServerOptions } from '../../node-core/src/metaserver';
 
-export const FAST = { heartbeatMs: 150, peerTimeoutMs: 600, metaserverRetryMs: 150, search: { timeoutMs: 600, graceMs: 60 } };
+export const FAST = { heartbeatMs: 150, peerTimeoutMs: 900, metaserverRetryMs: 150, search: { timeoutMs: 600, graceMs: 60 } };
 
 export class FloodFixture {
   readonly peers: FloodPeer[] = [];

@@ -21,7 +21,7 @@ export async function startMetaserver(options: { host: string; port: number; htt
     port: options.port,
     maxPeers: options.maxPeers,
     key: options.key,
-    ...(options.heartbeatMs ? { peerTimeoutMs: options.heartbeatMs * 3 } : {}),
+    ...(options.heartbeatMs ? { peerTimeoutMs: options.heartbeatMs * 5 } : {}),
   });
   const address = await server.listen();
   const ready: MetaserverReadyEvent = { event: 'ready', role: 'metaserver', host: address.host, port: address.port };

@@ -35,6 +35,9 @@ export interface FloodPeerOptions {
   chunkSize?: number;
 }
 
+/** Heartbeats a neighbour may miss before it counts as dead (a loaded machine delays a few). */
+const MISSED_HEARTBEATS = 5;
+
 /** How long start() waits for the first joins before reporting ready. */
 const READY_JOIN_WAIT_MS = 1000;
 
@@ -87,7 +90,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   }
 
   private get peerTimeoutMs(): number {
-    return this.options.peerTimeoutMs ?? (this.options.heartbeatMs ?? 2000) * 3;
+    return this.options.peerTimeoutMs ?? (this.options.heartbeatMs ?? 2000) * MISSED_HEARTBEATS;
   }
 
   /**
