@@ -94,6 +94,15 @@ describe('chord files (real sockets, real directories)', function () {
     if (reader) await assertDownloadable(contents, reader);
   });
 
+  it('files already in --dir at start are placed on the ring too', async () => {
+    await startPeers(6);
+    const id = `f${counter + 1}`;
+    await mkdir(join(root, id), { recursive: true });
+    await writeFile(join(root, id, 'preexisting.txt'), 'here before the peer started\n');
+    await startPeer(peers[2]);
+    await waitFor('the file to be placed', () => placedCorrectly(['preexisting.txt']), 10_000);
+  });
+
   it('joins move keys to the new owner; a graceful leave hands its keys on', async () => {
     await startPeers(6);
     const contents = await shareFiles(peers[0], 4);

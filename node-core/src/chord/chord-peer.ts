@@ -93,7 +93,20 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     if (this.metaserver) ring.every('rejoin', ring.replicateMs, () => this.rejoinIfIsolated());
     this.ringChanged();
     this.reportFiles();
+    void this.publishExisting(log);
     return this.readyEvent();
+  }
+
+  /** Files already in --dir at start are shared too: place them on the ring, in the background. */
+  private async publishExisting(log: (task: string, err: unknown) => void): Promise<void> {
+    for (const name of this.store.names()) {
+      if (this.stopped) return;
+      await this.require()
+        .storage.put(name, this.operations.signal)
+        .catch((err: unknown) => {
+          if (!this.stopped) log(`publish ${name}`, err);
+        });
+    }
   }
 
   /**

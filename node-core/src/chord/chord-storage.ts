@@ -34,6 +34,9 @@ export interface ChordStorageOptions {
   offerTimeoutMs: number;
 }
 
+/** Not a node id (ids are ≥ 0): "not placed yet". */
+const NO_OWNER = -1n;
+
 export const DEFAULT_STORAGE_OPTIONS: ChordStorageOptions = { replicas: 2, offerTimeoutMs: 120_000 };
 
 export class ChordStorage {
@@ -59,6 +62,8 @@ export class ChordStorage {
 
   /** SHARE: place a file this node serves on the ring. Returns the owner it went to. */
   async put(name: string, signal?: AbortSignal): Promise<LookupResult> {
+    // Remembered first, with no owner yet: if this attempt fails, republish retries it.
+    if (!this.published.has(name)) this.published.set(name, NO_OWNER);
     const found = await this.ring.lookup(hashToId(name), signal);
     if (!samePeer(found.owner, this.ring.self)) await this.offer(found.owner, [name]);
     else await this.replicate();
@@ -122,7 +127,9 @@ export class ChordStorage {
 
   private async republish(): Promise<void> {
     for (const [name, lastOwner] of this.published) {
-      const { owner } = await this.ring.lookup(hashToId(name));
+      const found = await this.ring.lookup(hashToId(name)).catch((err: unknown) => this.onError('republish', err));
+      if (!found) continue;
+      const { owner } = found;
       if (owner.nodeId === lastOwner || samePeer(owner, this.ring.self)) {
         this.published.set(name, owner.nodeId);
         continue;
