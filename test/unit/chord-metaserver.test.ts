@@ -29,15 +29,22 @@ describe('chord peers with the metaserver', function () {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('joins through referrals; the topology carries predecessor, successors and fingers', async () => {
-    metaserver = new MetadataServer({ port: 0 });
-    const address = await metaserver.listen();
-    for (let i = 0; i < 6; i++) {
-      const peer = new ChordPeerNode({ id: `m${i}`, dir: join(root, `m${i}`), metaserver: address, timings: FAST_TIMINGS });
-      await peer.start();
+  /** A metaserver and n chord peers registered with it, ring settled. */
+  async function startNetwork(prefix: string, n: number): Promise<MetadataServer> {
+    const server = new MetadataServer({ port: 0 });
+    metaserver = server; // closed by afterEach even if a peer below fails to start
+    const address = await server.listen();
+    for (let i = 0; i < n; i++) {
+      const peer = new ChordPeerNode({ id: `${prefix}${i}`, dir: join(root, `${prefix}${i}`), metaserver: address, timings: FAST_TIMINGS });
       peers.push(peer);
+      await peer.start();
     }
     await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    return server;
+  }
+
+  it('joins through referrals; the topology carries predecessor, successors and fingers', async () => {
+    metaserver = await startNetwork('m', 6);
     const expected = (p: ChordPeerNode) => ({
       succ: p.ring.node.successor.id,
       pred: p.ring.node.predecessor?.id,
@@ -69,14 +76,7 @@ describe('chord peers with the metaserver', function () {
   });
 
   it('keeps looking up and downloading while the metaserver is down', async () => {
-    metaserver = new MetadataServer({ port: 0 });
-    const address = await metaserver.listen();
-    for (let i = 0; i < 5; i++) {
-      const peer = new ChordPeerNode({ id: `d${i}`, dir: join(root, `d${i}`), metaserver: address, timings: FAST_TIMINGS });
-      await peer.start();
-      peers.push(peer);
-    }
-    await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    metaserver = await startNetwork('d', 5);
     await metaserver.close();
     metaserver = undefined;
     for (let i = 0; i < 20; i++) {

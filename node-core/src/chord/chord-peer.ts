@@ -250,22 +250,22 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     await this.close();
   }
 
-  /** Test hook: die without hand-off or goodbye. */
-  async crash(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.operations.abort();
-    clearTimeout(this.reportTimer);
-    await this.started?.ring.crash();
-    await this.metaserver?.close();
+  /** Test hook: die without hand-off or goodbye (every socket destroyed at once). */
+  crash(): Promise<void> {
+    return this.shutdown((ring) => ring.crash());
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.shutdown((ring) => ring.close());
+  }
+
+  /** The one path that ends the peer: operations aborted, timers cleared, ring and metaserver closed. */
+  private async shutdown(endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.operations.abort();
     clearTimeout(this.reportTimer);
-    await this.started?.ring.close();
+    if (this.started) await endRing(this.started.ring);
     await this.metaserver?.close();
     this.removeAllListeners();
   }
