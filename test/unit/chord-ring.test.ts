@@ -73,4 +73,15 @@ describe('chord ring (real sockets)', function () {
     await waitFor('fingers to repair', () => fingersAreExact(rings), 15_000);
     await assertLookupsExact(100);
   });
+
+  it('with a network key: members authenticate, a node with the wrong key cannot join', async () => {
+    const keyed = { extra: { key: 'ring-secret' } };
+    rings = [await startNode(keyed)];
+    for (let i = 0; i < 4; i++) rings.push(await startNode(keyed, rings[i]));
+    await waitFor('the keyed ring', () => ringIsExact(rings), 10_000);
+    await assertLookupsExact(20);
+    await assert.rejects(startNode({ extra: { key: 'wrong' } }, rings[0]), (err: Error & { code?: string }) => err.code === 'AUTH_FAILED');
+    await assert.rejects(startNode({}, rings[0]), (err: Error & { code?: string }) => err.code === 'AUTH_FAILED');
+  });
 });
+

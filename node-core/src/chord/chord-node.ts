@@ -3,6 +3,7 @@
 // notify, fix_fingers, check_predecessor — plus graceful leave. No sockets here: every call to
 // another node goes through a ChordTransport, and timers live in ChordMaintenance.
 import { EventEmitter } from 'node:events';
+import { P2PError } from '../wire/errors';
 import { inHalfOpen, inOpen, ringDistance } from './id';
 import { FingerTable } from './finger-table';
 import { SuccessorList } from './successor-list';
@@ -149,7 +150,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       this.self.nodeId,
       this.signal,
     );
-    if (samePeer(owner, this.self)) throw new Error('a node with this id is already on the ring');
+    if (samePeer(owner, this.self)) throw new P2PError('DUPLICATE_ID', `a node at ${this.self.host}:${this.self.port} is already on the ring`);
     // While the ring is still settling (many joins at once) the lookup may land past our true
     // successor; walking back through predecessors now saves one stabilize round per step.
     const { successor, state } = await this.closestSuccessor(owner);

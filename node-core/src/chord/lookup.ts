@@ -13,7 +13,8 @@
 // successor becomes its successor). An answer naming a node other than the answerer is checked
 // with one ping: a successor that died since the answerer last stabilized is avoided and the
 // same answerer asked again, so the key lands on the next live node, its true owner.
-import { inOpen } from './id';
+import { P2PError, toP2PError } from '../wire/errors';
+import { idToHex, inOpen } from './id';
 import type { ChordPeer, ChordRemote, LookupStep } from './remote';
 
 export interface LookupResult {
@@ -37,10 +38,18 @@ const MAX_STEPS = 2 * 160;
 /** Dead nodes reported per step (the wire caps lists; more than this many dead in a row is not a ring). */
 const MAX_AVOID = 32;
 
-export class LookupFailedError extends Error {}
+/** A lookup that found no live route; carries the last failure's code (AUTH_FAILED for a wrong key...). */
+export class LookupFailedError extends P2PError {
+  constructor(message: string, lastError: unknown) {
+    const last = lastError === undefined ? undefined : toP2PError(lastError, 'PEER_UNREACHABLE');
+    super(last && last.code !== 'CANCELLED' ? last.code : 'PEER_UNREACHABLE', last ? `${message}: ${last.message}` : message);
+    this.name = 'LookupFailedError';
+  }
+}
 
 export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
   const dead = new Map<bigint, ChordPeer>();
+  let lastError: unknown;
   const rpcSignal = (): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(ctx.rpcTimeoutMs)]);
   const markDead = (peer: ChordPeer): void => {
     dead.set(peer.nodeId, peer);
@@ -52,8 +61,9 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
     hops++;
     try {
       return await ctx.remote(peer).lookupStep(key, [...dead.values()].slice(-MAX_AVOID), rpcSignal());
-    } catch {
+    } catch (err) {
       signal.throwIfAborted();
+      lastError = err;
       markDead(peer);
       return undefined;
     }
@@ -117,5 +127,5 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
       step = await ask(answerer);
     }
   }
-  throw new LookupFailedError(`no live route to key ${key.toString(16)} (last asked ${answerer.id}, ${dead.size} dead nodes met)`);
+  throw new LookupFailedError(`no live route to key ${idToHex(key)} (last asked ${answerer.id}, ${dead.size} dead nodes met)`, lastError);
 }
