@@ -78,6 +78,9 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     }
     const existing = this.links.get(msg.id);
     if (!existing && this.links.size >= this.options.maxNeighbors) {
+      const joiner = { id: msg.id, host: msg.host, port: msg.port };
+      const splittable = msg.neighbors?.length ? this.neighbors().filter((n) => n.id !== msg.id && !msg.neighbors?.includes(n.id)) : [];
+      if (splittable.length > 0) return this.split(conn, incoming, joiner, shuffle(splittable)[0]);
       const peers = shuffle(this.neighbors()).slice(0, 8);
       void conn.reply(incoming, { t: 'redirect', peers }).catch(() => undefined);
       return;
@@ -87,10 +90,33 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
         void conn.replyError(incoming, new P2PError('DUPLICATE_ID', `already linked with "${msg.id}"`)).catch(() => undefined);
         return;
       }
-      this.drop(existing, 'replaced by a new connection');
+      this.drop(existing, 'replaced by a new connection', false);
     }
     void conn.reply(incoming, { t: 'welcome', id: this.options.self.id }).catch(() => undefined);
     this.add({ id: msg.id, host: msg.host, port: msg.port }, conn);
+  }
+
+  /**
+   * Full, and the joiner already has links elsewhere: give it our link to `via` instead of a
+   * plain redirect. `via` drops us and expects the joiner; we redirect the joiner to `via` and
+   * dial the joiner ourselves. Degrees stay put, and the joiner's links land in random places,
+   * which keeps the overlay's diameter near that of a random graph (a newcomer's first link still
+   * gets the plain redirect of seed 004).
+   */
+  private split(conn: Connection, incoming: Incoming, joiner: PeerRef, via: PeerRef): void {
+    const link = this.links.get(via.id);
+    if (!link) return;
+    link.conn.send({ t: 'split', peer: joiner }).catch(() => undefined);
+    void conn.reply(incoming, { t: 'redirect', peers: [via] }).catch(() => undefined);
+    this.drop(link, `gave its link to ${joiner.id}`, false);
+    this.remember(joiner);
+    void this.joinOne(joiner, false).catch(() => undefined);
+  }
+
+  /** A neighbour gives our link to a newcomer (see split): drop it without healing. */
+  handleSplit(conn: Connection): void {
+    const neighbor = [...this.links.values()].find((n) => n.conn === conn);
+    if (neighbor) this.drop(neighbor, 'gave our link to a newcomer', false);
   }
 
   /** A neighbour says goodbye: drop it now rather than wait for its socket to close. */
@@ -152,13 +178,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     this.emit('neighbor-up', { ...ref });
   }
 
-  private drop(neighbor: Neighbor, reason: string): void {
+  private drop(neighbor: Neighbor, reason: string, heal = true): void {
     if (this.links.get(neighbor.ref.id) !== neighbor) return;
     this.links.delete(neighbor.ref.id);
     neighbor.conn.close();
     this.emit('neighbor-down', { ...neighbor.ref }, reason);
     // a random pause, so both ends of a broken link do not redial each other in lockstep
-    if (!this.closed) {
+    if (!this.closed && heal) {
       setTimeout(() => {
         void this.bridge(neighbor);
         void this.maintain();
@@ -296,19 +322,22 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   }
 
   /** One join attempt; returns the redirect list when the candidate is full. */
-  private async joinOne(address: Address): Promise<PeerRef[] | undefined> {
+  private async joinOne(address: Address, offerSplit = true): Promise<PeerRef[] | undefined> {
     const conn = await this.options.connect(address);
     try {
       const { self } = this.options;
-      const answer = await conn.request({ t: 'join', id: self.id, host: self.host, port: self.port }, { timeoutMs: 5000 });
-      if (answer.msg.t === 'welcome' && !this.closed) {
+      // our links go along so a full peer can split one of its own for us (not for the dial that
+      // completes a split: that one must not cascade)
+      const neighbors = offerSplit && this.links.size > 0 ? [...this.links.keys()] : undefined;
+      const answer = await conn.request({ t: 'join', id: self.id, host: self.host, port: self.port, neighbors }, { timeoutMs: 5000 });
+      if (answer.msg.t === 'welcome' && !this.closed && (this.links.has(answer.msg.id) || this.links.size < this.options.maxNeighbors)) {
         const existing = this.links.get(answer.msg.id);
         if (existing) {
           if (!this.prefersNew(answer.msg.id, 'dialer')) {
             conn.close();
             return undefined;
           }
-          this.drop(existing, 'replaced by a new connection');
+          this.drop(existing, 'replaced by a new connection', false);
         }
         this.add({ id: answer.msg.id, host: address.host, port: address.port }, conn);
         return undefined;

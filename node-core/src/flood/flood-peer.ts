@@ -271,6 +271,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
       }
       case 'neighbors-get':
         return this.overlay?.handleNeighborsGet(conn, incoming);
+      case 'split':
+        return this.overlay?.handleSplit(conn);
       case 'manifest-get':
       case 'chunk-get':
         void serveTransferRequest(this.store, conn, incoming);

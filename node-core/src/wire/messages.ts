@@ -60,10 +60,17 @@ const METASERVER_MESSAGES = {
 
 // ---- flood overlay ---------------------------------------------------------------------
 const FLOOD_MESSAGES = {
-  join: { fields: { id: 'peerId', host: 'host', port: 'port' }, payload: 'none' },
+  /** `neighbors`: the joiner's current links; a full peer may then split a link for it (see split). */
+  join: { fields: { id: 'peerId', host: 'host', port: 'port' }, optional: { neighbors: 'peerIds' }, payload: 'none' },
   welcome: { fields: { id: 'peerId' }, payload: 'none' },
   /** "I am full, try one of my neighbours" (seed 004). */
   redirect: { fields: { peers: 'peerRefs' }, payload: 'none' },
+  /**
+   * From a full peer to one of its neighbours: "drop our link, `peer` takes it". The full peer
+   * redirects the joiner there and links to it itself, so both keep their degree and the joiner
+   * gets two links into a random part of the overlay.
+   */
+  split: { fields: { peer: 'peerRef' }, payload: 'none' },
   'neighbors-get': { fields: {}, payload: 'none' },
   neighbors: { fields: { peers: 'peerRefs' }, payload: 'none' },
   query: { fields: { qid: 'hex', name: 'fileName', ttl: 'u32', origin: 'peerRef' }, optional: { path: 'peerIds' }, payload: 'none' },
