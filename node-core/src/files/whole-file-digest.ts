@@ -16,6 +16,7 @@ const done = new Uint8Array(count);
 const waiting = new Map();
 let next = 0;
 let fd;
+let scratch; // one read buffer for chunks read back from disk: hashed at once, then reused
 const advance = () => {
   while (next < count && done[next]) {
     let data = waiting.get(next);
@@ -23,7 +24,8 @@ const advance = () => {
     else {
       fd ??= fs.openSync(path, 'r');
       const length = Math.min(chunkSize, size - next * chunkSize);
-      data = Buffer.allocUnsafe(length);
+      scratch ??= Buffer.allocUnsafe(chunkSize);
+      data = scratch.subarray(0, length);
       let filled = 0;
       while (filled < length) {
         const n = fs.readSync(fd, data, filled, length - filled, next * chunkSize + filled);
@@ -44,6 +46,7 @@ parentPort.on('message', (m) => {
       advance();
     } else if (m.type === 'present') {
       done[m.index] = 1;
+      advance(); // chunks written during a download arrive this way too: hash as they come
     } else if (m.type === 'digest') {
       advance();
       parentPort.postMessage({ id: m.id, hex: next === count ? whole.digest('hex') : null });
@@ -116,7 +119,7 @@ export class WholeFileDigest {
     if (reply.error) throw new Error(reply.error);
   }
 
-  /** A chunk already on disk (resume, or kept after a failed round): read back when its turn comes. */
+  /** A chunk already on disk (resumed, kept after a failed round, or just written): read back when its turn comes. */
   markPresent(index: number): void {
     this.worker.post({ type: 'present', index });
   }
