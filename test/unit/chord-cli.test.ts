@@ -62,19 +62,9 @@ describe('cli: p2p-node peer --mode chord', function () {
     return p.proc.next('topology', () => true, 5000, from);
   }
 
-  it('LOOKUP names the true owner; TOPO shows the ring; SHARE + GET; STOP', async () => {
-    const meta = start(['metaserver', '--port', '0', '--json', '--heartbeat-ms', '100']);
-    const ready = await meta.next('ready');
-    const metaserver = ['--metaserver', `127.0.0.1:${ready.port}`];
-    const peers: Started[] = [];
-    for (let i = 0; i < 5; i++) peers.push(await chordPeer(`c${i}`, metaserver));
-    // One joins through --join instead of the metaserver.
-    const first = peers[0].proc.events.find((e) => e.event === 'ready');
-    assert.ok(first?.event === 'ready');
-    peers.push(await chordPeer('c5', ['--join', `127.0.0.1:${first.port}`]));
+  /** Waits until every peer's TOPO shows its true successor and predecessor; returns the peers by id. */
+  async function settled(peers: readonly Started[]): Promise<Started[]> {
     const n = peers.length;
-
-    // Wait until every peer's TOPO shows its true successor and predecessor.
     const sorted = [...peers].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -85,11 +75,26 @@ describe('cli: p2p-node peer --mode chord', function () {
       });
       if (exact) {
         assert.ok(views.every((v) => (v.fingers?.length ?? 0) > 0 && v.neighbors.length === 2));
-        break;
+        return sorted;
       }
       assert.ok(Date.now() < deadline, `ring did not settle: ${JSON.stringify(views.map((v) => [v.predecessor?.id, v.successors?.[0]?.id]))}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  it('LOOKUP names the true owner; TOPO shows the ring; SHARE + GET; STOP', async () => {
+    const meta = start(['metaserver', '--port', '0', '--json', '--heartbeat-ms', '100']);
+    const ready = await meta.next('ready');
+    const metaserver = ['--metaserver', `127.0.0.1:${ready.port}`];
+    const peers: Started[] = [];
+    for (let i = 0; i < 5; i++) peers.push(await chordPeer(`c${i}`, metaserver));
+    // One joins through --join instead of the metaserver.
+    const first = peers[0].proc.events.find((e) => e.event === 'ready');
+    assert.ok(first?.event === 'ready');
+    peers.push(await chordPeer('c5', ['--join', `127.0.0.1:${first.port}`]));
+
+    const sorted = await settled(peers);
+    const n = peers.length;
 
     for (let i = 0; i < 12; i++) {
       const key = i % 3 === 0 ? `file-${i}.txt` : randomBytes(20).toString('hex');
@@ -123,4 +128,25 @@ describe('cli: p2p-node peer --mode chord', function () {
     await peers[2].proc.next('stopped');
     assert.equal(await peers[2].proc.exited, 0);
   });
+
+  it('kill -9 of 2 of 6 settled peers: LOOKUP right away names the true owner among the survivors', async () => {
+    const meta = start(['metaserver', '--port', '0', '--json', '--heartbeat-ms', '100']);
+    const ready = await meta.next('ready');
+    const peers: Started[] = [];
+    for (let i = 0; i < 6; i++) peers.push(await chordPeer(`k${i}`, ['--metaserver', `127.0.0.1:${ready.port}`]));
+    await settled(peers);
+    const victims = [peers[1], peers[4]];
+    await Promise.all(victims.map((v) => v.proc.kill('SIGKILL')));
+    const survivors = peers.filter((p) => !victims.includes(p));
+    // Right away, no repair wait: answers naming a dead node are checked and passed on.
+    for (let i = 0; i < 12; i++) {
+      const key = randomBytes(20).toString('hex');
+      const asker = survivors[i % survivors.length];
+      const from = asker.proc.events.length;
+      asker.proc.send(`LOOKUP ${key}`);
+      const found = await asker.proc.next('lookup', () => true, 8000, from);
+      assert.equal(found.owner.id, owner(key, survivors).id, `LOOKUP ${key} from ${asker.id}`);
+    }
+  });
 });
+

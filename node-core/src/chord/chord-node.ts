@@ -69,7 +69,12 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   owns(key: bigint): boolean {
     if (this.pred) return inHalfOpen(key, this.pred.nodeId, this.self.nodeId);
     // Without a predecessor only a lone node can be sure.
-    return this.successors.isEmpty();
+    return this.isAlone();
+  }
+
+  /** Knows no other node at all: a ring of one (a node that merely lost its successors is not). */
+  isAlone(): boolean {
+    return this.successors.isEmpty() && !this.pred && this.fingers.distinct().length === 0;
   }
 
   // ---- answers to other nodes (ChordService) ----
@@ -81,12 +86,14 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     const live = this.successors.all().filter((p) => !avoid.has(p.nodeId));
     const succ = live[0];
     if (!succ) {
-      if (this.successors.isEmpty()) return { owner: this.self };
+      if (this.isAlone()) return { owner: this.self };
     } else if (inHalfOpen(key, this.self.nodeId, succ.nodeId)) {
       return { owner: succ };
     }
     const candidates = new Map<bigint, ChordPeer>();
-    for (const p of [...this.fingers.precedingNodes(key), ...live]) {
+    // The predecessor too: a node whose successors all died still knows a way around the ring.
+    const pred = this.pred && !avoid.has(this.pred.nodeId) ? [this.pred] : [];
+    for (const p of [...this.fingers.precedingNodes(key), ...live, ...pred]) {
       if (!avoid.has(p.nodeId) && inOpen(p.nodeId, this.self.nodeId, key)) candidates.set(p.nodeId, p);
     }
     const next = [...candidates.values()].sort((a, b) => (ringDistance(a.nodeId, key) < ringDistance(b.nodeId, key) ? -1 : 1));
@@ -279,6 +286,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     this.successors.remove(peer.nodeId);
     this.fingers.remove(peer.nodeId);
     this.transport.forget(peer);
+    if (this.successors.isEmpty()) this.recoverSuccessorFromFingers(peer.nodeId);
     if (!samePeer(before, this.successor)) this.emit('ring-changed');
   }
 
@@ -293,6 +301,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       localStep: (key: bigint, avoid: ReadonlySet<bigint>) => this.lookupStep(key, avoid),
       remote: (peer: ChordPeer) => this.transport.remote(peer),
       suspect: (peer: ChordPeer) => this.suspect(peer),
+      localNeighbors: () => this.getNeighbors(),
       rpcTimeoutMs: this.options.rpcTimeoutMs,
     };
   }
@@ -306,10 +315,11 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   }
 
   /** Every successor is dead: the closest live-looking finger or the predecessor will do until stabilize repairs. */
-  private recoverSuccessorFromFingers(): void {
+  private recoverSuccessorFromFingers(except?: bigint): void {
     const known = this.fingers.distinct().map((f) => f.node);
     if (this.pred) known.push(this.pred);
-    known.sort((a, b) => (ringDistance(this.self.nodeId, a.nodeId) < ringDistance(this.self.nodeId, b.nodeId) ? -1 : 1));
-    if (known.length > 0) this.successors.insert(known[0]);
+    const candidates = known.filter((p) => p.nodeId !== except);
+    candidates.sort((a, b) => (ringDistance(this.self.nodeId, a.nodeId) < ringDistance(this.self.nodeId, b.nodeId) ? -1 : 1));
+    if (candidates.length > 0) this.successors.insert(candidates[0]);
   }
 }

@@ -11,11 +11,13 @@
 // Failures: every node the origin found dead goes into `avoid`, sent with each step, so the
 // node asked answers as if those nodes were already gone from its tables (its first live
 // successor becomes its successor). An answer naming a node other than the answerer is checked
-// with one ping: a successor that died since the answerer last stabilized is avoided and the
-// same answerer asked again, so the key lands on the next live node, its true owner.
+// with one getNeighbors call (not counted as a hop): a successor that died since the answerer
+// last stabilized is avoided and the same answerer asked again, so the key lands on the next
+// live node; a node that joined in front of the named owner shows as the owner's predecessor
+// and takes the key. Both are what the answerer's next stabilize would have learnt.
 import { P2PError, toP2PError } from '../wire/errors';
-import { idToHex, inOpen } from './id';
-import type { ChordPeer, ChordRemote, LookupStep } from './remote';
+import { idToHex, inHalfOpen, inOpen } from './id';
+import type { ChordPeer, ChordRemote, LookupStep, NeighborState } from './remote';
 
 export interface LookupResult {
   owner: ChordPeer;
@@ -30,6 +32,8 @@ export interface LookupContext {
   remote(peer: ChordPeer): ChordRemote;
   /** Called for a node that failed to answer, so routing state stops pointing at it. */
   suspect(peer: ChordPeer): void;
+  /** The origin's own predecessor and successors. */
+  localNeighbors(): NeighborState;
   rpcTimeoutMs: number;
 }
 
@@ -37,6 +41,8 @@ export interface LookupContext {
 const MAX_STEPS = 2 * 160;
 /** Dead nodes reported per step (the wire caps lists; more than this many dead in a row is not a ring). */
 const MAX_AVOID = 32;
+/** Predecessor hops an owner check follows (joins the answerer has not seen yet). */
+const MAX_WALK_BACK = 8;
 
 /** A lookup that found no live route; carries the last failure's code (AUTH_FAILED for a wrong key...). */
 export class LookupFailedError extends P2PError {
@@ -68,20 +74,41 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
       return undefined;
     }
   };
-  const alive = async (peer: ChordPeer): Promise<boolean> => {
-    if (peer.nodeId === ctx.self.nodeId) return true;
+  /** A node's predecessor and successors (one RPC, tried twice; the origin's own are local). Undefined: it is dead. */
+  const neighborsOf = async (peer: ChordPeer): Promise<NeighborState | undefined> => {
+    if (peer.nodeId === ctx.self.nodeId) return ctx.localNeighbors();
     // Twice: a dead node refuses at once both times, a merely slow one gets a second chance
     // before the key is handed past it.
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        await ctx.remote(peer).ping(rpcSignal());
-        return true;
-      } catch {
+        return await ctx.remote(peer).getNeighbors(rpcSignal());
+      } catch (err) {
         signal.throwIfAborted();
+        lastError = err;
       }
     }
     markDead(peer);
-    return false;
+    return undefined;
+  };
+  /**
+   * Confirms the owner `answerer` named (its successor, as far as it knows): the owner must be
+   * alive, and if a node joined between the two since the answerer last stabilized, the
+   * owner's predecessor pointer already says so — walk back while the key falls at or before
+   * it. Undefined: the owner is dead.
+   */
+  const confirmOwner = async (answerer: ChordPeer, named: ChordPeer): Promise<ChordPeer | undefined> => {
+    let owner = named;
+    let state = await neighborsOf(owner);
+    if (!state) return undefined;
+    for (let walk = 0; walk < MAX_WALK_BACK; walk++) {
+      const p = state.predecessor;
+      if (!p || dead.has(p.nodeId) || !inOpen(p.nodeId, answerer.nodeId, owner.nodeId) || !inHalfOpen(key, answerer.nodeId, p.nodeId)) break;
+      const pState = await neighborsOf(p);
+      if (!pState) break;
+      owner = p;
+      state = pState;
+    }
+    return owner;
   };
 
   let hops = 0;
@@ -100,8 +127,9 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
       continue;
     }
     if ('owner' in step) {
-      const owner = step.owner;
-      if (owner.nodeId === answerer.nodeId || (await alive(owner))) return { owner, hops };
+      if (step.owner.nodeId === answerer.nodeId) return { owner: step.owner, hops };
+      const owner = await confirmOwner(answerer, step.owner);
+      if (owner) return { owner, hops };
       // Its successor died: the same node, told so, names the next one.
       step = await ask(answerer);
       continue;
