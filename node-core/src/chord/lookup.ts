@@ -23,6 +23,8 @@ export interface LookupResult {
   owner: ChordPeer;
   /** Nodes the origin asked, re-asks and dead ones included (0 when it answered from its own state). */
   hops: number;
+  /** Every request sent: the hops plus the owner check(s). */
+  rpcs: number;
 }
 
 export interface LookupContext {
@@ -65,6 +67,7 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
   const ask = async (peer: ChordPeer): Promise<LookupStep | undefined> => {
     if (peer.nodeId === ctx.self.nodeId) return ctx.localStep(key, new Set(dead.keys()));
     hops++;
+    rpcs++;
     try {
       return await ctx.remote(peer).lookupStep(key, [...dead.values()].slice(-MAX_AVOID), rpcSignal());
     } catch (err) {
@@ -81,6 +84,7 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
     // before the key is handed past it.
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
+        rpcs++;
         return await ctx.remote(peer).getNeighbors(rpcSignal());
       } catch (err) {
         signal.throwIfAborted();
@@ -112,6 +116,7 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
   };
 
   let hops = 0;
+  let rpcs = 0;
   // The answerers so far: when the current one dies, the lookup backs up to the previous one.
   const path: ChordPeer[] = [];
   let answerer: ChordPeer = ctx.self;
@@ -127,9 +132,9 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
       continue;
     }
     if ('owner' in step) {
-      if (step.owner.nodeId === answerer.nodeId) return { owner: step.owner, hops };
+      if (step.owner.nodeId === answerer.nodeId) return { owner: step.owner, hops, rpcs };
       const owner = await confirmOwner(answerer, step.owner);
-      if (owner) return { owner, hops };
+      if (owner) return { owner, hops, rpcs };
       // Its successor died: the same node, told so, names the next one.
       step = await ask(answerer);
       continue;
