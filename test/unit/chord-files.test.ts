@@ -119,21 +119,23 @@ describe('chord files (real sockets, real directories)', function () {
     await waitFor('placement after leaves', () => placedCorrectly(names), 10_000);
   });
 
-  it('4 of 16 nodes crash at once (the sharer, an owner and its successor among them): replicas take over', async () => {
+  it('4 of 16 nodes crash at once (an owner and its first replica among them, the sharer when possible): replicas take over', async () => {
     await startPeers(16);
     const sharer = peers[3];
     const contents = await shareFiles(sharer, 4);
     const names = [...contents.keys()];
     await waitFor('initial placement', () => placedCorrectly(names), 10_000);
     const [owner, firstReplica] = placement(names[0]);
-    const victims = new Set([sharer, owner, firstReplica]);
-    // One more victim, chosen so that no file loses all three copies at once.
-    for (const candidate of peers) {
+    // Victims in this order of preference, each taken only if no file then loses all 3 copies
+    // (owner + 2 replicas): the owner of a file and its first replica, the sharer, then others.
+    const victims = new Set<ChordPeerNode>();
+    for (const candidate of [owner, firstReplica, sharer, ...peers]) {
       if (victims.size === 4) break;
       if (victims.has(candidate)) continue;
       const trial = new Set([...victims, candidate]);
       if (names.every((n) => placement(n).some((p) => !trial.has(p)))) victims.add(candidate);
     }
+    assert.ok(victims.has(owner) && victims.has(firstReplica) && victims.size === 4);
     assert.ok(names.every((n) => placement(n).some((p) => !victims.has(p))), 'every file keeps a live copy');
     peers = peers.filter((p) => !victims.has(p));
     await Promise.all([...victims].map((p) => p.crash()));
