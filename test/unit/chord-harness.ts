@@ -7,7 +7,7 @@ import type { ChordPeer } from '../../node-core/src/chord/remote';
 
 export interface HarnessOptions {
   timings?: Partial<ChordTimings>;
-  successorListLength?: number;
+  successorListLength?: number | 'auto';
   maxConnections?: number;
   rpcTimeoutMs?: number;
   extra?: Partial<ChordRingOptions>;

@@ -84,5 +84,14 @@ describe('chord routing tables', () => {
     assert.deepEqual(list.all().map((p) => p.nodeId), [150n, 300n, 400n]);
     const alone = new SuccessorList(self, 3);
     assert.equal(alone.first().nodeId, self.nodeId);
+    // k nodes over the arc they span, and never fewer than the list plus self.
+    alone.adopt(peer(200n), []);
+    assert.equal(alone.estimateRingSize(), Number(RING_SIZE / 100n));
+    const quarter = RING_SIZE / 4n;
+    const dense = new SuccessorList(peer(0n), 2);
+    dense.adopt(peer(quarter / 2n), [peer(quarter)]);
+    assert.equal(dense.estimateRingSize(), 8);
+    dense.resize(1);
+    assert.equal(dense.all().length, 1);
   });
 });

@@ -83,5 +83,16 @@ describe('chord ring (real sockets)', function () {
     await assert.rejects(startNode({ extra: { key: 'wrong' } }, rings[0]), (err: Error & { code?: string }) => err.code === 'AUTH_FAILED');
     await assert.rejects(startNode({}, rings[0]), (err: Error & { code?: string }) => err.code === 'AUTH_FAILED');
   });
+
+  it("successor list 'auto': about log2 N long, from the ring's density", async () => {
+    rings = await startRing(32, { successorListLength: 'auto' });
+    await waitFor('the ring', () => ringIsExact(rings), 10_000);
+    // Each node estimates N from its own list, so lengths scatter around log2 32 + 1 = 6.
+    const lengths = (): number[] => rings.map((r) => r.node.successors.capacity);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    await waitFor('lists of about log2 N', () => lengths().every((l) => l >= 4 && l <= 10) && Math.abs(mean(lengths()) - 6) <= 1.5, 10_000);
+    await waitFor('the successor lists', () => successorListsAreExact(rings), 10_000);
+    await assertLookupsExact(50);
+  });
 });
 

@@ -19,6 +19,11 @@ export class StoreFileHost implements ChordFileHost {
     private readonly onStored: () => void = () => undefined,
   ) {}
 
+  /** Resolves once no download is running (after an abort, their files are closed). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
   names(): string[] {
     return this.store.names();
   }

@@ -11,13 +11,20 @@ import { iterativeLookup, type LookupResult } from './lookup';
 import { samePeer, type ChordPeer, type ChordRemote, type ChordService, type ChordTransport, type LookupStep, type NeighborState } from './remote';
 
 export interface ChordNodeOptions {
-  /** Length of the successor list: about log2 N; replicas live on its first entries. */
-  successorListLength: number;
+  /**
+   * Length of the successor list; replicas live on its first entries. 'auto': about log2 N
+   * (N estimated from the list itself), never under MIN_SUCCESSORS.
+   */
+  successorListLength: number | 'auto';
   /** Per-RPC timeout. */
   rpcTimeoutMs: number;
 }
 
-export const DEFAULT_NODE_OPTIONS: ChordNodeOptions = { successorListLength: 8, rpcTimeoutMs: 3000 };
+export const DEFAULT_NODE_OPTIONS: ChordNodeOptions = { successorListLength: 'auto', rpcTimeoutMs: 3000 };
+
+/** Smallest automatic successor list: survives 3 neighbours dying at once, holds 2 replicas. */
+export const MIN_SUCCESSORS = 4;
+const MAX_SUCCESSORS = 32;
 
 /** Receives files other nodes offer (replication, hand-over); implemented by the chord peer. */
 export type FileOfferHandler = (source: ChordPeer, names: string[], signal: AbortSignal) => Promise<void>;
@@ -49,7 +56,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   ) {
     super();
     this.fingers = new FingerTable(self);
-    this.successors = new SuccessorList(self, options.successorListLength);
+    this.successors = new SuccessorList(self, options.successorListLength === 'auto' ? MIN_SUCCESSORS : options.successorListLength);
   }
 
   get predecessor(): ChordPeer | null {
@@ -199,6 +206,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       break;
     }
     if (this.successors.isEmpty()) this.recoverSuccessorFromFingers();
+    this.fitSuccessorList();
     if (!samePeer(before, this.successor)) {
       this.fingers.set(0, this.successors.isEmpty() ? undefined : this.successor);
       this.emit('ring-changed');
@@ -225,6 +233,14 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       }
     }
     return { successor: current, state };
+  }
+
+  /** 'auto' length: log2 of the estimated ring size, plus one so a full list keeps estimating. */
+  private fitSuccessorList(): void {
+    if (this.options.successorListLength !== 'auto') return;
+    const n = this.successors.estimateRingSize();
+    const want = Math.min(MAX_SUCCESSORS, Math.max(MIN_SUCCESSORS, Math.ceil(Math.log2(Math.max(2, n))) + 1));
+    if (want !== this.successors.capacity) this.successors.resize(want);
   }
 
   /** Refreshes the next finger that needs a lookup (one lookup per call). */

@@ -265,7 +265,12 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     this.stopped = true;
     this.operations.abort();
     clearTimeout(this.reportTimer);
-    if (this.started) await endRing(this.started.ring);
+    if (this.started) {
+      await endRing(this.started.ring);
+      // Closing the ring aborted the downloads it started (replicas, hand-overs); wait until
+      // their files are closed, so nothing writes into the folder after close() resolves.
+      await this.started.fileHost.settle();
+    }
     await this.metaserver?.close();
     this.removeAllListeners();
   }

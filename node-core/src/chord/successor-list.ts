@@ -1,17 +1,43 @@
 // The successor list: the next r nodes clockwise. Only the first is needed for correctness;
 // the rest let the ring route around a dead successor without waiting for a repair, and they
 // are also where the replicas of this node's keys live.
-import { ringDistance } from './id';
+import { RING_SIZE, ringDistance } from './id';
 import type { ChordPeer } from './remote';
 
 export class SuccessorList {
   private list: ChordPeer[] = [];
 
+  private size: number;
+
   constructor(
     private readonly self: ChordPeer,
-    readonly capacity: number,
+    capacity: number,
   ) {
     if (capacity < 1) throw new RangeError('successor list needs room for at least one node');
+    this.size = capacity;
+  }
+
+  get capacity(): number {
+    return this.size;
+  }
+
+  /** Grows or shrinks the list (the ring's estimated size changed). */
+  resize(capacity: number): void {
+    if (capacity < 1) throw new RangeError('successor list needs room for at least one node');
+    this.size = capacity;
+    this.list = this.list.slice(0, capacity);
+  }
+
+  /**
+   * The ring's size as seen from here, from the density of ids: k successors span an arc of
+   * about k/N of the ring. (Not from the list being short: a list also is short while it grows.)
+   */
+  estimateRingSize(): number {
+    const k = this.list.length;
+    if (k === 0) return 1;
+    const arc = ringDistance(this.self.nodeId, this.list[k - 1].nodeId);
+    if (arc === 0n) return k + 1;
+    return Math.max(k + 1, Number((BigInt(k) * RING_SIZE) / arc));
   }
 
   /** The immediate successor; self on a one-node ring. */
@@ -52,6 +78,6 @@ export class SuccessorList {
       const db = ringDistance(this.self.nodeId, b.nodeId);
       return da < db ? -1 : da > db ? 1 : 0;
     });
-    return unique.slice(0, this.capacity);
+    return unique.slice(0, this.size);
   }
 }
