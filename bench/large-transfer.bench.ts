@@ -183,7 +183,8 @@ async function main(): Promise<void> {
     console.log(`  ratio GET / bare copy          ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
     console.log(`  ratio 3 holders / 1 holder     ${multi.toFixed(2)}   (target ≥ 1.00, no slower: ${multi >= 0.95 ? 'met' : 'NOT met'}; within 5 % counts as equal)`);
     console.log(`  WebTorrent anchor (not run)    ${WEBTORRENT_ANCHOR.toFixed(2)}   (GET ${ratio > WEBTORRENT_ANCHOR ? 'ahead' : 'BEHIND'}; see the header for why it is not installed)`);
-    console.log(`  peak RSS holder / getter       ${holderRss.toFixed(0)} / ${getterRss.toFixed(0)} MiB (target ≤ 150 MB: ${rssOk ? 'met' : 'NOT met'})`);
+    const peak = (runs: GetRun[], key: 'holderRssMiB' | 'getterRssMiB'): string => Math.max(...runs.map((r) => r[key])).toFixed(0);
+    console.log(`  peak RSS holder / getter       ${holderRss.toFixed(0)} / ${getterRss.toFixed(0)} MiB (target ≤ 150 MB: ${rssOk ? 'met' : 'NOT met'}; 1 holder ${peak(one, 'holderRssMiB')} / ${peak(one, 'getterRssMiB')}, 3 holders ${peak(three, 'holderRssMiB')} / ${peak(three, 'getterRssMiB')})`);
     console.log(`  downloads identical (SHA-256)  ${intact ? 'yes' : 'NO'}`);
     if (!intact) process.exitCode = 1;
   } finally {
