@@ -1,5 +1,5 @@
 // A real Chromium for the page tests: Debian's /usr/bin/chromium driven by playwright-core
-// (which downloads nothing), with a throwaway profile so runs never share state.
+// (which downloads nothing), with a throwaway profile (and HOME) so runs never share state.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +25,8 @@ export async function launchChromium(options: { colorScheme?: 'light' | 'dark' }
     args: CHROMIUM_ARGS,
     viewport: { width: 1100, height: 720 },
     colorScheme: options.colorScheme ?? 'light',
+    // Crash reports, dconf and caches go to the throwaway folder, never to $HOME.
+    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile, XDG_DATA_HOME: profile },
   });
   return {
     context,
