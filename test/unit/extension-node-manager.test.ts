@@ -148,6 +148,8 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     assert.equal(node.status, 'crashed');
     const info = await manager.restart('peer:s1');
     assert.equal(manager.peer('s1')?.status, 'running');
+    const args = manager.peer('s1')!.launch.args;
+    assert.equal(args[args.indexOf('--port') + 1], '4000', 'restarted on the port it had');
     assert.ok(isAlive(info.pid));
   });
 

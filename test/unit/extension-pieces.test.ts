@@ -7,7 +7,7 @@ import { ArgumentError, addressProblem, argumentObject, fileNameProblem, parseDo
 import { describeEarlyExit, describeNodeError, isStackLine } from '../../extension/src/nodes/errorMessages';
 import { LineSplitter, MAX_LINE_CHARS } from '../../extension/src/nodes/lineSplitter';
 import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
-import { metaserverArgs, peerArgs, keyEnvironment } from '../../extension/src/nodes/nodeArgs';
+import { metaserverArgs, peerArgs, keyEnvironment, pinPorts } from '../../extension/src/nodes/nodeArgs';
 import { PeerState } from '../../extension/src/nodes/peerState';
 import { mergeSearchResult, type NetworkFile } from '../../extension/src/search/searchResults';
 import { formatBytes, percentOf, plural } from '../../extension/src/util/format';
@@ -154,5 +154,20 @@ describe('extension search results and peer state', () => {
 
   it('derives the bridge API URL from the page URL, keeping the token', () => {
     assert.equal(topologyApiUrl('http://127.0.0.1:8080/?token=abc'), 'http://127.0.0.1:8080/api/topology?token=abc');
+  });
+});
+
+describe('extension pinPorts (restart where the node was)', () => {
+  it('replaces port 0 with the ports the node had, and leaves other arguments alone', () => {
+    const args = metaserverArgs({ host: '127.0.0.1', port: 0, httpPort: 0 });
+    const pinned = pinPorts(args, { port: 5123, httpPort: 8123 });
+    assert.equal(pinned[pinned.indexOf('--port') + 1], '5123');
+    assert.equal(pinned[pinned.indexOf('--http-port') + 1], '8123');
+    assert.equal(pinned[pinned.indexOf('--host') + 1], '127.0.0.1');
+    assert.equal(args[args.indexOf('--port') + 1], '0', 'the original launch is not mutated');
+  });
+
+  it('keeps arguments without a port flag as they are', () => {
+    assert.deepEqual(pinPorts(['peer', '--id', 's1'], { port: 4000 }), ['peer', '--id', 's1']);
   });
 });

@@ -50,3 +50,18 @@ export function peerArgs(options: PeerOptions): string[] {
 export function keyEnvironment(networkKey: string | undefined): Record<string, string> {
   return networkKey ? { P2P_NETWORK_KEY: networkKey } : {};
 }
+
+/**
+ * Arguments for restarting a node on the ports it had, so a metaserver started on port 0 comes
+ * back where its peers (and an open topology panel) still look for it.
+ */
+export function pinPorts(args: readonly string[], ports: { port: number; httpPort?: number }): string[] {
+  const pinned = [...args];
+  const pin = (flag: string, value: number | undefined): void => {
+    const at = pinned.indexOf(flag);
+    if (value !== undefined && value > 0 && at >= 0 && at + 1 < pinned.length) pinned[at + 1] = String(value);
+  };
+  pin('--port', ports.port);
+  pin('--http-port', ports.httpPort);
+  return pinned;
+}

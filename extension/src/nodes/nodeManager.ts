@@ -6,7 +6,7 @@
 import type { NodeEvent } from '../../../node-core/src/events';
 import { Emitter, type Disposable, type Event } from '../util/emitter';
 import { ManagedNode, type ManagedNodeOptions, type NodeExit, type NodeInfo, type NodeLog } from './managedNode';
-import { keyEnvironment, metaserverArgs, peerArgs, type MetaserverOptions, type PeerOptions } from './nodeArgs';
+import { keyEnvironment, metaserverArgs, peerArgs, pinPorts, type MetaserverOptions, type PeerOptions } from './nodeArgs';
 
 export interface NodeManagerOptions {
   /** Absolute path of dist/p2p-node.js. */
@@ -117,7 +117,8 @@ export class NodeManager implements Disposable {
     const old = this.nodesByKey.get(key);
     if (!old) return Promise.reject(new Error(`No node ${key} to restart.`));
     if (old.status === 'running' || old.status === 'starting') return Promise.reject(new Error(`${old.launch.label} is already ${old.status}.`));
-    const launch = env ? { ...old.launch, env } : old.launch;
+    const args = old.info ? pinPorts(old.launch.args, old.info) : old.launch.args;
+    const launch = { ...old.launch, args, ...(env ? { env } : {}) };
     return this.startNode(new ManagedNode(launch, this.nodeOptions(key, old.launch.label)));
   }
 
