@@ -190,7 +190,7 @@ interface FetchRound {
   window?: number;
 }
 
-/** Chunk requests in flight for one download, whatever the number of holders. */
+/** Chunk requests in flight for one download, whatever the number of holders (3 holders: 2 each). */
 const WINDOW_BUDGET = 8;
 
 /**
@@ -205,7 +205,7 @@ async function fetchAll(round: FetchRound, accepted: (index: number, source: Sou
     if (alive.length === 0) throw new P2PError('DOWNLOAD_FAILED', `no holder could serve "${name}"`, name);
     await Promise.all(
       alive.flatMap((source) =>
-        Array.from({ length: round.window ?? Math.max(2, Math.ceil(WINDOW_BUDGET / alive.length)) }, async () => {
+        Array.from({ length: round.window ?? Math.max(2, Math.floor(WINDOW_BUDGET / alive.length)) }, async () => {
           while (source.alive && queue.length > 0) {
             if (signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
             const index = queue.shift() as number;
