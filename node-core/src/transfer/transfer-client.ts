@@ -11,12 +11,20 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
   return { name, size: msg.size, chunkSize: msg.chunkSize, sha256: msg.sha256, chunkHashes: Buffer.from(answer.payload) };
 }
 
-export async function fetchChunk(conn: Connection, manifest: FileManifest, index: number, signal?: AbortSignal): Promise<Buffer> {
+/** The chunk's bytes as the socket pieces they arrived in (not joined: the caller writes them with writev). */
+export async function fetchChunk(conn: Connection, manifest: FileManifest, index: number, signal?: AbortSignal): Promise<readonly Buffer[]> {
   const answer = await conn.request({ t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index }, { signal, timeoutMs: 30_000 });
-  if (answer.msg.t !== 'chunk' || answer.msg.index !== index || answer.payload.length !== chunkLength(manifest, index)) {
+  const pieces = answer.payloadPieces;
+  if (answer.msg.t !== 'chunk' || answer.msg.index !== index || byteLength(pieces) !== chunkLength(manifest, index)) {
     throw new P2PError('PROTOCOL', `bad answer for chunk ${index} of "${manifest.name}"`);
   }
-  return answer.payload;
+  return pieces;
+}
+
+export function byteLength(pieces: readonly Buffer[]): number {
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  return length;
 }
 
 /** Holder side: answers manifest-get and chunk-get from the shared files only. */

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { authProof, newNonce, proofMatches, type ConnectionRole } from './auth';
 import { P2PError, toP2PError } from './errors';
-import { encodeFramePrefix, FrameDecoder } from './frame';
+import { encodeFramePrefix, FrameDecoder, type RawFrame } from './frame';
 import { decodeMessage, PROTOCOL_VERSION, type AnyMessage, type Message } from './messages';
 
 export interface ConnectionOptions {
@@ -18,8 +18,27 @@ export interface ConnectionOptions {
 }
 
 export interface Incoming {
-  msg: AnyMessage;
-  payload: Buffer;
+  readonly msg: AnyMessage;
+  /** The payload in one buffer (joined from its socket pieces on first use). */
+  readonly payload: Buffer;
+  /** The payload as received, in pieces, without a copy (the downloader writes these with writev). */
+  readonly payloadPieces: readonly Buffer[];
+}
+
+/** An Incoming whose payload is joined only if someone asks for it in one buffer. */
+class ReceivedFrame implements Incoming {
+  constructor(
+    readonly msg: AnyMessage,
+    private readonly frame: RawFrame,
+  ) {}
+
+  get payload(): Buffer {
+    return this.frame.payload;
+  }
+
+  get payloadPieces(): readonly Buffer[] {
+    return this.frame.payloadPieces;
+  }
 }
 
 export interface RequestOptions {
@@ -182,11 +201,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (!this.isOpen) return;
       let msg: AnyMessage;
       try {
-        msg = decodeMessage(frame.header, frame.payload);
+        msg = decodeMessage(frame.header, { length: frame.payloadLength });
       } catch (err) {
         return this.close(toP2PError(err, 'PROTOCOL'), true);
       }
-      this.dispatch({ msg, payload: frame.payload });
+      this.dispatch(new ReceivedFrame(msg, frame));
     }
   }
 

@@ -9,13 +9,31 @@ export const MAX_CHUNK_BYTES = 1024 * 1024;
 export const MAX_PAYLOAD_BYTES = MAX_CHUNK_BYTES;
 export const MAX_FRAME_BYTES = 2 + MAX_HEADER_BYTES + MAX_PAYLOAD_BYTES;
 
-export interface RawFrame {
-  /** The parsed (not yet validated) JSON header. */
-  header: unknown;
-  payload: Buffer;
-}
-
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A decoded frame. The payload stays as the socket pieces it arrived in (slices, no copy):
+ * a 1 MiB chunk arrives as ~16 reads of 64 KiB and the downloader writes those pieces to
+ * the file with one writev. `payload` joins them on first use (one copy) for everyone else.
+ */
+export class RawFrame {
+  private joined: Buffer | undefined;
+
+  constructor(
+    /** The parsed (not yet validated) JSON header. */
+    readonly header: unknown,
+    readonly payloadPieces: readonly Buffer[],
+    readonly payloadLength: number,
+  ) {}
+
+  get payload(): Buffer {
+    if (this.joined === undefined) {
+      const pieces = this.payloadPieces;
+      this.joined = pieces.length === 0 ? EMPTY : pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, this.payloadLength);
+    }
+    return this.joined;
+  }
+}
 
 /** Encodes the 6-byte prefix plus header; the payload is written separately to avoid a copy. */
 export function encodeFramePrefix(header: object, payloadLength: number): Buffer {
@@ -37,8 +55,8 @@ export function encodeFrame(header: object, payload: Buffer = EMPTY): Buffer {
 /**
  * Incremental decoder: push() socket chunks, get complete frames back. Throws P2PError
  * ('PROTOCOL') on an oversized or malformed frame; the caller then drops the connection.
- * Buffers are kept as a list and joined once per frame, so a 1 MiB payload arriving in
- * 64 KiB pieces is copied once, not sixteen times.
+ * Buffers are kept as a list; a frame's header is joined (small), its payload is handed out
+ * as the list of pieces (see RawFrame), so a 1 MiB payload is not copied here at all.
  */
 export class FrameDecoder {
   private pieces: Buffer[] = [];
@@ -55,8 +73,14 @@ export class FrameDecoder {
         throw new P2PError('PROTOCOL', `frame length ${frameLength} out of range`);
       }
       if (this.buffered < 4 + frameLength) break;
-      const frame = this.take(4 + frameLength);
-      frames.push(parseFrame(frame));
+      const headerLength = this.peekHeaderLength();
+      if (headerLength === 0 || headerLength > MAX_HEADER_BYTES || 2 + headerLength > frameLength) {
+        throw new P2PError('PROTOCOL', `header length ${headerLength} out of range`);
+      }
+      const prefix = join(this.take(6 + headerLength), 6 + headerLength);
+      const payloadLength = frameLength - 2 - headerLength;
+      if (payloadLength > MAX_PAYLOAD_BYTES) throw new P2PError('PROTOCOL', 'payload too large');
+      frames.push(new RawFrame(parseHeader(prefix, headerLength), this.take(payloadLength), payloadLength));
     }
     return frames;
   }
@@ -69,28 +93,26 @@ export class FrameDecoder {
     return joined.readUInt32BE(0);
   }
 
-  private take(length: number): Buffer {
-    const first = this.pieces[0];
-    let out: Buffer;
-    if (first.length >= length) {
-      out = first.subarray(0, length);
-      if (first.length === length) this.pieces.shift();
-      else this.pieces[0] = first.subarray(length);
-    } else {
-      out = Buffer.allocUnsafe(length);
-      let filled = 0;
-      while (filled < length) {
-        const piece = this.pieces[0];
-        const need = length - filled;
-        if (piece.length <= need) {
-          piece.copy(out, filled);
-          filled += piece.length;
-          this.pieces.shift();
-        } else {
-          piece.copy(out, filled, 0, need);
-          filled += need;
-          this.pieces[0] = piece.subarray(need);
-        }
+  /** The u16 header length at bytes 4–5 (the first piece may be shorter than 6 bytes). */
+  private peekHeaderLength(): number {
+    if (this.pieces[0].length < 6) this.pieces = [Buffer.concat(this.pieces)];
+    return this.pieces[0].readUInt16BE(4);
+  }
+
+  /** Removes the next `length` bytes as slices of the pieces (no copy). */
+  private take(length: number): Buffer[] {
+    const out: Buffer[] = [];
+    let left = length;
+    while (left > 0) {
+      const piece = this.pieces[0];
+      if (piece.length <= left) {
+        out.push(piece);
+        left -= piece.length;
+        this.pieces.shift();
+      } else {
+        out.push(piece.subarray(0, left));
+        this.pieces[0] = piece.subarray(left);
+        left = 0;
       }
     }
     this.buffered -= length;
@@ -98,18 +120,14 @@ export class FrameDecoder {
   }
 }
 
-function parseFrame(frame: Buffer): RawFrame {
-  const headerLength = frame.readUInt16BE(4);
-  if (headerLength === 0 || headerLength > MAX_HEADER_BYTES || 6 + headerLength > frame.length) {
-    throw new P2PError('PROTOCOL', `header length ${headerLength} out of range`);
-  }
-  const payloadLength = frame.length - 6 - headerLength;
-  if (payloadLength > MAX_PAYLOAD_BYTES) throw new P2PError('PROTOCOL', 'payload too large');
-  let header: unknown;
+function join(pieces: Buffer[], length: number): Buffer {
+  return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
+}
+
+function parseHeader(prefix: Buffer, headerLength: number): unknown {
   try {
-    header = JSON.parse(frame.toString('utf8', 6, 6 + headerLength));
+    return JSON.parse(prefix.toString('utf8', 6, 6 + headerLength));
   } catch {
     throw new P2PError('PROTOCOL', 'header is not JSON');
   }
-  return { header, payload: frame.subarray(6 + headerLength) };
 }

@@ -140,7 +140,8 @@ function isMessageType(t: unknown): t is MessageType {
 }
 
 /** Validates a raw header and payload against the table. Throws P2PError('PROTOCOL'). */
-export function decodeMessage(header: unknown, payload: Buffer): AnyMessage {
+/** `payload`: only its length is checked (a Buffer, or a RawFrame's payloadLength as `{ length }`). */
+export function decodeMessage(header: unknown, payload: { readonly length: number }): AnyMessage {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw protocol('header is not an object');
   const h = header as Record<string, unknown>;
   if (h.v !== PROTOCOL_VERSION) throw protocol(`unsupported protocol version ${String(h.v)}`);
