@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { PeerRef } from '../events';
 import { assertFileName } from '../files/file-store';
 import { chunkCount, chunkHash, chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
-import { WholeFileDigest } from '../files/whole-file-digest';
+import { InOrderDigest } from '../files/in-order-digest';
 import { P2PError, toP2PError, type Connection } from '../wire';
 import { byteLength, fetchManifest, fetchChunk } from './transfer-client';
 
@@ -61,7 +61,6 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const { manifest, found } = await openSources(request, abort.signal, opened);
     sources.push(...found);
     const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
-    let whole: WholeFileDigest | undefined;
     try {
       const todo = await chunksToFetch(file, manifest); // before truncate: only real bytes count (resume)
       await file.truncate(manifest.size);
@@ -76,7 +75,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       // byte). If that hash is wrong, round 1 checks every chunk against the manifest, drops
       // the holders that sent bad ones and refetches those chunks, verifying each.
       for (let round = 0; ; round++) {
-        whole = new WholeFileDigest(manifest, partPath);
+        const whole = new InOrderDigest(manifest, file);
         const pending = new Set(queue);
         for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) whole.markPresent(index);
         await fetchAll({ queue, sources, manifest, file, whole, signal: abort.signal, verifyEach: round > 0, name, window: request.window }, (index, source, length) => {
@@ -88,8 +87,6 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
           }
         });
         sha256 = await whole.digest();
-        await whole.close();
-        whole = undefined;
         if (sha256 === manifest.sha256) break;
         const bad = round === 0 ? await chunksToFetch(file, manifest) : [];
         if (bad.length === 0) {
@@ -127,7 +124,6 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         resumedBytes,
       };
     } finally {
-      await whole?.close();
       await file.close().catch(() => undefined);
     }
   } catch (err) {
@@ -182,7 +178,7 @@ interface FetchRound {
   sources: Source[];
   manifest: FileManifest;
   file: FileHandle;
-  whole: WholeFileDigest;
+  whole: InOrderDigest;
   signal: AbortSignal;
   /** Check each chunk against the manifest before accepting it (recovery rounds). */
   verifyEach: boolean;
@@ -214,12 +210,10 @@ async function fetchAll(round: FetchRound, accepted: (index: number, source: Sou
               if (round.verifyEach && !hashOf(pieces).equals(chunkHash(manifest, index))) {
                 throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
               }
-              // written, then hashed: the digest worker reads it back from the page cache when its
-              // turn comes. Posting the bytes instead would copy every chunk into the worker
-              // (structured clone), and those copies held the getter's RSS above 150 MB on 1 GiB
-              // the pieces as they came off the socket, in one writev: no join copy of the chunk
+              // the pieces as they came off the socket, in one writev: no join copy of the chunk;
+              // then folded into the whole-file hash from those same pieces (no read-back)
               const length = await writeAll(file, pieces, index * manifest.chunkSize);
-              whole.markPresent(index);
+              whole.add(index, pieces);
               accepted(index, source, length);
             } catch {
               queue.unshift(index);
