@@ -7,7 +7,7 @@ import { P2PError } from '../wire/errors';
 import { inHalfOpen, inOpen, ringDistance } from './id';
 import { FingerTable } from './finger-table';
 import { SuccessorList } from './successor-list';
-import { iterativeLookup, type LookupResult } from './lookup';
+import { iterativeLookup, LookupUnsureError, rpcWithTimeout, RpcTimeoutError, type LookupContext, type LookupResult } from './lookup';
 import { samePeer, type ChordPeer, type ChordRemote, type ChordService, type ChordTransport, type LookupStep, type NeighborState } from './remote';
 
 export interface ChordNodeOptions {
@@ -39,6 +39,14 @@ interface ChordNodeEvents {
 /** How many candidates a lookup step offers: the best plus fallbacks in case it is dead. */
 const STEP_CANDIDATES = 4;
 const NO_NODES: ReadonlySet<bigint> = new Set();
+/**
+ * Consecutive timeouts (not refusals) before stabilize or check_predecessor give up on a
+ * neighbour. A loaded machine can make a live node miss a deadline; dropping it at once would
+ * leave its predecessor naming the next node as owner of its keys until the next repair.
+ */
+const TIMEOUTS_BEFORE_DEAD = 3;
+/** Runs of a lookup that stopped at a slow node (LookupUnsureError) before it reports failure. */
+const LOOKUP_TRIES = 3;
 /** Predecessor hops stabilize and join follow per round. */
 const MAX_WALK_BACK = 8;
 
@@ -47,6 +55,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   readonly successors: SuccessorList;
   private pred: ChordPeer | null = null;
   private readonly closing = new AbortController();
+  /** Consecutive RPC timeouts per neighbour (see TIMEOUTS_BEFORE_DEAD). */
+  private readonly timeouts = new Map<bigint, number>();
   onFileOffer: FileOfferHandler | undefined;
 
   constructor(
@@ -154,12 +164,45 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   // ---- protocol steps ----
 
   async lookup(key: bigint, signal: AbortSignal = this.signal): Promise<LookupResult> {
-    return iterativeLookup(this.lookupContext(), key, AbortSignal.any([signal, this.signal]));
+    return this.lookupRetryingWhenUnsure(this.lookupContext(), key, AbortSignal.any([signal, this.signal]));
+  }
+
+  /**
+   * A lookup that would have had to guess past a slow node (LookupUnsureError) is run again —
+   * the node may have caught up, or stabilize confirmed it dead — rather than answered
+   * wrongly; LOOKUP_TRIES runs at most.
+   */
+  private async lookupRetryingWhenUnsure(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await iterativeLookup(ctx, key, signal);
+      } catch (err) {
+        if (!(err instanceof LookupUnsureError) || attempt >= LOOKUP_TRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        signal.throwIfAborted();
+      }
+    }
+  }
+
+  /**
+   * call(), tried again (with backoff) while it only times out: for the messages a join must
+   * get through — a slow neighbour that misses them keeps routing our keys past us.
+   */
+  private async callPatiently<T>(peer: ChordPeer, fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.call(peer, fn);
+      } catch (err) {
+        if (!(err instanceof RpcTimeoutError) || attempt >= TIMEOUTS_BEFORE_DEAD) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        this.signal.throwIfAborted();
+      }
+    }
   }
 
   /** Joins the ring `bootstrap` is on: find our successor through it, then tell it about us. */
   async join(bootstrap: ChordPeer): Promise<void> {
-    const { owner } = await iterativeLookup(
+    const { owner } = await this.lookupRetryingWhenUnsure(
       { ...this.lookupContext(), localStep: () => ({ next: [bootstrap] }) },
       this.self.nodeId,
       this.signal,
@@ -175,8 +218,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     // links to us it would answer lookups of our keys with our successor.
     const pred = state.predecessor;
     await Promise.all([
-      this.call(successor, (r, s) => r.notify(this.self, s)).catch(() => undefined),
-      pred && !samePeer(pred, this.self) ? this.call(pred, (r, s) => r.successorHint(this.self, s)).catch(() => undefined) : undefined,
+      this.callPatiently(successor, (r, s) => r.notify(this.self, s)).catch(() => undefined),
+      pred && !samePeer(pred, this.self) ? this.callPatiently(pred, (r, s) => r.successorHint(this.self, s)).catch(() => undefined) : undefined,
     ]);
   }
 
@@ -189,7 +232,10 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       let found: { successor: ChordPeer; state: NeighborState };
       try {
         found = await this.closestSuccessor(succ);
-      } catch {
+        this.timeouts.delete(succ.nodeId);
+      } catch (err) {
+        // Only slow: keep it and try again next round (a dead one refuses at once).
+        if (!this.givesUpOn(succ, err)) break;
         this.suspect(succ);
         if (samePeer(succ, this.pred)) this.setPredecessor(null);
         continue;
@@ -225,7 +271,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       const x = state.predecessor;
       if (!x || samePeer(x, this.self) || !inOpen(x.nodeId, this.self.nodeId, current.nodeId)) break;
       try {
-        const xState = await this.call(x, (r, s) => r.getNeighbors(s));
+        // Patiently: stopping at a slow `x` would adopt a successor past it (join keeps that).
+        const xState = await this.callPatiently(x, (r, s) => r.getNeighbors(s));
         state = { predecessor: xState.predecessor, successors: [current, ...xState.successors] };
         current = x;
       } catch {
@@ -247,7 +294,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   async fixNextFinger(): Promise<void> {
     if (this.successors.isEmpty()) return;
     const i = this.fingers.nextIndexToFix(this.successor);
-    const { owner } = await this.lookup(this.fingers.start(i));
+    // One run, no retry when unsure: the next round refreshes the finger anyway.
+    const { owner } = await iterativeLookup(this.lookupContext(), this.fingers.start(i), this.signal);
     this.fingers.fillFrom(i, owner);
   }
 
@@ -269,8 +317,11 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     if (!pred) return;
     try {
       await this.call(pred, (r, s) => r.ping(s));
-    } catch {
-      if (samePeer(this.pred, pred)) {
+      this.timeouts.delete(pred.nodeId);
+    } catch (err) {
+      // A predecessor that is only slow stays: without one, owns() and the owner check
+      // would let the next lookup hand its keys to us.
+      if (this.givesUpOn(pred, err) && samePeer(this.pred, pred)) {
         this.transport.forget(pred);
         this.fingers.remove(pred.nodeId);
         this.setPredecessor(null);
@@ -306,9 +357,28 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     if (!samePeer(before, this.successor)) this.emit('ring-changed');
   }
 
-  /** Calls a remote with the RPC timeout and the node's close signal. */
+  /**
+   * Calls a remote with the RPC timeout and the node's close signal; a passed deadline rejects
+   * with RpcTimeoutError (slow), anything else means refused/reset/closed (gone).
+   */
   call<T>(peer: ChordPeer, fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>, timeoutMs = this.options.rpcTimeoutMs): Promise<T> {
-    return fn(this.transport.remote(peer), AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)]));
+    return rpcWithTimeout((s) => fn(this.transport.remote(peer), s), this.signal, timeoutMs);
+  }
+
+  /** After a failed call to a neighbour: dead now (refused, reset), or after repeated timeouts. */
+  private givesUpOn(peer: ChordPeer, err: unknown): boolean {
+    if (this.signal.aborted) return false;
+    if (!(err instanceof RpcTimeoutError)) {
+      this.timeouts.delete(peer.nodeId);
+      return true;
+    }
+    const n = (this.timeouts.get(peer.nodeId) ?? 0) + 1;
+    if (n < TIMEOUTS_BEFORE_DEAD) {
+      this.timeouts.set(peer.nodeId, n);
+      return false;
+    }
+    this.timeouts.delete(peer.nodeId);
+    return true;
   }
 
   private lookupContext() {

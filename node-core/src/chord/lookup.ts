@@ -46,6 +46,38 @@ const MAX_AVOID = 32;
 /** Predecessor hops an owner check follows (joins the answerer has not seen yet). */
 const MAX_WALK_BACK = 8;
 
+/**
+ * Tries of an owner-check RPC that timed out (not refused) before the lookup gives up on
+ * that node. A timeout only says "slow": under load a live node can miss a deadline, and
+ * treating it as dead would make its predecessor name the next node as owner of its keys — a
+ * wrong answer. A hop that is merely slow is skipped after one try (the owner check guards
+ * the answer, so a detour costs time, not correctness).
+ */
+const SLOW_TRIES = 2;
+const SLOW_BACKOFF_MS = 100;
+
+/**
+ * Thrown by rpcWithTimeout when the RPC's own deadline passed: the node is slow, maybe alive.
+ * Anything else thrown (refused, reset, closed) means the node is gone.
+ */
+export class RpcTimeoutError extends P2PError {
+  constructor(message: string) {
+    super('PEER_UNREACHABLE', message);
+    this.name = 'RpcTimeoutError';
+  }
+}
+
+/** Runs `fn` with a `timeoutMs` deadline plus `signal`; a passed deadline becomes RpcTimeoutError. */
+export async function rpcWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  try {
+    return await fn(AbortSignal.any([signal, deadline]));
+  } catch (err) {
+    if (deadline.aborted && !signal.aborted) throw new RpcTimeoutError(`no answer within ${timeoutMs} ms`);
+    throw err;
+  }
+}
+
 /** A lookup that found no live route; carries the last failure's code (AUTH_FAILED for a wrong key...). */
 export class LookupFailedError extends P2PError {
   constructor(message: string, lastError: unknown) {
@@ -55,60 +87,79 @@ export class LookupFailedError extends P2PError {
   }
 }
 
+/** The lookup stopped rather than guess past a node that may own the key but timed out: retry. */
+export class LookupUnsureError extends LookupFailedError {
+  constructor(message: string, lastError: unknown) {
+    super(message, lastError);
+    this.name = 'LookupUnsureError';
+  }
+}
+
 export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
   const dead = new Map<bigint, ChordPeer>();
+  // Nodes that timed out: skipped as hops, but never put in `avoid` (that
+  // would make other nodes route as if they were gone) and never accepted as "not the owner".
+  const slow = new Set<bigint>();
   let lastError: unknown;
-  const rpcSignal = (): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(ctx.rpcTimeoutMs)]);
   const markDead = (peer: ChordPeer): void => {
     dead.set(peer.nodeId, peer);
     ctx.suspect(peer);
   };
-  /** Asks `peer` for its step (the origin answers itself locally). Undefined: it is dead. */
-  const ask = async (peer: ChordPeer): Promise<LookupStep | undefined> => {
-    if (peer.nodeId === ctx.self.nodeId) return ctx.localStep(key, new Set(dead.keys()));
-    hops++;
-    rpcs++;
-    try {
-      return await ctx.remote(peer).lookupStep(key, [...dead.values()].slice(-MAX_AVOID), rpcSignal());
-    } catch (err) {
-      signal.throwIfAborted();
-      lastError = err;
-      markDead(peer);
-      return undefined;
-    }
-  };
-  /** A node's predecessor and successors (one RPC, tried twice; the origin's own are local). Undefined: it is dead. */
-  const neighborsOf = async (peer: ChordPeer): Promise<NeighborState | undefined> => {
-    if (peer.nodeId === ctx.self.nodeId) return ctx.localNeighbors();
-    // Twice: a dead node refuses at once both times, a merely slow one gets a second chance
-    // before the key is handed past it.
-    for (let attempt = 0; attempt < 2; attempt++) {
+  /**
+   * One RPC to `peer`: timeouts are tried again (`tries` in all, with backoff), a refusal or
+   * reset is final. 'dead': refused/reset, 'slow': every try timed out.
+   */
+  const rpc = async <T>(peer: ChordPeer, fn: (signal: AbortSignal) => Promise<T>, tries: number): Promise<T | 'dead' | 'slow'> => {
+    for (let attempt = 0; attempt < tries; attempt++) {
+      if (attempt > 0) await sleep(SLOW_BACKOFF_MS * 2 ** (attempt - 1), signal);
       try {
         rpcs++;
-        return await ctx.remote(peer).getNeighbors(rpcSignal());
+        return await rpcWithTimeout(fn, signal, ctx.rpcTimeoutMs);
       } catch (err) {
         signal.throwIfAborted();
         lastError = err;
+        if (!(err instanceof RpcTimeoutError)) {
+          markDead(peer);
+          return 'dead';
+        }
       }
     }
-    markDead(peer);
-    return undefined;
+    slow.add(peer.nodeId);
+    return 'slow';
   };
+  /** Asks `peer` for its step (the origin answers itself locally). Undefined: dead or too slow. */
+  const ask = async (peer: ChordPeer): Promise<LookupStep | undefined> => {
+    if (peer.nodeId === ctx.self.nodeId) return ctx.localStep(key, new Set(dead.keys()));
+    hops++;
+    const answer = await rpc(peer, (s) => ctx.remote(peer).lookupStep(key, [...dead.values()].slice(-MAX_AVOID), s), 1);
+    return answer === 'dead' || answer === 'slow' ? undefined : answer;
+  };
+  /** A node's predecessor and successors (the origin's own are local). */
+  const neighborsOf = async (peer: ChordPeer): Promise<NeighborState | 'dead' | 'slow'> => {
+    if (peer.nodeId === ctx.self.nodeId) return ctx.localNeighbors();
+    return rpc(peer, (s) => ctx.remote(peer).getNeighbors(s), SLOW_TRIES);
+  };
+  /** A node that may own the key did not answer in time: no guessing past it. */
+  const unsure = (peer: ChordPeer): LookupUnsureError =>
+    new LookupUnsureError(`node ${peer.id} may own key ${idToHex(key)} but does not answer in time`, lastError);
   /**
    * Confirms the owner `answerer` named (its successor, as far as it knows): the owner must be
    * alive, and if a node joined between the two since the answerer last stabilized, the
    * owner's predecessor pointer already says so — walk back while the key falls at or before
-   * it. Undefined: the owner is dead.
+   * it. Undefined: the owner is dead. Throws when the owner, or a predecessor that claims the
+   * key, only timed out: skipping a live node would name the wrong owner.
    */
   const confirmOwner = async (answerer: ChordPeer, named: ChordPeer): Promise<ChordPeer | undefined> => {
     let owner = named;
     let state = await neighborsOf(owner);
-    if (!state) return undefined;
+    if (state === 'slow') throw unsure(owner);
+    if (state === 'dead') return undefined;
     for (let walk = 0; walk < MAX_WALK_BACK; walk++) {
-      const p = state.predecessor;
+      const p: ChordPeer | null = state.predecessor;
       if (!p || dead.has(p.nodeId) || !inOpen(p.nodeId, answerer.nodeId, owner.nodeId) || !inHalfOpen(key, answerer.nodeId, p.nodeId)) break;
-      const pState = await neighborsOf(p);
-      if (!pState) break;
+      const pState: NeighborState | 'dead' | 'slow' = await neighborsOf(p);
+      if (pState === 'slow') throw unsure(p);
+      if (pState === 'dead') break; // a stale pointer to a dead node: `owner` is right
       owner = p;
       state = pState;
     }
@@ -142,8 +193,11 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
     // Only nodes strictly between the one asked and the key count: that is what makes every
     // hop progress, even when a node answers from stale state.
     const from = answerer;
-    const target = step.next.find((p) => !dead.has(p.nodeId) && inOpen(p.nodeId, from.nodeId, key));
+    const target = step.next.find((p) => !dead.has(p.nodeId) && !slow.has(p.nodeId) && inOpen(p.nodeId, from.nodeId, key));
     if (!target) {
+      // Some candidates were only slow: avoiding this node would be a guess; fail, the caller retries.
+      const slowOne = step.next.find((p) => slow.has(p.nodeId));
+      if (slowOne) throw unsure(slowOne);
       // Nothing usable from this node (its whole neighbourhood towards the key is dead): avoid
       // it too, without accusing it, and back up.
       dead.set(answerer.nodeId, answerer);
@@ -156,9 +210,25 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
       answerer = target;
       step = answer;
     } else {
-      // The target is dead (now in `avoid`): the same answerer offers the next-best node.
+      // The target is dead (now in `avoid`) or slow (skipped): the same answerer offers the
+      // next-best node.
       step = await ask(answerer);
     }
   }
   throw new LookupFailedError(`no live route to key ${idToHex(key)} (last asked ${answerer.id}, ${dead.size} dead nodes met)`, lastError);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
