@@ -38,6 +38,8 @@ const MAX_KNOWN_PEERS = 64;
 export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private readonly links = new Map<string, Neighbor>();
   private readonly seen = new SeenQueries();
+  /** Floods this peer started and is still collecting answers for (see originate()). */
+  private readonly openQueries = new Map<string, QueryMessage>();
   /** Peers heard of (referrals, redirects, former neighbours): a way back in without the metaserver. */
   private readonly known = new Map<string, PeerRef>();
   private extraSeeds: Address[] = [];
@@ -140,10 +142,19 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     return true;
   }
 
-  /** Starts a flood from this peer. */
+  /**
+   * Starts a flood from this peer. The query stays open until endQuery(): a link that comes up
+   * meanwhile (a heal, or a duplicate link replaced by its twin) gets it too, so a search is not
+   * lost because the only path was being rebuilt when it went out. Peers drop repeats by qid.
+   */
   originate(msg: QueryMessage): void {
     this.seen.remember(msg.qid);
+    this.openQueries.set(msg.qid, msg);
     this.forward(msg, undefined);
+  }
+
+  endQuery(qid: string): void {
+    this.openQueries.delete(qid);
   }
 
   /** Answers `neighbors-get` (used by peers healing while the metaserver is down). */
@@ -176,6 +187,10 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       if (this.links.get(ref.id) === neighbor) this.drop(neighbor, err?.message ?? 'connection closed');
     });
     this.emit('neighbor-up', { ...ref });
+    for (const query of this.openQueries.values()) {
+      this.queriesSent++;
+      conn.send(query).catch(() => undefined);
+    }
   }
 
   private drop(neighbor: Neighbor, reason: string, heal = true): void {

@@ -180,6 +180,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
       return await collector.wait();
     } finally {
       this.searches.delete(qid);
+      overlay.endQuery(qid);
     }
   }
 
