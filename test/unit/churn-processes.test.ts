@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import type { Address, SearchResultEvent } from '../../node-core/src/events';
 import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
 import { fetchTopology } from '../../node-core/src/metaserver';
-import { bundleCli, CliProcess, removeCliBundle } from './cli-process';
-import { FAST, FloodFixture, waitFor } from './flood-fixture';
+import { CliProcess } from './cli-process';
+import { useCliProcesses } from './cli-suite';
+import { FAST, waitFor } from './flood-fixture';
 
 const MIB = 1024 * 1024;
 const HEARTBEAT = String(FAST.heartbeatMs);
@@ -59,24 +60,14 @@ function connectedWithout(peers: FloodPeer[], dead: Set<string>): boolean {
 
 describe('churn: crashes (kill -9) of peer processes', function () {
   this.timeout(90_000);
-  let cli: string;
-  const procs: CliProcess[] = [];
-  const fixture = new FloodFixture();
-
-  before(async () => {
-    cli = await bundleCli();
-  });
-  after(() => removeCliBundle());
-  afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.kill()));
-    await fixture.cleanup();
-  });
+  const suite = useCliProcesses();
+  const { procs, fixture } = suite;
 
   /** A peer process with its own folder (or `dir`) holding `files`; resolves once ready. */
   async function peerProcess(id: string, args: string[], files: Record<string, Buffer | string> = {}, dir?: string): Promise<{ proc: CliProcess; dir: string; address: Address }> {
     const folder = dir ?? (await fixture.tempDir());
     for (const [name, content] of Object.entries(files)) await writeFile(join(folder, name), content);
-    const proc = new CliProcess(cli, ['peer', '--id', id, '--dir', folder, '--json', '--heartbeat-ms', HEARTBEAT, ...args]);
+    const proc = new CliProcess(suite.cli, ['peer', '--id', id, '--dir', folder, '--json', '--heartbeat-ms', HEARTBEAT, ...args]);
     procs.push(proc);
     const ready = await proc.next('ready', () => true, 20_000);
     return { proc, dir: folder, address: { host: '127.0.0.1', port: ready.port } };
@@ -201,7 +192,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
   });
 
   it('metaserver killed, then a peer killed: the overlay heals alone; a restarted metaserver learns it again', async () => {
-    const first = new CliProcess(cli, ['metaserver', '--port', '0', '--json', '--heartbeat-ms', HEARTBEAT]);
+    const first = new CliProcess(suite.cli, ['metaserver', '--port', '0', '--json', '--heartbeat-ms', HEARTBEAT]);
     procs.push(first);
     const port = (await first.next('ready')).port;
     const msAddress = { host: '127.0.0.1', port };
@@ -237,7 +228,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     assert.deepEqual(found.map((r) => r.holders.map((h) => h.id)), [[far.id]]);
     assert.ok((await readFile((await near.get('far.bin', { result: found[0] })).path)).equals(content));
 
-    const second = new CliProcess(cli, ['metaserver', '--port', String(port), '--json', '--heartbeat-ms', HEARTBEAT]);
+    const second = new CliProcess(suite.cli, ['metaserver', '--port', String(port), '--json', '--heartbeat-ms', HEARTBEAT]);
     procs.push(second);
     await second.next('ready');
     await waitFor('the new metaserver learns the five survivors and their links', async () => {

@@ -3,26 +3,16 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bundleCli, CliProcess, removeCliBundle } from './cli-process';
-import { FloodFixture } from './flood-fixture';
+import { CliProcess } from './cli-process';
+import { useCliProcesses } from './cli-suite';
 
 describe('cli: p2p-node over --json', function () {
   this.timeout(30_000);
-  let cli: string;
-  const procs: CliProcess[] = [];
-  const fixture = new FloodFixture();
-
-  before(async () => {
-    cli = await bundleCli();
-  });
-  after(() => removeCliBundle());
-  afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.kill()));
-    await fixture.cleanup();
-  });
+  const suite = useCliProcesses();
+  const { procs, fixture } = suite;
 
   const start = (args: string[], env?: NodeJS.ProcessEnv): CliProcess => {
-    const p = new CliProcess(cli, args, env);
+    const p = new CliProcess(suite.cli, args, env);
     procs.push(p);
     return p;
   };
