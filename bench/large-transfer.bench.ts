@@ -7,16 +7,15 @@
 // run from registry-only content; the anchor (177 MiB/s = 0.49× of a 360 MiB/s bare copy on
 // this machine) is printed for comparison instead.
 // Standalone: `npm run build && node --import tsx bench/large-transfer.bench.ts [MiB] [rounds]`.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { CliProcess } from '../test/unit/cli-process';
+import { bareCopy, rssMiB } from './baseline';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
@@ -42,37 +41,6 @@ async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(path, { highWaterMark: 4 * MIB }), hash);
   return hash.digest('hex');
-}
-
-/** A child process streams the file into a socket; this process streams the socket to disk. */
-async function bareCopy(source: string, target: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  const received = new Promise<number>((done, reject) => {
-    server.once('connection', (socket) => {
-      const started = performance.now();
-      pipeline(socket, createWriteStream(target)).then(() => done(performance.now() - started), reject);
-    });
-  });
-  const sender = spawn(process.execPath, [
-    '-e',
-    `const net=require('net'),fs=require('fs');const s=net.connect(${port},'127.0.0.1',()=>fs.createReadStream(${JSON.stringify(source)},{highWaterMark:1<<20}).pipe(s));`,
-  ]);
-  try {
-    return await received;
-  } finally {
-    await new Promise((r) => (sender.exitCode === null ? sender.once('exit', r) : r(null)));
-    server.close();
-  }
-}
-
-function rssMiB(pid: number | undefined): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
 }
 
 interface GetRun {

@@ -2,16 +2,14 @@
 // fs stream → TCP → fs stream copy between two processes over loopback, measured in the same
 // run on the same 256 MiB file; plus the serving peer's RSS (VmRSS) while it serves.
 // Targets: ratio ≥ 0.80, RSS ≤ 150 MB. Standalone: `npm run build && node --import tsx bench/transfer.bench.ts [MiB] [rounds]`.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream/promises';
 import { CliProcess } from '../test/unit/cli-process';
+import { bareCopy, rssMiB } from './baseline';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 256);
@@ -26,37 +24,6 @@ async function writeRandomFile(path: string, mib: number): Promise<void> {
     if (!out.write(Buffer.from(block))) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r, j) => out.end((err?: Error | null) => (err ? j(err) : r())));
-}
-
-/** The bare copy: a child process streams the file to a socket; this process streams it to disk. */
-async function bareCopy(source: string, target: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  const received = new Promise<number>((resolveDone, reject) => {
-    server.once('connection', (socket) => {
-      const started = performance.now();
-      pipeline(socket, createWriteStream(target)).then(() => resolveDone(performance.now() - started), reject);
-    });
-  });
-  const sender = spawn(process.execPath, [
-    '-e',
-    `const net=require('net'),fs=require('fs');const s=net.connect(${port},'127.0.0.1',()=>fs.createReadStream(${JSON.stringify(source)},{highWaterMark:1<<20}).pipe(s));`,
-  ]);
-  const ms = await received;
-  await new Promise((r) => sender.once('exit', r));
-  server.close();
-  return ms;
-}
-
-function rssMiB(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return kb / 1024;
-  } catch {
-    return 0;
-  }
 }
 
 async function p2pCopy(root: string, source: string): Promise<{ transferMs: number; getMs: number; holderRssMiB: number; getterRssMiB: number; path: string }> {
