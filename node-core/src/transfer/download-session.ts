@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { PeerRef } from '../events';
 import { assertFileName } from '../files/file-store';
 import { chunkCount, chunkHash, chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
-import { InOrderDigest } from '../files/in-order-digest';
+import { openChunkSink, type ChunkSink } from './chunk-sink';
 import { P2PError, toP2PError, type Connection } from '../wire';
-import { byteLength, fetchManifest, fetchChunk } from './transfer-client';
+import { fetchManifest, fetchChunk } from './transfer-client';
 
 export interface DownloadRequest {
   name: string;
@@ -25,6 +25,8 @@ export interface DownloadRequest {
   window?: number;
   maxSources?: number;
   onProgress?: (bytes: number, total: number) => void;
+  /** Files from this size up are written and hashed in a worker thread (default: WORKER_SINK_FROM_BYTES). */
+  workerSinkFromBytes?: number;
 }
 
 export interface DownloadResult {
@@ -61,6 +63,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const { manifest, found } = await openSources(request, abort.signal, opened);
     sources.push(...found);
     const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
+    const sinks: ChunkSink[] = [];
     try {
       const todo = await chunksToFetch(file, manifest); // before truncate: only real bytes count (resume)
       await file.truncate(manifest.size);
@@ -75,10 +78,11 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       // byte). If that hash is wrong, round 1 checks every chunk against the manifest, drops
       // the holders that sent bad ones and refetches those chunks, verifying each.
       for (let round = 0; ; round++) {
-        const whole = new InOrderDigest(manifest, file);
+        const sink = openChunkSink(manifest, { file, path: partPath }, process.env.P2P_INTHREAD ? Infinity : request.workerSinkFromBytes);
+        sinks.push(sink);
         const pending = new Set(queue);
-        for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) whole.markPresent(index);
-        await fetchAll({ queue, sources, manifest, file, whole, signal: abort.signal, verifyEach: round > 0, name, window: request.window }, (index, source, length) => {
+        for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) sink.markPresent(index);
+        await fetchAll({ queue, sources, manifest, sink, signal: abort.signal, verifyEach: round > 0, name, window: request.window }, (index, source, length) => {
           servedBy.set(index, source);
           source.served++;
           if (round === 0) {
@@ -86,7 +90,8 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
             request.onProgress?.(bytes, total);
           }
         });
-        sha256 = await whole.digest();
+        sha256 = await sink.digest();
+        sink.close();
         if (sha256 === manifest.sha256) break;
         const bad = round === 0 ? await chunksToFetch(file, manifest) : [];
         if (bad.length === 0) {
@@ -124,6 +129,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         resumedBytes,
       };
     } finally {
+      for (const sink of sinks) sink.close();
       await file.close().catch(() => undefined);
     }
   } catch (err) {
@@ -177,8 +183,7 @@ interface FetchRound {
   queue: number[];
   sources: Source[];
   manifest: FileManifest;
-  file: FileHandle;
-  whole: InOrderDigest;
+  sink: ChunkSink;
   signal: AbortSignal;
   /** Check each chunk against the manifest before accepting it (recovery rounds). */
   verifyEach: boolean;
@@ -195,7 +200,7 @@ const WINDOW_BUDGET = 8;
  * RSS passed 150 MB on 1 GiB, without being any faster than 8 in all (loopback is CPU-bound).
  */
 async function fetchAll(round: FetchRound, accepted: (index: number, source: Source, length: number) => void): Promise<void> {
-  const { queue, manifest, file, whole, signal, name } = round;
+  const { queue, manifest, sink, signal, name } = round;
   while (queue.length > 0) {
     const alive = round.sources.filter((s) => s.alive);
     if (alive.length === 0) throw new P2PError('DOWNLOAD_FAILED', `no holder could serve "${name}"`, name);
@@ -210,10 +215,9 @@ async function fetchAll(round: FetchRound, accepted: (index: number, source: Sou
               if (round.verifyEach && !hashOf(pieces).equals(chunkHash(manifest, index))) {
                 throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
               }
-              // the pieces as they came off the socket, in one writev: no join copy of the chunk;
-              // then folded into the whole-file hash from those same pieces (no read-back)
-              const length = await writeAll(file, pieces, index * manifest.chunkSize);
-              whole.add(index, pieces);
+              // the pieces as they came off the socket (no join copy): the sink writes them at
+              // their offset and folds them into the whole-file hash
+              const length = await sink.write(index, pieces);
               accepted(index, source, length);
             } catch {
               queue.unshift(index);
@@ -245,30 +249,6 @@ async function chunksToFetch(file: FileHandle, manifest: FileManifest): Promise<
     if (!intact) result.push(index);
   }
   return result;
-}
-
-/** Writes the pieces back to back from `position` (writev; resumes after a short write). Returns the byte count. */
-async function writeAll(file: FileHandle, pieces: readonly Buffer[], position: number): Promise<number> {
-  const total = byteLength(pieces);
-  let rest = [...pieces];
-  let written = 0;
-  while (written < total) {
-    const { bytesWritten } = await file.writev(rest, position + written);
-    if (bytesWritten <= 0) throw new Error(`writev wrote ${bytesWritten} bytes`);
-    written += bytesWritten;
-    rest = skipBytes(rest, bytesWritten);
-  }
-  return total;
-}
-
-/** The pieces without their first `count` bytes (slices, no copy). */
-function skipBytes(pieces: Buffer[], count: number): Buffer[] {
-  let left = count;
-  let i = 0;
-  while (i < pieces.length && pieces[i].length <= left) left -= pieces[i++].length;
-  const rest = pieces.slice(i);
-  if (rest.length > 0 && left > 0) rest[0] = rest[0].subarray(left);
-  return rest;
 }
 
 function hashOf(pieces: readonly Buffer[]): Buffer {

@@ -1,0 +1,66 @@
+// The main-thread sink: each chunk is written with one writev of the socket pieces it arrived in
+// (no join copy), one write at a time, then folded into the whole-file hash from those same
+// pieces. One write at a time because concurrent positional writes to one file spin on the
+// inode lock (rwsem_spin_on_owner was 4 % of a 1 GiB GET's profile) and are no faster.
+import type { FileHandle } from 'node:fs/promises';
+import { InOrderDigest } from '../files/in-order-digest';
+import type { FileManifest } from '../files/manifest';
+import type { ChunkSink } from './chunk-sink';
+import { byteLength } from './transfer-client';
+
+export class InThreadSink implements ChunkSink {
+  private readonly whole: InOrderDigest;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly manifest: FileManifest,
+    private readonly file: FileHandle,
+  ) {
+    this.whole = new InOrderDigest(manifest, file);
+  }
+
+  write(index: number, pieces: readonly Buffer[]): Promise<number> {
+    const written = this.writes.then(async () => {
+      const length = await writeAll(this.file, pieces, index * this.manifest.chunkSize);
+      this.whole.add(index, pieces);
+      return length;
+    });
+    this.writes = written.catch(() => undefined);
+    return written;
+  }
+
+  markPresent(index: number): void {
+    this.whole.markPresent(index);
+  }
+
+  async digest(): Promise<string> {
+    await this.writes;
+    return this.whole.digest();
+  }
+
+  close(): void {}
+}
+
+/** Writes the pieces back to back from `position` (writev; resumes after a short write). Returns the byte count. */
+async function writeAll(file: FileHandle, pieces: readonly Buffer[], position: number): Promise<number> {
+  const total = byteLength(pieces);
+  let rest = [...pieces];
+  let written = 0;
+  while (written < total) {
+    const { bytesWritten } = await file.writev(rest, position + written);
+    if (bytesWritten <= 0) throw new Error(`writev wrote ${bytesWritten} bytes`);
+    written += bytesWritten;
+    rest = skipBytes(rest, bytesWritten);
+  }
+  return total;
+}
+
+/** The pieces without their first `count` bytes (slices, no copy). */
+function skipBytes(pieces: Buffer[], count: number): Buffer[] {
+  let left = count;
+  let i = 0;
+  while (i < pieces.length && pieces[i].length <= left) left -= pieces[i++].length;
+  const rest = pieces.slice(i);
+  if (rest.length > 0 && left > 0) rest[0] = rest[0].subarray(left);
+  return rest;
+}
