@@ -81,62 +81,65 @@ describe('flood: network', function () {
     });
   }
 
-  it('pulls chunks from several holders and resumes a .part', async () => {
-    const content = randomBytes(5 * 1024 * 1024 + 123);
-    const h1 = await net.peer('h1', { chunkSize: 256 * 1024 }, { 'multi.bin': content });
-    await net.peer('h2', { chunkSize: 256 * 1024, join: h1.address }, { 'multi.bin': content });
-    const getter = await net.peer('g', { join: h1.address });
-    await waitFor('links', () => getter.neighbors().length === 2);
-    // a half-written .part with a corrupted chunk: the good chunks are kept, the bad one refetched
-    const part = Buffer.from(content.subarray(0, 3 * 1024 * 1024));
-    part[300_000] ^= 0xff;
-    await writeFile(join(getter.store.downloadsDir, 'multi.bin.part'), part);
-    const done = await getter.get('multi.bin');
-    assert.deepEqual(done.sources.sort(), ['h1', 'h2']);
-    assert.ok((await readFile(done.path)).equals(content));
-  });
-
-  it('survives a holder that serves corrupted chunks: finds them, drops it, refetches', async () => {
-    const content = randomBytes(3 * 1024 * 1024 + 7);
-    const honest = await net.peer('honest', {}, { 'v.bin': content });
-    const getter = await net.peer('getter', { join: honest.address });
-    const liar = new WireServer({});
-    const liarAddress = await liar.listen('127.0.0.1', 0);
-    const manifest = await honest.store.manifest('v.bin');
-    liar.on('connection', (conn) =>
-      conn.setHandler((incoming) => {
-        const { msg } = incoming;
-        if (msg.t === 'manifest-get') {
-          void conn.reply(incoming, { t: 'manifest', name: 'v.bin', size: manifest.size, chunkSize: manifest.chunkSize, chunks: manifest.chunkHashes.length / 32, sha256: manifest.sha256 }, manifest.chunkHashes);
-        } else if (msg.t === 'chunk-get') {
-          const start = msg.index * manifest.chunkSize;
-          const bad = Buffer.from(content.subarray(start, Math.min(start + manifest.chunkSize, content.length)));
-          bad[0] ^= 0xff;
-          void conn.reply(incoming, { t: 'chunk', name: 'v.bin', index: msg.index }, bad);
-        }
-      }),
-    );
-    try {
-      const result = { event: 'search-result' as const, name: 'v.bin', size: content.length, sha256: manifest.sha256, holders: [{ id: 'liar', ...liarAddress }, honest.address] };
-      const done = await getter.get('v.bin', { result });
+  // the same downloads through both sinks: written and hashed in the main thread, or in a worker
+  for (const [sink, workerSinkFromBytes] of [['main-thread sink', Infinity], ['worker sink', 0]] as const) {
+    it(`pulls chunks from several holders and resumes a .part (${sink})`, async () => {
+      const content = randomBytes(5 * 1024 * 1024 + 123);
+      const h1 = await net.peer('h1', { chunkSize: 256 * 1024 }, { 'multi.bin': content });
+      await net.peer('h2', { chunkSize: 256 * 1024, join: h1.address }, { 'multi.bin': content });
+      const getter = await net.peer('g', { join: h1.address, workerSinkFromBytes });
+      await waitFor('links', () => getter.neighbors().length === 2);
+      // a half-written .part with a corrupted chunk: the good chunks are kept, the bad one refetched
+      const part = Buffer.from(content.subarray(0, 3 * 1024 * 1024));
+      part[300_000] ^= 0xff;
+      await writeFile(join(getter.store.downloadsDir, 'multi.bin.part'), part);
+      const done = await getter.get('multi.bin');
+      assert.deepEqual(done.sources.sort(), ['h1', 'h2']);
       assert.ok((await readFile(done.path)).equals(content));
-      assert.deepEqual(done.sources, ['honest']);
-    } finally {
-      await liar.close();
-    }
-  });
+    });
 
-  it('cancels a download mid-transfer and removes its .part', async () => {
-    const holder = await net.peer('holder', { chunkSize: 64 * 1024 }, { 'slow.bin': randomBytes(8 * 1024 * 1024) });
-    const getter = await net.peer('getter', { join: holder.address });
-    await waitFor('link', () => getter.neighbors().length === 1);
-    const controller = new AbortController();
-    const cancelled = getter.get('slow.bin', { signal: controller.signal, onProgress: (bytes) => bytes > 0 && controller.abort() });
-    await assert.rejects(cancelled, (e: unknown) => e instanceof P2PError && e.code === 'CANCELLED' && e.subject === 'slow.bin');
-    await assert.rejects(stat(join(getter.store.downloadsDir, 'slow.bin.part')));
-    await assert.rejects(stat(join(getter.store.downloadsDir, 'slow.bin')));
-    assert.equal((await getter.get('slow.bin')).bytes, 8 * 1024 * 1024);
-  });
+    it(`survives a holder that serves corrupted chunks: finds them, drops it, refetches (${sink})`, async () => {
+      const content = randomBytes(3 * 1024 * 1024 + 7);
+      const honest = await net.peer('honest', {}, { 'v.bin': content });
+      const getter = await net.peer('getter', { join: honest.address, workerSinkFromBytes });
+      const liar = new WireServer({});
+      const liarAddress = await liar.listen('127.0.0.1', 0);
+      const manifest = await honest.store.manifest('v.bin');
+      liar.on('connection', (conn) =>
+        conn.setHandler((incoming) => {
+          const { msg } = incoming;
+          if (msg.t === 'manifest-get') {
+            void conn.reply(incoming, { t: 'manifest', name: 'v.bin', size: manifest.size, chunkSize: manifest.chunkSize, chunks: manifest.chunkHashes.length / 32, sha256: manifest.sha256 }, manifest.chunkHashes);
+          } else if (msg.t === 'chunk-get') {
+            const start = msg.index * manifest.chunkSize;
+            const bad = Buffer.from(content.subarray(start, Math.min(start + manifest.chunkSize, content.length)));
+            bad[0] ^= 0xff;
+            void conn.reply(incoming, { t: 'chunk', name: 'v.bin', index: msg.index }, bad);
+          }
+        }),
+      );
+      try {
+        const result = { event: 'search-result' as const, name: 'v.bin', size: content.length, sha256: manifest.sha256, holders: [{ id: 'liar', ...liarAddress }, honest.address] };
+        const done = await getter.get('v.bin', { result });
+        assert.ok((await readFile(done.path)).equals(content));
+        assert.deepEqual(done.sources, ['honest']);
+      } finally {
+        await liar.close();
+      }
+    });
+
+    it(`cancels a download mid-transfer and removes its .part (${sink})`, async () => {
+      const holder = await net.peer('holder', { chunkSize: 64 * 1024 }, { 'slow.bin': randomBytes(8 * 1024 * 1024) });
+      const getter = await net.peer('getter', { join: holder.address, workerSinkFromBytes });
+      await waitFor('link', () => getter.neighbors().length === 1);
+      const controller = new AbortController();
+      const cancelled = getter.get('slow.bin', { signal: controller.signal, onProgress: (bytes) => bytes > 0 && controller.abort() });
+      await assert.rejects(cancelled, (e: unknown) => e instanceof P2PError && e.code === 'CANCELLED' && e.subject === 'slow.bin');
+      await assert.rejects(stat(join(getter.store.downloadsDir, 'slow.bin.part')));
+      await assert.rejects(stat(join(getter.store.downloadsDir, 'slow.bin')));
+      assert.equal((await getter.get('slow.bin')).bytes, 8 * 1024 * 1024);
+    });
+  }
 
   it('refuses names with traversal, and never serves unshared files', async () => {
     const dir = await net.tempDir();

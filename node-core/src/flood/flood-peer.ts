@@ -33,6 +33,8 @@ export interface FloodPeerOptions {
   handshakeTimeoutMs?: number;
   search?: SearchOptions;
   chunkSize?: number;
+  /** Downloads from this size up are written and hashed in a worker thread (default 32 MiB). */
+  workerSinkFromBytes?: number;
 }
 
 /** Heartbeats a neighbour may miss before it counts as dead (a loaded machine delays a few). */
@@ -205,6 +207,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         downloadsDir: this.store.downloadsDir,
         connect: (holder) => this.connect(holder, 0),
         signal: controller.signal,
+        workerSinkFromBytes: this.options.workerSinkFromBytes,
         onProgress: (bytes, total) => {
           options.onProgress?.(bytes, total);
           const now = Date.now();
