@@ -78,7 +78,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       // byte). If that hash is wrong, round 1 checks every chunk against the manifest, drops
       // the holders that sent bad ones and refetches those chunks, verifying each.
       for (let round = 0; ; round++) {
-        const sink = openChunkSink(manifest, { file, path: partPath }, process.env.P2P_INTHREAD ? Infinity : request.workerSinkFromBytes);
+        const sink = openChunkSink(manifest, { file, path: partPath }, request.workerSinkFromBytes);
         sinks.push(sink);
         const pending = new Set(queue);
         for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) sink.markPresent(index);
