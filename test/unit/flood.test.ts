@@ -162,6 +162,31 @@ describe('flood: network', function () {
     assert.equal((await honest.request({ t: 'manifest-get', name: 'ok.txt' })).msg.t, 'manifest');
     honest.close();
   });
+  it('a neighbour that dials again keeps its one link: no down and up, the old connection is closed', async () => {
+    const a = await net.peer('a');
+    const events: string[] = [];
+    a.on('event', (e) => {
+      if (e.event === 'neighbor-up' || e.event === 'neighbor-down') events.push(`${e.event} ${e.id}`);
+    });
+    const join = async () => {
+      const conn = await dial(a.address, {});
+      conn.setHandler(() => undefined);
+      const answer = await conn.request({ t: 'join', id: 'b', host: '127.0.0.1', port: 9 });
+      assert.equal(answer.msg.t, 'welcome');
+      return conn;
+    };
+    const first = await join();
+    await waitFor('b linked', () => a.neighbors().some((n) => n.id === 'b'));
+    const second = await join(); // the same side dialing again: the fresher connection wins
+    await waitFor('first connection closed', () => !first.isOpen);
+    assert.equal(second.isOpen, true);
+    assert.deepEqual(a.neighbors().map((n) => n.id), ['b']);
+    assert.deepEqual(events, ['neighbor-up b']);
+    // the link now lives on the second connection: closing it is what takes b down
+    second.close();
+    await waitFor('b gone', () => a.neighbors().length === 0);
+    assert.deepEqual(events, ['neighbor-up b', 'neighbor-down b']);
+  });
 });
 
 describe('flood: metaserver and resilience', function () {

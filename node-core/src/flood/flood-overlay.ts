@@ -87,15 +87,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       void conn.reply(incoming, { t: 'redirect', peers }).catch(() => undefined);
       return;
     }
-    if (existing) {
-      if (!this.prefersNew(msg.id, 'listener')) {
-        void conn.replyError(incoming, new P2PError('DUPLICATE_ID', `already linked with "${msg.id}"`)).catch(() => undefined);
-        return;
-      }
-      this.drop(existing, 'replaced by a new connection', false);
+    if (existing && !this.prefersNew(msg.id, 'listener')) {
+      void conn.replyError(incoming, new P2PError('DUPLICATE_ID', `already linked with "${msg.id}"`)).catch(() => undefined);
+      return;
     }
     void conn.reply(incoming, { t: 'welcome', id: this.options.self.id }).catch(() => undefined);
-    this.add({ id: msg.id, host: msg.host, port: msg.port }, conn);
+    if (existing) this.replace(existing, conn);
+    else this.add({ id: msg.id, host: msg.host, port: msg.port }, conn);
   }
 
   /**
@@ -183,10 +181,32 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     this.links.set(ref.id, neighbor);
     this.remember(ref);
     void this.askTheirs(neighbor);
-    conn.once('close', (err) => {
-      if (this.links.get(ref.id) === neighbor) this.drop(neighbor, err?.message ?? 'connection closed');
-    });
+    this.watch(neighbor, conn);
     this.emit('neighbor-up', { ...ref });
+    this.resendOpenQueries(conn);
+  }
+
+  /**
+   * The same neighbour on a new connection (its twin won, see prefersNew, or it reconnected):
+   * the link stays, only its connection changes, so nobody sees it go down and up again.
+   */
+  private replace(neighbor: Neighbor, conn: Connection): void {
+    const old = neighbor.conn;
+    neighbor.conn = conn;
+    this.watch(neighbor, conn);
+    old.close();
+    this.resendOpenQueries(conn);
+  }
+
+  /** The link is lost when its current connection closes (not a connection it replaced). */
+  private watch(neighbor: Neighbor, conn: Connection): void {
+    conn.once('close', (err) => {
+      if (this.links.get(neighbor.ref.id) === neighbor && neighbor.conn === conn) this.drop(neighbor, err?.message ?? 'connection closed');
+    });
+  }
+
+  /** Searches still open go out on a link that comes up (or moves) before they end. */
+  private resendOpenQueries(conn: Connection): void {
     for (const query of this.openQueries.values()) {
       this.queriesSent++;
       conn.send(query).catch(() => undefined);
@@ -347,14 +367,9 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       const answer = await conn.request({ t: 'join', id: self.id, host: self.host, port: self.port, neighbors }, { timeoutMs: 5000 });
       if (answer.msg.t === 'welcome' && !this.closed && (this.links.has(answer.msg.id) || this.links.size < this.options.maxNeighbors)) {
         const existing = this.links.get(answer.msg.id);
-        if (existing) {
-          if (!this.prefersNew(answer.msg.id, 'dialer')) {
-            conn.close();
-            return undefined;
-          }
-          this.drop(existing, 'replaced by a new connection', false);
-        }
-        this.add({ id: answer.msg.id, host: address.host, port: address.port }, conn);
+        if (existing && !this.prefersNew(answer.msg.id, 'dialer')) conn.close();
+        else if (existing) this.replace(existing, conn);
+        else this.add({ id: answer.msg.id, host: address.host, port: address.port }, conn);
         return undefined;
       }
       conn.close();
