@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { parseCli, UsageError } from '../../node-core/src/cli/args';
 import { parseCommand } from '../../node-core/src/cli/stdin-commands';
+import { advertisedHost } from '../../node-core/src/advertised-host';
 
 describe('cli: command line', () => {
   it('applies the documented defaults', () => {
@@ -24,8 +25,20 @@ describe('cli: command line', () => {
     assert.ok(fromFlag.command === 'peer' && fromFlag.key === 'f');
   });
 
+  it('announces --advertise, the bound host, or for 0.0.0.0 a non-loopback address', () => {
+    const peer = parseCli(['peer', '--id', 'a', '--host', '0.0.0.0', '--advertise', '10.1.2.3'], {});
+    assert.ok(peer.command === 'peer' && peer.host === '0.0.0.0' && peer.advertise === '10.1.2.3');
+    assert.equal(advertisedHost('0.0.0.0', '10.1.2.3'), '10.1.2.3');
+    assert.equal(advertisedHost('127.0.0.1'), '127.0.0.1');
+    for (const wildcard of ['0.0.0.0', '::']) {
+      const chosen = advertisedHost(wildcard);
+      assert.notEqual(chosen, wildcard);
+      assert.match(chosen, /^\d+\.\d+\.\d+\.\d+$/);
+    }
+  });
+
   it('refuses bad command lines with a UsageError', () => {
-    for (const argv of [[], ['nope'], ['peer'], ['peer', '--id', 'a', '--ttl', '0'], ['peer', '--id', 'a', '--port', '70000'], ['peer', '--id', 'a', '--join', 'nohost'], ['peer', '--id', 'a', '--mode', 'mesh'], ['metaserver', '--max-peers', '-1'], ['topo', 'extra'], ['demo', '--peers', '51']]) {
+    for (const argv of [[], ['nope'], ['peer'], ['peer', '--id', 'a', '--ttl', '0'], ['peer', '--id', 'a', '--port', '70000'], ['peer', '--id', 'a', '--join', 'nohost'], ['peer', '--id', 'a', '--mode', 'mesh'], ['metaserver', '--max-peers', '-1'], ['topo', 'extra'], ['demo', '--peers', '51'], ['peer', '--id', 'a', '--advertise', '0.0.0.0'], ['peer', '--id', 'a', '--advertise', '']]) {
       assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));
     }
   });

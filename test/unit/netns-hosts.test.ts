@@ -3,7 +3,8 @@
 // each `ip netns exec NS node dist/p2p-node.js ... --host 10.77.0.X`; a search and a verified
 // download cross the bridge, and `ss -ltn` in every namespace shows each server bound to its
 // own address only (nothing on 0.0.0.0 or ::). Needs root (CI is root) or passwordless sudo;
-// otherwise it fails and says so. Namespaces have unique names and are removed in every case.
+// otherwise it fails and says so. Then two more peers listen on 0.0.0.0 and are still reached
+// at their own address (--advertise, or found by themselves). Namespaces have unique names and are removed in every case.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -122,5 +123,26 @@ describe('netns: five hosts on a bridge (metaserver and peers on their own addre
     assert.deepEqual(done.sources, ['host3']);
     assert.equal(done.sha256, found.sha256);
     assert.ok((await readFile(done.path)).equals(content), 'downloaded bytes differ');
+
+    // a peer bound to every interface of its host announces an address others can dial: the
+    // one named by --advertise, or without it the host's own (here its only non-loopback one)
+    const wide = [
+      { ns: hosts[1], host: address(1), id: 'wide-auto', args: [] as string[] },
+      { ns: hosts[2], host: address(2), id: 'wide-named', args: ['--advertise', address(2)] },
+    ];
+    for (const [k, w] of wide.entries()) {
+      const dir = join(root, w.id);
+      await run('mkdir', ['-p', dir]);
+      await writeFile(join(dir, `wide${k}.txt`), `served by ${w.id}`);
+      const p = start(w.ns, ['peer', '--id', w.id, '--host', '0.0.0.0', ...w.args, '--metaserver', `${address(0)}:${msReady.port}`, '--dir', dir, '--json', '--heartbeat-ms', '300']);
+      const ready = await p.next('ready', () => true, 15_000);
+      assert.equal(ready.role === 'peer' && ready.host, w.host, `${w.id} announces ${ready.role === 'peer' ? ready.host : '?'}`);
+      await p.next('neighbor-up', () => true, 10_000);
+      const from = searcher.events.length;
+      searcher.send(`GET wide${k}.txt`);
+      const got = await searcher.next('download-complete', () => true, 30_000, from);
+      assert.deepEqual(got.sources, [w.id]);
+      assert.equal(await readFile(got.path, 'utf8'), `served by ${w.id}`);
+    }
   });
 });

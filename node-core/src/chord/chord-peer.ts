@@ -17,6 +17,8 @@ import { toNodeRef, type ChordPeer } from './remote';
 export interface ChordPeerOptions {
   id: string;
   host?: string;
+  /** The host other nodes are told to dial (default: host; see advertised-host.ts for 0.0.0.0). */
+  advertise?: string;
   port?: number;
   dir: string;
   key?: string;
@@ -69,6 +71,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     const ring = await ChordRing.start({
       id: options.id,
       host: options.host ?? '127.0.0.1',
+      advertise: options.advertise,
       port: options.port ?? 0,
       key: options.key,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },

@@ -1,6 +1,7 @@
 // A peer's membership of the Chord ring: listening socket + outgoing transport + ChordNode +
 // the maintenance timers, started and stopped as one. Files ride on top (key-replicator.ts);
 // the CLI peer (chord-peer.ts) adds the metaserver and stdin commands.
+import { advertisedHost } from '../advertised-host';
 import type { Connection, Incoming } from '../wire/connection';
 import type { TopologyEvent } from '../events';
 import type { TopologyPeer } from '../topology';
@@ -17,6 +18,8 @@ import type { LookupResult } from './lookup';
 export interface ChordRingOptions {
   id: string;
   host: string;
+  /** The host other nodes are told to dial (default: host; see advertised-host.ts). */
+  advertise?: string;
   port: number;
   key?: string;
   timings?: Partial<ChordTimings>;
@@ -65,7 +68,9 @@ export class ChordRing {
       }),
     );
     const bound = await server.listen(options.host, options.port);
-    const self: ChordPeer = { id: options.id, host: options.host, port: bound.port, nodeId: nodeIdOf(options.host, bound.port) };
+    // the node id hashes the address others dial, as they compute it from what we announce
+    const host = advertisedHost(options.host, options.advertise);
+    const self: ChordPeer = { id: options.id, host, port: bound.port, nodeId: nodeIdOf(host, bound.port) };
     const transport = new WireChordTransport({ key: options.key, maxConnections: options.maxConnections });
     const ring = new ChordRing(
       server,

@@ -1,12 +1,13 @@
 // Command-line parsing for `p2p-node` (design.md, "The CLI"). Anything wrong here is a
 // UsageError: main prints the usage and exits 2.
 import { parseArgs } from 'node:util';
+import { isWildcardHost } from '../advertised-host';
 import type { Address, Mode } from '../events';
 
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--key K] [--json]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
-                [--host 127.0.0.1] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7] [--key K] [--json]
+                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
@@ -33,6 +34,8 @@ export interface PeerArgs {
   join?: Address;
   mode: Mode;
   host: string;
+  /** The host announced to other peers when it differs from --host (e.g. --host 0.0.0.0). */
+  advertise?: string;
   port: number;
   dir: string;
   maxNeighbors: number;
@@ -100,6 +103,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         join: { type: 'string' },
         mode: { type: 'string', default: 'flood' },
         host: { type: 'string', default: '127.0.0.1' },
+        advertise: { type: 'string' },
         port: { type: 'string', default: '0' },
         dir: { type: 'string', default: '.' },
         'max-neighbors': { type: 'string', default: '4' },
@@ -107,6 +111,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'heartbeat-ms': { type: 'string' },
       });
       if (values.id === undefined) throw new UsageError('peer: --id is required');
+      if (values.advertise !== undefined && (values.advertise.trim() === '' || isWildcardHost(values.advertise))) {
+        throw new UsageError(`--advertise needs the address other peers can dial, not "${values.advertise}"`);
+      }
       const join = values.join === undefined ? undefined : address('--join', values.join);
       const metaserver = values.metaserver !== undefined ? address('--metaserver', values.metaserver) : join ? undefined : address('--metaserver', '127.0.0.1:5000');
       return {
@@ -116,6 +123,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         join,
         mode: mode(values.mode),
         host: values.host,
+        advertise: values.advertise,
         port: int('--port', values.port, 0, 65535),
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),

@@ -22,11 +22,12 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNo
   const heartbeat = args.heartbeatMs;
   if (args.mode === 'chord') {
     // --- chord --- (--heartbeat-ms also paces the chord timers; see ChordPeerOptions.heartbeatMs)
-    return new ChordPeerNode({ id: args.id, host: args.host, port: args.port, dir: args.dir, key: args.key, metaserver: args.metaserver, join: args.join, heartbeatMs: heartbeat });
+    return new ChordPeerNode({ id: args.id, host: args.host, advertise: args.advertise, port: args.port, dir: args.dir, key: args.key, metaserver: args.metaserver, join: args.join, heartbeatMs: heartbeat });
   }
   return new FloodPeer({
     id: args.id,
     host: args.host,
+    advertise: args.advertise,
     port: args.port,
     dir: args.dir,
     metaserver: args.metaserver,

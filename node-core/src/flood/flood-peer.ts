@@ -1,6 +1,7 @@
 // A flood-mode peer: its listening socket, its shared files, its overlay links, its searches
 // and downloads, and its registration with the metaserver. Everything the CLI shows comes out
 // of the 'event' stream (the --json contract of events.ts) or the methods' results.
+import { advertisedHost } from '../advertised-host';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Address, DownloadCompleteEvent, FilesEvent, NodeEvent, PeerReadyEvent, PeerRef, SearchResultEvent, SharedEvent, TopologyEvent } from '../events';
@@ -15,6 +16,8 @@ import { SearchCollector, type SearchOptions } from './search-collector';
 export interface FloodPeerOptions {
   id: string;
   host?: string;
+  /** The host other peers are told to dial (default: host; see advertised-host.ts for 0.0.0.0). */
+  advertise?: string;
   port?: number;
   dir: string;
   /** Where downloads go; default Downloads/ inside dir. */
@@ -103,7 +106,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     const { options } = this;
     await this.store.open();
     const bound = await this.server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
-    this.self = { id: options.id, host: bound.host, port: bound.port };
+    this.self = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
       if (options.metaserver) {
