@@ -210,20 +210,26 @@ async function fetchAll(round: FetchRound, accepted: (index: number, source: Sou
           while (source.alive && queue.length > 0) {
             if (signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
             const index = queue.shift() as number;
+            let pieces: readonly Buffer[];
             try {
-              const pieces = await fetchChunk(source.conn, manifest, index, signal);
+              pieces = await fetchChunk(source.conn, manifest, index, signal);
               if (round.verifyEach && !hashOf(pieces).equals(chunkHash(manifest, index))) {
                 throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
               }
-              // the pieces as they came off the socket (no join copy): the sink writes them at
-              // their offset and folds them into the whole-file hash
-              const length = await sink.write(index, pieces);
-              accepted(index, source, length);
             } catch {
               queue.unshift(index);
               if (signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
               source.alive = false; // its other requests fail too; healthy holders take over
+              continue;
             }
+            // the pieces as they came off the socket (no join copy): the sink writes them at their
+            // offset and folds them into the whole-file hash. A failure here is ours (a full disk,
+            // a dead worker), not the holder's: it ends the download with its own message, and the
+            // .part stays to be resumed.
+            const length = await sink.write(index, pieces).catch((err: unknown) => {
+              throw new P2PError('DOWNLOAD_FAILED', `writing "${name}.part" failed: ${toP2PError(err).message}`, name);
+            });
+            accepted(index, source, length);
           }
         }),
       ),
