@@ -218,4 +218,27 @@ describe('wire: connections', () => {
     for (let index = 0; index < 64; index++) await client.send({ t: 'chunk', name: 'f', index }, payload);
     await done;
   });
+
+  it('says when a payload buffer is free again: once written, or once the connection died', async () => {
+    const { server, client, remote } = await pair();
+    cleanups.push(() => server.close(), () => client.close());
+    let received = 0;
+    remote.setHandler((incoming) => {
+      if (incoming.msg.t === 'chunk') received++;
+    });
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(ok(), what);
+    };
+    const payload = Buffer.alloc(1024 * 1024, 7);
+    let released = 0;
+    for (let index = 0; index < 4; index++) await client.send({ t: 'chunk', name: 'f', index }, payload, () => released++);
+    await until('4 delivered and released', () => received === 4 && released === 4);
+    // 32 MiB queued behind a full socket, then the connection is closed: every buffer comes back
+    let releasedAfterClose = 0;
+    const queued = Array.from({ length: 32 }, (_, index) => client.send({ t: 'chunk', name: 'f', index }, payload, () => releasedAfterClose++).catch(() => undefined));
+    client.close();
+    await Promise.all(queued);
+    await until('all 32 released after the close', () => releasedAfterClose === 32);
+  });
 });

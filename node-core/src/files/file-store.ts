@@ -5,6 +5,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { SharedFileInfo } from '../events';
 import { isFileName, P2PError } from '../wire';
+import { ChunkBufferPool } from './chunk-buffer-pool';
 import { OpenFiles } from './open-files';
 import { chunkLength, computeManifest, DEFAULT_CHUNK_SIZE, type FileManifest } from './manifest';
 
@@ -29,10 +30,12 @@ export class FileStore {
   private readonly shared = new Map<string, SharedEntry>();
   private readonly hashing = new Map<string, Promise<FileManifest>>();
   private readonly openFiles = new OpenFiles();
+  private readonly readBuffers: ChunkBufferPool;
 
   constructor(dir: string, private readonly chunkSize = DEFAULT_CHUNK_SIZE, downloadsDir?: string) {
     this.dir = resolve(dir);
     this.downloadsDir = downloadsDir ? resolve(downloadsDir) : join(this.dir, 'Downloads');
+    this.readBuffers = new ChunkBufferPool(chunkSize);
   }
 
   /** Creates the folders and shares what is already there (hashing each file once). */
@@ -106,6 +109,10 @@ export class FileStore {
    * Reads one chunk of a shared file for a remote peer. The expected whole-file digest guards
    * against serving bytes of a different version than the manifest the peer holds.
    */
+  /**
+   * Reads one chunk of a shared file into a buffer from the pool; the caller hands it back with
+   * releaseChunk() once nothing uses it any more (or simply drops it).
+   */
   async readChunk(name: string, sha256: string, index: number): Promise<Buffer> {
     assertFileName(name);
     const entry = this.shared.get(name);
@@ -117,15 +124,23 @@ export class FileStore {
     const path = this.shared.get(name)?.path;
     if (!path) throw new P2PError('NOT_SHARED', `"${name}" is not shared here`, name);
     return this.openFiles.with(path, async (handle) => {
-      const buffer = Buffer.allocUnsafe(length);
+      const buffer = this.readBuffers.acquire(length);
       let filled = 0;
       while (filled < length) {
         const { bytesRead } = await handle.read(buffer, filled, length - filled, index * manifest.chunkSize + filled);
-        if (bytesRead === 0) throw new P2PError('NOT_SHARED', `"${name}" shrank while being read`, name);
+        if (bytesRead === 0) {
+          this.readBuffers.release(buffer);
+          throw new P2PError('NOT_SHARED', `"${name}" shrank while being read`, name);
+        }
         filled += bytesRead;
       }
       return buffer;
     });
+  }
+
+  /** A buffer from readChunk() whose bytes have left (see ChunkBufferPool). */
+  releaseChunk(buffer: Buffer): void {
+    this.readBuffers.release(buffer);
   }
 
   /** Closes the read handles kept open for serving. */

@@ -42,7 +42,7 @@ export async function serveTransferRequest(store: FileStore, conn: Connection, i
   if (msg.t === 'chunk-get') {
     try {
       const data = await store.readChunk(msg.name, msg.sha256, msg.index);
-      await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data);
+      await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data, () => store.releaseChunk(data));
     } catch (err) {
       await conn.replyError(incoming, err).catch(() => undefined);
     }

@@ -233,11 +233,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** Writes one frame; resolves when the socket can take more (backpressure). */
-  send(msg: AnyMessage, payload: Buffer = EMPTY): Promise<void> {
+  send(msg: AnyMessage, payload: Buffer = EMPTY, onPayloadReleased?: () => void): Promise<void> {
     if (!this.isOpen) return Promise.reject(this.closedError());
     let flushed: boolean;
     try {
-      flushed = this.write(msg, payload);
+      flushed = this.write(msg, payload, onPayloadReleased);
     } catch (err) {
       return Promise.reject(toP2PError(err, 'PROTOCOL'));
     }
@@ -287,8 +287,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  reply(to: Incoming, msg: AnyMessage, payload?: Buffer): Promise<void> {
-    return this.send({ ...msg, re: to.msg.rid }, payload);
+  /**
+   * Answers a request. `onPayloadReleased` runs once the socket no longer needs the payload
+   * (its bytes are in the kernel, or the connection died), so the caller may reuse the buffer.
+   */
+  reply(to: Incoming, msg: AnyMessage, payload?: Buffer, onPayloadReleased?: () => void): Promise<void> {
+    return this.send({ ...msg, re: to.msg.rid }, payload, onPayloadReleased);
   }
 
   replyError(to: Incoming, err: unknown): Promise<void> {
@@ -337,12 +341,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.close();
   }
 
-  private write(msg: AnyMessage, payload: Buffer = EMPTY): boolean {
+  private write(msg: AnyMessage, payload: Buffer = EMPTY, onPayloadReleased?: () => void): boolean {
     const prefix = encodeFramePrefix({ v: PROTOCOL_VERSION, ...msg }, payload.length);
     if (payload.length === 0) return this.socket.write(prefix);
     this.socket.cork();
     this.socket.write(prefix);
-    const ok = this.socket.write(payload);
+    // the callback runs when the write is done with the buffer, flushed or failed
+    const ok = onPayloadReleased ? this.socket.write(payload, () => onPayloadReleased()) : this.socket.write(payload);
     this.socket.uncork();
     return ok;
   }
