@@ -146,7 +146,9 @@ describe('extension: a network driven through the commands', function () {
   it('shares a workspace file through p2p.shareFile with a Uri, as the explorer does', async () => {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? tempDir('workspace');
     sharedName = `shared-${randomBytes(4).toString('hex')}.bin`;
-    sharedBytes = randomBytes(300 * 1024 + 17);
+    // 40 MiB: past the 32 MiB threshold, so both downloads below run through the worker sink
+    // inside the node processes the extension starts (the VS Code host's own node binary)
+    sharedBytes = randomBytes(40 * 1024 * 1024 + 17);
     sharedFile = path.join(folder, sharedName);
     writeFileSync(sharedFile, sharedBytes);
     const uri = vscode.Uri.file(sharedFile);
