@@ -63,7 +63,6 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const { manifest, found } = await openSources(request, abort.signal, opened);
     sources.push(...found);
     const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
-    const sinks: ChunkSink[] = [];
     try {
       const todo = await chunksToFetch(file, manifest); // before truncate: only real bytes count (resume)
       await file.truncate(manifest.size);
@@ -79,19 +78,21 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       // the holders that sent bad ones and refetches those chunks, verifying each.
       for (let round = 0; ; round++) {
         const sink = openChunkSink(manifest, { file, path: partPath }, request.workerSinkFromBytes);
-        sinks.push(sink);
-        const pending = new Set(queue);
-        for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) sink.markPresent(index);
-        await fetchAll({ queue, sources, manifest, sink, signal: abort.signal, verifyEach: round > 0, name, window: request.window }, (index, source, length) => {
-          servedBy.set(index, source);
-          source.served++;
-          if (round === 0) {
-            bytes += length;
-            request.onProgress?.(bytes, total);
-          }
-        });
-        sha256 = await sink.digest();
-        sink.close();
+        try {
+          const pending = new Set(queue);
+          for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) sink.markPresent(index);
+          await fetchAll({ queue, sources, manifest, sink, signal: abort.signal, verifyEach: round > 0, name, window: request.window }, (index, source, length) => {
+            servedBy.set(index, source);
+            source.served++;
+            if (round === 0) {
+              bytes += length;
+              request.onProgress?.(bytes, total);
+            }
+          });
+          sha256 = await sink.digest();
+        } finally {
+          sink.close();
+        }
         if (sha256 === manifest.sha256) break;
         const bad = round === 0 ? await chunksToFetch(file, manifest) : [];
         if (bad.length === 0) {
@@ -129,7 +130,6 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         resumedBytes,
       };
     } finally {
-      for (const sink of sinks) sink.close();
       await file.close().catch(() => undefined);
     }
   } catch (err) {

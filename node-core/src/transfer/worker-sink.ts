@@ -12,6 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import { chunkCount, type FileManifest } from '../files/manifest';
 import type { ChunkSink } from './chunk-sink';
+import { byteLength } from './transfer-client';
 
 /** Out-of-order chunks the worker keeps in memory until their turn in the hash (others are read back). */
 const HELD_MAX = 4;
@@ -130,7 +131,8 @@ export class WorkerSink implements ChunkSink {
 
   write(index: number, pieces: readonly Buffer[]): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
-    const { owned, transfer, length } = ownPieces(pieces);
+    const { owned, transfer } = ownPieces(pieces);
+    const length = byteLength(pieces);
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
       this.writes.set(id, { resolve, reject });
@@ -197,16 +199,10 @@ export class WorkerSink implements ChunkSink {
  * ArrayBuffer, so a piece that spans all of it is moved as is; a piece that shares its
  * ArrayBuffer (the first or last of a frame, whose neighbour belongs to another frame) is copied.
  */
-function ownPieces(pieces: readonly Buffer[]): { owned: Uint8Array[]; transfer: ArrayBuffer[]; length: number } {
-  const owned: Uint8Array[] = [];
-  const transfer: ArrayBuffer[] = [];
-  let length = 0;
-  for (const piece of pieces) {
-    length += piece.length;
+function ownPieces(pieces: readonly Buffer[]): { owned: Uint8Array[]; transfer: ArrayBuffer[] } {
+  const owned = pieces.map((piece) => {
     const whole = piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && piece.buffer instanceof ArrayBuffer;
-    const own = whole ? piece : new Uint8Array(piece);
-    owned.push(own);
-    transfer.push(own.buffer as ArrayBuffer);
-  }
-  return { owned, transfer, length };
+    return whole ? piece : new Uint8Array(piece);
+  });
+  return { owned, transfer: owned.map((own) => own.buffer as ArrayBuffer) };
 }

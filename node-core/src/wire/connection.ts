@@ -347,7 +347,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.socket.cork();
     this.socket.write(prefix);
     // the callback runs when the write is done with the buffer, flushed or failed
-    const ok = onPayloadReleased ? this.socket.write(payload, () => onPayloadReleased()) : this.socket.write(payload);
+    const ok = this.socket.write(payload, onPayloadReleased);
     this.socket.uncork();
     return ok;
   }
