@@ -3,8 +3,8 @@
 
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { EXTENSION_ID } from './support/extension';
 
-const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
 
 function extension(): vscode.Extension<unknown> {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);

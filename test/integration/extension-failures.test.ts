@@ -14,8 +14,8 @@ import type { NodeInfo } from '../../extension/src/nodes/managedNode';
 import type { NodeCrash } from '../../extension/src/nodes/nodeManager';
 import { DownloadCancelled, downloadFile } from '../../extension/src/nodes/peerOperations';
 import { isAlive } from '../unit/extension-helpers';
+import { EXTENSION_ID } from './support/extension';
 
-const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
 
 describe('extension: keys, crashes and errors', function () {
   this.timeout(60_000);

@@ -20,8 +20,8 @@ import type { DownloadResult, ShareResult } from '../../extension/src/commands/f
 import type { NetworkElement } from '../../extension/src/views/networkTreeProvider';
 import type { FilesElement } from '../../extension/src/views/filesTreeProvider';
 import { isAlive, waitUntil as waitFor } from '../unit/extension-helpers';
+import { EXTENSION_ID } from './support/extension';
 
-const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
 
 describe('extension: a network driven through the commands', function () {
   this.timeout(120_000);

@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
 import type { NodeInfo } from '../../extension/src/nodes/managedNode';
 import { isAlive } from '../unit/extension-helpers';
+import { EXTENSION_ID } from './support/extension';
 
-const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
 
 /** Presses Enter in whatever quick input (input box or quick pick) is open, `times` times. */
 async function acceptPrompts(times: number): Promise<void> {

@@ -3,43 +3,32 @@
 // metaserver, the peers with their neighbours, and a search result with its inline Download.
 
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { P2PExtensionApi } from '../../extension/src/api';
-import type { NodeInfo } from '../../extension/src/nodes/managedNode';
 import { waitUntil } from '../unit/extension-helpers';
 import { driverReply, driverRunning } from './support/driver';
-
-const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
+import { activateP2P, joinPeer, startMetaserver, tempFolder, useCleanup } from './support/extension';
 
 describe('extension: the P2P views in the workbench', function () {
   this.timeout(90_000);
-  const cleanup: Array<() => unknown> = [];
-
-  after(async () => {
-    for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
-  });
+  const cleanup = useCleanup();
 
   it('shows the welcome content, then the network, neighbours and a downloadable search result', async function () {
     if (!driverRunning('network-view')) this.skip(); // desktop VS Code: no Playwright beside it
-    const api = await vscode.extensions.getExtension<P2PExtensionApi>(EXTENSION_ID)!.activate();
+    const api = await activateP2P();
     assert.equal(api.nodes.nodes.length, 0, 'another test left a node running');
     await vscode.commands.executeCommand('workbench.view.extension.p2p');
     console.log('[network-view] empty');
     const empty = await driverReply<{ welcome: string[] }>('network-view', 30_000);
     assert.deepEqual(empty.welcome, ['Start Metadata Server', 'Join Network', 'Start Demo Network']);
 
-    const server = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
-    cleanup.push(() => vscode.commands.executeCommand('p2p.stopMetadataServer'));
+    const server = await startMetaserver(cleanup);
     const fileName = 'view-check.txt';
     for (const id of ['v1', 'v2']) {
-      const dir = mkdtempSync(path.join(tmpdir(), `p2p-ext-${id}-`));
-      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      const dir = tempFolder(cleanup, `p2p-ext-${id}-`);
       if (id === 'v1') writeFileSync(path.join(dir, fileName), 'seen in the view\n');
-      await vscode.commands.executeCommand('p2p.joinNetwork', { id, metaserver: `127.0.0.1:${server.port}`, dir });
-      cleanup.push(() => vscode.commands.executeCommand('p2p.leaveNetwork', { id }));
+      await joinPeer(cleanup, id, server.port, dir);
     }
     await waitUntil('v2 to have a neighbour', () => (api.nodes.peer('v2')?.peerState?.neighbors.length ?? 0) > 0);
     await waitUntil('the metaserver to count both peers', () => api.metaserverTopology.peerCount === 2);

@@ -7,8 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { linkKey, type TopologySnapshot } from '../../node-core/src/topology';
 import { driverReply, driverRunning } from './support/driver';
+import { EXTENSION_ID } from './support/extension';
 
-const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
 const DRIVER = 'topology-panel';
 const DRIVER_WAIT_MS = 45_000;
 
