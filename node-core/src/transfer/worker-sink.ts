@@ -1,5 +1,6 @@
-// The large-file sink: a worker thread writes the chunks to the .part and hashes them, so the
-// main thread only reads the socket and hands each chunk's buffers over (moved, not copied).
+// The large-file sink: two worker threads, one writing the chunks to the .part and one hashing
+// them, so the main thread only reads the socket and hands each chunk's buffers over (moved, not
+// copied).
 //
 // Why (1 GiB GET between two processes on a 2-core VM, perf): in the main-thread sink SHA-256
 // took ~0.75 s of the thread that reads the socket (the GET took ~2.6 s, ~2.1 s with no hash),
@@ -7,36 +8,36 @@
 // copy (copy_folio_from_iter_atomic) cost ~6,000 perf samples against ~600 for the same bytes
 // written 64 KiB at a time, the way a plain stream pipe writes them. The worker writes each
 // socket piece (≤ 64 KiB) with its own write() call, no event-loop round trip between them, then
-// hashes the chunk while it is still in the cache. Copying chunks into shared memory instead
-// cost the main thread ~0.7 s per GiB (V8 copies into a SharedArrayBuffer byte-safely).
-import { Worker } from 'node:worker_threads';
+// passes the chunk to the hasher. One thread doing both was the critical path (~1.3 s of CPU for
+// a GET of ~1.6 s); split, 1 holder's GET took a median 1695 ms against 1792 ms over 12 paired
+// runs (10 of 12 faster), for one more thread and ~12 MiB of getter RSS. Copying chunks into
+// shared memory instead cost the main thread ~0.7 s per GiB (V8 copies into a
+// SharedArrayBuffer byte-safely).
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { chunkCount, type FileManifest } from '../files/manifest';
 import type { ChunkSink } from './chunk-sink';
 import { byteLength } from './transfer-client';
 
-/** Out-of-order chunks the worker keeps in memory until their turn in the hash (others are read back). */
+/** Out-of-order chunks the hasher keeps in memory until their turn in the hash (others are read back). */
 const HELD_MAX = 4;
 
 /**
- * Plain JavaScript run with `eval`, so the bundle needs no second entry file. Messages in:
- * { pieces, index, length, id } a chunk (its buffers transferred); { present } a chunk already
- * on disk; { digest } the hash is wanted. Messages out: { written, id } or { failed, id, message }
- * a chunk; { returned } buffers handed back; { sha256 } or { error } the digest.
+ * Two threads, plain JavaScript run with `eval` (the bundle needs no second entry file). The
+ * writer writes each chunk and passes its buffers on to the hasher, which folds the chunks into
+ * the hash in file order: a chunk it cannot keep until its turn is read back from the .part,
+ * where the writer has already put it. A write settles only once the hasher has taken the chunk
+ * (hashed, held, or handed back): the download's request window then bounds the chunks between
+ * the socket and the hash, where a hasher slower than the writer would let them pile up.
+ * Writer in: { pieces, index, length, id } (buffers transferred); out to the hasher: the same;
+ * out to the main thread on a failure: { returned } and { failed, id, message }. Hasher in: the
+ * writer's chunks, and { present } (a chunk already on disk) and { digest } from the main thread;
+ * out: { written, id }, { returned } (buffers handed back), { sha256 } or { error }.
  */
-const WORKER_SOURCE = `
+const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { openSync, readSync, writeSync } = require('node:fs');
-const { path, size, chunkSize, count, heldMax } = workerData;
-const hash = createHash('sha256');
-const onDisk = new Uint8Array(count);
-const held = new Map();
-let scratch;
-let next = 0;
-let failure;
-let wanted = false;
+const { openSync, writeSync } = require('node:fs');
+const { path, chunkSize, hasher } = workerData;
 const fd = openSync(path, 'r+');
-const lengthOf = (index) => Math.min(chunkSize, size - index * chunkSize);
 function writeChunk(pieces, position) {
   for (const piece of pieces) {
     for (let done = 0; done < piece.length; ) {
@@ -47,6 +48,32 @@ function writeChunk(pieces, position) {
     }
   }
 }
+parentPort.on('message', (msg) => {
+  try {
+    writeChunk(msg.pieces, msg.index * chunkSize);
+  } catch (err) {
+    parentPort.postMessage({ returned: msg.pieces.length }, msg.pieces.map((piece) => piece.buffer));
+    parentPort.postMessage({ failed: true, id: msg.id, message: String((err && err.message) || err) });
+    return;
+  }
+  hasher.postMessage(msg, msg.pieces.map((piece) => piece.buffer));
+});
+`;
+
+const HASHER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { openSync, readSync } = require('node:fs');
+const { path, size, chunkSize, count, heldMax, writer } = workerData;
+const hash = createHash('sha256');
+const onDisk = new Uint8Array(count);
+const held = new Map();
+let scratch;
+let next = 0;
+let failure;
+let wanted = false;
+const fd = openSync(path, 'r');
+const lengthOf = (index) => Math.min(chunkSize, size - index * chunkSize);
 function readBack(index) {
   const length = lengthOf(index);
   scratch = scratch || Buffer.allocUnsafe(chunkSize);
@@ -57,9 +84,9 @@ function readBack(index) {
   }
   return [scratch.subarray(0, length)];
 }
-// Chunks go back to the main thread once written and hashed: there they die young with the
-// rest of its garbage, where the worker, which allocates almost nothing on its heap, would
-// collect them only when ~64 MB of them had piled up (V8's external-memory trigger).
+// Chunks go back to the main thread once hashed: there they die young with the rest of its
+// garbage, where this thread, which allocates almost nothing on its heap, would collect them
+// only when ~64 MB of them had piled up (V8's external-memory trigger).
 function giveBack(pieces) {
   parentPort.postMessage({ returned: pieces.length }, pieces.map((piece) => piece.buffer));
 }
@@ -80,19 +107,15 @@ function advance() {
     parentPort.postMessage(failure ? { error: failure } : { sha256: hash.digest('hex') });
   }
 }
+writer.on('message', (msg) => {
+  onDisk[msg.index] = 1;
+  if (msg.index === next || held.size < heldMax) held.set(msg.index, msg.pieces);
+  else giveBack(msg.pieces);
+  // taken: it is held (at most heldMax, and the next one) or back in the main thread
+  parentPort.postMessage({ written: msg.length, id: msg.id });
+  advance();
+});
 parentPort.on('message', (msg) => {
-  if (msg.pieces !== undefined) {
-    try {
-      writeChunk(msg.pieces, msg.index * chunkSize);
-      onDisk[msg.index] = 1;
-      if (msg.index === next || held.size < heldMax) held.set(msg.index, msg.pieces);
-      else giveBack(msg.pieces);
-      parentPort.postMessage({ written: msg.length, id: msg.id });
-    } catch (err) {
-      giveBack(msg.pieces);
-      parentPort.postMessage({ failed: true, id: msg.id, message: String((err && err.message) || err) });
-    }
-  }
   if (msg.present !== undefined) onDisk[msg.present] = 1;
   if (msg.digest) wanted = true;
   advance();
@@ -107,7 +130,8 @@ interface Pending<T> {
 }
 
 export class WorkerSink implements ChunkSink {
-  private readonly worker: Worker;
+  private readonly writer: Worker;
+  private readonly hasher: Worker;
   private readonly present: Uint8Array;
   private readonly writes = new Map<number, Pending<number>>();
   private digestWaiter: Pending<string> | undefined;
@@ -118,15 +142,21 @@ export class WorkerSink implements ChunkSink {
   constructor(manifest: FileManifest, partPath: string) {
     const count = chunkCount(manifest.size, manifest.chunkSize);
     this.present = new Uint8Array(count);
-    this.worker = new Worker(WORKER_SOURCE, {
+    const { port1, port2 } = new MessageChannel();
+    // their chunks are off-heap and handed back; their own heaps stay tiny
+    const resourceLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 };
+    this.writer = new Worker(WRITER_SOURCE, { eval: true, resourceLimits, workerData: { path: partPath, chunkSize: manifest.chunkSize, hasher: port1 }, transferList: [port1] });
+    this.hasher = new Worker(HASHER_SOURCE, {
       eval: true,
-      workerData: { path: partPath, size: manifest.size, chunkSize: manifest.chunkSize, count, heldMax: HELD_MAX },
-      // its chunks are off-heap and handed back; its own heap stays tiny
-      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+      resourceLimits,
+      workerData: { path: partPath, size: manifest.size, chunkSize: manifest.chunkSize, count, heldMax: HELD_MAX, writer: port2 },
+      transferList: [port2],
     });
-    this.worker.on('message', (msg: WorkerMessage) => this.onMessage(msg));
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', () => this.fail(new Error('the download worker stopped')));
+    for (const worker of [this.writer, this.hasher]) {
+      worker.on('message', (msg: WorkerMessage) => this.onMessage(msg));
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', () => this.fail(new Error('the download worker stopped')));
+    }
   }
 
   write(index: number, pieces: readonly Buffer[]): Promise<number> {
@@ -137,14 +167,14 @@ export class WorkerSink implements ChunkSink {
     return new Promise<number>((resolve, reject) => {
       this.writes.set(id, { resolve, reject });
       this.present[index] = 1;
-      this.worker.postMessage({ pieces: owned, index, length, id }, transfer);
+      this.writer.postMessage({ pieces: owned, index, length, id }, transfer);
     });
   }
 
   markPresent(index: number): void {
     if (this.present[index] || this.failure) return;
     this.present[index] = 1;
-    this.worker.postMessage({ present: index });
+    this.hasher.postMessage({ present: index });
   }
 
   digest(): Promise<string> {
@@ -152,7 +182,7 @@ export class WorkerSink implements ChunkSink {
     if (this.present.includes(0)) return Promise.reject(new Error('not every chunk has arrived'));
     return new Promise<string>((resolve, reject) => {
       this.digestWaiter = { resolve, reject };
-      this.worker.postMessage({ digest: true });
+      this.hasher.postMessage({ digest: true });
     });
   }
 
@@ -160,7 +190,8 @@ export class WorkerSink implements ChunkSink {
     if (this.closed) return;
     this.closed = true;
     this.fail(new Error('the download ended'));
-    void this.worker.terminate();
+    void this.writer.terminate();
+    void this.hasher.terminate();
   }
 
   private onMessage(msg: WorkerMessage): void {
