@@ -1,6 +1,8 @@
 // 1 GiB between peer PROCESSES (dist/p2p-node.js) against a bare Node fs → TCP → fs copy
 // between two processes, in the same run; then the same GET from 3 holders at once against 1
 // holder; RSS (VmRSS from /proc/PID/status, sampled every 20 ms) of every holder and the getter.
+// Then the same pair with every holder capped (`--max-upload`, a 128 MiB file at 32 MiB/s each):
+// holders that are the limit, as on real uplinks, rather than 2 CPU cores shared by everyone.
 // Targets (issue 7): GET ≥ 0.80× bare copy, 3 holders no slower than 1, RSS ≤ 150 MB.
 // WebTorrent is not measured here: webtorrent 3 needs node-datachannel (a native addon whose
 // binary prebuild-install fetches from GitHub, not the npm registry) and Node ≥ 22, so it cannot
@@ -22,6 +24,8 @@ const SIZE_MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.argv[3] ?? 3); // odd, so the median is a real run
 const CLI = process.env.P2P_NODE_CLI ?? resolve(__dirname, '../dist/p2p-node.js');
 const WEBTORRENT_ANCHOR = 177 / 360;
+const CAPPED_MIB = 128;
+const CAP_MIB_PER_S = 32;
 
 async function writeRandomFile(path: string, mib: number): Promise<string> {
   const out = createWriteStream(path);
@@ -55,7 +59,7 @@ interface GetRun {
 }
 
 /** `holders` peer processes share `source`; a getter process GETs it. Every process is stopped after. */
-async function p2pGet(root: string, source: string, holders: number): Promise<GetRun> {
+async function p2pGet(root: string, source: string, holders: number, holderArgs: string[] = []): Promise<GetRun> {
   const procs: CliProcess[] = [];
   const start = async (id: string, args: string[]): Promise<CliProcess> => {
     const dir = join(root, id);
@@ -66,10 +70,10 @@ async function p2pGet(root: string, source: string, holders: number): Promise<Ge
     return p;
   };
   try {
-    const first = await start('h1', ['--join', '127.0.0.1:1']);
+    const first = await start('h1', ['--join', '127.0.0.1:1', ...holderArgs]);
     const firstPort = (first.events.find((e) => e.event === 'ready') as { port: number }).port;
     const holderProcs = [first];
-    for (let i = 2; i <= holders; i++) holderProcs.push(await start(`h${i}`, ['--join', `127.0.0.1:${firstPort}`]));
+    for (let i = 2; i <= holders; i++) holderProcs.push(await start(`h${i}`, ['--join', `127.0.0.1:${firstPort}`, ...holderArgs]));
     // hash before the clock starts: each holder hashes its copy once when it shares it
     await Promise.all(holderProcs.map(async (h) => {
       h.send(`SHARE ${source}`);
@@ -123,9 +127,14 @@ async function main(): Promise<void> {
   try {
     const source = join(root, 'large.bin');
     const expected = await writeRandomFile(source, SIZE_MIB);
+    const cappedSource = join(root, 'capped.bin');
+    const cappedExpected = await writeRandomFile(cappedSource, CAPPED_MIB);
+    const capped = ['--max-upload', `${CAP_MIB_PER_S}M`];
     const bare: number[] = [];
     const one: GetRun[] = [];
     const three: GetRun[] = [];
+    const oneCapped: GetRun[] = [];
+    const threeCapped: GetRun[] = [];
     // the three kinds take turns, each round in a rotated order (a run's place in the round
     // changes what the page cache and the CPUs are busy with), and medians are compared
     const kinds = [
@@ -135,6 +144,8 @@ async function main(): Promise<void> {
       },
       async (): Promise<void> => void one.push(await p2pGet(root, source, 1)),
       async (): Promise<void> => void three.push(await p2pGet(root, source, 3)),
+      async (): Promise<void> => void oneCapped.push(await p2pGet(root, cappedSource, 1, capped)),
+      async (): Promise<void> => void threeCapped.push(await p2pGet(root, cappedSource, 3, capped)),
     ];
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < kinds.length; k++) await kinds[(round + k) % kinds.length]();
@@ -147,7 +158,10 @@ async function main(): Promise<void> {
     const allRuns = [...one, ...three];
     const holderRss = Math.max(...allRuns.map((r) => r.holderRssMiB));
     const getterRss = Math.max(...allRuns.map((r) => r.getterRssMiB));
-    const intact = allRuns.every((r) => r.sha256 === expected);
+    const intact = allRuns.every((r) => r.sha256 === expected) && [...oneCapped, ...threeCapped].every((r) => r.sha256 === cappedExpected);
+    const oneCappedMs = median(oneCapped.map((r) => r.transferMs));
+    const threeCappedMs = median(threeCapped.map((r) => r.transferMs));
+    const cappedRate = (ms: number): string => `${(CAPPED_MIB / (ms / 1000)).toFixed(0)} MiB/s`;
     const rssOk = Math.max(holderRss, getterRss) * 1.048576 <= 150;
     console.log(`file: ${SIZE_MIB} MiB over loopback, separate processes; median of ${ROUNDS} alternating rounds`);
     console.log(`  runs (ms): bare ${bare.map((x) => x.toFixed(0)).join(' ')}; 1 holder ${one.map((r) => r.transferMs.toFixed(0)).join(' ')}; 3 holders ${three.map((r) => r.transferMs.toFixed(0)).join(' ')}`);
@@ -157,6 +171,8 @@ async function main(): Promise<void> {
     console.log(`  ratio GET / bare copy          ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
     console.log(`  ratio 3 holders / 1 holder     ${multi.toFixed(2)}   (target ≥ 1.00, no slower: ${multi >= 0.95 ? 'met' : 'NOT met'}; within 5 % counts as equal)`);
     console.log(`  WebTorrent anchor (not run)    ${WEBTORRENT_ANCHOR.toFixed(2)}   (GET ${ratio > WEBTORRENT_ANCHOR ? 'ahead' : 'BEHIND'}; see the header for why it is not installed)`);
+    console.log(`  capped holders (${CAP_MIB_PER_S} MiB/s each), ${CAPPED_MIB} MiB: 1 holder ${cappedRate(oneCappedMs)}, 3 holders ${cappedRate(threeCappedMs)} (sources: ${threeCapped.at(-1)?.sources.join(', ')})`);
+    console.log(`  ratio 3 capped / 1 capped      ${(oneCappedMs / threeCappedMs).toFixed(2)}   (3.00 would be every holder at its cap)`);
     const peak = (runs: GetRun[], key: 'holderRssMiB' | 'getterRssMiB'): string => Math.max(...runs.map((r) => r[key])).toFixed(0);
     console.log(`  peak RSS holder / getter       ${holderRss.toFixed(0)} / ${getterRss.toFixed(0)} MiB (target ≤ 150 MB: ${rssOk ? 'met' : 'NOT met'}; 1 holder ${peak(one, 'holderRssMiB')} / ${peak(one, 'getterRssMiB')}, 3 holders ${peak(three, 'holderRssMiB')} / ${peak(three, 'getterRssMiB')})`);
     console.log(`  downloads identical (SHA-256)  ${intact ? 'yes' : 'NO'}`);

@@ -37,6 +37,20 @@ describe('cli: command line', () => {
     }
   });
 
+  it('reads --max-upload as bytes per second in binary units, and refuses rates below 1M', () => {
+    const cases: [string, number][] = [['1M', 1024 ** 2], ['20MiB/s', 20 * 1024 ** 2], ['1.5g', 1.5 * 1024 ** 3], ['2048K', 2 * 1024 ** 2], ['1048576', 1024 ** 2]];
+    for (const [value, bytes] of cases) {
+      const peer = parseCli(['peer', '--id', 'a', '--max-upload', value], {});
+      assert.ok(peer.command === 'peer');
+      assert.equal(peer.maxUploadBytesPerSecond, bytes, value);
+    }
+    const uncapped = parseCli(['peer', '--id', 'a'], {});
+    assert.ok(uncapped.command === 'peer' && uncapped.maxUploadBytesPerSecond === undefined);
+    for (const value of ['500K', '0', '0.5M', 'fast', '10 T', '']) {
+      assert.throws(() => parseCli(['peer', '--id', 'a', '--max-upload', value], {}), /--max-upload must be a rate of at least 1M/, value);
+    }
+  });
+
   it('refuses bad command lines with a UsageError', () => {
     for (const argv of [[], ['nope'], ['peer'], ['peer', '--id', 'a', '--ttl', '0'], ['peer', '--id', 'a', '--port', '70000'], ['peer', '--id', 'a', '--join', 'nohost'], ['peer', '--id', 'a', '--mode', 'mesh'], ['metaserver', '--max-peers', '-1'], ['topo', 'extra'], ['demo', '--peers', '51'], ['peer', '--id', 'a', '--advertise', '0.0.0.0'], ['peer', '--id', 'a', '--advertise', '']]) {
       assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));

@@ -8,6 +8,7 @@ import { dial, P2PError, WireServer } from '../../node-core/src/wire';
 import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
 import { MetaserverClient } from '../../node-core/src/metaserver';
 import type { BridgeMessage } from '../../node-core/src/topology';
+import type { SearchResultEvent } from '../../node-core/src/events';
 import { FloodFixture, waitFor } from './flood-fixture';
 
 const code = (expected: string) => (e: unknown) => e instanceof P2PError && e.code === expected;
@@ -80,6 +81,41 @@ describe('flood: network', function () {
       await assert.rejects(getter.get('data.bin'), code('FILE_EXISTS'));
     });
   }
+
+  it('keeps a holder within its upload cap (--max-upload), and pulls from capped holders in parallel', async () => {
+    const chunkSize = 256 * 1024;
+    const cap = 1024 * 1024; // bytes per second, the lowest accepted
+    const content = randomBytes(4 * 1024 * 1024);
+    // one capped holder: only its first chunk leaves at once, the rest at the cap
+    const lone = await net.peer('lone', { chunkSize, maxUploadBytesPerSecond: cap }, { 'capped.bin': content });
+    const first = await net.peer('first', { join: lone.address });
+    await waitFor('link', () => first.neighbors().length === 1);
+    const oneStarted = performance.now();
+    const one = await first.get('capped.bin');
+    const oneMs = performance.now() - oneStarted;
+    const floorMs = ((content.length - chunkSize) / cap) * 1000;
+    assert.ok(oneMs >= floorMs - 50, `1 capped holder served 4 MiB in ${oneMs.toFixed(0)} ms, faster than its cap allows (${floorMs} ms)`);
+    assert.ok((await readFile(one.path)).equals(content));
+    // three holders with the same cap: the download can only beat one holder's floor by pulling
+    // from several at once
+    await net.peer('h2', { chunkSize, maxUploadBytesPerSecond: cap, join: lone.address }, { 'capped.bin': content });
+    await net.peer('h3', { chunkSize, maxUploadBytesPerSecond: cap, join: lone.address }, { 'capped.bin': content });
+    const second = await net.peer('second', { join: lone.address });
+    // ('first' holds the file too now, uncapped: the download is given the three capped holders)
+    const capped = ['h2', 'h3', 'lone'];
+    let found: SearchResultEvent | undefined;
+    await waitFor('the three capped holders found', async () => {
+      found = (await second.search('capped.bin'))[0];
+      return capped.every((id) => found?.holders.some((h) => h.id === id));
+    }, 15_000);
+    const result = { ...(found as SearchResultEvent), holders: (found as SearchResultEvent).holders.filter((h) => capped.includes(h.id)) };
+    const threeStarted = performance.now();
+    const three = await second.get('capped.bin', { result });
+    const threeMs = performance.now() - threeStarted;
+    assert.deepEqual(three.sources.sort(), capped);
+    assert.ok(threeMs < floorMs, `3 capped holders took ${threeMs.toFixed(0)} ms, no faster than 1 can be (${floorMs} ms)`);
+    assert.ok((await readFile(three.path)).equals(content));
+  });
 
   // the same downloads through both sinks: written and hashed in the main thread, or in a worker
   for (const [sink, workerSinkFromBytes] of [['main-thread sink', Infinity], ['worker sink', 0]] as const) {

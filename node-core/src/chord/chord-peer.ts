@@ -6,6 +6,7 @@ import type { Address, DownloadCompleteEvent, FilesEvent, LookupEvent, NodeEvent
 import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
+import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, toP2PError } from '../wire';
 import { ChordRing } from './chord-ring';
 import { StoreFileHost } from './chord-file-host';
@@ -36,6 +37,8 @@ export interface ChordPeerOptions {
   replicas?: number;
   /** Background failures (maintenance, replication): diagnostics, not events. */
   log?: (line: string) => void;
+  /** `--max-upload`: chunk bytes per second this node sends, to all getters together (default: no cap). */
+  maxUploadBytesPerSecond?: number;
 }
 
 export interface ChordPeerEvents {
@@ -68,6 +71,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     const { options, store } = this;
     const log = (task: string, err: unknown): void => options.log?.(`chord ${task}: ${toP2PError(err).message}`);
     await store.open();
+    const uploadLimiter = options.maxUploadBytesPerSecond === undefined ? undefined : new UploadLimiter(options.maxUploadBytesPerSecond);
     const ring = await ChordRing.start({
       id: options.id,
       host: options.host ?? '127.0.0.1',
@@ -79,7 +83,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
       fallbackRouter: (conn, incoming) => {
         if (incoming.msg.t !== 'manifest-get' && incoming.msg.t !== 'chunk-get') return false;
-        void serveTransferRequest(store, conn, incoming);
+        void serveTransferRequest(store, conn, incoming, uploadLimiter);
         return true;
       },
     });

@@ -2,12 +2,13 @@
 // UsageError: main prints the usage and exits 2.
 import { parseArgs } from 'node:util';
 import { isWildcardHost } from '../advertised-host';
+import { MIN_UPLOAD_BYTES_PER_SECOND } from '../transfer/upload-limiter';
 import type { Address, Mode } from '../events';
 
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--key K] [--json]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
-                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7] [--key K] [--json]
+                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7] [--max-upload RATE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
@@ -36,6 +37,8 @@ export interface PeerArgs {
   host: string;
   /** The host announced to other peers when it differs from --host (e.g. --host 0.0.0.0). */
   advertise?: string;
+  /** `--max-upload 20M`: chunk bytes per second sent to all getters together. */
+  maxUploadBytesPerSecond?: number;
   port: number;
   dir: string;
   maxNeighbors: number;
@@ -109,6 +112,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'max-neighbors': { type: 'string', default: '4' },
         ttl: { type: 'string', default: '7' },
         'heartbeat-ms': { type: 'string' },
+        'max-upload': { type: 'string' },
       });
       if (values.id === undefined) throw new UsageError('peer: --id is required');
       if (values.advertise !== undefined && (values.advertise.trim() === '' || isWildcardHost(values.advertise))) {
@@ -131,6 +135,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
+        maxUploadBytesPerSecond: values['max-upload'] === undefined ? undefined : rate('--max-upload', values['max-upload']),
       };
     }
     case 'topo': {
@@ -181,6 +186,18 @@ function int(flag: string, value: string, min: number, max: number): number {
 
 function optionalInt(flag: string, value: string | undefined, min: number, max: number): number | undefined {
   return value === undefined ? undefined : int(flag, value, min, max);
+}
+
+const RATE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** Bytes per second from "1M", "20M", "1.5G", "2048K" (binary units, an optional "iB", "B" or "/s"). */
+function rate(flag: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?(?:\/s)?$/i.exec(value.trim());
+  const bytes = match ? Math.floor(Number(match[1]) * RATE_UNITS[match[2].toUpperCase()]) : NaN;
+  if (!(bytes >= MIN_UPLOAD_BYTES_PER_SECOND)) {
+    throw new UsageError(`${flag} must be a rate of at least 1M (bytes per second, e.g. 1M, 20M, 1.5G), not "${value}"`);
+  }
+  return bytes;
 }
 
 function mode(value: string): Mode {

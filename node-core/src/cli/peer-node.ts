@@ -22,7 +22,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNo
   const heartbeat = args.heartbeatMs;
   if (args.mode === 'chord') {
     // --- chord --- (--heartbeat-ms also paces the chord timers; see ChordPeerOptions.heartbeatMs)
-    return new ChordPeerNode({ id: args.id, host: args.host, advertise: args.advertise, port: args.port, dir: args.dir, key: args.key, metaserver: args.metaserver, join: args.join, heartbeatMs: heartbeat });
+    return new ChordPeerNode({ id: args.id, host: args.host, advertise: args.advertise, port: args.port, dir: args.dir, key: args.key, metaserver: args.metaserver, join: args.join, heartbeatMs: heartbeat, maxUploadBytesPerSecond: args.maxUploadBytesPerSecond });
   }
   return new FloodPeer({
     id: args.id,
@@ -35,6 +35,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNo
     key: args.key,
     maxNeighbors: args.maxNeighbors,
     ttl: args.ttl,
+    maxUploadBytesPerSecond: args.maxUploadBytesPerSecond,
     ...(heartbeat ? { heartbeatMs: heartbeat, metaserverRetryMs: heartbeat } : {}),
   });
 }

@@ -9,6 +9,7 @@ import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { download } from '../transfer/download-session';
 import { serveTransferRequest } from '../transfer/transfer-client';
+import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
 import { FloodOverlay, type QueryMessage } from './flood-overlay';
 import { SearchCollector, type SearchOptions } from './search-collector';
@@ -36,8 +37,10 @@ export interface FloodPeerOptions {
   handshakeTimeoutMs?: number;
   search?: SearchOptions;
   chunkSize?: number;
-  /** Downloads from this size up are written and hashed in a worker thread (default 32 MiB). */
+  /** Downloads from this size up are written and hashed in worker threads (default 32 MiB). */
   workerSinkFromBytes?: number;
+  /** `--max-upload`: chunk bytes per second this peer sends, to all getters together (default: no cap). */
+  maxUploadBytesPerSecond?: number;
 }
 
 /** Heartbeats a neighbour may miss before it counts as dead (a loaded machine delays a few). */
@@ -61,6 +64,7 @@ export interface FloodPeerEvents {
 export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   readonly store: FileStore;
   private readonly server: WireServer;
+  private readonly uploadLimiter: UploadLimiter | undefined;
   private overlay: FloodOverlay | undefined;
   private metaserver: MetaserverClient | undefined;
   private readonly searches = new Map<string, SearchCollector>();
@@ -72,6 +76,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   constructor(private readonly options: FloodPeerOptions) {
     super();
     this.store = new FileStore(options.dir, options.chunkSize, options.downloadsDir);
+    this.uploadLimiter = options.maxUploadBytesPerSecond === undefined ? undefined : new UploadLimiter(options.maxUploadBytesPerSecond);
     this.server = new WireServer({
       key: options.key,
       idleTimeoutMs: this.peerTimeoutMs,
@@ -282,7 +287,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         return this.overlay?.handleSplit(conn);
       case 'manifest-get':
       case 'chunk-get':
-        void serveTransferRequest(this.store, conn, incoming);
+        void serveTransferRequest(this.store, conn, incoming, this.uploadLimiter);
         return;
       case 'goodbye':
         if (this.overlay) this.overlay.handleGoodbye(conn);

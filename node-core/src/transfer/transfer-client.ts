@@ -3,6 +3,7 @@
 import type { FileStore } from '../files/file-store';
 import { chunkLength, type FileManifest } from '../files/manifest';
 import { P2PError, type Connection, type Incoming } from '../wire';
+import type { UploadLimiter } from './upload-limiter';
 
 export async function fetchManifest(conn: Connection, name: string, signal?: AbortSignal): Promise<FileManifest> {
   const answer = await conn.request({ t: 'manifest-get', name }, { signal });
@@ -27,8 +28,8 @@ export function byteLength(pieces: readonly Buffer[]): number {
   return length;
 }
 
-/** Holder side: answers manifest-get and chunk-get from the shared files only. */
-export async function serveTransferRequest(store: FileStore, conn: Connection, incoming: Incoming): Promise<boolean> {
+/** Holder side: answers manifest-get and chunk-get from the shared files only, chunks within the upload cap if any. */
+export async function serveTransferRequest(store: FileStore, conn: Connection, incoming: Incoming, limiter?: UploadLimiter): Promise<boolean> {
   const { msg } = incoming;
   if (msg.t === 'manifest-get') {
     try {
@@ -42,6 +43,7 @@ export async function serveTransferRequest(store: FileStore, conn: Connection, i
   if (msg.t === 'chunk-get') {
     try {
       const data = await store.readChunk(msg.name, msg.sha256, msg.index);
+      await limiter?.take(data.length);
       await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data, () => store.releaseChunk(data));
     } catch (err) {
       await conn.replyError(incoming, err).catch(() => undefined);

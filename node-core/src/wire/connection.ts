@@ -171,18 +171,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly backlog: Incoming[] = [];
 
   /**
-   * Closes after `idleMs` without incoming bytes. Not socket.setTimeout(): that also counts our
-   * own writes, so a peer that keeps pinging a hung neighbour would never notice it is gone.
+   * Closes after `idleMs` without incoming bytes or answers the peer took. Not
+   * socket.setTimeout(): that also counts our own writes, so a peer that keeps pinging a hung
+   * neighbour would never notice it is gone. Answers count, once the kernel has taken them: a
+   * holder pacing chunks under its upload cap gets no new request from a getter whose window
+   * is full, yet the link is busy; a peer that stops reading stops taking them.
    */
   private watchIdle(idleMs: number): void {
     if (idleMs <= 0) return;
     this.idleTimer = setInterval(() => {
-      if (Date.now() - this.lastReceived > idleMs) this.close(new P2PError('PEER_UNREACHABLE', `no traffic for ${idleMs} ms`));
+      if (Date.now() - Math.max(this.lastReceived, this.lastAnswered) > idleMs) this.close(new P2PError('PEER_UNREACHABLE', `no traffic for ${idleMs} ms`));
     }, Math.max(10, Math.floor(idleMs / 4)));
   }
 
   private idleTimer: NodeJS.Timeout | undefined;
   private lastReceived = Date.now();
+  private lastAnswered = 0;
 
   /** Set while the handshake runs; afterwards messages go to 'message' listeners. */
   private handshakeStep: ((msg: AnyMessage) => void) | undefined;
@@ -292,7 +296,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * (its bytes are in the kernel, or the connection died), so the caller may reuse the buffer.
    */
   reply(to: Incoming, msg: AnyMessage, payload?: Buffer, onPayloadReleased?: () => void): Promise<void> {
-    return this.send({ ...msg, re: to.msg.rid }, payload, onPayloadReleased);
+    return this.send({ ...msg, re: to.msg.rid }, payload, onPayloadReleased).then(() => {
+      this.lastAnswered = Date.now();
+    });
   }
 
   replyError(to: Incoming, err: unknown): Promise<void> {
