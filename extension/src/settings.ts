@@ -13,6 +13,8 @@ export interface P2PSettings {
   ttl: number;
   downloadsFolder: string;
   demoPeers: number;
+  /** MiB/s a peer sends at most (`--max-upload`); undefined: no cap. */
+  maxUploadMiBPerSecond: number | undefined;
 }
 
 export function readSettings(): P2PSettings {
@@ -27,5 +29,11 @@ export function readSettings(): P2PSettings {
     ttl: config.get<number>('ttl', 7),
     downloadsFolder: config.get<string>('downloadsFolder', ''),
     demoPeers: config.get<number>('demo.peers', 5),
+    maxUploadMiBPerSecond: uploadCap(config.get<number>('maxUploadMiBPerSecond', 0)),
   };
+}
+
+/** 0 (or nonsense) means no cap; a cap below the CLI's floor of 1 MiB/s is raised to it. */
+function uploadCap(value: number): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.max(1, value) : undefined;
 }

@@ -8,6 +8,7 @@ import { describeEarlyExit, describeNodeError, isStackLine } from '../../extensi
 import { LineSplitter, MAX_LINE_CHARS } from '../../extension/src/nodes/lineSplitter';
 import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
 import { metaserverArgs, peerArgs, keyEnvironment, pinPorts } from '../../extension/src/nodes/nodeArgs';
+import { parseCli } from '../../node-core/src/cli/args';
 import { PeerState } from '../../extension/src/nodes/peerState';
 import { mergeSearchResult, type NetworkFile } from '../../extension/src/search/searchResults';
 import { formatBytes, percentOf, plural } from '../../extension/src/util/format';
@@ -76,6 +77,14 @@ describe('extension command lines', () => {
     const args = peerArgs({ id: 's1', metaserver: '127.0.0.1:5000', mode: 'flood', dir: '/d', maxNeighbors: 3, ttl: 5 });
     assert.deepEqual(args, ['peer', '--id', 's1', '--mode', 'flood', '--dir', '/d', '--metaserver', '127.0.0.1:5000', '--port', '0', '--max-neighbors', '3', '--ttl', '5']);
     assert.ok(!peerArgs({ id: 'c', join: 'h:1', mode: 'chord', dir: '/d', ttl: 5 }).includes('--ttl'));
+    // the upload cap setting, in both modes, is a command line the CLI reads back as bytes per second
+    for (const mode of ['flood', 'chord'] as const) {
+      const capped = peerArgs({ id: 'u', join: 'h:1', mode, dir: '/d', maxUploadMiBPerSecond: 1.5 });
+      assert.deepEqual(capped.slice(capped.indexOf('--max-upload'), capped.indexOf('--max-upload') + 2), ['--max-upload', '1.5M']);
+      const parsed = parseCli(capped, {});
+      assert.ok(parsed.command === 'peer' && parsed.maxUploadBytesPerSecond === 1.5 * 1024 * 1024);
+    }
+    assert.ok(!peerArgs({ id: 'n', join: 'h:1', mode: 'flood', dir: '/d' }).includes('--max-upload'));
     assert.deepEqual(keyEnvironment('k'), { P2P_NETWORK_KEY: 'k' });
     assert.deepEqual(keyEnvironment(undefined), {});
   });

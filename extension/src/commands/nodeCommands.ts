@@ -69,7 +69,7 @@ async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInf
   const dir = given.dir ?? (scripted ? await privatePeerFolder(services, id) : await promptFolder(services, id));
   const mode: Mode = given.mode ?? (scripted ? settings.defaultMode : await promptMode(settings.defaultMode));
   const info = await services.manager.startPeer(
-    { id, metaserver, join: given.join, dir, mode, host: given.host, port: given.port, maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors, ttl: given.ttl ?? settings.ttl },
+    { id, metaserver, join: given.join, dir, mode, host: given.host, port: given.port, maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors, ttl: given.ttl ?? settings.ttl, maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond },
     await services.keys.get(),
   );
   if (!scripted) void vscode.window.showInformationMessage(`P2P: peer ${id} joined at ${info.host}:${info.port} (${info.mode}).`);

@@ -24,6 +24,8 @@ export interface PeerOptions {
   dir: string;
   maxNeighbors?: number;
   ttl?: number;
+  /** `--max-upload`, in MiB/s (at least 1); undefined: no cap. */
+  maxUploadMiBPerSecond?: number;
 }
 
 export function metaserverArgs(options: MetaserverOptions): string[] {
@@ -39,6 +41,7 @@ export function peerArgs(options: PeerOptions): string[] {
   else if (options.metaserver) args.push('--metaserver', options.metaserver);
   if (options.host !== undefined) args.push('--host', options.host);
   args.push('--port', String(options.port ?? 0));
+  if (options.maxUploadMiBPerSecond !== undefined) args.push('--max-upload', `${options.maxUploadMiBPerSecond}M`);
   if (options.mode === 'flood') {
     if (options.maxNeighbors !== undefined) args.push('--max-neighbors', String(options.maxNeighbors));
     if (options.ttl !== undefined) args.push('--ttl', String(options.ttl));
