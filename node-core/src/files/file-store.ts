@@ -106,12 +106,10 @@ export class FileStore {
   }
 
   /**
-   * Reads one chunk of a shared file for a remote peer. The expected whole-file digest guards
-   * against serving bytes of a different version than the manifest the peer holds.
-   */
-  /**
-   * Reads one chunk of a shared file into a buffer from the pool; the caller hands it back with
-   * releaseChunk() once nothing uses it any more (or simply drops it).
+   * Reads one chunk of a shared file for a remote peer, into a buffer from the pool; the caller
+   * hands it back with releaseChunk() once nothing uses it any more (or simply drops it). The
+   * expected whole-file digest guards against serving bytes of a different version than the
+   * manifest the peer holds.
    */
   async readChunk(name: string, sha256: string, index: number): Promise<Buffer> {
     assertFileName(name);
