@@ -117,6 +117,38 @@ describe('flood: network', function () {
     assert.ok((await readFile(three.path)).equals(content));
   });
 
+  it('times a chunk from its link\'s last bytes: queued at a capped holder it waits, from a silent holder it fails', async () => {
+    const chunkSize = 256 * 1024;
+    const content = randomBytes(3 * 1024 * 1024);
+    // 1 MiB/s: a chunk leaves every 250 ms, so the 8th request in the window waits ~1.75 s,
+    // far past the getter's 600 ms chunk timeout, while its link is never quiet that long
+    const holder = await net.peer('paced', { chunkSize, maxUploadBytesPerSecond: 1024 * 1024 }, { 'queued.bin': content });
+    const getter = await net.peer('getter', { join: holder.address, chunkTimeoutMs: 600 });
+    await waitFor('link', () => getter.neighbors().length === 1);
+    const done = await getter.get('queued.bin');
+    assert.deepEqual(done.sources, ['paced']);
+    assert.ok((await readFile(done.path)).equals(content));
+    // a holder that sends the manifest and then nothing: the same timeout ends the download
+    const silent = new WireServer({});
+    const silentAddress = await silent.listen('127.0.0.1', 0);
+    const manifest = await holder.store.manifest('queued.bin');
+    silent.on('connection', (conn) =>
+      conn.setHandler((incoming) => {
+        if (incoming.msg.t === 'manifest-get') {
+          void conn.reply(incoming, { t: 'manifest', name: 'mute.bin', size: manifest.size, chunkSize: manifest.chunkSize, chunks: manifest.chunkHashes.length / 32, sha256: manifest.sha256 }, manifest.chunkHashes);
+        }
+      }),
+    );
+    try {
+      const result = { event: 'search-result' as const, name: 'mute.bin', size: content.length, sha256: manifest.sha256, holders: [{ id: 'silent', ...silentAddress }] };
+      const started = performance.now();
+      await assert.rejects(getter.get('mute.bin', { result }), code('DOWNLOAD_FAILED'));
+      assert.ok(performance.now() - started < 10_000, 'a silent holder is given up on, not waited for');
+    } finally {
+      await silent.close();
+    }
+  });
+
   // the same downloads through both sinks: written and hashed in the main thread, or in a worker
   for (const [sink, workerSinkFromBytes] of [['main-thread sink', Infinity], ['worker sink', 0]] as const) {
     it(`pulls chunks from several holders and resumes a .part (${sink})`, async () => {

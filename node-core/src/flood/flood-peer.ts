@@ -41,6 +41,8 @@ export interface FloodPeerOptions {
   workerSinkFromBytes?: number;
   /** `--max-upload`: chunk bytes per second this peer sends, to all getters together (default: no cap). */
   maxUploadBytesPerSecond?: number;
+  /** A downloaded chunk may take this long with nothing arriving on its link (default 30 s; tests shorten it). */
+  chunkTimeoutMs?: number;
 }
 
 /** Heartbeats a neighbour may miss before it counts as dead (a loaded machine delays a few). */
@@ -216,6 +218,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         connect: (holder) => this.connect(holder, 0),
         signal: controller.signal,
         workerSinkFromBytes: this.options.workerSinkFromBytes,
+        chunkTimeoutMs: this.options.chunkTimeoutMs,
         onProgress: (bytes, total) => {
           options.onProgress?.(bytes, total);
           const now = Date.now();

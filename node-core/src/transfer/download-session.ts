@@ -25,8 +25,10 @@ export interface DownloadRequest {
   window?: number;
   maxSources?: number;
   onProgress?: (bytes: number, total: number) => void;
-  /** Files from this size up are written and hashed in a worker thread (default: WORKER_SINK_FROM_BYTES). */
+  /** Files from this size up are written and hashed in worker threads (default: WORKER_SINK_FROM_BYTES). */
   workerSinkFromBytes?: number;
+  /** A chunk may take this long with nothing arriving on its connection (default: CHUNK_TIMEOUT_MS). */
+  chunkTimeoutMs?: number;
 }
 
 export interface DownloadResult {
@@ -81,7 +83,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         try {
           const pending = new Set(queue);
           for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) sink.markPresent(index);
-          await fetchAll({ queue, sources, manifest, sink, signal: abort.signal, verifyEach: round > 0, name, window: request.window }, (index, source, length) => {
+          await fetchAll({ queue, sources, manifest, sink, signal: abort.signal, verifyEach: round > 0, name, window: request.window, chunkTimeoutMs: request.chunkTimeoutMs }, (index, source, length) => {
             servedBy.set(index, source);
             source.served++;
             if (round === 0) {
@@ -189,6 +191,7 @@ interface FetchRound {
   verifyEach: boolean;
   name: string;
   window?: number;
+  chunkTimeoutMs?: number;
 }
 
 /** Chunk requests in flight for one download, whatever the number of holders (3 holders: 2 each). */
@@ -212,7 +215,7 @@ async function fetchAll(round: FetchRound, accepted: (index: number, source: Sou
             const index = queue.shift() as number;
             let pieces: readonly Buffer[];
             try {
-              pieces = await fetchChunk(source.conn, manifest, index, signal);
+              pieces = await fetchChunk(source.conn, manifest, index, signal, round.chunkTimeoutMs);
               if (round.verifyEach && !hashOf(pieces).equals(chunkHash(manifest, index))) {
                 throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
               }

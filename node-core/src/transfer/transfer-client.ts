@@ -13,8 +13,13 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
 }
 
 /** The chunk's bytes as the socket pieces they arrived in (not joined: the caller writes them with writev). */
-export async function fetchChunk(conn: Connection, manifest: FileManifest, index: number, signal?: AbortSignal): Promise<readonly Buffer[]> {
-  const answer = await conn.request({ t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index }, { signal, timeoutMs: 30_000 });
+/** How long a chunk may take with nothing at all arriving on its connection. */
+export const CHUNK_TIMEOUT_MS = 30_000;
+
+export async function fetchChunk(conn: Connection, manifest: FileManifest, index: number, signal?: AbortSignal, timeoutMs = CHUNK_TIMEOUT_MS): Promise<readonly Buffer[]> {
+  // counted from the link's last bytes: a chunk queued behind others at a holder that paces
+  // its uploads (--max-upload) is late because the link is busy, not because the holder is gone
+  const answer = await conn.request({ t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index }, { signal, timeoutMs, timeoutFromLastTraffic: true });
   const pieces = answer.payloadPieces;
   if (answer.msg.t !== 'chunk' || answer.msg.index !== index || byteLength(pieces) !== chunkLength(manifest, index)) {
     throw new P2PError('PROTOCOL', `bad answer for chunk ${index} of "${manifest.name}"`);

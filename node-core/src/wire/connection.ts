@@ -44,6 +44,12 @@ class ReceivedFrame implements Incoming {
 export interface RequestOptions {
   payload?: Buffer;
   timeoutMs?: number;
+  /**
+   * The timeout counts from the last bytes this connection received, not from the request: for
+   * answers queued behind others on the same link (a holder pacing chunks), which are late
+   * because the link is busy, not because the peer is gone.
+   */
+  timeoutFromLastTraffic?: boolean;
   signal?: AbortSignal;
 }
 
@@ -275,7 +281,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const { signal } = options;
       if (signal?.aborted) return reject(new P2PError('CANCELLED', 'request cancelled'));
       const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-      const timer = setTimeout(() => fail(new P2PError('PEER_UNREACHABLE', `no answer to "${msg.t}" within ${timeoutMs} ms`)), timeoutMs);
+      const expire = (): void => {
+        const quietMs = Date.now() - this.lastReceived;
+        if (options.timeoutFromLastTraffic && quietMs < timeoutMs) timer = setTimeout(expire, timeoutMs - quietMs);
+        else fail(new P2PError('PEER_UNREACHABLE', `no answer to "${msg.t}" within ${timeoutMs} ms`));
+      };
+      let timer = setTimeout(expire, timeoutMs);
       const onAbort = (): void => fail(new P2PError('CANCELLED', 'request cancelled'));
       const cleanup = (): void => {
         clearTimeout(timer);
