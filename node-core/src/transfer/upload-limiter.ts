@@ -7,7 +7,11 @@
 // bytes will have left at the capped rate, and waits for it. Calls are served in the order
 // they were made, and an idle limiter sends at once (no burst is saved up while idle).
 
-/** The lowest cap accepted: below it the chunks a getter queues would outwait its request timeout. */
+/**
+ * The lowest cap accepted. Chunks leave whole, one paced slot each, so a getter's link is quiet
+ * between them; far below this, with several getters sharing the cap, it would stay quiet past
+ * the getter's chunk timeout (30 s without bytes).
+ */
 export const MIN_UPLOAD_BYTES_PER_SECOND = 1024 * 1024;
 
 export class UploadLimiter {
