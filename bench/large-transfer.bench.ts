@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     const three: GetRun[] = [];
     const oneCapped: GetRun[] = [];
     const threeCapped: GetRun[] = [];
-    // the three kinds take turns, each round in a rotated order (a run's place in the round
+    // the kinds take turns, each round in a rotated order (a run's place in the round
     // changes what the page cache and the CPUs are busy with), and medians are compared
     const kinds = [
       async (): Promise<void> => {

@@ -71,7 +71,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     const { options, store } = this;
     const log = (task: string, err: unknown): void => options.log?.(`chord ${task}: ${toP2PError(err).message}`);
     await store.open();
-    const uploadLimiter = options.maxUploadBytesPerSecond === undefined ? undefined : new UploadLimiter(options.maxUploadBytesPerSecond);
+    const uploadLimiter = UploadLimiter.forCap(options.maxUploadBytesPerSecond);
     const ring = await ChordRing.start({
       id: options.id,
       host: options.host ?? '127.0.0.1',

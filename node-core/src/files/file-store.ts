@@ -106,12 +106,10 @@ export class FileStore {
   }
 
   /**
-   * Reads one chunk of a shared file for a remote peer, into a buffer from the pool; the caller
-   * hands it back with releaseChunk() once nothing uses it any more (or simply drops it). The
-   * expected whole-file digest guards against serving bytes of a different version than the
-   * manifest the peer holds.
+   * Where a chunk a remote peer asks for lies, once its request checks out: a shared name, the
+   * version (whole-file digest) of the manifest the peer holds, a chunk that exists.
    */
-  async readChunk(name: string, sha256: string, index: number): Promise<Buffer> {
+  async servableChunk(name: string, sha256: string, index: number): Promise<{ path: string; offset: number; length: number }> {
     assertFileName(name);
     const entry = this.shared.get(name);
     const fresh = entry?.manifest && entry.checkedAt !== undefined && Date.now() - entry.checkedAt < RECHECK_MS;
@@ -121,11 +119,21 @@ export class FileStore {
     if (length <= 0) throw new P2PError('PROTOCOL', `chunk ${index} of "${name}" does not exist`, name);
     const path = this.shared.get(name)?.path;
     if (!path) throw new P2PError('NOT_SHARED', `"${name}" is not shared here`, name);
+    return { path, offset: index * manifest.chunkSize, length };
+  }
+
+  /**
+   * Reads one chunk for a remote peer (checked as servableChunk() does, at the moment of reading)
+   * into a buffer from the pool; the caller hands it back with releaseChunk() once nothing uses
+   * it any more (or simply drops it).
+   */
+  async readChunk(name: string, sha256: string, index: number): Promise<Buffer> {
+    const { path, offset, length } = await this.servableChunk(name, sha256, index);
     return this.openFiles.with(path, async (handle) => {
       const buffer = this.readBuffers.acquire(length);
       let filled = 0;
       while (filled < length) {
-        const { bytesRead } = await handle.read(buffer, filled, length - filled, index * manifest.chunkSize + filled);
+        const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
         if (bytesRead === 0) {
           this.readBuffers.release(buffer);
           throw new P2PError('NOT_SHARED', `"${name}" shrank while being read`, name);

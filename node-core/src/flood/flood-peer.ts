@@ -78,7 +78,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   constructor(private readonly options: FloodPeerOptions) {
     super();
     this.store = new FileStore(options.dir, options.chunkSize, options.downloadsDir);
-    this.uploadLimiter = options.maxUploadBytesPerSecond === undefined ? undefined : new UploadLimiter(options.maxUploadBytesPerSecond);
+    this.uploadLimiter = UploadLimiter.forCap(options.maxUploadBytesPerSecond);
     this.server = new WireServer({
       key: options.key,
       idleTimeoutMs: this.peerTimeoutMs,

@@ -12,10 +12,10 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
   return { name, size: msg.size, chunkSize: msg.chunkSize, sha256: msg.sha256, chunkHashes: Buffer.from(answer.payload) };
 }
 
-/** The chunk's bytes as the socket pieces they arrived in (not joined: the caller writes them with writev). */
 /** How long a chunk may take with nothing at all arriving on its connection. */
 export const CHUNK_TIMEOUT_MS = 30_000;
 
+/** The chunk's bytes as the socket pieces they arrived in (not joined: the caller writes them with writev). */
 export async function fetchChunk(conn: Connection, manifest: FileManifest, index: number, signal?: AbortSignal, timeoutMs = CHUNK_TIMEOUT_MS): Promise<readonly Buffer[]> {
   // counted from the link's last bytes: a chunk queued behind others at a holder that paces
   // its uploads (--max-upload) is late because the link is busy, not because the holder is gone
@@ -47,8 +47,10 @@ export async function serveTransferRequest(store: FileStore, conn: Connection, i
   }
   if (msg.t === 'chunk-get') {
     try {
+      // the cap's wait comes before the read: a chunk queued at a paced holder holds no buffer
+      // (the read checks the request again, as the file may have changed meanwhile)
+      if (limiter) await limiter.take((await store.servableChunk(msg.name, msg.sha256, msg.index)).length);
       const data = await store.readChunk(msg.name, msg.sha256, msg.index);
-      await limiter?.take(data.length);
       await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data, () => store.releaseChunk(data));
     } catch (err) {
       await conn.replyError(incoming, err).catch(() => undefined);

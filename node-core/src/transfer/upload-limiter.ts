@@ -24,6 +24,11 @@ export class UploadLimiter {
     }
   }
 
+  /** The limiter for a peer's `--max-upload`, or none when it has no cap. */
+  static forCap(bytesPerSecond: number | undefined): UploadLimiter | undefined {
+    return bytesPerSecond === undefined ? undefined : new UploadLimiter(bytesPerSecond);
+  }
+
   /** Resolves when `bytes` may be sent without passing the cap. */
   take(bytes: number): Promise<void> {
     const now = performance.now();

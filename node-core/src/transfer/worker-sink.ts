@@ -28,10 +28,10 @@ const HELD_MAX = 4;
  * where the writer has already put it. A write settles only once the hasher has taken the chunk
  * (hashed, held, or handed back): the download's request window then bounds the chunks between
  * the socket and the hash, where a hasher slower than the writer would let them pile up.
- * Writer in: { pieces, index, length, id } (buffers transferred); out to the hasher: the same;
+ * Writer in: { pieces, index, id } (buffers transferred); out to the hasher: the same;
  * out to the main thread on a failure: { returned } and { failed, id, message }. Hasher in: the
  * writer's chunks, and { present } (a chunk already on disk) and { digest } from the main thread;
- * out: { written, id }, { returned } (buffers handed back), { sha256 } or { error }.
+ * out: { taken: id }, { returned } (buffers handed back), { sha256 } or { error }.
  */
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -112,7 +112,7 @@ writer.on('message', (msg) => {
   if (msg.index === next || held.size < heldMax) held.set(msg.index, msg.pieces);
   else giveBack(msg.pieces);
   // taken: it is held (at most heldMax, and the next one) or back in the main thread
-  parentPort.postMessage({ written: msg.length, id: msg.id });
+  parentPort.postMessage({ taken: msg.id });
   advance();
 });
 parentPort.on('message', (msg) => {
@@ -122,7 +122,7 @@ parentPort.on('message', (msg) => {
 });
 `;
 
-type WorkerMessage = { returned: number } | { written: number; id: number } | { failed: true; id: number; message: string } | { sha256: string } | { error: string };
+type WorkerMessage = { returned: number } | { taken: number } | { failed: true; id: number; message: string } | { sha256: string } | { error: string };
 
 interface Pending<T> {
   resolve: (value: T) => void;
@@ -133,7 +133,8 @@ export class WorkerSink implements ChunkSink {
   private readonly writer: Worker;
   private readonly hasher: Worker;
   private readonly present: Uint8Array;
-  private readonly writes = new Map<number, Pending<number>>();
+  /** Writes waiting for the hasher to take their chunk, by id; each resolves with its length. */
+  private readonly writes = new Map<number, Pending<void>>();
   private digestWaiter: Pending<string> | undefined;
   private nextId = 0;
   private failure: Error | undefined;
@@ -165,9 +166,9 @@ export class WorkerSink implements ChunkSink {
     const length = byteLength(pieces);
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
-      this.writes.set(id, { resolve, reject });
+      this.writes.set(id, { resolve: () => resolve(length), reject });
       this.present[index] = 1;
-      this.writer.postMessage({ pieces: owned, index, length, id }, transfer);
+      this.writer.postMessage({ pieces: owned, index, id }, transfer);
     });
   }
 
@@ -197,8 +198,8 @@ export class WorkerSink implements ChunkSink {
   private onMessage(msg: WorkerMessage): void {
     if ('returned' in msg) {
       return; // the chunk's buffers, handed back to be collected here
-    } else if ('written' in msg) {
-      this.settle(msg.id)?.resolve(msg.written);
+    } else if ('taken' in msg) {
+      this.settle(msg.taken)?.resolve();
     } else if ('failed' in msg) {
       this.settle(msg.id)?.reject(new Error(msg.message));
     } else {
@@ -209,7 +210,7 @@ export class WorkerSink implements ChunkSink {
     }
   }
 
-  private settle(id: number): Pending<number> | undefined {
+  private settle(id: number): Pending<void> | undefined {
     const pending = this.writes.get(id);
     this.writes.delete(id);
     return pending;
