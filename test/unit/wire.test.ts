@@ -201,44 +201,90 @@ describe('wire: connections', () => {
     assert.match((await closed)?.message ?? '', /no traffic/);
   });
 
-  it('sends megabytes with backpressure and in order', async () => {
+  const MIB = 1024 * 1024;
+  const SHA = 'a'.repeat(64);
+  /** Answers every chunk-get on `conn` with 1 MiB filled with the chunk's index, one reply after another. */
+  function serveChunks(conn: Connection): void {
+    let replies = Promise.resolve();
+    conn.setHandler((incoming) => {
+      const { msg } = incoming;
+      if (msg.t !== 'chunk-get') return;
+      replies = replies.then(() => conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, Buffer.alloc(MIB, msg.index))).catch(() => undefined);
+    });
+  }
+
+  it('sends megabytes with backpressure and in order, each payload whole in a buffer of its own', async () => {
     const { server, client, remote } = await pair();
     cleanups.push(() => server.close(), () => client.close());
-    let received = 0;
-    const done = new Promise<void>((resolve) =>
-      remote.setHandler((incoming) => {
-        if (incoming.msg.t === 'chunk') {
-          assert.equal(incoming.msg.index, received);
-          received++;
-          if (received === 64) resolve();
-        }
-      }),
+    serveChunks(remote);
+    const arrived: number[] = [];
+    const answers = await Promise.all(
+      Array.from({ length: 64 }, (_, index) => client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).then((answer) => (arrived.push(index), answer))),
     );
-    const payload = Buffer.alloc(1024 * 1024, 1);
-    for (let index = 0; index < 64; index++) await client.send({ t: 'chunk', name: 'f', index }, payload);
-    await done;
+    assert.deepEqual(arrived, [...Array(64).keys()]);
+    for (const [index, answer] of answers.entries()) {
+      assert.equal(answer.msg.t === 'chunk' && answer.msg.index, index);
+      assert.ok(answer.payload.equals(Buffer.alloc(MIB, index)), `chunk ${index} intact`);
+      // its own memory, so the downloader can move it to a worker thread and get it back
+      assert.equal(answer.payload.byteOffset, 0);
+      assert.equal(answer.payload.buffer.byteLength, MIB);
+    }
+    assert.equal(new Set(answers.map((a) => a.payload.buffer)).size, 64);
+  });
+
+  it('reads past a payload nobody asked for (unsolicited, or a late answer) without keeping it, and stays open', async () => {
+    const { server, client, remote } = await pair();
+    cleanups.push(() => server.close(), () => client.close());
+    const unexpected: string[] = [];
+    client.setHandler((incoming) => unexpected.push(incoming.msg.t));
+    // a chunk answering nothing, then a late answer to a request the client gave up on
+    await remote.send({ t: 'chunk', name: 'f', index: 0, re: 999 }, Buffer.alloc(MIB, 1));
+    let late: Promise<void> | undefined;
+    remote.setHandler((incoming) => {
+      if (incoming.msg.t === 'chunk-get') late = new Promise((r) => setTimeout(r, 150)).then(() => remote.reply(incoming, { t: 'chunk', name: 'f', index: 0 }, Buffer.alloc(MIB, 2)));
+    });
+    await assert.rejects(client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index: 0 }, { timeoutMs: 50 }), /within 50 ms/);
+    await new Promise((r) => setTimeout(r, 200));
+    await late;
+    serveChunks(remote);
+    const answer = await client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index: 5 });
+    assert.ok(answer.payload.equals(Buffer.alloc(MIB, 5)));
+    assert.ok(client.isOpen && remote.isOpen);
+    assert.deepEqual(unexpected, []);
+    // the accepted side skips the same way (its socket reads through 'data', not a reused buffer)
+    const seenByRemote: string[] = [];
+    remote.setHandler((incoming) => seenByRemote.push(incoming.msg.t));
+    await client.send({ t: 'chunk', name: 'f', index: 1 }, Buffer.alloc(MIB, 3));
+    await client.send({ t: 'ping' });
+    for (let i = 0; i < 100 && seenByRemote.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(seenByRemote, ['ping']);
+    assert.ok(remote.isOpen);
   });
 
   it('says when a payload buffer is free again: once written, or once the connection died', async () => {
     const { server, client, remote } = await pair();
     cleanups.push(() => server.close(), () => client.close());
-    let received = 0;
-    remote.setHandler((incoming) => {
-      if (incoming.msg.t === 'chunk') received++;
+    let released = 0;
+    let replied = 0;
+    // every answer written at once (no waiting for drain), so most of them queue behind a full socket
+    client.setHandler((incoming) => {
+      const { msg } = incoming;
+      if (msg.t !== 'chunk-get') return;
+      replied++;
+      client.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, Buffer.alloc(MIB, 7), () => released++).catch(() => undefined);
     });
     const until = async (what: string, ok: () => boolean): Promise<void> => {
       for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
       assert.ok(ok(), what);
     };
-    const payload = Buffer.alloc(1024 * 1024, 7);
-    let released = 0;
-    for (let index = 0; index < 4; index++) await client.send({ t: 'chunk', name: 'f', index }, payload, () => released++);
-    await until('4 delivered and released', () => received === 4 && released === 4);
-    // 32 MiB queued behind a full socket, then the connection is closed: every buffer comes back
-    let releasedAfterClose = 0;
-    const queued = Array.from({ length: 32 }, (_, index) => client.send({ t: 'chunk', name: 'f', index }, payload, () => releasedAfterClose++).catch(() => undefined));
+    const answers = await Promise.all([0, 1, 2, 3].map((index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index })));
+    assert.equal(answers.length, 4);
+    await until('4 delivered and released', () => released === 4);
+    // 32 MiB asked for, queued behind a full socket, then the answering side closes: every buffer comes back
+    const queued = Array.from({ length: 32 }, (_, index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).catch(() => undefined));
+    await until('every answer handed to the socket', () => replied === 36);
     client.close();
     await Promise.all(queued);
-    await until('all 32 released after the close', () => releasedAfterClose === 32);
+    await until('all 36 released after the close', () => released === 36);
   });
 });

@@ -4,8 +4,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { SharedFileInfo } from '../events';
-import { isFileName, P2PError } from '../wire';
-import { ChunkBufferPool } from './chunk-buffer-pool';
+import { ChunkBufferPool, isFileName, P2PError } from '../wire';
 import { OpenFiles } from './open-files';
 import { chunkLength, computeManifest, DEFAULT_CHUNK_SIZE, type FileManifest } from './manifest';
 

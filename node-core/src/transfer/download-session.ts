@@ -225,7 +225,7 @@ async function fetchAll(round: FetchRound, accepted: (index: number, source: Sou
               source.alive = false; // its other requests fail too; healthy holders take over
               continue;
             }
-            // the pieces as they came off the socket (no join copy): the sink writes them at their
+            // the chunk as it came off the socket (one pooled buffer): the sink writes it at its
             // offset and folds them into the whole-file hash. A failure here is ours (a full disk,
             // a dead worker), not the holder's: it ends the download with its own message, and the
             // .part stays to be resumed.

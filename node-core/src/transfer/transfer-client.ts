@@ -15,12 +15,12 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
 /** How long a chunk may take with nothing at all arriving on its connection. */
 export const CHUNK_TIMEOUT_MS = 30_000;
 
-/** The chunk's bytes as the socket pieces they arrived in (not joined: the caller writes them with writev). */
+/** The chunk's bytes (one buffer, from payloadPool: the sink hands it back once written and hashed). */
 export async function fetchChunk(conn: Connection, manifest: FileManifest, index: number, signal?: AbortSignal, timeoutMs = CHUNK_TIMEOUT_MS): Promise<readonly Buffer[]> {
   // counted from the link's last bytes: a chunk queued behind others at a holder that paces
   // its uploads (--max-upload) is late because the link is busy, not because the holder is gone
   const answer = await conn.request({ t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index }, { signal, timeoutMs, timeoutFromLastTraffic: true });
-  const pieces = answer.payloadPieces;
+  const pieces = [answer.payload];
   if (answer.msg.t !== 'chunk' || answer.msg.index !== index || byteLength(pieces) !== chunkLength(manifest, index)) {
     throw new P2PError('PROTOCOL', `bad answer for chunk ${index} of "${manifest.name}"`);
   }

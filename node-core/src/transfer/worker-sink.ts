@@ -1,13 +1,13 @@
 // The large-file sink: two worker threads, one writing the chunks to the .part and one hashing
-// them, so the main thread only reads the socket and hands each chunk's buffers over (moved, not
-// copied).
+// them, so the main thread only reads the socket and hands each chunk's buffer over (moved, not
+// copied). The buffer comes back once hashed and receives another chunk (payloadPool).
 //
 // Why (1 GiB GET between two processes on a 2-core VM, perf): in the main-thread sink SHA-256
 // took ~0.75 s of the thread that reads the socket (the GET took ~2.6 s, ~2.1 s with no hash),
 // and the 1 MiB writev calls made the kernel fill the page cache with large folios, whose
 // copy (copy_folio_from_iter_atomic) cost ~6,000 perf samples against ~600 for the same bytes
 // written 64 KiB at a time, the way a plain stream pipe writes them. The worker writes each
-// socket piece (≤ 64 KiB) with its own write() call, no event-loop round trip between them, then
+// chunk 64 KiB per write() call, no event-loop round trip between them, then
 // passes the chunk to the hasher. One thread doing both was the critical path (~1.3 s of CPU for
 // a GET of ~1.6 s); split, 1 holder's GET took a median 1695 ms against 1792 ms over 12 paired
 // runs (10 of 12 faster), for one more thread and ~12 MiB of getter RSS. Copying chunks into
@@ -16,6 +16,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { chunkCount, type FileManifest } from '../files/manifest';
 import type { ChunkSink } from './chunk-sink';
+import { payloadPool } from '../wire';
 import { byteLength } from './transfer-client';
 
 /** Out-of-order chunks the hasher keeps in memory until their turn in the hash (others are read back). */
@@ -38,10 +39,13 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, writeSync } = require('node:fs');
 const { path, chunkSize, hasher } = workerData;
 const fd = openSync(path, 'r+');
+// 64 KiB per write(): the kernel copies larger writes into large page-cache folios, ~10 times
+// slower per byte on this machine (see the header)
+const SLICE = 64 * 1024;
 function writeChunk(pieces, position) {
   for (const piece of pieces) {
     for (let done = 0; done < piece.length; ) {
-      const n = writeSync(fd, piece, done, piece.length - done, position);
+      const n = writeSync(fd, piece, done, Math.min(SLICE, piece.length - done), position);
       if (n <= 0) throw new Error('write returned ' + n);
       done += n;
       position += n;
@@ -52,7 +56,8 @@ parentPort.on('message', (msg) => {
   try {
     writeChunk(msg.pieces, msg.index * chunkSize);
   } catch (err) {
-    parentPort.postMessage({ returned: msg.pieces.length }, msg.pieces.map((piece) => piece.buffer));
+    const buffers = msg.pieces.map((piece) => piece.buffer);
+    parentPort.postMessage({ returned: buffers }, buffers);
     parentPort.postMessage({ failed: true, id: msg.id, message: String((err && err.message) || err) });
     return;
   }
@@ -84,11 +89,11 @@ function readBack(index) {
   }
   return [scratch.subarray(0, length)];
 }
-// Chunks go back to the main thread once hashed: there they die young with the rest of its
-// garbage, where this thread, which allocates almost nothing on its heap, would collect them
-// only when ~64 MB of them had piled up (V8's external-memory trigger).
+// Chunks go back to the main thread once hashed, where the next chunks are received into them
+// (payloadPool): the download's memory is the same few buffers going round.
 function giveBack(pieces) {
-  parentPort.postMessage({ returned: pieces.length }, pieces.map((piece) => piece.buffer));
+  const buffers = pieces.map((piece) => piece.buffer);
+  parentPort.postMessage({ returned: buffers }, buffers);
 }
 function advance() {
   while (!failure && next < count && onDisk[next]) {
@@ -122,7 +127,7 @@ parentPort.on('message', (msg) => {
 });
 `;
 
-type WorkerMessage = { returned: number } | { taken: number } | { failed: true; id: number; message: string } | { sha256: string } | { error: string };
+type WorkerMessage = { returned: ArrayBuffer[] } | { taken: number } | { failed: true; id: number; message: string } | { sha256: string } | { error: string };
 
 interface Pending<T> {
   resolve: (value: T) => void;
@@ -197,7 +202,7 @@ export class WorkerSink implements ChunkSink {
 
   private onMessage(msg: WorkerMessage): void {
     if ('returned' in msg) {
-      return; // the chunk's buffers, handed back to be collected here
+      for (const buffer of msg.returned) payloadPool.release(Buffer.from(buffer)); // a chunk's buffer, to receive another
     } else if ('taken' in msg) {
       this.settle(msg.taken)?.resolve();
     } else if ('failed' in msg) {
@@ -227,9 +232,9 @@ export class WorkerSink implements ChunkSink {
 }
 
 /**
- * The pieces as buffers the worker can take over without a copy. A socket read is its own
- * ArrayBuffer, so a piece that spans all of it is moved as is; a piece that shares its
- * ArrayBuffer (the first or last of a frame, whose neighbour belongs to another frame) is copied.
+ * The pieces as buffers the worker can take over without a copy. A received chunk is one buffer
+ * with memory of its own (payloadPool), moved as is; a piece that shares its ArrayBuffer with
+ * other data (a slice) is copied, since moving would take that data away too.
  */
 function ownPieces(pieces: readonly Buffer[]): { owned: Uint8Array[]; transfer: ArrayBuffer[] } {
   const owned = pieces.map((piece) => {

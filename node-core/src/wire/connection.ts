@@ -5,8 +5,10 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { authProof, newNonce, proofMatches, type ConnectionRole } from './auth';
 import { P2PError, toP2PError } from './errors';
-import { encodeFramePrefix, FrameDecoder, type RawFrame } from './frame';
+import { encodeFramePrefix, FrameDecoder } from './frame';
 import { decodeMessage, PROTOCOL_VERSION, type AnyMessage, type Message } from './messages';
+import { payloadBuffer } from './payload-pool';
+import type { ReusedReadBuffer } from './reused-read-buffer';
 
 export interface ConnectionOptions {
   /** The shared network key; both sides must hold the same one (or both none). */
@@ -19,26 +21,8 @@ export interface ConnectionOptions {
 
 export interface Incoming {
   readonly msg: AnyMessage;
-  /** The payload in one buffer (joined from its socket pieces on first use). */
+  /** The payload in one buffer of its own (an answer's payload may come from payloadPool). */
   readonly payload: Buffer;
-  /** The payload as received, in pieces, without a copy (the downloader writes these with writev). */
-  readonly payloadPieces: readonly Buffer[];
-}
-
-/** An Incoming whose payload is joined only if someone asks for it in one buffer. */
-class ReceivedFrame implements Incoming {
-  constructor(
-    readonly msg: AnyMessage,
-    private readonly frame: RawFrame,
-  ) {}
-
-  get payload(): Buffer {
-    return this.frame.payload;
-  }
-
-  get payloadPieces(): readonly Buffer[] {
-    return this.frame.payloadPieces;
-  }
 }
 
 export interface RequestOptions {
@@ -68,7 +52,7 @@ export interface ConnectionEvents {
 export type MessageHandler = (incoming: Incoming, conn: Connection) => void;
 
 export class Connection extends EventEmitter<ConnectionEvents> {
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = new FrameDecoder<AnyMessage>((header, payloadLength) => this.admit(header, payloadLength));
   private readonly pending = new Map<number, Pending>();
   private nextRid = 1;
   private closedWith: P2PError | undefined | null = null; // null = still open
@@ -87,17 +71,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.remotePort = socket.remotePort ?? 0;
   }
 
-  /** Runs the handshake on a connected socket; resolves once both sides are accepted. */
-  static open(socket: Socket, role: ConnectionRole, options: ConnectionOptions = {}): Promise<Connection> {
+  /**
+   * Runs the handshake on a connected socket; resolves once both sides are accepted. `reads`:
+   * the socket was made with that buffer's `onread`, so its bytes come from there, not 'data'.
+   */
+  static open(socket: Socket, role: ConnectionRole, options: ConnectionOptions = {}, reads?: ReusedReadBuffer): Promise<Connection> {
     const conn = new Connection(socket, role, options);
-    return conn.handshake(options);
+    return conn.handshake(options, reads);
   }
 
   get isOpen(): boolean {
     return this.closedWith === null;
   }
 
-  private handshake(options: ConnectionOptions): Promise<Connection> {
+  private handshake(options: ConnectionOptions, reads: ReusedReadBuffer | undefined): Promise<Connection> {
     const socket = this.socket;
     socket.setNoDelay(true);
     const myNonce = newNonce();
@@ -152,7 +139,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         finish(new P2PError('PROTOCOL', `unexpected "${msg.t}" during handshake`));
       };
 
-      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      if (reads) reads.attach((bytes) => this.onData(bytes));
+      else socket.on('data', (chunk: Buffer) => this.onData(chunk));
       socket.on('error', (err) => this.close(toP2PError(err, 'PEER_UNREACHABLE')));
       socket.on('close', () => this.close());
       if (socket.destroyed) return this.close(new P2PError('PEER_UNREACHABLE', 'socket already closed'));
@@ -209,14 +197,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     for (const frame of frames) {
       if (!this.isOpen) return;
-      let msg: AnyMessage;
-      try {
-        msg = decodeMessage(frame.header, { length: frame.payloadLength });
-      } catch (err) {
-        return this.close(toP2PError(err, 'PROTOCOL'), true);
-      }
-      this.dispatch(new ReceivedFrame(msg, frame));
+      if (frame.skipped) continue; // a late answer (see admit)
+      this.dispatch({ msg: frame.message, payload: frame.payload });
     }
+  }
+
+  /**
+   * The one door, as soon as a frame's header is in: the message table checks it, and only an
+   * answer to a request still waiting here gets memory for its payload. Any other payload is
+   * read past: a late answer to a request that timed out is dropped as before, and a peer that
+   * announces a megabyte it was never asked for costs us nothing.
+   */
+  private admit(header: unknown, payloadLength: number): { message: AnyMessage; payload: Buffer | null } {
+    const message = decodeMessage(header, { length: payloadLength });
+    if (payloadLength === 0) return { message, payload: EMPTY };
+    const expected = this.handshakeDone && message.re !== undefined && this.pending.has(message.re);
+    return { message, payload: expected ? payloadBuffer(payloadLength) : null };
   }
 
   private dispatch(incoming: Incoming): void {

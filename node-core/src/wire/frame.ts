@@ -10,40 +10,36 @@ export const MAX_PAYLOAD_BYTES = MAX_CHUNK_BYTES;
 export const MAX_FRAME_BYTES = 2 + MAX_HEADER_BYTES + MAX_PAYLOAD_BYTES;
 
 const EMPTY = Buffer.alloc(0);
+const PREFIX_BYTES = 6;
+
+/** A decoded frame: its parsed (not yet validated) header, what `admit` made of it, its payload. */
+export interface RawFrame<M = unknown> {
+  readonly header: unknown;
+  readonly message: M;
+  /** The payload in one buffer of its own (empty when there is none or it was skipped). */
+  readonly payload: Buffer;
+  /** `admit` chose not to keep the payload: its bytes were read and dropped. */
+  readonly skipped: boolean;
+}
 
 /**
- * A decoded frame. The payload stays as the socket pieces it arrived in (slices, no copy):
- * a 1 MiB chunk arrives as ~16 reads of 64 KiB and the downloader writes those pieces to
- * the file with one writev. `payload` joins them on first use (one copy) for everyone else.
+ * Called once a frame's header is in, before any of its payload: checks the header (throwing a
+ * P2PError refuses the frame and so the connection) and says where the payload goes: a buffer
+ * of exactly `payloadLength` bytes, or null to read past it without keeping it.
  */
-export class RawFrame {
-  private joined: Buffer | undefined;
+export type AdmitFrame<M> = (header: unknown, payloadLength: number) => { message: M; payload: Buffer | null };
 
-  constructor(
-    /** The parsed (not yet validated) JSON header. */
-    readonly header: unknown,
-    readonly payloadPieces: readonly Buffer[],
-    readonly payloadLength: number,
-  ) {}
-
-  get payload(): Buffer {
-    if (this.joined === undefined) {
-      const pieces = this.payloadPieces;
-      this.joined = pieces.length === 0 ? EMPTY : pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, this.payloadLength);
-    }
-    return this.joined;
-  }
-}
+const admitAll: AdmitFrame<unknown> = (header, payloadLength) => ({ message: header, payload: payloadLength > 0 ? Buffer.allocUnsafe(payloadLength) : EMPTY });
 
 /** Encodes the 6-byte prefix plus header; the payload is written separately to avoid a copy. */
 export function encodeFramePrefix(header: object, payloadLength: number): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   if (json.length > MAX_HEADER_BYTES) throw new P2PError('PROTOCOL', `header of ${json.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   if (payloadLength > MAX_PAYLOAD_BYTES) throw new P2PError('PROTOCOL', `payload of ${payloadLength} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
-  const prefix = Buffer.allocUnsafe(6 + json.length);
+  const prefix = Buffer.allocUnsafe(PREFIX_BYTES + json.length);
   prefix.writeUInt32BE(2 + json.length + payloadLength, 0);
   prefix.writeUInt16BE(json.length, 4);
-  json.copy(prefix, 6);
+  json.copy(prefix, PREFIX_BYTES);
   return prefix;
 }
 
@@ -53,81 +49,89 @@ export function encodeFrame(header: object, payload: Buffer = EMPTY): Buffer {
 }
 
 /**
- * Incremental decoder: push() socket chunks, get complete frames back. Throws P2PError
+ * Incremental decoder: push() socket reads, get complete frames back. Throws P2PError
  * ('PROTOCOL') on an oversized or malformed frame; the caller then drops the connection.
- * Buffers are kept as a list; a frame's header is joined (small), its payload is handed out
- * as the list of pieces (see RawFrame), so a 1 MiB payload is not copied here at all.
+ *
+ * It keeps nothing of the buffer it is given: what a frame needs is copied out (the header,
+ * and the payload straight into the buffer `admit` chose for it). So a socket can read into
+ * one reused buffer, and a 1 MiB chunk lands in one buffer of its own (from a pool, in the
+ * downloader) instead of as ~16 socket-sized allocations that outlive the read. The payload
+ * buffer is only asked for once the header is known and admitted: a peer that announces a
+ * large payload it is not expected to send gets no memory for it.
  */
-export class FrameDecoder {
-  private pieces: Buffer[] = [];
-  private buffered = 0;
+export class FrameDecoder<M = unknown> {
+  /** The prefix and header of the frame being read (small; grows to the largest header seen). */
+  private head = Buffer.allocUnsafe(256);
+  private headFilled = 0;
+  private frameLength = -1;
+  private headerLength = -1;
+  private current: { header: unknown; message: M; payload: Buffer | null; length: number; filled: number } | undefined;
 
-  push(chunk: Buffer): RawFrame[] {
-    this.pieces.push(chunk);
-    this.buffered += chunk.length;
-    const frames: RawFrame[] = [];
-    for (;;) {
-      if (this.buffered < 4) break;
-      const frameLength = this.peekUInt32();
-      if (frameLength < 2 || frameLength > MAX_FRAME_BYTES) {
-        throw new P2PError('PROTOCOL', `frame length ${frameLength} out of range`);
+  constructor(private readonly admit: AdmitFrame<M> = admitAll as AdmitFrame<M>) {}
+
+  push(chunk: Buffer): RawFrame<M>[] {
+    const frames: RawFrame<M>[] = [];
+    let offset = 0;
+    while (offset < chunk.length || (this.current && this.current.filled === this.current.length)) {
+      const current = this.current;
+      if (current) {
+        const take = Math.min(current.length - current.filled, chunk.length - offset);
+        if (current.payload) chunk.copy(current.payload, current.filled, offset, offset + take);
+        current.filled += take;
+        offset += take;
+        if (current.filled === current.length) {
+          this.current = undefined;
+          frames.push({ header: current.header, message: current.message, payload: current.payload ?? EMPTY, skipped: current.payload === null });
+        }
+        continue;
       }
-      if (this.buffered < 4 + frameLength) break;
-      const headerLength = this.peekHeaderLength();
-      if (headerLength === 0 || headerLength > MAX_HEADER_BYTES || 2 + headerLength > frameLength) {
-        throw new P2PError('PROTOCOL', `header length ${headerLength} out of range`);
-      }
-      const prefix = join(this.take(6 + headerLength), 6 + headerLength);
-      const payloadLength = frameLength - 2 - headerLength;
-      if (payloadLength > MAX_PAYLOAD_BYTES) throw new P2PError('PROTOCOL', 'payload too large');
-      frames.push(new RawFrame(parseHeader(prefix, headerLength), this.take(payloadLength), payloadLength));
+      offset = this.readHead(chunk, offset);
     }
     return frames;
   }
 
-  private peekUInt32(): number {
-    const first = this.pieces[0];
-    if (first.length >= 4) return first.readUInt32BE(0);
-    const joined = Buffer.concat(this.pieces);
-    this.pieces = [joined];
-    return joined.readUInt32BE(0);
-  }
-
-  /** The u16 header length at bytes 4–5 (the first piece may be shorter than 6 bytes). */
-  private peekHeaderLength(): number {
-    if (this.pieces[0].length < 6) this.pieces = [Buffer.concat(this.pieces)];
-    return this.pieces[0].readUInt16BE(4);
-  }
-
-  /** Removes the next `length` bytes as slices of the pieces (no copy). */
-  private take(length: number): Buffer[] {
-    const out: Buffer[] = [];
-    let left = length;
-    while (left > 0) {
-      const piece = this.pieces[0];
-      if (piece.length <= left) {
-        out.push(piece);
-        left -= piece.length;
-        this.pieces.shift();
-      } else {
-        out.push(piece.subarray(0, left));
-        this.pieces[0] = piece.subarray(left);
-        left = 0;
-      }
+  /** Copies prefix and header bytes from `chunk`; once the header is whole, admits the frame. */
+  private readHead(chunk: Buffer, offset: number): number {
+    const wanted = this.headerLength < 0 ? PREFIX_BYTES : PREFIX_BYTES + this.headerLength;
+    const take = Math.min(wanted - this.headFilled, chunk.length - offset);
+    chunk.copy(this.head, this.headFilled, offset, offset + take);
+    this.headFilled += take;
+    offset += take;
+    if (this.frameLength < 0 && this.headFilled >= 4) {
+      this.frameLength = this.head.readUInt32BE(0);
+      if (this.frameLength < 2 || this.frameLength > MAX_FRAME_BYTES) throw new P2PError('PROTOCOL', `frame length ${this.frameLength} out of range`);
     }
-    this.buffered -= length;
-    return out;
+    if (this.headerLength < 0 && this.headFilled >= PREFIX_BYTES) {
+      this.headerLength = this.head.readUInt16BE(4);
+      if (this.headerLength === 0 || this.headerLength > MAX_HEADER_BYTES || 2 + this.headerLength > this.frameLength) {
+        throw new P2PError('PROTOCOL', `header length ${this.headerLength} out of range`);
+      }
+      if (this.head.length < PREFIX_BYTES + this.headerLength) {
+        const bigger = Buffer.allocUnsafe(PREFIX_BYTES + this.headerLength);
+        this.head.copy(bigger, 0, 0, this.headFilled);
+        this.head = bigger;
+      }
+      return offset; // the header's bytes, if any are here, on the next turn
+    }
+    if (this.headerLength >= 0 && this.headFilled === PREFIX_BYTES + this.headerLength) {
+      const header = parseHeader(this.head, this.headerLength);
+      const payloadLength = this.frameLength - 2 - this.headerLength;
+      if (payloadLength > MAX_PAYLOAD_BYTES) throw new P2PError('PROTOCOL', 'payload too large');
+      this.frameLength = -1;
+      this.headerLength = -1;
+      this.headFilled = 0;
+      const { message, payload } = this.admit(header, payloadLength);
+      if (payload && payload.length !== payloadLength) throw new P2PError('INTERNAL', `payload buffer of ${payload.length} bytes for ${payloadLength}`);
+      this.current = { header, message, payload: payloadLength === 0 ? EMPTY : payload, length: payloadLength, filled: 0 };
+    }
+    return offset;
   }
 }
 
-function join(pieces: Buffer[], length: number): Buffer {
-  return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
-}
-
-function parseHeader(prefix: Buffer, headerLength: number): unknown {
+function parseHeader(head: Buffer, headerLength: number): unknown {
   try {
-    return JSON.parse(prefix.toString('utf8', 6, 6 + headerLength));
+    return JSON.parse(head.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength));
   } catch {
-    throw new P2PError('PROTOCOL', 'header is not JSON');
+    throw new P2PError('PROTOCOL', `header is not JSON`);
   }
 }

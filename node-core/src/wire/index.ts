@@ -5,3 +5,5 @@ export { decodeMessage, MESSAGES, PROTOCOL_VERSION, type AnyMessage, type Messag
 export { isFileName, isPeerId, MAX_ID_LENGTH, MAX_NAME_LENGTH, type Kind } from './fields';
 export { Connection, type ConnectionOptions, type Incoming, type MessageHandler, type RequestOptions } from './connection';
 export { dial, WireServer, type DialOptions } from './server';
+export { ChunkBufferPool } from './chunk-buffer-pool';
+export { payloadPool } from './payload-pool';

@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import type { Address } from '../events';
 import { Connection, type ConnectionOptions } from './connection';
 import { P2PError, toP2PError } from './errors';
+import { ReusedReadBuffer } from './reused-read-buffer';
 
 export interface DialOptions extends ConnectionOptions {
   connectTimeoutMs?: number;
@@ -14,9 +15,10 @@ export interface DialOptions extends ConnectionOptions {
 
 /** Connects to `address` and runs the handshake as the dialer. */
 export function dial(address: Address, options: DialOptions = {}): Promise<Connection> {
+  const reads = new ReusedReadBuffer();
   return new Promise<net.Socket>((resolve, reject) => {
     if (options.signal?.aborted) return reject(new P2PError('CANCELLED', 'dial cancelled'));
-    const socket = net.connect({ host: address.host, port: address.port });
+    const socket = net.connect({ host: address.host, port: address.port, onread: reads.onread });
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const fail = (err: P2PError): void => {
       cleanup();
@@ -37,7 +39,7 @@ export function dial(address: Address, options: DialOptions = {}): Promise<Conne
       cleanup();
       resolve(socket);
     });
-  }).then((socket) => Connection.open(socket, 'dialer', options));
+  }).then((socket) => Connection.open(socket, 'dialer', options, reads));
 }
 
 export interface WireServerEvents {
