@@ -1,5 +1,5 @@
 // What both transfer benches measure against: the bare Node copy (fs stream → TCP → fs stream
-// over loopback, sender in its own process), and the RSS of a process read from /proc.
+// over loopback, sender in its own process), and the RSS and CPU time of a process read from /proc.
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -28,6 +28,20 @@ export async function bareCopy(source: string, target: string): Promise<number> 
     server.close();
   }
 }
+
+/** CPU time (user + system, every thread) a process has used so far, in ms (0 once it is gone). */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    // the fields after the ") " that ends the command name: utime and stime are the 12th and 13th
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** USER_HZ, the unit of /proc/PID/stat times: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
 
 /** Resident memory of a process in MiB (0 once it is gone). */
 export function rssMiB(pid: number | undefined): number {
