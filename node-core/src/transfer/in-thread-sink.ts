@@ -1,5 +1,5 @@
-// The main-thread sink: each chunk is written with one writev of the socket pieces it arrived in
-// (no join copy), one write at a time, then folded into the whole-file hash from those same
+// The main-thread sink: each chunk is written with one writev of its pieces (a received chunk is
+// one buffer; callers may pass several), one write at a time, then folded into the whole-file hash from those same
 // pieces. One write at a time because concurrent positional writes to one file spin on the
 // inode lock (rwsem_spin_on_owner was 4 % of a 1 GiB GET's profile) and are no faster.
 import type { FileHandle } from 'node:fs/promises';
