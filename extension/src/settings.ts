@@ -13,6 +13,10 @@ export interface P2PSettings {
   ttl: number;
   downloadsFolder: string;
   demoPeers: number;
+  /** Where peers started here listen; undefined: the CLI's default, 127.0.0.1 (this machine only). */
+  peerHost: string | undefined;
+  /** The address those peers announce to others; undefined: the CLI derives it from the bind host. */
+  peerAdvertise: string | undefined;
   /** MiB/s a peer sends at most (`--max-upload`); undefined: no cap. */
   maxUploadMiBPerSecond: number | undefined;
 }
@@ -29,8 +33,16 @@ export function readSettings(): P2PSettings {
     ttl: config.get<number>('ttl', 7),
     downloadsFolder: config.get<string>('downloadsFolder', ''),
     demoPeers: config.get<number>('demo.peers', 5),
+    peerHost: hostSetting(config.get<string>('peer.host', '')),
+    peerAdvertise: hostSetting(config.get<string>('peer.advertise', '')),
     maxUploadMiBPerSecond: uploadCap(config.get<number>('maxUploadMiBPerSecond', 0)),
   };
+}
+
+/** Empty (or blank) means "not set": the CLI's own default applies. */
+function hostSetting(value: string | undefined): string | undefined {
+  const host = typeof value === 'string' ? value.trim() : '';
+  return host === '' ? undefined : host;
 }
 
 /** 0 (or nonsense) means no cap; a cap below the CLI's floor of 1 MiB/s is raised to it. */

@@ -134,6 +134,31 @@ describe('extension: a network driven through the commands', function () {
     await assert.rejects(Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 's1', dir: tempDir('dup') })), /already runs a peer "s1"/);
   });
 
+  it('starts a peer where the p2p.peer.host / p2p.peer.advertise settings say; never announces a wildcard', async () => {
+    const config = vscode.workspace.getConfiguration('p2p');
+    const global = vscode.ConfigurationTarget.Global;
+    // 127.0.0.2: another loopback address (Linux routes all of 127/8 to lo), so "bound where told" shows
+    await config.update('peer.host', '127.0.0.2', global);
+    await config.update('peer.advertise', '127.0.0.2', global);
+    try {
+      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id: 's4', metaserver: `127.0.0.1:${metaserver.port}`, dir: tempDir('s4'), mode: 'flood' }))!;
+      try {
+        assert.equal(info.host, '127.0.0.2');
+        await waitFor('s4 linked into the network at its own address', () => (api.nodes.peer('s4')?.peerState?.neighbors.length ?? 0) > 0, 15_000);
+      } finally {
+        await vscode.commands.executeCommand('p2p.leaveNetwork', { id: 's4' });
+      }
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 's5', metaserver: `127.0.0.1:${metaserver.port}`, dir: tempDir('s5'), advertise: '0.0.0.0' })),
+        /cannot be announced to other peers/,
+      );
+      assert.equal(api.nodes.peer('s5'), undefined, 'no process started for a refused join');
+    } finally {
+      await config.update('peer.host', undefined, global);
+      await config.update('peer.advertise', undefined, global);
+    }
+  });
+
   it('shows each peer\'s live neighbours under it', async () => {
     for (const id of peers.keys()) {
       await waitFor(`neighbours of ${id}`, () => groupChildren(id, 'neighbors').length > 0);

@@ -85,6 +85,11 @@ describe('extension command lines', () => {
       assert.ok(parsed.command === 'peer' && parsed.maxUploadBytesPerSecond === 1.5 * 1024 * 1024);
     }
     assert.ok(!peerArgs({ id: 'n', join: 'h:1', mode: 'flood', dir: '/d' }).includes('--max-upload'));
+    // bind and advertised host (settings p2p.peer.host / p2p.peer.advertise), read back by the CLI
+    const exposed = peerArgs({ id: 'x', join: 'h:1', mode: 'flood', dir: '/d', host: '0.0.0.0', advertise: '192.168.1.20' });
+    const parsedExposed = parseCli(exposed, {});
+    assert.ok(parsedExposed.command === 'peer' && parsedExposed.host === '0.0.0.0' && parsedExposed.advertise === '192.168.1.20');
+    assert.ok(!peerArgs({ id: 'n', join: 'h:1', mode: 'flood', dir: '/d' }).includes('--advertise'));
     assert.deepEqual(keyEnvironment('k'), { P2P_NETWORK_KEY: 'k' });
     assert.deepEqual(keyEnvironment(undefined), {});
   });

@@ -39,6 +39,8 @@ export interface JoinArgs {
   dir?: string;
   mode?: Mode;
   host?: string;
+  /** The address other peers are told to dial (`--advertise`), for a peer bound to 0.0.0.0. */
+  advertise?: string;
   port?: number;
   maxNeighbors?: number;
   ttl?: number;
@@ -78,6 +80,7 @@ export function parseJoinArgs(value: Fields): JoinArgs {
     dir: optionalString(value, 'dir'),
     mode: optionalMode(value, 'mode'),
     host: optionalHost(value, 'host'),
+    advertise: optionalHost(value, 'advertise'),
     port: optionalPort(value, 'port'),
     maxNeighbors: optionalInteger(value, 'maxNeighbors', 1, 1000),
     ttl: optionalInteger(value, 'ttl', 1, 64),

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Mode } from '../../../node-core/src/events';
+import { isWildcardHost } from '../../../node-core/src/advertised-host';
 import type { NodeInfo } from '../nodes/managedNode';
 import { readSettings } from '../settings';
 import {
@@ -68,8 +69,12 @@ async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInf
   const metaserver = given.join ? undefined : (given.metaserver ?? (scripted ? defaultMetaserver(services) : await promptMetaserver(services)));
   const dir = given.dir ?? (scripted ? await privatePeerFolder(services, id) : await promptFolder(services, id));
   const mode: Mode = given.mode ?? (scripted ? settings.defaultMode : await promptMode(settings.defaultMode));
+  const advertise = given.advertise ?? settings.peerAdvertise;
+  if (advertise !== undefined && isWildcardHost(advertise)) {
+    throw new ArgumentError(`"${advertise}" cannot be announced to other peers: set p2p.peer.advertise (or "advertise") to an address they can dial.`);
+  }
   const info = await services.manager.startPeer(
-    { id, metaserver, join: given.join, dir, mode, host: given.host, port: given.port, maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors, ttl: given.ttl ?? settings.ttl, maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond },
+    { id, metaserver, join: given.join, dir, mode, host: given.host ?? settings.peerHost, advertise, port: given.port, maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors, ttl: given.ttl ?? settings.ttl, maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond },
     await services.keys.get(),
   );
   if (!scripted) void vscode.window.showInformationMessage(`P2P: peer ${id} joined at ${info.host}:${info.port} (${info.mode}).`);

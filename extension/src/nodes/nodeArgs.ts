@@ -18,7 +18,10 @@ export interface PeerOptions {
   metaserver?: string;
   join?: string;
   mode: Mode;
+  /** Where the peer listens (`--host`); the CLI's default is 127.0.0.1. */
   host?: string;
+  /** The address announced to other peers (`--advertise`); the CLI's default follows `host`. */
+  advertise?: string;
   port?: number;
   /** Absolute path of the shared folder. */
   dir: string;
@@ -40,6 +43,7 @@ export function peerArgs(options: PeerOptions): string[] {
   if (options.join) args.push('--join', options.join);
   else if (options.metaserver) args.push('--metaserver', options.metaserver);
   if (options.host !== undefined) args.push('--host', options.host);
+  if (options.advertise !== undefined) args.push('--advertise', options.advertise);
   args.push('--port', String(options.port ?? 0));
   if (options.maxUploadMiBPerSecond !== undefined) args.push('--max-upload', `${options.maxUploadMiBPerSecond}M`);
   if (options.mode === 'flood') {
