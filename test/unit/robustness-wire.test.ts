@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import type { Address } from '../../node-core/src/events';
-import { encodeFrame, PROTOCOL_VERSION } from '../../node-core/src/wire';
+import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '../../node-core/src/wire';
+import type { RawFrame } from '../../node-core/src/wire/frame';
 import type { MetadataServer } from '../../node-core/src/metaserver';
 import { FloodFixture, waitFor } from './flood-fixture';
 
@@ -129,4 +130,66 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
     await waitFor('metaserver still knows both', () => ms.registry.has('holder') && ms.registry.has('busy'), 3000);
     await realPeersStillServed(ms, content, 'after');
   });
+
+  it('a connection that asks for chunks without reading them costs the holder at most 8, and asking for too many closes it', async () => {
+    const { ms, content, targets } = await network();
+    const holderAddress = targets[1][1];
+    const holder = fixture.peers.find((p) => p.id === 'holder')!;
+    const { sha256, chunkSize } = await holder.store.manifest('real.bin');
+    const chunks = Math.ceil(content.length / chunkSize);
+    const request = (rid: number): Buffer => encodeFrame({ v: PROTOCOL_VERSION, t: 'chunk-get', rid, name: 'real.bin', sha256, index: rid % chunks });
+
+    // 40 requests, then nothing read for a while: the holder reads at most 8 chunks into memory
+    const slow = await handshaken(holderAddress);
+    sockets.push(slow);
+    slow.pause();
+    const allocatedBefore = holder.store.chunkBuffersAllocated;
+    for (let rid = 1; rid <= 40; rid++) slow.write(request(rid));
+    await new Promise((r) => setTimeout(r, 1000));
+    const allocated = holder.store.chunkBuffersAllocated - allocatedBefore;
+    assert.ok(allocated <= 8, `the holder allocated ${allocated} chunk buffers for a connection that does not read`);
+    // then it reads: every answer arrives, whole and right
+    const answers = await framesFrom(slow, (frames) => frames.filter((f) => (f.header as { t: string }).t === 'chunk').length === 40);
+    for (const frame of answers) {
+      const { re, index } = frame.header as { re: number; index: number };
+      assert.equal(index, re % chunks);
+      assert.ok(frame.payload.equals(content.subarray(index * chunkSize, (index + 1) * chunkSize)), `chunk ${index} intact`);
+    }
+
+    // 200 requests at once: more than 64 waiting is a protocol violation, and the connection goes
+    const greedy = await handshaken(holderAddress);
+    sockets.push(greedy);
+    // once the peer has taken the connection (before that, more than 64 early messages close it too)
+    await new Promise((r) => setTimeout(r, 200));
+    greedy.write(Buffer.concat(Array.from({ length: 200 }, (_, i) => request(i + 1))));
+    const frames = await framesFrom(greedy, () => false);
+    const refusal = frames.find((f) => (f.header as { t: string }).t === 'error');
+    assert.ok(refusal, 'no error frame before the close');
+    assert.equal((refusal.header as { code: string }).code, 'PROTOCOL');
+    assert.match((refusal.header as { message: string }).message, /chunk requests waiting/);
+    assert.ok(frames.filter((f) => (f.header as { t: string }).t === 'chunk').length < 200);
+
+    await realPeersStillServed(ms, content, 'after-greedy');
+  });
 });
+
+/** Reads `socket` (resuming it) and decodes its frames until `enough` says so or the socket closes. */
+function framesFrom(socket: net.Socket, enough: (frames: RawFrame[]) => boolean): Promise<RawFrame[]> {
+  const decoder = new FrameDecoder();
+  const frames: RawFrame[] = [];
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`only ${frames.length} frames within 15 s`)), 15_000);
+    const done = (): void => {
+      clearTimeout(t);
+      socket.off('data', onData);
+      resolve(frames);
+    };
+    const onData = (bytes: Buffer): void => {
+      frames.push(...decoder.push(bytes));
+      if (enough(frames)) done();
+    };
+    socket.on('data', onData);
+    socket.once('close', done);
+    socket.resume();
+  });
+}

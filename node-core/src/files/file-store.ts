@@ -143,6 +143,11 @@ export class FileStore {
     });
   }
 
+  /** Chunk read buffers allocated so far (the rest were reused): what serving costs in memory. */
+  get chunkBuffersAllocated(): number {
+    return this.readBuffers.allocated;
+  }
+
   /** A buffer from readChunk() whose bytes have left (see ChunkBufferPool). */
   releaseChunk(buffer: Buffer): void {
     this.readBuffers.release(buffer);

@@ -3,6 +3,7 @@
 import type { FileStore } from '../files/file-store';
 import { chunkLength, type FileManifest } from '../files/manifest';
 import { P2PError, type Connection, type Incoming } from '../wire';
+import { serveQueueOf, SERVE_LIMITS } from './serve-queue';
 import type { UploadLimiter } from './upload-limiter';
 
 export async function fetchManifest(conn: Connection, name: string, signal?: AbortSignal): Promise<FileManifest> {
@@ -46,15 +47,20 @@ export async function serveTransferRequest(store: FileStore, conn: Connection, i
     return true;
   }
   if (msg.t === 'chunk-get') {
-    try {
-      // the cap's wait comes before the read: a chunk queued at a paced holder holds no buffer
-      // (the read checks the request again, as the file may have changed meanwhile)
-      if (limiter) await limiter.take((await store.servableChunk(msg.name, msg.sha256, msg.index)).length);
-      const data = await store.readChunk(msg.name, msg.sha256, msg.index);
-      await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data, () => store.releaseChunk(data));
-    } catch (err) {
-      await conn.replyError(incoming, err).catch(() => undefined);
-    }
+    const served = await serveQueueOf(conn).run(async () => {
+      if (!conn.isOpen) return; // closed while this request waited: nothing to read for
+      try {
+        // the cap's wait comes before the read: a chunk queued at a paced holder holds no buffer
+        // (the read checks the request again, as the file may have changed meanwhile)
+        if (limiter) await limiter.take((await store.servableChunk(msg.name, msg.sha256, msg.index)).length);
+        const data = await store.readChunk(msg.name, msg.sha256, msg.index);
+        // resolves once the socket has taken the bytes, which is when the queue's slot frees
+        await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data, () => store.releaseChunk(data));
+      } catch (err) {
+        await conn.replyError(incoming, err).catch(() => undefined);
+      }
+    });
+    if (!served) conn.close(new P2PError('PROTOCOL', `more than ${SERVE_LIMITS.waitingMax} chunk requests waiting on one connection`), true);
     return true;
   }
   return false;
