@@ -280,11 +280,34 @@ describe('wire: connections', () => {
     const answers = await Promise.all([0, 1, 2, 3].map((index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index })));
     assert.equal(answers.length, 4);
     await until('4 delivered and released', () => released === 4);
-    // 32 MiB asked for, queued behind a full socket, then the answering side closes: every buffer comes back
-    const queued = Array.from({ length: 32 }, (_, index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).catch(() => undefined));
-    await until('every answer handed to the socket', () => replied === 36);
+    // 16 MiB asked for, queued behind a full socket, then the answering side closes: every buffer comes back
+    const queued = Array.from({ length: 16 }, (_, index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).catch(() => undefined));
+    await until('every answer handed to the socket', () => replied === 20);
     client.close();
     await Promise.all(queued);
-    await until('all 36 released after the close', () => released === 36);
+    await until('all 20 released after the close', () => released === 20);
+  });
+
+  it('closes a connection whose remote stops reading once too much is queued for it', async () => {
+    const server = new WireServer({ maxQueuedBytes: 4 * MIB });
+    cleanups.push(() => server.close());
+    const address = await server.listen('127.0.0.1', 0);
+    const accepted = new Promise<Connection>((resolve) => server.once('connection', resolve));
+    // a remote that says hello and then never reads another byte
+    const raw = await rawSocket(address.port);
+    cleanups.push(() => raw.destroy());
+    raw.write(encodeFrame({ v: 1, t: 'hello', proto: 1, nonce: 'ab'.repeat(16), auth: false }));
+    const conn = await accepted;
+    raw.pause();
+    let sent = 0;
+    let refusal: unknown;
+    for (; sent < 200 && refusal === undefined; sent++) {
+      // not awaited: a sender that does not wait for drain, the case the cap is for
+      conn.send({ t: 'ping' }, Buffer.alloc(MIB)).catch((err: unknown) => (refusal ??= err));
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(refusal instanceof P2PError && /not reading/.test(refusal.message), `still open after ${sent} MiB`);
+    assert.ok(sent < 200);
+    assert.equal(conn.isOpen, false);
   });
 });

@@ -17,7 +17,17 @@ export interface ConnectionOptions {
   /** Close after this long without any incoming bytes; 0 disables. */
   idleTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Close once this much is queued for a remote that does not read it (default: QUEUED_MAX_BYTES). */
+  maxQueuedBytes?: number;
 }
+
+/**
+ * What may wait in our write queue for one remote. Node queues whatever we write, however full
+ * the socket: a remote that keeps asking and never reads would grow it without bound. A holder
+ * keeps at most 8 MiB of chunks in flight per connection (transfer/serve-queue.ts), so a queue
+ * past this is a remote that stopped reading.
+ */
+export const QUEUED_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface Incoming {
   readonly msg: AnyMessage;
@@ -57,6 +67,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private nextRid = 1;
   private closedWith: P2PError | undefined | null = null; // null = still open
   private readonly requestTimeoutMs: number;
+  private readonly maxQueuedBytes: number;
   readonly remoteHost: string;
   readonly remotePort: number;
 
@@ -67,6 +78,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   ) {
     super();
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? QUEUED_MAX_BYTES;
     this.remoteHost = socket.remoteAddress ?? '?';
     this.remotePort = socket.remotePort ?? 0;
   }
@@ -248,6 +260,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return Promise.reject(toP2PError(err, 'PROTOCOL'));
     }
     if (flushed) return Promise.resolve();
+    if (this.socket.writableLength > this.maxQueuedBytes) {
+      const err = new P2PError('PEER_UNREACHABLE', `the remote is not reading: over ${this.maxQueuedBytes} bytes queued for it`);
+      this.close(err);
+      return Promise.reject(err);
+    }
     // One shared wait per full buffer, however many senders are queued behind it.
     this.drained ??= new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
