@@ -226,7 +226,7 @@ async function fetchAll(round: FetchRound, accepted: (index: number, source: Sou
               continue;
             }
             // the chunk as it came off the socket (one pooled buffer): the sink writes it at its
-            // offset and folds them into the whole-file hash. A failure here is ours (a full disk,
+            // offset and folds it into the whole-file hash. A failure here is ours (a full disk,
             // a dead worker), not the holder's: it ends the download with its own message, and the
             // .part stays to be resumed.
             const length = await sink.write(index, pieces).catch((err: unknown) => {

@@ -1,7 +1,8 @@
 // The main-thread sink: each chunk is written with one writev of its pieces (a received chunk is
-// one buffer; callers may pass several), one write at a time, then folded into the whole-file hash from those same
-// pieces. One write at a time because concurrent positional writes to one file spin on the
-// inode lock (rwsem_spin_on_owner was 4 % of a 1 GiB GET's profile) and are no faster.
+// one buffer; callers may pass several), one write at a time, then folded into the whole-file
+// hash from those same pieces. One write at a time because concurrent positional writes to one
+// file spin on the inode lock (rwsem_spin_on_owner was 4 % of a 1 GiB GET's profile) and are no
+// faster.
 import type { FileHandle } from 'node:fs/promises';
 import { InOrderDigest } from '../files/in-order-digest';
 import type { FileManifest } from '../files/manifest';

@@ -4,12 +4,12 @@
 // queue it behind a socket that never drains: 1 MiB per request, without bound, until the holder
 // runs out of memory. So per connection at most SERVING chunks are being read and sent (one counts
 // until the socket has taken its bytes), later requests wait in order, and a connection with more
-// than WAITING_MAX requests waiting is closed as a protocol violation. A stalled connection then
+// than SERVE_WAITING_MAX requests waiting is closed as a protocol violation. A stalled connection then
 // holds SERVING MiB at most, until the idle timeout closes it.
 import type { Connection } from '../wire';
 
 const SERVING = 8;
-const WAITING_MAX = 64;
+export const SERVE_WAITING_MAX = 64;
 
 export class ServeQueue {
   private active = 0;
@@ -18,7 +18,7 @@ export class ServeQueue {
   /** Runs `serve` once fewer than SERVING others run; false (nothing run) if too many already wait. */
   async run(serve: () => Promise<void>): Promise<boolean> {
     if (this.active >= SERVING) {
-      if (this.waiting.length >= WAITING_MAX) return false;
+      if (this.waiting.length >= SERVE_WAITING_MAX) return false;
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.active++;
@@ -46,5 +46,3 @@ export function serveQueueOf(conn: Connection): ServeQueue {
   }
   return queue;
 }
-
-export const SERVE_LIMITS = { serving: SERVING, waitingMax: WAITING_MAX };

@@ -3,7 +3,7 @@
 import type { FileStore } from '../files/file-store';
 import { chunkLength, type FileManifest } from '../files/manifest';
 import { P2PError, type Connection, type Incoming } from '../wire';
-import { serveQueueOf, SERVE_LIMITS } from './serve-queue';
+import { serveQueueOf, SERVE_WAITING_MAX } from './serve-queue';
 import type { UploadLimiter } from './upload-limiter';
 
 export async function fetchManifest(conn: Connection, name: string, signal?: AbortSignal): Promise<FileManifest> {
@@ -60,7 +60,7 @@ export async function serveTransferRequest(store: FileStore, conn: Connection, i
         await conn.replyError(incoming, err).catch(() => undefined);
       }
     });
-    if (!served) conn.close(new P2PError('PROTOCOL', `more than ${SERVE_LIMITS.waitingMax} chunk requests waiting on one connection`), true);
+    if (!served) conn.close(new P2PError('PROTOCOL', `more than ${SERVE_WAITING_MAX} chunk requests waiting on one connection`), true);
     return true;
   }
   return false;
