@@ -15,7 +15,7 @@ describe('downloads reuse their chunk buffers', function () {
   const net = new FloodFixture();
   afterEach(() => net.cleanup());
 
-  it('a second download of 32 chunks allocates (almost) no new buffer; both files intact', async () => {
+  it('two downloads of 32 chunks each go through one pool-full of buffers; both files intact', async () => {
     const first = randomBytes(32 * MIB);
     const second = randomBytes(32 * MIB);
     const files = { 'first.bin': first, 'second.bin': second };
@@ -33,8 +33,10 @@ describe('downloads reuse their chunk buffers', function () {
     assert.deepEqual(one.sources.sort(), ['h1', 'h2']);
     assert.ok((await readFile(one.path)).equals(first));
     assert.ok((await readFile(two.path)).equals(second));
-    // the request window (8) and the hasher's held chunks (4) bound what is out at once
-    assert.ok(afterFirst - before <= 16, `first download allocated ${afterFirst - before} buffers for 32 chunks`);
-    assert.ok(afterSecond - afterFirst <= 2, `second download allocated ${afterSecond - afterFirst} more`);
+    // what is out at once is bounded by the request window (8), the hasher's held chunks (4) and a
+    // few on their way back, not by the chunk count: the same buffers serve both downloads (without
+    // the hand-back, 32 and 64). The exact peak depends on scheduling, so the bound is the pool's size.
+    assert.ok(afterFirst - before <= 24, `first download allocated ${afterFirst - before} buffers for 32 chunks`);
+    assert.ok(afterSecond - before <= 24, `both downloads allocated ${afterSecond - before} buffers for 64 chunks`);
   });
 });
