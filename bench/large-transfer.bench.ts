@@ -210,7 +210,7 @@ async function uncappedRounds(root: string, source: string, expected: string): P
 }
 
 /** 1 vs 3 holders under an upload cap, each on a network of its own (fresh processes). */
-async function cappedRuns(root: string, holderCount: number, source: string, expected: string): Promise<GetRun> {
+async function cappedRun(root: string, holderCount: number, source: string, expected: string): Promise<GetRun> {
   const net = new BenchNetwork(join(root, `capped-${holderCount}`));
   try {
     const holders: CliProcess[] = [];
@@ -233,8 +233,8 @@ async function main(): Promise<void> {
     await uncappedRounds(root, source, expected);
     const cappedSource = join(root, 'capped.bin');
     const cappedExpected = await writeRandomFile(cappedSource, CAPPED_MIB);
-    const oneCapped = await cappedRuns(root, 1, cappedSource, cappedExpected);
-    const threeCapped = await cappedRuns(root, 3, cappedSource, cappedExpected);
+    const oneCapped = await cappedRun(root, 1, cappedSource, cappedExpected);
+    const threeCapped = await cappedRun(root, 3, cappedSource, cappedExpected);
     console.log(`  capped holders (${CAP_MIB_PER_S} MiB/s each), ${CAPPED_MIB} MiB: 1 holder ${rate(CAPPED_MIB, oneCapped.transferMs)}, 3 holders ${rate(CAPPED_MIB, threeCapped.transferMs)} (sources: ${threeCapped.sources.join(', ')})`);
     console.log(`  ratio 3 capped / 1 capped      ${(oneCapped.transferMs / threeCapped.transferMs).toFixed(2)}   (3.00 would be every holder at its cap)`);
     if (!oneCapped.intact || !threeCapped.intact) {

@@ -10,7 +10,8 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
   const answer = await conn.request({ t: 'manifest-get', name }, { signal });
   const { msg } = answer;
   if (msg.t !== 'manifest' || msg.name !== name) throw new P2PError('PROTOCOL', `expected the manifest of "${name}"`);
-  return { name, size: msg.size, chunkSize: msg.chunkSize, sha256: msg.sha256, chunkHashes: Buffer.from(answer.payload) };
+  // the payload is a buffer of its own (the decoder copied it out of the socket read): kept, not copied
+  return { name, size: msg.size, chunkSize: msg.chunkSize, sha256: msg.sha256, chunkHashes: answer.payload };
 }
 
 /** How long a chunk may take with nothing at all arriving on its connection. */
@@ -21,11 +22,10 @@ export async function fetchChunk(conn: Connection, manifest: FileManifest, index
   // counted from the link's last bytes: a chunk queued behind others at a holder that paces
   // its uploads (--max-upload) is late because the link is busy, not because the holder is gone
   const answer = await conn.request({ t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index }, { signal, timeoutMs, timeoutFromLastTraffic: true });
-  const pieces = [answer.payload];
-  if (answer.msg.t !== 'chunk' || answer.msg.index !== index || byteLength(pieces) !== chunkLength(manifest, index)) {
+  if (answer.msg.t !== 'chunk' || answer.msg.index !== index || answer.payload.length !== chunkLength(manifest, index)) {
     throw new P2PError('PROTOCOL', `bad answer for chunk ${index} of "${manifest.name}"`);
   }
-  return pieces;
+  return [answer.payload];
 }
 
 export function byteLength(pieces: readonly Buffer[]): number {
