@@ -10,7 +10,15 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ChordRing } from '../node-core/src/chord/chord-ring';
-import { fingersAreExact, randomKey, ringIsExact, sleep, startRing, trueOwner, waitFor } from '../test/unit/chord-harness';
+import {
+  fingersAreExact,
+  randomKey,
+  ringIsExact,
+  sleep,
+  startRing,
+  trueOwner,
+  waitFor,
+} from '../test/unit/chord-harness';
 
 export interface ChordBenchRow {
   nodes: number;
@@ -69,7 +77,12 @@ export async function benchRing(n: number, lookups: number): Promise<ChordBenchR
   const built = performance.now();
   let rings: ChordRing[] = [];
   try {
-    rings = await startRing(n, { timings: benchTimings(n), successorListLength: Math.max(4, Math.ceil(Math.log2(n))), maxConnections: 24, rpcTimeoutMs: 5000 });
+    rings = await startRing(n, {
+      timings: benchTimings(n),
+      successorListLength: Math.max(4, Math.ceil(Math.log2(n))),
+      maxConnections: 24,
+      rpcTimeoutMs: 5000,
+    });
     await waitFor(`a ${n}-node ring`, () => ringIsExact(rings), 120_000, 100);
     // Fingers converge on their own (fix_fingers), but at bench timings that takes a while:
     // one explicit full refresh per node (≈ log2 N lookups each) settles them.
@@ -156,7 +169,10 @@ export async function runChordBench(sizes: readonly number[] = [16, 64, 256], lo
 }
 
 if (require.main === module) {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
   runChordBench(sizes.length > 0 ? sizes : undefined).then(
     (rows) => {
       process.stdout.write(formatChordTable(rows) + '\n');

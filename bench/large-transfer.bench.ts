@@ -82,7 +82,17 @@ class BenchNetwork {
   async peer(id: string, args: string[] = []): Promise<CliProcess> {
     const dir = join(this.root, id);
     await mkdir(dir, { recursive: true });
-    const p = new CliProcess(CLI, ['peer', '--id', id, '--dir', dir, '--json', '--join', `127.0.0.1:${this.entry ?? 1}`, ...args]);
+    const p = new CliProcess(CLI, [
+      'peer',
+      '--id',
+      id,
+      '--dir',
+      dir,
+      '--json',
+      '--join',
+      `127.0.0.1:${this.entry ?? 1}`,
+      ...args,
+    ]);
     this.procs.push(p);
     const ready = await p.next('ready', () => true, 60_000);
     if (ready.role === 'peer') this.entry ??= ready.port;
@@ -92,11 +102,13 @@ class BenchNetwork {
 
   /** `holders` share `path` (each hashes it once, before any clock starts); resolves once `getter` finds all of them. */
   async share(path: string, holders: CliProcess[], getter: CliProcess): Promise<string> {
-    await Promise.all(holders.map(async (h) => {
-      const from = h.events.length;
-      h.send(`SHARE ${path}`);
-      await h.next('shared', () => true, 300_000, from);
-    }));
+    await Promise.all(
+      holders.map(async (h) => {
+        const from = h.events.length;
+        h.send(`SHARE ${path}`);
+        await h.next('shared', () => true, 300_000, from);
+      }),
+    );
     const name = path.split('/').pop() as string;
     for (let tries = 0; ; tries++) {
       const from = getter.events.length;
@@ -121,7 +133,13 @@ class BenchNetwork {
     const spent = cpu().map((after, i) => after - before[i]);
     const intact = done.sha256 === expected && (await sha256Of(done.path)) === expected;
     await rm(done.path);
-    return { transferMs, holderCpuMs: spent.slice(0, -1).reduce((a, b) => a + b, 0), getterCpuMs: spent.at(-1) as number, sources: done.sources, intact };
+    return {
+      transferMs,
+      holderCpuMs: spent.slice(0, -1).reduce((a, b) => a + b, 0),
+      getterCpuMs: spent.at(-1) as number,
+      sources: done.sources,
+      intact,
+    };
   }
 
   sampleRss(): void {
@@ -186,22 +204,45 @@ async function uncappedRounds(root: string, source: string, expected: string): P
     const ratio = bareMs / oneMs;
     const multi = oneMs / threeMs;
     const perRound = (num: number[], den: number[]): string => num.map((n, i) => (n / den[i]).toFixed(2)).join(' ');
-    const cpu = (runs: GetRun[]): string => `holders ${(median(runs.map((r) => r.holderCpuMs)) / 1000).toFixed(2)} s + getter ${(median(runs.map((r) => r.getterCpuMs)) / 1000).toFixed(2)} s`;
+    const cpu = (runs: GetRun[]): string =>
+      `holders ${(median(runs.map((r) => r.holderCpuMs)) / 1000).toFixed(2)} s + getter ${(median(runs.map((r) => r.getterCpuMs)) / 1000).toFixed(2)} s`;
     const holderRss = Math.max(...holders.map((_, i) => net.peakRss.get(`h${i + 1}`) ?? 0));
     const getterRss = net.peakRss.get('getter') ?? 0;
     const rssOk = Math.max(holderRss, getterRss) * 1.048576 <= 150;
     const intact = [...warmUps, ...one, ...three].every((r) => r.intact);
-    console.log(`file: ${SIZE_MIB} MiB over loopback, separate processes on one network; median of ${ROUNDS} rounds (bare copy, 1 holder, 3 holders, rotated)`);
-    console.log(`  runs (ms): bare ${bare.map((x) => x.toFixed(0)).join(' ')}; 1 holder ${one.map((r) => r.transferMs.toFixed(0)).join(' ')}; 3 holders ${three.map((r) => r.transferMs.toFixed(0)).join(' ')}`);
+    console.log(
+      `file: ${SIZE_MIB} MiB over loopback, separate processes on one network; median of ${ROUNDS} rounds (bare copy, 1 holder, 3 holders, rotated)`,
+    );
+    console.log(
+      `  runs (ms): bare ${bare.map((x) => x.toFixed(0)).join(' ')}; 1 holder ${one.map((r) => r.transferMs.toFixed(0)).join(' ')}; 3 holders ${three.map((r) => r.transferMs.toFixed(0)).join(' ')}`,
+    );
     console.log(`  bare fs→TCP→fs copy            ${rate(SIZE_MIB, bareMs).padStart(10)}`);
     console.log(`  p2p GET, 1 holder              ${rate(SIZE_MIB, oneMs).padStart(10)}   (CPU per GET: ${cpu(one)})`);
-    console.log(`  p2p GET, 3 holders             ${rate(SIZE_MIB, threeMs).padStart(10)}   (CPU per GET: ${cpu(three)}; sources: ${three.at(-1)?.sources.join(', ')})`);
+    console.log(
+      `  p2p GET, 3 holders             ${rate(SIZE_MIB, threeMs).padStart(10)}   (CPU per GET: ${cpu(three)}; sources: ${three.at(-1)?.sources.join(', ')})`,
+    );
     // the very first GET: holder and getter fresh processes (nothing compiled, heaps unsized)
-    console.log(`  first GET, fresh processes     ${rate(SIZE_MIB, warmUps[0].transferMs).padStart(10)}   (${(bareMs / warmUps[0].transferMs).toFixed(2)}× the bare copy; not in the medians)`);
-    console.log(`  ratio GET / bare copy          ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'}; per round ${perRound(bare, one.map((r) => r.transferMs))})`);
-    console.log(`  ratio 3 holders / 1 holder     ${multi.toFixed(2)}   (target ≥ 1.00, no slower: ${multi >= 0.95 ? 'met' : 'NOT met'}; within 5 % counts as equal; per round ${perRound(one.map((r) => r.transferMs), three.map((r) => r.transferMs))})`);
-    console.log(`  WebTorrent anchor (not run)    ${WEBTORRENT_ANCHOR.toFixed(2)}   (GET ${ratio > WEBTORRENT_ANCHOR ? 'ahead' : 'BEHIND'}; see the header for why it is not installed)`);
-    console.log(`  peak RSS holder / getter       ${holderRss.toFixed(0)} / ${getterRss.toFixed(0)} MiB over ${3 + 2 * ROUNDS} GETs of ${SIZE_MIB} MiB (target ≤ 150 MB: ${rssOk ? 'met' : 'NOT met'})`);
+    console.log(
+      `  first GET, fresh processes     ${rate(SIZE_MIB, warmUps[0].transferMs).padStart(10)}   (${(bareMs / warmUps[0].transferMs).toFixed(2)}× the bare copy; not in the medians)`,
+    );
+    console.log(
+      `  ratio GET / bare copy          ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'}; per round ${perRound(
+        bare,
+        one.map((r) => r.transferMs),
+      )})`,
+    );
+    console.log(
+      `  ratio 3 holders / 1 holder     ${multi.toFixed(2)}   (target ≥ 1.00, no slower: ${multi >= 0.95 ? 'met' : 'NOT met'}; within 5 % counts as equal; per round ${perRound(
+        one.map((r) => r.transferMs),
+        three.map((r) => r.transferMs),
+      )})`,
+    );
+    console.log(
+      `  WebTorrent anchor (not run)    ${WEBTORRENT_ANCHOR.toFixed(2)}   (GET ${ratio > WEBTORRENT_ANCHOR ? 'ahead' : 'BEHIND'}; see the header for why it is not installed)`,
+    );
+    console.log(
+      `  peak RSS holder / getter       ${holderRss.toFixed(0)} / ${getterRss.toFixed(0)} MiB over ${3 + 2 * ROUNDS} GETs of ${SIZE_MIB} MiB (target ≤ 150 MB: ${rssOk ? 'met' : 'NOT met'})`,
+    );
     console.log(`  downloads identical (SHA-256)  ${intact ? 'yes' : 'NO'}`);
     if (!intact) process.exitCode = 1;
   } finally {
@@ -235,8 +276,12 @@ async function main(): Promise<void> {
     const cappedExpected = await writeRandomFile(cappedSource, CAPPED_MIB);
     const oneCapped = await cappedRun(root, 1, cappedSource, cappedExpected);
     const threeCapped = await cappedRun(root, 3, cappedSource, cappedExpected);
-    console.log(`  capped holders (${CAP_MIB_PER_S} MiB/s each), ${CAPPED_MIB} MiB: 1 holder ${rate(CAPPED_MIB, oneCapped.transferMs)}, 3 holders ${rate(CAPPED_MIB, threeCapped.transferMs)} (sources: ${threeCapped.sources.join(', ')})`);
-    console.log(`  ratio 3 capped / 1 capped      ${(oneCapped.transferMs / threeCapped.transferMs).toFixed(2)}   (3.00 would be every holder at its cap)`);
+    console.log(
+      `  capped holders (${CAP_MIB_PER_S} MiB/s each), ${CAPPED_MIB} MiB: 1 holder ${rate(CAPPED_MIB, oneCapped.transferMs)}, 3 holders ${rate(CAPPED_MIB, threeCapped.transferMs)} (sources: ${threeCapped.sources.join(', ')})`,
+    );
+    console.log(
+      `  ratio 3 capped / 1 capped      ${(oneCapped.transferMs / threeCapped.transferMs).toFixed(2)}   (3.00 would be every holder at its cap)`,
+    );
     if (!oneCapped.intact || !threeCapped.intact) {
       console.log('  capped downloads identical     NO');
       process.exitCode = 1;

@@ -26,7 +26,12 @@ async function main(): Promise<void> {
       const { mkdir } = await import('node:fs/promises');
       await mkdir(dir);
       await writeFile(join(dir, `file-${i}.txt`), `content of file ${i}`);
-      const peer = new FloodPeer({ id: `p${i}`, dir, metaserver: metaserver.address, search: { timeoutMs: 1000, graceMs: 0 } });
+      const peer = new FloodPeer({
+        id: `p${i}`,
+        dir,
+        metaserver: metaserver.address,
+        search: { timeoutMs: 1000, graceMs: 0 },
+      });
       await peer.start();
       peers.push(peer);
     }
@@ -55,8 +60,12 @@ async function main(): Promise<void> {
     console.log(`${PEERS} peers (max 4 neighbours, TTL 7), ${QUERIES} searches for a file held by one peer`);
     console.log(`  degree: min ${Math.min(...degrees)}, mean ${mean(degrees).toFixed(1)}, max ${Math.max(...degrees)}`);
     console.log(`  found: ${found}/${QUERIES}`);
-    console.log(`  latency to first hit: p50 ${p50.toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target p50 ≤ 20 ms: ${p50 <= 20 ? 'met' : 'NOT met'})`);
-    console.log(`  query messages per search: mean ${mean(messages).toFixed(0)}, max ${Math.max(...messages)} (+1 direct hit per holder)`);
+    console.log(
+      `  latency to first hit: p50 ${p50.toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target p50 ≤ 20 ms: ${p50 <= 20 ? 'met' : 'NOT met'})`,
+    );
+    console.log(
+      `  query messages per search: mean ${mean(messages).toFixed(0)}, max ${Math.max(...messages)} (+1 direct hit per holder)`,
+    );
   } finally {
     await Promise.all(peers.map((p) => p.stop()));
     await metaserver.close();

@@ -16,8 +16,23 @@ const PEERS = 200;
 const LAYOUT_RUNS = 5;
 const FRAME_SAMPLE_MS = 3000;
 
-interface LayoutFigures { ticks: number; medianMs: number; minMs: number; maxMs: number; medianCpuMs: number }
-interface FrameFigures { firstDrawMs: number; mainThreadPerFrameMs: Record<string, number>; frames: number; meanMs: number; p95Ms: number; maxMs: number; drawnPeers: number; drawnLinks: number }
+interface LayoutFigures {
+  ticks: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  medianCpuMs: number;
+}
+interface FrameFigures {
+  firstDrawMs: number;
+  mainThreadPerFrameMs: Record<string, number>;
+  frames: number;
+  meanMs: number;
+  p95Ms: number;
+  maxMs: number;
+  drawnPeers: number;
+  drawnLinks: number;
+}
 
 function meshTopology(): InMemoryTopology {
   const topology = new InMemoryTopology();
@@ -46,7 +61,13 @@ export function measureLayout(): LayoutFigures {
   times.sort((a, b) => a - b);
   cpuTimes.sort((a, b) => a - b);
   const median = (values: number[]) => values[Math.floor(values.length / 2)];
-  return { ticks, medianMs: median(times), minMs: times[0], maxMs: times[times.length - 1], medianCpuMs: median(cpuTimes) };
+  return {
+    ticks,
+    medianMs: median(times),
+    minMs: times[0],
+    maxMs: times[times.length - 1],
+    medianCpuMs: median(cpuTimes),
+  };
 }
 
 export async function measureFrames(): Promise<FrameFigures> {
@@ -63,7 +84,12 @@ export async function measureFrames(): Promise<FrameFigures> {
     // Main-thread time by kind over the sample (CDP Performance metrics), per frame.
     const cdp = await browser.context.newCDPSession(page);
     await cdp.send('Performance.enable');
-    const metrics = async () => Object.fromEntries(((await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> }).metrics.map((m) => [m.name, m.value]));
+    const metrics = async () =>
+      Object.fromEntries(
+        ((await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> }).metrics.map(
+          (m) => [m.name, m.value],
+        ),
+      );
     const before = await metrics();
     // A string, not a closure: tsx would wrap named inner functions in a helper the page lacks.
     const deltas = await page.evaluate<number[]>(`new Promise((resolve) => {
@@ -79,7 +105,9 @@ export async function measureFrames(): Promise<FrameFigures> {
     })`);
     const after = await metrics();
     const perFrame = (name: string) => ((after[name] - before[name]) * 1000) / deltas.length;
-    const mainThreadPerFrameMs = Object.fromEntries(['TaskDuration', 'ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration'].map((n) => [n, perFrame(n)]));
+    const mainThreadPerFrameMs = Object.fromEntries(
+      ['TaskDuration', 'ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration'].map((n) => [n, perFrame(n)]),
+    );
     mkdirSync('bench-results', { recursive: true });
     await page.screenshot({ path: 'bench-results/topology-200.png' });
     const sorted = [...deltas].sort((a, b) => a - b);
@@ -101,13 +129,23 @@ export async function measureFrames(): Promise<FrameFigures> {
 
 export async function run(): Promise<void> {
   // Shared machines skew frame times: print the load so a figure can be read in context.
-  console.log(`\nmachine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
+  console.log(
+    `\nmachine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')}`,
+  );
   const layout = measureLayout();
-  console.log(`topology layout, ${PEERS} peers (Node, d3-force): settles in ${layout.ticks} ticks, median ${layout.medianMs.toFixed(1)} ms wall (min ${layout.minMs.toFixed(1)}, max ${layout.maxMs.toFixed(1)}), ${layout.medianCpuMs.toFixed(1)} ms CPU, over ${LAYOUT_RUNS} runs (${(layout.medianCpuMs / layout.ticks).toFixed(2)} ms CPU per tick)`);
+  console.log(
+    `topology layout, ${PEERS} peers (Node, d3-force): settles in ${layout.ticks} ticks, median ${layout.medianMs.toFixed(1)} ms wall (min ${layout.minMs.toFixed(1)}, max ${layout.maxMs.toFixed(1)}), ${layout.medianCpuMs.toFixed(1)} ms CPU, over ${LAYOUT_RUNS} runs (${(layout.medianCpuMs / layout.ticks).toFixed(2)} ms CPU per tick)`,
+  );
   const frames = await measureFrames();
-  console.log(`topology page, ${PEERS} peers (Chromium, headless): first full draw ${frames.firstDrawMs.toFixed(0)} ms after navigation; ${frames.frames} frames in ${FRAME_SAMPLE_MS} ms while the simulation runs; frame time mean ${frames.meanMs.toFixed(1)} ms, p95 ${frames.p95Ms.toFixed(1)} ms, max ${frames.maxMs.toFixed(1)} ms; drew ${frames.drawnPeers} peers, ${frames.drawnLinks} links`);
+  console.log(
+    `topology page, ${PEERS} peers (Chromium, headless): first full draw ${frames.firstDrawMs.toFixed(0)} ms after navigation; ${frames.frames} frames in ${FRAME_SAMPLE_MS} ms while the simulation runs; frame time mean ${frames.meanMs.toFixed(1)} ms, p95 ${frames.p95Ms.toFixed(1)} ms, max ${frames.maxMs.toFixed(1)} ms; drew ${frames.drawnPeers} peers, ${frames.drawnLinks} links`,
+  );
   const m = frames.mainThreadPerFrameMs;
-  console.log(`  main thread per frame: ${m.TaskDuration.toFixed(1)} ms busy, of which script ${m.ScriptDuration.toFixed(1)}, style ${m.RecalcStyleDuration.toFixed(1)}, layout ${m.LayoutDuration.toFixed(1)} (the rest: paint and compositing)`);
+  console.log(
+    `  main thread per frame: ${m.TaskDuration.toFixed(1)} ms busy, of which script ${m.ScriptDuration.toFixed(1)}, style ${m.RecalcStyleDuration.toFixed(1)}, layout ${m.LayoutDuration.toFixed(1)} (the rest: paint and compositing)`,
+  );
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/topology.json', `${JSON.stringify({ peers: PEERS, layout, frames }, null, 2)}\n`);
 }

@@ -26,19 +26,40 @@ async function writeRandomFile(path: string, mib: number): Promise<void> {
   await new Promise<void>((r, j) => out.end((err?: Error | null) => (err ? j(err) : r())));
 }
 
-async function p2pCopy(root: string, source: string): Promise<{ transferMs: number; getMs: number; holderRssMiB: number; getterRssMiB: number; path: string }> {
+async function p2pCopy(
+  root: string,
+  source: string,
+): Promise<{ transferMs: number; getMs: number; holderRssMiB: number; getterRssMiB: number; path: string }> {
   const holderDir = join(root, 'holder');
   const getterDir = join(root, 'getter');
   await mkdir(holderDir);
   await mkdir(getterDir);
   const procs: CliProcess[] = [];
   try {
-    const holder = new CliProcess(CLI, ['peer', '--id', 'holder', '--join', '127.0.0.1:1', '--dir', holderDir, '--json']);
+    const holder = new CliProcess(CLI, [
+      'peer',
+      '--id',
+      'holder',
+      '--join',
+      '127.0.0.1:1',
+      '--dir',
+      holderDir,
+      '--json',
+    ]);
     procs.push(holder);
     const ready = await holder.next('ready', () => true, 60_000);
     holder.send(`SHARE ${source}`);
     await holder.next('shared', () => true, 120_000); // hashing 256 MiB once, before the clock starts
-    const getter = new CliProcess(CLI, ['peer', '--id', 'getter', '--join', `127.0.0.1:${ready.port}`, '--dir', getterDir, '--json']);
+    const getter = new CliProcess(CLI, [
+      'peer',
+      '--id',
+      'getter',
+      '--join',
+      `127.0.0.1:${ready.port}`,
+      '--dir',
+      getterDir,
+      '--json',
+    ]);
     procs.push(getter);
     await getter.next('neighbor-up', () => true, 10_000);
     let holderRss = rssMiB(holder.child.pid ?? 0);
@@ -57,7 +78,13 @@ async function p2pCopy(root: string, source: string): Promise<{ transferMs: numb
     clearInterval(sampler);
     for (const p of procs) p.send('STOP');
     await Promise.all(procs.map((p) => p.exited));
-    return { transferMs: ended - firstAt, getMs: ended - started, holderRssMiB: holderRss, getterRssMiB: getterRss, path: done.path };
+    return {
+      transferMs: ended - firstAt,
+      getMs: ended - started,
+      holderRssMiB: holderRss,
+      getterRssMiB: getterRss,
+      path: done.path,
+    };
   } finally {
     await Promise.all(procs.map((p) => p.kill()));
   }
@@ -78,7 +105,8 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       bareRuns.push(await bareCopy(source, join(root, 'bare-copy.bin')));
       await rm(join(root, 'bare-copy.bin'));
-      if (round > 0) await rm(join(root, 'holder'), { recursive: true }).then(() => rm(join(root, 'getter'), { recursive: true }));
+      if (round > 0)
+        await rm(join(root, 'holder'), { recursive: true }).then(() => rm(join(root, 'getter'), { recursive: true }));
       p2pRuns.push(await p2pCopy(root, source));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -101,10 +129,16 @@ async function main(): Promise<void> {
       ['p2p GET (incl. search)', `${getRate.toFixed(0)} MiB/s`, `${p2p.getMs.toFixed(0)} ms`],
     ];
     console.log(`file: ${SIZE_MIB} MiB, loopback, two processes each side; median of ${ROUNDS} alternating rounds`);
-    console.log(`  runs (ms): bare ${bareRuns.map((x) => x.toFixed(0)).join(' ')}; p2p ${p2pRuns.map((r) => r.transferMs.toFixed(0)).join(' ')}`);
+    console.log(
+      `  runs (ms): bare ${bareRuns.map((x) => x.toFixed(0)).join(' ')}; p2p ${p2pRuns.map((r) => r.transferMs.toFixed(0)).join(' ')}`,
+    );
     for (const row of rows) console.log(`  ${row[0].padEnd(28)} ${row[1].padStart(10)} ${row[2].padStart(10)}`);
-    console.log(`  ratio p2p/bare               ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
-    console.log(`  holder peak RSS              ${p2p.holderRssMiB.toFixed(0)} MiB (target ≤ 150 MB: ${p2p.holderRssMiB * 1.048576 <= 150 ? 'met' : 'NOT met'})`);
+    console.log(
+      `  ratio p2p/bare               ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})`,
+    );
+    console.log(
+      `  holder peak RSS              ${p2p.holderRssMiB.toFixed(0)} MiB (target ≤ 150 MB: ${p2p.holderRssMiB * 1.048576 <= 150 ? 'met' : 'NOT met'})`,
+    );
     console.log(`  getter peak RSS              ${p2p.getterRssMiB.toFixed(0)} MiB`);
     console.log(`  downloaded file identical    ${same ? 'yes' : 'NO'}`);
     if (!same) process.exitCode = 1;

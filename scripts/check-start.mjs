@@ -25,10 +25,14 @@ if (pack.status !== 0) {
 }
 say('npm run package: ok');
 
-const start = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start-code-server.mjs'), '--port', String(port)], {
-  cwd: repoRoot,
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
+const start = spawn(
+  process.execPath,
+  [path.join(repoRoot, 'scripts', 'start-code-server.mjs'), '--port', String(port)],
+  {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+);
 let output = '';
 start.stdout.on('data', (d) => (output += d));
 start.stderr.on('data', (d) => (output += d));
@@ -53,7 +57,12 @@ try {
     exited.then((code) => reject(new Error(`npm start exited early (${code})`)));
   });
   say(`serving ${url}`);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, env: chromiumEnv(browserHome) });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    env: chromiumEnv(browserHome),
+  });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(url, { timeout: 60_000 });
   const item = page.locator('.activitybar .action-item a[aria-label^="P2P Network"]').first();
@@ -65,7 +74,8 @@ try {
   await page.waitForTimeout(1000);
   fs.mkdirSync(path.dirname(shot), { recursive: true });
   await page.screenshot({ path: shot });
-  if (views.join('|') !== 'network|network files') throw new Error(`unexpected views in the P2P container: ${views.join(', ')}`);
+  if (views.join('|') !== 'network|network files')
+    throw new Error(`unexpected views in the P2P container: ${views.join(', ')}`);
   say(`P2P Network container shows ${views.join(', ')}; screenshot ${path.relative(repoRoot, shot)}`);
   ok = true;
 } catch (err) {

@@ -55,14 +55,29 @@ export function isolatedEnv(dirs, extra = {}) {
  * Starts code-server and waits until it listens. Output goes to `logFile`.
  * @returns {Promise<{ pid: number, url: string, stop: () => Promise<void>, killNow: () => void, exited: Promise<number|null> }>}
  */
-export async function startCodeServer({ entry, port, host = '127.0.0.1', dirs, extensionsDir, env, logFile, extraArgs = [], readyTimeoutMs = 60_000 }) {
+export async function startCodeServer({
+  entry,
+  port,
+  host = '127.0.0.1',
+  dirs,
+  extensionsDir,
+  env,
+  logFile,
+  extraArgs = [],
+  readyTimeoutMs = 60_000,
+}) {
   const args = [
     entry,
-    '--bind-addr', `${host}:${port}`,
-    '--auth', 'none',
-    '--config', dirs.config,
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', extensionsDir,
+    '--bind-addr',
+    `${host}:${port}`,
+    '--auth',
+    'none',
+    '--config',
+    dirs.config,
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -113,7 +128,9 @@ export async function startCodeServer({ entry, port, host = '127.0.0.1', dirs, e
   }
   killNow();
   const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-3000) : '';
-  throw new Error(`code-server did not come up on ${url} (${done ? 'it exited' : 'timeout'}); log ${logFile}:\n${tail}`);
+  throw new Error(
+    `code-server did not come up on ${url} (${done ? 'it exited' : 'timeout'}); log ${logFile}:\n${tail}`,
+  );
 }
 
 /**

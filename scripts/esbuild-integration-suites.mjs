@@ -30,7 +30,9 @@ export function integrationSuites(testDir) {
         const files = findTests(testDir);
         const dirs = [testDir, ...new Set(files.map((f) => path.dirname(f)))];
         // require() (not import) keeps each file's top level lazy: esbuild wraps it in an init function.
-        const rows = files.map((f) => `  { file: ${JSON.stringify(path.relative(testDir, f))}, load: () => require(${JSON.stringify(f)}) },`);
+        const rows = files.map(
+          (f) => `  { file: ${JSON.stringify(path.relative(testDir, f))}, load: () => require(${JSON.stringify(f)}) },`,
+        );
         return {
           contents: `module.exports = [\n${rows.join('\n')}\n];\n`,
           loader: 'js',

@@ -62,7 +62,11 @@ export function ensureCodeServer({ quiet = false } = {}) {
 
     fs.writeFileSync(
       path.join(staging, 'package.json'),
-      JSON.stringify({ name: 'p2p-code-server-cache', private: true, description: 'installed by scripts/install-code-server.mjs' }, null, 2),
+      JSON.stringify(
+        { name: 'p2p-code-server-cache', private: true, description: 'installed by scripts/install-code-server.mjs' },
+        null,
+        2,
+      ),
     );
     const env = {
       ...process.env,
@@ -77,14 +81,35 @@ export function ensureCodeServer({ quiet = false } = {}) {
     // When run from an npm script, npm_config_* of the outer npm (e.g. --prefix) would leak in.
     delete env.npm_config_prefix;
     delete env.npm_config_global;
-    run('npm', ['install', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], { cwd: staging, env, quiet });
+    run('npm', ['install', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], {
+      cwd: staging,
+      env,
+      quiet,
+    });
 
     const entry = path.join(staging, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-    const rg = path.join(staging, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules', '@vscode', 'ripgrep', 'bin', 'rg');
+    const rg = path.join(
+      staging,
+      'node_modules',
+      'code-server',
+      'lib',
+      'vscode',
+      'node_modules',
+      '@vscode',
+      'ripgrep',
+      'bin',
+      'rg',
+    );
     if (!fs.existsSync(entry)) throw new Error(`code-server installed but ${entry} is missing`);
-    if (!fs.existsSync(rg)) throw new Error(`code-server installed but its ripgrep (${rg}) is missing: did the ripgrep cache version change?`);
+    if (!fs.existsSync(rg))
+      throw new Error(
+        `code-server installed but its ripgrep (${rg}) is missing: did the ripgrep cache version change?`,
+      );
     fs.rmSync(tmp, { recursive: true, force: true });
-    fs.writeFileSync(path.join(staging, '.installed'), `code-server@${CODE_SERVER_VERSION} ${new Date().toISOString()}\n`);
+    fs.writeFileSync(
+      path.join(staging, '.installed'),
+      `code-server@${CODE_SERVER_VERSION} ${new Date().toISOString()}\n`,
+    );
 
     if (fs.existsSync(marker)) {
       log('another run installed it meanwhile; keeping that one');
@@ -105,7 +130,12 @@ export function ensureCodeServer({ quiet = false } = {}) {
 }
 
 function run(cmd, args, { cwd, env, quiet = true } = {}) {
-  const r = spawnSync(cmd, args, { cwd, env, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    env,
+    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+    encoding: 'utf8',
+  });
   if (r.status !== 0) {
     const out = quiet ? `\n${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-4000) : '';
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})${out}`);

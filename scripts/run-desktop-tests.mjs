@@ -28,7 +28,13 @@ try {
     // so the tests that need one skip themselves.
     extensionTestsEnv: { P2P_TEST_GREP: process.env.P2P_TEST_GREP },
     // The workspace folder first; no other extensions, so only ours can break the run.
-    launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
+    launchArgs: [
+      workspace,
+      '--disable-extensions',
+      '--disable-workspace-trust',
+      '--skip-welcome',
+      '--skip-release-notes',
+    ],
   });
   process.exitCode = code;
 } catch (err) {

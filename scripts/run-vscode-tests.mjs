@@ -37,7 +37,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { CHROMIUM_ARGS } from './chromium-args.mjs';
 import { ensureCodeServer } from './install-code-server.mjs';
-import { freePort, isolatedDirs, isolatedEnv, killProcessesMentioning, startCodeServer } from './code-server-process.mjs';
+import {
+  freePort,
+  isolatedDirs,
+  isolatedEnv,
+  killProcessesMentioning,
+  startCodeServer,
+} from './code-server-process.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const testsIndex = path.join(repoRoot, 'dist', 'test', 'integration', 'index');
@@ -46,7 +52,8 @@ const artifacts = path.join(repoRoot, 'test-artifacts', 'vscode');
 const totalTimeoutMs = Number(process.env.P2P_TEST_TIMEOUT_MS) || 300_000;
 const SUMMARY = /^vscode: (\d+) passed, (\d+) failed$/;
 // The workbench's own chatter arrives through the same channel; it goes to the log file only.
-const NOISE = /^(Resolving connection token|Resolved connection token|Creating a socket|\[Service Worker\]|Ignoring fetching additional builtin|ChatSessionStore|Updating additional builtin|Creation of workbench contribution)/;
+const NOISE =
+  /^(Resolving connection token|Resolved connection token|Creating a socket|\[Service Worker\]|Ignoring fetching additional builtin|ChatSessionStore|Updating additional builtin|Creation of workbench contribution)/;
 
 const ENDED = Symbol('extension tests ended');
 const out = (line) => process.stdout.write(`${line}\n`);
@@ -105,7 +112,11 @@ async function main() {
   const extensionsDir = path.join(tempRoot, 'extensions');
   for (const d of [workspace, channelDir, extensionsDir]) fs.mkdirSync(d);
   const logFile = path.join(tempRoot, 'code-server.log');
-  const env = isolatedEnv(dirs, { P2P_TEST_CHANNEL: channelDir, P2P_TEST_DRIVERS_RUNNING: driversRunning, ...(process.env.P2P_TEST_GREP ? { P2P_TEST_GREP: process.env.P2P_TEST_GREP } : {}) });
+  const env = isolatedEnv(dirs, {
+    P2P_TEST_CHANNEL: channelDir,
+    P2P_TEST_DRIVERS_RUNNING: driversRunning,
+    ...(process.env.P2P_TEST_GREP ? { P2P_TEST_GREP: process.env.P2P_TEST_GREP } : {}),
+  });
 
   const started = Date.now();
   let port;
@@ -166,10 +177,13 @@ async function main() {
       const seen = lines.find((l) => re.test(l));
       if (seen !== undefined) return resolve(seen);
       if (hostEnded) return reject(new Error(`the extension tests ended without a log line matching ${re}`));
-      const t = setTimeout(() => {
-        waiters.delete(w);
-        reject(new Error(`no extension-host log line matched ${re} in time`));
-      }, Math.max(0, timeoutMs));
+      const t = setTimeout(
+        () => {
+          waiters.delete(w);
+          reject(new Error(`no extension-host log line matched ${re} in time`));
+        },
+        Math.max(0, timeoutMs),
+      );
       const w = (line) => {
         if (line === ENDED) {
           clearTimeout(t);
@@ -195,7 +209,8 @@ async function main() {
   });
 
   const timedOut = Symbol('timeout');
-  const bound = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r(timedOut), Math.max(0, deadline - Date.now())))]);
+  const bound = (p) =>
+    Promise.race([p, new Promise((r) => setTimeout(() => r(timedOut), Math.max(0, deadline - Date.now())))]);
   const exitResult = await bound(exited);
   hostEnded = true;
   for (const w of [...waiters]) w(ENDED);
@@ -207,7 +222,10 @@ async function main() {
   let failed = summary?.failed ?? 0;
   const problems = [];
   if (exitResult === timedOut) problems.push(`the extension tests did not finish within ${totalTimeoutMs / 1000} s`);
-  else if (exitCode !== 0 && !summary) problems.push(`the extension host reported exit code ${exitCode} without a test summary (did run() throw, or the extension fail to load?)`);
+  else if (exitCode !== 0 && !summary)
+    problems.push(
+      `the extension host reported exit code ${exitCode} without a test summary (did run() throw, or the extension fail to load?)`,
+    );
   else if (exitCode !== 0 && failed === 0) problems.push(`the extension host reported exit code ${exitCode}`);
   if (driverResults === timedOut) problems.push('the Playwright drivers did not finish in time');
   else {
@@ -224,14 +242,23 @@ async function main() {
   if (problems.length > 0 && failed === 0) failed = 1; // the run itself failed: never report "0 failed"
   if (problems.length > 0 || failed > 0) await saveArtifacts(page, logFile);
   for (const p of problems) note(`FAILED: ${p}`);
-  return { passed, failed, ok: problems.length === 0 && failed === 0 && passed > 0, haveSummary: !!summary, seconds: (Date.now() - started) / 1000 };
+  return {
+    passed,
+    failed,
+    ok: problems.length === 0 && failed === 0 && passed > 0,
+    haveSummary: !!summary,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 async function loadDrivers() {
   const wanted = process.env.P2P_TEST_DRIVERS;
   if (wanted === 'none' || !fs.existsSync(driverDir)) return [];
   if (process.env.P2P_TEST_GREP && !wanted) return []; // a filtered run would starve them
-  const names = fs.readdirSync(driverDir).filter((f) => f.endsWith('.mjs')).sort();
+  const names = fs
+    .readdirSync(driverDir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
   const pick = wanted ? new Set(wanted.split(',').map((s) => s.trim().replace(/\.mjs$/, ''))) : null;
   const drivers = [];
   for (const f of names) {
@@ -248,7 +275,10 @@ async function saveArtifacts(page, logFile) {
   try {
     fs.mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: path.join(artifacts, 'failure.png'), timeout: 5000 }).catch(() => {});
-    for (const f of [logFile, ...['page-console.log', 'host-console.log'].map((n) => path.join(path.dirname(logFile), n))]) {
+    for (const f of [
+      logFile,
+      ...['page-console.log', 'host-console.log'].map((n) => path.join(path.dirname(logFile), n)),
+    ]) {
       if (fs.existsSync(f)) fs.copyFileSync(f, path.join(artifacts, path.basename(f)));
     }
     note(`screenshot and logs in ${path.relative(repoRoot, artifacts)}/`);
@@ -267,6 +297,7 @@ try {
 }
 if (result) {
   note(`done in ${result.seconds.toFixed(1)} s`);
-  if (result.haveSummary || result.passed + result.failed > 0) out(`vscode: ${result.passed} passed, ${result.failed} failed`);
+  if (result.haveSummary || result.passed + result.failed > 0)
+    out(`vscode: ${result.passed} passed, ${result.failed} failed`);
 }
 process.exit(result?.ok ? 0 : 1);

@@ -39,7 +39,11 @@ try {
   if (view !== 'none') {
     // Activity-bar entries are <li class="action-item"> holding an <a> whose aria-label is the container title;
     // the container id appears in the action's id/class as workbench.view.extension.<id>.
-    const item = page.locator(`.activitybar .action-item:has(.action-label[class*="workbench-view-extension-${view}"]), .activitybar .action-item:has([id="workbench.view.extension.${view}"])`).first();
+    const item = page
+      .locator(
+        `.activitybar .action-item:has(.action-label[class*="workbench-view-extension-${view}"]), .activitybar .action-item:has([id="workbench.view.extension.${view}"])`,
+      )
+      .first();
     const fallback = page.locator('.activitybar .action-item a[aria-label^="P2P"]').first();
     const target = (await item.count()) > 0 ? item : fallback;
     await target.waitFor({ timeout: 30_000 });

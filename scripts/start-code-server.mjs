@@ -37,7 +37,8 @@ const fail = (msg) => {
 if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`bad port "${port}"`);
 
 const SAMPLES = {
-  'README.md': '# Demo workspace\n\nOpen the P2P Network view in the activity bar, start a metadata server and a demo network,\nthen share a file from this folder (right-click it in the Explorer: P2P: Share File).\n',
+  'README.md':
+    '# Demo workspace\n\nOpen the P2P Network view in the activity bar, start a metadata server and a demo network,\nthen share a file from this folder (right-click it in the Explorer: P2P: Share File).\n',
   'hello.txt': 'Hello from a P2P peer!\n',
   'notes/chord.md': '# Chord\n\nA node id is SHA-1(host:port); a file key is SHA-1(file name).\n',
 };
@@ -51,8 +52,10 @@ function portFree(p, h) {
 }
 
 async function main() {
-  if (!fs.existsSync(vsix)) fail(`${path.relative(repoRoot, vsix)} is missing: run \`npm run package\` (npm start does it first)`);
-  if (!(await portFree(port, host))) fail(`port ${port} on ${host} is in use: pick another with \`npm start -- --port N\` or P2P_PORT=N`);
+  if (!fs.existsSync(vsix))
+    fail(`${path.relative(repoRoot, vsix)} is missing: run \`npm run package\` (npm start does it first)`);
+  if (!(await portFree(port, host)))
+    fail(`port ${port} on ${host} is in use: pick another with \`npm start -- --port N\` or P2P_PORT=N`);
   const entry = ensureCodeServer();
 
   const workspace = path.join(demo, 'workspace');
@@ -68,17 +71,33 @@ async function main() {
   if (!fs.existsSync(userSettings)) {
     // Straight to the workspace: no walkthrough tab over the demo.
     fs.mkdirSync(path.dirname(userSettings), { recursive: true });
-    fs.writeFileSync(userSettings, JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off' }, null, 2));
+    fs.writeFileSync(
+      userSettings,
+      JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off' }, null, 2),
+    );
   }
   const extensionsDir = path.join(demo, 'extensions');
   fs.rmSync(extensionsDir, { recursive: true, force: true }); // exactly the freshly packaged extension
   fs.mkdirSync(extensionsDir, { recursive: true });
   const env = isolatedEnv(dirs);
 
-  const inst = spawnSync(process.execPath, [entry, '--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', dirs.userData, '--force'], {
-    env,
-    encoding: 'utf8',
-  });
+  const inst = spawnSync(
+    process.execPath,
+    [
+      entry,
+      '--install-extension',
+      vsix,
+      '--extensions-dir',
+      extensionsDir,
+      '--user-data-dir',
+      dirs.userData,
+      '--force',
+    ],
+    {
+      env,
+      encoding: 'utf8',
+    },
+  );
   if (inst.status !== 0) fail(`installing the .vsix failed:\n${inst.stdout}${inst.stderr}`);
 
   const logFile = path.join(demo, 'code-server.log');

@@ -69,7 +69,9 @@ for (const r of results) {
   passed += c.passed;
   failed += c.failed + extra;
   const how = r.code === 0 ? 'ok' : `FAILED (exit ${r.code}${r.counts ? '' : ', no result'})`;
-  process.stdout.write(`test:${r.name}: ${c.passed} passed, ${c.failed + extra} failed, ${r.seconds.toFixed(0)} s, ${how}\n`);
+  process.stdout.write(
+    `test:${r.name}: ${c.passed} passed, ${c.failed + extra} failed, ${r.seconds.toFixed(0)} s, ${how}\n`,
+  );
 }
 process.stdout.write(`total: ${passed} passed, ${failed} failed\n`);
 process.exit(results.every((r) => r.code === 0) && passed > 0 ? 0 : 1);

@@ -23,7 +23,12 @@ export function runNodeCli(extensionPath: string, args: string[], timeoutMs = 15
     execFile(
       process.execPath,
       [nodeCliPath(extensionPath), ...args],
-      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true },
+      {
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        timeout: timeoutMs,
+        maxBuffer: 4 * 1024 * 1024,
+        windowsHide: true,
+      },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return reject(err); // spawn failure or timeout
         resolve({ code: err ? (err.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });

@@ -16,7 +16,6 @@ import { DownloadCancelled, downloadFile } from '../../extension/src/nodes/peerO
 import { isAlive } from '../unit/extension-helpers';
 import { EXTENSION_ID } from './support/extension';
 
-
 describe('extension: keys, crashes and errors', function () {
   this.timeout(60_000);
   let api: P2PExtensionApi;
@@ -34,7 +33,10 @@ describe('extension: keys, crashes and errors', function () {
   });
 
   afterEach(async () => {
-    for (const node of api.nodes.peers) await vscode.commands.executeCommand('p2p.leaveNetwork', { id: node.info?.id ?? node.key.slice(5) }).then(undefined, () => undefined);
+    for (const node of api.nodes.peers)
+      await vscode.commands
+        .executeCommand('p2p.leaveNetwork', { id: node.info?.id ?? node.key.slice(5) })
+        .then(undefined, () => undefined);
     await vscode.commands.executeCommand('p2p.stopMetadataServer');
     await vscode.commands.executeCommand('p2p.clearNetworkKey');
   });
@@ -51,11 +53,21 @@ describe('extension: keys, crashes and errors', function () {
     const cmdline = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8');
     assert.ok(!cmdline.includes(key), 'the key is visible in ps');
     assert.ok(readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0').includes(`P2P_NETWORK_KEY=${key}`));
-    const keyed = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id: 'k1', metaserver: `127.0.0.1:${server.port}`, dir: tempDir('k1') }))!;
+    const keyed = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+      id: 'k1',
+      metaserver: `127.0.0.1:${server.port}`,
+      dir: tempDir('k1'),
+    }))!;
     assert.ok(isAlive(keyed.pid), 'a peer with the key joins');
     await vscode.commands.executeCommand('p2p.setNetworkKey', { key: 'another-key-000' });
     await assert.rejects(
-      Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 'k2', metaserver: `127.0.0.1:${server.port}`, dir: tempDir('k2') })),
+      Promise.resolve(
+        vscode.commands.executeCommand('p2p.joinNetwork', {
+          id: 'k2',
+          metaserver: `127.0.0.1:${server.port}`,
+          dir: tempDir('k2'),
+        }),
+      ),
       /could not authenticate: the network key does not match/,
     );
     assert.equal(api.nodes.peer('k2'), undefined, 'a refused peer leaves nothing behind');
@@ -63,7 +75,13 @@ describe('extension: keys, crashes and errors', function () {
 
   it('explains an unreachable metadata server with a next step', async () => {
     await assert.rejects(
-      Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 'lost', metaserver: '127.0.0.1:1', dir: tempDir('lost') })),
+      Promise.resolve(
+        vscode.commands.executeCommand('p2p.joinNetwork', {
+          id: 'lost',
+          metaserver: '127.0.0.1:1',
+          dir: tempDir('lost'),
+        }),
+      ),
       (error: Error) => {
         assert.match(error.message, /cannot reach the metadata server at 127\.0\.0\.1:1\. Start it/);
         assert.doesNotMatch(error.message, /ECONNREFUSED|\n\s+at /);
@@ -72,18 +90,29 @@ describe('extension: keys, crashes and errors', function () {
     );
   });
 
-  it('cancelling a download: the node confirms, and nothing is left under the file\'s name', async () => {
+  it("cancelling a download: the node confirms, and nothing is left under the file's name", async () => {
     const server = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
     const holderDir = tempDir('holder');
     const name = 'big.bin';
     writeFileSync(path.join(holderDir, name), randomBytes(48 * 1024 * 1024));
-    await vscode.commands.executeCommand('p2p.joinNetwork', { id: 'holder', metaserver: `127.0.0.1:${server.port}`, dir: holderDir });
-    const fetcher = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id: 'fetcher', metaserver: `127.0.0.1:${server.port}`, dir: tempDir('fetcher') }))!;
+    await vscode.commands.executeCommand('p2p.joinNetwork', {
+      id: 'holder',
+      metaserver: `127.0.0.1:${server.port}`,
+      dir: holderDir,
+    });
+    const fetcher = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+      id: 'fetcher',
+      metaserver: `127.0.0.1:${server.port}`,
+      dir: tempDir('fetcher'),
+    }))!;
     const found = await vscode.commands.executeCommand<unknown[]>('p2p.searchFile', { name, peer: 'fetcher' });
     assert.equal(found?.length, 1, 'the holder shares the file from its folder');
     // What the progress notification's Cancel button does: abort the download's signal.
     const controller = new AbortController();
-    const download = downloadFile(api.nodes.peer('fetcher')!, name, { signal: controller.signal, onProgress: () => controller.abort() });
+    const download = downloadFile(api.nodes.peer('fetcher')!, name, {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
     await assert.rejects(download, (error: Error) => {
       assert.ok(error instanceof DownloadCancelled, String(error));
       assert.equal(error.outcome, 'cancelled', error.message);
@@ -96,7 +125,11 @@ describe('extension: keys, crashes and errors', function () {
 
   it('notices a peer that dies, shows it as crashed, and restarts it', async () => {
     const server = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
-    const peer = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id: 'fragile', metaserver: `127.0.0.1:${server.port}`, dir: tempDir('fragile') }))!;
+    const peer = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+      id: 'fragile',
+      metaserver: `127.0.0.1:${server.port}`,
+      dir: tempDir('fragile'),
+    }))!;
     const crashed = new Promise<NodeCrash>((resolve) => {
       const subscription = api.nodes.onNodeCrash((crash) => {
         subscription.dispose();

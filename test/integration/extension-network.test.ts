@@ -22,7 +22,6 @@ import type { FilesElement } from '../../extension/src/views/filesTreeProvider';
 import { isAlive, waitUntil as waitFor } from '../unit/extension-helpers';
 import { EXTENSION_ID } from './support/extension';
 
-
 describe('extension: a network driven through the commands', function () {
   this.timeout(120_000);
   let api: P2PExtensionApi;
@@ -48,7 +47,9 @@ describe('extension: a network driven through the commands', function () {
   };
 
   const groupChildren = (id: string, group: 'neighbors' | 'files' | 'downloads'): NetworkElement[] => {
-    const groupElement = api.networkTree.getChildren(peerElement(id)).find((e) => e.kind === 'group' && e.group === group);
+    const groupElement = api.networkTree
+      .getChildren(peerElement(id))
+      .find((e) => e.kind === 'group' && e.group === group);
     assert.ok(groupElement, `peer ${id} has no ${group} group`);
     return api.networkTree.getChildren(groupElement);
   };
@@ -65,7 +66,8 @@ describe('extension: a network driven through the commands', function () {
   });
 
   after(async () => {
-    for (const id of peers.keys()) await vscode.commands.executeCommand('p2p.leaveNetwork', { id }).then(undefined, () => undefined);
+    for (const id of peers.keys())
+      await vscode.commands.executeCommand('p2p.leaveNetwork', { id }).then(undefined, () => undefined);
     await vscode.commands.executeCommand('p2p.stopMetadataServer');
     if (sharedFile) rmSync(sharedFile, { force: true });
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -88,7 +90,8 @@ describe('extension: a network driven through the commands', function () {
         `ext.activate() wall clock (VS Code's machinery included) ${activationWallMs === undefined ? 'n/a (already active)' : `${activationWallMs.toFixed(1)} ms`}; dist/extension.js ${bundleBytes} bytes`,
     );
     assert.ok(loadMs + api.activationMs < 100, `loading + activate() took ${loadMs + api.activationMs} ms`);
-    if (activationWallMs !== undefined) assert.ok(activationWallMs < 1000, `ext.activate() took ${activationWallMs} ms`);
+    if (activationWallMs !== undefined)
+      assert.ok(activationWallMs < 1000, `ext.activate() took ${activationWallMs} ms`);
     assert.ok(bundleBytes <= 1024 * 1024, `dist/extension.js is ${bundleBytes} bytes`);
     assert.equal(api.nodes.nodes.length, 0, 'activation must not start any node');
   });
@@ -106,12 +109,20 @@ describe('extension: a network driven through the commands', function () {
   });
 
   it('refuses a second metadata server with a clear message', async () => {
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('p2p.startMetadataServer', { port: 0 })), /already running/);
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('p2p.startMetadataServer', { port: 0 })),
+      /already running/,
+    );
   });
 
   it('joins three peers through argument objects', async () => {
     for (const id of ['s1', 's2', 's3']) {
-      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id, metaserver: `127.0.0.1:${metaserver.port}`, dir: tempDir(id), mode: 'flood' }))!;
+      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+        id,
+        metaserver: `127.0.0.1:${metaserver.port}`,
+        dir: tempDir(id),
+        mode: 'flood',
+      }))!;
       assert.equal(info.id, id);
       assert.ok(info.port > 0 && isAlive(info.pid), `${id} runs`);
       assert.ok(info.dir && path.isAbsolute(info.dir));
@@ -119,19 +130,28 @@ describe('extension: a network driven through the commands', function () {
     }
     assert.deepEqual(api.nodes.runningPeers.map((n) => n.info?.id).sort(), ['s1', 's2', 's3']);
     const peerItems = api.networkTree.getChildren().filter((e) => e.kind === 'peer');
-    assert.deepEqual(peerItems.map((e) => api.networkTree.getTreeItem(e).contextValue), ['p2p.peer', 'p2p.peer', 'p2p.peer']);
+    assert.deepEqual(
+      peerItems.map((e) => api.networkTree.getTreeItem(e).contextValue),
+      ['p2p.peer', 'p2p.peer', 'p2p.peer'],
+    );
     await waitFor('the status bar to count 3 peers', () => api.statusBarText().includes('3 peers'));
   });
 
-  it('shows the metaserver\'s own peer count (read from its bridge)', async () => {
+  it("shows the metaserver's own peer count (read from its bridge)", async () => {
     await waitFor('the bridge to count 3 peers', () => api.metaserverTopology.peerCount === 3, 10_000);
     const metaserverElement = api.networkTree.getChildren().find((e) => e.kind === 'metaserver')!;
     assert.match(String(api.networkTree.getTreeItem(metaserverElement).description), /· 3 peers$/);
   });
 
   it('refuses a bad argument object without prompting', async () => {
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 'bad id', dir: '/tmp' })), /letters, digits/);
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 's1', dir: tempDir('dup') })), /already runs a peer "s1"/);
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 'bad id', dir: '/tmp' })),
+      /letters, digits/,
+    );
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 's1', dir: tempDir('dup') })),
+      /already runs a peer "s1"/,
+    );
   });
 
   it('starts a peer where the p2p.peer.host / p2p.peer.advertise settings say; never announces a wildcard', async () => {
@@ -141,15 +161,31 @@ describe('extension: a network driven through the commands', function () {
     await config.update('peer.host', '127.0.0.2', global);
     await config.update('peer.advertise', '127.0.0.2', global);
     try {
-      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id: 's4', metaserver: `127.0.0.1:${metaserver.port}`, dir: tempDir('s4'), mode: 'flood' }))!;
+      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+        id: 's4',
+        metaserver: `127.0.0.1:${metaserver.port}`,
+        dir: tempDir('s4'),
+        mode: 'flood',
+      }))!;
       try {
         assert.equal(info.host, '127.0.0.2');
-        await waitFor('s4 linked into the network at its own address', () => (api.nodes.peer('s4')?.peerState?.neighbors.length ?? 0) > 0, 15_000);
+        await waitFor(
+          's4 linked into the network at its own address',
+          () => (api.nodes.peer('s4')?.peerState?.neighbors.length ?? 0) > 0,
+          15_000,
+        );
       } finally {
         await vscode.commands.executeCommand('p2p.leaveNetwork', { id: 's4' });
       }
       await assert.rejects(
-        Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 's5', metaserver: `127.0.0.1:${metaserver.port}`, dir: tempDir('s5'), advertise: '0.0.0.0' })),
+        Promise.resolve(
+          vscode.commands.executeCommand('p2p.joinNetwork', {
+            id: 's5',
+            metaserver: `127.0.0.1:${metaserver.port}`,
+            dir: tempDir('s5'),
+            advertise: '0.0.0.0',
+          }),
+        ),
         /cannot be announced to other peers/,
       );
       assert.equal(api.nodes.peer('s5'), undefined, 'no process started for a refused join');
@@ -159,7 +195,7 @@ describe('extension: a network driven through the commands', function () {
     }
   });
 
-  it('shows each peer\'s live neighbours under it', async () => {
+  it("shows each peer's live neighbours under it", async () => {
     for (const id of peers.keys()) {
       await waitFor(`neighbours of ${id}`, () => groupChildren(id, 'neighbors').length > 0);
     }
@@ -188,23 +224,34 @@ describe('extension: a network driven through the commands', function () {
     assert.equal(results[0]!.size, sharedBytes.length);
     const holder = results[0]!.peer;
     assert.ok(peers.has(holder));
-    await waitFor('the shared file under its peer', () => groupChildren(holder, 'files').some((e) => e.kind === 'sharedFile' && e.file.name === sharedName));
+    await waitFor('the shared file under its peer', () =>
+      groupChildren(holder, 'files').some((e) => e.kind === 'sharedFile' && e.file.name === sharedName),
+    );
     sharedHolder = holder;
   });
 
   it('searches from another peer; results land in the Network Files view', async () => {
     const searcher = [...peers.keys()].find((id) => id !== sharedHolder)!;
-    const found = (await vscode.commands.executeCommand<NetworkFile[]>('p2p.searchFile', { name: sharedName, peer: searcher }))!;
+    const found = (await vscode.commands.executeCommand<NetworkFile[]>('p2p.searchFile', {
+      name: sharedName,
+      peer: searcher,
+    }))!;
     assert.equal(found.length, 1);
     assert.equal(found[0]!.size, sharedBytes.length);
-    assert.deepEqual(found[0]!.holders.map((h) => h.id), [sharedHolder]);
+    assert.deepEqual(
+      found[0]!.holders.map((h) => h.id),
+      [sharedHolder],
+    );
     const roots = api.filesTree.getChildren();
     assert.equal(roots.length, 1);
     const item = api.filesTree.getTreeItem(roots[0]!);
     assert.equal(item.label, sharedName);
     assert.equal(item.contextValue, 'p2p.networkFile');
     const holders = api.filesTree.getChildren(roots[0]);
-    assert.deepEqual(holders.map((h: FilesElement) => (h.kind === 'holder' ? h.holder.id : '')), [sharedHolder]);
+    assert.deepEqual(
+      holders.map((h: FilesElement) => (h.kind === 'holder' ? h.holder.id : '')),
+      [sharedHolder],
+    );
   });
 
   it('downloads the file from the tree item (the inline action) and the bytes match', async () => {
@@ -215,17 +262,24 @@ describe('extension: a network driven through the commands', function () {
     assert.equal(result.peer, element.file.foundBy);
     assert.ok(readFileSync(result.path).equals(sharedBytes), 'downloaded bytes differ');
     assert.deepEqual(result.sources, [sharedHolder]);
-    await waitFor('the downloaded file shared by the downloader', () => groupChildren(result.peer, 'files').some((e) => e.kind === 'sharedFile' && e.file.name === sharedName));
+    await waitFor('the downloaded file shared by the downloader', () =>
+      groupChildren(result.peer, 'files').some((e) => e.kind === 'sharedFile' && e.file.name === sharedName),
+    );
     assert.equal(groupChildren(result.peer, 'downloads').length, 0, 'no download left in progress');
   });
 
   it('downloads with a {name, peer} argument object from the third peer, into p2p.downloadsFolder', async () => {
-    const third = [...peers.keys()].find((id) => !api.nodes.peer(id)?.peerState?.sharedFiles.some((f) => f.name === sharedName))!;
+    const third = [...peers.keys()].find(
+      (id) => !api.nodes.peer(id)?.peerState?.sharedFiles.some((f) => f.name === sharedName),
+    )!;
     const folder = tempDir('downloads');
     const config = vscode.workspace.getConfiguration('p2p');
     await config.update('downloadsFolder', folder, vscode.ConfigurationTarget.Global);
     try {
-      const result = (await vscode.commands.executeCommand<DownloadResult>('p2p.downloadFile', { name: sharedName, peer: third }))!;
+      const result = (await vscode.commands.executeCommand<DownloadResult>('p2p.downloadFile', {
+        name: sharedName,
+        peer: third,
+      }))!;
       assert.equal(result.peer, third);
       assert.equal(result.path, path.join(folder, sharedName));
       assert.ok(readFileSync(result.path).equals(sharedBytes));
@@ -235,8 +289,10 @@ describe('extension: a network driven through the commands', function () {
     }
   });
 
-  it('every viewItem the manifest\'s menus name is a contextValue the views produce', () => {
-    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { menus: Record<string, Array<{ when?: string }>> } };
+  it("every viewItem the manifest's menus name is a contextValue the views produce", () => {
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { menus: Record<string, Array<{ when?: string }>> };
+    };
     const named = new Set<string>();
     for (const entries of Object.values(manifest.contributes.menus)) {
       for (const { when } of entries) for (const m of (when ?? '').matchAll(/viewItem == ([\w.]+)/g)) named.add(m[1]!);
@@ -252,9 +308,14 @@ describe('extension: a network driven through the commands', function () {
     walkNetwork();
     for (const file of api.filesTree.getChildren()) produced.add(api.filesTree.getTreeItem(file).contextValue ?? '');
     assert.ok(named.size >= 3);
-    assert.deepEqual([...named].filter((v) => !produced.has(v)), []);
+    assert.deepEqual(
+      [...named].filter((v) => !produced.has(v)),
+      [],
+    );
     // Explorer → P2P: Share File only on files, and only while a peer runs (the context key we keep).
-    const share = manifest.contributes.menus['explorer/context']?.find((m) => (m as { command?: string }).command === 'p2p.shareFile');
+    const share = manifest.contributes.menus['explorer/context']?.find(
+      (m) => (m as { command?: string }).command === 'p2p.shareFile',
+    );
     assert.match(share?.when ?? '', /!explorerResourceIsFolder/);
     assert.match(share?.when ?? '', /p2p\.peerRunning/);
   });
@@ -272,7 +333,10 @@ describe('extension: a network driven through the commands', function () {
     peers.delete('s2');
     assert.ok(!isAlive(pid), 's2 still runs');
     assert.ok(!api.networkTree.getChildren().some((e) => e.kind === 'peer' && e.node.info?.id === 's2'));
-    await waitFor('s2 to drop out of its neighbours\' lists', () => !groupChildren('s1', 'neighbors').some((e) => e.kind === 'neighbor' && e.neighbor.id === 's2'));
+    await waitFor(
+      "s2 to drop out of its neighbours' lists",
+      () => !groupChildren('s1', 'neighbors').some((e) => e.kind === 'neighbor' && e.neighbor.id === 's2'),
+    );
   });
 
   it('stops every node; no child process survives', async () => {
@@ -290,10 +354,24 @@ describe('extension: a network driven through the commands', function () {
   it('a NodeManager disposed (as on deactivate) leaves no process behind', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const logLines: string[] = [];
-    const log = { trace: () => undefined, info: (m: string) => void logLines.push(m), warn: (m: string) => void logLines.push(m), error: (m: string) => void logLines.push(m), dispose: () => undefined };
-    const manager = new NodeManager({ cliPath: path.join(ext.extensionPath, 'dist', 'p2p-node.js'), createLog: () => log });
+    const log = {
+      trace: () => undefined,
+      info: (m: string) => void logLines.push(m),
+      warn: (m: string) => void logLines.push(m),
+      error: (m: string) => void logLines.push(m),
+      dispose: () => undefined,
+    };
+    const manager = new NodeManager({
+      cliPath: path.join(ext.extensionPath, 'dist', 'p2p-node.js'),
+      createLog: () => log,
+    });
     const server = await manager.startMetaserver({ host: '127.0.0.1', port: 0 });
-    const peer = await manager.startPeer({ id: 'lonely', metaserver: `127.0.0.1:${server.port}`, mode: 'flood', dir: tempDir('lonely') });
+    const peer = await manager.startPeer({
+      id: 'lonely',
+      metaserver: `127.0.0.1:${server.port}`,
+      mode: 'flood',
+      dir: tempDir('lonely'),
+    });
     manager.dispose(); // synchronous: SIGKILL now, like process exit
     await waitFor('both processes to end', () => !isAlive(server.pid) && !isAlive(peer.pid), 5000);
   });
@@ -302,7 +380,10 @@ describe('extension: a network driven through the commands', function () {
     const busy = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
     try {
       const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
-      const manager = new NodeManager({ cliPath: path.join(ext.extensionPath, 'dist', 'p2p-node.js'), createLog: () => ({ trace() {}, info() {}, warn() {}, error() {}, dispose() {} }) });
+      const manager = new NodeManager({
+        cliPath: path.join(ext.extensionPath, 'dist', 'p2p-node.js'),
+        createLog: () => ({ trace() {}, info() {}, warn() {}, error() {}, dispose() {} }),
+      });
       try {
         await assert.rejects(manager.startMetaserver({ host: '127.0.0.1', port: busy.port }), (error: Error) => {
           assert.match(error.message, new RegExp(`port ${busy.port} is already in use`));
@@ -323,7 +404,8 @@ describe('extension: chord peers through the commands', function () {
   const dirs: string[] = [];
 
   after(async () => {
-    for (const id of ['c1', 'c2']) await vscode.commands.executeCommand('p2p.leaveNetwork', { id }).then(undefined, () => undefined);
+    for (const id of ['c1', 'c2'])
+      await vscode.commands.executeCommand('p2p.leaveNetwork', { id }).then(undefined, () => undefined);
     await vscode.commands.executeCommand('p2p.stopMetadataServer');
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
@@ -333,7 +415,12 @@ describe('extension: chord peers through the commands', function () {
     for (const id of ['c1', 'c2']) {
       const dir = mkdtempSync(path.join(tmpdir(), `p2p-ext-${id}-`));
       dirs.push(dir);
-      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', { id, metaserver: `127.0.0.1:${server.port}`, dir, mode: 'chord' }))!;
+      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+        id,
+        metaserver: `127.0.0.1:${server.port}`,
+        dir,
+        mode: 'chord',
+      }))!;
       assert.equal(info.mode, 'chord');
       assert.match(info.nodeId ?? '', /^[0-9a-f]{40}$/);
     }

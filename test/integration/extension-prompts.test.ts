@@ -9,7 +9,6 @@ import type { NodeInfo } from '../../extension/src/nodes/managedNode';
 import { isAlive } from '../unit/extension-helpers';
 import { EXTENSION_ID } from './support/extension';
 
-
 /** Presses Enter in whatever quick input (input box or quick pick) is open, `times` times. */
 async function acceptPrompts(times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
@@ -29,7 +28,10 @@ describe('extension: prompts with defaults', function () {
   });
 
   after(async () => {
-    for (const node of api.nodes.peers) await vscode.commands.executeCommand('p2p.leaveNetwork', { id: node.key.slice('peer:'.length) }).then(undefined, () => undefined);
+    for (const node of api.nodes.peers)
+      await vscode.commands
+        .executeCommand('p2p.leaveNetwork', { id: node.key.slice('peer:'.length) })
+        .then(undefined, () => undefined);
     await vscode.commands.executeCommand('p2p.stopMetadataServer');
   });
 
@@ -50,9 +52,15 @@ describe('extension: prompts with defaults', function () {
       assert.equal(peer.mode, 'flood');
       const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       if (workspace) assert.equal(peer.dir, workspace, 'the first folder offered is the workspace folder');
-      assert.equal(api.nodes.peer(peer.id!)?.launch.metaserver, `127.0.0.1:${server.port}`, 'the default metaserver is the one this window runs');
+      assert.equal(
+        api.nodes.peer(peer.id!)?.launch.metaserver,
+        `127.0.0.1:${server.port}`,
+        'the default metaserver is the one this window runs',
+      );
     } finally {
-      await vscode.workspace.getConfiguration('p2p').update('metaserver.port', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('p2p')
+        .update('metaserver.port', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 

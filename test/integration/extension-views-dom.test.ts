@@ -35,14 +35,20 @@ describe('extension: the P2P views in the workbench', function () {
     await vscode.commands.executeCommand('p2p.searchFile', { name: fileName, peer: 'v2' });
     await vscode.commands.executeCommand('workbench.view.extension.p2p');
     console.log(`[network-view] running ${fileName}`);
-    const running = await driverReply<{ networkRows: string[]; fileRows: string[]; downloadActions: number }>('network-view', 30_000);
+    const running = await driverReply<{ networkRows: string[]; fileRows: string[]; downloadActions: number }>(
+      'network-view',
+      30_000,
+    );
     const network = running.networkRows.join(' | ');
     // Label and description are separate elements: innerText joins them without a space.
     assert.match(network, new RegExp(`Metadata server\\s*127\\.0\\.0\\.1:${server.port} · 2 peers`));
     assert.match(network, /v1\s*127\.0\.0\.1:\d+ · flood · 1 neighbour/);
     assert.match(network, /Neighbours\s*1/);
     assert.match(network, /Shared files\s*1/);
-    assert.ok(running.fileRows.some((row) => row.startsWith(fileName) && /1 holder/.test(row)), JSON.stringify(running.fileRows));
+    assert.ok(
+      running.fileRows.some((row) => row.startsWith(fileName) && /1 holder/.test(row)),
+      JSON.stringify(running.fileRows),
+    );
     assert.equal(running.downloadActions, 1, 'the search result has its inline Download action');
   });
 });

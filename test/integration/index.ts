@@ -24,7 +24,8 @@ export function run(): Promise<void> {
   });
   // The spec reporter writes through Base.consoleLog; make sure it is the host's console.log,
   // which VS Code forwards (process.stdout of the extension host goes nowhere visible).
-  (Mocha.reporters.Base as unknown as { consoleLog: (...a: unknown[]) => void }).consoleLog = (...a) => console.log(...a);
+  (Mocha.reporters.Base as unknown as { consoleLog: (...a: unknown[]) => void }).consoleLog = (...a) =>
+    console.log(...a);
 
   for (const { file, load } of suites) {
     mocha.suite.emit('pre-require', globalThis, file, mocha);
@@ -40,7 +41,8 @@ export function run(): Promise<void> {
         const failed = failures;
         console.log(`vscode: ${passed} passed, ${failed} failed`);
         if (failed > 0) reject(plainError(`${failed} integration test(s) failed`));
-        else if (passed === 0) reject(plainError(grep ? `no integration test matches P2P_TEST_GREP=${grep}` : 'no integration test ran'));
+        else if (passed === 0)
+          reject(plainError(grep ? `no integration test matches P2P_TEST_GREP=${grep}` : 'no integration test ran'));
         else resolve();
       });
       // Before the reporter prints failures (at the end): stacks in .ts coordinates.

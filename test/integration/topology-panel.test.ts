@@ -18,7 +18,11 @@ function topologyTabs(): vscode.Tab[] {
     .filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('p2p.topology'));
 }
 
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -35,7 +39,10 @@ describe('topology panel (P2P: Show Topology)', function () {
 
   before(async () => {
     await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
-    const demo = await vscode.commands.executeCommand<{ metaserver?: { url?: string }; peers?: Array<{ id?: string }> }>('p2p.startDemoNetwork', { peers: 4 });
+    const demo = await vscode.commands.executeCommand<{
+      metaserver?: { url?: string };
+      peers?: Array<{ id?: string }>;
+    }>('p2p.startDemoNetwork', { peers: 4 });
     demoPeers = (demo?.peers ?? []).flatMap((p) => (p.id ? [p.id] : []));
     assert.ok(demo?.metaserver?.url, `the demo network's metaserver has no bridge url: ${JSON.stringify(demo)}`);
     pageUrl = demo.metaserver.url;
@@ -43,18 +50,25 @@ describe('topology panel (P2P: Show Topology)', function () {
 
   after(async () => {
     for (const tab of topologyTabs()) await vscode.window.tabGroups.close(tab);
-    for (const id of demoPeers) await vscode.commands.executeCommand('p2p.leaveNetwork', { id }).then(undefined, () => undefined);
+    for (const id of demoPeers)
+      await vscode.commands.executeCommand('p2p.leaveNetwork', { id }).then(undefined, () => undefined);
     await vscode.commands.executeCommand('p2p.stopMetadataServer');
   });
 
   async function settledSnapshot(): Promise<TopologySnapshot> {
     const api = new URL('/api/topology', pageUrl);
     api.search = new URL(pageUrl).search;
-    return waitFor(async () => {
-      const snapshot = (await (await fetch(api)).json()) as TopologySnapshot;
-      const linked = snapshot.peers.length >= 4 && snapshot.peers.every((p) => snapshot.peers.some((q) => q.neighbors.includes(p.id)) || p.neighbors.length > 0);
-      return linked ? snapshot : undefined;
-    }, 15_000, 'the demo network to link up');
+    return waitFor(
+      async () => {
+        const snapshot = (await (await fetch(api)).json()) as TopologySnapshot;
+        const linked =
+          snapshot.peers.length >= 4 &&
+          snapshot.peers.every((p) => snapshot.peers.some((q) => q.neighbors.includes(p.id)) || p.neighbors.length > 0);
+        return linked ? snapshot : undefined;
+      },
+      15_000,
+      'the demo network to link up',
+    );
   }
 
   it('opens one panel, and a second call reveals it instead of opening another', async () => {

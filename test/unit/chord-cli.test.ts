@@ -42,7 +42,19 @@ describe('cli: p2p-node peer --mode chord', function () {
 
   async function chordPeer(id: string, via: string[]): Promise<Started> {
     const dir = join(root, id);
-    const proc = start(['peer', '--id', id, '--mode', 'chord', '--dir', dir, '--json', '--heartbeat-ms', '100', ...via]);
+    const proc = start([
+      'peer',
+      '--id',
+      id,
+      '--mode',
+      'chord',
+      '--dir',
+      dir,
+      '--json',
+      '--heartbeat-ms',
+      '100',
+      ...via,
+    ]);
     const ready = await proc.next('ready');
     assert.ok(ready.role === 'peer' && ready.mode === 'chord');
     assert.match(ready.nodeId ?? '', /^[0-9a-f]{40}$/);
@@ -77,7 +89,10 @@ describe('cli: p2p-node peer --mode chord', function () {
         assert.ok(views.every((v) => (v.fingers?.length ?? 0) > 0 && v.neighbors.length === 2));
         return sorted;
       }
-      assert.ok(Date.now() < deadline, `ring did not settle: ${JSON.stringify(views.map((v) => [v.predecessor?.id, v.successors?.[0]?.id]))}`);
+      assert.ok(
+        Date.now() < deadline,
+        `ring did not settle: ${JSON.stringify(views.map((v) => [v.predecessor?.id, v.successors?.[0]?.id]))}`,
+      );
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -149,4 +164,3 @@ describe('cli: p2p-node peer --mode chord', function () {
     }
   });
 });
-

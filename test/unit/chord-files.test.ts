@@ -52,7 +52,10 @@ describe('chord files (real sockets, real directories)', function () {
   /** The true owner and its next `replicas` successors, from the live ids. */
   function placement(name: string, replicas = 2): ChordPeerNode[] {
     const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
-    const owner = trueOwner(hashToId(name), sorted.map((p) => p.self));
+    const owner = trueOwner(
+      hashToId(name),
+      sorted.map((p) => p.self),
+    );
     const i = sorted.findIndex((p) => p.self.nodeId === owner.nodeId);
     return Array.from({ length: Math.min(replicas + 1, sorted.length) }, (_, k) => sorted[(i + k) % sorted.length]);
   }
@@ -136,7 +139,10 @@ describe('chord files (real sockets, real directories)', function () {
       if (names.every((n) => placement(n).some((p) => !trial.has(p)))) victims.add(candidate);
     }
     assert.ok(victims.has(owner) && victims.has(firstReplica) && victims.size === 4);
-    assert.ok(names.every((n) => placement(n).some((p) => !victims.has(p))), 'every file keeps a live copy');
+    assert.ok(
+      names.every((n) => placement(n).some((p) => !victims.has(p))),
+      'every file keeps a live copy',
+    );
     peers = peers.filter((p) => !victims.has(p));
     await Promise.all([...victims].map((p) => p.crash()));
     await waitFor('the ring to repair', () => ringIsExact(peers.map((p) => p.ring)), 10_000);

@@ -4,7 +4,18 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { FingerTable } from '../../node-core/src/chord/finger-table';
-import { fingerStart, hashToId, idFromHex, idToHex, inHalfOpen, inOpen, keyFromNameOrHex, nodeIdOf, RING_SIZE, ringDistance } from '../../node-core/src/chord/id';
+import {
+  fingerStart,
+  hashToId,
+  idFromHex,
+  idToHex,
+  inHalfOpen,
+  inOpen,
+  keyFromNameOrHex,
+  nodeIdOf,
+  RING_SIZE,
+  ringDistance,
+} from '../../node-core/src/chord/id';
 import type { ChordPeer } from '../../node-core/src/chord/remote';
 import { SuccessorList } from '../../node-core/src/chord/successor-list';
 
@@ -67,7 +78,10 @@ describe('chord routing tables', () => {
       table.precedingNodes(1n << 120n).map((p) => p.nodeId),
       [b.nodeId, a.nodeId],
     );
-    assert.deepEqual(table.precedingNodes(1n << 50n).map((p) => p.nodeId), [a.nodeId]);
+    assert.deepEqual(
+      table.precedingNodes(1n << 50n).map((p) => p.nodeId),
+      [a.nodeId],
+    );
     table.remove(b.nodeId);
     assert.equal(table.get(100), undefined);
     assert.equal(table.distinct().length, 1);
@@ -77,11 +91,17 @@ describe('chord routing tables', () => {
     const self = peer(100n);
     const list = new SuccessorList(self, 3);
     list.adopt(peer(300n), [peer(50n), peer(200n), peer(100n), peer(300n), peer(400n)]);
-    assert.deepEqual(list.all().map((p) => p.nodeId), [200n, 300n, 400n]);
+    assert.deepEqual(
+      list.all().map((p) => p.nodeId),
+      [200n, 300n, 400n],
+    );
     list.remove(200n);
     assert.equal(list.first().nodeId, 300n);
     list.insert(peer(150n));
-    assert.deepEqual(list.all().map((p) => p.nodeId), [150n, 300n, 400n]);
+    assert.deepEqual(
+      list.all().map((p) => p.nodeId),
+      [150n, 300n, 400n],
+    );
     const alone = new SuccessorList(self, 3);
     assert.equal(alone.first().nodeId, self.nodeId);
     // k nodes over the arc they span, and never fewer than the list plus self.

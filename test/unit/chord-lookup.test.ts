@@ -31,7 +31,9 @@ function context(b: Behaviour[]): { ctx: LookupContext; suspected: ChordPeer[] }
         if (how === 'refuse') return Promise.reject(new P2PError('PEER_UNREACHABLE', 'connect ECONNREFUSED'));
         if (how === 'hang') {
           return new Promise<NeighborState>((_, reject) =>
-            signal.addEventListener('abort', () => reject(new P2PError('CANCELLED', 'request cancelled')), { once: true }),
+            signal.addEventListener('abort', () => reject(new P2PError('CANCELLED', 'request cancelled')), {
+              once: true,
+            }),
           );
         }
         return Promise.resolve(neighbors[p.id]);
@@ -54,7 +56,10 @@ describe('chord lookup: dead vs slow', () => {
     const { ctx, suspected } = context(['refuse']);
     const { owner } = await iterativeLookup(ctx, KEY, new AbortController().signal);
     assert.equal(owner.id, C.id);
-    assert.deepEqual(suspected.map((p) => p.id), [B.id]);
+    assert.deepEqual(
+      suspected.map((p) => p.id),
+      [B.id],
+    );
   });
 
   it('an owner that misses one deadline is asked again and stays the owner', async () => {
@@ -66,7 +71,10 @@ describe('chord lookup: dead vs slow', () => {
 
   it('an owner that only times out is never skipped: LookupUnsureError, not a wrong owner', async () => {
     const { ctx, suspected } = context(['hang', 'hang']);
-    await assert.rejects(iterativeLookup(ctx, KEY, new AbortController().signal), (err: Error) => err instanceof LookupUnsureError);
+    await assert.rejects(
+      iterativeLookup(ctx, KEY, new AbortController().signal),
+      (err: Error) => err instanceof LookupUnsureError,
+    );
     assert.deepEqual(suspected, [], 'a slow node is not reported dead');
   });
 });

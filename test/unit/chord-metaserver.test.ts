@@ -35,7 +35,12 @@ describe('chord peers with the metaserver', function () {
     metaserver = server; // closed by afterEach even if a peer below fails to start
     const address = await server.listen();
     for (let i = 0; i < n; i++) {
-      const peer = new ChordPeerNode({ id: `${prefix}${i}`, dir: join(root, `${prefix}${i}`), metaserver: address, timings: FAST_TIMINGS });
+      const peer = new ChordPeerNode({
+        id: `${prefix}${i}`,
+        dir: join(root, `${prefix}${i}`),
+        metaserver: address,
+        timings: FAST_TIMINGS,
+      });
       peers.push(peer);
       await peer.start();
     }
@@ -82,14 +87,27 @@ describe('chord peers with the metaserver', function () {
     for (let i = 0; i < 20; i++) {
       const key = randomKey();
       const event = await peers[i % peers.length].lookup(idToHex(key));
-      assert.equal(event.owner.id, trueOwner(key, peers.map((p) => p.self)).id);
+      assert.equal(
+        event.owner.id,
+        trueOwner(
+          key,
+          peers.map((p) => p.self),
+        ).id,
+      );
     }
     await mkdir(join(root, 'src'));
     await writeFile(join(root, 'src', 'notes.txt'), 'chord without a metaserver\n');
     await peers[0].share(join(root, 'src', 'notes.txt'));
     // A reader outside the file's placement (owner + 2 successors), so no replica lands there meanwhile.
     const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
-    const k = sorted.findIndex((p) => p.self.id === trueOwner(hashToId('notes.txt'), peers.map((q) => q.self)).id);
+    const k = sorted.findIndex(
+      (p) =>
+        p.self.id ===
+        trueOwner(
+          hashToId('notes.txt'),
+          peers.map((q) => q.self),
+        ).id,
+    );
     const placement = [0, 1, 2].map((d) => sorted[(k + d) % sorted.length]);
     const reader = peers.slice(1).find((p) => !placement.includes(p));
     assert.ok(reader, 'a peer outside the placement');
@@ -116,4 +134,3 @@ describe('chord peers with the metaserver', function () {
     await waitFor('one ring of all three', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
   });
 });
-

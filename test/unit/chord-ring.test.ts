@@ -2,7 +2,16 @@
 // abrupt crashes. Lookups are checked against the owner computed here from the sorted ids.
 import assert from 'node:assert/strict';
 import type { ChordRing } from '../../node-core/src/chord/chord-ring';
-import { fingersAreExact, randomKey, ringIsExact, startNode, startRing, successorListsAreExact, trueOwner, waitFor } from './chord-harness';
+import {
+  fingersAreExact,
+  randomKey,
+  ringIsExact,
+  startNode,
+  startRing,
+  successorListsAreExact,
+  trueOwner,
+  waitFor,
+} from './chord-harness';
 
 describe('chord ring (real sockets)', function () {
   this.timeout(30_000);
@@ -80,7 +89,10 @@ describe('chord ring (real sockets)', function () {
     for (let i = 0; i < 4; i++) rings.push(await startNode(keyed, rings[i]));
     await waitFor('the keyed ring', () => ringIsExact(rings), 10_000);
     await assertLookupsExact(20);
-    await assert.rejects(startNode({ extra: { key: 'wrong' } }, rings[0]), (err: Error & { code?: string }) => err.code === 'AUTH_FAILED');
+    await assert.rejects(
+      startNode({ extra: { key: 'wrong' } }, rings[0]),
+      (err: Error & { code?: string }) => err.code === 'AUTH_FAILED',
+    );
     await assert.rejects(startNode({}, rings[0]), (err: Error & { code?: string }) => err.code === 'AUTH_FAILED');
   });
 
@@ -90,9 +102,12 @@ describe('chord ring (real sockets)', function () {
     // Each node estimates N from its own list, so lengths scatter around log2 32 + 1 = 6.
     const lengths = (): number[] => rings.map((r) => r.node.successors.capacity);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    await waitFor('lists of about log2 N', () => lengths().every((l) => l >= 4 && l <= 10) && Math.abs(mean(lengths()) - 6) <= 1.5, 10_000);
+    await waitFor(
+      'lists of about log2 N',
+      () => lengths().every((l) => l >= 4 && l <= 10) && Math.abs(mean(lengths()) - 6) <= 1.5,
+      10_000,
+    );
     await waitFor('the successor lists', () => successorListsAreExact(rings), 10_000);
     await assertLookupsExact(50);
   });
 });
-

@@ -15,8 +15,19 @@ const CHUNK = 64 * 1024;
 
 function manifestOf(name: string, content: Buffer): FileManifest {
   const hashes: Buffer[] = [];
-  for (let at = 0; at < content.length; at += CHUNK) hashes.push(createHash('sha256').update(content.subarray(at, at + CHUNK)).digest());
-  return { name, size: content.length, chunkSize: CHUNK, sha256: createHash('sha256').update(content).digest('hex'), chunkHashes: Buffer.concat(hashes) };
+  for (let at = 0; at < content.length; at += CHUNK)
+    hashes.push(
+      createHash('sha256')
+        .update(content.subarray(at, at + CHUNK))
+        .digest(),
+    );
+  return {
+    name,
+    size: content.length,
+    chunkSize: CHUNK,
+    sha256: createHash('sha256').update(content).digest('hex'),
+    chunkHashes: Buffer.concat(hashes),
+  };
 }
 
 /** A chunk as a socket delivers it: several pieces, the first and last sharing their memory with neighbours. */
@@ -54,7 +65,10 @@ describe('chunk sinks', () => {
           // the rest arrive backwards from the end, then chunk 5 last: every chunk waits for it
           const order = [...Array.from({ length: chunkCount(manifest.size, CHUNK) - 6 }, (_, i) => 40 - i), 5];
           const lengths = await Promise.all(order.map((index) => sink.write(index, piecesOf(content, index))));
-          assert.equal(lengths.reduce((a, b) => a + b, 0), content.length - 5 * CHUNK);
+          assert.equal(
+            lengths.reduce((a, b) => a + b, 0),
+            content.length - 5 * CHUNK,
+          );
           assert.equal(await sink.digest(), manifest.sha256);
         } finally {
           sink.close();

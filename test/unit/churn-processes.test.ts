@@ -64,10 +64,25 @@ describe('churn: crashes (kill -9) of peer processes', function () {
   const { procs, fixture } = suite;
 
   /** A peer process with its own folder (or `dir`) holding `files`; resolves once ready. */
-  async function peerProcess(id: string, args: string[], files: Record<string, Buffer | string> = {}, dir?: string): Promise<{ proc: CliProcess; dir: string; address: Address }> {
+  async function peerProcess(
+    id: string,
+    args: string[],
+    files: Record<string, Buffer | string> = {},
+    dir?: string,
+  ): Promise<{ proc: CliProcess; dir: string; address: Address }> {
     const folder = dir ?? (await fixture.tempDir());
     for (const [name, content] of Object.entries(files)) await writeFile(join(folder, name), content);
-    const proc = new CliProcess(suite.cli, ['peer', '--id', id, '--dir', folder, '--json', '--heartbeat-ms', HEARTBEAT, ...args]);
+    const proc = new CliProcess(suite.cli, [
+      'peer',
+      '--id',
+      id,
+      '--dir',
+      folder,
+      '--json',
+      '--heartbeat-ms',
+      HEARTBEAT,
+      ...args,
+    ]);
     procs.push(proc);
     const ready = await proc.next('ready', () => true, 20_000);
     return { proc, dir: folder, address: { host: '127.0.0.1', port: ready.port } };
@@ -79,7 +94,12 @@ describe('churn: crashes (kill -9) of peer processes', function () {
    * machine misses it (the getter prints not-found, or a result with fewer holders): a fixed
    * single search was a timing assumption, not what the test is about.
    */
-  async function searchUntil(proc: CliProcess, name: string, match: (e: SearchResultEvent) => boolean, ms = 40_000): Promise<SearchResultEvent> {
+  async function searchUntil(
+    proc: CliProcess,
+    name: string,
+    match: (e: SearchResultEvent) => boolean,
+    ms = 40_000,
+  ): Promise<SearchResultEvent> {
     const deadline = Date.now() + ms;
     for (;;) {
       const from = proc.events.length;
@@ -91,7 +111,8 @@ describe('churn: crashes (kill -9) of peer processes', function () {
       miss.catch(() => undefined);
       const answer = await Promise.race([hit, miss]);
       if (answer && match(answer)) return answer;
-      if (Date.now() > deadline) throw new Error(`SEARCH ${name}: no matching result within ${ms} ms (last: ${JSON.stringify(answer)})`);
+      if (Date.now() > deadline)
+        throw new Error(`SEARCH ${name}: no matching result within ${ms} ms (last: ${JSON.stringify(answer)})`);
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
   }
@@ -108,7 +129,8 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     const from = getter.proc.events.length;
     getter.proc.send('GET big.bin');
     const pid = getter.proc.child.pid as number;
-    const finished = (): boolean => getter.proc.events.slice(from).some((e) => e.event === 'download-complete' || e.event === 'error');
+    const finished = (): boolean =>
+      getter.proc.events.slice(from).some((e) => e.event === 'download-complete' || e.event === 'error');
     const readAtKill = await whenRead(pid, 12 * MIB, finished);
     await h1.proc.kill('SIGKILL');
     assert.ok(!finished() && readAtKill < content.length, `the kill came too late (${readAtKill} bytes read)`);
@@ -161,9 +183,17 @@ describe('churn: crashes (kill -9) of peer processes', function () {
       else live.push(await fixture.peer(id, { metaserver: ms.address }, files));
     }
     assert.equal(victims.length, 9);
-    await waitFor('all 30 registered and linked', () => ms.snapshot().peers.length === 30 && ms.snapshot().peers.every((p) => p.neighbors.length > 0), 15_000);
+    await waitFor(
+      'all 30 registered and linked',
+      () => ms.snapshot().peers.length === 30 && ms.snapshot().peers.every((p) => p.neighbors.length > 0),
+      15_000,
+    );
     const victimIds = new Set(victims.map((_, k) => `p${3 * k + 1}`));
-    assert.equal((await live[0].search('f-p16.txt', { timeoutMs: 2000 })).length, 1, 'a victim\'s file is found before the crash');
+    assert.equal(
+      (await live[0].search('f-p16.txt', { timeoutMs: 2000 })).length,
+      1,
+      "a victim's file is found before the crash",
+    );
 
     const killedAt = Date.now();
     await Promise.all(victims.map((v) => v.kill('SIGKILL')));
@@ -174,9 +204,15 @@ describe('churn: crashes (kill -9) of peer processes', function () {
       if (connectedWithout(live, victimIds)) {
         const wanted = live.map((p) => `f-${p.id}.txt`);
         // (a peer does not answer its own query, so nobody searches for its own file)
-        const asked = searchers.flatMap((s) => wanted.filter((name) => name !== `f-${s.id}.txt`).map((name) => ({ s, name })));
-        const found = await Promise.all(asked.map(async ({ s, name }) => ({ who: s.id, name, hits: await s.search(name, { timeoutMs: 1500 }) })));
-        missing = found.filter((f) => f.hits.length !== 1 || f.hits[0].holders.length !== 1).map((f) => `${f.who}:${f.name}`);
+        const asked = searchers.flatMap((s) =>
+          wanted.filter((name) => name !== `f-${s.id}.txt`).map((name) => ({ s, name })),
+        );
+        const found = await Promise.all(
+          asked.map(async ({ s, name }) => ({ who: s.id, name, hits: await s.search(name, { timeoutMs: 1500 }) })),
+        );
+        missing = found
+          .filter((f) => f.hits.length !== 1 || f.hits[0].holders.length !== 1)
+          .map((f) => `${f.who}:${f.name}`);
         if (missing.length === 0) {
           healedMs = Date.now() - killedAt;
           break;
@@ -184,7 +220,10 @@ describe('churn: crashes (kill -9) of peer processes', function () {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.ok(healedMs >= 0, `not healed within 30 s; connected: ${connectedWithout(live, victimIds)}; missing: ${missing.join(' ')}`);
+    assert.ok(
+      healedMs >= 0,
+      `not healed within 30 s; connected: ${connectedWithout(live, victimIds)}; missing: ${missing.join(' ')}`,
+    );
     // the dead are gone for good: nobody answers for their files, the metaserver forgets them
     for (const id of ['p1', 'p13', 'p25']) assert.deepEqual(await live[5].search(`f-${id}.txt`), []);
     await waitFor('metaserver sees the 21 survivors', () => ms.snapshot().peers.length === 21, 5000);
@@ -205,13 +244,23 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     let victim: CliProcess | undefined;
     for (let i = 0; i < 6; i++) {
       if (i === 3) {
-        const v = await peerProcess('mid', [...msArgs, '--join', `127.0.0.1:${previous?.port}`, '--max-neighbors', '3']);
+        const v = await peerProcess('mid', [
+          ...msArgs,
+          '--join',
+          `127.0.0.1:${previous?.port}`,
+          '--max-neighbors',
+          '3',
+        ]);
         victim = v.proc;
         previous = v.address;
         continue;
       }
       const files: Record<string, Buffer> = i === 5 ? { 'far.bin': content } : {};
-      const p = await fixture.peer(`q${i}`, { metaserver: msAddress, join: previous, targetLinks: 1, maxNeighbors: 3 }, files);
+      const p = await fixture.peer(
+        `q${i}`,
+        { metaserver: msAddress, join: previous, targetLinks: 1, maxNeighbors: 3 },
+        files,
+      );
       peers.push(p);
       previous = p.address;
     }
@@ -221,22 +270,62 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     const far = peers[peers.length - 1];
     const near = peers[0];
     // no metaserver to ask for referrals: neighbours' neighbours and remembered peers must do
-    await waitFor('healed without the metaserver', () => connectedWithout(peers, new Set(['mid'])), 20_000).catch((err: Error) => {
-      throw new Error(`${err.message}; links: ${peers.map((p) => `${p.id}→${p.neighbors().map((n) => n.id).join('+')}`).join(' ')}`);
-    });
+    await waitFor('healed without the metaserver', () => connectedWithout(peers, new Set(['mid'])), 20_000).catch(
+      (err: Error) => {
+        throw new Error(
+          `${err.message}; links: ${peers
+            .map(
+              (p) =>
+                `${p.id}→${p
+                  .neighbors()
+                  .map((n) => n.id)
+                  .join('+')}`,
+            )
+            .join(' ')}`,
+        );
+      },
+    );
     const found = await near.search('far.bin', { timeoutMs: 2000 });
-    assert.deepEqual(found.map((r) => r.holders.map((h) => h.id)), [[far.id]]);
+    assert.deepEqual(
+      found.map((r) => r.holders.map((h) => h.id)),
+      [[far.id]],
+    );
     assert.ok((await readFile((await near.get('far.bin', { result: found[0] })).path)).equals(content));
 
-    const second = new CliProcess(suite.cli, ['metaserver', '--port', String(port), '--json', '--heartbeat-ms', HEARTBEAT]);
+    const second = new CliProcess(suite.cli, [
+      'metaserver',
+      '--port',
+      String(port),
+      '--json',
+      '--heartbeat-ms',
+      HEARTBEAT,
+    ]);
     procs.push(second);
     await second.next('ready');
-    await waitFor('the new metaserver learns the five survivors and their links', async () => {
-      const topo = await fetchTopology(msAddress).catch(() => []);
-      const links = new Map(topo.map((p) => [p.id, [...p.neighbors].sort().join(',')]));
-      return topo.length === 5 && peers.every((p) => links.get(p.id) === p.neighbors().map((n) => n.id).sort().join(','));
-    }, 10_000);
+    await waitFor(
+      'the new metaserver learns the five survivors and their links',
+      async () => {
+        const topo = await fetchTopology(msAddress).catch(() => []);
+        const links = new Map(topo.map((p) => [p.id, [...p.neighbors].sort().join(',')]));
+        return (
+          topo.length === 5 &&
+          peers.every(
+            (p) =>
+              links.get(p.id) ===
+              p
+                .neighbors()
+                .map((n) => n.id)
+                .sort()
+                .join(','),
+          )
+        );
+      },
+      10_000,
+    );
     const topo = await fetchTopology(msAddress);
-    assert.ok(topo.find((p) => p.id === near.id)?.files?.includes('far.bin'), 'the download was reported to the new metaserver');
+    assert.ok(
+      topo.find((p) => p.id === near.id)?.files?.includes('far.bin'),
+      'the download was reported to the new metaserver',
+    );
   });
 });

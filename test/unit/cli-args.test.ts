@@ -6,13 +6,32 @@ import { advertisedHost } from '../../node-core/src/advertised-host';
 
 describe('cli: command line', () => {
   it('applies the documented defaults', () => {
-    assert.deepEqual(parseCli(['metaserver'], {}), { command: 'metaserver', host: '127.0.0.1', port: 5000, httpPort: undefined, maxPeers: undefined, key: undefined, json: false, heartbeatMs: undefined });
+    assert.deepEqual(parseCli(['metaserver'], {}), {
+      command: 'metaserver',
+      host: '127.0.0.1',
+      port: 5000,
+      httpPort: undefined,
+      maxPeers: undefined,
+      key: undefined,
+      json: false,
+      heartbeatMs: undefined,
+    });
     const peer = parseCli(['peer', '--id', 's1'], {});
     assert.ok(peer.command === 'peer');
-    assert.deepEqual([peer.metaserver, peer.join, peer.mode, peer.host, peer.port, peer.dir, peer.maxNeighbors, peer.ttl], [{ host: '127.0.0.1', port: 5000 }, undefined, 'flood', '127.0.0.1', 0, '.', 4, 7]);
+    assert.deepEqual(
+      [peer.metaserver, peer.join, peer.mode, peer.host, peer.port, peer.dir, peer.maxNeighbors, peer.ttl],
+      [{ host: '127.0.0.1', port: 5000 }, undefined, 'flood', '127.0.0.1', 0, '.', 4, 7],
+    );
     const joined = parseCli(['peer', '--id', 's1', '--join', '127.0.0.1:4000', '--json'], {});
-    assert.ok(joined.command === 'peer' && joined.metaserver === undefined && joined.join?.port === 4000 && joined.json);
-    assert.deepEqual(parseCli(['topo'], {}), { command: 'topo', metaserver: { host: '127.0.0.1', port: 5000 }, key: undefined, json: false });
+    assert.ok(
+      joined.command === 'peer' && joined.metaserver === undefined && joined.join?.port === 4000 && joined.json,
+    );
+    assert.deepEqual(parseCli(['topo'], {}), {
+      command: 'topo',
+      metaserver: { host: '127.0.0.1', port: 5000 },
+      key: undefined,
+      json: false,
+    });
     const demo = parseCli(['demo', '--peers', '3', '--mode', 'chord', '--http-port', '8080'], {});
     assert.ok(demo.command === 'demo' && demo.peers === 3 && demo.mode === 'chord' && demo.httpPort === 8080);
     assert.deepEqual(parseCli(['--version'], {}), { command: 'version' });
@@ -38,7 +57,13 @@ describe('cli: command line', () => {
   });
 
   it('reads --max-upload as bytes per second in binary units, and refuses rates below 1M', () => {
-    const cases: [string, number][] = [['1M', 1024 ** 2], ['20MiB/s', 20 * 1024 ** 2], ['1.5g', 1.5 * 1024 ** 3], ['2048K', 2 * 1024 ** 2], ['1048576', 1024 ** 2]];
+    const cases: [string, number][] = [
+      ['1M', 1024 ** 2],
+      ['20MiB/s', 20 * 1024 ** 2],
+      ['1.5g', 1.5 * 1024 ** 3],
+      ['2048K', 2 * 1024 ** 2],
+      ['1048576', 1024 ** 2],
+    ];
     for (const [value, bytes] of cases) {
       const peer = parseCli(['peer', '--id', 'a', '--max-upload', value], {});
       assert.ok(peer.command === 'peer');
@@ -47,12 +72,29 @@ describe('cli: command line', () => {
     const uncapped = parseCli(['peer', '--id', 'a'], {});
     assert.ok(uncapped.command === 'peer' && uncapped.maxUploadBytesPerSecond === undefined);
     for (const value of ['500K', '0', '0.5M', 'fast', '10 T', '']) {
-      assert.throws(() => parseCli(['peer', '--id', 'a', '--max-upload', value], {}), /--max-upload must be a rate of at least 1M/, value);
+      assert.throws(
+        () => parseCli(['peer', '--id', 'a', '--max-upload', value], {}),
+        /--max-upload must be a rate of at least 1M/,
+        value,
+      );
     }
   });
 
   it('refuses bad command lines with a UsageError', () => {
-    for (const argv of [[], ['nope'], ['peer'], ['peer', '--id', 'a', '--ttl', '0'], ['peer', '--id', 'a', '--port', '70000'], ['peer', '--id', 'a', '--join', 'nohost'], ['peer', '--id', 'a', '--mode', 'mesh'], ['metaserver', '--max-peers', '-1'], ['topo', 'extra'], ['demo', '--peers', '51'], ['peer', '--id', 'a', '--advertise', '0.0.0.0'], ['peer', '--id', 'a', '--advertise', '']]) {
+    for (const argv of [
+      [],
+      ['nope'],
+      ['peer'],
+      ['peer', '--id', 'a', '--ttl', '0'],
+      ['peer', '--id', 'a', '--port', '70000'],
+      ['peer', '--id', 'a', '--join', 'nohost'],
+      ['peer', '--id', 'a', '--mode', 'mesh'],
+      ['metaserver', '--max-peers', '-1'],
+      ['topo', 'extra'],
+      ['demo', '--peers', '51'],
+      ['peer', '--id', 'a', '--advertise', '0.0.0.0'],
+      ['peer', '--id', 'a', '--advertise', ''],
+    ]) {
       assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));
     }
   });

@@ -14,7 +14,16 @@ let bundleDir: string | undefined;
 export async function bundleCli(): Promise<string> {
   bundleDir ??= await mkdtemp(join(tmpdir(), 'p2p-cli-'));
   const outfile = join(bundleDir, 'p2p-node.js');
-  await build({ entryPoints: ['node-core/src/cli/main.ts'], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error', external: ['bufferutil', 'utf-8-validate'] });
+  await build({
+    entryPoints: ['node-core/src/cli/main.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'error',
+    external: ['bufferutil', 'utf-8-validate'],
+  });
   return outfile;
 }
 
@@ -34,7 +43,10 @@ export class CliProcess {
   /** `launcher`: a command that runs node for us, e.g. `['ip', 'netns', 'exec', NS]` (it must exec node in place). */
   constructor(script: string, args: string[], env: NodeJS.ProcessEnv = {}, launcher: string[] = []) {
     const [command, ...argv] = launcher.length > 0 ? [...launcher, process.execPath] : [process.execPath];
-    this.child = spawn(command, [...argv, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, P2P_NETWORK_KEY: '', ...env } });
+    this.child = spawn(command, [...argv, script, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, P2P_NETWORK_KEY: '', ...env },
+    });
     let buffered = '';
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
@@ -49,10 +61,12 @@ export class CliProcess {
       }
     });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => {
-      for (const wake of this.waiters.splice(0)) wake();
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => {
+        for (const wake of this.waiters.splice(0)) wake();
+        resolve(code);
+      }),
+    );
   }
 
   send(line: string): void {
@@ -60,13 +74,25 @@ export class CliProcess {
   }
 
   /** Waits for an event (after `from` events) matching `match`; throws after `ms`. */
-  async next<E extends NodeEvent['event']>(event: E, match: (e: Extract<NodeEvent, { event: E }>) => boolean = () => true, ms = 8000, from = 0): Promise<Extract<NodeEvent, { event: E }>> {
+  async next<E extends NodeEvent['event']>(
+    event: E,
+    match: (e: Extract<NodeEvent, { event: E }>) => boolean = () => true,
+    ms = 8000,
+    from = 0,
+  ): Promise<Extract<NodeEvent, { event: E }>> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const found = this.events.slice(from).find((e): e is Extract<NodeEvent, { event: E }> => e.event === event && match(e as Extract<NodeEvent, { event: E }>));
+      const found = this.events
+        .slice(from)
+        .find(
+          (e): e is Extract<NodeEvent, { event: E }> =>
+            e.event === event && match(e as Extract<NodeEvent, { event: E }>),
+        );
       if (found) return found;
       if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`no "${event}" event within ${ms} ms; events: ${JSON.stringify(this.events).slice(-1500)} stderr: ${this.stderr.slice(-500)}`);
+        throw new Error(
+          `no "${event}" event within ${ms} ms; events: ${JSON.stringify(this.events).slice(-1500)} stderr: ${this.stderr.slice(-500)}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));

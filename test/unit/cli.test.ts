@@ -24,7 +24,11 @@ describe('cli: p2p-node over --json', function () {
     return { proc, address: `127.0.0.1:${ready.port}` };
   }
 
-  async function peer(id: string, args: string[], files: Record<string, string> = {}): Promise<{ proc: CliProcess; dir: string }> {
+  async function peer(
+    id: string,
+    args: string[],
+    files: Record<string, string> = {},
+  ): Promise<{ proc: CliProcess; dir: string }> {
     const dir = await fixture.tempDir();
     for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
     const proc = start(['peer', '--id', id, '--dir', dir, '--json', '--heartbeat-ms', '200', ...args]);
@@ -36,7 +40,14 @@ describe('cli: p2p-node over --json', function () {
   }
 
   it('exits 2 with usage on a bad command line, prints --version', async () => {
-    for (const args of [[], ['bogus'], ['peer'], ['peer', '--id', 'a', '--port', 'x'], ['peer', '--id', 'a', '--mode', 'ring'], ['metaserver', '--nope']]) {
+    for (const args of [
+      [],
+      ['bogus'],
+      ['peer'],
+      ['peer', '--id', 'a', '--port', 'x'],
+      ['peer', '--id', 'a', '--mode', 'ring'],
+      ['metaserver', '--nope'],
+    ]) {
       const p = start(args);
       assert.equal(await p.exited, 2, args.join(' '));
       assert.match(p.stderr, /usage:/);
@@ -66,7 +77,10 @@ describe('cli: p2p-node over --json', function () {
     assert.deepEqual([shared.name, shared.size], ['f2.txt', 4]);
     a.proc.send('Files');
     const files = await a.proc.next('files');
-    assert.deepEqual(files.files.map((f) => f.name), ['f1.txt', 'f2.txt']);
+    assert.deepEqual(
+      files.files.map((f) => f.name),
+      ['f1.txt', 'f2.txt'],
+    );
 
     b.proc.send('search f2.txt');
     const hit = await b.proc.next('search-result');
@@ -96,8 +110,13 @@ describe('cli: p2p-node over --json', function () {
 
     const topoCli = start(['topo', '--metaserver', ms.address, '--json']);
     assert.equal(await topoCli.exited, 0);
-    const network = JSON.parse(topoCli.lines[0]) as { peers: Array<{ id: string; host: string; port: number; mode: string; neighbors: string[] }> };
-    assert.deepEqual(network.peers.map((p) => [p.id, p.mode, p.neighbors]).sort(), [['a', 'flood', ['b']], ['b', 'flood', ['a']]]);
+    const network = JSON.parse(topoCli.lines[0]) as {
+      peers: Array<{ id: string; host: string; port: number; mode: string; neighbors: string[] }>;
+    };
+    assert.deepEqual(network.peers.map((p) => [p.id, p.mode, p.neighbors]).sort(), [
+      ['a', 'flood', ['b']],
+      ['b', 'flood', ['a']],
+    ]);
     assert.ok(network.peers.every((p) => p.host === '127.0.0.1' && p.port > 0));
 
     b.proc.send('STOP');
@@ -153,7 +172,9 @@ describe('cli: p2p-node over --json', function () {
     const l1 = await peer('l1', ['--join', hubAddress, '--metaserver', ms.address]);
     await l1.proc.next('neighbor-up', (e) => e.id === 'hub');
     // l2 takes one link only (the hub), so the hub is the only path between l1 and l2
-    const l2 = await peer('l2', ['--join', hubAddress, '--max-neighbors', '1', '--metaserver', ms.address], { 'x.txt': 'x' });
+    const l2 = await peer('l2', ['--join', hubAddress, '--max-neighbors', '1', '--metaserver', ms.address], {
+      'x.txt': 'x',
+    });
     await l2.proc.next('neighbor-up', (e) => e.id === 'hub');
     await hub.proc.kill('SIGKILL');
     await l1.proc.next('neighbor-down', (e) => e.id === 'hub');
@@ -161,6 +182,9 @@ describe('cli: p2p-node over --json', function () {
     await l1.proc.next('neighbor-up', (e) => e.id === 'l2', 8000);
     l1.proc.send('SEARCH x.txt');
     const found = await l1.proc.next('search-result');
-    assert.deepEqual(found.holders.map((h) => h.id), ['l2']);
+    assert.deepEqual(
+      found.holders.map((h) => h.id),
+      ['l2'],
+    );
   });
 });

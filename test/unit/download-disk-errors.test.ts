@@ -17,7 +17,10 @@ describe('downloads: a .part that cannot be written', function () {
   this.timeout(60_000);
   const suite = useCliProcesses();
 
-  for (const [sink, size] of [['worker sink', 40 * MIB], ['main-thread sink', 8 * MIB]] as const) {
+  for (const [sink, size] of [
+    ['worker sink', 40 * MIB],
+    ['main-thread sink', 8 * MIB],
+  ] as const) {
     it(`fails with the write error, keeps the .part, blames no holder (${sink})`, async () => {
       const holderDir = await suite.fixture.tempDir();
       const getterDir = await suite.fixture.tempDir();
@@ -27,11 +30,38 @@ describe('downloads: a .part that cannot be written', function () {
       await mkdir(join(getterDir, 'Downloads'));
       await writeFile(join(getterDir, 'Downloads', 'big.bin.part'), Buffer.alloc(size));
 
-      const holder = new CliProcess(suite.cli, ['peer', '--id', 'holder', '--join', '127.0.0.1:1', '--dir', holderDir, '--json', '--heartbeat-ms', '200']);
+      const holder = new CliProcess(suite.cli, [
+        'peer',
+        '--id',
+        'holder',
+        '--join',
+        '127.0.0.1:1',
+        '--dir',
+        holderDir,
+        '--json',
+        '--heartbeat-ms',
+        '200',
+      ]);
       suite.procs.push(holder);
       const ready = await holder.next('ready');
       assert.ok(ready.role === 'peer');
-      const getter = new CliProcess(suite.cli, ['peer', '--id', 'getter', '--join', `127.0.0.1:${ready.port}`, '--dir', getterDir, '--json', '--heartbeat-ms', '200'], {}, LIMITED);
+      const getter = new CliProcess(
+        suite.cli,
+        [
+          'peer',
+          '--id',
+          'getter',
+          '--join',
+          `127.0.0.1:${ready.port}`,
+          '--dir',
+          getterDir,
+          '--json',
+          '--heartbeat-ms',
+          '200',
+        ],
+        {},
+        LIMITED,
+      );
       suite.procs.push(getter);
       await getter.next('neighbor-up', () => true, 15_000);
 
@@ -48,7 +78,10 @@ describe('downloads: a .part that cannot be written', function () {
       const from = getter.events.length;
       getter.send('SEARCH big.bin');
       const found = await getter.next('search-result', () => true, 10_000, from);
-      assert.deepEqual(found.holders.map((h) => h.id), ['holder']);
+      assert.deepEqual(
+        found.holders.map((h) => h.id),
+        ['holder'],
+      );
     });
   }
 });

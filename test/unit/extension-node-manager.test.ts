@@ -71,7 +71,12 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'p2p-ext-unit-'));
     writeFileSync(join(dir, 'fake-cli.js'), FAKE_CLI);
-    manager = new NodeManager({ cliPath: join(dir, 'fake-cli.js'), createLog: silentLog, readyTimeoutMs: 1500, stopGraceMs: 500 });
+    manager = new NodeManager({
+      cliPath: join(dir, 'fake-cli.js'),
+      createLog: silentLog,
+      readyTimeoutMs: 1500,
+      stopGraceMs: 500,
+    });
   });
 
   afterEach(() => {
@@ -86,7 +91,10 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     assert.equal(info.role, 'peer');
     assert.ok(info.pid > 0 && isAlive(info.pid));
     assert.equal(manager.peer('s1')?.status, 'running');
-    assert.deepEqual(manager.runningPeers.map((n) => n.info?.id), ['s1']);
+    assert.deepEqual(
+      manager.runningPeers.map((n) => n.info?.id),
+      ['s1'],
+    );
   });
 
   it('passes the network key in the environment, not on the command line', async () => {
@@ -120,7 +128,10 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
   });
 
   it('explains an early exit with the last stderr line, not the stack', async () => {
-    await assert.rejects(manager.startPeer({ id: 'bad', mode: 'flood', dir }), /refused its command line: unknown option --x/);
+    await assert.rejects(
+      manager.startPeer({ id: 'bad', mode: 'flood', dir }),
+      /refused its command line: unknown option --x/,
+    );
   });
 
   it('gives up after the ready timeout and kills the process', async () => {
@@ -159,7 +170,10 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     const shared = node.waitFor((e) => (e.event === 'shared' ? e : undefined), 2000);
     node.send('SHARE a.txt');
     await shared;
-    assert.deepEqual(node.peerState?.sharedFiles.map((f) => f.name), ['a.txt']);
+    assert.deepEqual(
+      node.peerState?.sharedFiles.map((f) => f.name),
+      ['a.txt'],
+    );
   });
 
   it('search collects answers until they settle, and ends at not-found', async () => {
@@ -167,7 +181,10 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     const node = manager.peer('s1')!;
     const found = await searchNetwork(node, 'f', { timeoutMs: 2000, settleMs: 200 });
     assert.equal(found.length, 1);
-    assert.deepEqual(found[0]!.holders.map((h) => h.id), ['s2', 's3']);
+    assert.deepEqual(
+      found[0]!.holders.map((h) => h.id),
+      ['s2', 's3'],
+    );
     assert.equal(found[0]!.foundBy, 's1');
     const started = Date.now();
     assert.deepEqual(await searchNetwork(node, 'none', { timeoutMs: 5000, settleMs: 200 }), []);
@@ -188,16 +205,31 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     const node = manager.peer('s1')!;
     const controller = new AbortController();
     const cancelled = node.waitFor((e) => (e.event === 'error' && e.code === 'CANCELLED' ? e : undefined), 2000);
-    const download = downloadFile(node, 'slow.bin', { signal: controller.signal, onProgress: () => controller.abort() });
-    await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && error.outcome === 'cancelled');
+    const download = downloadFile(node, 'slow.bin', {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    await assert.rejects(
+      download,
+      (error: Error) => error instanceof DownloadCancelled && error.outcome === 'cancelled',
+    );
     assert.equal((await cancelled).name, 'slow.bin');
   });
 
   it('a CLI without CANCEL: the cancel is reported as unsupported', async () => {
     await manager.startPeer({ id: 'old', mode: 'flood', dir });
     const controller = new AbortController();
-    const download = downloadFile(manager.peer('old')!, 'slow.bin', { signal: controller.signal, onProgress: () => controller.abort() });
-    await assert.rejects(download, (error: Error) => error instanceof DownloadCancelled && error.outcome === 'unsupported' && /no CANCEL command/.test(error.message));
+    const download = downloadFile(manager.peer('old')!, 'slow.bin', {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    await assert.rejects(
+      download,
+      (error: Error) =>
+        error instanceof DownloadCancelled &&
+        error.outcome === 'unsupported' &&
+        /no CANCEL command/.test(error.message),
+    );
   });
 
   it('the lifeline: a node ends when the extension host dies, even by SIGKILL', async () => {

@@ -3,7 +3,18 @@
 // per-peer state rebuilt from events, and the bridge URL.
 
 import * as assert from 'node:assert/strict';
-import { ArgumentError, addressProblem, argumentObject, fileNameProblem, parseDownloadArgs, parseJoinArgs, parseSearchArgs, parseStartMetaserverArgs, peerIdProblem, portProblem } from '../../extension/src/commands/commandArgs';
+import {
+  ArgumentError,
+  addressProblem,
+  argumentObject,
+  fileNameProblem,
+  parseDownloadArgs,
+  parseJoinArgs,
+  parseSearchArgs,
+  parseStartMetaserverArgs,
+  peerIdProblem,
+  portProblem,
+} from '../../extension/src/commands/commandArgs';
 import { describeEarlyExit, describeNodeError, isStackLine } from '../../extension/src/nodes/errorMessages';
 import { LineSplitter, MAX_LINE_CHARS } from '../../extension/src/nodes/lineSplitter';
 import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
@@ -35,7 +46,10 @@ describe('extension LineSplitter', () => {
 describe('extension argument objects', () => {
   it('accepts a complete join object and normalises the mode', () => {
     const args = parseJoinArgs({ id: 's1', metaserver: '127.0.0.1:5000', dir: '/abs/dir', mode: 'FLOOD', port: 0 });
-    assert.deepEqual({ id: args.id, metaserver: args.metaserver, dir: args.dir, mode: args.mode, port: args.port }, { id: 's1', metaserver: '127.0.0.1:5000', dir: '/abs/dir', mode: 'flood', port: 0 });
+    assert.deepEqual(
+      { id: args.id, metaserver: args.metaserver, dir: args.dir, mode: args.mode, port: args.port },
+      { id: 's1', metaserver: '127.0.0.1:5000', dir: '/abs/dir', mode: 'flood', port: 0 },
+    );
   });
 
   it('refuses wrong fields with a message naming the field', () => {
@@ -73,22 +87,67 @@ describe('extension argument objects', () => {
 
 describe('extension command lines', () => {
   it('builds metaserver and peer arguments, never with the key', () => {
-    assert.deepEqual(metaserverArgs({ host: '127.0.0.1', port: 0, httpPort: 0 }), ['metaserver', '--host', '127.0.0.1', '--port', '0', '--http-port', '0']);
-    const args = peerArgs({ id: 's1', metaserver: '127.0.0.1:5000', mode: 'flood', dir: '/d', maxNeighbors: 3, ttl: 5 });
-    assert.deepEqual(args, ['peer', '--id', 's1', '--mode', 'flood', '--dir', '/d', '--metaserver', '127.0.0.1:5000', '--port', '0', '--max-neighbors', '3', '--ttl', '5']);
+    assert.deepEqual(metaserverArgs({ host: '127.0.0.1', port: 0, httpPort: 0 }), [
+      'metaserver',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+    ]);
+    const args = peerArgs({
+      id: 's1',
+      metaserver: '127.0.0.1:5000',
+      mode: 'flood',
+      dir: '/d',
+      maxNeighbors: 3,
+      ttl: 5,
+    });
+    assert.deepEqual(args, [
+      'peer',
+      '--id',
+      's1',
+      '--mode',
+      'flood',
+      '--dir',
+      '/d',
+      '--metaserver',
+      '127.0.0.1:5000',
+      '--port',
+      '0',
+      '--max-neighbors',
+      '3',
+      '--ttl',
+      '5',
+    ]);
     assert.ok(!peerArgs({ id: 'c', join: 'h:1', mode: 'chord', dir: '/d', ttl: 5 }).includes('--ttl'));
     // the upload cap setting, in both modes, is a command line the CLI reads back as bytes per second
     for (const mode of ['flood', 'chord'] as const) {
       const capped = peerArgs({ id: 'u', join: 'h:1', mode, dir: '/d', maxUploadMiBPerSecond: 1.5 });
-      assert.deepEqual(capped.slice(capped.indexOf('--max-upload'), capped.indexOf('--max-upload') + 2), ['--max-upload', '1.5M']);
+      assert.deepEqual(capped.slice(capped.indexOf('--max-upload'), capped.indexOf('--max-upload') + 2), [
+        '--max-upload',
+        '1.5M',
+      ]);
       const parsed = parseCli(capped, {});
       assert.ok(parsed.command === 'peer' && parsed.maxUploadBytesPerSecond === 1.5 * 1024 * 1024);
     }
     assert.ok(!peerArgs({ id: 'n', join: 'h:1', mode: 'flood', dir: '/d' }).includes('--max-upload'));
     // bind and advertised host (settings p2p.peer.host / p2p.peer.advertise), read back by the CLI
-    const exposed = peerArgs({ id: 'x', join: 'h:1', mode: 'flood', dir: '/d', host: '0.0.0.0', advertise: '192.168.1.20' });
+    const exposed = peerArgs({
+      id: 'x',
+      join: 'h:1',
+      mode: 'flood',
+      dir: '/d',
+      host: '0.0.0.0',
+      advertise: '192.168.1.20',
+    });
     const parsedExposed = parseCli(exposed, {});
-    assert.ok(parsedExposed.command === 'peer' && parsedExposed.host === '0.0.0.0' && parsedExposed.advertise === '192.168.1.20');
+    assert.ok(
+      parsedExposed.command === 'peer' &&
+        parsedExposed.host === '0.0.0.0' &&
+        parsedExposed.advertise === '192.168.1.20',
+    );
     assert.ok(!peerArgs({ id: 'n', join: 'h:1', mode: 'flood', dir: '/d' }).includes('--advertise'));
     assert.deepEqual(keyEnvironment('k'), { P2P_NETWORK_KEY: 'k' });
     assert.deepEqual(keyEnvironment(undefined), {});
@@ -115,13 +174,35 @@ describe('extension error messages', () => {
   const subject = { node: 'peer s1', port: 5000, metaserver: '127.0.0.1:5000', name: 'f1.txt' };
 
   it('maps each node error code to a sentence with a next step', () => {
-    const codes = ['PORT_IN_USE', 'DUPLICATE_ID', 'METASERVER_UNREACHABLE', 'AUTH_FAILED', 'NETWORK_FULL', 'BAD_FLAG', 'NOT_FOUND', 'FILE_EXISTS', 'VERIFY_FAILED', 'DOWNLOAD_FAILED', 'CANCELLED', 'EMPTY_ID', 'BAD_NAME', 'NOT_SHARED', 'PEER_UNREACHABLE', 'PROTOCOL', 'INTERNAL', 'SOMETHING_NEW'];
+    const codes = [
+      'PORT_IN_USE',
+      'DUPLICATE_ID',
+      'METASERVER_UNREACHABLE',
+      'AUTH_FAILED',
+      'NETWORK_FULL',
+      'BAD_FLAG',
+      'NOT_FOUND',
+      'FILE_EXISTS',
+      'VERIFY_FAILED',
+      'DOWNLOAD_FAILED',
+      'CANCELLED',
+      'EMPTY_ID',
+      'BAD_NAME',
+      'NOT_SHARED',
+      'PEER_UNREACHABLE',
+      'PROTOCOL',
+      'INTERNAL',
+      'SOMETHING_NEW',
+    ];
     for (const code of codes) {
       const described = describeNodeError(code, 'Error: boom\n    at x (y.js:1:1)', subject);
       assert.ok(described.message.length > 20, code);
       assert.doesNotMatch(described.message, /\bat x \(/, `${code} leaks a stack`);
     }
-    assert.match(describeNodeError('PORT_IN_USE', '', subject).message, /port 5000 is already in use.*Pick another port/);
+    assert.match(
+      describeNodeError('PORT_IN_USE', '', subject).message,
+      /port 5000 is already in use.*Pick another port/,
+    );
     assert.match(describeNodeError('METASERVER_UNREACHABLE', '', subject).message, /127\.0\.0\.1:5000.*Start it/);
     assert.equal(describeNodeError('METASERVER_UNREACHABLE', '', subject).action, 'startMetaserver');
     assert.equal(describeNodeError('AUTH_FAILED', '', subject).action, 'setNetworkKey');
@@ -129,7 +210,11 @@ describe('extension error messages', () => {
   });
 
   it('explains an early exit with the last meaningful stderr line', () => {
-    const described = describeEarlyExit(subject, 1, null, ['Error: listen EADDRINUSE', '    at Server.listen (node:net:1:1)', '    ^^^']);
+    const described = describeEarlyExit(subject, 1, null, [
+      'Error: listen EADDRINUSE',
+      '    at Server.listen (node:net:1:1)',
+      '    ^^^',
+    ]);
     assert.equal(described.message, 'Peer s1 exited with code 1: Error: listen EADDRINUSE.');
     assert.ok(isStackLine('    at foo (bar.js:1:2)'));
     assert.ok(!isStackLine('peer s1 ready'));
@@ -140,11 +225,26 @@ describe('extension search results and peer state', () => {
   it('merges results of one file version and unions holders', () => {
     const h = (id: string) => ({ id, host: '127.0.0.1', port: 1 });
     let results: NetworkFile[] = [];
-    results = mergeSearchResult(results, { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s2')] }, 's1');
-    results = mergeSearchResult(results, { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s3'), h('s2')] }, 's1');
-    results = mergeSearchResult(results, { event: 'search-result', name: 'f', size: 4, sha256: 'b', holders: [h('s4')] }, 's1');
+    results = mergeSearchResult(
+      results,
+      { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s2')] },
+      's1',
+    );
+    results = mergeSearchResult(
+      results,
+      { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s3'), h('s2')] },
+      's1',
+    );
+    results = mergeSearchResult(
+      results,
+      { event: 'search-result', name: 'f', size: 4, sha256: 'b', holders: [h('s4')] },
+      's1',
+    );
     assert.equal(results.length, 2);
-    assert.deepEqual(results[0]!.holders.map((x) => x.id), ['s2', 's3']);
+    assert.deepEqual(
+      results[0]!.holders.map((x) => x.id),
+      ['s2', 's3'],
+    );
   });
 
   it('rebuilds neighbours, files and downloads from events', () => {
@@ -152,15 +252,24 @@ describe('extension search results and peer state', () => {
     state.apply({ event: 'neighbor-up', id: 's2', host: 'h', port: 2 });
     state.apply({ event: 'neighbor-up', id: 's3', host: 'h', port: 3 });
     state.apply({ event: 'neighbor-down', id: 's2', host: 'h', port: 2 });
-    assert.deepEqual(state.neighbors.map((n) => n.id), ['s3']);
+    assert.deepEqual(
+      state.neighbors.map((n) => n.id),
+      ['s3'],
+    );
     state.apply({ event: 'topology', neighbors: [{ id: 's4', host: 'h', port: 4 }] });
-    assert.deepEqual(state.neighbors.map((n) => n.id), ['s4']);
+    assert.deepEqual(
+      state.neighbors.map((n) => n.id),
+      ['s4'],
+    );
     state.apply({ event: 'shared', name: 'a', size: 1, sha256: 'x', path: '/a' });
     state.apply({ event: 'download-progress', name: 'b', bytes: 1, total: 2 });
     assert.deepEqual(state.downloads, [{ name: 'b', bytes: 1, total: 2 }]);
     state.apply({ event: 'download-complete', name: 'b', path: '/b', bytes: 2, sha256: 'y', sources: ['s4'] });
     assert.deepEqual(state.downloads, []);
-    assert.deepEqual(state.sharedFiles.map((f) => f.name), ['a', 'b']);
+    assert.deepEqual(
+      state.sharedFiles.map((f) => f.name),
+      ['a', 'b'],
+    );
     state.apply({ event: 'download-progress', name: 'c', bytes: 1, total: 2 });
     assert.equal(state.apply({ event: 'error', code: 'CANCELLED', message: '', name: 'c' }), true);
     assert.deepEqual(state.downloads, []);

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { FloodPeer, type FloodPeerOptions } from '../../node-core/src/flood/flood-peer';
 import { MetadataServer, type MetadataServerOptions } from '../../node-core/src/metaserver';
 
-export const FAST = { heartbeatMs: 150, peerTimeoutMs: 900, metaserverRetryMs: 150, search: { timeoutMs: 600, graceMs: 60 } };
+export const FAST = {
+  heartbeatMs: 150,
+  peerTimeoutMs: 900,
+  metaserverRetryMs: 150,
+  search: { timeoutMs: 600, graceMs: 60 },
+};
 
 export class FloodFixture {
   readonly peers: FloodPeer[] = [];
@@ -27,7 +32,11 @@ export class FloodFixture {
   }
 
   /** Starts a peer with its own temp folder holding `files` (name → content). */
-  async peer(id: string, options: Partial<FloodPeerOptions> = {}, files: Record<string, string | Buffer> = {}): Promise<FloodPeer> {
+  async peer(
+    id: string,
+    options: Partial<FloodPeerOptions> = {},
+    files: Record<string, string | Buffer> = {},
+  ): Promise<FloodPeer> {
     const dir = options.dir ?? (await this.tempDir());
     for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
     const peer = new FloodPeer({ id, dir, ...FAST, ...options });

@@ -25,7 +25,13 @@ describe('flood: network', function () {
     const c = await net.peer('c', { metaserver: ms.address });
     await waitFor('links', () => a.neighbors().length > 0 && b.neighbors().length > 0 && c.neighbors().length > 0);
     await waitFor('metaserver topology', () => ms.snapshot().peers.every((p) => p.neighbors.length > 0));
-    assert.deepEqual(ms.snapshot().peers.map((p) => p.id).sort(), ['a', 'b', 'c']);
+    assert.deepEqual(
+      ms
+        .snapshot()
+        .peers.map((p) => p.id)
+        .sort(),
+      ['a', 'b', 'c'],
+    );
   });
 
   it('redirects a newcomer to a neighbour when full (max-neighbors)', async () => {
@@ -35,7 +41,10 @@ describe('flood: network', function () {
     const late = await net.peer('late', { join: hub.address, targetLinks: 1 });
     await waitFor('late redirected to first', () => late.neighbors().some((n) => n.id === 'first'));
     assert.equal(hub.neighbors().length, 1);
-    assert.deepEqual(hub.neighbors().map((n) => n.id), ['first']);
+    assert.deepEqual(
+      hub.neighbors().map((n) => n.id),
+      ['first'],
+    );
     assert.ok(first.neighbors().some((n) => n.id === 'late'));
   });
 
@@ -94,7 +103,10 @@ describe('flood: network', function () {
     const one = await first.get('capped.bin');
     const oneMs = performance.now() - oneStarted;
     const floorMs = ((content.length - chunkSize) / cap) * 1000;
-    assert.ok(oneMs >= floorMs - 50, `1 capped holder served 4 MiB in ${oneMs.toFixed(0)} ms, faster than its cap allows (${floorMs} ms)`);
+    assert.ok(
+      oneMs >= floorMs - 50,
+      `1 capped holder served 4 MiB in ${oneMs.toFixed(0)} ms, faster than its cap allows (${floorMs} ms)`,
+    );
     assert.ok((await readFile(one.path)).equals(content));
     // three holders with the same cap: the download can only beat one holder's floor by pulling
     // from several at once
@@ -104,25 +116,39 @@ describe('flood: network', function () {
     // ('first' holds the file too now, uncapped: the download is given the three capped holders)
     const capped = ['h2', 'h3', 'lone'];
     let found: SearchResultEvent | undefined;
-    await waitFor('the three capped holders found', async () => {
-      found = (await second.search('capped.bin'))[0];
-      return capped.every((id) => found?.holders.some((h) => h.id === id));
-    }, 15_000);
-    const result = { ...(found as SearchResultEvent), holders: (found as SearchResultEvent).holders.filter((h) => capped.includes(h.id)) };
+    await waitFor(
+      'the three capped holders found',
+      async () => {
+        found = (await second.search('capped.bin'))[0];
+        return capped.every((id) => found?.holders.some((h) => h.id === id));
+      },
+      15_000,
+    );
+    const result = {
+      ...(found as SearchResultEvent),
+      holders: (found as SearchResultEvent).holders.filter((h) => capped.includes(h.id)),
+    };
     const threeStarted = performance.now();
     const three = await second.get('capped.bin', { result });
     const threeMs = performance.now() - threeStarted;
     assert.deepEqual(three.sources.sort(), capped);
-    assert.ok(threeMs < floorMs, `3 capped holders took ${threeMs.toFixed(0)} ms, no faster than 1 can be (${floorMs} ms)`);
+    assert.ok(
+      threeMs < floorMs,
+      `3 capped holders took ${threeMs.toFixed(0)} ms, no faster than 1 can be (${floorMs} ms)`,
+    );
     assert.ok((await readFile(three.path)).equals(content));
   });
 
-  it('times a chunk from its link\'s last bytes: queued at a capped holder it waits, from a silent holder it fails', async () => {
+  it("times a chunk from its link's last bytes: queued at a capped holder it waits, from a silent holder it fails", async () => {
     const chunkSize = 256 * 1024;
     const content = randomBytes(3 * 1024 * 1024);
     // 1 MiB/s: a chunk leaves every 250 ms, so the 8th request in the window waits ~1.75 s,
     // far past the getter's 600 ms chunk timeout, while its link is never quiet that long
-    const holder = await net.peer('paced', { chunkSize, maxUploadBytesPerSecond: 1024 * 1024 }, { 'queued.bin': content });
+    const holder = await net.peer(
+      'paced',
+      { chunkSize, maxUploadBytesPerSecond: 1024 * 1024 },
+      { 'queued.bin': content },
+    );
     const getter = await net.peer('getter', { join: holder.address, chunkTimeoutMs: 600 });
     await waitFor('link', () => getter.neighbors().length === 1);
     const done = await getter.get('queued.bin');
@@ -135,12 +161,29 @@ describe('flood: network', function () {
     silent.on('connection', (conn) =>
       conn.setHandler((incoming) => {
         if (incoming.msg.t === 'manifest-get') {
-          void conn.reply(incoming, { t: 'manifest', name: 'mute.bin', size: manifest.size, chunkSize: manifest.chunkSize, chunks: manifest.chunkHashes.length / 32, sha256: manifest.sha256 }, manifest.chunkHashes);
+          void conn.reply(
+            incoming,
+            {
+              t: 'manifest',
+              name: 'mute.bin',
+              size: manifest.size,
+              chunkSize: manifest.chunkSize,
+              chunks: manifest.chunkHashes.length / 32,
+              sha256: manifest.sha256,
+            },
+            manifest.chunkHashes,
+          );
         }
       }),
     );
     try {
-      const result = { event: 'search-result' as const, name: 'mute.bin', size: content.length, sha256: manifest.sha256, holders: [{ id: 'silent', ...silentAddress }] };
+      const result = {
+        event: 'search-result' as const,
+        name: 'mute.bin',
+        size: content.length,
+        sha256: manifest.sha256,
+        holders: [{ id: 'silent', ...silentAddress }],
+      };
       const started = performance.now();
       await assert.rejects(getter.get('mute.bin', { result }), code('DOWNLOAD_FAILED'));
       assert.ok(performance.now() - started < 10_000, 'a silent holder is given up on, not waited for');
@@ -150,7 +193,10 @@ describe('flood: network', function () {
   });
 
   // the same downloads through both sinks: written and hashed in the main thread, or in a worker
-  for (const [sink, workerSinkFromBytes] of [['main-thread sink', Infinity], ['worker sink', 0]] as const) {
+  for (const [sink, workerSinkFromBytes] of [
+    ['main-thread sink', Infinity],
+    ['worker sink', 0],
+  ] as const) {
     it(`pulls chunks from several holders and resumes a .part (${sink})`, async () => {
       const content = randomBytes(5 * 1024 * 1024 + 123);
       const h1 = await net.peer('h1', { chunkSize: 256 * 1024 }, { 'multi.bin': content });
@@ -177,7 +223,18 @@ describe('flood: network', function () {
         conn.setHandler((incoming) => {
           const { msg } = incoming;
           if (msg.t === 'manifest-get') {
-            void conn.reply(incoming, { t: 'manifest', name: 'v.bin', size: manifest.size, chunkSize: manifest.chunkSize, chunks: manifest.chunkHashes.length / 32, sha256: manifest.sha256 }, manifest.chunkHashes);
+            void conn.reply(
+              incoming,
+              {
+                t: 'manifest',
+                name: 'v.bin',
+                size: manifest.size,
+                chunkSize: manifest.chunkSize,
+                chunks: manifest.chunkHashes.length / 32,
+                sha256: manifest.sha256,
+              },
+              manifest.chunkHashes,
+            );
           } else if (msg.t === 'chunk-get') {
             const start = msg.index * manifest.chunkSize;
             const bad = Buffer.from(content.subarray(start, Math.min(start + manifest.chunkSize, content.length)));
@@ -187,7 +244,13 @@ describe('flood: network', function () {
         }),
       );
       try {
-        const result = { event: 'search-result' as const, name: 'v.bin', size: content.length, sha256: manifest.sha256, holders: [{ id: 'liar', ...liarAddress }, honest.address] };
+        const result = {
+          event: 'search-result' as const,
+          name: 'v.bin',
+          size: content.length,
+          sha256: manifest.sha256,
+          holders: [{ id: 'liar', ...liarAddress }, honest.address],
+        };
         const done = await getter.get('v.bin', { result });
         assert.ok((await readFile(done.path)).equals(content));
         assert.deepEqual(done.sources, ['honest']);
@@ -201,8 +264,14 @@ describe('flood: network', function () {
       const getter = await net.peer('getter', { join: holder.address, workerSinkFromBytes });
       await waitFor('link', () => getter.neighbors().length === 1);
       const controller = new AbortController();
-      const cancelled = getter.get('slow.bin', { signal: controller.signal, onProgress: (bytes) => bytes > 0 && controller.abort() });
-      await assert.rejects(cancelled, (e: unknown) => e instanceof P2PError && e.code === 'CANCELLED' && e.subject === 'slow.bin');
+      const cancelled = getter.get('slow.bin', {
+        signal: controller.signal,
+        onProgress: (bytes) => bytes > 0 && controller.abort(),
+      });
+      await assert.rejects(
+        cancelled,
+        (e: unknown) => e instanceof P2PError && e.code === 'CANCELLED' && e.subject === 'slow.bin',
+      );
       await assert.rejects(stat(join(getter.store.downloadsDir, 'slow.bin.part')));
       await assert.rejects(stat(join(getter.store.downloadsDir, 'slow.bin')));
       assert.equal((await getter.get('slow.bin')).bytes, 8 * 1024 * 1024);
@@ -222,7 +291,10 @@ describe('flood: network', function () {
     // straight on the wire: the decoder refuses the name and closes only that connection
     const raw = await dial(a.address, {});
     raw.setHandler(() => undefined);
-    await assert.rejects(raw.request({ t: 'manifest-get', name: '../secret.txt' }, { timeoutMs: 2000 }), code('PROTOCOL'));
+    await assert.rejects(
+      raw.request({ t: 'manifest-get', name: '../secret.txt' }, { timeoutMs: 2000 }),
+      code('PROTOCOL'),
+    );
     assert.equal(raw.isOpen, false);
     const honest = await dial(a.address, {});
     honest.setHandler(() => undefined);
@@ -248,7 +320,10 @@ describe('flood: network', function () {
     const second = await join(); // the same side dialing again: the fresher connection wins
     await waitFor('first connection closed', () => !first.isOpen);
     assert.equal(second.isOpen, true);
-    assert.deepEqual(a.neighbors().map((n) => n.id), ['b']);
+    assert.deepEqual(
+      a.neighbors().map((n) => n.id),
+      ['b'],
+    );
     assert.deepEqual(events, ['neighbor-up b']);
     // the link now lives on the second connection: closing it is what takes b down
     second.close();
@@ -267,15 +342,26 @@ describe('flood: metaserver and resilience', function () {
     await net.peer('a', { metaserver: ms.address });
     await assert.rejects(net.peer('a', { metaserver: ms.address }), code('DUPLICATE_ID'));
     await assert.rejects(net.peer('', { metaserver: ms.address }), code('EMPTY_ID'));
-        const wrongFlag = new MetaserverClient({ address: ms.address, self: { id: 'x', host: '127.0.0.1', port: 1, mode: 'flood' }, flag: 'p3p' });
+    const wrongFlag = new MetaserverClient({
+      address: ms.address,
+      self: { id: 'x', host: '127.0.0.1', port: 1, mode: 'flood' },
+      flag: 'p3p',
+    });
     await assert.rejects(wrongFlag.register(), code('BAD_FLAG'));
     await wrongFlag.close();
-    const anyCase = new MetaserverClient({ address: ms.address, self: { id: 'y', host: '127.0.0.1', port: 1, mode: 'flood' }, flag: 'P2p' });
+    const anyCase = new MetaserverClient({
+      address: ms.address,
+      self: { id: 'y', host: '127.0.0.1', port: 1, mode: 'flood' },
+      flag: 'P2p',
+    });
     await anyCase.register();
     await assert.rejects(net.peer('z', { metaserver: ms.address }), code('NETWORK_FULL'));
     await anyCase.close();
     await waitFor('y expired', () => !ms.registry.has('y'));
-    assert.deepEqual(ms.snapshot().peers.map((p) => p.id), ['a']);
+    assert.deepEqual(
+      ms.snapshot().peers.map((p) => p.id),
+      ['a'],
+    );
   });
 
   it('refuses a peer with the wrong key, admits one with the right key', async () => {
@@ -299,20 +385,32 @@ describe('flood: metaserver and resilience', function () {
     const b = await net.peer('b', { metaserver: ms.address });
     await waitFor('link-up', () => seen.some((m) => m.type === 'link-up' && m.a === 'a' && m.b === 'b'));
     await b.get('doc.txt');
-    await waitFor('activity', () => seen.some((m) => m.type === 'transfer' && m.done) && seen.some((m) => m.type === 'search' && m.origin === 'b'));
-    await waitFor('file-shared', () => seen.some((m) => m.type === 'file-shared' && m.peer === 'b' && m.name === 'doc.txt'));
+    await waitFor(
+      'activity',
+      () =>
+        seen.some((m) => m.type === 'transfer' && m.done) && seen.some((m) => m.type === 'search' && m.origin === 'b'),
+    );
+    await waitFor('file-shared', () =>
+      seen.some((m) => m.type === 'file-shared' && m.peer === 'b' && m.name === 'doc.txt'),
+    );
     await a.stop();
-    await waitFor('peer-left', () => seen.some((m) => m.type === 'peer-left' && m.id === 'a') && seen.some((m) => m.type === 'link-down'));
+    await waitFor(
+      'peer-left',
+      () => seen.some((m) => m.type === 'peer-left' && m.id === 'a') && seen.some((m) => m.type === 'link-down'),
+    );
     assert.ok(seen.some((m) => m.type === 'peer-joined' && m.peer.id === 'a'));
     assert.ok(seen.some((m) => m.type === 'file-shared' && m.peer === 'a' && m.name === 'doc.txt'));
     unsubscribe();
     await waitFor('b reports no links', () => ms.snapshot().peers.every((p) => p.neighbors.length === 0));
-    assert.deepEqual(ms.snapshot().peers.map((p) => [p.id, p.mode, p.neighbors, p.files]), [['b', 'flood', [], ['doc.txt']]]);
+    assert.deepEqual(
+      ms.snapshot().peers.map((p) => [p.id, p.mode, p.neighbors, p.files]),
+      [['b', 'flood', [], ['doc.txt']]],
+    );
   });
 
   it('expires a registered peer that stops heart-beating', async () => {
     const ms = await net.metaserver({ peerTimeoutMs: 300 });
-        const conn = await dial(ms.address, { idleTimeoutMs: 0 });
+    const conn = await dial(ms.address, { idleTimeoutMs: 0 });
     conn.setHandler(() => undefined);
     await conn.request({ t: 'register', id: 'silent', host: '127.0.0.1', port: 9, mode: 'flood', flag: 'p2p' });
     assert.ok(ms.registry.has('silent'));
@@ -324,13 +422,22 @@ describe('flood: metaserver and resilience', function () {
     const ms = await net.metaserver();
     const hub = await net.peer('hub', { metaserver: ms.address, targetLinks: 1 });
     const leaves: FloodPeer[] = [];
-    for (const id of ['l1', 'l2', 'l3']) leaves.push(await net.peer(id, { metaserver: ms.address, targetLinks: 1, join: hub.address }));
+    for (const id of ['l1', 'l2', 'l3'])
+      leaves.push(await net.peer(id, { metaserver: ms.address, targetLinks: 1, join: hub.address }));
     await waitFor('star', () => hub.neighbors().length >= 3);
     const [l1, l2, l3] = leaves;
     await l3.share(await writeTemp(net, 'after.txt', 'healed'));
     await hub.stop();
-    await waitFor('healed', () => leaves.every((l) => l.neighbors().length >= 1 && !l.neighbors().some((n) => n.id === 'hub')), 5000);
-    await waitFor('connected', async () => (await l1.search('after.txt')).length === 1 && (await l2.search('after.txt')).length === 1, 8000);
+    await waitFor(
+      'healed',
+      () => leaves.every((l) => l.neighbors().length >= 1 && !l.neighbors().some((n) => n.id === 'hub')),
+      5000,
+    );
+    await waitFor(
+      'connected',
+      async () => (await l1.search('after.txt')).length === 1 && (await l2.search('after.txt')).length === 1,
+      8000,
+    );
   });
 
   it('keeps searching and downloading while the metaserver is down; peers re-register when it returns', async () => {

@@ -4,7 +4,15 @@
 // and a valid stream must decode the same however the socket happens to split it.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeMessage, encodeFrame, FrameDecoder, MAX_FRAME_BYTES, MESSAGES, P2PError, PROTOCOL_VERSION } from '../../node-core/src/wire';
+import {
+  decodeMessage,
+  encodeFrame,
+  FrameDecoder,
+  MAX_FRAME_BYTES,
+  MESSAGES,
+  P2PError,
+  PROTOCOL_VERSION,
+} from '../../node-core/src/wire';
 
 /** Feeds `pieces` to a fresh decoder, then decodes each frame; returns the headers or the P2PError. */
 function decodeAll(pieces: Buffer[]): { headers: unknown[]; payloads: Buffer[] } | P2PError {
@@ -46,28 +54,61 @@ function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
 const TYPES = Object.keys(MESSAGES);
 // A header generator biased towards the table: real types and field names with values of any
 // JSON kind, so the field checks (not just the type lookup) get exercised.
-const FIELD_NAMES = [...new Set(Object.values(MESSAGES).flatMap((s) => [...Object.keys(s.fields), ...Object.keys(('optional' in s ? s.optional : undefined) ?? {})]))];
+const FIELD_NAMES = [
+  ...new Set(
+    Object.values(MESSAGES).flatMap((s) => [
+      ...Object.keys(s.fields),
+      ...Object.keys(('optional' in s ? s.optional : undefined) ?? {}),
+    ]),
+  ),
+];
 const jsonValue = fc.oneof(
   fc.integer({ min: -5, max: 70_000 }),
   fc.double(),
   fc.string({ maxLength: 80 }),
-  fc.constantFrom('127.0.0.1', 'a.txt', '../x', 'p2p', 'flood', 'chord', 'a'.repeat(64), 'f'.repeat(40), '__proto__', ''),
+  fc.constantFrom(
+    '127.0.0.1',
+    'a.txt',
+    '../x',
+    'p2p',
+    'flood',
+    'chord',
+    'a'.repeat(64),
+    'f'.repeat(40),
+    '__proto__',
+    '',
+  ),
   fc.boolean(),
   fc.constant(null),
-  fc.array(fc.oneof(fc.string({ maxLength: 10 }), fc.record({ id: fc.string({ maxLength: 8 }), host: fc.string({ maxLength: 12 }), port: fc.integer({ min: -1, max: 70_000 }) })), { maxLength: 4 }),
+  fc.array(
+    fc.oneof(
+      fc.string({ maxLength: 10 }),
+      fc.record({
+        id: fc.string({ maxLength: 8 }),
+        host: fc.string({ maxLength: 12 }),
+        port: fc.integer({ min: -1, max: 70_000 }),
+      }),
+    ),
+    { maxLength: 4 },
+  ),
   fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 3 }),
 );
-const header = fc.record(
-  {
-    v: fc.oneof(fc.constant(PROTOCOL_VERSION), jsonValue),
-    t: fc.oneof(fc.constantFrom(...TYPES), jsonValue),
-    rid: fc.oneof(fc.nat(), jsonValue),
-    re: fc.oneof(fc.nat(), jsonValue),
-    extra: fc.dictionary(fc.constantFrom(...FIELD_NAMES), jsonValue, { maxKeys: 6 }),
-  },
-  { requiredKeys: ['v', 't'] },
-).map(({ extra, ...common }) => ({ ...extra, ...common }));
-const payload = fc.oneof(fc.constant(Buffer.alloc(0)), fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)));
+const header = fc
+  .record(
+    {
+      v: fc.oneof(fc.constant(PROTOCOL_VERSION), jsonValue),
+      t: fc.oneof(fc.constantFrom(...TYPES), jsonValue),
+      rid: fc.oneof(fc.nat(), jsonValue),
+      re: fc.oneof(fc.nat(), jsonValue),
+      extra: fc.dictionary(fc.constantFrom(...FIELD_NAMES), jsonValue, { maxKeys: 6 }),
+    },
+    { requiredKeys: ['v', 't'] },
+  )
+  .map(({ extra, ...common }) => ({ ...extra, ...common }));
+const payload = fc.oneof(
+  fc.constant(Buffer.alloc(0)),
+  fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
+);
 
 describe('fuzz: frame decoder and message table', function () {
   this.timeout(60_000);
@@ -129,24 +170,28 @@ describe('fuzz: frame decoder and message table', function () {
 
   it('a valid frame stream decodes identically however it is split (2k cases)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(header, payload), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), (frames, cuts) => {
-        const encoded: Buffer[] = [];
-        for (const [h, p] of frames) {
-          try {
-            encoded.push(encodeFrame(h, p));
-          } catch (err) {
-            assert.ok(err instanceof P2PError);
+      fc.property(
+        fc.array(fc.tuple(header, payload), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (frames, cuts) => {
+          const encoded: Buffer[] = [];
+          for (const [h, p] of frames) {
+            try {
+              encoded.push(encodeFrame(h, p));
+            } catch (err) {
+              assert.ok(err instanceof P2PError);
+            }
           }
-        }
-        const stream = Buffer.concat(encoded);
-        const whole = decodeAll([stream]);
-        const split = decodeAll(splitAt(stream, cuts));
-        const byteWise = decodeAll([...stream].map((b) => Buffer.from([b])));
-        assert.ok(!(whole instanceof P2PError), 'a valid stream was refused');
-        assert.equal(whole.headers.length, encoded.length);
-        assert.deepEqual(split, whole);
-        assert.deepEqual(byteWise, whole);
-      }),
+          const stream = Buffer.concat(encoded);
+          const whole = decodeAll([stream]);
+          const split = decodeAll(splitAt(stream, cuts));
+          const byteWise = decodeAll([...stream].map((b) => Buffer.from([b])));
+          assert.ok(!(whole instanceof P2PError), 'a valid stream was refused');
+          assert.equal(whole.headers.length, encoded.length);
+          assert.deepEqual(split, whole);
+          assert.deepEqual(byteWise, whole);
+        },
+      ),
       { numRuns: 2_000 },
     );
   });

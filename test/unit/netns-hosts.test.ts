@@ -28,7 +28,9 @@ async function privilege(): Promise<string[]> {
     () => false,
   );
   if (sudo) return ['sudo', '-n'];
-  throw new Error('netns test: creating network namespaces needs root. Run `npm test` as root (as CI does) or with passwordless sudo (`sudo -n true` must work).');
+  throw new Error(
+    'netns test: creating network namespaces needs root. Run `npm test` as root (as CI does) or with passwordless sudo (`sudo -n true` must work).',
+  );
 }
 
 describe('netns: five hosts on a bridge (metaserver and peers on their own addresses)', function () {
@@ -72,7 +74,10 @@ describe('netns: five hosts on a bridge (metaserver and peers on their own addre
     for (const ns of created.splice(0).reverse()) {
       // anything still running in the namespace goes first, then the namespace (and its links)
       const pids = (await ip('netns', 'pids', ns).catch(() => '')).split(/\s+/).filter(Boolean);
-      if (pids.length > 0) await run(sudo[0] ?? 'kill', [...sudo.slice(1), ...(sudo.length ? ['kill'] : []), '-9', ...pids]).catch(() => undefined);
+      if (pids.length > 0)
+        await run(sudo[0] ?? 'kill', [...sudo.slice(1), ...(sudo.length ? ['kill'] : []), '-9', ...pids]).catch(
+          () => undefined,
+        );
       await ip('netns', 'del', ns).catch(() => undefined);
     }
     if (root) await rm(root, { recursive: true, force: true });
@@ -97,7 +102,20 @@ describe('netns: five hosts on a bridge (metaserver and peers on their own addre
       const dir = join(root, `peer${i}`);
       await run('mkdir', ['-p', dir]);
       if (i === 2) await writeFile(join(dir, 'across.bin'), content);
-      const p = start(hosts[i], ['peer', '--id', `host${i + 1}`, '--host', address(i), '--metaserver', `${address(0)}:${msReady.port}`, '--dir', dir, '--json', '--heartbeat-ms', '300']);
+      const p = start(hosts[i], [
+        'peer',
+        '--id',
+        `host${i + 1}`,
+        '--host',
+        address(i),
+        '--metaserver',
+        `${address(0)}:${msReady.port}`,
+        '--dir',
+        dir,
+        '--json',
+        '--heartbeat-ms',
+        '300',
+      ]);
       const ready = await p.next('ready', () => true, 15_000);
       assert.equal(ready.role === 'peer' && ready.host, address(i));
       peers.push(p);
@@ -106,17 +124,27 @@ describe('netns: five hosts on a bridge (metaserver and peers on their own addre
 
     // every listening socket in every namespace is on that namespace's own address
     for (const [i, ns] of hosts.entries()) {
-      const listening = (await inNs(ns, 'ss', '-Hltn')).trim().split('\n').filter(Boolean).map((line) => line.split(/\s+/)[3]);
+      const listening = (await inNs(ns, 'ss', '-Hltn'))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(/\s+/)[3]);
       assert.ok(listening.length >= 1, `${ns}: nothing listens`);
       for (const local of listening) {
-        assert.ok(local.startsWith(`${address(i)}:`), `${ns} (${address(i)}) listens on ${local}: servers must bind only where told`);
+        assert.ok(
+          local.startsWith(`${address(i)}:`),
+          `${ns} (${address(i)}) listens on ${local}: servers must bind only where told`,
+        );
       }
     }
 
     const searcher = peers[3]; // host 5, the holder is host 3
     searcher.send('SEARCH across.bin');
     const found = await searcher.next('search-result', () => true, 10_000);
-    assert.deepEqual(found.holders.map((h) => [h.id, h.host]), [['host3', address(2)]]);
+    assert.deepEqual(
+      found.holders.map((h) => [h.id, h.host]),
+      [['host3', address(2)]],
+    );
     assert.equal(found.sha256, createHash('sha256').update(content).digest('hex'));
     searcher.send('GET across.bin');
     const done = await searcher.next('download-complete', () => true, 30_000);
@@ -134,9 +162,27 @@ describe('netns: five hosts on a bridge (metaserver and peers on their own addre
       const dir = join(root, w.id);
       await run('mkdir', ['-p', dir]);
       await writeFile(join(dir, `wide${k}.txt`), `served by ${w.id}`);
-      const p = start(w.ns, ['peer', '--id', w.id, '--host', '0.0.0.0', ...w.args, '--metaserver', `${address(0)}:${msReady.port}`, '--dir', dir, '--json', '--heartbeat-ms', '300']);
+      const p = start(w.ns, [
+        'peer',
+        '--id',
+        w.id,
+        '--host',
+        '0.0.0.0',
+        ...w.args,
+        '--metaserver',
+        `${address(0)}:${msReady.port}`,
+        '--dir',
+        dir,
+        '--json',
+        '--heartbeat-ms',
+        '300',
+      ]);
       const ready = await p.next('ready', () => true, 15_000);
-      assert.equal(ready.role === 'peer' && ready.host, w.host, `${w.id} announces ${ready.role === 'peer' ? ready.host : '?'}`);
+      assert.equal(
+        ready.role === 'peer' && ready.host,
+        w.host,
+        `${w.id} announces ${ready.role === 'peer' ? ready.host : '?'}`,
+      );
       await p.next('neighbor-up', () => true, 10_000);
       const from = searcher.events.length;
       searcher.send(`GET wide${k}.txt`);

@@ -44,7 +44,15 @@ function closedWithin(socket: net.Socket, ms: number): Promise<number> {
 /** A raw socket that completes the (keyless) handshake by hand, then is ours to abuse. */
 async function handshaken(address: Address): Promise<net.Socket> {
   const socket = await rawSocket(address);
-  socket.write(encodeFrame({ v: PROTOCOL_VERSION, t: 'hello', proto: PROTOCOL_VERSION, nonce: randomBytes(16).toString('hex'), auth: false }));
+  socket.write(
+    encodeFrame({
+      v: PROTOCOL_VERSION,
+      t: 'hello',
+      proto: PROTOCOL_VERSION,
+      nonce: randomBytes(16).toString('hex'),
+      auth: false,
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('no hello from the server')), 3000);
     socket.once('data', () => {
@@ -58,7 +66,14 @@ async function handshaken(address: Address): Promise<net.Socket> {
 const hugeLength = (): Buffer => Buffer.from([0xff, 0xff, 0xff, 0xf0, 0, 1, 0x7b]);
 /** The first half of a valid request frame: the length promises bytes that never come. */
 const halfFrame = (): Buffer => {
-  const frame = encodeFrame({ v: PROTOCOL_VERSION, t: 'chunk-get', rid: 1, name: 'x.bin', sha256: 'a'.repeat(64), index: 0 });
+  const frame = encodeFrame({
+    v: PROTOCOL_VERSION,
+    t: 'chunk-get',
+    rid: 1,
+    name: 'x.bin',
+    sha256: 'a'.repeat(64),
+    index: 0,
+  });
   return frame.subarray(0, Math.floor(frame.length / 2));
 };
 
@@ -74,8 +89,19 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
   async function network(): Promise<{ ms: MetadataServer; content: Buffer; targets: Array<[string, Address]> }> {
     const ms = await fixture.metaserver({ handshakeTimeoutMs: HANDSHAKE_MS, peerTimeoutMs: IDLE_MS });
     const content = randomBytes(4 * 1024 * 1024 + 17);
-    const holder = await fixture.peer('holder', { metaserver: ms.address, handshakeTimeoutMs: HANDSHAKE_MS, peerTimeoutMs: IDLE_MS }, { 'real.bin': content });
-    return { ms, content, targets: [['metaserver', ms.address], ['peer', holder.address]] };
+    const holder = await fixture.peer(
+      'holder',
+      { metaserver: ms.address, handshakeTimeoutMs: HANDSHAKE_MS, peerTimeoutMs: IDLE_MS },
+      { 'real.bin': content },
+    );
+    return {
+      ms,
+      content,
+      targets: [
+        ['metaserver', ms.address],
+        ['peer', holder.address],
+      ],
+    };
   }
 
   /** A newcomer registers, is referred to the holder, finds and downloads real.bin intact. */
@@ -85,9 +111,14 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
     await waitFor(`${id} linked to the holder`, () => fresh.neighbors().some((n) => n.id === 'holder'), 5000);
     const found = await fresh.search('real.bin');
     assert.equal(found.length, 1);
-    assert.ok(found[0].holders.some((h) => h.id === 'holder'), 'the holder did not answer');
+    assert.ok(
+      found[0].holders.some((h) => h.id === 'holder'),
+      'the holder did not answer',
+    );
     // from the abused holder itself (earlier newcomers hold a copy too by now)
-    const done = await fresh.get('real.bin', { result: { ...found[0], holders: found[0].holders.filter((h) => h.id === 'holder') } });
+    const done = await fresh.get('real.bin', {
+      result: { ...found[0], holders: found[0].holders.filter((h) => h.id === 'holder') },
+    });
     assert.deepEqual(done.sources, ['holder']);
     assert.ok((await readFile(done.path)).equals(content), 'downloaded bytes differ');
   }
@@ -98,10 +129,20 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
       const cases: Array<[string, () => Promise<net.Socket>, Buffer, number]> = [
         ['garbage before the handshake', () => rawSocket(address), randomBytes(4096), 2000],
         ['huge length before the handshake', () => rawSocket(address), hugeLength(), 2000],
-        ['garbage after the handshake', () => handshaken(address), Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 2000],
+        [
+          'garbage after the handshake',
+          () => handshaken(address),
+          Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+          2000,
+        ],
         ['huge length after the handshake', () => handshaken(address), hugeLength(), 2000],
         // silence: only the timeouts can end these, and they must
-        ['half a frame, then silence, before the handshake', () => rawSocket(address), halfFrame(), HANDSHAKE_MS + 2000],
+        [
+          'half a frame, then silence, before the handshake',
+          () => rawSocket(address),
+          halfFrame(),
+          HANDSHAKE_MS + 2000,
+        ],
         ['half a frame, then silence, after the handshake', () => handshaken(address), halfFrame(), IDLE_MS + 2000],
       ];
       for (const [name, open, bytes, ms] of cases) {
@@ -137,7 +178,8 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
     const holder = fixture.peers.find((p) => p.id === 'holder')!;
     const { sha256, chunkSize } = await holder.store.manifest('real.bin');
     const chunks = Math.ceil(content.length / chunkSize);
-    const request = (rid: number): Buffer => encodeFrame({ v: PROTOCOL_VERSION, t: 'chunk-get', rid, name: 'real.bin', sha256, index: rid % chunks });
+    const request = (rid: number): Buffer =>
+      encodeFrame({ v: PROTOCOL_VERSION, t: 'chunk-get', rid, name: 'real.bin', sha256, index: rid % chunks });
 
     // 40 requests, then nothing read for a while: the holder reads at most 8 chunks into memory
     const slow = await handshaken(holderAddress);
@@ -149,11 +191,17 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
     const allocated = holder.store.chunkBuffersAllocated - allocatedBefore;
     assert.ok(allocated <= 8, `the holder allocated ${allocated} chunk buffers for a connection that does not read`);
     // then it reads: every answer arrives, whole and right
-    const answers = await framesFrom(slow, (frames) => frames.filter((f) => (f.header as { t: string }).t === 'chunk').length === 40);
+    const answers = await framesFrom(
+      slow,
+      (frames) => frames.filter((f) => (f.header as { t: string }).t === 'chunk').length === 40,
+    );
     for (const frame of answers) {
       const { re, index } = frame.header as { re: number; index: number };
       assert.equal(index, re % chunks);
-      assert.ok(frame.payload.equals(content.subarray(index * chunkSize, (index + 1) * chunkSize)), `chunk ${index} intact`);
+      assert.ok(
+        frame.payload.equals(content.subarray(index * chunkSize, (index + 1) * chunkSize)),
+        `chunk ${index} intact`,
+      );
     }
 
     // 200 requests at once: more than 64 waiting is a protocol violation, and the connection goes

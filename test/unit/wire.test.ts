@@ -72,7 +72,11 @@ describe('wire: frame codec', () => {
 
 describe('wire: message table decoder', () => {
   const ok = (h: object, p = Buffer.alloc(0)) => decodeMessage(h, p);
-  const bad = (h: unknown, p = Buffer.alloc(0)) => assert.throws(() => decodeMessage(h, p), (e: unknown) => e instanceof P2PError && e.code === 'PROTOCOL');
+  const bad = (h: unknown, p = Buffer.alloc(0)) =>
+    assert.throws(
+      () => decodeMessage(h, p),
+      (e: unknown) => e instanceof P2PError && e.code === 'PROTOCOL',
+    );
 
   it('accepts valid messages', () => {
     ok({ v: 1, t: 'join', id: 's1', host: '127.0.0.1', port: 4000 });
@@ -114,28 +118,47 @@ describe('wire: connections', () => {
 
   it('handshakes, answers requests by id and carries raw payloads', async () => {
     const { server, client, remote } = await pair();
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     remote.setHandler((incoming, conn) => {
       if (incoming.msg.t === 'chunk-get') {
-        void conn.reply(incoming, { t: 'chunk', name: incoming.msg.name, index: incoming.msg.index }, Buffer.from([incoming.msg.index]));
+        void conn.reply(
+          incoming,
+          { t: 'chunk', name: incoming.msg.name, index: incoming.msg.index },
+          Buffer.from([incoming.msg.index]),
+        );
       }
     });
     const answers = await Promise.all(
       [7, 8, 9].map((index) => client.request({ t: 'chunk-get', name: 'f', sha256: 'a'.repeat(64), index })),
     );
-    assert.deepEqual(answers.map((a) => a.payload[0]), [7, 8, 9]);
+    assert.deepEqual(
+      answers.map((a) => a.payload[0]),
+      [7, 8, 9],
+    );
   });
 
   it('turns an error answer into a rejected request with its code', async () => {
     const { server, client, remote } = await pair();
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     remote.setHandler((incoming, conn) => void conn.replyError(incoming, new P2PError('NOT_SHARED', 'no such file')));
-    await assert.rejects(client.request({ t: 'manifest-get', name: 'x' }), (e: unknown) => e instanceof P2PError && e.code === 'NOT_SHARED');
+    await assert.rejects(
+      client.request({ t: 'manifest-get', name: 'x' }),
+      (e: unknown) => e instanceof P2PError && e.code === 'NOT_SHARED',
+    );
   });
 
   it('times out and aborts requests', async () => {
     const { server, client, remote } = await pair();
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     remote.setHandler(() => undefined);
     await assert.rejects(client.request({ t: 'neighbors-get' }, { timeoutMs: 50 }), /within 50 ms/);
     const ac = new AbortController();
@@ -147,7 +170,10 @@ describe('wire: connections', () => {
 
   it('authenticates both ways with the same key', async () => {
     const { server, client } = await pair({ key: 'secret' }, { key: 'secret' });
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     assert.equal(client.isOpen, true);
   });
 
@@ -166,7 +192,10 @@ describe('wire: connections', () => {
 
   it('closes a connection that sends garbage, and keeps serving others', async () => {
     const { server, client, remote, address } = await pair();
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     remote.setHandler((incoming, conn) => void conn.reply(incoming, { t: 'ok' }));
     const rejected = new Promise<P2PError>((resolve) => server.once('rejected', resolve));
     const raw = await rawSocket(address.port);
@@ -180,7 +209,10 @@ describe('wire: connections', () => {
 
   it('closes on an unexpected or invalid message after the handshake', async () => {
     const { server, client, remote } = await pair();
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     remote.setHandler(() => undefined);
     const closed = new Promise<P2PError | undefined>((resolve) => remote.once('close', resolve));
     await client.send({ t: 'hello', proto: 1, nonce: 'ab', auth: false });
@@ -196,7 +228,10 @@ describe('wire: connections', () => {
     assert.equal(await closedWithin(raw, 2000), true);
 
     const idle = await pair({ idleTimeoutMs: 100 }, { idleTimeoutMs: 0 });
-    cleanups.push(() => idle.server.close(), () => idle.client.close());
+    cleanups.push(
+      () => idle.server.close(),
+      () => idle.client.close(),
+    );
     const closed = new Promise<P2PError | undefined>((resolve) => idle.remote.once('close', resolve));
     assert.match((await closed)?.message ?? '', /no traffic/);
   });
@@ -209,17 +244,28 @@ describe('wire: connections', () => {
     conn.setHandler((incoming) => {
       const { msg } = incoming;
       if (msg.t !== 'chunk-get') return;
-      replies = replies.then(() => conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, Buffer.alloc(MIB, msg.index))).catch(() => undefined);
+      replies = replies
+        .then(() =>
+          conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, Buffer.alloc(MIB, msg.index)),
+        )
+        .catch(() => undefined);
     });
   }
 
   it('sends megabytes with backpressure and in order, each payload whole in a buffer of its own', async () => {
     const { server, client, remote } = await pair();
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     serveChunks(remote);
     const arrived: number[] = [];
     const answers = await Promise.all(
-      Array.from({ length: 64 }, (_, index) => client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).then((answer) => (arrived.push(index), answer))),
+      Array.from({ length: 64 }, (_, index) =>
+        client
+          .request({ t: 'chunk-get', name: 'f', sha256: SHA, index })
+          .then((answer) => (arrived.push(index), answer)),
+      ),
     );
     assert.deepEqual(arrived, [...Array(64).keys()]);
     for (const [index, answer] of answers.entries()) {
@@ -234,16 +280,25 @@ describe('wire: connections', () => {
 
   it('reads past a payload nobody asked for (unsolicited, or a late answer) without keeping it, and stays open', async () => {
     const { server, client, remote } = await pair();
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     const unexpected: string[] = [];
     client.setHandler((incoming) => unexpected.push(incoming.msg.t));
     // a chunk answering nothing, then a late answer to a request the client gave up on
     await remote.send({ t: 'chunk', name: 'f', index: 0, re: 999 }, Buffer.alloc(MIB, 1));
     let late: Promise<void> | undefined;
     remote.setHandler((incoming) => {
-      if (incoming.msg.t === 'chunk-get') late = new Promise((r) => setTimeout(r, 150)).then(() => remote.reply(incoming, { t: 'chunk', name: 'f', index: 0 }, Buffer.alloc(MIB, 2)));
+      if (incoming.msg.t === 'chunk-get')
+        late = new Promise((r) => setTimeout(r, 150)).then(() =>
+          remote.reply(incoming, { t: 'chunk', name: 'f', index: 0 }, Buffer.alloc(MIB, 2)),
+        );
     });
-    await assert.rejects(client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index: 0 }, { timeoutMs: 50 }), /within 50 ms/);
+    await assert.rejects(
+      client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index: 0 }, { timeoutMs: 50 }),
+      /within 50 ms/,
+    );
     await new Promise((r) => setTimeout(r, 200));
     await late;
     serveChunks(remote);
@@ -263,7 +318,10 @@ describe('wire: connections', () => {
 
   it('says when a payload buffer is free again: once written, or once the connection died', async () => {
     const { server, client, remote } = await pair();
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     let released = 0;
     let replied = 0;
     // every answer written at once (no waiting for drain), so most of them queue behind a full socket
@@ -271,17 +329,23 @@ describe('wire: connections', () => {
       const { msg } = incoming;
       if (msg.t !== 'chunk-get') return;
       replied++;
-      client.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, Buffer.alloc(MIB, 7), () => released++).catch(() => undefined);
+      client
+        .reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, Buffer.alloc(MIB, 7), () => released++)
+        .catch(() => undefined);
     });
     const until = async (what: string, ok: () => boolean): Promise<void> => {
       for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
       assert.ok(ok(), what);
     };
-    const answers = await Promise.all([0, 1, 2, 3].map((index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index })));
+    const answers = await Promise.all(
+      [0, 1, 2, 3].map((index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index })),
+    );
     assert.equal(answers.length, 4);
     await until('4 delivered and released', () => released === 4);
     // 16 MiB asked for, queued behind a full socket, then the answering side closes: every buffer comes back
-    const queued = Array.from({ length: 16 }, (_, index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).catch(() => undefined));
+    const queued = Array.from({ length: 16 }, (_, index) =>
+      remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).catch(() => undefined),
+    );
     await until('every answer handed to the socket', () => replied === 20);
     client.close();
     await Promise.all(queued);

@@ -99,7 +99,10 @@ describe('TopologyBridge (HTTP + WebSocket doors)', () => {
     topology.link('late', 'p0');
     topology.removePeer('p1');
     await waitFor(() => messages.length >= 4);
-    assert.deepEqual(messages.slice(1).map((m) => m.type), ['peer-joined', 'link-up', 'peer-left']);
+    assert.deepEqual(
+      messages.slice(1).map((m) => m.type),
+      ['peer-joined', 'link-up', 'peer-left'],
+    );
     socket.terminate();
   });
 
@@ -118,7 +121,9 @@ describe('TopologyBridge (HTTP + WebSocket doors)', () => {
     await bridge.close();
     bridge = new TopologyBridge(topology, { host: '127.0.0.1', port: 0, keepaliveMs: 50 });
     const { port, url } = await bridge.listen();
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${new URL(url).searchParams.get('token')}`, { autoPong: false });
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${new URL(url).searchParams.get('token')}`, {
+      autoPong: false,
+    });
     await new Promise((resolve) => socket.once('message', resolve));
     await new Promise((resolve) => socket.once('close', resolve));
   });

@@ -23,11 +23,16 @@ describe('panel HTML (bridge endpoint, CSP)', () => {
     assert.deepEqual(remote.connectSources, ['wss://box.example', 'https://box.example']);
   });
 
-  it('has a strict CSP: default-src none, one nonce\'d script, no inline script', () => {
-    const html = renderPanelHtml({
-      cspSource: 'https://webview.test', scriptUri: 'https://webview.test/dist/webview.js', styleUri: 'https://webview.test/dist/webview.css',
-      endpoint: bridgeEndpoint('http://127.0.0.1:1/?token=T', 'http://127.0.0.1:1/?token=T'),
-    }, 'NONCE');
+  it("has a strict CSP: default-src none, one nonce'd script, no inline script", () => {
+    const html = renderPanelHtml(
+      {
+        cspSource: 'https://webview.test',
+        scriptUri: 'https://webview.test/dist/webview.js',
+        styleUri: 'https://webview.test/dist/webview.css',
+        endpoint: bridgeEndpoint('http://127.0.0.1:1/?token=T', 'http://127.0.0.1:1/?token=T'),
+      },
+      'NONCE',
+    );
     const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'nonce-NONCE'(;|$)/);
@@ -59,10 +64,14 @@ describe('panel HTML (bridge endpoint, CSP)', () => {
           return;
         }
         response.setHeader('Content-Type', 'text/html');
-        response.end(renderPanelHtml({
-          cspSource: origin, scriptUri: `${origin}/dist/webview.js`, styleUri: `${origin}/dist/webview.css`,
-          endpoint: bridgeEndpoint(url, url),
-        }));
+        response.end(
+          renderPanelHtml({
+            cspSource: origin,
+            scriptUri: `${origin}/dist/webview.js`,
+            styleUri: `${origin}/dist/webview.css`,
+            endpoint: bridgeEndpoint(url, url),
+          }),
+        );
       });
       await new Promise<void>((resolve) => webviewHost.listen(0, '127.0.0.1', resolve));
     });
@@ -76,7 +85,9 @@ describe('panel HTML (bridge endpoint, CSP)', () => {
     it('runs the page bundle under the panel CSP and draws the network from the meta-configured bridge', async () => {
       const page = await browser.context.newPage();
       const violations: string[] = [];
-      page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+      });
       await page.goto(`http://127.0.0.1:${(webviewHost.address() as AddressInfo).port}/`);
       await waitForPicture(page, async () => expectedPicture(topology.snapshot()));
       assert.equal(await page.locator('body').getAttribute('data-host'), 'vscode');

@@ -34,16 +34,18 @@ describe('topology page against a live chord ring of 6 peers', function () {
     // The ring stabilizes over a few rounds; wait for the picture to match the live snapshot.
     await waitForPicture(page, async () => expectedPicture(await network.topology()), 10_000);
     const snapshot = await network.topology();
-    const byNodeId = [...snapshot.peers].sort((a, b) => (a.chord?.nodeId ?? '').localeCompare(b.chord?.nodeId ?? '')).map((p) => p.id);
-    const positions = await page.locator('[data-peer-id]').evaluateAll((els) => els.map((e) => {
-      const { e: x, f: y } = (e as SVGGElement).transform.baseVal.getItem(0).matrix;
-      return { id: e.getAttribute('data-peer-id') ?? '', x, y };
-    }));
+    const byNodeId = [...snapshot.peers]
+      .sort((a, b) => (a.chord?.nodeId ?? '').localeCompare(b.chord?.nodeId ?? ''))
+      .map((p) => p.id);
+    const positions = await page.locator('[data-peer-id]').evaluateAll((els) =>
+      els.map((e) => {
+        const { e: x, f: y } = (e as SVGGElement).transform.baseVal.getItem(0).matrix;
+        return { id: e.getAttribute('data-peer-id') ?? '', x, y };
+      }),
+    );
     const radius = positions.map((p) => Math.hypot(p.x, p.y));
     assert.ok(Math.max(...radius) - Math.min(...radius) < 1, `on one circle: ${radius.join(', ')}`);
-    const clockwiseFromTop = [...positions]
-      .sort((a, b) => angleFromTop(a) - angleFromTop(b))
-      .map((p) => p.id);
+    const clockwiseFromTop = [...positions].sort((a, b) => angleFromTop(a) - angleFromTop(b)).map((p) => p.id);
     assert.deepEqual(clockwiseFromTop, byNodeId);
   });
 
@@ -51,12 +53,18 @@ describe('topology page against a live chord ring of 6 peers', function () {
     assert.equal(await page.locator('[data-finger-edge]').count(), 0);
     await page.getByLabel('Show fingers').check();
     const snapshot = await network.topology();
-    const hasFingers = snapshot.peers.some((p) => (p.chord?.fingers ?? []).some((f) => f !== p.chord?.successors[0] && f !== p.id));
+    const hasFingers = snapshot.peers.some((p) =>
+      (p.chord?.fingers ?? []).some((f) => f !== p.chord?.successors[0] && f !== p.id),
+    );
     if (hasFingers) await page.locator('[data-finger-edge]').first().waitFor({ state: 'attached', timeout: 2000 });
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/topology-chord.png' });
     await page.getByLabel('Show fingers').uncheck();
-    await page.locator('[data-finger-edge]').first().waitFor({ state: 'detached', timeout: 2000 }).catch(() => undefined);
+    await page
+      .locator('[data-finger-edge]')
+      .first()
+      .waitFor({ state: 'detached', timeout: 2000 })
+      .catch(() => undefined);
     assert.equal(await page.locator('[data-finger-edge]').count(), 0);
   });
 });

@@ -27,7 +27,9 @@ describe('topology page against a live metaserver with 6 peers', function () {
     page.on('pageerror', (error) => pageErrors.push(String(error)));
     await page.goto(network.pageUrl);
     // Marks this document: if the page reloaded, the mark would be gone.
-    await page.evaluate(() => { (window as unknown as { liveMark: number }).liveMark = 1; });
+    await page.evaluate(() => {
+      (window as unknown as { liveMark: number }).liveMark = 1;
+    });
   });
 
   after(async () => {
@@ -36,7 +38,8 @@ describe('topology page against a live metaserver with 6 peers', function () {
   });
 
   const livePicture = async () => expectedPicture(await network.topology());
-  const stillSameDocument = async () => assert.equal(await page.evaluate(() => (window as unknown as { liveMark?: number }).liveMark), 1);
+  const stillSameDocument = async () =>
+    assert.equal(await page.evaluate(() => (window as unknown as { liveMark?: number }).liveMark), 1);
 
   it('draws every peer and every link of /api/topology', async () => {
     await waitForPicture(page, livePicture, 5000);
@@ -76,8 +79,14 @@ describe('topology page against a live metaserver with 6 peers', function () {
       (window as unknown as { seenSearch: string[] }).seenSearch = seen;
       new MutationObserver((records) => {
         for (const record of records) {
-          for (const node of record.addedNodes) if (node instanceof Element && node.matches('[data-activity="search"]')) seen.push('pulse');
-          if (record.type === 'attributes' && record.target instanceof Element && record.target.classList.contains('flooding')) seen.push('flooding');
+          for (const node of record.addedNodes)
+            if (node instanceof Element && node.matches('[data-activity="search"]')) seen.push('pulse');
+          if (
+            record.type === 'attributes' &&
+            record.target instanceof Element &&
+            record.target.classList.contains('flooding')
+          )
+            seen.push('flooding');
         }
       }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['class'] });
     });
@@ -85,10 +94,18 @@ describe('topology page against a live metaserver with 6 peers', function () {
     assert.ok(searcher);
     await page.locator('[data-peer-id="s1"]').click(); // the details panel shows in the screenshot
     searcher.command('SEARCH s6.txt');
-    await page.locator('[data-activity="search"]').first().waitFor({ state: 'attached', timeout: 3000 })
-      .then(() => page.screenshot({ path: 'test-artifacts/topology-search.png' }), () => undefined);
+    await page
+      .locator('[data-activity="search"]')
+      .first()
+      .waitFor({ state: 'attached', timeout: 3000 })
+      .then(
+        () => page.screenshot({ path: 'test-artifacts/topology-search.png' }),
+        () => undefined,
+      );
     await searcher.waitForEvent((e) => e.event === 'search-result' || e.event === 'not-found', 10_000);
-    await page.waitForFunction(() => (window as unknown as { seenSearch: string[] }).seenSearch.length > 0, undefined, { timeout: 3000 });
+    await page.waitForFunction(() => (window as unknown as { seenSearch: string[] }).seenSearch.length > 0, undefined, {
+      timeout: 3000,
+    });
     const seen = await page.evaluate(() => (window as unknown as { seenSearch: string[] }).seenSearch);
     assert.ok(seen.includes('pulse'), `search animation elements: ${seen.join(',')}`);
   });
@@ -98,15 +115,25 @@ describe('topology page against a live metaserver with 6 peers', function () {
       const seen: string[] = [];
       (window as unknown as { seenTransfer: string[] }).seenTransfer = seen;
       new MutationObserver((records) => {
-        for (const record of records) for (const node of record.addedNodes) if (node instanceof Element && node.matches('[data-activity="transfer"]')) seen.push(node.getAttribute('class') ?? '');
+        for (const record of records)
+          for (const node of record.addedNodes)
+            if (node instanceof Element && node.matches('[data-activity="transfer"]'))
+              seen.push(node.getAttribute('class') ?? '');
       }).observe(document.body, { subtree: true, childList: true });
     });
     const downloader = network.peers.get('s2');
     assert.ok(downloader);
     downloader.command('GET s4.txt');
     await downloader.waitForEvent((e) => e.event === 'download-complete' || e.event === 'error', 15_000);
-    assert.ok(downloader.events.some((e) => e.event === 'download-complete'), JSON.stringify(downloader.events.filter((e) => e.event === 'error')));
-    await page.waitForFunction(() => (window as unknown as { seenTransfer: string[] }).seenTransfer.length > 0, undefined, { timeout: 3000 });
+    assert.ok(
+      downloader.events.some((e) => e.event === 'download-complete'),
+      JSON.stringify(downloader.events.filter((e) => e.event === 'error')),
+    );
+    await page.waitForFunction(
+      () => (window as unknown as { seenTransfer: string[] }).seenTransfer.length > 0,
+      undefined,
+      { timeout: 3000 },
+    );
   });
 
   it('refuses /, /api/topology and /ws without the right token', async () => {
@@ -114,12 +141,19 @@ describe('topology page against a live metaserver with 6 peers', function () {
       assert.equal((await fetch(`${network.baseUrl}${route}`)).status, 401, route);
       assert.equal((await fetch(`${network.baseUrl}${route}?token=not-the-token`)).status, 403, route);
     }
-    const wsStatus = (query: string) => new Promise<number>((resolve, reject) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${network.httpPort}/ws${query}`);
-      socket.on('open', () => { socket.terminate(); reject(new Error('opened without the token')); });
-      socket.on('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); socket.terminate(); });
-      socket.on('error', reject);
-    });
+    const wsStatus = (query: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${network.httpPort}/ws${query}`);
+        socket.on('open', () => {
+          socket.terminate();
+          reject(new Error('opened without the token'));
+        });
+        socket.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          socket.terminate();
+        });
+        socket.on('error', reject);
+      });
     assert.equal(await wsStatus(''), 401);
     assert.equal(await wsStatus('?token=not-the-token'), 403);
   });

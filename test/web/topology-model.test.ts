@@ -6,16 +6,33 @@ import { parseBridgeMessage } from '../../webview/src/bridge-connection';
 import { GraphLayout } from '../../webview/src/graph-layout';
 import { TopologyModel } from '../../webview/src/topology-model';
 
-const peer = (id: string, neighbors: string[] = [], mode: TopologyPeer['mode'] = 'flood'): TopologyPeer =>
-  ({ id, host: '127.0.0.1', port: 1000, mode, neighbors });
+const peer = (id: string, neighbors: string[] = [], mode: TopologyPeer['mode'] = 'flood'): TopologyPeer => ({
+  id,
+  host: '127.0.0.1',
+  port: 1000,
+  mode,
+  neighbors,
+});
 
 describe('TopologyModel', () => {
   it('counts a link once when either end reports it, and only between known peers', () => {
     const model = new TopologyModel();
-    model.apply({ type: 'snapshot', topology: { peers: [peer('b', ['a', 'ghost']), peer('a', ['b']), peer('c', ['a'])] } });
-    assert.deepEqual(model.links().map((l) => l.key).sort(), ['a|b', 'a|c']);
+    model.apply({
+      type: 'snapshot',
+      topology: { peers: [peer('b', ['a', 'ghost']), peer('a', ['b']), peer('c', ['a'])] },
+    });
+    assert.deepEqual(
+      model
+        .links()
+        .map((l) => l.key)
+        .sort(),
+      ['a|b', 'a|c'],
+    );
     assert.deepEqual(model.neighborsOf('a'), ['b', 'c']);
-    assert.deepEqual(model.peerList().map((p) => p.id), ['a', 'b', 'c']);
+    assert.deepEqual(
+      model.peerList().map((p) => p.id),
+      ['a', 'b', 'c'],
+    );
   });
 
   it('applies joins, updates, link changes and departures in order', () => {
@@ -23,9 +40,18 @@ describe('TopologyModel', () => {
     model.apply({ type: 'snapshot', topology: { peers: [peer('a'), peer('b')] } });
     model.apply({ type: 'link-up', a: 'a', b: 'b' });
     model.apply({ type: 'peer-joined', peer: peer('c', ['b']) });
-    assert.deepEqual(model.links().map((l) => l.key).sort(), ['a|b', 'b|c']);
+    assert.deepEqual(
+      model
+        .links()
+        .map((l) => l.key)
+        .sort(),
+      ['a|b', 'b|c'],
+    );
     model.apply({ type: 'link-down', a: 'b', b: 'a' });
-    assert.deepEqual(model.links().map((l) => l.key), ['b|c']);
+    assert.deepEqual(
+      model.links().map((l) => l.key),
+      ['b|c'],
+    );
     model.apply({ type: 'peer-left', id: 'b' });
     assert.deepEqual(model.links(), []);
     assert.equal(model.peer('b'), undefined);
@@ -33,7 +59,10 @@ describe('TopologyModel', () => {
     model.apply({ type: 'file-shared', peer: 'c', name: 'y' });
     model.apply({ type: 'file-shared', peer: 'c', name: 'y' });
     assert.deepEqual(model.peer('c')?.files, ['x', 'y']);
-    assert.deepEqual(model.links().map((l) => l.key), ['a|c']);
+    assert.deepEqual(
+      model.links().map((l) => l.key),
+      ['a|c'],
+    );
   });
 
   it('returns searches and transfers as activity, leaving the picture alone', () => {
@@ -80,7 +109,7 @@ describe('GraphLayout', () => {
     }
   });
 
-  it('rests when a change leaves the graph\'s shape alone, moves again when it does not', () => {
+  it("rests when a change leaves the graph's shape alone, moves again when it does not", () => {
     const model = new TopologyModel();
     model.apply({ type: 'snapshot', topology: { peers: [peer('a', ['b']), peer('b'), peer('c', ['a'])] } });
     const layout = new GraphLayout(false);
@@ -97,7 +126,10 @@ describe('GraphLayout', () => {
 
   it('pins chord peers on a ring in nodeId order', () => {
     const ids = ['z', 'y', 'x', 'w'];
-    const peers = ids.map((id, i) => ({ ...peer(id, [], 'chord'), chord: { nodeId: String(i).repeat(40), predecessor: null, successors: [], fingers: [] } }));
+    const peers = ids.map((id, i) => ({
+      ...peer(id, [], 'chord'),
+      chord: { nodeId: String(i).repeat(40), predecessor: null, successors: [], fingers: [] },
+    }));
     const layout = new GraphLayout(false);
     layout.update(peers, []);
     layout.settle();
@@ -110,6 +142,9 @@ describe('GraphLayout', () => {
     assert.ok(Math.max(...radii) - Math.min(...radii) < 1e-6, 'all on one circle');
     // nodeId order 0,1,2,3 (z,y,x,w) goes clockwise from the top.
     const fromTop = angles.map((a) => (a + Math.PI / 2 + 2 * Math.PI) % (2 * Math.PI));
-    assert.deepEqual([...fromTop].sort((a, b) => a - b), fromTop);
+    assert.deepEqual(
+      [...fromTop].sort((a, b) => a - b),
+      fromTop,
+    );
   });
 });

@@ -29,7 +29,9 @@ describe('topology page (Chromium, in-memory source)', () => {
     page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(String(error)));
-    page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
     (page as Page & { errors?: string[] }).errors = errors;
     await page.goto(url);
     await waitForPicture(page, async () => expectedPicture(topology.snapshot()));
@@ -39,7 +41,11 @@ describe('topology page (Chromium, in-memory source)', () => {
     const errors = (page as Page & { errors?: string[] }).errors ?? [];
     await page.close();
     await bridge.close();
-    assert.deepEqual(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)), [], 'no page errors (CSP violations included)');
+    assert.deepEqual(
+      errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)),
+      [],
+      'no page errors (CSP violations included)',
+    );
   });
 
   it('draws every peer and link, then follows joins, links and departures live', async () => {
@@ -72,7 +78,7 @@ describe('topology page (Chromium, in-memory source)', () => {
     assert.ok((await page.locator('.search-pulse').count()) >= 2);
   });
 
-  it('shows a peer\'s details on click and on Enter, and reaches peers by keyboard', async () => {
+  it("shows a peer's details on click and on Enter, and reaches peers by keyboard", async () => {
     await page.locator('[data-peer-id="p2"]').click();
     const details = page.locator('aside.details');
     await details.getByText('Peer p2').waitFor();
@@ -84,7 +90,10 @@ describe('topology page (Chromium, in-memory source)', () => {
     await page.keyboard.press('Enter');
     await details.getByText('Peer p5').waitFor();
     assert.equal(await page.locator('[data-peer-id="p5"]').getAttribute('aria-pressed'), 'true');
-    assert.match(await page.locator('[data-peer-id="p5"]').getAttribute('aria-label') ?? '', /Peer p5, flood, \d+ neighbours?/);
+    assert.match(
+      (await page.locator('[data-peer-id="p5"]').getAttribute('aria-label')) ?? '',
+      /Peer p5, flood, \d+ neighbours?/,
+    );
 
     await page.locator('[data-peer-item="p1"] button').click();
     await details.getByText('Peer p1').waitFor();
@@ -100,7 +109,11 @@ describe('topology page (Chromium, in-memory source)', () => {
     await details.getByText('Peer p5').waitFor();
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-peer-id')), 'p5', 'Tab returns to the last peer');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute('data-peer-id')),
+      'p5',
+      'Tab returns to the last peer',
+    );
   });
 
   it('reconnects after the bridge restarts, with backoff, and redraws', async () => {
@@ -121,15 +134,44 @@ describe('topology page (Chromium, in-memory source)', () => {
       ring.addPeer(id, 43000 + i, 'chord');
       const peer = ring.snapshot().peers.find((p) => p.id === id);
       if (!peer) return;
-      ring.emit({ type: 'peer-updated', peer: { ...peer, chord: { nodeId: `${i}`.padStart(40, 'a'), predecessor: ids[(i + 4) % 5], successors: [ids[(i + 1) % 5]], fingers: [ids[(i + 1) % 5], ids[(i + 2) % 5]] } } });
+      ring.emit({
+        type: 'peer-updated',
+        peer: {
+          ...peer,
+          chord: {
+            nodeId: `${i}`.padStart(40, 'a'),
+            predecessor: ids[(i + 4) % 5],
+            successors: [ids[(i + 1) % 5]],
+            fingers: [ids[(i + 1) % 5], ids[(i + 2) % 5]],
+          },
+        },
+      });
     });
-    const chordBridge = new TopologyBridge({ snapshot: () => ({ peers: [] }), onChange: (l) => ring.onChange(l) }, { host: '127.0.0.1', port: 0 });
+    const chordBridge = new TopologyBridge(
+      { snapshot: () => ({ peers: [] }), onChange: (l) => ring.onChange(l) },
+      { host: '127.0.0.1', port: 0 },
+    );
     const chordPage = await browser.context.newPage();
     try {
       await chordPage.goto((await chordBridge.listen()).url);
       // The in-memory ring sends its chord details as updates; replay them to the new client.
       for (const [i, id] of ids.entries()) {
-        ring.emit({ type: 'peer-joined', peer: { id, host: '127.0.0.1', port: 43000 + i, mode: 'chord', neighbors: [], chord: { nodeId: `${i}`.padStart(40, 'a'), predecessor: ids[(i + 4) % 5], successors: [ids[(i + 1) % 5]], fingers: [ids[(i + 1) % 5], ids[(i + 2) % 5]] } } });
+        ring.emit({
+          type: 'peer-joined',
+          peer: {
+            id,
+            host: '127.0.0.1',
+            port: 43000 + i,
+            mode: 'chord',
+            neighbors: [],
+            chord: {
+              nodeId: `${i}`.padStart(40, 'a'),
+              predecessor: ids[(i + 4) % 5],
+              successors: [ids[(i + 1) % 5]],
+              fingers: [ids[(i + 1) % 5], ids[(i + 2) % 5]],
+            },
+          },
+        });
       }
       await chordPage.locator('[data-ring-edge]').nth(4).waitFor({ state: 'attached', timeout: 2000 });
       assert.deepEqual(await drawnPeerIds(chordPage), ids);

@@ -40,7 +40,10 @@ export class ActivityAnimator {
   /** With reduced motion, a pulse sits at the hop's destination instead of travelling. */
   private readonly reduceMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
-  constructor(private readonly target: ActivityTarget, private readonly neighborsOf: (id: string) => string[]) {}
+  constructor(
+    private readonly target: ActivityTarget,
+    private readonly neighborsOf: (id: string) => string[],
+  ) {}
 
   play(activity: ActivityMessage): void {
     if (activity.type === 'search') this.playSearch(activity.origin, activity.path);
@@ -58,9 +61,10 @@ export class ActivityAnimator {
 
   /** With a path, hop by hop along it; without one, the first ring of the flood. */
   private playSearch(origin: string, path: string[]): void {
-    const hops: Array<[string, string, number]> = path.length >= 2
-      ? path.slice(1).map((to, i) => [path[i], to, i * HOP_MS])
-      : this.neighborsOf(origin).map((to) => [origin, to, 0]);
+    const hops: Array<[string, string, number]> =
+      path.length >= 2
+        ? path.slice(1).map((to, i) => [path[i], to, i * HOP_MS])
+        : this.neighborsOf(origin).map((to) => [origin, to, 0]);
     const now = performance.now();
     const originElement = this.target.peerElement(origin);
     originElement?.classList.add('searching');
@@ -70,7 +74,11 @@ export class ActivityAnimator {
       const link = this.target.linkElement(from, to);
       this.pulses.add({
         element: svgElement('circle', { class: 'pulse search-pulse', r: 6, 'data-activity': 'search' }),
-        from, to, startsAt: now + delay, durationMs: HOP_MS, until: now + delay + HOP_MS,
+        from,
+        to,
+        startsAt: now + delay,
+        durationMs: HOP_MS,
+        until: now + delay + HOP_MS,
         onStart: () => mark(link, 'flooding', +1),
         onEnd: () => mark(link, 'flooding', -1),
       });
@@ -89,7 +97,11 @@ export class ActivityAnimator {
     this.target.activityLayer.append(path);
     const pulse: Pulse = {
       element: svgElement('circle', { class: 'pulse transfer-pulse', r: 7, 'data-activity': 'transfer' }),
-      from, to, startsAt: now, durationMs: TRANSFER_MS, until: now + (done ? TRANSFER_MS : TRANSFER_LINGER_MS),
+      from,
+      to,
+      startsAt: now,
+      durationMs: TRANSFER_MS,
+      until: now + (done ? TRANSFER_MS : TRANSFER_LINGER_MS),
       cleanup: () => {
         path.remove();
         this.transfers.delete(key);
@@ -125,7 +137,8 @@ export class ActivityAnimator {
     for (const { path, pulse } of this.transfers.values()) {
       const a = this.target.position(pulse.from);
       const b = this.target.position(pulse.to);
-      if (a && b) setAttributes(path, { x1: a.x.toFixed(1), y1: a.y.toFixed(1), x2: b.x.toFixed(1), y2: b.y.toFixed(1) });
+      if (a && b)
+        setAttributes(path, { x1: a.x.toFixed(1), y1: a.y.toFixed(1), x2: b.x.toFixed(1), y2: b.y.toFixed(1) });
     }
     if (this.pulses.size > 0) this.ensureRunning();
   }

@@ -3,15 +3,21 @@
 import type { BridgeMessage } from '../../node-core/src/topology';
 
 export type ConnectionStatus =
-  | { state: 'connecting' }
-  | { state: 'open' }
-  | { state: 'waiting'; retryInMs: number; reason: string };
+  { state: 'connecting' } | { state: 'open' } | { state: 'waiting'; retryInMs: number; reason: string };
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 
 const MESSAGE_TYPES = new Set<BridgeMessage['type']>([
-  'snapshot', 'peer-joined', 'peer-updated', 'peer-left', 'link-up', 'link-down', 'file-shared', 'search', 'transfer',
+  'snapshot',
+  'peer-joined',
+  'peer-updated',
+  'peer-left',
+  'link-up',
+  'link-down',
+  'file-shared',
+  'search',
+  'transfer',
 ]);
 
 /** The bridge is trusted but the wire is not typed: check the discriminant before use. */
@@ -21,7 +27,9 @@ export function parseBridgeMessage(data: unknown): BridgeMessage | undefined {
     const value: unknown = JSON.parse(data);
     if (typeof value !== 'object' || value === null) return undefined;
     const type = (value as { type?: unknown }).type;
-    return typeof type === 'string' && MESSAGE_TYPES.has(type as BridgeMessage['type']) ? (value as BridgeMessage) : undefined;
+    return typeof type === 'string' && MESSAGE_TYPES.has(type as BridgeMessage['type'])
+      ? (value as BridgeMessage)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -14,7 +14,13 @@ export class DetailsPanel {
   show(peer: TopologyPeer | undefined, model: TopologyModel | undefined): void {
     this.element.replaceChildren();
     if (!peer || !model) {
-      this.element.append(htmlElement('p', { class: 'hint' }, 'Select a peer to see its details: click it, or Tab into the graph, move with the arrow keys and press Enter.'));
+      this.element.append(
+        htmlElement(
+          'p',
+          { class: 'hint' },
+          'Select a peer to see its details: click it, or Tab into the graph, move with the arrow keys and press Enter.',
+        ),
+      );
       return;
     }
     const close = htmlElement('button', { type: 'button', class: 'close', 'aria-label': 'Close details' }, '×');
@@ -34,7 +40,10 @@ export class DetailsPanel {
     }
     const list = htmlElement('dl');
     for (const [term, value] of rows) list.append(htmlElement('dt', {}, term), htmlElement('dd', {}, value));
-    this.element.append(htmlElement('div', { class: 'details-head' }, htmlElement('h2', {}, `Peer ${peer.id}`), close), list);
+    this.element.append(
+      htmlElement('div', { class: 'details-head' }, htmlElement('h2', {}, `Peer ${peer.id}`), close),
+      list,
+    );
   }
 
   private peerButtons(ids: string[]): Node | string {

@@ -2,8 +2,16 @@
 // chord peers are pinned on a ring in nodeId order, as the Chord paper draws it. d3-force only
 // computes coordinates; drawing is ours (graph-view.ts), so the page controls every element.
 import {
-  forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY,
-  type Simulation, type SimulationLinkDatum, type SimulationNodeDatum,
+  forceCenter,
+  forceCollide,
+  forceLink,
+  forceManyBody,
+  forceSimulation,
+  forceX,
+  forceY,
+  type Simulation,
+  type SimulationLinkDatum,
+  type SimulationNodeDatum,
 } from 'd3-force';
 import type { TopologyPeer } from '../../node-core/src/topology';
 import type { Link } from './topology-model';
@@ -30,7 +38,9 @@ export class GraphLayout {
   readonly simulation: Simulation<LayoutNode, LayoutLink>;
   private readonly nodes = new Map<string, LayoutNode>();
   private shape = '';
-  private readonly linkForce = forceLink<LayoutNode, LayoutLink>([]).id((n) => n.id).distance(LINK_DISTANCE);
+  private readonly linkForce = forceLink<LayoutNode, LayoutLink>([])
+    .id((n) => n.id)
+    .distance(LINK_DISTANCE);
 
   /** autoRun false: nothing ticks until the caller calls tick() (the bench, tests in Node). */
   constructor(private readonly autoRun = true) {
@@ -99,7 +109,8 @@ export class GraphLayout {
     for (const link of links) {
       const other = link.a === peer.id ? link.b : link.b === peer.id ? link.a : undefined;
       const anchor = other ? this.nodes.get(other) : undefined;
-      if (anchor?.x !== undefined && anchor.y !== undefined) return { id: peer.id, x: anchor.x + jitter(), y: anchor.y + jitter() };
+      if (anchor?.x !== undefined && anchor.y !== undefined)
+        return { id: peer.id, x: anchor.x + jitter(), y: anchor.y + jitter() };
     }
     return { id: peer.id };
   }
@@ -125,7 +136,10 @@ export class GraphLayout {
         if (seen.has(id) || !adjacency.has(id)) continue;
         seen.add(id);
         order.push(id);
-        const next = (adjacency.get(id) ?? []).filter((n) => !seen.has(n)).sort().reverse();
+        const next = (adjacency.get(id) ?? [])
+          .filter((n) => !seen.has(n))
+          .sort()
+          .reverse();
         stack.push(...next);
       }
     }
@@ -157,7 +171,10 @@ export class GraphLayout {
 /** Everything the layout depends on: peer ids, ring positions (chord nodeIds) and links. */
 function graphShape(peers: readonly TopologyPeer[], links: readonly Link[]): string {
   const nodes = peers.map((p) => (p.mode === 'chord' ? `${p.id}@${ringOrder(p)}` : p.id)).sort();
-  return `${nodes.join(',')}#${links.map((l) => l.key).sort().join(',')}`;
+  return `${nodes.join(',')}#${links
+    .map((l) => l.key)
+    .sort()
+    .join(',')}`;
 }
 
 function ringOrder(peer: TopologyPeer): string {

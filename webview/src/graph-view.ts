@@ -21,7 +21,11 @@ interface Edge {
 }
 
 export class GraphView {
-  readonly svg = svgElement('svg', { class: 'graph', role: 'group', 'aria-label': 'Network graph: arrow keys move between peers, Enter shows details' });
+  readonly svg = svgElement('svg', {
+    class: 'graph',
+    role: 'group',
+    'aria-label': 'Network graph: arrow keys move between peers, Enter shows details',
+  });
   readonly activityLayer = svgElement('g', { class: 'activity-layer' });
   private readonly linkLayer = svgElement('g', { class: 'link-layer' });
   private readonly ringLayer = svgElement('g', { class: 'ring-layer' });
@@ -45,7 +49,10 @@ export class GraphView {
     this.fitView();
   });
 
-  constructor(private readonly layout: GraphLayout, private readonly onSelect: (id: string) => void) {
+  constructor(
+    private readonly layout: GraphLayout,
+    private readonly onSelect: (id: string) => void,
+  ) {
     this.svg.append(this.ringLayer, this.linkLayer, this.activityLayer, this.peerLayer);
     layout.onTick(() => this.place());
     this.resizeObserver.observe(this.svg);
@@ -107,7 +114,10 @@ export class GraphView {
       }
       const neighbors = model.neighborsOf(peer.id).length;
       element.dataset.mode = peer.mode;
-      element.setAttribute('aria-label', `Peer ${peer.id}, ${peer.mode}, ${neighbors} neighbour${neighbors === 1 ? '' : 's'}`);
+      element.setAttribute(
+        'aria-label',
+        `Peer ${peer.id}, ${peer.mode}, ${neighbors} neighbour${neighbors === 1 ? '' : 's'}`,
+      );
     }
     this.peerOrder = peers.map((p) => p.id);
     this.setTabStop(this.tabStop !== undefined && wanted.has(this.tabStop) ? this.tabStop : this.peerOrder[0]);
@@ -122,11 +132,16 @@ export class GraphView {
   private moveFocus(from: string, key: string): boolean {
     const index = this.peerOrder.indexOf(from);
     const last = this.peerOrder.length - 1;
-    const target = key === 'ArrowRight' || key === 'ArrowDown' ? Math.min(index + 1, last)
-      : key === 'ArrowLeft' || key === 'ArrowUp' ? Math.max(index - 1, 0)
-      : key === 'Home' ? 0
-      : key === 'End' ? last
-      : undefined;
+    const target =
+      key === 'ArrowRight' || key === 'ArrowDown'
+        ? Math.min(index + 1, last)
+        : key === 'ArrowLeft' || key === 'ArrowUp'
+          ? Math.max(index - 1, 0)
+          : key === 'Home'
+            ? 0
+            : key === 'End'
+              ? last
+              : undefined;
     if (target === undefined || index < 0) return false;
     const id = this.peerOrder[target];
     this.setTabStop(id);
@@ -135,7 +150,13 @@ export class GraphView {
   }
 
   private createPeer(id: string): SVGGElement {
-    const group = svgElement('g', { class: 'peer', 'data-peer-id': id, tabindex: -1, role: 'button', 'aria-pressed': 'false' });
+    const group = svgElement('g', {
+      class: 'peer',
+      'data-peer-id': id,
+      tabindex: -1,
+      role: 'button',
+      'aria-pressed': 'false',
+    });
     const title = svgElement('title');
     title.textContent = id;
     group.append(svgElement('circle', { r: PEER_RADIUS }), label(id), title);
@@ -153,19 +174,32 @@ export class GraphView {
   }
 
   private syncLinks(links: Link[], chordPeers: Set<string>): void {
-    syncLines(this.linkElements, this.linkLayer, links.map((l) => l.key), (key) => {
-      const [a, b] = key.split('|');
-      // Chord links are the ring (successor and predecessor): drawn in the ring's colour.
-      const kind = chordPeers.has(a) && chordPeers.has(b) ? 'chord' : 'flood';
-      return svgElement('line', { class: 'link', 'data-link': key, 'data-kind': kind });
-    });
+    syncLines(
+      this.linkElements,
+      this.linkLayer,
+      links.map((l) => l.key),
+      (key) => {
+        const [a, b] = key.split('|');
+        // Chord links are the ring (successor and predecessor): drawn in the ring's colour.
+        const kind = chordPeers.has(a) && chordPeers.has(b) ? 'chord' : 'flood';
+        return svgElement('line', { class: 'link', 'data-link': key, 'data-kind': kind });
+      },
+    );
   }
 
   private syncRing(edges: Edge[]): void {
-    syncLines(this.ringElements, this.ringLayer, edges.map((e) => e.key), (key) => {
-      const [kind, pair] = key.split(':');
-      return svgElement('line', { class: kind === 'finger' ? 'finger-edge' : 'ring-edge', [`data-${kind}-edge`]: pair });
-    });
+    syncLines(
+      this.ringElements,
+      this.ringLayer,
+      edges.map((e) => e.key),
+      (key) => {
+        const [kind, pair] = key.split(':');
+        return svgElement('line', {
+          class: kind === 'finger' ? 'finger-edge' : 'ring-edge',
+          [`data-${kind}-edge`]: pair,
+        });
+      },
+    );
   }
 
   /** Moves every element to the layout's current coordinates and fits the view around them. */
@@ -185,12 +219,17 @@ export class GraphView {
   }
 
   private fitView(): void {
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity;
     for (const id of this.peerElements.keys()) {
       const p = this.layout.position(id);
       if (!p) continue;
-      minX = Math.min(minX, p.x); minY = Math.min(minY, p.y);
-      maxX = Math.max(maxX, p.x); maxY = Math.max(maxY, p.y);
+      minX = Math.min(minX, p.x);
+      minY = Math.min(minY, p.y);
+      maxX = Math.max(maxX, p.x);
+      maxY = Math.max(maxY, p.y);
     }
     if (minX === Infinity) {
       this.svg.setAttribute('viewBox', '-200 -150 400 300');
@@ -200,8 +239,12 @@ export class GraphView {
     // one is scaled down to fit.
     const width = Math.max(maxX - minX + 2 * VIEW_PADDING, this.viewport.width / MAX_ZOOM);
     const height = Math.max(maxY - minY + 2 * VIEW_PADDING, this.viewport.height / MAX_ZOOM);
-    const cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
-    this.svg.setAttribute('viewBox', `${(cx - width / 2).toFixed(1)} ${(cy - height / 2).toFixed(1)} ${width.toFixed(1)} ${height.toFixed(1)}`);
+    const cx = (minX + maxX) / 2,
+      cy = (minY + maxY) / 2;
+    this.svg.setAttribute(
+      'viewBox',
+      `${(cx - width / 2).toFixed(1)} ${(cy - height / 2).toFixed(1)} ${width.toFixed(1)} ${height.toFixed(1)}`,
+    );
     const scale = Math.min(this.viewport.width / width, this.viewport.height / height);
     this.svg.classList.toggle('labels-hidden', scale < LABEL_MIN_SCALE);
   }
@@ -277,7 +320,8 @@ function chordEdges(peers: TopologyPeer[], showFingers: boolean, linkKeys: Set<s
     if (!peer.chord) continue;
     const successor = peer.chord.successors[0];
     add('ring', peer.id, successor);
-    if (showFingers) for (const finger of new Set(peer.chord.fingers)) if (finger !== successor) add('finger', peer.id, finger);
+    if (showFingers)
+      for (const finger of new Set(peer.chord.fingers)) if (finger !== successor) add('finger', peer.id, finger);
   }
   return [...edges.values()];
 }

@@ -19,9 +19,12 @@ export class StatusLine {
 
   private paint(): void {
     this.element.dataset.state = this.status.state;
-    const text = this.status.state === 'open' ? `Live · ${this.counts}`
-      : this.status.state === 'connecting' ? 'Connecting…'
-      : `Disconnected (${this.status.reason}); retrying in ${Math.ceil(this.status.retryInMs / 1000)} s`;
+    const text =
+      this.status.state === 'open'
+        ? `Live · ${this.counts}`
+        : this.status.state === 'connecting'
+          ? 'Connecting…'
+          : `Disconnected (${this.status.reason}); retrying in ${Math.ceil(this.status.retryInMs / 1000)} s`;
     this.element.textContent = text;
   }
 }

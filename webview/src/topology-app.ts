@@ -24,19 +24,34 @@ export class TopologyApp {
   private readonly peerList = new PeerList((id) => this.select(id, true));
   private readonly status = new StatusLine();
   private readonly fingerToggle = htmlElement('input', { type: 'checkbox', id: 'show-fingers' });
-  private readonly fingerControl = htmlElement('label', { class: 'finger-control', hidden: '' }, this.fingerToggle, ' Show fingers');
+  private readonly fingerControl = htmlElement(
+    'label',
+    { class: 'finger-control', hidden: '' },
+    this.fingerToggle,
+    ' Show fingers',
+  );
   private readonly connection: BridgeConnection;
   private selected: string | undefined;
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(root: HTMLElement, config: BridgeConfig) {
     root.dataset.host = config.host;
-    const header = htmlElement('header', { class: 'toolbar' }, htmlElement('h1', {}, 'P2P topology'), this.fingerControl, this.status.element);
+    const header = htmlElement(
+      'header',
+      { class: 'toolbar' },
+      htmlElement('h1', {}, 'P2P topology'),
+      this.fingerControl,
+      this.status.element,
+    );
     const graphRegion = htmlElement('main', { class: 'graph-region', 'aria-label': 'Topology' }, this.graph.svg);
     const side = htmlElement('div', { class: 'side' }, this.details.element, this.peerList.element);
     root.append(htmlElement('div', { class: 'app' }, header, graphRegion, side));
     this.fingerToggle.addEventListener('change', () => this.render());
-    this.connection = new BridgeConnection(config.webSocketUrl, (m) => this.receive(m), (s) => this.status.setStatus(s));
+    this.connection = new BridgeConnection(
+      config.webSocketUrl,
+      (m) => this.receive(m),
+      (s) => this.status.setStatus(s),
+    );
     this.render();
   }
 

@@ -88,12 +88,17 @@ export function parseJoinArgs(value: Fields): JoinArgs {
   if (args.id !== undefined) validatePeerId(args.id);
   if (args.metaserver !== undefined) validateAddress(args.metaserver, 'metaserver');
   if (args.join !== undefined) validateAddress(args.join, 'join');
-  if (args.dir !== undefined && !isAbsolute(args.dir)) throw new ArgumentError(`"dir" must be an absolute path, got "${args.dir}".`);
+  if (args.dir !== undefined && !isAbsolute(args.dir))
+    throw new ArgumentError(`"dir" must be an absolute path, got "${args.dir}".`);
   return args;
 }
 
 export function parseSearchArgs(value: Fields): SearchArgs {
-  const args = { name: optionalString(value, 'name'), peer: optionalString(value, 'peer'), timeoutMs: optionalInteger(value, 'timeoutMs', 100, 600_000) };
+  const args = {
+    name: optionalString(value, 'name'),
+    peer: optionalString(value, 'peer'),
+    timeoutMs: optionalInteger(value, 'timeoutMs', 100, 600_000),
+  };
   if (args.name !== undefined && args.name.trim() === '') throw new ArgumentError('"name" must not be empty.');
   return args;
 }
@@ -105,7 +110,11 @@ export function parseDownloadArgs(value: Fields): DownloadArgs {
 }
 
 export function parseDemoArgs(value: Fields): DemoArgs {
-  return { peers: optionalInteger(value, 'peers', 1, 50), mode: optionalMode(value, 'mode'), port: optionalPort(value, 'port') };
+  return {
+    peers: optionalInteger(value, 'peers', 1, 50),
+    mode: optionalMode(value, 'mode'),
+    port: optionalPort(value, 'port'),
+  };
 }
 
 /** Peer ids: what a person types (letters, digits, `-_.`), no spaces, at most 64 characters. */
@@ -139,7 +148,8 @@ export function portProblem(text: string): string | undefined {
 /** Shared file names are plain names (design.md, "Files"). */
 export function fileNameProblem(name: string): string | undefined {
   if (name.trim() === '') return 'Enter a file name.';
-  if (/[/\\\0]/.test(name) || name === '.' || name === '..') return 'A file name has no "/", "\\" or NUL, and is not "." or "..".';
+  if (/[/\\\0]/.test(name) || name === '.' || name === '..')
+    return 'A file name has no "/", "\\" or NUL, and is not "." or "..".';
   return undefined;
 }
 
@@ -162,14 +172,16 @@ function optionalString(value: Fields, field: string): string | undefined {
 
 function optionalHost(value: Fields, field: string): string | undefined {
   const host = optionalString(value, field);
-  if (host !== undefined && (host.trim() === '' || /\s/.test(host))) throw new ArgumentError(`"${field}" must be a host name or IP address.`);
+  if (host !== undefined && (host.trim() === '' || /\s/.test(host)))
+    throw new ArgumentError(`"${field}" must be a host name or IP address.`);
   return host;
 }
 
 function optionalInteger(value: Fields, field: string, min: number, max: number): number | undefined {
   const v = value[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ArgumentError(`"${field}" must be an integer from ${min} to ${max}.`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new ArgumentError(`"${field}" must be an integer from ${min} to ${max}.`);
   return v;
 }
 

@@ -10,7 +10,14 @@ import { DownloadCancelled, downloadFile, searchNetwork, shareFile } from '../no
 import type { NetworkFile } from '../search/searchResults';
 import { readSettings } from '../settings';
 import { formatBytes, percentOf, plural } from '../util/format';
-import { ArgumentError, argumentObject, fileNameProblem, isRecord, parseDownloadArgs, parseSearchArgs } from './commandArgs';
+import {
+  ArgumentError,
+  argumentObject,
+  fileNameProblem,
+  isRecord,
+  parseDownloadArgs,
+  parseSearchArgs,
+} from './commandArgs';
 import { PromptCancelled, registerP2PCommand, required } from './commandRunner';
 import { peerId, pickPeer } from './pickPeer';
 import type { P2PServices } from './services';
@@ -54,35 +61,55 @@ async function shareCommand(services: P2PServices, first: unknown, second: unkno
   let uris: vscode.Uri[];
   let peer: string | undefined;
   if (first instanceof vscode.Uri) {
-    uris = Array.isArray(second) && second.length > 0 && second.every((u) => u instanceof vscode.Uri) ? (second as vscode.Uri[]) : [first];
+    uris =
+      Array.isArray(second) && second.length > 0 && second.every((u) => u instanceof vscode.Uri)
+        ? (second as vscode.Uri[])
+        : [first];
   } else if (fields) {
     const uri = fields.uri;
     if (uri instanceof vscode.Uri) uris = [uri];
     else if (typeof uri === 'string') uris = [vscode.Uri.file(uri)];
     else throw new ArgumentError('"uri" must be a Uri or an absolute path.');
-    if (fields.peer !== undefined && typeof fields.peer !== 'string') throw new ArgumentError('"peer" must be a peer id.');
+    if (fields.peer !== undefined && typeof fields.peer !== 'string')
+      throw new ArgumentError('"peer" must be a peer id.');
     peer = fields.peer as string | undefined;
   } else {
     const active = vscode.window.activeTextEditor?.document.uri;
     const chosen = await vscode.window.showOpenDialog({
-      canSelectMany: true, openLabel: 'Share', title: 'P2P: Share File',
+      canSelectMany: true,
+      openLabel: 'Share',
+      title: 'P2P: Share File',
       defaultUri: active?.scheme === 'file' ? active : vscode.workspace.workspaceFolders?.[0]?.uri,
     });
     uris = required(chosen);
   }
   // A file inside a peer's own folder belongs to that peer; otherwise ask (or take the only one).
-  const owner = peer ?? services.manager.runningPeers.find((n) => n.launch.dir && uris.every((u) => isInside(u.fsPath, n.launch.dir!)))?.info?.id;
-  const node = await pickPeer(services.manager, owner, { placeHolder: 'Share from which peer?', scripted: fields !== undefined });
+  const owner =
+    peer ??
+    services.manager.runningPeers.find((n) => n.launch.dir && uris.every((u) => isInside(u.fsPath, n.launch.dir!)))
+      ?.info?.id;
+  const node = await pickPeer(services.manager, owner, {
+    placeHolder: 'Share from which peer?',
+    scripted: fields !== undefined,
+  });
   const results: ShareResult[] = [];
   for (const uri of uris) {
     if (uri.scheme !== 'file') throw new Error(`Only files on disk can be shared (${uri.toString()} is not).`);
     const shared = await shareFile(node, uri.fsPath);
-    results.push({ peer: peerId(node), name: shared.name, size: shared.size, sha256: shared.sha256, path: shared.path });
+    results.push({
+      peer: peerId(node),
+      name: shared.name,
+      size: shared.size,
+      sha256: shared.sha256,
+      path: shared.path,
+    });
   }
   services.refreshViews();
   if (!fields) {
     void vscode.window.showInformationMessage(
-      results.length === 1 ? `P2P: peer ${peerId(node)} shares ${results[0]!.name} (${formatBytes(results[0]!.size)}).` : `P2P: peer ${peerId(node)} shares ${plural(results.length, 'file')}.`,
+      results.length === 1
+        ? `P2P: peer ${peerId(node)} shares ${results[0]!.name} (${formatBytes(results[0]!.size)}).`
+        : `P2P: peer ${peerId(node)} shares ${plural(results.length, 'file')}.`,
     );
   }
   return results;
@@ -94,16 +121,28 @@ async function searchCommand(services: P2PServices, arg: unknown): Promise<Netwo
   let name = args.name;
   if (name === undefined) {
     if (fields) throw new ArgumentError('"name" is required: the file name to search for.');
-    name = required(await vscode.window.showInputBox({ title: 'P2P: Search Network', prompt: 'File name to search for', value: services.searchResults.query ?? '', validateInput: (v) => (v.trim() ? undefined : 'Enter a file name.') })).trim();
+    name = required(
+      await vscode.window.showInputBox({
+        title: 'P2P: Search Network',
+        prompt: 'File name to search for',
+        value: services.searchResults.query ?? '',
+        validateInput: (v) => (v.trim() ? undefined : 'Enter a file name.'),
+      }),
+    ).trim();
   }
-  const node = await pickPeer(services.manager, args.peer, { placeHolder: 'Search from which peer?', scripted: fields !== undefined });
+  const node = await pickPeer(services.manager, args.peer, {
+    placeHolder: 'Search from which peer?',
+    scripted: fields !== undefined,
+  });
   const query = name;
-  const files = await vscode.window.withProgress({ location: { viewId: 'p2p.files' }, title: `Searching for ${query}` }, () =>
-    searchNetwork(node, query, { timeoutMs: args.timeoutMs ?? SEARCH_TIMEOUT_MS, settleMs: SEARCH_SETTLE_MS }),
+  const files = await vscode.window.withProgress(
+    { location: { viewId: 'p2p.files' }, title: `Searching for ${query}` },
+    () => searchNetwork(node, query, { timeoutMs: args.timeoutMs ?? SEARCH_TIMEOUT_MS, settleMs: SEARCH_SETTLE_MS }),
   );
   services.searchResults.replace(query, files);
   if (!fields) {
-    if (files.length === 0) void vscode.window.showInformationMessage(`P2P: no peer shares "${query}" (searched from ${peerId(node)}).`);
+    if (files.length === 0)
+      void vscode.window.showInformationMessage(`P2P: no peer shares "${query}" (searched from ${peerId(node)}).`);
     else void vscode.commands.executeCommand('p2p.files.focus');
   }
   return files;
@@ -124,7 +163,10 @@ async function downloadCommand(services: P2PServices, arg: unknown): Promise<Dow
   } else {
     ({ name, peer } = await promptDownload(services));
   }
-  const node = await pickPeer(services.manager, peer, { placeHolder: 'Download with which peer?', scripted: fields !== undefined });
+  const node = await pickPeer(services.manager, peer, {
+    placeHolder: 'Download with which peer?',
+    scripted: fields !== undefined,
+  });
   const fileName = name;
   const controller = new AbortController();
   const done = await vscode.window.withProgress(
@@ -132,19 +174,26 @@ async function downloadCommand(services: P2PServices, arg: unknown): Promise<Dow
     async (progress, token) => {
       token.onCancellationRequested(() => controller.abort());
       let reported = 0;
-      progress.report({ message: holders.length ? `from ${holders.map((h) => h.id).join(', ')}` : 'asking the holders…' });
+      progress.report({
+        message: holders.length ? `from ${holders.map((h) => h.id).join(', ')}` : 'asking the holders…',
+      });
       try {
         return await downloadFile(node, fileName, {
           signal: controller.signal,
           onProgress: ({ bytes, total }) => {
             const percent = percentOf(bytes, total);
-            progress.report({ increment: percent - reported, message: `${formatBytes(bytes)} of ${formatBytes(total)} (${percent} %)` });
+            progress.report({
+              increment: percent - reported,
+              message: `${formatBytes(bytes)} of ${formatBytes(total)} (${percent} %)`,
+            });
             reported = percent;
           },
         });
       } catch (error) {
         if (error instanceof DownloadCancelled) {
-          void (error.outcome === 'unsupported' ? vscode.window.showWarningMessage(`P2P: ${error.message}`) : vscode.window.showInformationMessage(`P2P: ${error.message}`));
+          void (error.outcome === 'unsupported'
+            ? vscode.window.showWarningMessage(`P2P: ${error.message}`)
+            : vscode.window.showInformationMessage(`P2P: ${error.message}`));
           return undefined;
         }
         throw error;
@@ -155,11 +204,24 @@ async function downloadCommand(services: P2PServices, arg: unknown): Promise<Dow
   );
   if (!done) return undefined;
   const path = await copyToDownloadsFolder(done.path);
-  const result: DownloadResult = { peer: peerId(node), name: done.name, path, sharedPath: done.path, bytes: done.bytes, sha256: done.sha256, sources: done.sources };
+  const result: DownloadResult = {
+    peer: peerId(node),
+    name: done.name,
+    path,
+    sharedPath: done.path,
+    bytes: done.bytes,
+    sha256: done.sha256,
+    sources: done.sources,
+  };
   if (!fields) {
-    void vscode.window.showInformationMessage(`P2P: downloaded ${done.name} (${formatBytes(done.bytes)}) from ${done.sources.join(', ') || 'the network'}.`, 'Open').then((choice) => {
-      if (choice) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(path));
-    });
+    void vscode.window
+      .showInformationMessage(
+        `P2P: downloaded ${done.name} (${formatBytes(done.bytes)}) from ${done.sources.join(', ') || 'the network'}.`,
+        'Open',
+      )
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(path));
+      });
   }
   return result;
 }
@@ -169,14 +231,28 @@ async function promptDownload(services: P2PServices): Promise<{ name: string; pe
   if (found.length > 0) {
     const other = { label: '$(edit) Another file name…', file: undefined };
     const picked = required(
-      await vscode.window.showQuickPick([...found.map((file) => ({ label: file.name, description: `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · found by ${file.foundBy}`, file })), other], {
-        title: 'P2P: Download File',
-        placeHolder: 'Which file?',
-      }),
+      await vscode.window.showQuickPick(
+        [
+          ...found.map((file) => ({
+            label: file.name,
+            description: `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · found by ${file.foundBy}`,
+            file,
+          })),
+          other,
+        ],
+        {
+          title: 'P2P: Download File',
+          placeHolder: 'Which file?',
+        },
+      ),
     );
     if (picked.file) return { name: picked.file.name, peer: picked.file.foundBy };
   }
-  const name = await vscode.window.showInputBox({ title: 'P2P: Download File', prompt: 'File name (search first to see what the network holds)', validateInput: fileNameProblem });
+  const name = await vscode.window.showInputBox({
+    title: 'P2P: Download File',
+    prompt: 'File name (search first to see what the network holds)',
+    validateInput: fileNameProblem,
+  });
   if (name === undefined) throw new PromptCancelled();
   return { name: name.trim() };
 }
@@ -190,7 +266,8 @@ async function copyToDownloadsFolder(sharedPath: string): Promise<string> {
   try {
     await copyFile(sharedPath, target, constants.COPYFILE_EXCL);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${target} already exists and was not overwritten; the download is in ${sharedPath}.`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new Error(`${target} already exists and was not overwritten; the download is in ${sharedPath}.`);
     throw error;
   }
   return target;

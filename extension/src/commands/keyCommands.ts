@@ -17,7 +17,8 @@ export function registerKeyCommands(services: P2PServices): void {
         : required(
             await vscode.window.showInputBox({
               title: 'P2P: Set Network Key',
-              prompt: 'Shared secret every node of the network must hold (stored in the OS keychain, never in settings)',
+              prompt:
+                'Shared secret every node of the network must hold (stored in the OS keychain, never in settings)',
               password: true,
               validateInput: (v) => (v.length >= 8 ? undefined : 'Use at least 8 characters.'),
             }),
@@ -36,6 +37,9 @@ export function registerKeyCommands(services: P2PServices): void {
 
 function notifyRestartNeeded(services: P2PServices, what: 'set' | 'cleared'): void {
   const running = services.manager.nodes.filter((n) => n.status === 'running').length;
-  const tail = running > 0 ? ' Nodes already running keep the key they started with: stop and start them to apply it.' : ' Nodes you start from now on use it.';
+  const tail =
+    running > 0
+      ? ' Nodes already running keep the key they started with: stop and start them to apply it.'
+      : ' Nodes you start from now on use it.';
   void vscode.window.showInformationMessage(`P2P: network key ${what}.${tail}`);
 }

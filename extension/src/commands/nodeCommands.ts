@@ -9,7 +9,16 @@ import { isWildcardHost } from '../../../node-core/src/advertised-host';
 import type { NodeInfo } from '../nodes/managedNode';
 import { readSettings } from '../settings';
 import {
-  addressProblem, ArgumentError, argumentObject, isRecord, parseDemoArgs, parseJoinArgs, parseStartMetaserverArgs, peerIdProblem, portProblem, type JoinArgs,
+  addressProblem,
+  ArgumentError,
+  argumentObject,
+  isRecord,
+  parseDemoArgs,
+  parseJoinArgs,
+  parseStartMetaserverArgs,
+  peerIdProblem,
+  portProblem,
+  type JoinArgs,
 } from './commandArgs';
 import { isScripted, registerP2PCommand, required } from './commandRunner';
 import { peerId, pickPeer } from './pickPeer';
@@ -43,10 +52,16 @@ async function startMetadataServer(services: P2PServices, arg: unknown): Promise
     port = Number(required(text));
   }
   const info = await services.manager.startMetaserver(
-    { host: args.host ?? settings.metaserverHost, port: port ?? settings.metaserverPort, httpPort: args.httpPort ?? settings.metaserverHttpPort, maxPeers: args.maxPeers },
+    {
+      host: args.host ?? settings.metaserverHost,
+      port: port ?? settings.metaserverPort,
+      httpPort: args.httpPort ?? settings.metaserverHttpPort,
+      maxPeers: args.maxPeers,
+    },
     await services.keys.get(),
   );
-  if (!fields) void vscode.window.showInformationMessage(`P2P: metadata server listening on ${info.host}:${info.port}.`);
+  if (!fields)
+    void vscode.window.showInformationMessage(`P2P: metadata server listening on ${info.host}:${info.port}.`);
   return info;
 }
 
@@ -66,18 +81,35 @@ async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInf
   const scripted = fields !== undefined;
   const id = given.id ?? (scripted ? undefined : await promptPeerId(services));
   if (id === undefined) throw new ArgumentError('"id" is required: the peer\'s name in the network.');
-  const metaserver = given.join ? undefined : (given.metaserver ?? (scripted ? defaultMetaserver(services) : await promptMetaserver(services)));
+  const metaserver = given.join
+    ? undefined
+    : (given.metaserver ?? (scripted ? defaultMetaserver(services) : await promptMetaserver(services)));
   const dir = given.dir ?? (scripted ? await privatePeerFolder(services, id) : await promptFolder(services, id));
   const mode: Mode = given.mode ?? (scripted ? settings.defaultMode : await promptMode(settings.defaultMode));
   const advertise = given.advertise ?? settings.peerAdvertise;
   if (advertise !== undefined && isWildcardHost(advertise)) {
-    throw new ArgumentError(`"${advertise}" cannot be announced to other peers: set p2p.peer.advertise (or "advertise") to an address they can dial.`);
+    throw new ArgumentError(
+      `"${advertise}" cannot be announced to other peers: set p2p.peer.advertise (or "advertise") to an address they can dial.`,
+    );
   }
   const info = await services.manager.startPeer(
-    { id, metaserver, join: given.join, dir, mode, host: given.host ?? settings.peerHost, advertise, port: given.port, maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors, ttl: given.ttl ?? settings.ttl, maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond },
+    {
+      id,
+      metaserver,
+      join: given.join,
+      dir,
+      mode,
+      host: given.host ?? settings.peerHost,
+      advertise,
+      port: given.port,
+      maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors,
+      ttl: given.ttl ?? settings.ttl,
+      maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond,
+    },
     await services.keys.get(),
   );
-  if (!scripted) void vscode.window.showInformationMessage(`P2P: peer ${id} joined at ${info.host}:${info.port} (${info.mode}).`);
+  if (!scripted)
+    void vscode.window.showInformationMessage(`P2P: peer ${id} joined at ${info.host}:${info.port} (${info.mode}).`);
   return info;
 }
 
@@ -85,9 +117,14 @@ async function leaveNetwork(services: P2PServices, arg: unknown): Promise<{ id: 
   // From the view's inline action the argument is the tree element; scripted, `{id}` or the id.
   let id: string | undefined;
   if (typeof arg === 'string') id = arg;
-  else if (isRecord(arg) && arg.kind === 'peer' && isRecord(arg.node) && typeof arg.node.key === 'string') id = arg.node.key.replace(/^peer:/, '');
+  else if (isRecord(arg) && arg.kind === 'peer' && isRecord(arg.node) && typeof arg.node.key === 'string')
+    id = arg.node.key.replace(/^peer:/, '');
   else if (isRecord(arg) && typeof arg.id === 'string') id = arg.id;
-  const node = await pickPeer(services.manager, id, { includeStopped: true, placeHolder: 'Which peer leaves the network?', scripted: isScripted(arg) });
+  const node = await pickPeer(services.manager, id, {
+    includeStopped: true,
+    placeHolder: 'Which peer leaves the network?',
+    scripted: isScripted(arg),
+  });
   const leaving = peerId(node);
   await services.manager.stop(node.key);
   services.searchResults.forgetPeer(leaving);
@@ -100,29 +137,44 @@ async function startDemoNetwork(services: P2PServices, arg: unknown): Promise<De
   const args = fields ? parseDemoArgs(fields) : {};
   const count = args.peers ?? settings.demoPeers;
   const mode = args.mode ?? settings.defaultMode;
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'P2P: starting a demo network' }, async (progress) => {
-    const running = services.manager.metaserver;
-    const metaserver = running?.status === 'running' && running.info
-      ? running.info
-      // Port 0 by default: a demo must not fail because 5000 is taken.
-      : await services.manager.startMetaserver({ host: settings.metaserverHost, port: args.port ?? 0, httpPort: settings.metaserverHttpPort }, await services.keys.get());
-    const peers: NodeInfo[] = [];
-    for (let n = 1; peers.length < count; n++) {
-      const id = `demo-${n}`;
-      if (services.manager.peer(id)) continue;
-      progress.report({ message: `peer ${id} (${peers.length + 1} of ${count})`, increment: 100 / count });
-      const dir = join(services.context.globalStorageUri.fsPath, 'demo', id);
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, `hello-from-${id}.txt`), `Hello from ${id}, a ${mode} peer of the P2P demo network.\n`);
-      peers.push(await joinNetwork(services, { id, metaserver: `${metaserver.host}:${metaserver.port}`, dir, mode }));
-    }
-    if (!fields) {
-      void vscode.window.showInformationMessage(`P2P: demo network running: metadata server ${metaserver.host}:${metaserver.port} and ${count} ${mode} peers.`, 'Show Topology').then((choice) => {
-        if (choice) void vscode.commands.executeCommand('p2p.showTopology');
-      });
-    }
-    return { metaserver, peers };
-  });
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'P2P: starting a demo network' },
+    async (progress) => {
+      const running = services.manager.metaserver;
+      const metaserver =
+        running?.status === 'running' && running.info
+          ? running.info
+          : // Port 0 by default: a demo must not fail because 5000 is taken.
+            await services.manager.startMetaserver(
+              { host: settings.metaserverHost, port: args.port ?? 0, httpPort: settings.metaserverHttpPort },
+              await services.keys.get(),
+            );
+      const peers: NodeInfo[] = [];
+      for (let n = 1; peers.length < count; n++) {
+        const id = `demo-${n}`;
+        if (services.manager.peer(id)) continue;
+        progress.report({ message: `peer ${id} (${peers.length + 1} of ${count})`, increment: 100 / count });
+        const dir = join(services.context.globalStorageUri.fsPath, 'demo', id);
+        await mkdir(dir, { recursive: true });
+        await writeFile(
+          join(dir, `hello-from-${id}.txt`),
+          `Hello from ${id}, a ${mode} peer of the P2P demo network.\n`,
+        );
+        peers.push(await joinNetwork(services, { id, metaserver: `${metaserver.host}:${metaserver.port}`, dir, mode }));
+      }
+      if (!fields) {
+        void vscode.window
+          .showInformationMessage(
+            `P2P: demo network running: metadata server ${metaserver.host}:${metaserver.port} and ${count} ${mode} peers.`,
+            'Show Topology',
+          )
+          .then((choice) => {
+            if (choice) void vscode.commands.executeCommand('p2p.showTopology');
+          });
+      }
+      return { metaserver, peers };
+    },
+  );
 }
 
 function defaultMetaserver(services: P2PServices): string {
@@ -139,7 +191,9 @@ async function promptPeerId(services: P2PServices): Promise<string> {
     title: 'P2P: Join Network (1/4)',
     prompt: 'Peer id: its name in the network, unique',
     value: `peer-${n}`,
-    validateInput: (value) => peerIdProblem(value) ?? (services.manager.peer(value) ? 'This window already runs a peer with that id.' : undefined),
+    validateInput: (value) =>
+      peerIdProblem(value) ??
+      (services.manager.peer(value) ? 'This window already runs a peer with that id.' : undefined),
   });
   return required(id);
 }
@@ -157,13 +211,36 @@ async function promptMetaserver(services: P2PServices): Promise<string> {
 async function promptFolder(services: P2PServices, id: string): Promise<string> {
   type FolderPick = vscode.QuickPickItem & { folder?: string; choose?: boolean };
   const items: FolderPick[] = [
-    ...(vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => ({ label: `$(root-folder) ${f.name}`, description: 'workspace folder', detail: f.uri.fsPath, folder: f.uri.fsPath })),
-    { label: `$(folder-library) Private folder for ${id}`, description: 'in the extension\'s storage', detail: join(services.context.globalStorageUri.fsPath, 'peers', id), folder: '' },
+    ...(vscode.workspace.workspaceFolders ?? [])
+      .filter((f) => f.uri.scheme === 'file')
+      .map((f) => ({
+        label: `$(root-folder) ${f.name}`,
+        description: 'workspace folder',
+        detail: f.uri.fsPath,
+        folder: f.uri.fsPath,
+      })),
+    {
+      label: `$(folder-library) Private folder for ${id}`,
+      description: "in the extension's storage",
+      detail: join(services.context.globalStorageUri.fsPath, 'peers', id),
+      folder: '',
+    },
     { label: '$(folder-opened) Choose a folder…', choose: true },
   ];
-  const picked = required(await vscode.window.showQuickPick(items, { title: 'P2P: Join Network (3/4)', placeHolder: 'Folder the peer shares (downloads go to Downloads/ inside it)' }));
+  const picked = required(
+    await vscode.window.showQuickPick(items, {
+      title: 'P2P: Join Network (3/4)',
+      placeHolder: 'Folder the peer shares (downloads go to Downloads/ inside it)',
+    }),
+  );
   if (picked.choose) {
-    const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Share this folder', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+    const chosen = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: 'Share this folder',
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    });
     return required(chosen?.[0]).fsPath;
   }
   return picked.folder ? picked.folder : privatePeerFolder(services, id);
@@ -175,7 +252,9 @@ async function promptMode(defaultMode: Mode): Promise<Mode> {
     { label: 'chord', description: 'structured ring, lookups in O(log N) hops', mode: 'chord' },
   ];
   modes.sort((a) => (a.mode === defaultMode ? -1 : 1));
-  return required(await vscode.window.showQuickPick(modes, { title: 'P2P: Join Network (4/4)', placeHolder: 'Overlay' })).mode;
+  return required(
+    await vscode.window.showQuickPick(modes, { title: 'P2P: Join Network (4/4)', placeHolder: 'Overlay' }),
+  ).mode;
 }
 
 async function privatePeerFolder(services: P2PServices, id: string): Promise<string> {

@@ -15,17 +15,26 @@ export interface PickOptions {
   scripted?: boolean;
 }
 
-export async function pickPeer(manager: NodeManager, id: string | undefined, options: PickOptions): Promise<ManagedNode> {
+export async function pickPeer(
+  manager: NodeManager,
+  id: string | undefined,
+  options: PickOptions,
+): Promise<ManagedNode> {
   const candidates = options.includeStopped ? manager.peers : manager.runningPeers;
   if (id !== undefined) {
     const node = manager.peer(id);
-    if (!node) throw new ArgumentError(`This window runs no peer "${id}"${candidates.length ? ` (running: ${candidates.map(peerId).join(', ')})` : ''}.`);
+    if (!node)
+      throw new ArgumentError(
+        `This window runs no peer "${id}"${candidates.length ? ` (running: ${candidates.map(peerId).join(', ')})` : ''}.`,
+      );
     if (!options.includeStopped && node.status !== 'running') throw new Error(`Peer "${id}" is ${node.status}.`);
     return node;
   }
-  if (candidates.length === 0) throw new Error('No peer is running in this window. Join the network first (P2P: Join Network).');
+  if (candidates.length === 0)
+    throw new Error('No peer is running in this window. Join the network first (P2P: Join Network).');
   if (candidates.length === 1) return candidates[0]!;
-  if (options.scripted) throw new ArgumentError(`Several peers run (${candidates.map(peerId).join(', ')}): say which with "peer".`);
+  if (options.scripted)
+    throw new ArgumentError(`Several peers run (${candidates.map(peerId).join(', ')}): say which with "peer".`);
   const picked = await vscode.window.showQuickPick(
     candidates.map((node) => ({
       label: peerId(node),

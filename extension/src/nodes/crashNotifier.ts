@@ -10,7 +10,11 @@ import type { NodeManager } from './nodeManager';
 
 const REPEAT_AFTER_MS = 60_000;
 
-export function watchNodeHealth(manager: NodeManager, keys: NetworkKeyStore, showLog: (key: string) => void): vscode.Disposable {
+export function watchNodeHealth(
+  manager: NodeManager,
+  keys: NetworkKeyStore,
+  showLog: (key: string) => void,
+): vscode.Disposable {
   const lastShown = new Map<string, number>();
   const crash = manager.onNodeCrash(async ({ node, exit }) => {
     const described = describeEarlyExit({ node: node.launch.label }, exit.code, exit.signal, exit.stderrTail);
@@ -34,10 +38,18 @@ export function watchNodeHealth(manager: NodeManager, keys: NetworkKeyStore, sho
     const now = Date.now();
     if ((lastShown.get(key) ?? 0) > now - REPEAT_AFTER_MS) return;
     lastShown.set(key, now);
-    const described = describeNodeError(event.code, event.message, { node: node.launch.label, metaserver: node.launch.metaserver });
+    const described = describeNodeError(event.code, event.message, {
+      node: node.launch.label,
+      metaserver: node.launch.metaserver,
+    });
     void vscode.window.showWarningMessage(described.message, 'Show Log').then((choice) => {
       if (choice) showLog(node.key);
     });
   });
-  return { dispose: () => { crash.dispose(); errors.dispose(); } };
+  return {
+    dispose: () => {
+      crash.dispose();
+      errors.dispose();
+    },
+  };
 }

@@ -41,7 +41,11 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
         action: 'none',
       };
     case 'DUPLICATE_ID':
-      return { code, message: `${capitalize(subject.node)} was refused: another peer in the network already uses that id. Join again with a different id.`, action: 'none' };
+      return {
+        code,
+        message: `${capitalize(subject.node)} was refused: another peer in the network already uses that id. Join again with a different id.`,
+        action: 'none',
+      };
     case 'EMPTY_ID':
       return { code, message: 'A peer needs a non-empty id. Join again and enter an id.', action: 'none' };
     case 'METASERVER_UNREACHABLE':
@@ -51,44 +55,104 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
         action: 'startMetaserver',
       };
     case 'PEER_UNREACHABLE':
-      return { code, message: `${capitalize(subject.node)} could not reach the peer it was sent to. Check the address, or join through the metadata server.`, action: 'none' };
+      return {
+        code,
+        message: `${capitalize(subject.node)} could not reach the peer it was sent to. Check the address, or join through the metadata server.`,
+        action: 'none',
+      };
     case 'NETWORK_FULL':
-      return { code, message: `${capitalize(subject.node)} was refused: the network is full. Raise the metadata server's peer limit or stop a peer.`, action: 'none' };
+      return {
+        code,
+        message: `${capitalize(subject.node)} was refused: the network is full. Raise the metadata server's peer limit or stop a peer.`,
+        action: 'none',
+      };
     case 'BAD_FLAG':
-      return { code, message: `${capitalize(subject.node)} was refused by the metadata server (wrong protocol flag). Check that both run the same version.`, action: 'showLog' };
+      return {
+        code,
+        message: `${capitalize(subject.node)} was refused by the metadata server (wrong protocol flag). Check that both run the same version.`,
+        action: 'showLog',
+      };
     case 'AUTH_FAILED':
-      return { code, message: `${capitalize(subject.node)} could not authenticate: the network key does not match. Set the same key as the network (P2P: Set Network Key) and start it again.`, action: 'setNetworkKey' };
+      return {
+        code,
+        message: `${capitalize(subject.node)} could not authenticate: the network key does not match. Set the same key as the network (P2P: Set Network Key) and start it again.`,
+        action: 'setNetworkKey',
+      };
     case 'BAD_NAME':
-      return { code, message: `"${file}" is not a valid shared file name (no folders, "..", or special characters).`, action: 'none' };
+      return {
+        code,
+        message: `"${file}" is not a valid shared file name (no folders, "..", or special characters).`,
+        action: 'none',
+      };
     case 'NOT_SHARED':
       return { code, message: `${capitalize(subject.node)} does not share "${file}".`, action: 'none' };
     case 'NOT_FOUND':
-      return { code, message: `"${file}" was not found in the network. Check the name, or share it from a peer first.`, action: 'none' };
+      return {
+        code,
+        message: `"${file}" was not found in the network. Check the name, or share it from a peer first.`,
+        action: 'none',
+      };
     case 'FILE_EXISTS':
-      return { code, message: `"${file}" already exists in the download folder and was not overwritten. Delete or rename it, then download again.`, action: 'none' };
+      return {
+        code,
+        message: `"${file}" already exists in the download folder and was not overwritten. Delete or rename it, then download again.`,
+        action: 'none',
+      };
     case 'VERIFY_FAILED':
-      return { code, message: `"${file}" failed its checksum and was discarded. Try again; if it keeps failing, a holder serves a corrupt copy.`, action: 'showLog' };
+      return {
+        code,
+        message: `"${file}" failed its checksum and was discarded. Try again; if it keeps failing, a holder serves a corrupt copy.`,
+        action: 'showLog',
+      };
     case 'DOWNLOAD_FAILED':
-      return { code, message: `Downloading "${file}" failed: ${detail || 'no holder could serve it'}. Try again later.`, action: 'showLog' };
+      return {
+        code,
+        message: `Downloading "${file}" failed: ${detail || 'no holder could serve it'}. Try again later.`,
+        action: 'showLog',
+      };
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
     default:
-      return { code: isKnownCode(code) ? code : 'INTERNAL', message: `${capitalize(subject.node)}: ${detail || FALLBACK[code] || 'unexpected error'}. See the log for details.`, action: 'showLog' };
+      return {
+        code: isKnownCode(code) ? code : 'INTERNAL',
+        message: `${capitalize(subject.node)}: ${detail || FALLBACK[code] || 'unexpected error'}. See the log for details.`,
+        action: 'showLog',
+      };
   }
 }
 
 /** A node that exits before it is ready: explain with the last thing it said on stderr. */
-export function describeEarlyExit(subject: ErrorSubject, exitCode: number | null, signal: string | null, stderrTail: string[]): UserFacingError {
-  const said = stderrTail.map(firstLine).filter((line) => line && !isStackLine(line)).pop();
+export function describeEarlyExit(
+  subject: ErrorSubject,
+  exitCode: number | null,
+  signal: string | null,
+  stderrTail: string[],
+): UserFacingError {
+  const said = stderrTail
+    .map(firstLine)
+    .filter((line) => line && !isStackLine(line))
+    .pop();
   const how = signal ? `was killed (${signal})` : `exited with code ${exitCode ?? '?'}`;
   if (exitCode === 2) {
-    return { code: 'EXITED', message: `${capitalize(subject.node)} refused its command line${said ? `: ${said}` : ''}. See the log.`, action: 'showLog' };
+    return {
+      code: 'EXITED',
+      message: `${capitalize(subject.node)} refused its command line${said ? `: ${said}` : ''}. See the log.`,
+      action: 'showLog',
+    };
   }
-  return { code: 'EXITED', message: `${capitalize(subject.node)} ${how}${said ? `: ${said}` : ''}.`, action: 'showLog' };
+  return {
+    code: 'EXITED',
+    message: `${capitalize(subject.node)} ${how}${said ? `: ${said}` : ''}.`,
+    action: 'showLog',
+  };
 }
 
 export function describeReadyTimeout(subject: ErrorSubject, timeoutMs: number): UserFacingError {
-  return { code: 'READY_TIMEOUT', message: `${capitalize(subject.node)} did not become ready within ${Math.round(timeoutMs / 1000)} s and was stopped. See the log.`, action: 'showLog' };
+  return {
+    code: 'READY_TIMEOUT',
+    message: `${capitalize(subject.node)} did not become ready within ${Math.round(timeoutMs / 1000)} s and was stopped. See the log.`,
+    action: 'showLog',
+  };
 }
 
 /** Stderr lines that look like `    at foo (file.js:1:2)` belong in the log, not in a notification. */
@@ -97,9 +161,24 @@ export function isStackLine(line: string): boolean {
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'BAD_COMMAND', 'BAD_FLAG', 'EMPTY_ID', 'DUPLICATE_ID', 'NETWORK_FULL', 'AUTH_FAILED', 'METASERVER_UNREACHABLE',
-  'PEER_UNREACHABLE', 'PORT_IN_USE', 'BAD_NAME', 'NOT_SHARED', 'NOT_FOUND', 'FILE_EXISTS', 'VERIFY_FAILED',
-  'DOWNLOAD_FAILED', 'CANCELLED', 'PROTOCOL', 'INTERNAL',
+  'BAD_COMMAND',
+  'BAD_FLAG',
+  'EMPTY_ID',
+  'DUPLICATE_ID',
+  'NETWORK_FULL',
+  'AUTH_FAILED',
+  'METASERVER_UNREACHABLE',
+  'PEER_UNREACHABLE',
+  'PORT_IN_USE',
+  'BAD_NAME',
+  'NOT_SHARED',
+  'NOT_FOUND',
+  'FILE_EXISTS',
+  'VERIFY_FAILED',
+  'DOWNLOAD_FAILED',
+  'CANCELLED',
+  'PROTOCOL',
+  'INTERNAL',
 ]);
 
 function isKnownCode(code: string): code is ErrorCode {

@@ -6,7 +6,14 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { parseNodeEvent, type Mode, type NodeEvent } from '../../../node-core/src/events';
 import { Emitter, type Event } from '../util/emitter';
-import { describeEarlyExit, describeNodeError, describeReadyTimeout, NodeError, type ErrorSubject, type UserFacingError } from './errorMessages';
+import {
+  describeEarlyExit,
+  describeNodeError,
+  describeReadyTimeout,
+  NodeError,
+  type ErrorSubject,
+  type UserFacingError,
+} from './errorMessages';
 import { LineSplitter } from './lineSplitter';
 import { PeerState } from './peerState';
 
@@ -165,7 +172,16 @@ export class ManagedNode {
       });
     } catch (error) {
       this.setStatus('crashed');
-      return Promise.reject(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${String(error)}`, action: 'showLog' }, this.launch.key));
+      return Promise.reject(
+        new NodeError(
+          {
+            code: 'SPAWN_FAILED',
+            message: `Could not start ${this.launch.label}: ${String(error)}`,
+            action: 'showLog',
+          },
+          this.launch.key,
+        ),
+      );
     }
     this.child = child;
     child.stdin.on('error', (error) => log.warn(`stdin: ${error.message}`));
@@ -174,7 +190,13 @@ export class ManagedNode {
     this.exitPromise = new Promise<NodeExit>((resolve) => {
       child.once('close', (code, signal) => {
         const unexpected = !this.stopRequested;
-        const exit: NodeExit = { code, signal, unexpected, crashed: unexpected && this.currentStatus === 'running', stderrTail: [...this.stderrTail] };
+        const exit: NodeExit = {
+          code,
+          signal,
+          unexpected,
+          crashed: unexpected && this.currentStatus === 'running',
+          stderrTail: [...this.stderrTail],
+        };
         log.info(`exited (code ${code ?? '-'}, signal ${signal ?? '-'})${unexpected ? ' unexpectedly' : ''}`);
         this.child = undefined;
         this.setStatus(exit.crashed ? 'crashed' : 'stopped');
@@ -202,9 +224,21 @@ export class ManagedNode {
       // the error explains the failure if the node exits or times out, and is forgotten if it
       // gets ready.
       let startError: UserFacingError | undefined;
-      const timer = setTimeout(() => fail(new NodeError(startError ?? describeReadyTimeout(subject, timeoutMs), this.launch.key)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new NodeError(startError ?? describeReadyTimeout(subject, timeoutMs), this.launch.key)),
+        timeoutMs,
+      );
       const onSpawnError = (error: Error): void => {
-        fail(new NodeError({ code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${error.message}`, action: 'showLog' }, this.launch.key));
+        fail(
+          new NodeError(
+            {
+              code: 'SPAWN_FAILED',
+              message: `Could not start ${this.launch.label}: ${error.message}`,
+              action: 'showLog',
+            },
+            this.launch.key,
+          ),
+        );
       };
       child.once('error', onSpawnError);
       const eventSubscription = this.onEvent((event) => {
@@ -220,7 +254,10 @@ export class ManagedNode {
       });
       const exitSubscription = this.onExit((exit) => {
         cleanup();
-        const error = new NodeError(startError ?? describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail), this.launch.key);
+        const error = new NodeError(
+          startError ?? describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail),
+          this.launch.key,
+        );
         log.error(error.message);
         reject(error);
       });
@@ -248,7 +285,13 @@ export class ManagedNode {
         signal?.removeEventListener('abort', onAbort);
         action();
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`${this.launch.label} did not answer within ${Math.round(timeoutMs / 1000)} s.`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(new Error(`${this.launch.label} did not answer within ${Math.round(timeoutMs / 1000)} s.`)),
+          ),
+        timeoutMs,
+      );
       const onAbort = (): void => finish(() => reject(new Error('Cancelled.')));
       signal?.addEventListener('abort', onAbort, { once: true });
       const eventSubscription = this.onEvent((event) => {
@@ -330,7 +373,14 @@ export class ManagedNode {
   }
 
   private infoFromReady(event: NodeEvent & { event: 'ready' }, pid: number): NodeInfo {
-    const base = { key: this.launch.key, role: this.launch.role, label: this.launch.label, host: event.host, port: event.port, pid };
+    const base = {
+      key: this.launch.key,
+      role: this.launch.role,
+      label: this.launch.label,
+      host: event.host,
+      port: event.port,
+      pid,
+    };
     if (event.role === 'metaserver') return { ...base, httpPort: event.httpPort, url: event.url };
     return { ...base, id: event.id, mode: event.mode, nodeId: event.nodeId, dir: event.dir ?? this.launch.dir };
   }

@@ -6,7 +6,14 @@
 import type { NodeEvent } from '../../../node-core/src/events';
 import { Emitter, type Disposable, type Event } from '../util/emitter';
 import { ManagedNode, type ManagedNodeOptions, type NodeExit, type NodeInfo, type NodeLog } from './managedNode';
-import { keyEnvironment, metaserverArgs, peerArgs, pinPorts, type MetaserverOptions, type PeerOptions } from './nodeArgs';
+import {
+  keyEnvironment,
+  metaserverArgs,
+  peerArgs,
+  pinPorts,
+  type MetaserverOptions,
+  type PeerOptions,
+} from './nodeArgs';
 
 export interface NodeManagerOptions {
   /** Absolute path of dist/p2p-node.js. */
@@ -85,11 +92,23 @@ export class NodeManager implements Disposable {
   startMetaserver(options: MetaserverOptions, networkKey?: string): Promise<NodeInfo> {
     const existing = this.metaserver;
     if (existing && existing.status !== 'stopped' && existing.status !== 'crashed') {
-      return Promise.reject(new Error(`The metadata server is already ${existing.status}${existing.info ? ` at ${existing.info.host}:${existing.info.port}` : ''}. Stop it first.`));
+      return Promise.reject(
+        new Error(
+          `The metadata server is already ${existing.status}${existing.info ? ` at ${existing.info.host}:${existing.info.port}` : ''}. Stop it first.`,
+        ),
+      );
     }
     return this.startNode(
       new ManagedNode(
-        { role: 'metaserver', key: METASERVER_KEY, label: 'the metadata server', cliPath: this.options.cliPath, args: metaserverArgs(options), env: keyEnvironment(networkKey), requestedPort: options.port },
+        {
+          role: 'metaserver',
+          key: METASERVER_KEY,
+          label: 'the metadata server',
+          cliPath: this.options.cliPath,
+          args: metaserverArgs(options),
+          env: keyEnvironment(networkKey),
+          requestedPort: options.port,
+        },
         this.nodeOptions(METASERVER_KEY, 'P2P: metadata server'),
       ),
     );
@@ -104,8 +123,17 @@ export class NodeManager implements Disposable {
     return this.startNode(
       new ManagedNode(
         {
-          role: 'peer', key, label: `peer ${options.id}`, cliPath: this.options.cliPath, args: peerArgs(options), env: keyEnvironment(networkKey), cwd: options.dir,
-          requestedPort: options.port, metaserver: options.join ?? options.metaserver, dir: options.dir, mode: options.mode,
+          role: 'peer',
+          key,
+          label: `peer ${options.id}`,
+          cliPath: this.options.cliPath,
+          args: peerArgs(options),
+          env: keyEnvironment(networkKey),
+          cwd: options.dir,
+          requestedPort: options.port,
+          metaserver: options.join ?? options.metaserver,
+          dir: options.dir,
+          mode: options.mode,
         },
         this.nodeOptions(key, `P2P: peer ${options.id}`),
       ),
@@ -116,7 +144,8 @@ export class NodeManager implements Disposable {
   restart(key: string, env?: Record<string, string>): Promise<NodeInfo> {
     const old = this.nodesByKey.get(key);
     if (!old) return Promise.reject(new Error(`No node ${key} to restart.`));
-    if (old.status === 'running' || old.status === 'starting') return Promise.reject(new Error(`${old.launch.label} is already ${old.status}.`));
+    if (old.status === 'running' || old.status === 'starting')
+      return Promise.reject(new Error(`${old.launch.label} is already ${old.status}.`));
     const args = old.info ? pinPorts(old.launch.args, old.info) : old.launch.args;
     const launch = { ...old.launch, args, ...(env ? { env } : {}) };
     return this.startNode(new ManagedNode(launch, this.nodeOptions(key, old.launch.label)));
@@ -212,6 +241,11 @@ export class NodeManager implements Disposable {
       log = this.options.createLog(label);
       this.logs.set(key, log);
     }
-    return { log, readyTimeoutMs: this.options.readyTimeoutMs, stopGraceMs: this.options.stopGraceMs, execPath: this.options.execPath };
+    return {
+      log,
+      readyTimeoutMs: this.options.readyTimeoutMs,
+      stopGraceMs: this.options.stopGraceMs,
+      execPath: this.options.execPath,
+    };
   }
 }

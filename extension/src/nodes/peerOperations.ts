@@ -3,7 +3,12 @@
 // that answer it (design.md, "The CLI"). No `vscode` import: the commands add the UI.
 
 import { basename } from 'node:path';
-import type { DownloadCompleteEvent, DownloadProgressEvent, NodeEvent, SharedEvent } from '../../../node-core/src/events';
+import type {
+  DownloadCompleteEvent,
+  DownloadProgressEvent,
+  NodeEvent,
+  SharedEvent,
+} from '../../../node-core/src/events';
 import { mergeSearchResult, type NetworkFile } from '../search/searchResults';
 import { describeNodeError, NodeError } from './errorMessages';
 import type { ManagedNode } from './managedNode';
@@ -14,7 +19,10 @@ const SHARE_TIMEOUT_MS = 60_000;
 const DOWNLOAD_TIMEOUT_MS = 60 * 60_000;
 
 function errorFor(node: ManagedNode, code: string, message: string, name?: string): NodeError {
-  return new NodeError(describeNodeError(code, message, { node: node.launch.label, name, metaserver: node.launch.metaserver }), node.key);
+  return new NodeError(
+    describeNodeError(code, message, { node: node.launch.label, name, metaserver: node.launch.metaserver }),
+    node.key,
+  );
 }
 
 /** `SHARE <path>`: resolves with the `shared` event (name, size, sha256, path). */
@@ -22,7 +30,8 @@ export async function shareFile(node: ManagedNode, path: string): Promise<Shared
   const name = basename(path);
   const answer = node.waitFor<SharedEvent | NodeError>((event) => {
     if (event.event === 'shared' && (event.path === path || event.name === name)) return event;
-    if (event.event === 'error' && (event.name === undefined || event.name === name || event.name === path)) return errorFor(node, event.code, event.message, name);
+    if (event.event === 'error' && (event.name === undefined || event.name === name || event.name === path))
+      return errorFor(node, event.code, event.message, name);
     return undefined;
   }, SHARE_TIMEOUT_MS);
   node.send(`SHARE ${path}`);
@@ -95,7 +104,8 @@ export type CancelOutcome = 'cancelled' | 'already-finished' | 'unsupported';
 const CANCEL_MESSAGES: Record<CancelOutcome, (name: string) => string> = {
   cancelled: (name) => `Download of "${name}" cancelled; no partial file is kept under its name.`,
   'already-finished': (name) => `The download of "${name}" had already ended when the cancel reached the peer.`,
-  unsupported: (name) => `The peer could not cancel "${name}" (its p2p-node has no CANCEL command); the download goes on in the background and is still verified before it gets its name.`,
+  unsupported: (name) =>
+    `The peer could not cancel "${name}" (its p2p-node has no CANCEL command); the download goes on in the background and is still verified before it gets its name.`,
 };
 
 export class DownloadCancelled extends Error {
@@ -109,18 +119,26 @@ export class DownloadCancelled extends Error {
 }
 
 /** `GET <name>`: resolves with `download-complete` (the final path, bytes, hash, sources). */
-export async function downloadFile(node: ManagedNode, name: string, options: DownloadOptions = {}): Promise<DownloadCompleteEvent> {
+export async function downloadFile(
+  node: ManagedNode,
+  name: string,
+  options: DownloadOptions = {},
+): Promise<DownloadCompleteEvent> {
   node.peerState?.downloadStarted(name);
   const progress = node.onEvent((event) => {
     if (event.event === 'download-progress' && event.name === name) options.onProgress?.(event);
   });
   try {
-    const answer = node.waitFor<DownloadCompleteEvent | NodeError>((event) => {
-      if (event.event === 'download-complete' && event.name === name) return event;
-      if (event.event === 'error' && event.name === name) return errorFor(node, event.code, event.message, name);
-      if (event.event === 'not-found' && event.name === name) return errorFor(node, 'NOT_FOUND', '', name);
-      return undefined;
-    }, DOWNLOAD_TIMEOUT_MS, options.signal);
+    const answer = node.waitFor<DownloadCompleteEvent | NodeError>(
+      (event) => {
+        if (event.event === 'download-complete' && event.name === name) return event;
+        if (event.event === 'error' && event.name === name) return errorFor(node, event.code, event.message, name);
+        if (event.event === 'not-found' && event.name === name) return errorFor(node, 'NOT_FOUND', '', name);
+        return undefined;
+      },
+      DOWNLOAD_TIMEOUT_MS,
+      options.signal,
+    );
     node.send(`GET ${name}`);
     let result: DownloadCompleteEvent | NodeError;
     try {

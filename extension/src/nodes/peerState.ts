@@ -42,7 +42,8 @@ export class PeerState {
         return true;
       case 'files':
         this.filesByName.clear();
-        for (const f of event.files ?? []) this.filesByName.set(f.name, { name: f.name, size: f.size, sha256: f.sha256 });
+        for (const f of event.files ?? [])
+          this.filesByName.set(f.name, { name: f.name, size: f.size, sha256: f.sha256 });
         return true;
       case 'shared':
         this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });

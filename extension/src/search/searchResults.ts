@@ -18,7 +18,16 @@ export interface NetworkFile {
 export function mergeSearchResult(results: NetworkFile[], event: SearchResultEvent, foundBy: string): NetworkFile[] {
   const existing = results.find((r) => r.name === event.name && r.sha256 === event.sha256 && r.foundBy === foundBy);
   if (!existing) {
-    return [...results, { name: event.name, size: event.size, sha256: event.sha256, holders: dedupeHolders(event.holders ?? []), foundBy }];
+    return [
+      ...results,
+      {
+        name: event.name,
+        size: event.size,
+        sha256: event.sha256,
+        holders: dedupeHolders(event.holders ?? []),
+        foundBy,
+      },
+    ];
   }
   existing.holders = dedupeHolders([...existing.holders, ...(event.holders ?? [])]);
   return results;

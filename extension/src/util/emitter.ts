@@ -35,7 +35,10 @@ export class Emitter<T> implements Disposable {
 }
 
 /** Resolves on the first value the event fires that `accept` maps to something defined. */
-export function firstOf<T, R>(event: Event<T>, accept: (value: T) => R | undefined): { promise: Promise<R>; dispose(): void } {
+export function firstOf<T, R>(
+  event: Event<T>,
+  accept: (value: T) => R | undefined,
+): { promise: Promise<R>; dispose(): void } {
   let subscription: Disposable | undefined;
   const promise = new Promise<R>((resolve) => {
     subscription = event((value) => {

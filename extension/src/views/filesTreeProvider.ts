@@ -6,7 +6,8 @@ import type { PeerRef } from '../../../node-core/src/events';
 import type { NetworkFile, SearchResults } from '../search/searchResults';
 import { formatBytes, plural } from '../util/format';
 
-export type FilesElement = { kind: 'networkFile'; file: NetworkFile } | { kind: 'holder'; file: NetworkFile; holder: PeerRef };
+export type FilesElement =
+  { kind: 'networkFile'; file: NetworkFile } | { kind: 'holder'; file: NetworkFile; holder: PeerRef };
 
 export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<FilesElement | undefined | void>();
@@ -23,7 +24,8 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
 
   getChildren(element?: FilesElement): FilesElement[] {
     if (!element) return this.results.files.map((file) => ({ kind: 'networkFile', file }));
-    if (element.kind === 'networkFile') return element.file.holders.map((holder) => ({ kind: 'holder', file: element.file, holder }));
+    if (element.kind === 'networkFile')
+      return element.file.holders.map((holder) => ({ kind: 'holder', file: element.file, holder }));
     return [];
   }
 

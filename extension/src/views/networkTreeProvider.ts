@@ -58,7 +58,9 @@ export class NetworkTreeProvider implements vscode.TreeDataProvider<NetworkEleme
     }
     const state = element.node.peerState;
     if (element.kind === 'peer') {
-      return state ? (['neighbors', 'files', 'downloads'] as const).map((group) => ({ kind: 'group', node: element.node, group })) : [];
+      return state
+        ? (['neighbors', 'files', 'downloads'] as const).map((group) => ({ kind: 'group', node: element.node, group }))
+        : [];
     }
     if (element.kind === 'group' && state) {
       switch (element.group) {
@@ -103,7 +105,8 @@ export class NetworkTreeProvider implements vscode.TreeDataProvider<NetworkEleme
         const { name, bytes, total } = element.download;
         const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
         item.id = `${element.node.key}/download/${name}`;
-        item.description = total > 0 ? `${percentOf(bytes, total)} % · ${formatBytes(bytes)} of ${formatBytes(total)}` : 'starting…';
+        item.description =
+          total > 0 ? `${percentOf(bytes, total)} % · ${formatBytes(bytes)} of ${formatBytes(total)}` : 'starting…';
         item.iconPath = new vscode.ThemeIcon('sync~spin');
         item.contextValue = 'p2p.download';
         return item;
@@ -123,7 +126,13 @@ export class NetworkTreeProvider implements vscode.TreeDataProvider<NetworkEleme
     const address = node.info ? `${node.info.host}:${node.info.port}` : '';
     const count = this.metaserverPeerCount() ?? this.manager.runningPeers.length;
     item.description = node.status === 'running' ? `${address} · ${plural(count, 'peer')}` : statusText(node);
-    item.tooltip = [`Metadata server ${address}`, node.info?.url ? `Topology page: ${node.info.url.replace(/token=[^&]+/, 'token=…')}` : '', `pid ${node.pid ?? '-'}`].filter(Boolean).join('\n');
+    item.tooltip = [
+      `Metadata server ${address}`,
+      node.info?.url ? `Topology page: ${node.info.url.replace(/token=[^&]+/, 'token=…')}` : '',
+      `pid ${node.pid ?? '-'}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
     item.iconPath = new vscode.ThemeIcon(node.status === 'crashed' ? 'error' : 'server');
     item.contextValue = 'p2p.metaserver';
     return item;
@@ -135,25 +144,44 @@ function peerItem(node: ManagedNode): vscode.TreeItem {
   const item = new vscode.TreeItem(id, vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.key;
   const neighbors = node.peerState?.neighbors.length ?? 0;
-  item.description = node.status === 'running' && node.info
-    ? `${node.info.host}:${node.info.port} · ${node.info.mode ?? ''} · ${plural(neighbors, 'neighbour')}`
-    : statusText(node);
-  item.tooltip = [`Peer ${id}`, node.info ? `${node.info.host}:${node.info.port} (${node.info.mode})` : '', node.info?.nodeId ? `node id ${node.info.nodeId}` : '', node.launch.dir ? `folder ${node.launch.dir}` : '', `pid ${node.pid ?? '-'}`]
+  item.description =
+    node.status === 'running' && node.info
+      ? `${node.info.host}:${node.info.port} · ${node.info.mode ?? ''} · ${plural(neighbors, 'neighbour')}`
+      : statusText(node);
+  item.tooltip = [
+    `Peer ${id}`,
+    node.info ? `${node.info.host}:${node.info.port} (${node.info.mode})` : '',
+    node.info?.nodeId ? `node id ${node.info.nodeId}` : '',
+    node.launch.dir ? `folder ${node.launch.dir}` : '',
+    `pid ${node.pid ?? '-'}`,
+  ]
     .filter(Boolean)
     .join('\n');
-  item.iconPath = new vscode.ThemeIcon(node.status === 'crashed' ? 'error' : node.status === 'running' ? 'vm-running' : 'vm-outline');
+  item.iconPath = new vscode.ThemeIcon(
+    node.status === 'crashed' ? 'error' : node.status === 'running' ? 'vm-running' : 'vm-outline',
+  );
   item.contextValue = 'p2p.peer';
   return item;
 }
 
 function groupItem(node: ManagedNode, group: PeerGroup): vscode.TreeItem {
   const state = node.peerState;
-  const count = group === 'neighbors' ? state?.neighbors.length : group === 'files' ? state?.sharedFiles.length : state?.downloads.length;
+  const count =
+    group === 'neighbors'
+      ? state?.neighbors.length
+      : group === 'files'
+        ? state?.sharedFiles.length
+        : state?.downloads.length;
   const label = group === 'neighbors' ? 'Neighbours' : group === 'files' ? 'Shared files' : 'Downloads';
-  const item = new vscode.TreeItem(label, count ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(
+    label,
+    count ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+  );
   item.id = `${node.key}/${group}`;
   item.description = String(count ?? 0);
-  item.iconPath = new vscode.ThemeIcon(group === 'neighbors' ? 'type-hierarchy-sub' : group === 'files' ? 'files' : 'cloud-download');
+  item.iconPath = new vscode.ThemeIcon(
+    group === 'neighbors' ? 'type-hierarchy-sub' : group === 'files' ? 'files' : 'cloud-download',
+  );
   item.contextValue = `p2p.group.${group}`;
   return item;
 }

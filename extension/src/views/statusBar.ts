@@ -15,7 +15,8 @@ export class NetworkStatusBar implements vscode.Disposable {
     this.subscriptions = [
       manager.onDidChangeNodes(() => this.update()),
       manager.onNodeEvent(({ event }) => {
-        if (event.event === 'neighbor-up' || event.event === 'neighbor-down' || event.event === 'topology') this.update();
+        if (event.event === 'neighbor-up' || event.event === 'neighbor-down' || event.event === 'topology')
+          this.update();
       }),
     ];
     this.update();

@@ -37,7 +37,10 @@ export class TopologyBridge {
   private readonly hub: WebSocketHub;
   private closed = false;
 
-  constructor(private readonly source: TopologySource, private readonly options: TopologyBridgeOptions) {
+  constructor(
+    private readonly source: TopologySource,
+    private readonly options: TopologyBridgeOptions,
+  ) {
     this.token = options.token ?? createAccessToken();
     this.pageDir = options.pageDir ?? defaultPageDir();
     this.hub = new WebSocketHub(source, options.keepaliveMs);
@@ -104,13 +107,19 @@ export class TopologyBridge {
     const url = new URL(request.url ?? '/', 'http://bridge.invalid');
     if (url.pathname !== '/ws') return refuseUpgrade(socket, 404, 'Not Found');
     const access = checkAccess(this.token, request, url);
-    if (!access.allowed) return refuseUpgrade(socket, access.status, access.status === 401 ? 'Unauthorized' : 'Forbidden');
+    if (!access.allowed)
+      return refuseUpgrade(socket, access.status, access.status === 401 ? 'Unauthorized' : 'Forbidden');
     if (!isOriginAllowed(request, this.options.host)) return refuseUpgrade(socket, 403, 'Forbidden');
     this.hub.accept(request, socket, head);
   }
 }
 
-function respond(response: ServerResponse, status: number, body: string | Buffer, contentType = 'text/plain; charset=utf-8'): void {
+function respond(
+  response: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   response.statusCode = status;
   response.setHeader('Content-Type', contentType);
   response.setHeader('Content-Length', Buffer.byteLength(body));

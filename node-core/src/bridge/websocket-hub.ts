@@ -15,7 +15,10 @@ export class WebSocketHub {
   private readonly keepalive: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly source: TopologySource, keepaliveMs = KEEPALIVE_MS) {
+  constructor(
+    private readonly source: TopologySource,
+    keepaliveMs = KEEPALIVE_MS,
+  ) {
     this.unsubscribe = source.onChange((message) => this.broadcast(message));
     this.keepalive = setInterval(() => this.pingAll(), keepaliveMs);
     this.keepalive.unref();

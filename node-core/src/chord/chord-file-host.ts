@@ -33,11 +33,20 @@ export class StoreFileHost implements ChordFileHost {
   }
 
   async fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void> {
-    await this.download(name, sources.map(({ id, host, port }) => ({ id, host, port })), signal);
+    await this.download(
+      name,
+      sources.map(({ id, host, port }) => ({ id, host, port })),
+      signal,
+    );
   }
 
   /** Downloads from the given holders (all tried at once by the transfer) and shares the result. */
-  download(name: string, holders: PeerRef[], signal: AbortSignal, onProgress?: (bytes: number, total: number) => void): Promise<DownloadResult> {
+  download(
+    name: string,
+    holders: PeerRef[],
+    signal: AbortSignal,
+    onProgress?: (bytes: number, total: number) => void,
+  ): Promise<DownloadResult> {
     let pending = this.inFlight.get(name);
     if (!pending) {
       pending = this.downloadNow(name, holders, signal, onProgress).finally(() => this.inFlight.delete(name));
@@ -46,7 +55,12 @@ export class StoreFileHost implements ChordFileHost {
     return pending;
   }
 
-  private async downloadNow(name: string, holders: PeerRef[], signal: AbortSignal, onProgress?: (bytes: number, total: number) => void): Promise<DownloadResult> {
+  private async downloadNow(
+    name: string,
+    holders: PeerRef[],
+    signal: AbortSignal,
+    onProgress?: (bytes: number, total: number) => void,
+  ): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {
       const result = await download({

@@ -7,8 +7,23 @@ import { P2PError } from '../wire/errors';
 import { inHalfOpen, inOpen, ringDistance } from './id';
 import { FingerTable } from './finger-table';
 import { SuccessorList } from './successor-list';
-import { iterativeLookup, LookupUnsureError, rpcWithTimeout, RpcTimeoutError, type LookupContext, type LookupResult } from './lookup';
-import { samePeer, type ChordPeer, type ChordRemote, type ChordService, type ChordTransport, type LookupStep, type NeighborState } from './remote';
+import {
+  iterativeLookup,
+  LookupUnsureError,
+  rpcWithTimeout,
+  RpcTimeoutError,
+  type LookupContext,
+  type LookupResult,
+} from './lookup';
+import {
+  samePeer,
+  type ChordPeer,
+  type ChordRemote,
+  type ChordService,
+  type ChordTransport,
+  type LookupStep,
+  type NeighborState,
+} from './remote';
 
 export interface ChordNodeOptions {
   /**
@@ -66,7 +81,10 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   ) {
     super();
     this.fingers = new FingerTable(self);
-    this.successors = new SuccessorList(self, options.successorListLength === 'auto' ? MIN_SUCCESSORS : options.successorListLength);
+    this.successors = new SuccessorList(
+      self,
+      options.successorListLength === 'auto' ? MIN_SUCCESSORS : options.successorListLength,
+    );
   }
 
   get predecessor(): ChordPeer | null {
@@ -113,7 +131,9 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     for (const p of [...this.fingers.precedingNodes(key), ...live, ...pred]) {
       if (!avoid.has(p.nodeId) && inOpen(p.nodeId, this.self.nodeId, key)) candidates.set(p.nodeId, p);
     }
-    const next = [...candidates.values()].sort((a, b) => (ringDistance(a.nodeId, key) < ringDistance(b.nodeId, key) ? -1 : 1));
+    const next = [...candidates.values()].sort((a, b) =>
+      ringDistance(a.nodeId, key) < ringDistance(b.nodeId, key) ? -1 : 1,
+    );
     return { next: next.slice(0, STEP_CANDIDATES) };
   }
 
@@ -146,7 +166,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   }
 
   leaving(from: ChordPeer, heir: NeighborState): void {
-    if (samePeer(this.pred, from)) this.setPredecessor(heir.predecessor && !samePeer(heir.predecessor, this.self) ? heir.predecessor : null);
+    if (samePeer(this.pred, from))
+      this.setPredecessor(heir.predecessor && !samePeer(heir.predecessor, this.self) ? heir.predecessor : null);
     if (this.successors.all().some((s) => s.nodeId === from.nodeId)) {
       const before = this.successor;
       this.successors.remove(from.nodeId);
@@ -188,7 +209,10 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
    * call(), tried again (with backoff) while it only times out: for the messages a join must
    * get through — a slow neighbour that misses them keeps routing our keys past us.
    */
-  private async callPatiently<T>(peer: ChordPeer, fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async callPatiently<T>(
+    peer: ChordPeer,
+    fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.call(peer, fn);
@@ -207,7 +231,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
       this.self.nodeId,
       this.signal,
     );
-    if (samePeer(owner, this.self)) throw new P2PError('DUPLICATE_ID', `a node at ${this.self.host}:${this.self.port} is already on the ring`);
+    if (samePeer(owner, this.self))
+      throw new P2PError('DUPLICATE_ID', `a node at ${this.self.host}:${this.self.port} is already on the ring`);
     // While the ring is still settling (many joins at once) the lookup may land past our true
     // successor; walking back through predecessors now saves one stabilize round per step.
     const { successor, state } = await this.closestSuccessor(owner);
@@ -219,7 +244,9 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     const pred = state.predecessor;
     await Promise.all([
       this.callPatiently(successor, (r, s) => r.notify(this.self, s)).catch(() => undefined),
-      pred && !samePeer(pred, this.self) ? this.callPatiently(pred, (r, s) => r.successorHint(this.self, s)).catch(() => undefined) : undefined,
+      pred && !samePeer(pred, this.self)
+        ? this.callPatiently(pred, (r, s) => r.successorHint(this.self, s)).catch(() => undefined)
+        : undefined,
     ]);
   }
 
@@ -334,7 +361,9 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     const succ = this.successors.isEmpty() ? null : this.successor;
     const pred = this.pred;
     const tell = (to: ChordPeer | null, heir: NeighborState) =>
-      to && !samePeer(to, this.self) ? this.call(to, (r, s) => r.leaving(this.self, heir, s)).catch(() => undefined) : undefined;
+      to && !samePeer(to, this.self)
+        ? this.call(to, (r, s) => r.leaving(this.self, heir, s)).catch(() => undefined)
+        : undefined;
     await Promise.all([
       tell(succ, { predecessor: pred, successors: [] }),
       tell(pred, { predecessor: null, successors: [...this.successors.all()] }),
@@ -361,7 +390,11 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
    * Calls a remote with the RPC timeout and the node's close signal; a passed deadline rejects
    * with RpcTimeoutError (slow), anything else means refused/reset/closed (gone).
    */
-  call<T>(peer: ChordPeer, fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>, timeoutMs = this.options.rpcTimeoutMs): Promise<T> {
+  call<T>(
+    peer: ChordPeer,
+    fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>,
+    timeoutMs = this.options.rpcTimeoutMs,
+  ): Promise<T> {
     return rpcWithTimeout((s) => fn(this.transport.remote(peer), s), this.signal, timeoutMs);
   }
 
@@ -405,7 +438,9 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     const known = this.fingers.distinct().map((f) => f.node);
     if (this.pred) known.push(this.pred);
     const candidates = known.filter((p) => p.nodeId !== except);
-    candidates.sort((a, b) => (ringDistance(this.self.nodeId, a.nodeId) < ringDistance(this.self.nodeId, b.nodeId) ? -1 : 1));
+    candidates.sort((a, b) =>
+      ringDistance(this.self.nodeId, a.nodeId) < ringDistance(this.self.nodeId, b.nodeId) ? -1 : 1,
+    );
     if (candidates.length > 0) this.successors.insert(candidates[0]);
   }
 }

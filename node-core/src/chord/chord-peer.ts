@@ -2,7 +2,18 @@
 // shared FileStore and transfer), the metaserver registration and link reports, and the stdin
 // commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
 import { EventEmitter } from 'node:events';
-import type { Address, DownloadCompleteEvent, FilesEvent, LookupEvent, NodeEvent, PeerReadyEvent, PeerRef, SearchResultEvent, SharedEvent, TopologyEvent } from '../events';
+import type {
+  Address,
+  DownloadCompleteEvent,
+  FilesEvent,
+  LookupEvent,
+  NodeEvent,
+  PeerReadyEvent,
+  PeerRef,
+  SearchResultEvent,
+  SharedEvent,
+  TopologyEvent,
+} from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
@@ -88,7 +99,12 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       },
     });
     const fileHost = new StoreFileHost(store, options.key, () => this.reportFiles());
-    const storage = new ChordStorage(ring, fileHost, { ...DEFAULT_STORAGE_OPTIONS, replicas: options.replicas ?? 2 }, log);
+    const storage = new ChordStorage(
+      ring,
+      fileHost,
+      { ...DEFAULT_STORAGE_OPTIONS, replicas: options.replicas ?? 2 },
+      log,
+    );
     this.started = { ring, fileHost, storage };
     try {
       await this.enterRing();
@@ -150,7 +166,16 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
 
   readyEvent(): PeerReadyEvent {
     const { id, host, port, nodeId } = this.self;
-    return { event: 'ready', role: 'peer', id, host, port, mode: 'chord', nodeId: idToHex(nodeId), dir: this.store.dir };
+    return {
+      event: 'ready',
+      role: 'peer',
+      id,
+      host,
+      port,
+      mode: 'chord',
+      nodeId: idToHex(nodeId),
+      dir: this.store.dir,
+    };
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
@@ -177,7 +202,11 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
         lastError = err;
       }
     }
-    if (referrals.length > 0) throw new P2PError('PEER_UNREACHABLE', `could not join the ring through any referral: ${toP2PError(lastError).message}`);
+    if (referrals.length > 0)
+      throw new P2PError(
+        'PEER_UNREACHABLE',
+        `could not join the ring through any referral: ${toP2PError(lastError).message}`,
+      );
     return this.ring.begin();
   }
 
@@ -244,7 +273,14 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       options.onProgress,
     );
     this.reportFiles();
-    return { event: 'download-complete', name, path: result.path, bytes: result.bytes, sha256: result.sha256, sources: result.sources };
+    return {
+      event: 'download-complete',
+      name,
+      path: result.path,
+      bytes: result.bytes,
+      sha256: result.sha256,
+      sources: result.sources,
+    };
   }
 
   /** STOP: hand the keys on, tell the neighbours, leave the metaserver, close. */

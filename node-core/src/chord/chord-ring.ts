@@ -63,7 +63,9 @@ export class ChordRing {
           (options.fallbackRouter?.(c, incoming) ?? false);
         // Requests nobody here serves are refused; stray one-way messages (ping, goodbye) are fine.
         if (!handled && incoming.msg.rid !== undefined) {
-          c.replyError(incoming, new P2PError('PROTOCOL', `"${incoming.msg.t}" is not served by a chord peer`)).catch(() => undefined);
+          c.replyError(incoming, new P2PError('PROTOCOL', `"${incoming.msg.t}" is not served by a chord peer`)).catch(
+            () => undefined,
+          );
         }
       }),
     );
@@ -92,7 +94,12 @@ export class ChordRing {
   /** Starts a new ring (no bootstrap) or joins the ring `bootstrap` is on, then runs maintenance. */
   async begin(bootstrap?: { host: string; port: number; id?: string }): Promise<void> {
     if (bootstrap) {
-      await this.node.join({ id: bootstrap.id ?? 'bootstrap', host: bootstrap.host, port: bootstrap.port, nodeId: nodeIdOf(bootstrap.host, bootstrap.port) });
+      await this.node.join({
+        id: bootstrap.id ?? 'bootstrap',
+        host: bootstrap.host,
+        port: bootstrap.port,
+        nodeId: nodeIdOf(bootstrap.host, bootstrap.port),
+      });
     }
     this.startMaintenance();
   }

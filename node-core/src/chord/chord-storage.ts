@@ -116,11 +116,13 @@ export class ChordStorage {
     const targets = node.successors.all().slice(0, this.options.replicas);
     // Forget confirmations from nodes that are no longer replicas: if one comes back (a restart
     // on the same address has the same id) it is offered everything again.
-    for (const nodeId of this.confirmed.keys()) if (!targets.some((t) => t.nodeId === nodeId)) this.confirmed.delete(nodeId);
+    for (const nodeId of this.confirmed.keys())
+      if (!targets.some((t) => t.nodeId === nodeId)) this.confirmed.delete(nodeId);
     await Promise.all(
       targets.map(async (target) => {
         const missing = owned.filter((name) => !this.confirmed.get(target.nodeId)?.has(name));
-        if (missing.length > 0) await this.offer(target, missing).catch((err: unknown) => this.onError('replicate', err));
+        if (missing.length > 0)
+          await this.offer(target, missing).catch((err: unknown) => this.onError('replicate', err));
       }),
     );
   }

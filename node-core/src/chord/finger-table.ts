@@ -77,7 +77,8 @@ export class FingerTable {
     const out: Array<{ start: bigint; node: ChordPeer }> = [];
     for (let i = 0; i < ID_BITS; i++) {
       const f = this.fingers[i];
-      if (f && (out.length === 0 || out[out.length - 1].node.nodeId !== f.nodeId)) out.push({ start: this.start(i), node: f });
+      if (f && (out.length === 0 || out[out.length - 1].node.nodeId !== f.nodeId))
+        out.push({ start: this.start(i), node: f });
     }
     return out;
   }

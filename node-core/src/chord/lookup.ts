@@ -68,7 +68,11 @@ export class RpcTimeoutError extends P2PError {
 }
 
 /** Runs `fn` with a `timeoutMs` deadline plus `signal`; a passed deadline becomes RpcTimeoutError. */
-export async function rpcWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
+export async function rpcWithTimeout<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = AbortSignal.timeout(timeoutMs);
   try {
     return await fn(AbortSignal.any([signal, deadline]));
@@ -82,7 +86,10 @@ export async function rpcWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>,
 export class LookupFailedError extends P2PError {
   constructor(message: string, lastError: unknown) {
     const last = lastError === undefined ? undefined : toP2PError(lastError, 'PEER_UNREACHABLE');
-    super(last && last.code !== 'CANCELLED' ? last.code : 'PEER_UNREACHABLE', last ? `${message}: ${last.message}` : message);
+    super(
+      last && last.code !== 'CANCELLED' ? last.code : 'PEER_UNREACHABLE',
+      last ? `${message}: ${last.message}` : message,
+    );
     this.name = 'LookupFailedError';
   }
 }
@@ -109,7 +116,11 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
    * One RPC to `peer`: timeouts are tried again (`tries` in all, with backoff), a refusal or
    * reset is final. 'dead': refused/reset, 'slow': every try timed out.
    */
-  const rpc = async <T>(peer: ChordPeer, fn: (signal: AbortSignal) => Promise<T>, tries: number): Promise<T | 'dead' | 'slow'> => {
+  const rpc = async <T>(
+    peer: ChordPeer,
+    fn: (signal: AbortSignal) => Promise<T>,
+    tries: number,
+  ): Promise<T | 'dead' | 'slow'> => {
     for (let attempt = 0; attempt < tries; attempt++) {
       if (attempt > 0) await sleep(SLOW_BACKOFF_MS * 2 ** (attempt - 1), signal);
       try {
@@ -156,7 +167,13 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
     if (state === 'dead') return undefined;
     for (let walk = 0; walk < MAX_WALK_BACK; walk++) {
       const p: ChordPeer | null = state.predecessor;
-      if (!p || dead.has(p.nodeId) || !inOpen(p.nodeId, answerer.nodeId, owner.nodeId) || !inHalfOpen(key, answerer.nodeId, p.nodeId)) break;
+      if (
+        !p ||
+        dead.has(p.nodeId) ||
+        !inOpen(p.nodeId, answerer.nodeId, owner.nodeId) ||
+        !inHalfOpen(key, answerer.nodeId, p.nodeId)
+      )
+        break;
       const pState: NeighborState | 'dead' | 'slow' = await neighborsOf(p);
       if (pState === 'slow') throw unsure(p);
       if (pState === 'dead') break; // a stale pointer to a dead node: `owner` is right
@@ -193,7 +210,9 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
     // Only nodes strictly between the one asked and the key count: that is what makes every
     // hop progress, even when a node answers from stale state.
     const from = answerer;
-    const target = step.next.find((p) => !dead.has(p.nodeId) && !slow.has(p.nodeId) && inOpen(p.nodeId, from.nodeId, key));
+    const target = step.next.find(
+      (p) => !dead.has(p.nodeId) && !slow.has(p.nodeId) && inOpen(p.nodeId, from.nodeId, key),
+    );
     if (!target) {
       // Some candidates were only slow: avoiding this node would be a guess; fail, the caller retries.
       const slowOne = step.next.find((p) => slow.has(p.nodeId));
@@ -215,7 +234,10 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
       step = await ask(answerer);
     }
   }
-  throw new LookupFailedError(`no live route to key ${idToHex(key)} (last asked ${answerer.id}, ${dead.size} dead nodes met)`, lastError);
+  throw new LookupFailedError(
+    `no live route to key ${idToHex(key)} (last asked ${answerer.id}, ${dead.size} dead nodes met)`,
+    lastError,
+  );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -6,7 +6,12 @@ import { P2PError } from '../wire/errors';
 import { idFromHex } from './id';
 import { fromNodeRef, toNodeRef, type ChordService } from './remote';
 
-export function handleChordMessage(conn: Connection, incoming: Incoming, service: ChordService, signal: AbortSignal): boolean {
+export function handleChordMessage(
+  conn: Connection,
+  incoming: Incoming,
+  service: ChordService,
+  signal: AbortSignal,
+): boolean {
   const { msg } = incoming;
   const answer = (run: () => Promise<void> | void): true => {
     Promise.resolve()
@@ -22,7 +27,9 @@ export function handleChordMessage(conn: Connection, incoming: Incoming, service
         const step = service.lookupStep(idFromHex(msg.key), avoid);
         return conn.reply(
           incoming,
-          'owner' in step ? { t: 'chord-step-result', owner: toNodeRef(step.owner) } : { t: 'chord-step-result', next: step.next.map(toNodeRef) },
+          'owner' in step
+            ? { t: 'chord-step-result', owner: toNodeRef(step.owner) }
+            : { t: 'chord-step-result', next: step.next.map(toNodeRef) },
         );
       });
     case 'chord-neighbors-get':

@@ -7,7 +7,15 @@ import { P2PError } from '../wire/errors';
 import type { AnyMessage } from '../wire/messages';
 import type { ChordNodeRef } from '../events';
 import { idToHex } from './id';
-import { fromNodeRef, toNodeRef, type ChordPeer, type ChordRemote, type ChordTransport, type LookupStep, type NeighborState } from './remote';
+import {
+  fromNodeRef,
+  toNodeRef,
+  type ChordPeer,
+  type ChordRemote,
+  type ChordTransport,
+  type LookupStep,
+  type NeighborState,
+} from './remote';
 
 export interface WireTransportOptions {
   key?: string;
@@ -32,20 +40,34 @@ export class WireChordTransport implements ChordTransport {
     const pending = this.connections.get(key);
     if (!pending) return;
     this.connections.delete(key);
-    pending.then((c) => c.close(), () => undefined);
+    pending.then(
+      (c) => c.close(),
+      () => undefined,
+    );
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.connections.values()];
     this.connections.clear();
-    await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (c) => c.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   /** Test hook (crash): drop every socket at once, no goodbye. */
   destroyAll(): void {
     this.closed = true;
-    for (const p of this.connections.values()) p.then((c) => c.close(), () => undefined);
+    for (const p of this.connections.values())
+      p.then(
+        (c) => c.close(),
+        () => undefined,
+      );
     this.connections.clear();
   }
 
@@ -82,7 +104,10 @@ export class WireChordTransport implements ChordTransport {
       if (this.connections.size <= max) break;
       this.connections.delete(key);
       // Let requests in flight on it finish; idle ones just close.
-      pending.then((c) => setTimeout(() => c.close(), 2000).unref(), () => undefined);
+      pending.then(
+        (c) => setTimeout(() => c.close(), 2000).unref(),
+        () => undefined,
+      );
     }
   }
 
@@ -95,7 +120,8 @@ export class WireChordTransport implements ChordTransport {
     }).then((conn) => {
       // Nothing but answers is expected on a connection we dialed.
       conn.setHandler((incoming, c) => {
-        if (incoming.msg.rid !== undefined) c.replyError(incoming, new P2PError('PROTOCOL', 'requests go to the listening port')).catch(() => undefined);
+        if (incoming.msg.rid !== undefined)
+          c.replyError(incoming, new P2PError('PROTOCOL', 'requests go to the listening port')).catch(() => undefined);
       });
       return conn;
     });
@@ -113,7 +139,10 @@ class WireChordRemote implements ChordRemote {
   ) {}
 
   async lookupStep(key: bigint, avoid: readonly ChordPeer[], signal: AbortSignal): Promise<LookupStep> {
-    const { msg } = await this.request({ t: 'chord-step', key: idToHex(key), avoid: avoid.length > 0 ? avoid.map(toNodeRef) : undefined }, signal);
+    const { msg } = await this.request(
+      { t: 'chord-step', key: idToHex(key), avoid: avoid.length > 0 ? avoid.map(toNodeRef) : undefined },
+      signal,
+    );
     if (msg.t !== 'chord-step-result') throw unexpected(msg);
     if (msg.owner) return { owner: fromNodeRef(msg.owner) };
     return { next: (msg.next ?? []).map(fromNodeRef) };
@@ -122,7 +151,10 @@ class WireChordRemote implements ChordRemote {
   async getNeighbors(signal: AbortSignal): Promise<NeighborState> {
     const { msg } = await this.request({ t: 'chord-neighbors-get' }, signal);
     if (msg.t !== 'chord-neighbors') throw unexpected(msg);
-    return { predecessor: msg.predecessor ? fromNodeRef(msg.predecessor) : null, successors: msg.successors.map(fromNodeRef) };
+    return {
+      predecessor: msg.predecessor ? fromNodeRef(msg.predecessor) : null,
+      successors: msg.successors.map(fromNodeRef),
+    };
   }
 
   async notify(self: ChordPeer, signal: AbortSignal): Promise<void> {
@@ -139,7 +171,10 @@ class WireChordRemote implements ChordRemote {
 
   async leaving(self: ChordPeer, heir: NeighborState, signal: AbortSignal): Promise<void> {
     const predecessor: ChordNodeRef | undefined = heir.predecessor ? toNodeRef(heir.predecessor) : undefined;
-    await this.expectOk({ t: 'chord-leaving', node: toNodeRef(self), successors: heir.successors.map(toNodeRef), predecessor }, signal);
+    await this.expectOk(
+      { t: 'chord-leaving', node: toNodeRef(self), successors: heir.successors.map(toNodeRef), predecessor },
+      signal,
+    );
   }
 
   async offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {

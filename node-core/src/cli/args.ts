@@ -119,7 +119,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         throw new UsageError(`--advertise needs the address other peers can dial, not "${values.advertise}"`);
       }
       const join = values.join === undefined ? undefined : address('--join', values.join);
-      const metaserver = values.metaserver !== undefined ? address('--metaserver', values.metaserver) : join ? undefined : address('--metaserver', '127.0.0.1:5000');
+      const metaserver =
+        values.metaserver !== undefined
+          ? address('--metaserver', values.metaserver)
+          : join
+            ? undefined
+            : address('--metaserver', '127.0.0.1:5000');
       return {
         command,
         id: values.id,
@@ -135,12 +140,18 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
-        maxUploadBytesPerSecond: values['max-upload'] === undefined ? undefined : rate('--max-upload', values['max-upload']),
+        maxUploadBytesPerSecond:
+          values['max-upload'] === undefined ? undefined : rate('--max-upload', values['max-upload']),
       };
     }
     case 'topo': {
       const { values } = parse(rest, { ...common, metaserver: { type: 'string', default: '127.0.0.1:5000' } });
-      return { command, metaserver: address('--metaserver', values.metaserver), key: key(values.key), json: values.json };
+      return {
+        command,
+        metaserver: address('--metaserver', values.metaserver),
+        key: key(values.key),
+        json: values.json,
+      };
     }
     case 'demo': {
       const { values } = parse(rest, {
@@ -180,7 +191,8 @@ function parse<O extends Options>(args: string[], options: O) {
 
 function int(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, not "${value}"`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, not "${value}"`);
   return n;
 }
 
@@ -195,7 +207,9 @@ function rate(flag: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?(?:\/s)?$/i.exec(value.trim());
   const bytes = match ? Math.floor(Number(match[1]) * RATE_UNITS[match[2].toUpperCase()]) : NaN;
   if (!(bytes >= MIN_UPLOAD_BYTES_PER_SECOND)) {
-    throw new UsageError(`${flag} must be a rate of at least 1M (bytes per second, e.g. 1M, 20M, 1.5G), not "${value}"`);
+    throw new UsageError(
+      `${flag} must be a rate of at least 1M (bytes per second, e.g. 1M, 20M, 1.5G), not "${value}"`,
+    );
   }
   return bytes;
 }

@@ -15,7 +15,14 @@ export interface RunningMetaserver {
 }
 
 /** Starts the metaserver and, with an HTTP port, its bridge; shared with `demo`. */
-export async function startMetaserver(options: { host: string; port: number; httpPort?: number; maxPeers?: number; key?: string; heartbeatMs?: number }): Promise<RunningMetaserver> {
+export async function startMetaserver(options: {
+  host: string;
+  port: number;
+  httpPort?: number;
+  maxPeers?: number;
+  key?: string;
+  heartbeatMs?: number;
+}): Promise<RunningMetaserver> {
   const server = new MetadataServer({
     host: options.host,
     port: options.port,

@@ -44,13 +44,17 @@ function humanLine(event: CliEvent): string {
       return `neighbour down: ${ref(event)}`;
     case 'topology': {
       const lines = [`neighbours: ${event.neighbors.length === 0 ? '(none)' : event.neighbors.map(ref).join(', ')}`];
-      if (event.predecessor !== undefined) lines.push(`predecessor: ${event.predecessor ? ref(event.predecessor) : '(none)'}`);
+      if (event.predecessor !== undefined)
+        lines.push(`predecessor: ${event.predecessor ? ref(event.predecessor) : '(none)'}`);
       if (event.successors) lines.push(`successors: ${event.successors.map(ref).join(', ') || '(none)'}`);
-      if (event.fingers) lines.push(`fingers: ${event.fingers.map((f) => `${f.start.slice(0, 8)}→${f.node.id}`).join(' ')}`);
+      if (event.fingers)
+        lines.push(`fingers: ${event.fingers.map((f) => `${f.start.slice(0, 8)}→${f.node.id}`).join(' ')}`);
       return lines.join('\n');
     }
     case 'files':
-      return event.files.length === 0 ? 'no shared files' : event.files.map((f) => `${f.name}  ${f.size} bytes  ${f.sha256.slice(0, 16)}…`).join('\n');
+      return event.files.length === 0
+        ? 'no shared files'
+        : event.files.map((f) => `${f.name}  ${f.size} bytes  ${f.sha256.slice(0, 16)}…`).join('\n');
     case 'shared':
       return `sharing ${event.name} (${event.size} bytes) from ${event.path}`;
     case 'search-result':
@@ -74,5 +78,7 @@ function humanLine(event: CliEvent): string {
 
 export function humanTopology(peers: TopologyPeer[]): string {
   if (peers.length === 0) return 'no peers registered';
-  return peers.map((p) => `${p.id} (${p.host}:${p.port}, ${p.mode}): ${p.neighbors.join(' ') || '(no links)'}`).join('\n');
+  return peers
+    .map((p) => `${p.id} (${p.host}:${p.port}, ${p.mode}): ${p.neighbors.join(' ') || '(no links)'}`)
+    .join('\n');
 }

@@ -52,7 +52,12 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
 }
 
 /** Runs one command; `downloads` holds the GETs in progress by name, for CANCEL. */
-async function runCommand(node: PeerNode, command: StdinCommand, out: EventOutput, downloads: Map<string, AbortController>): Promise<void> {
+async function runCommand(
+  node: PeerNode,
+  command: StdinCommand,
+  out: EventOutput,
+  downloads: Map<string, AbortController>,
+): Promise<void> {
   const { arg } = command;
   try {
     switch (command.name) {
@@ -69,7 +74,13 @@ async function runCommand(node: PeerNode, command: StdinCommand, out: EventOutpu
         return;
       }
       case 'GET': {
-        if (downloads.has(arg)) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: `"${arg}" is already being downloaded`, name: arg });
+        if (downloads.has(arg))
+          return out.emit({
+            event: 'error',
+            code: 'BAD_COMMAND',
+            message: `"${arg}" is already being downloaded`,
+            name: arg,
+          });
         const controller = new AbortController();
         downloads.set(arg, controller);
         let last = 0;
@@ -90,12 +101,23 @@ async function runCommand(node: PeerNode, command: StdinCommand, out: EventOutpu
       }
       case 'CANCEL': {
         const controller = downloads.get(arg);
-        if (!controller) return out.emit({ event: 'error', code: 'NOT_FOUND', message: `no download of "${arg}" in progress`, name: arg });
+        if (!controller)
+          return out.emit({
+            event: 'error',
+            code: 'NOT_FOUND',
+            message: `no download of "${arg}" in progress`,
+            name: arg,
+          });
         controller.abort(); // the GET then reports error CANCELLED for this name
         return;
       }
       case 'LOOKUP':
-        if (!node.lookup) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: 'LOOKUP is a chord command; this peer runs in flood mode' });
+        if (!node.lookup)
+          return out.emit({
+            event: 'error',
+            code: 'BAD_COMMAND',
+            message: 'LOOKUP is a chord command; this peer runs in flood mode',
+          });
         return out.emit(await node.lookup(arg));
       case 'HELP':
         return out.emit({ event: 'help', commands: HELP_LINES });

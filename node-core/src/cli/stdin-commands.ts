@@ -12,7 +12,7 @@ const COMMANDS = new Set<CommandName>(['TOPO', 'FILES', 'SHARE', 'SEARCH', 'GET'
 const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'CANCEL', 'LOOKUP']);
 
 export const HELP_LINES = [
-  'TOPO              this peer\'s neighbours (chord: predecessor, successors, fingers)',
+  "TOPO              this peer's neighbours (chord: predecessor, successors, fingers)",
   'FILES             the files this peer shares',
   'SHARE <path>      share a file',
   'SEARCH <name>     find who holds a file',

@@ -20,7 +20,8 @@ interface SharedEntry {
 const RECHECK_MS = 1000;
 
 export function assertFileName(name: string): void {
-  if (!isFileName(name)) throw new P2PError('BAD_NAME', `"${String(name).slice(0, 80)}" is not a plain file name`, String(name));
+  if (!isFileName(name))
+    throw new P2PError('BAD_NAME', `"${String(name).slice(0, 80)}" is not a plain file name`, String(name));
 }
 
 export class FileStore {
@@ -31,7 +32,11 @@ export class FileStore {
   private readonly openFiles = new OpenFiles();
   private readonly readBuffers: ChunkBufferPool;
 
-  constructor(dir: string, private readonly chunkSize = DEFAULT_CHUNK_SIZE, downloadsDir?: string) {
+  constructor(
+    dir: string,
+    private readonly chunkSize = DEFAULT_CHUNK_SIZE,
+    downloadsDir?: string,
+  ) {
     this.dir = resolve(dir);
     this.downloadsDir = downloadsDir ? resolve(downloadsDir) : join(this.dir, 'Downloads');
     this.readBuffers = new ChunkBufferPool(chunkSize);
@@ -108,12 +113,17 @@ export class FileStore {
    * Where a chunk a remote peer asks for lies, once its request checks out: a shared name, the
    * version (whole-file digest) of the manifest the peer holds, a chunk that exists.
    */
-  async servableChunk(name: string, sha256: string, index: number): Promise<{ path: string; offset: number; length: number }> {
+  async servableChunk(
+    name: string,
+    sha256: string,
+    index: number,
+  ): Promise<{ path: string; offset: number; length: number }> {
     assertFileName(name);
     const entry = this.shared.get(name);
     const fresh = entry?.manifest && entry.checkedAt !== undefined && Date.now() - entry.checkedAt < RECHECK_MS;
     const manifest = fresh && entry?.manifest ? entry.manifest : await this.manifest(name);
-    if (manifest.sha256 !== sha256) throw new P2PError('NOT_SHARED', `"${name}" changed since its manifest was sent`, name);
+    if (manifest.sha256 !== sha256)
+      throw new P2PError('NOT_SHARED', `"${name}" changed since its manifest was sent`, name);
     const length = index * manifest.chunkSize < manifest.size ? chunkLength(manifest, index) : 0;
     if (length <= 0) throw new P2PError('PROTOCOL', `chunk ${index} of "${name}" does not exist`, name);
     const path = this.shared.get(name)?.path;

@@ -48,9 +48,11 @@ export class InOrderDigest {
     if (this.present[index]) return;
     this.present[index] = 1;
     if (index !== this.next) return; // nothing to fold yet: an earlier chunk is still missing
-    this.chain = this.chain.then(() => this.advance()).catch((err: unknown) => {
-      this.failure ??= err;
-    });
+    this.chain = this.chain
+      .then(() => this.advance())
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      });
   }
 
   /** The whole-file SHA-256, once every chunk was added or marked present. */
@@ -81,7 +83,12 @@ export class InOrderDigest {
     const data = this.scratch.subarray(0, length);
     let filled = 0;
     while (filled < length) {
-      const { bytesRead } = await this.file.read(data, filled, length - filled, index * this.manifest.chunkSize + filled);
+      const { bytesRead } = await this.file.read(
+        data,
+        filled,
+        length - filled,
+        index * this.manifest.chunkSize + filled,
+      );
       if (bytesRead === 0) throw new Error(`chunk ${index} is missing from the .part`);
       filled += bytesRead;
     }

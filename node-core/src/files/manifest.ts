@@ -30,7 +30,11 @@ export function chunkHash(manifest: FileManifest, index: number): Buffer {
 }
 
 /** Reads the file once, chunk by chunk, hashing each chunk and the whole. */
-export async function computeManifest(path: string, name: string, chunkSize = DEFAULT_CHUNK_SIZE): Promise<FileManifest> {
+export async function computeManifest(
+  path: string,
+  name: string,
+  chunkSize = DEFAULT_CHUNK_SIZE,
+): Promise<FileManifest> {
   const handle = await open(path, 'r');
   try {
     const whole = createHash('sha256');

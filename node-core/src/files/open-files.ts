@@ -44,7 +44,9 @@ export class OpenFiles {
   async close(): Promise<void> {
     const all = [...this.files.entries()];
     this.files.clear();
-    await Promise.all(all.map(([, f]) => (clearTimeout(f.idleTimer), f.handle.then((h) => h.close()).catch(() => undefined))));
+    await Promise.all(
+      all.map(([, f]) => (clearTimeout(f.idleTimer), f.handle.then((h) => h.close()).catch(() => undefined))),
+    );
   }
 
   private evict(path: string, file: OpenFile): void {

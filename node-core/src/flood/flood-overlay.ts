@@ -75,20 +75,26 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     const { msg } = incoming;
     if (msg.t !== 'join') return;
     if (msg.id === this.options.self.id) {
-      void conn.replyError(incoming, new P2PError('DUPLICATE_ID', `"${msg.id}" is this peer's own id`)).catch(() => undefined);
+      void conn
+        .replyError(incoming, new P2PError('DUPLICATE_ID', `"${msg.id}" is this peer's own id`))
+        .catch(() => undefined);
       return;
     }
     const existing = this.links.get(msg.id);
     if (!existing && this.links.size >= this.options.maxNeighbors) {
       const joiner = { id: msg.id, host: msg.host, port: msg.port };
-      const splittable = msg.neighbors?.length ? this.neighbors().filter((n) => n.id !== msg.id && !msg.neighbors?.includes(n.id)) : [];
+      const splittable = msg.neighbors?.length
+        ? this.neighbors().filter((n) => n.id !== msg.id && !msg.neighbors?.includes(n.id))
+        : [];
       if (splittable.length > 0) return this.split(conn, incoming, joiner, shuffle(splittable)[0]);
       const peers = shuffle(this.neighbors()).slice(0, 8);
       void conn.reply(incoming, { t: 'redirect', peers }).catch(() => undefined);
       return;
     }
     if (existing && !this.prefersNew(msg.id, 'listener')) {
-      void conn.replyError(incoming, new P2PError('DUPLICATE_ID', `already linked with "${msg.id}"`)).catch(() => undefined);
+      void conn
+        .replyError(incoming, new P2PError('DUPLICATE_ID', `already linked with "${msg.id}"`))
+        .catch(() => undefined);
       return;
     }
     void conn.reply(incoming, { t: 'welcome', id: this.options.self.id }).catch(() => undefined);
@@ -201,7 +207,8 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   /** The link is lost when its current connection closes (not a connection it replaced). */
   private watch(neighbor: Neighbor, conn: Connection): void {
     conn.once('close', (err) => {
-      if (this.links.get(neighbor.ref.id) === neighbor && neighbor.conn === conn) this.drop(neighbor, err?.message ?? 'connection closed');
+      if (this.links.get(neighbor.ref.id) === neighbor && neighbor.conn === conn)
+        this.drop(neighbor, err?.message ?? 'connection closed');
     });
   }
 
@@ -220,10 +227,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     this.emit('neighbor-down', { ...neighbor.ref }, reason);
     // a random pause, so both ends of a broken link do not redial each other in lockstep
     if (!this.closed && heal) {
-      setTimeout(() => {
-        void this.bridge(neighbor);
-        void this.maintain();
-      }, Math.random() * Math.min(100, this.options.heartbeatMs)).unref();
+      setTimeout(
+        () => {
+          void this.bridge(neighbor);
+          void this.maintain();
+        },
+        Math.random() * Math.min(100, this.options.heartbeatMs),
+      ).unref();
     }
   }
 
@@ -263,7 +273,9 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
 
   /** Refreshes what a neighbour's own links are (see bridge()). */
   private async askTheirs(neighbor: Neighbor): Promise<void> {
-    const answer = await neighbor.conn.request({ t: 'neighbors-get' }, { timeoutMs: this.options.heartbeatMs * 2 }).catch(() => undefined);
+    const answer = await neighbor.conn
+      .request({ t: 'neighbors-get' }, { timeoutMs: this.options.heartbeatMs * 2 })
+      .catch(() => undefined);
     if (answer?.msg.t === 'neighbors') neighbor.theirs = answer.msg.peers;
   }
 
@@ -283,7 +295,8 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private tick(): void {
     const askTheirs = this.ticks++ % 2 === 0;
     for (const neighbor of this.links.values()) {
-      if (askTheirs) void this.askTheirs(neighbor); // a request is traffic too: it doubles as the ping
+      if (askTheirs)
+        void this.askTheirs(neighbor); // a request is traffic too: it doubles as the ping
       else neighbor.conn.send({ t: 'ping' }).catch(() => undefined);
     }
     void this.maintain();
@@ -346,8 +359,12 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     while (queue.length > 0 && this.wanted() > 0 && attempts < MAX_JOIN_ATTEMPTS && !this.closed) {
       const candidate = queue.shift() as PeerRef | Address;
       const key = `${candidate.host}:${candidate.port}`;
-      const isSelf = ('id' in candidate && candidate.id === this.options.self.id) || (candidate.host === this.options.self.host && candidate.port === this.options.self.port);
-      const linked = ('id' in candidate && this.links.has(candidate.id)) || [...this.links.values()].some((n) => n.ref.host === candidate.host && n.ref.port === candidate.port);
+      const isSelf =
+        ('id' in candidate && candidate.id === this.options.self.id) ||
+        (candidate.host === this.options.self.host && candidate.port === this.options.self.port);
+      const linked =
+        ('id' in candidate && this.links.has(candidate.id)) ||
+        [...this.links.values()].some((n) => n.ref.host === candidate.host && n.ref.port === candidate.port);
       if (tried.has(key) || isSelf || linked) continue;
       tried.add(key);
       attempts++;
@@ -364,8 +381,15 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       // our links go along so a full peer can split one of its own for us (not for the dial that
       // completes a split: that one must not cascade)
       const neighbors = offerSplit && this.links.size > 0 ? [...this.links.keys()] : undefined;
-      const answer = await conn.request({ t: 'join', id: self.id, host: self.host, port: self.port, neighbors }, { timeoutMs: 5000 });
-      if (answer.msg.t === 'welcome' && !this.closed && (this.links.has(answer.msg.id) || this.links.size < this.options.maxNeighbors)) {
+      const answer = await conn.request(
+        { t: 'join', id: self.id, host: self.host, port: self.port, neighbors },
+        { timeoutMs: 5000 },
+      );
+      if (
+        answer.msg.t === 'welcome' &&
+        !this.closed &&
+        (this.links.has(answer.msg.id) || this.links.size < this.options.maxNeighbors)
+      ) {
         const existing = this.links.get(answer.msg.id);
         if (existing && !this.prefersNew(answer.msg.id, 'dialer')) conn.close();
         else if (existing) this.replace(existing, conn);

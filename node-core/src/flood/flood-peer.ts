@@ -4,7 +4,17 @@
 import { advertisedHost } from '../advertised-host';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Address, DownloadCompleteEvent, FilesEvent, NodeEvent, PeerReadyEvent, PeerRef, SearchResultEvent, SharedEvent, TopologyEvent } from '../events';
+import type {
+  Address,
+  DownloadCompleteEvent,
+  FilesEvent,
+  NodeEvent,
+  PeerReadyEvent,
+  PeerRef,
+  SearchResultEvent,
+  SharedEvent,
+  TopologyEvent,
+} from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { download } from '../transfer/download-session';
@@ -143,7 +153,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
       targetLinks: options.targetLinks ?? 2,
       heartbeatMs: options.heartbeatMs ?? 2000,
       connect: (address) => this.connect(address, this.peerTimeoutMs),
-      referrals: (exclude) => this.metaserver?.referrals(exclude) ?? Promise.reject(new P2PError('METASERVER_UNREACHABLE', 'no metaserver')),
+      referrals: (exclude) =>
+        this.metaserver?.referrals(exclude) ?? Promise.reject(new P2PError('METASERVER_UNREACHABLE', 'no metaserver')),
     });
     this.overlay.on('neighbor-up', (ref) => this.onLinksChanged({ event: 'neighbor-up', ...ref }));
     this.overlay.on('neighbor-down', (ref) => this.onLinksChanged({ event: 'neighbor-down', ...ref }));
@@ -157,7 +168,15 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
       }),
     ]);
     clearTimeout(readyTimer);
-    return { event: 'ready', role: 'peer', id: options.id, host: this.self.host, port: this.self.port, mode: 'flood', dir: this.store.dir };
+    return {
+      event: 'ready',
+      role: 'peer',
+      id: options.id,
+      host: this.self.host,
+      port: this.self.port,
+      mode: 'flood',
+      dir: this.store.dir,
+    };
   }
 
   neighbors(): PeerRef[] {
@@ -224,14 +243,37 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
           const now = Date.now();
           if (now - lastReport >= 250 || bytes === total) {
             lastReport = now;
-            this.metaserver?.reportActivity({ t: 'activity-transfer', from: result.holders[0].id, to: self.id, name, bytes, total, done: false });
+            this.metaserver?.reportActivity({
+              t: 'activity-transfer',
+              from: result.holders[0].id,
+              to: self.id,
+              name,
+              bytes,
+              total,
+              done: false,
+            });
           }
         },
       });
       this.store.adopt(done.path, done.manifest, done.stamp);
       this.metaserver?.reportFiles(this.store.names());
-      this.metaserver?.reportActivity({ t: 'activity-transfer', from: done.sources[0] ?? result.holders[0].id, to: self.id, name, bytes: done.bytes, total: done.bytes, done: true });
-      return { event: 'download-complete', name, path: done.path, bytes: done.bytes, sha256: done.sha256, sources: done.sources };
+      this.metaserver?.reportActivity({
+        t: 'activity-transfer',
+        from: done.sources[0] ?? result.holders[0].id,
+        to: self.id,
+        name,
+        bytes: done.bytes,
+        total: done.bytes,
+        done: true,
+      });
+      return {
+        event: 'download-complete',
+        name,
+        path: done.path,
+        bytes: done.bytes,
+        sha256: done.sha256,
+        sources: done.sources,
+      };
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.downloads.delete(controller);
@@ -258,7 +300,11 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
 
   private async connect(address: Address, idleTimeoutMs: number): Promise<Connection> {
     if (this.stopping) throw new P2PError('CANCELLED', 'the peer is stopping');
-    const conn = await dial(address, { key: this.options.key, idleTimeoutMs, handshakeTimeoutMs: this.options.handshakeTimeoutMs });
+    const conn = await dial(address, {
+      key: this.options.key,
+      idleTimeoutMs,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+    });
     this.outbound.add(conn);
     conn.once('close', () => this.outbound.delete(conn));
     conn.setHandler((incoming) => this.handle(conn, incoming));
@@ -276,7 +322,9 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     const { msg } = incoming;
     switch (msg.t) {
       case 'join':
-        return this.overlay ? this.overlay.handleJoin(conn, incoming) : void conn.replyError(incoming, new P2PError('PEER_UNREACHABLE', 'not ready')).catch(() => undefined);
+        return this.overlay
+          ? this.overlay.handleJoin(conn, incoming)
+          : void conn.replyError(incoming, new P2PError('PEER_UNREACHABLE', 'not ready')).catch(() => undefined);
       case 'query':
         return this.onQuery(conn, msg);
       case 'hit': {
@@ -315,7 +363,10 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     const manifest = await this.store.manifest(msg.name);
     const conn = await this.connect(msg.origin, 0);
     try {
-      await conn.request({ t: 'hit', qid: msg.qid, name: msg.name, size: manifest.size, sha256: manifest.sha256, holder: this.address }, { timeoutMs: 5000 });
+      await conn.request(
+        { t: 'hit', qid: msg.qid, name: msg.name, size: manifest.size, sha256: manifest.sha256, holder: this.address },
+        { timeoutMs: 5000 },
+      );
     } finally {
       conn.close();
     }

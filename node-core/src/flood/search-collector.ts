@@ -18,7 +18,10 @@ export class SearchCollector {
   private graceTimer: NodeJS.Timeout | undefined;
   readonly startedAt = Date.now();
 
-  constructor(readonly name: string, private readonly options: SearchOptions) {}
+  constructor(
+    readonly name: string,
+    private readonly options: SearchOptions,
+  ) {}
 
   /** Milliseconds from start to the first hit (undefined if none yet). */
   get firstHitMs(): number | undefined {
@@ -31,7 +34,8 @@ export class SearchCollector {
       result = { event: 'search-result', name: this.name, size, sha256, holders: [] };
       this.byDigest.set(sha256, result);
     }
-    if (!result.holders.some((h) => h.id === holder.id)) result.holders.push({ id: holder.id, host: holder.host, port: holder.port });
+    if (!result.holders.some((h) => h.id === holder.id))
+      result.holders.push({ id: holder.id, host: holder.host, port: holder.port });
     if (this.firstHitAt === undefined) {
       this.firstHitAt = Date.now();
       this.graceTimer = setTimeout(() => this.finish?.(), this.options.graceMs ?? 150);

@@ -121,10 +121,24 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         void conn.reply(incoming, { t: 'topology', peers: this.registry.snapshot().peers }).catch(() => undefined);
         return undefined;
       case 'activity-search':
-        this.registry.announce({ type: 'search', origin: msg.origin, name: msg.name, queryId: msg.qid, path: msg.path });
+        this.registry.announce({
+          type: 'search',
+          origin: msg.origin,
+          name: msg.name,
+          queryId: msg.qid,
+          path: msg.path,
+        });
         return undefined;
       case 'activity-transfer':
-        this.registry.announce({ type: 'transfer', from: msg.from, to: msg.to, name: msg.name, bytes: msg.bytes, total: msg.total, done: msg.done });
+        this.registry.announce({
+          type: 'transfer',
+          from: msg.from,
+          to: msg.to,
+          name: msg.name,
+          bytes: msg.bytes,
+          total: msg.total,
+          done: msg.done,
+        });
         return undefined;
       case 'ping':
         return undefined;
@@ -137,7 +151,8 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   }
 
   private refusal(id: string, flag: string): P2PError | undefined {
-    if (flag.toLowerCase() !== 'p2p') return new P2PError('BAD_FLAG', `wrong flag "${flag}": the network flag is "p2p"`);
+    if (flag.toLowerCase() !== 'p2p')
+      return new P2PError('BAD_FLAG', `wrong flag "${flag}": the network flag is "p2p"`);
     if (id === '') return new P2PError('EMPTY_ID', 'a peer id must not be empty');
     if (this.registry.has(id)) return new P2PError('DUPLICATE_ID', `a live peer already uses the id "${id}"`);
     const max = this.options.maxPeers ?? 0;

@@ -95,7 +95,8 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       conn = await dial(address, { key, idleTimeoutMs: 0, requestTimeoutMs: this.options.requestTimeoutMs });
     } catch (err) {
       const e = toP2PError(err, 'METASERVER_UNREACHABLE');
-      if (e.code === 'PEER_UNREACHABLE') throw new P2PError('METASERVER_UNREACHABLE', `metaserver ${address.host}:${address.port}: ${e.message}`);
+      if (e.code === 'PEER_UNREACHABLE')
+        throw new P2PError('METASERVER_UNREACHABLE', `metaserver ${address.host}:${address.port}: ${e.message}`);
       throw e;
     }
     if (this.closed) {
@@ -105,7 +106,14 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     conn.setHandler(() => undefined);
     let referrals: PeerRef[];
     try {
-      const answer = await conn.request({ t: 'register', id: self.id, host: self.host, port: self.port, mode: self.mode, flag: this.options.flag ?? 'p2p' });
+      const answer = await conn.request({
+        t: 'register',
+        id: self.id,
+        host: self.host,
+        port: self.port,
+        mode: self.mode,
+        flag: this.options.flag ?? 'p2p',
+      });
       referrals = answer.msg.t === 'registered' ? answer.msg.referrals : [];
     } catch (err) {
       conn.close();
@@ -143,7 +151,10 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
 }
 
 /** One-shot: the whole network as the metaserver sees it (`p2p-node topo`). */
-export async function fetchTopology(address: Address, options: { key?: string; timeoutMs?: number } = {}): Promise<TopologyPeer[]> {
+export async function fetchTopology(
+  address: Address,
+  options: { key?: string; timeoutMs?: number } = {},
+): Promise<TopologyPeer[]> {
   let conn: Connection;
   try {
     conn = await dial(address, { key: options.key, idleTimeoutMs: 0, connectTimeoutMs: options.timeoutMs });

@@ -2,7 +2,13 @@
 // files they share. Every change is turned into BridgeMessages for the topology page, which
 // makes this the TopologySource the bridge consumes.
 import type { Mode, PeerRef } from '../events';
-import { linkKey, type BridgeMessage, type TopologyPeer, type TopologySnapshot, type TopologySource } from '../topology';
+import {
+  linkKey,
+  type BridgeMessage,
+  type TopologyPeer,
+  type TopologySnapshot,
+  type TopologySource,
+} from '../topology';
 
 export interface RegisteredPeer {
   id: string;

@@ -26,6 +26,10 @@ export interface PartFile {
   path: string;
 }
 
-export function openChunkSink(manifest: FileManifest, part: PartFile, workerFromBytes = WORKER_SINK_FROM_BYTES): ChunkSink {
+export function openChunkSink(
+  manifest: FileManifest,
+  part: PartFile,
+  workerFromBytes = WORKER_SINK_FROM_BYTES,
+): ChunkSink {
   return manifest.size >= workerFromBytes ? new WorkerSink(manifest, part.path) : new InThreadSink(manifest, part.file);
 }

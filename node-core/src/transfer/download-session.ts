@@ -82,15 +82,29 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         const sink = openChunkSink(manifest, { file, path: partPath }, request.workerSinkFromBytes);
         try {
           const pending = new Set(queue);
-          for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++) if (!pending.has(index)) sink.markPresent(index);
-          await fetchAll({ queue, sources, manifest, sink, signal: abort.signal, verifyEach: round > 0, name, window: request.window, chunkTimeoutMs: request.chunkTimeoutMs }, (index, source, length) => {
-            servedBy.set(index, source);
-            source.served++;
-            if (round === 0) {
-              bytes += length;
-              request.onProgress?.(bytes, total);
-            }
-          });
+          for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++)
+            if (!pending.has(index)) sink.markPresent(index);
+          await fetchAll(
+            {
+              queue,
+              sources,
+              manifest,
+              sink,
+              signal: abort.signal,
+              verifyEach: round > 0,
+              name,
+              window: request.window,
+              chunkTimeoutMs: request.chunkTimeoutMs,
+            },
+            (index, source, length) => {
+              servedBy.set(index, source);
+              source.served++;
+              if (round === 0) {
+                bytes += length;
+                request.onProgress?.(bytes, total);
+              }
+            },
+          );
           sha256 = await sink.digest();
         } finally {
           sink.close();
@@ -114,7 +128,8 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       try {
         await link(partPath, path); // fails instead of overwriting a file that appeared meanwhile
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new P2PError('FILE_EXISTS', `${path} appeared during the download; kept ${partPath}`, name);
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new P2PError('FILE_EXISTS', `${path} appeared during the download; kept ${partPath}`, name);
         throw err;
       }
       await unlink(partPath);
@@ -149,7 +164,11 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
 }
 
 /** Asks every holder for its manifest; keeps those that serve the expected (or first) version. */
-async function openSources(request: DownloadRequest, signal: AbortSignal, opened: Connection[]): Promise<{ manifest: FileManifest; found: Source[] }> {
+async function openSources(
+  request: DownloadRequest,
+  signal: AbortSignal,
+  opened: Connection[],
+): Promise<{ manifest: FileManifest; found: Source[] }> {
   const holders = request.holders.slice(0, request.maxSources ?? 4);
   if (holders.length === 0) throw new P2PError('NOT_FOUND', `nobody holds "${request.name}"`, request.name);
   const attempts = await Promise.allSettled(
@@ -202,7 +221,10 @@ const WINDOW_BUDGET = 8;
  * default the budget is shared: 8 per holder cost 3 holders 24 MiB in flight, and the getter's
  * RSS passed 150 MB on 1 GiB, without being any faster than 8 in all (loopback is CPU-bound).
  */
-async function fetchAll(round: FetchRound, accepted: (index: number, source: Source, length: number) => void): Promise<void> {
+async function fetchAll(
+  round: FetchRound,
+  accepted: (index: number, source: Source, length: number) => void,
+): Promise<void> {
   const { queue, manifest, sink, signal, name } = round;
   while (queue.length > 0) {
     const alive = round.sources.filter((s) => s.alive);

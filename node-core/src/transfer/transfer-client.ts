@@ -18,11 +18,24 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
 export const CHUNK_TIMEOUT_MS = 30_000;
 
 /** The chunk's bytes (one buffer, from payloadPool: the sink hands it back once written and hashed). */
-export async function fetchChunk(conn: Connection, manifest: FileManifest, index: number, signal?: AbortSignal, timeoutMs = CHUNK_TIMEOUT_MS): Promise<readonly Buffer[]> {
+export async function fetchChunk(
+  conn: Connection,
+  manifest: FileManifest,
+  index: number,
+  signal?: AbortSignal,
+  timeoutMs = CHUNK_TIMEOUT_MS,
+): Promise<readonly Buffer[]> {
   // counted from the link's last bytes: a chunk queued behind others at a holder that paces
   // its uploads (--max-upload) is late because the link is busy, not because the holder is gone
-  const answer = await conn.request({ t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index }, { signal, timeoutMs, timeoutFromLastTraffic: true });
-  if (answer.msg.t !== 'chunk' || answer.msg.index !== index || answer.payload.length !== chunkLength(manifest, index)) {
+  const answer = await conn.request(
+    { t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index },
+    { signal, timeoutMs, timeoutFromLastTraffic: true },
+  );
+  if (
+    answer.msg.t !== 'chunk' ||
+    answer.msg.index !== index ||
+    answer.payload.length !== chunkLength(manifest, index)
+  ) {
     throw new P2PError('PROTOCOL', `bad answer for chunk ${index} of "${manifest.name}"`);
   }
   return [answer.payload];
@@ -35,12 +48,28 @@ export function byteLength(pieces: readonly Buffer[]): number {
 }
 
 /** Holder side: answers manifest-get and chunk-get from the shared files only, chunks within the upload cap if any. */
-export async function serveTransferRequest(store: FileStore, conn: Connection, incoming: Incoming, limiter?: UploadLimiter): Promise<boolean> {
+export async function serveTransferRequest(
+  store: FileStore,
+  conn: Connection,
+  incoming: Incoming,
+  limiter?: UploadLimiter,
+): Promise<boolean> {
   const { msg } = incoming;
   if (msg.t === 'manifest-get') {
     try {
       const m = await store.manifest(msg.name);
-      await conn.reply(incoming, { t: 'manifest', name: m.name, size: m.size, chunkSize: m.chunkSize, chunks: m.chunkHashes.length / 32, sha256: m.sha256 }, m.chunkHashes);
+      await conn.reply(
+        incoming,
+        {
+          t: 'manifest',
+          name: m.name,
+          size: m.size,
+          chunkSize: m.chunkSize,
+          chunks: m.chunkHashes.length / 32,
+          sha256: m.sha256,
+        },
+        m.chunkHashes,
+      );
     } catch (err) {
       await conn.replyError(incoming, err).catch(() => undefined);
     }
@@ -55,12 +84,18 @@ export async function serveTransferRequest(store: FileStore, conn: Connection, i
         if (limiter) await limiter.take((await store.servableChunk(msg.name, msg.sha256, msg.index)).length);
         const data = await store.readChunk(msg.name, msg.sha256, msg.index);
         // resolves once the socket has taken the bytes, which is when the queue's slot frees
-        await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data, () => store.releaseChunk(data));
+        await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data, () =>
+          store.releaseChunk(data),
+        );
       } catch (err) {
         await conn.replyError(incoming, err).catch(() => undefined);
       }
     });
-    if (!served) conn.close(new P2PError('PROTOCOL', `more than ${SERVE_WAITING_MAX} chunk requests waiting on one connection`), true);
+    if (!served)
+      conn.close(
+        new P2PError('PROTOCOL', `more than ${SERVE_WAITING_MAX} chunk requests waiting on one connection`),
+        true,
+      );
     return true;
   }
   return false;

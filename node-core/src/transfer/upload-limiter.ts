@@ -20,7 +20,9 @@ export class UploadLimiter {
 
   constructor(private readonly bytesPerSecond: number) {
     if (!Number.isFinite(bytesPerSecond) || bytesPerSecond < MIN_UPLOAD_BYTES_PER_SECOND) {
-      throw new RangeError(`an upload cap must be at least ${MIN_UPLOAD_BYTES_PER_SECOND} bytes per second, not ${bytesPerSecond}`);
+      throw new RangeError(
+        `an upload cap must be at least ${MIN_UPLOAD_BYTES_PER_SECOND} bytes per second, not ${bytesPerSecond}`,
+      );
     }
   }
 

@@ -127,7 +127,12 @@ parentPort.on('message', (msg) => {
 });
 `;
 
-type WorkerMessage = { returned: ArrayBuffer[] } | { taken: number } | { failed: true; id: number; message: string } | { sha256: string } | { error: string };
+type WorkerMessage =
+  | { returned: ArrayBuffer[] }
+  | { taken: number }
+  | { failed: true; id: number; message: string }
+  | { sha256: string }
+  | { error: string };
 
 interface Pending<T> {
   resolve: (value: T) => void;
@@ -151,11 +156,23 @@ export class WorkerSink implements ChunkSink {
     const { port1, port2 } = new MessageChannel();
     // their chunks are off-heap and handed back; their own heaps stay tiny
     const resourceLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 };
-    this.writer = new Worker(WRITER_SOURCE, { eval: true, resourceLimits, workerData: { path: partPath, chunkSize: manifest.chunkSize, hasher: port1 }, transferList: [port1] });
+    this.writer = new Worker(WRITER_SOURCE, {
+      eval: true,
+      resourceLimits,
+      workerData: { path: partPath, chunkSize: manifest.chunkSize, hasher: port1 },
+      transferList: [port1],
+    });
     this.hasher = new Worker(HASHER_SOURCE, {
       eval: true,
       resourceLimits,
-      workerData: { path: partPath, size: manifest.size, chunkSize: manifest.chunkSize, count, heldMax: HELD_MAX, writer: port2 },
+      workerData: {
+        path: partPath,
+        size: manifest.size,
+        chunkSize: manifest.chunkSize,
+        count,
+        heldMax: HELD_MAX,
+        writer: port2,
+      },
       transferList: [port2],
     });
     for (const worker of [this.writer, this.hasher]) {
@@ -238,7 +255,8 @@ export class WorkerSink implements ChunkSink {
  */
 function ownPieces(pieces: readonly Buffer[]): { owned: Uint8Array[]; transfer: ArrayBuffer[] } {
   const owned = pieces.map((piece) => {
-    const whole = piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && piece.buffer instanceof ArrayBuffer;
+    const whole =
+      piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && piece.buffer instanceof ArrayBuffer;
     return whole ? piece : new Uint8Array(piece);
   });
   return { owned, transfer: owned.map((own) => own.buffer as ArrayBuffer) };

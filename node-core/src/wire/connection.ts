@@ -87,7 +87,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * Runs the handshake on a connected socket; resolves once both sides are accepted. `reads`:
    * the socket was made with that buffer's `onread`, so its bytes come from there, not 'data'.
    */
-  static open(socket: Socket, role: ConnectionRole, options: ConnectionOptions = {}, reads?: ReusedReadBuffer): Promise<Connection> {
+  static open(
+    socket: Socket,
+    role: ConnectionRole,
+    options: ConnectionOptions = {},
+    reads?: ReusedReadBuffer,
+  ): Promise<Connection> {
     const conn = new Connection(socket, role, options);
     return conn.handshake(options, reads);
   }
@@ -120,7 +125,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           resolve(this);
         }
       };
-      const onEarlyClose = (err: P2PError | undefined): void => finish(err ?? new P2PError('PEER_UNREACHABLE', 'closed during handshake'));
+      const onEarlyClose = (err: P2PError | undefined): void =>
+        finish(err ?? new P2PError('PEER_UNREACHABLE', 'closed during handshake'));
       this.on('close', onEarlyClose);
       const timer = setTimeout(
         () => finish(new P2PError('PEER_UNREACHABLE', 'handshake timed out')),
@@ -130,9 +136,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.handshakeStep = (msg: AnyMessage): void => {
         if (msg.t === 'error') return finish(new P2PError(asErrorCode(msg.code), `refused by remote: ${msg.message}`));
         if (msg.t === 'hello' && remoteNonce === undefined) {
-          if (msg.proto !== PROTOCOL_VERSION) return finish(new P2PError('PROTOCOL', `remote speaks protocol ${msg.proto}`));
+          if (msg.proto !== PROTOCOL_VERSION)
+            return finish(new P2PError('PROTOCOL', `remote speaks protocol ${msg.proto}`));
           if (msg.auth !== Boolean(key)) {
-            return finish(new P2PError('AUTH_FAILED', key ? 'remote has no network key' : 'remote requires a network key'));
+            return finish(
+              new P2PError('AUTH_FAILED', key ? 'remote has no network key' : 'remote requires a network key'),
+            );
           }
           remoteNonce = msg.nonce;
           if (!key) return finish();
@@ -185,9 +194,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   private watchIdle(idleMs: number): void {
     if (idleMs <= 0) return;
-    this.idleTimer = setInterval(() => {
-      if (Date.now() - Math.max(this.lastReceived, this.lastAnswered) > idleMs) this.close(new P2PError('PEER_UNREACHABLE', `no traffic for ${idleMs} ms`));
-    }, Math.max(10, Math.floor(idleMs / 4)));
+    this.idleTimer = setInterval(
+      () => {
+        if (Date.now() - Math.max(this.lastReceived, this.lastAnswered) > idleMs)
+          this.close(new P2PError('PEER_UNREACHABLE', `no traffic for ${idleMs} ms`));
+      },
+      Math.max(10, Math.floor(idleMs / 4)),
+    );
   }
 
   private idleTimer: NodeJS.Timeout | undefined;
@@ -233,9 +246,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.handshakeStep?.(msg);
       return;
     }
-    if (msg.t === 'hello' || msg.t === 'auth') return this.close(new P2PError('PROTOCOL', `unexpected "${msg.t}"`), true);
+    if (msg.t === 'hello' || msg.t === 'auth')
+      return this.close(new P2PError('PROTOCOL', `unexpected "${msg.t}"`), true);
     // An error that answers no request is the remote's reason for hanging up: keep its code.
-    if (msg.t === 'error' && msg.re === undefined) return this.close(new P2PError(asErrorCode(msg.code), `closed by remote: ${msg.message}`));
+    if (msg.t === 'error' && msg.re === undefined)
+      return this.close(new P2PError(asErrorCode(msg.code), `closed by remote: ${msg.message}`));
     if (msg.re !== undefined) {
       const pending = this.pending.get(msg.re);
       if (!pending) return; // a late answer to a request that already timed out
@@ -261,7 +276,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     if (flushed) return Promise.resolve();
     if (this.socket.writableLength > this.maxQueuedBytes) {
-      const err = new P2PError('PEER_UNREACHABLE', `the remote is not reading: over ${this.maxQueuedBytes} bytes queued for it`);
+      const err = new P2PError(
+        'PEER_UNREACHABLE',
+        `the remote is not reading: over ${this.maxQueuedBytes} bytes queued for it`,
+      );
       this.close(err);
       return Promise.reject(err);
     }
@@ -395,9 +413,24 @@ function delay(ms: number): Promise<void> {
 }
 
 const KNOWN_CODES = new Set([
-  'BAD_COMMAND', 'BAD_FLAG', 'EMPTY_ID', 'DUPLICATE_ID', 'NETWORK_FULL', 'AUTH_FAILED', 'METASERVER_UNREACHABLE',
-  'PEER_UNREACHABLE', 'PORT_IN_USE', 'BAD_NAME', 'NOT_SHARED', 'NOT_FOUND', 'FILE_EXISTS', 'VERIFY_FAILED',
-  'DOWNLOAD_FAILED', 'CANCELLED', 'PROTOCOL', 'INTERNAL',
+  'BAD_COMMAND',
+  'BAD_FLAG',
+  'EMPTY_ID',
+  'DUPLICATE_ID',
+  'NETWORK_FULL',
+  'AUTH_FAILED',
+  'METASERVER_UNREACHABLE',
+  'PEER_UNREACHABLE',
+  'PORT_IN_USE',
+  'BAD_NAME',
+  'NOT_SHARED',
+  'NOT_FOUND',
+  'FILE_EXISTS',
+  'VERIFY_FAILED',
+  'DOWNLOAD_FAILED',
+  'CANCELLED',
+  'PROTOCOL',
+  'INTERNAL',
 ]);
 
 function asErrorCode(code: string): P2PError['code'] {

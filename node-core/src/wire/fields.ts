@@ -37,8 +37,10 @@ export interface KindTypes {
 
 export type Kind = keyof KindTypes;
 
-const isString = (v: unknown, max: number, min = 0): v is string => typeof v === 'string' && v.length >= min && v.length <= max;
-const isUInt = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isString = (v: unknown, max: number, min = 0): v is string =>
+  typeof v === 'string' && v.length >= min && v.length <= max;
+const isUInt = (v: unknown, max: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 const isHex = (v: unknown, min: number, max: number): v is string => isString(v, max, min) && /^[0-9a-f]*$/.test(v);
 const isArray = (v: unknown, max: number, each: (item: unknown) => boolean): boolean =>
   Array.isArray(v) && v.length <= max && v.every(each);

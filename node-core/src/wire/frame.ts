@@ -29,13 +29,18 @@ export interface RawFrame<M = unknown> {
  */
 export type AdmitFrame<M> = (header: unknown, payloadLength: number) => { message: M; payload: Buffer | null };
 
-const admitAll: AdmitFrame<unknown> = (header, payloadLength) => ({ message: header, payload: payloadLength > 0 ? Buffer.allocUnsafe(payloadLength) : EMPTY });
+const admitAll: AdmitFrame<unknown> = (header, payloadLength) => ({
+  message: header,
+  payload: payloadLength > 0 ? Buffer.allocUnsafe(payloadLength) : EMPTY,
+});
 
 /** Encodes the 6-byte prefix plus header; the payload is written separately to avoid a copy. */
 export function encodeFramePrefix(header: object, payloadLength: number): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  if (json.length > MAX_HEADER_BYTES) throw new P2PError('PROTOCOL', `header of ${json.length} bytes exceeds ${MAX_HEADER_BYTES}`);
-  if (payloadLength > MAX_PAYLOAD_BYTES) throw new P2PError('PROTOCOL', `payload of ${payloadLength} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
+  if (json.length > MAX_HEADER_BYTES)
+    throw new P2PError('PROTOCOL', `header of ${json.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  if (payloadLength > MAX_PAYLOAD_BYTES)
+    throw new P2PError('PROTOCOL', `payload of ${payloadLength} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
   const prefix = Buffer.allocUnsafe(PREFIX_BYTES + json.length);
   prefix.writeUInt32BE(2 + json.length + payloadLength, 0);
   prefix.writeUInt16BE(json.length, 4);
@@ -81,7 +86,12 @@ export class FrameDecoder<M = unknown> {
         offset += take;
         if (current.filled === current.length) {
           this.current = undefined;
-          frames.push({ header: current.header, message: current.message, payload: current.payload ?? EMPTY, skipped: current.payload === null });
+          frames.push({
+            header: current.header,
+            message: current.message,
+            payload: current.payload ?? EMPTY,
+            skipped: current.payload === null,
+          });
         }
         continue;
       }
@@ -99,7 +109,8 @@ export class FrameDecoder<M = unknown> {
     offset += take;
     if (this.frameLength < 0 && this.headFilled >= 4) {
       this.frameLength = this.head.readUInt32BE(0);
-      if (this.frameLength < 2 || this.frameLength > MAX_FRAME_BYTES) throw new P2PError('PROTOCOL', `frame length ${this.frameLength} out of range`);
+      if (this.frameLength < 2 || this.frameLength > MAX_FRAME_BYTES)
+        throw new P2PError('PROTOCOL', `frame length ${this.frameLength} out of range`);
     }
     if (this.headerLength < 0 && this.headFilled >= PREFIX_BYTES) {
       this.headerLength = this.head.readUInt16BE(4);
@@ -121,8 +132,15 @@ export class FrameDecoder<M = unknown> {
       this.headerLength = -1;
       this.headFilled = 0;
       const { message, payload } = this.admit(header, payloadLength);
-      if (payload && payload.length !== payloadLength) throw new P2PError('INTERNAL', `payload buffer of ${payload.length} bytes for ${payloadLength}`);
-      this.current = { header, message, payload: payloadLength === 0 ? EMPTY : payload, length: payloadLength, filled: 0 };
+      if (payload && payload.length !== payloadLength)
+        throw new P2PError('INTERNAL', `payload buffer of ${payload.length} bytes for ${payloadLength}`);
+      this.current = {
+        header,
+        message,
+        payload: payloadLength === 0 ? EMPTY : payload,
+        length: payloadLength,
+        filled: 0,
+      };
     }
     return offset;
   }

@@ -1,9 +1,31 @@
 // The wire protocol: frames, the message table, connections. See messages.ts for the table.
 export { P2PError, toP2PError } from './errors';
-export { encodeFrame, encodeFramePrefix, FrameDecoder, MAX_CHUNK_BYTES, MAX_FRAME_BYTES, MAX_HEADER_BYTES, MAX_PAYLOAD_BYTES } from './frame';
-export { decodeMessage, MESSAGES, PROTOCOL_VERSION, type AnyMessage, type Message, type MessageSpec, type MessageType } from './messages';
+export {
+  encodeFrame,
+  encodeFramePrefix,
+  FrameDecoder,
+  MAX_CHUNK_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_HEADER_BYTES,
+  MAX_PAYLOAD_BYTES,
+} from './frame';
+export {
+  decodeMessage,
+  MESSAGES,
+  PROTOCOL_VERSION,
+  type AnyMessage,
+  type Message,
+  type MessageSpec,
+  type MessageType,
+} from './messages';
 export { isFileName, isPeerId, MAX_ID_LENGTH, MAX_NAME_LENGTH, type Kind } from './fields';
-export { Connection, type ConnectionOptions, type Incoming, type MessageHandler, type RequestOptions } from './connection';
+export {
+  Connection,
+  type ConnectionOptions,
+  type Incoming,
+  type MessageHandler,
+  type RequestOptions,
+} from './connection';
 export { dial, WireServer, type DialOptions } from './server';
 export { ChunkBufferPool } from './chunk-buffer-pool';
 export { payloadPool } from './payload-pool';

@@ -73,7 +73,11 @@ const FLOOD_MESSAGES = {
   split: { fields: { peer: 'peerRef' }, payload: 'none' },
   'neighbors-get': { fields: {}, payload: 'none' },
   neighbors: { fields: { peers: 'peerRefs' }, payload: 'none' },
-  query: { fields: { qid: 'hex', name: 'fileName', ttl: 'u32', origin: 'peerRef' }, optional: { path: 'peerIds' }, payload: 'none' },
+  query: {
+    fields: { qid: 'hex', name: 'fileName', ttl: 'u32', origin: 'peerRef' },
+    optional: { path: 'peerIds' },
+    payload: 'none',
+  },
   /** Sent by a holder straight to the searcher's listen address. */
   hit: { fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', holder: 'peerRef' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
@@ -109,7 +113,11 @@ const CHORD_MESSAGES = {
   /** check_predecessor. Answer: ok. */
   'chord-ping': { fields: {}, payload: 'none' },
   /** Graceful leave: link to these instead of me. Answer: ok. */
-  'chord-leaving': { fields: { node: 'chordRef', successors: 'chordRefs' }, optional: { predecessor: 'chordRef' }, payload: 'none' },
+  'chord-leaving': {
+    fields: { node: 'chordRef', successors: 'chordRefs' },
+    optional: { predecessor: 'chordRef' },
+    payload: 'none',
+  },
   /** "Hold these files": the receiver fetches the ones it lacks from `source` with the verified transfer, then answers ok. */
   'chord-hold': { fields: { source: 'chordRef', names: 'fileNames' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
@@ -151,7 +159,8 @@ export function decodeMessage(header: unknown, payload: { readonly length: numbe
     if (!KIND_CHECKS[kind](h[field])) throw protocol(`${h.t}: bad or missing field "${field}" (${kind})`);
   }
   for (const [field, kind] of Object.entries(spec.optional ?? {})) {
-    if (h[field] !== undefined && !KIND_CHECKS[kind](h[field])) throw protocol(`${h.t}: bad field "${field}" (${kind})`);
+    if (h[field] !== undefined && !KIND_CHECKS[kind](h[field]))
+      throw protocol(`${h.t}: bad field "${field}" (${kind})`);
   }
   for (const common of ['rid', 're'] as const) {
     if (h[common] !== undefined && !KIND_CHECKS.u32(h[common])) throw protocol(`${h.t}: bad "${common}"`);

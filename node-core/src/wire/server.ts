@@ -27,7 +27,10 @@ export function dial(address: Address, options: DialOptions = {}): Promise<Conne
     };
     const onError = (err: Error): void => fail(toP2PError(err, 'PEER_UNREACHABLE'));
     const onAbort = (): void => fail(new P2PError('CANCELLED', 'dial cancelled'));
-    const timer = setTimeout(() => fail(new P2PError('PEER_UNREACHABLE', `connect to ${address.host}:${address.port} timed out`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new P2PError('PEER_UNREACHABLE', `connect to ${address.host}:${address.port} timed out`)),
+      timeoutMs,
+    );
     const cleanup = (): void => {
       clearTimeout(timer);
       socket.off('error', onError);

@@ -17,7 +17,10 @@ export default async function ({ page, waitForLog, reply }) {
   const fileName = line.slice(line.indexOf('running ') + 'running '.length).trim();
   const fileRow = files.locator('.monaco-list-row', { hasText: fileName });
   await fileRow.first().waitFor({ timeout: 15_000 });
-  await network.locator('.monaco-list-row', { hasText: /neighbours/i }).first().waitFor({ timeout: 15_000 });
+  await network
+    .locator('.monaco-list-row', { hasText: /neighbours/i })
+    .first()
+    .waitFor({ timeout: 15_000 });
   await fileRow.first().hover();
   reply({
     phase: 'running',

@@ -12,7 +12,10 @@ async function readPicture(frame) {
     peers: [...document.querySelectorAll('[data-peer-id]')].map((e) => e.getAttribute('data-peer-id')).sort(),
     links: [...document.querySelectorAll('[data-link]')].map((e) => e.getAttribute('data-link')).sort(),
     csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
-    scripts: [...document.querySelectorAll('script')].map((s) => ({ nonce: s.nonce || s.getAttribute('nonce') || '', src: s.getAttribute('src') ?? '' })),
+    scripts: [...document.querySelectorAll('script')].map((s) => ({
+      nonce: s.nonce || s.getAttribute('nonce') || '',
+      src: s.getAttribute('src') ?? '',
+    })),
     host: document.body?.dataset.host ?? '',
     // The page must take the editor's theme: its background is --vscode-editor-background.
     background: getComputedStyle(document.body).backgroundColor,
@@ -46,20 +49,25 @@ async function checkPanelFrame(page, check, timeoutMs = 20_000) {
 
 function drawingProblems(picture, expected) {
   const problems = [];
-  if (JSON.stringify(picture.peers) !== JSON.stringify(sorted(expected.peers))) problems.push(`peers ${JSON.stringify(picture.peers)} != ${JSON.stringify(expected.peers)}`);
-  if (JSON.stringify(picture.links) !== JSON.stringify(sorted(expected.links))) problems.push(`links ${JSON.stringify(picture.links)} != ${JSON.stringify(expected.links)}`);
+  if (JSON.stringify(picture.peers) !== JSON.stringify(sorted(expected.peers)))
+    problems.push(`peers ${JSON.stringify(picture.peers)} != ${JSON.stringify(expected.peers)}`);
+  if (JSON.stringify(picture.links) !== JSON.stringify(sorted(expected.links)))
+    problems.push(`links ${JSON.stringify(picture.links)} != ${JSON.stringify(expected.links)}`);
   if (!/default-src 'none'/.test(picture.csp)) problems.push(`CSP lacks default-src 'none': ${picture.csp}`);
   const nonce = /script-src 'nonce-([^']+)'/.exec(picture.csp)?.[1];
   // VS Code adds an inline script of its own to every webview; ours is the one with a src.
   const ours = picture.scripts.filter((s) => s.src);
-  if (!nonce || ours.length !== 1 || !/\/dist\/webview\.js$/.test(ours[0].src) || ours[0].nonce !== nonce) problems.push(`script/nonce: ${JSON.stringify(picture.scripts)} csp ${picture.csp}`);
+  if (!nonce || ours.length !== 1 || !/\/dist\/webview\.js$/.test(ours[0].src) || ours[0].nonce !== nonce)
+    problems.push(`script/nonce: ${JSON.stringify(picture.scripts)} csp ${picture.csp}`);
   return [...problems, ...themeProblems(picture)];
 }
 
 function themeProblems(picture, wantDark) {
   const problems = [];
-  if (picture.background !== picture.themeBackground) problems.push(`background ${picture.background} is not the theme's ${picture.themeBackground}`);
-  if (wantDark !== undefined && isDark(picture.background) !== wantDark) problems.push(`background ${picture.background} is not ${wantDark ? 'dark' : 'light'}`);
+  if (picture.background !== picture.themeBackground)
+    problems.push(`background ${picture.background} is not the theme's ${picture.themeBackground}`);
+  if (wantDark !== undefined && isDark(picture.background) !== wantDark)
+    problems.push(`background ${picture.background} is not ${wantDark ? 'dark' : 'light'}`);
   return problems;
 }
 
@@ -80,7 +88,9 @@ export default async function topologyPanelDriver({ page, waitForLog, log, reply
   const drawn = await checkPanelFrame(page, (picture) => drawingProblems(picture, expected));
   reply({ ok: !drawn.problem, reason: drawn.problem });
   if (drawn.problem) throw new Error(`topology panel: ${drawn.problem}`);
-  log(`panel frame draws ${drawn.picture.peers.length} peers and ${drawn.picture.links.length} links; CSP ok; background ${drawn.picture.background} = theme`);
+  log(
+    `panel frame draws ${drawn.picture.peers.length} peers and ${drawn.picture.links.length} links; CSP ok; background ${drawn.picture.background} = theme`,
+  );
   fs.mkdirSync('test-artifacts/vscode', { recursive: true });
   await page.screenshot({ path: 'test-artifacts/vscode/topology-panel.png' }).catch(() => undefined);
 
@@ -105,7 +115,12 @@ export default async function topologyPanelDriver({ page, waitForLog, log, reply
   }
   const id = /\[topology\] left (\S+)/.exec(left)[1];
   const started = Date.now();
-  const gone = await checkPanelFrame(page, (picture) => (picture.peers.includes(id) ? [`${id} still drawn`] : picture.peers.length === 0 ? ['no peers drawn'] : []), 5000);
+  const gone = await checkPanelFrame(
+    page,
+    (picture) =>
+      picture.peers.includes(id) ? [`${id} still drawn`] : picture.peers.length === 0 ? ['no peers drawn'] : [],
+    5000,
+  );
   reply({ ok: !gone.problem, reason: gone.problem });
   if (gone.problem) throw new Error(`topology panel: ${gone.problem}`);
   log(`panel dropped ${id} ${Date.now() - started} ms after the command returned`);

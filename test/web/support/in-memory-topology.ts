@@ -1,7 +1,13 @@
 // A real TopologySource kept in memory: tests and the bench feed it peers and links and it
 // emits the same BridgeMessages the metaserver does. No network is faked: the bridge, the
 // WebSocket and the page under test are all real.
-import { linkKey, type BridgeMessage, type TopologyPeer, type TopologySnapshot, type TopologySource } from '../../../node-core/src/topology';
+import {
+  linkKey,
+  type BridgeMessage,
+  type TopologyPeer,
+  type TopologySnapshot,
+  type TopologySource,
+} from '../../../node-core/src/topology';
 
 export class InMemoryTopology implements TopologySource {
   private readonly peers = new Map<string, TopologyPeer>();
@@ -33,7 +39,10 @@ export class InMemoryTopology implements TopologySource {
   }
 
   unlink(a: string, b: string): void {
-    for (const [x, y] of [[a, b], [b, a]]) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ]) {
       const peer = this.peers.get(x);
       if (peer) peer.neighbors = peer.neighbors.filter((n) => n !== y);
     }
@@ -53,7 +62,8 @@ export class InMemoryTopology implements TopologySource {
   /** Sorted keys of the undirected links, as the page draws them. */
   linkKeys(): string[] {
     const keys = new Set<string>();
-    for (const peer of this.peers.values()) for (const n of peer.neighbors) if (this.peers.has(n)) keys.add(linkKey(peer.id, n));
+    for (const peer of this.peers.values())
+      for (const n of peer.neighbors) if (this.peers.has(n)) keys.add(linkKey(peer.id, n));
     return [...keys].sort();
   }
 }

@@ -17,7 +17,10 @@ export class NodeProcess {
   private readonly waiters = new Set<() => void>();
   readonly exited: Promise<number | null>;
 
-  constructor(readonly name: string, readonly child: ChildProcessWithoutNullStreams) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcessWithoutNullStreams,
+  ) {
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const event = parseNodeEvent(line);
@@ -26,7 +29,9 @@ export class NodeProcess {
       for (const wake of this.waiters) wake();
     });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     this.stderrTail = () => stderr;
   }
@@ -49,7 +54,11 @@ export class NodeProcess {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`${this.name}: no matching event in ${timeoutMs} ms; events ${JSON.stringify(this.events)}; stderr ${this.stderrTail()}`));
+        reject(
+          new Error(
+            `${this.name}: no matching event in ${timeoutMs} ms; events ${JSON.stringify(this.events)}; stderr ${this.stderrTail()}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -57,7 +66,15 @@ export class NodeProcess {
       };
       const wake = () => void check();
       if (!check()) this.waiters.add(wake);
-      this.exited.then(() => { if (this.waiters.has(wake)) { cleanup(); reject(new Error(`${this.name} exited: ${this.stderrTail()}`)); } }, () => undefined);
+      this.exited.then(
+        () => {
+          if (this.waiters.has(wake)) {
+            cleanup();
+            reject(new Error(`${this.name} exited: ${this.stderrTail()}`));
+          }
+        },
+        () => undefined,
+      );
     });
   }
 
@@ -73,13 +90,24 @@ export class NodeProcess {
 export class LiveNetwork {
   readonly peers = new Map<string, NodeProcess>();
   private readonly root = mkdtempSync(path.join(tmpdir(), 'p2p-web-live-'));
-  private constructor(readonly metaserver: NodeProcess, readonly metaserverPort: number, readonly httpPort: number, readonly pageUrl: string) {}
+  private constructor(
+    readonly metaserver: NodeProcess,
+    readonly metaserverPort: number,
+    readonly httpPort: number,
+    readonly pageUrl: string,
+  ) {}
 
   static async start(): Promise<LiveNetwork> {
-    const metaserver = new NodeProcess('metaserver', spawnCli(['metaserver', '--port', '0', '--http-port', '0', '--json']));
+    const metaserver = new NodeProcess(
+      'metaserver',
+      spawnCli(['metaserver', '--port', '0', '--http-port', '0', '--json']),
+    );
     try {
-      const ready = await metaserver.waitForEvent((e): e is Extract<NodeEvent, { role: 'metaserver' }> => e.event === 'ready' && e.role === 'metaserver');
-      if (!ready.url || !ready.httpPort) throw new Error(`metaserver ready without url/httpPort: ${JSON.stringify(ready)}`);
+      const ready = await metaserver.waitForEvent(
+        (e): e is Extract<NodeEvent, { role: 'metaserver' }> => e.event === 'ready' && e.role === 'metaserver',
+      );
+      if (!ready.url || !ready.httpPort)
+        throw new Error(`metaserver ready without url/httpPort: ${JSON.stringify(ready)}`);
       return new LiveNetwork(metaserver, ready.port, ready.httpPort, ready.url);
     } catch (error) {
       await metaserver.stop();
@@ -100,14 +128,32 @@ export class LiveNetwork {
     const dir = path.join(this.root, id);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, `${id}.txt`), `shared by ${id}\n`);
-    const peer = new NodeProcess(id, spawnCli(['peer', '--id', id, '--metaserver', `127.0.0.1:${this.metaserverPort}`, '--port', '0', '--dir', dir, '--mode', mode, '--json']));
+    const peer = new NodeProcess(
+      id,
+      spawnCli([
+        'peer',
+        '--id',
+        id,
+        '--metaserver',
+        `127.0.0.1:${this.metaserverPort}`,
+        '--port',
+        '0',
+        '--dir',
+        dir,
+        '--mode',
+        mode,
+        '--json',
+      ]),
+    );
     this.peers.set(id, peer);
     await peer.waitForEvent((e) => e.event === 'ready');
     return peer;
   }
 
   async topology(): Promise<TopologySnapshot> {
-    const response = await fetch(`${this.baseUrl}/api/topology`, { headers: { Authorization: `Bearer ${this.token}` } });
+    const response = await fetch(`${this.baseUrl}/api/topology`, {
+      headers: { Authorization: `Bearer ${this.token}` },
+    });
     if (!response.ok) throw new Error(`GET /api/topology: ${response.status}`);
     return (await response.json()) as TopologySnapshot;
   }
@@ -119,8 +165,13 @@ export class LiveNetwork {
     let snapshot: TopologySnapshot = { peers: [] };
     while (Date.now() < deadline) {
       snapshot = await this.topology();
-      const have = snapshot.peers.map((p) => p.id).sort().join(',');
-      const linked = ids.length < 2 || snapshot.peers.every((p) => p.neighbors.length > 0 || snapshot.peers.some((q) => q.neighbors.includes(p.id)));
+      const have = snapshot.peers
+        .map((p) => p.id)
+        .sort()
+        .join(',');
+      const linked =
+        ids.length < 2 ||
+        snapshot.peers.every((p) => p.neighbors.length > 0 || snapshot.peers.some((q) => q.neighbors.includes(p.id)));
       if (have === want && linked) return snapshot;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
