@@ -10,7 +10,14 @@ import { chunkCount, type FileManifest } from '../files/manifest';
 import type { ChunkSink } from './chunk-sink-types';
 import { payloadPool } from '../wire';
 import { byteLength } from './pieces';
-import type { ChunkMessage, HasherCommand, HasherData, SinkWorkerReply, WriterData } from './sink-worker-messages';
+import {
+  buffersOf,
+  type ChunkMessage,
+  type HasherCommand,
+  type HasherData,
+  type SinkWorkerReply,
+  type WriterData,
+} from './sink-worker-messages';
 
 /** Out-of-order chunks the hasher keeps in memory until their turn in the hash (others are read back). */
 const HELD_MAX = 4;
@@ -157,5 +164,5 @@ function ownPieces(pieces: readonly Buffer[]): { owned: Uint8Array[]; transfer: 
       piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && piece.buffer instanceof ArrayBuffer;
     return whole ? piece : new Uint8Array(piece);
   });
-  return { owned, transfer: owned.map((own) => own.buffer as ArrayBuffer) };
+  return { owned, transfer: buffersOf(owned) };
 }
