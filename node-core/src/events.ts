@@ -1,5 +1,5 @@
 // The `--json` event stream of `p2p-node`: one JSON object per line on stdout.
-// This is a public contract (design.md, "The CLI"): the extension, the tests and users'
+// This is a public contract (README.md, "Command-line"): the extension, the tests and users'
 // scripts parse it. Add fields freely; never rename or remove one.
 
 export interface Address {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { chunkCount, type FileManifest } from '../../node-core/src/files/manifest';
 import { InThreadSink } from '../../node-core/src/transfer/in-thread-sink';
 import { WorkerSink } from '../../node-core/src/transfer/worker-sink';
-import { openChunkSink, type ChunkSink } from '../../node-core/src/transfer/chunk-sink';
+import { openChunkSink } from '../../node-core/src/transfer/chunk-sink';
+import type { ChunkSink } from '../../node-core/src/transfer/chunk-sink-types';
 
 const CHUNK = 64 * 1024;
 

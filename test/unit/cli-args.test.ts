@@ -1,4 +1,4 @@
-// The CLI's pure parts: command lines (design.md flags and defaults) and stdin commands.
+// The CLI's pure parts: command lines (README.md, "Command-line": flags and defaults) and stdin commands.
 import assert from 'node:assert/strict';
 import { parseCli, UsageError } from '../../node-core/src/cli/args';
 import { parseCommand } from '../../node-core/src/cli/stdin-commands';

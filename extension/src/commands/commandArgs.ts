@@ -145,7 +145,7 @@ export function portProblem(text: string): string | undefined {
   return Number(text) > 65535 ? 'Enter a number from 0 to 65535.' : undefined;
 }
 
-/** Shared file names are plain names (design.md, "Files"). */
+/** Shared file names are plain names (node-core/README.md, `files/file-store.ts`). */
 export function fileNameProblem(name: string): string | undefined {
   if (name.trim() === '') return 'Enter a file name.';
   if (/[/\\\0]/.test(name) || name === '.' || name === '..')

@@ -1,6 +1,6 @@
 // The request/answer conversations with a running peer over its stdin/stdout: share a file,
 // search the network, download a file. Each sends one command line and waits for the events
-// that answer it (design.md, "The CLI"). No `vscode` import: the commands add the UI.
+// that answer it (README.md, "Command-line"). No `vscode` import: the commands add the UI.
 
 import { basename } from 'node:path';
 import type {

@@ -1,4 +1,4 @@
-// Command-line parsing for `p2p-node` (design.md, "The CLI"). Anything wrong here is a
+// Command-line parsing for `p2p-node` (README.md, "Command-line"). Anything wrong here is a
 // UsageError: main prints the usage and exits 2.
 import { parseArgs } from 'node:util';
 import { isWildcardHost } from '../advertised-host';

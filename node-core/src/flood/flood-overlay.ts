@@ -1,4 +1,4 @@
-// The flood overlay's links: joining (following redirects, seed 004), accepting joins up to
+// The flood overlay's links: joining (following redirects), accepting joins up to
 // maxNeighbors, heartbeats, noticing a neighbour leave or die, healing back to a few links,
 // and flooding queries with a TTL and a bounded memory of seen query ids.
 import { EventEmitter } from 'node:events';
@@ -107,7 +107,7 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
    * plain redirect. `via` drops us and expects the joiner; we redirect the joiner to `via` and
    * dial the joiner ourselves. Degrees stay put, and the joiner's links land in random places,
    * which keeps the overlay's diameter near that of a random graph (a newcomer's first link still
-   * gets the plain redirect of seed 004).
+   * gets the plain redirect).
    */
   private split(conn: Connection, incoming: Incoming, joiner: PeerRef, via: PeerRef): void {
     const link = this.links.get(via.id);

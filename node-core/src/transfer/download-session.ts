@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { PeerRef } from '../events';
 import { assertFileName } from '../files/file-store';
 import { chunkCount, chunkHash, chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
-import { openChunkSink, type ChunkSink } from './chunk-sink';
+import { openChunkSink } from './chunk-sink';
+import type { ChunkSink } from './chunk-sink-types';
 import { P2PError, toP2PError, type Connection } from '../wire';
 import { fetchManifest, fetchChunk } from './transfer-client';
 
@@ -50,116 +51,176 @@ interface Source {
   served: number;
 }
 
+/** Downloads `request.name` into `request.downloadsDir`; a failure is a `P2PError`, never a half file named as done. */
 export async function download(request: DownloadRequest): Promise<DownloadResult> {
-  const { name, downloadsDir } = request;
-  assertFileName(name);
-  const path = join(downloadsDir, name);
-  const partPath = `${path}.part`;
-  if (await exists(path)) throw new P2PError('FILE_EXISTS', `${path} already exists; not overwriting it`, name);
-  const abort = new AbortController();
-  const onOuterAbort = (): void => abort.abort();
-  request.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const sources: Source[] = [];
-  const opened: Connection[] = [];
-  try {
-    const { manifest, found } = await openSources(request, abort.signal, opened);
-    sources.push(...found);
-    const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
+  return new DownloadSession(request).run();
+}
+
+/** The .part being filled: its handle, the version it must match, and the holders serving it. */
+interface PartInProgress {
+  file: FileHandle;
+  manifest: FileManifest;
+  sources: Source[];
+}
+
+class DownloadSession {
+  private readonly name: string;
+  private readonly path: string;
+  private readonly partPath: string;
+  /** Aborted when the download ends, however: stops every request still in flight. */
+  private readonly abort = new AbortController();
+  /** Every holder connection this download opened, closed when it ends. */
+  private readonly opened: Connection[] = [];
+  /** The source of each chunk now in the .part, to blame the holders of bad chunks. */
+  private readonly servedBy = new Map<number, Source>();
+
+  constructor(private readonly request: DownloadRequest) {
+    assertFileName(request.name);
+    this.name = request.name;
+    this.path = join(request.downloadsDir, request.name);
+    this.partPath = `${this.path}.part`;
+  }
+
+  async run(): Promise<DownloadResult> {
+    const { name, path, partPath, request } = this;
+    if (await exists(path)) throw new P2PError('FILE_EXISTS', `${path} already exists; not overwriting it`, name);
+    const onOuterAbort = (): void => this.abort.abort();
+    request.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    try {
+      const { manifest, found } = await openSources(request, this.abort.signal, this.opened);
+      return await this.fetchIntoPart(manifest, found);
+    } catch (err) {
+      if (request.signal?.aborted) {
+        // cancelled on purpose: the partial file goes too (a crash, by contrast, leaves it to resume)
+        await unlink(partPath).catch(() => undefined);
+        throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+      }
+      throw toP2PError(err, 'DOWNLOAD_FAILED');
+    } finally {
+      request.signal?.removeEventListener('abort', onOuterAbort);
+      this.abort.abort();
+      for (const conn of this.opened) conn.close();
+    }
+  }
+
+  /** Opens (or resumes) the .part, fills it until the whole file verifies, then gives it its name. */
+  private async fetchIntoPart(manifest: FileManifest, sources: Source[]): Promise<DownloadResult> {
+    const file = await open(this.partPath, (await exists(this.partPath)) ? 'r+' : 'w+');
     try {
       const todo = await chunksToFetch(file, manifest); // before truncate: only real bytes count (resume)
       await file.truncate(manifest.size);
-      const total = manifest.size;
-      const resumedBytes = total - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
-      let bytes = resumedBytes;
-      request.onProgress?.(bytes, total);
-      const servedBy = new Map<number, Source>();
-      let queue = [...todo];
-      let sha256 = '';
-      // Round 0 is optimistic: chunks are only folded into the whole-file hash (one hash per
-      // byte). If that hash is wrong, round 1 checks every chunk against the manifest, drops
-      // the holders that sent bad ones and refetches those chunks, verifying each.
-      for (let round = 0; ; round++) {
-        const sink = openChunkSink(manifest, { file, path: partPath }, request.workerSinkFromBytes);
-        try {
-          const pending = new Set(queue);
-          for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++)
-            if (!pending.has(index)) sink.markPresent(index);
-          await fetchAll(
-            {
-              queue,
-              sources,
-              manifest,
-              sink,
-              signal: abort.signal,
-              verifyEach: round > 0,
-              name,
-              window: request.window,
-              chunkTimeoutMs: request.chunkTimeoutMs,
-            },
-            (index, source, length) => {
-              servedBy.set(index, source);
-              source.served++;
-              if (round === 0) {
-                bytes += length;
-                request.onProgress?.(bytes, total);
-              }
-            },
-          );
-          sha256 = await sink.digest();
-        } finally {
-          sink.close();
-        }
-        if (sha256 === manifest.sha256) break;
-        const bad = round === 0 ? await chunksToFetch(file, manifest) : [];
-        if (bad.length === 0) {
-          // every chunk matches the manifest yet the whole does not: the manifest itself lies
-          await file.close().catch(() => undefined);
-          await unlink(partPath).catch(() => undefined);
-          throw new P2PError('VERIFY_FAILED', `"${name}" does not match its SHA-256 ${manifest.sha256}`, name);
-        }
-        for (const index of bad) {
-          const culprit = servedBy.get(index);
-          if (culprit) culprit.alive = false;
-        }
-        queue = bad;
-      }
-      const finalSources = [...new Set([...servedBy.values()].map((source) => source.ref.id))];
+      const resumedBytes = manifest.size - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
+      const sha256 = await this.pullUntilVerified({ file, manifest, sources }, todo, resumedBytes);
       await file.close();
-      try {
-        await link(partPath, path); // fails instead of overwriting a file that appeared meanwhile
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-          throw new P2PError('FILE_EXISTS', `${path} appeared during the download; kept ${partPath}`, name);
-        throw err;
-      }
-      await unlink(partPath);
-      const info = await stat(path);
-      return {
-        name,
-        path,
-        bytes: manifest.size,
-        sha256,
-        // the holders whose chunks are in the final file; a file with nothing left to fetch
-        // (empty, or fully resumed) still came from its manifest's holder
-        sources: finalSources.length > 0 ? finalSources : [sources[0].ref.id],
-        manifest,
-        stamp: `${info.size}:${info.mtimeMs}`,
-        resumedBytes,
-      };
+      return await this.finish(manifest, sources, sha256, resumedBytes);
     } finally {
       await file.close().catch(() => undefined);
     }
-  } catch (err) {
-    if (request.signal?.aborted) {
-      // cancelled on purpose: the partial file goes too (a crash, by contrast, leaves it to resume)
-      await unlink(partPath).catch(() => undefined);
-      throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+  }
+
+  /**
+   * Round 0 is optimistic: chunks are only folded into the whole-file hash (one hash per byte).
+   * If that hash is wrong, round 1 checks every chunk against the manifest, drops the holders that
+   * sent bad ones and refetches those chunks, verifying each. Resolves with the verified digest.
+   */
+  private async pullUntilVerified(part: PartInProgress, todo: number[], resumedBytes: number): Promise<string> {
+    const total = part.manifest.size;
+    let bytes = resumedBytes;
+    this.request.onProgress?.(bytes, total);
+    const onRound0Chunk = (length: number): void => {
+      bytes += length;
+      this.request.onProgress?.(bytes, total);
+    };
+    let queue = todo;
+    for (let round = 0; ; round++) {
+      const sha256 = await this.pullRound(part, queue, round, round === 0 ? onRound0Chunk : undefined);
+      if (sha256 === part.manifest.sha256) return sha256;
+      queue = await this.chunksToRefetch(part, round);
     }
-    throw toP2PError(err, 'DOWNLOAD_FAILED');
-  } finally {
-    request.signal?.removeEventListener('abort', onOuterAbort);
-    abort.abort();
-    for (const conn of opened) conn.close(); // every holder connection this download opened
+  }
+
+  /** Pulls the queued chunks into a fresh sink (the others are on disk already); resolves with the file's digest. */
+  private async pullRound(
+    part: PartInProgress,
+    queue: number[],
+    round: number,
+    onChunk?: (length: number) => void,
+  ): Promise<string> {
+    const { file, manifest, sources } = part;
+    const sink = openChunkSink(manifest, { file, path: this.partPath }, this.request.workerSinkFromBytes);
+    try {
+      const pending = new Set(queue);
+      for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++)
+        if (!pending.has(index)) sink.markPresent(index);
+      const fetchRound: FetchRound = {
+        queue,
+        sources,
+        manifest,
+        sink,
+        signal: this.abort.signal,
+        verifyEach: round > 0,
+        name: this.name,
+        window: this.request.window,
+        chunkTimeoutMs: this.request.chunkTimeoutMs,
+      };
+      await fetchAll(fetchRound, (index, source, length) => {
+        this.servedBy.set(index, source);
+        source.served++;
+        onChunk?.(length);
+      });
+      return await sink.digest();
+    } finally {
+      sink.close();
+    }
+  }
+
+  /** After a round whose whole file did not verify: the bad chunks, their holders dropped. */
+  private async chunksToRefetch(part: PartInProgress, round: number): Promise<number[]> {
+    const { file, manifest } = part;
+    const bad = round === 0 ? await chunksToFetch(file, manifest) : [];
+    if (bad.length === 0) {
+      // every chunk matches the manifest yet the whole does not: the manifest itself lies
+      await file.close().catch(() => undefined);
+      await unlink(this.partPath).catch(() => undefined);
+      throw new P2PError('VERIFY_FAILED', `"${this.name}" does not match its SHA-256 ${manifest.sha256}`, this.name);
+    }
+    for (const index of bad) {
+      const culprit = this.servedBy.get(index);
+      if (culprit) culprit.alive = false;
+    }
+    return bad;
+  }
+
+  /** Gives the verified .part its name, never over a file that appeared meanwhile. */
+  private async finish(
+    manifest: FileManifest,
+    sources: Source[],
+    sha256: string,
+    resumedBytes: number,
+  ): Promise<DownloadResult> {
+    const { name, path, partPath } = this;
+    const finalSources = [...new Set([...this.servedBy.values()].map((source) => source.ref.id))];
+    try {
+      await link(partPath, path); // fails instead of overwriting a file that appeared meanwhile
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new P2PError('FILE_EXISTS', `${path} appeared during the download; kept ${partPath}`, name);
+      throw err;
+    }
+    await unlink(partPath);
+    const info = await stat(path);
+    return {
+      name,
+      path,
+      bytes: manifest.size,
+      sha256,
+      // the holders whose chunks are in the final file; a file with nothing left to fetch
+      // (empty, or fully resumed) still came from its manifest's holder
+      sources: finalSources.length > 0 ? finalSources : [sources[0].ref.id],
+      manifest,
+      stamp: `${info.size}:${info.mtimeMs}`,
+      resumedBytes,
+    };
   }
 }
 
@@ -218,8 +279,8 @@ const WINDOW_BUDGET = 8;
 
 /**
  * Pulls every queued chunk from the live sources, `window` requests in flight per source. By
- * default the budget is shared: 8 per holder cost 3 holders 24 MiB in flight, and the getter's
- * RSS passed 150 MB on 1 GiB, without being any faster than 8 in all (loopback is CPU-bound).
+ * default the budget is shared: each request in flight holds a 1 MiB buffer, and more than 8 in
+ * all is no faster (loopback is CPU-bound).
  */
 async function fetchAll(
   round: FetchRound,

@@ -1,13 +1,12 @@
 // The main-thread sink: each chunk is written with one writev of its pieces (a received chunk is
 // one buffer; callers may pass several), one write at a time, then folded into the whole-file
-// hash from those same pieces. One write at a time because concurrent positional writes to one
-// file spin on the inode lock (rwsem_spin_on_owner was 4 % of a 1 GiB GET's profile) and are no
-// faster.
+// hash from those same pieces. One write at a time: concurrent positional writes to one file
+// contend for its inode lock and are no faster.
 import type { FileHandle } from 'node:fs/promises';
 import { InOrderDigest } from '../files/in-order-digest';
 import type { FileManifest } from '../files/manifest';
-import type { ChunkSink } from './chunk-sink';
-import { byteLength } from './transfer-client';
+import type { ChunkSink } from './chunk-sink-types';
+import { byteLength } from './pieces';
 
 export class InThreadSink implements ChunkSink {
   private readonly whole: InOrderDigest;

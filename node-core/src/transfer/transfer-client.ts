@@ -41,12 +41,6 @@ export async function fetchChunk(
   return [answer.payload];
 }
 
-export function byteLength(pieces: readonly Buffer[]): number {
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
-  return length;
-}
-
 /** Holder side: answers manifest-get and chunk-get from the shared files only, chunks within the upload cap if any. */
 export async function serveTransferRequest(
   store: FileStore,

@@ -63,7 +63,7 @@ const FLOOD_MESSAGES = {
   /** `neighbors`: the joiner's current links; a full peer may then split a link for it (see split). */
   join: { fields: { id: 'peerId', host: 'host', port: 'port' }, optional: { neighbors: 'peerIds' }, payload: 'none' },
   welcome: { fields: { id: 'peerId' }, payload: 'none' },
-  /** "I am full, try one of my neighbours" (seed 004). */
+  /** "I am full, try one of my neighbours". */
   redirect: { fields: { peers: 'peerRefs' }, payload: 'none' },
   /**
    * From a full peer to one of its neighbours: "drop our link, `peer` takes it". The full peer
