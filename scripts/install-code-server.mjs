@@ -21,8 +21,9 @@ export const CODE_SERVER_VERSION = '4.100.3'; // serves VS Code 1.100.3, needs N
 const RIPGREP_PKG_VERSION = '1.15.11';
 const RIPGREP_ASSET = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
 // The two install scripts of the install, both needed: code-server's postinstall installs the VS Code
-// server's own modules (lib/vscode, native ones built here), argon2's builds the module code-server loads.
-const ALLOWED_SCRIPTS = { [`code-server@${CODE_SERVER_VERSION}`]: true, 'argon2@0.31.2': true };
+// server's own modules (lib/vscode, native ones built here), argon2's builds the module code-server
+// loads. By name: npm cannot pin a version without a lockfile.
+const ALLOWED_SCRIPTS = { 'code-server': true, argon2: true };
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheRoot = path.join(repoRoot, '.cache', 'code-server');
