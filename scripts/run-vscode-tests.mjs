@@ -37,6 +37,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { CHROMIUM_ARGS } from './chromium-args.mjs';
 import { ensureCodeServer } from './install-code-server.mjs';
+import { ensureSystemPackages } from './system-packages.mjs';
 import {
   freePort,
   isolatedDirs,
@@ -100,6 +101,7 @@ async function main() {
     if (b.status !== 0) throw new Error(`build failed (node esbuild.mjs):\n${b.stdout}${b.stderr}`);
   }
   if (!fs.existsSync(`${testsIndex}.js`)) throw new Error(`${testsIndex}.js is missing: run npm run build`);
+  ensureSystemPackages('test'); // chromium too, when run alone as npm run test:vscode
   const entry = ensureCodeServer();
   const { chromium } = await import('playwright-core');
   const drivers = await loadDrivers();
