@@ -3,6 +3,7 @@
 // Every failure ends in close(err), which is the one path that releases the socket and timers.
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { isErrorCode, type ErrorCode } from '../error-codes';
 import { authProof, newNonce, proofMatches, type ConnectionRole } from './auth';
 import { P2PError, toP2PError } from './errors';
 import { encodeFramePrefix, FrameDecoder } from './frame';
@@ -412,29 +413,8 @@ function delay(ms: number): Promise<void> {
   });
 }
 
-const KNOWN_CODES = new Set([
-  'BAD_COMMAND',
-  'BAD_FLAG',
-  'EMPTY_ID',
-  'DUPLICATE_ID',
-  'NETWORK_FULL',
-  'AUTH_FAILED',
-  'METASERVER_UNREACHABLE',
-  'PEER_UNREACHABLE',
-  'PORT_IN_USE',
-  'BAD_NAME',
-  'NOT_SHARED',
-  'NOT_FOUND',
-  'FILE_EXISTS',
-  'VERIFY_FAILED',
-  'DOWNLOAD_FAILED',
-  'CANCELLED',
-  'PROTOCOL',
-  'INTERNAL',
-]);
-
-function asErrorCode(code: string): P2PError['code'] {
-  return (KNOWN_CODES.has(code) ? code : 'PROTOCOL') as P2PError['code'];
+function asErrorCode(code: string): ErrorCode {
+  return isErrorCode(code) ? code : 'PROTOCOL';
 }
 
 export type { Message };
