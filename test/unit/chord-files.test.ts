@@ -6,14 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
+import { ChordPeer } from '../../node-core/src/chord/chord-peer';
 import { hashToId, idToHex } from '../../node-core/src/chord/id';
 import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
 import { ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord files (real sockets, real directories)', function () {
   this.timeout(30_000);
-  let peers: ChordPeerNode[] = [];
+  let peers: ChordPeer[] = [];
   let root: string;
   let counter = 0;
 
@@ -27,9 +27,9 @@ describe('chord files (real sockets, real directories)', function () {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function startPeer(via?: ChordPeerNode): Promise<ChordPeerNode> {
+  async function startPeer(via?: ChordPeer): Promise<ChordPeer> {
     const id = `f${++counter}`;
-    const peer = new ChordPeerNode({
+    const peer = new ChordPeer({
       id,
       dir: join(root, id),
       join: via ? { host: via.self.host, port: via.self.port } : undefined,
@@ -50,7 +50,7 @@ describe('chord files (real sockets, real directories)', function () {
   }
 
   /** The true owner and its next `replicas` successors, from the live ids. */
-  function placement(name: string, replicas = 2): ChordPeerNode[] {
+  function placement(name: string, replicas = 2): ChordPeer[] {
     const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
     const owner = trueOwner(
       hashToId(name),
@@ -64,7 +64,7 @@ describe('chord files (real sockets, real directories)', function () {
     return names.every((name) => placement(name).every((p) => p.store.has(name)));
   }
 
-  async function shareFiles(sharer: ChordPeerNode, count: number): Promise<Map<string, Buffer>> {
+  async function shareFiles(sharer: ChordPeer, count: number): Promise<Map<string, Buffer>> {
     const contents = new Map<string, Buffer>();
     for (let i = 0; i < count; i++) {
       const name = `file-${counter}-${i}.bin`;
@@ -80,7 +80,7 @@ describe('chord files (real sockets, real directories)', function () {
     return contents;
   }
 
-  async function assertDownloadable(contents: Map<string, Buffer>, from: ChordPeerNode): Promise<void> {
+  async function assertDownloadable(contents: Map<string, Buffer>, from: ChordPeer): Promise<void> {
     for (const [name, data] of contents) {
       const done = await from.get(name);
       assert.equal(done.event, 'download-complete', `GET ${name}`);
@@ -131,7 +131,7 @@ describe('chord files (real sockets, real directories)', function () {
     const [owner, firstReplica] = placement(names[0]);
     // Victims in this order of preference, each taken only if no file then loses all 3 copies
     // (owner + 2 replicas): the owner of a file and its first replica, the sharer, then others.
-    const victims = new Set<ChordPeerNode>();
+    const victims = new Set<ChordPeer>();
     for (const candidate of [owner, firstReplica, sharer, ...peers]) {
       if (victims.size === 4) break;
       if (victims.has(candidate)) continue;

@@ -6,7 +6,7 @@ import { download, type DownloadResult } from '../transfer/download-session';
 import { dial, type Connection } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
-import type { ChordPeer } from './remote';
+import type { ChordContact } from './remote';
 
 export class StoreFileHost implements ChordFileHost {
   /** One download per name at a time: a GET and a replica fetch of the same file share it (one .part). */
@@ -32,7 +32,7 @@ export class StoreFileHost implements ChordFileHost {
     return this.store.has(name);
   }
 
-  async fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void> {
+  async fetch(name: string, sources: ChordContact[], signal: AbortSignal): Promise<void> {
     await this.download(
       name,
       sources.map(({ id, host, port }) => ({ id, host, port })),

@@ -24,7 +24,7 @@ import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
 import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
-import { toNodeRef, type ChordPeer } from './remote';
+import { toNodeRef, type ChordContact } from './remote';
 
 export interface ChordPeerOptions {
   id: string;
@@ -63,7 +63,7 @@ export interface ChordDownloadOptions {
 }
 
 /** Same shape as FloodPeer (constructor, start, share/search/get/topology/stop, 'event'), plus lookup. */
-export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
+export class ChordPeer extends EventEmitter<ChordPeerEvents> {
   readonly store: FileStore;
   private started: { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage } | undefined;
   private metaserver: MetaserverClient | undefined;
@@ -160,7 +160,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     return this.require().storage;
   }
 
-  get self(): ChordPeer {
+  get self(): ChordContact {
     return this.ring.self;
   }
 
@@ -318,7 +318,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     this.removeAllListeners();
   }
 
-  private require(): NonNullable<ChordPeerNode['started']> {
+  private require(): NonNullable<ChordPeer['started']> {
     if (!this.started) throw new P2PError('INTERNAL', 'the chord peer is not started');
     return this.started;
   }

@@ -1,4 +1,4 @@
-// What the CLI needs from a peer, whatever its overlay: FloodPeer and ChordPeerNode both fit.
+// What the CLI needs from a peer, whatever its overlay: FloodPeer and ChordPeer both fit.
 // The mode switch lives here, so adding an overlay is one more case.
 import type {
   DownloadCompleteEvent,
@@ -10,7 +10,7 @@ import type {
   SharedEvent,
   TopologyEvent,
 } from '../events';
-import { ChordPeerNode } from '../chord/chord-peer';
+import { ChordPeer } from '../chord/chord-peer';
 import { FloodPeer } from '../flood/flood-peer';
 import type { PeerArgs } from './args';
 
@@ -34,7 +34,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNo
   const heartbeat = args.heartbeatMs;
   if (args.mode === 'chord') {
     // --- chord --- (--heartbeat-ms also paces the chord timers; see ChordPeerOptions.heartbeatMs)
-    return new ChordPeerNode({
+    return new ChordPeer({
       id: args.id,
       host: args.host,
       advertise: args.advertise,
