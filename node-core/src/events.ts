@@ -1,6 +1,7 @@
 // The `--json` event stream of `p2p-node`: one JSON object per line on stdout.
 // This is a public contract (README.md, "Command-line"): the extension, the tests and users'
 // scripts parse it. Add fields freely; never rename or remove one.
+import type { ErrorCode } from './error-codes';
 
 export interface Address {
   host: string;
@@ -110,25 +111,7 @@ export interface LookupEvent {
   hops: number;
 }
 
-export type ErrorCode =
-  | 'BAD_COMMAND'
-  | 'BAD_FLAG'
-  | 'EMPTY_ID'
-  | 'DUPLICATE_ID'
-  | 'NETWORK_FULL'
-  | 'AUTH_FAILED'
-  | 'METASERVER_UNREACHABLE'
-  | 'PEER_UNREACHABLE'
-  | 'PORT_IN_USE'
-  | 'BAD_NAME'
-  | 'NOT_SHARED'
-  | 'NOT_FOUND'
-  | 'FILE_EXISTS'
-  | 'VERIFY_FAILED'
-  | 'DOWNLOAD_FAILED'
-  | 'CANCELLED'
-  | 'PROTOCOL'
-  | 'INTERNAL';
+export type { ErrorCode };
 
 export interface ErrorEvent {
   event: 'error';

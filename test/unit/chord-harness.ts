@@ -3,7 +3,7 @@
 import { ChordRing, type ChordRingOptions } from '../../node-core/src/chord/chord-ring';
 import { inHalfOpen } from '../../node-core/src/chord/id';
 import { FAST_TIMINGS, type ChordTimings } from '../../node-core/src/chord/maintenance';
-import type { ChordPeer } from '../../node-core/src/chord/remote';
+import type { ChordContact } from '../../node-core/src/chord/remote';
 
 export interface HarnessOptions {
   timings?: Partial<ChordTimings>;
@@ -51,7 +51,7 @@ export async function startRing(n: number, options: HarnessOptions = {}, joinSet
 }
 
 /** The successor of `key` among the given nodes: what every lookup must return. */
-export function trueOwner(key: bigint, nodes: readonly ChordPeer[]): ChordPeer {
+export function trueOwner(key: bigint, nodes: readonly ChordContact[]): ChordContact {
   const sorted = [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
   return sorted.find((n) => n.nodeId >= key) ?? sorted[0];
 }

@@ -16,10 +16,10 @@ import {
   RING_SIZE,
   ringDistance,
 } from '../../node-core/src/chord/id';
-import type { ChordPeer } from '../../node-core/src/chord/remote';
+import type { ChordContact } from '../../node-core/src/chord/remote';
 import { SuccessorList } from '../../node-core/src/chord/successor-list';
 
-const peer = (nodeId: bigint, id = `p${nodeId}`): ChordPeer => ({ id, host: '127.0.0.1', port: 1, nodeId });
+const peer = (nodeId: bigint, id = `p${nodeId}`): ChordContact => ({ id, host: '127.0.0.1', port: 1, nodeId });
 const arbId = fc.bigInt({ min: 0n, max: RING_SIZE - 1n });
 
 describe('chord ids and intervals', () => {

@@ -1,7 +1,7 @@
 // Turns what a node reports (an `error` event, a line on stderr, an early exit) into a
 // sentence a user can act on: what went wrong, and what to do next. Never a stack trace.
 
-import type { ErrorCode } from '../../../node-core/src/events';
+import { isErrorCode, type ErrorCode } from '../../../node-core/src/error-codes';
 
 /** What the notification can offer besides the text. */
 export type NextAction = 'showLog' | 'setNetworkKey' | 'startMetaserver' | 'none';
@@ -114,7 +114,7 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
     default:
       return {
-        code: isKnownCode(code) ? code : 'INTERNAL',
+        code: isErrorCode(code) ? code : 'INTERNAL',
         message: `${capitalize(subject.node)}: ${detail || FALLBACK[code] || 'unexpected error'}. See the log for details.`,
         action: 'showLog',
       };
@@ -158,31 +158,6 @@ export function describeReadyTimeout(subject: ErrorSubject, timeoutMs: number): 
 /** Stderr lines that look like `    at foo (file.js:1:2)` belong in the log, not in a notification. */
 export function isStackLine(line: string): boolean {
   return /^\s*at\s/.test(line) || /^\s*\^+\s*$/.test(line) || /node:internal/.test(line);
-}
-
-const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'BAD_COMMAND',
-  'BAD_FLAG',
-  'EMPTY_ID',
-  'DUPLICATE_ID',
-  'NETWORK_FULL',
-  'AUTH_FAILED',
-  'METASERVER_UNREACHABLE',
-  'PEER_UNREACHABLE',
-  'PORT_IN_USE',
-  'BAD_NAME',
-  'NOT_SHARED',
-  'NOT_FOUND',
-  'FILE_EXISTS',
-  'VERIFY_FAILED',
-  'DOWNLOAD_FAILED',
-  'CANCELLED',
-  'PROTOCOL',
-  'INTERNAL',
-]);
-
-function isKnownCode(code: string): code is ErrorCode {
-  return KNOWN_CODES.has(code);
 }
 
 function firstLine(text: string): string {

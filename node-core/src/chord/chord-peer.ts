@@ -3,11 +3,9 @@
 // commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
 import { EventEmitter } from 'node:events';
 import type {
-  Address,
   DownloadCompleteEvent,
   FilesEvent,
   LookupEvent,
-  NodeEvent,
   PeerReadyEvent,
   PeerRef,
   SearchResultEvent,
@@ -15,7 +13,15 @@ import type {
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
-import { MetaserverClient } from '../metaserver/metaserver-client';
+import type { MetaserverClient } from '../metaserver/metaserver-client';
+import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions } from '../peer';
+import {
+  assertCanDownload,
+  downloadCompleteEvent,
+  filesEvent,
+  peerMetaserverClient,
+  peerReadyEvent,
+} from '../peer-support';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, toP2PError } from '../wire';
@@ -24,46 +30,22 @@ import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
 import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
-import { toNodeRef, type ChordPeer } from './remote';
+import { toNodeRef, type ChordContact } from './remote';
 
-export interface ChordPeerOptions {
-  id: string;
-  host?: string;
-  /** The host other nodes are told to dial (default: host; see advertised-host.ts for 0.0.0.0). */
-  advertise?: string;
-  port?: number;
-  dir: string;
-  key?: string;
-  metaserver?: Address;
-  /** `--join HOST:PORT`: a node already on the ring. */
-  join?: Address;
+export interface ChordPeerOptions extends PeerOptions {
   timings?: Partial<ChordTimings>;
-  /**
-   * `--heartbeat-ms`: the metaserver heartbeat, and the base of the chord timers when `timings`
-   * does not set them (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
-   */
-  heartbeatMs?: number;
   successorListLength?: number;
   /** Copies beyond the owner (default 2). */
   replicas?: number;
   /** Background failures (maintenance, replication): diagnostics, not events. */
   log?: (line: string) => void;
-  /** `--max-upload`: chunk bytes per second this node sends, to all getters together (default: no cap). */
-  maxUploadBytesPerSecond?: number;
 }
 
-export interface ChordPeerEvents {
-  /** Spontaneous events: neighbour (successor/predecessor) changes, download progress. */
-  event: [NodeEvent];
-}
-
-export interface ChordDownloadOptions {
-  signal?: AbortSignal;
-  onProgress?: (bytes: number, total: number) => void;
-}
-
-/** Same shape as FloodPeer (constructor, start, share/search/get/topology/stop, 'event'), plus lookup. */
-export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
+/**
+ * The chord peer. `heartbeatMs` also paces the chord timers when `timings` does not set them
+ * (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
+ */
+export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
   private started: { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage } | undefined;
   private metaserver: MetaserverClient | undefined;
@@ -71,6 +53,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
   private links = new Map<string, PeerRef>();
   private readonly operations = new AbortController();
   private stopped = false;
+  private ended: Promise<void> | undefined;
 
   constructor(private readonly options: ChordPeerOptions) {
     super();
@@ -98,7 +81,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
         return true;
       },
     });
-    const fileHost = new StoreFileHost(store, options.key, () => this.reportFiles());
+    const fileHost = new StoreFileHost(store, options, () => this.reportFiles());
     const storage = new ChordStorage(
       ring,
       fileHost,
@@ -160,38 +143,19 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     return this.require().storage;
   }
 
-  get self(): ChordPeer {
+  get self(): ChordContact {
     return this.ring.self;
   }
 
   readyEvent(): PeerReadyEvent {
-    const { id, host, port, nodeId } = this.self;
-    return {
-      event: 'ready',
-      role: 'peer',
-      id,
-      host,
-      port,
-      mode: 'chord',
-      nodeId: idToHex(nodeId),
-      dir: this.store.dir,
-    };
+    return peerReadyEvent(this.self, 'chord', this.store.dir, idToHex(this.self.nodeId));
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
-    const { metaserver, join, key, id } = this.options;
-    let referrals: PeerRef[] = [];
-    if (metaserver) {
-      this.metaserver = new MetaserverClient({
-        address: metaserver,
-        key,
-        self: { id, host: this.self.host, port: this.self.port, mode: 'chord' },
-        heartbeatMs: this.options.heartbeatMs,
-        retryMs: this.options.heartbeatMs,
-      });
-      referrals = await this.metaserver.register();
-    }
+    const { join } = this.options;
+    this.metaserver = peerMetaserverClient(this.options, this.self, 'chord');
+    const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) return this.ring.begin(join);
     let lastError: unknown;
     for (const ref of referrals) {
@@ -222,8 +186,8 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     return this.ring.topologyEvent();
   }
 
-  async files(): Promise<FilesEvent> {
-    return { event: 'files', files: await this.store.list() };
+  files(): Promise<FilesEvent> {
+    return filesEvent(this.store);
   }
 
   /** SHARE: serve it here, then place it on its owner (who replicates it). */
@@ -261,9 +225,8 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
   }
 
   /** GET: look the key up, then download from the owner and its replicas at once. */
-  async get(name: string, options: ChordDownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    assertFileName(name);
-    if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
+  async get(name: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    assertCanDownload(this.store, name);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
     const { holders } = await this.storage.holders(name, signal);
     const result = await this.require().fileHost.download(
@@ -273,38 +236,36 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       options.onProgress,
     );
     this.reportFiles();
-    return {
-      event: 'download-complete',
-      name,
-      path: result.path,
-      bytes: result.bytes,
-      sha256: result.sha256,
-      sources: result.sources,
-    };
+    return downloadCompleteEvent(result);
   }
 
   /** STOP: hand the keys on, tell the neighbours, leave the metaserver, close. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    if (this.started) {
-      await this.started.storage.handOffAll();
-      await this.started.ring.leave();
-    }
-    await this.close();
+  stop(): Promise<void> {
+    return this.shutdown({ handOff: true, endRing: (ring) => ring.close() });
   }
 
   /** Test hook: die without hand-off or goodbye (every socket destroyed at once). */
   crash(): Promise<void> {
-    return this.shutdown((ring) => ring.crash());
+    return this.shutdown({ handOff: false, endRing: (ring) => ring.crash() });
   }
 
+  /** Ends at once, without hand-off or goodbye (a failed start, test clean-up). */
   close(): Promise<void> {
-    return this.shutdown((ring) => ring.close());
+    return this.shutdown({ handOff: false, endRing: (ring) => ring.close() });
   }
 
-  /** The one path that ends the peer: operations aborted, timers cleared, ring and metaserver closed. */
-  private async shutdown(endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
-    if (this.stopped) return;
+  /** The one path that ends the peer, whichever way it ends; later calls wait for the first. */
+  private shutdown(how: { handOff: boolean; endRing: (ring: ChordRing) => Promise<void> }): Promise<void> {
+    this.ended ??= this.release(how.handOff, how.endRing);
+    return this.ended;
+  }
+
+  /** Hand-off (if graceful), then operations aborted, timers cleared, ring and metaserver closed. */
+  private async release(handOff: boolean, endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
+    if (handOff && this.started) {
+      await this.started.storage.handOffAll();
+      await this.started.ring.leave();
+    }
     this.stopped = true;
     this.operations.abort();
     clearTimeout(this.reportTimer);
@@ -318,7 +279,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     this.removeAllListeners();
   }
 
-  private require(): NonNullable<ChordPeerNode['started']> {
+  private require(): NonNullable<ChordPeer['started']> {
     if (!this.started) throw new P2PError('INTERNAL', 'the chord peer is not started');
     return this.started;
   }

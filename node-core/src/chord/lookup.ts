@@ -17,10 +17,10 @@
 // and takes the key. Both are what the answerer's next stabilize would have learnt.
 import { P2PError, toP2PError } from '../wire/errors';
 import { idToHex, inHalfOpen, inOpen } from './id';
-import type { ChordPeer, ChordRemote, LookupStep, NeighborState } from './remote';
+import type { ChordContact, ChordRemote, LookupStep, NeighborState } from './remote';
 
 export interface LookupResult {
-  owner: ChordPeer;
+  owner: ChordContact;
   /** Nodes the origin asked, re-asks and dead ones included (0 when it answered from its own state). */
   hops: number;
   /** Every request sent: the hops plus the owner check(s). */
@@ -28,12 +28,12 @@ export interface LookupResult {
 }
 
 export interface LookupContext {
-  self: ChordPeer;
+  self: ChordContact;
   /** The origin's own answer: owner, or candidates closer to the key. */
   localStep(key: bigint, avoid: ReadonlySet<bigint>): LookupStep;
-  remote(peer: ChordPeer): ChordRemote;
+  remote(peer: ChordContact): ChordRemote;
   /** Called for a node that failed to answer, so routing state stops pointing at it. */
-  suspect(peer: ChordPeer): void;
+  suspect(peer: ChordContact): void;
   /** The origin's own predecessor and successors. */
   localNeighbors(): NeighborState;
   rpcTimeoutMs: number;
@@ -103,12 +103,12 @@ export class LookupUnsureError extends LookupFailedError {
 }
 
 export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
-  const dead = new Map<bigint, ChordPeer>();
+  const dead = new Map<bigint, ChordContact>();
   // Nodes that timed out: skipped as hops, but never put in `avoid` (that
   // would make other nodes route as if they were gone) and never accepted as "not the owner".
   const slow = new Set<bigint>();
   let lastError: unknown;
-  const markDead = (peer: ChordPeer): void => {
+  const markDead = (peer: ChordContact): void => {
     dead.set(peer.nodeId, peer);
     ctx.suspect(peer);
   };
@@ -117,7 +117,7 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
    * reset is final. 'dead': refused/reset, 'slow': every try timed out.
    */
   const rpc = async <T>(
-    peer: ChordPeer,
+    peer: ChordContact,
     fn: (signal: AbortSignal) => Promise<T>,
     tries: number,
   ): Promise<T | 'dead' | 'slow'> => {
@@ -139,19 +139,19 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
     return 'slow';
   };
   /** Asks `peer` for its step (the origin answers itself locally). Undefined: dead or too slow. */
-  const ask = async (peer: ChordPeer): Promise<LookupStep | undefined> => {
+  const ask = async (peer: ChordContact): Promise<LookupStep | undefined> => {
     if (peer.nodeId === ctx.self.nodeId) return ctx.localStep(key, new Set(dead.keys()));
     hops++;
     const answer = await rpc(peer, (s) => ctx.remote(peer).lookupStep(key, [...dead.values()].slice(-MAX_AVOID), s), 1);
     return answer === 'dead' || answer === 'slow' ? undefined : answer;
   };
   /** A node's predecessor and successors (the origin's own are local). */
-  const neighborsOf = async (peer: ChordPeer): Promise<NeighborState | 'dead' | 'slow'> => {
+  const neighborsOf = async (peer: ChordContact): Promise<NeighborState | 'dead' | 'slow'> => {
     if (peer.nodeId === ctx.self.nodeId) return ctx.localNeighbors();
     return rpc(peer, (s) => ctx.remote(peer).getNeighbors(s), SLOW_TRIES);
   };
   /** A node that may own the key did not answer in time: no guessing past it. */
-  const unsure = (peer: ChordPeer): LookupUnsureError =>
+  const unsure = (peer: ChordContact): LookupUnsureError =>
     new LookupUnsureError(`node ${peer.id} may own key ${idToHex(key)} but does not answer in time`, lastError);
   /**
    * Confirms the owner `answerer` named (its successor, as far as it knows): the owner must be
@@ -160,13 +160,13 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
    * it. Undefined: the owner is dead. Throws when the owner, or a predecessor that claims the
    * key, only timed out: skipping a live node would name the wrong owner.
    */
-  const confirmOwner = async (answerer: ChordPeer, named: ChordPeer): Promise<ChordPeer | undefined> => {
+  const confirmOwner = async (answerer: ChordContact, named: ChordContact): Promise<ChordContact | undefined> => {
     let owner = named;
     let state = await neighborsOf(owner);
     if (state === 'slow') throw unsure(owner);
     if (state === 'dead') return undefined;
     for (let walk = 0; walk < MAX_WALK_BACK; walk++) {
-      const p: ChordPeer | null = state.predecessor;
+      const p: ChordContact | null = state.predecessor;
       if (
         !p ||
         dead.has(p.nodeId) ||
@@ -186,8 +186,8 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
   let hops = 0;
   let rpcs = 0;
   // The answerers so far: when the current one dies, the lookup backs up to the previous one.
-  const path: ChordPeer[] = [];
-  let answerer: ChordPeer = ctx.self;
+  const path: ChordContact[] = [];
+  let answerer: ChordContact = ctx.self;
   let step: LookupStep | undefined = await ask(ctx.self);
   for (let steps = 0; steps < MAX_STEPS; steps++) {
     signal.throwIfAborted();

@@ -16,43 +16,33 @@ import type {
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
-import { MetaserverClient } from '../metaserver/metaserver-client';
-import { download } from '../transfer/download-session';
+import type { MetaserverClient } from '../metaserver/metaserver-client';
+import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions } from '../peer';
+import {
+  assertCanDownload,
+  downloadCompleteEvent,
+  downloadIntoStore,
+  filesEvent,
+  peerMetaserverClient,
+  peerReadyEvent,
+} from '../peer-support';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
 import { FloodOverlay, type QueryMessage } from './flood-overlay';
 import { SearchCollector, type SearchOptions } from './search-collector';
 
-export interface FloodPeerOptions {
-  id: string;
-  host?: string;
-  /** The host other peers are told to dial (default: host; see advertised-host.ts for 0.0.0.0). */
-  advertise?: string;
-  port?: number;
-  dir: string;
+export interface FloodPeerOptions extends PeerOptions {
   /** Where downloads go; default Downloads/ inside dir. */
   downloadsDir?: string;
-  metaserver?: Address;
-  /** Join this peer directly (with or without a metaserver). */
-  join?: Address;
-  key?: string;
   maxNeighbors?: number;
   ttl?: number;
   targetLinks?: number;
-  heartbeatMs?: number;
   /** A neighbour silent this long is considered dead. */
   peerTimeoutMs?: number;
-  metaserverRetryMs?: number;
   handshakeTimeoutMs?: number;
   search?: SearchOptions;
   chunkSize?: number;
-  /** Downloads from this size up are written and hashed in worker threads (default 32 MiB). */
-  workerSinkFromBytes?: number;
-  /** `--max-upload`: chunk bytes per second this peer sends, to all getters together (default: no cap). */
-  maxUploadBytesPerSecond?: number;
-  /** A downloaded chunk may take this long with nothing arriving on its link (default 30 s; tests shorten it). */
-  chunkTimeoutMs?: number;
 }
 
 /** Heartbeats a neighbour may miss before it counts as dead (a loaded machine delays a few). */
@@ -61,19 +51,12 @@ const MISSED_HEARTBEATS = 5;
 /** How long start() waits for the first joins before reporting ready. */
 const READY_JOIN_WAIT_MS = 1000;
 
-export interface DownloadOptions {
-  signal?: AbortSignal;
-  onProgress?: (bytes: number, total: number) => void;
+export interface FloodDownloadOptions extends PeerDownloadOptions {
   /** Skip the search: download from these holders. */
   result?: SearchResultEvent;
 }
 
-export interface FloodPeerEvents {
-  /** Spontaneous events: neighbour changes and non-fatal errors. */
-  event: [NodeEvent];
-}
-
-export class FloodPeer extends EventEmitter<FloodPeerEvents> {
+export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
   private readonly server: WireServer;
   private readonly uploadLimiter: UploadLimiter | undefined;
@@ -84,6 +67,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   private readonly outbound = new Set<Connection>();
   private self: PeerRef | undefined;
   private stopping = false;
+  private ended: Promise<void> | undefined;
 
   constructor(private readonly options: FloodPeerOptions) {
     super();
@@ -126,14 +110,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     this.self = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
-      if (options.metaserver) {
-        this.metaserver = new MetaserverClient({
-          address: options.metaserver,
-          self: { ...this.self, mode: 'flood' },
-          key: options.key,
-          heartbeatMs: options.heartbeatMs,
-          retryMs: options.metaserverRetryMs,
-        });
+      this.metaserver = peerMetaserverClient(options, this.self, 'flood');
+      if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
           seeds.push(...(await this.metaserver.register()));
@@ -144,7 +122,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         }
       }
     } catch (err) {
-      await this.stop();
+      await this.shutdown();
       throw err;
     }
     this.overlay = new FloodOverlay({
@@ -168,15 +146,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
       }),
     ]);
     clearTimeout(readyTimer);
-    return {
-      event: 'ready',
-      role: 'peer',
-      id: options.id,
-      host: this.self.host,
-      port: this.self.port,
-      mode: 'flood',
-      dir: this.store.dir,
-    };
+    return peerReadyEvent(this.self, 'flood', this.store.dir);
   }
 
   neighbors(): PeerRef[] {
@@ -187,8 +157,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     return { event: 'topology', neighbors: this.neighbors() };
   }
 
-  async files(): Promise<FilesEvent> {
-    return { event: 'files', files: await this.store.list() };
+  files(): Promise<FilesEvent> {
+    return filesEvent(this.store);
   }
 
   async share(path: string): Promise<SharedEvent> {
@@ -216,9 +186,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   }
 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
-  async get(name: string, options: DownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    assertFileName(name);
-    if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
+  async get(name: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    assertCanDownload(this.store, name);
     const result = options.result ?? (await this.search(name, { signal: options.signal }))[0];
     if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
     if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
@@ -229,15 +198,12 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     const self = this.address;
     let lastReport = 0;
     try {
-      const done = await download({
+      const done = await downloadIntoStore(this.store, this.options, {
         name,
         sha256: result.sha256,
         holders: result.holders,
-        downloadsDir: this.store.downloadsDir,
         connect: (holder) => this.connect(holder, 0),
         signal: controller.signal,
-        workerSinkFromBytes: this.options.workerSinkFromBytes,
-        chunkTimeoutMs: this.options.chunkTimeoutMs,
         onProgress: (bytes, total) => {
           options.onProgress?.(bytes, total);
           const now = Date.now();
@@ -255,7 +221,6 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
           }
         },
       });
-      this.store.adopt(done.path, done.manifest, done.stamp);
       this.metaserver?.reportFiles(this.store.names());
       this.metaserver?.reportActivity({
         t: 'activity-transfer',
@@ -266,14 +231,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         total: done.bytes,
         done: true,
       });
-      return {
-        event: 'download-complete',
-        name,
-        path: done.path,
-        bytes: done.bytes,
-        sha256: done.sha256,
-        sources: done.sources,
-      };
+      return downloadCompleteEvent(done);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.downloads.delete(controller);
@@ -281,8 +239,17 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   }
 
   /** Leaves: goodbye to neighbours and the metaserver, then closes every socket and timer. */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  stop(): Promise<void> {
+    return this.shutdown();
+  }
+
+  /** The one path that ends the peer (stop, a failed start); later calls wait for the first. */
+  private shutdown(): Promise<void> {
+    this.ended ??= this.release();
+    return this.ended;
+  }
+
+  private async release(): Promise<void> {
     this.stopping = true;
     for (const collector of this.searches.values()) collector.cancel();
     for (const controller of this.downloads) controller.abort();

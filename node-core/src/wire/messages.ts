@@ -133,13 +133,16 @@ export const MESSAGES = {
 
 export type MessageType = keyof typeof MESSAGES;
 
-type Required<F> = { [K in keyof F]: F[K] extends Kind ? KindTypes[F[K]] : never };
-type Optional<F> = { [K in keyof F]?: F[K] extends Kind ? KindTypes[F[K]] : never };
+/** Field kinds of a spec mapped to their TypeScript types: one for the required fields, one for the optional. */
+type RequiredFieldTypes<F> = { [K in keyof F]: F[K] extends Kind ? KindTypes[F[K]] : never };
+type OptionalFieldTypes<F> = { [K in keyof F]?: F[K] extends Kind ? KindTypes[F[K]] : never };
 type SpecOf<T extends MessageType> = (typeof MESSAGES)[T];
 
 /** The typed header of message type T (without `v`, which the connection adds). */
-export type Message<T extends MessageType> = { t: T; rid?: number; re?: number } & Required<SpecOf<T>['fields']> &
-  (SpecOf<T> extends { optional: infer O } ? Optional<O> : unknown);
+export type Message<T extends MessageType> = { t: T; rid?: number; re?: number } & RequiredFieldTypes<
+  SpecOf<T>['fields']
+> &
+  (SpecOf<T> extends { optional: infer O } ? OptionalFieldTypes<O> : unknown);
 
 export type AnyMessage = { [T in MessageType]: Message<T> }[MessageType];
 
@@ -147,8 +150,10 @@ function isMessageType(t: unknown): t is MessageType {
   return typeof t === 'string' && Object.prototype.hasOwnProperty.call(MESSAGES, t);
 }
 
-/** Validates a raw header and payload against the table. Throws P2PError('PROTOCOL'). */
-/** `payload`: only its length is checked (a Buffer, or a RawFrame's payloadLength as `{ length }`). */
+/**
+ * Validates a raw header and payload against the table. Throws P2PError('PROTOCOL').
+ * `payload`: only its length is checked (a Buffer, or a RawFrame's payloadLength as `{ length }`).
+ */
 export function decodeMessage(header: unknown, payload: { readonly length: number }): AnyMessage {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw protocol('header is not an object');
   const h = header as Record<string, unknown>;
