@@ -51,4 +51,8 @@ export default tseslint.config(
   },
   // Formatting is Prettier's (`.prettierrc.json`, checked by `npm run lint`): no ESLint rule may fight it.
   prettierConfig,
+  {
+    // Prettier does not wrap strings and comments; this catches what it leaves over 120 columns.
+    rules: { 'max-len': ['error', { code: 120, ignoreUrls: true }] },
+  },
 );

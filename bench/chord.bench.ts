@@ -134,7 +134,8 @@ export async function benchRing(n: number, lookups: number): Promise<ChordBenchR
 export function formatChordTable(rows: readonly ChordBenchRow[]): string {
   const lines = [
     'Chord lookups (iterative, in-process nodes on real sockets)',
-    '    N  lookups  exact  mean hops  p99 hops  ½·log2 N  RPCs/lookup  mean ms  p99 ms  heap/node KiB  build s  target',
+    '    N  lookups  exact  mean hops  p99 hops  ½·log2 N  RPCs/lookup  mean ms  p99 ms' +
+      '  heap/node KiB  build s  target',
   ];
   for (const r of rows) {
     lines.push(

@@ -53,7 +53,9 @@ export function isolatedEnv(dirs, extra = {}) {
 
 /**
  * Starts code-server and waits until it listens. Output goes to `logFile`.
- * @returns {Promise<{ pid: number, url: string, stop: () => Promise<void>, killNow: () => void, exited: Promise<number|null> }>}
+ * @returns {Promise<{
+ *   pid: number, url: string, stop: () => Promise<void>, killNow: () => void, exited: Promise<number|null>
+ * }>}
  */
 export async function startCodeServer({
   entry,

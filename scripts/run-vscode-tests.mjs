@@ -52,8 +52,16 @@ const artifacts = path.join(repoRoot, 'test-artifacts', 'vscode');
 const totalTimeoutMs = Number(process.env.P2P_TEST_TIMEOUT_MS) || 300_000;
 const SUMMARY = /^vscode: (\d+) passed, (\d+) failed$/;
 // The workbench's own chatter arrives through the same channel; it goes to the log file only.
-const NOISE =
-  /^(Resolving connection token|Resolved connection token|Creating a socket|\[Service Worker\]|Ignoring fetching additional builtin|ChatSessionStore|Updating additional builtin|Creation of workbench contribution)/;
+const NOISE_PREFIXES = [
+  'Resolving connection token',
+  'Resolved connection token',
+  'Creating a socket',
+  '[Service Worker]',
+  'Ignoring fetching additional builtin',
+  'ChatSessionStore',
+  'Updating additional builtin',
+  'Creation of workbench contribution',
+];
 
 const ENDED = Symbol('extension tests ended');
 const out = (line) => process.stdout.write(`${line}\n`);
@@ -148,7 +156,7 @@ async function main() {
       hostLog.write(`[${type}] ${line}\n`);
       const m = SUMMARY.exec(line.trim());
       if (m) summary = { passed: Number(m[1]), failed: Number(m[2]) };
-      else if (!NOISE.test(line)) out(line);
+      else if (!NOISE_PREFIXES.some((prefix) => line.startsWith(prefix))) out(line);
       lines.push(line);
       for (const w of waiters) w(line);
     }
@@ -166,7 +174,8 @@ async function main() {
     ['extensionTestsPath', remote(testsIndex)],
     ['skipWelcome', 'true'],
   ];
-  const url = `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const payloadParam = encodeURIComponent(JSON.stringify(payload));
+  const url = `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${payloadParam}`;
   const deadline = started + totalTimeoutMs;
   const abort = new AbortController();
   await page.goto(url, { timeout: 60_000 });
@@ -224,7 +233,8 @@ async function main() {
   if (exitResult === timedOut) problems.push(`the extension tests did not finish within ${totalTimeoutMs / 1000} s`);
   else if (exitCode !== 0 && !summary)
     problems.push(
-      `the extension host reported exit code ${exitCode} without a test summary (did run() throw, or the extension fail to load?)`,
+      `the extension host reported exit code ${exitCode} without a test summary ` +
+        '(did run() throw, or the extension fail to load?)',
     );
   else if (exitCode !== 0 && failed === 0) problems.push(`the extension host reported exit code ${exitCode}`);
   if (driverResults === timedOut) problems.push('the Playwright drivers did not finish in time');

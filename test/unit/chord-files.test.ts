@@ -122,7 +122,7 @@ describe('chord files (real sockets, real directories)', function () {
     await waitFor('placement after leaves', () => placedCorrectly(names), 10_000);
   });
 
-  it('4 of 16 nodes crash at once (an owner and its first replica among them, the sharer when possible): replicas take over', async () => {
+  it('4 of 16 nodes crash at once (an owner, its first replica, the sharer): replicas take over', async () => {
     await startPeers(16);
     const sharer = peers[3];
     const contents = await shareFiles(sharer, 4);

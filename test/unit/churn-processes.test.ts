@@ -230,7 +230,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     console.log(`      healed ${healedMs} ms after 9 of 30 peers were killed`);
   });
 
-  it('metaserver killed, then a peer killed: the overlay heals alone; a restarted metaserver learns it again', async () => {
+  it('metaserver killed, then a peer: the overlay heals alone; a restarted metaserver learns it again', async () => {
     const first = new CliProcess(suite.cli, ['metaserver', '--port', '0', '--json', '--heartbeat-ms', HEARTBEAT]);
     procs.push(first);
     const port = (await first.next('ready')).port;

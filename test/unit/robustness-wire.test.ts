@@ -172,7 +172,7 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
     await realPeersStillServed(ms, content, 'after');
   });
 
-  it('a connection that asks for chunks without reading them costs the holder at most 8, and asking for too many closes it', async () => {
+  it('a connection asking for chunks it never reads costs the holder at most 8; too many close it', async () => {
     const { ms, content, targets } = await network();
     const holderAddress = targets[1][1];
     const holder = fixture.peers.find((p) => p.id === 'holder')!;

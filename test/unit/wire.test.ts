@@ -278,7 +278,7 @@ describe('wire: connections', () => {
     assert.equal(new Set(answers.map((a) => a.payload.buffer)).size, 64);
   });
 
-  it('reads past a payload nobody asked for (unsolicited, or a late answer) without keeping it, and stays open', async () => {
+  it('reads past a payload nobody asked for (unsolicited, or late), keeps none of it, stays open', async () => {
     const { server, client, remote } = await pair();
     cleanups.push(
       () => server.close(),

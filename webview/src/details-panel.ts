@@ -18,7 +18,8 @@ export class DetailsPanel {
         htmlElement(
           'p',
           { class: 'hint' },
-          'Select a peer to see its details: click it, or Tab into the graph, move with the arrow keys and press Enter.',
+          'Select a peer to see its details: click it, or Tab into the graph, ' +
+            'move with the arrow keys and press Enter.',
         ),
       );
       return;

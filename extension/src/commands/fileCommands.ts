@@ -235,7 +235,8 @@ async function promptDownload(services: P2PServices): Promise<{ name: string; pe
         [
           ...found.map((file) => ({
             label: file.name,
-            description: `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · found by ${file.foundBy}`,
+            description:
+              `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · ` + `found by ${file.foundBy}`,
             file,
           })),
           other,

@@ -92,11 +92,8 @@ export class NodeManager implements Disposable {
   startMetaserver(options: MetaserverOptions, networkKey?: string): Promise<NodeInfo> {
     const existing = this.metaserver;
     if (existing && existing.status !== 'stopped' && existing.status !== 'crashed') {
-      return Promise.reject(
-        new Error(
-          `The metadata server is already ${existing.status}${existing.info ? ` at ${existing.info.host}:${existing.info.port}` : ''}. Stop it first.`,
-        ),
-      );
+      const where = existing.info ? ` at ${existing.info.host}:${existing.info.port}` : '';
+      return Promise.reject(new Error(`The metadata server is already ${existing.status}${where}. Stop it first.`));
     }
     return this.startNode(
       new ManagedNode(

@@ -219,7 +219,8 @@ export class WorkerSink implements ChunkSink {
 
   private onMessage(msg: WorkerMessage): void {
     if ('returned' in msg) {
-      for (const buffer of msg.returned) payloadPool.release(Buffer.from(buffer)); // a chunk's buffer, to receive another
+      // a chunk's buffer, to receive another
+      for (const buffer of msg.returned) payloadPool.release(Buffer.from(buffer));
     } else if ('taken' in msg) {
       this.settle(msg.taken)?.resolve();
     } else if ('failed' in msg) {

@@ -89,7 +89,8 @@ export default async function topologyPanelDriver({ page, waitForLog, log, reply
   reply({ ok: !drawn.problem, reason: drawn.problem });
   if (drawn.problem) throw new Error(`topology panel: ${drawn.problem}`);
   log(
-    `panel frame draws ${drawn.picture.peers.length} peers and ${drawn.picture.links.length} links; CSP ok; background ${drawn.picture.background} = theme`,
+    `panel frame draws ${drawn.picture.peers.length} peers and ${drawn.picture.links.length} links; ` +
+      `CSP ok; background ${drawn.picture.background} = theme`,
   );
   fs.mkdirSync('test-artifacts/vscode', { recursive: true });
   await page.screenshot({ path: 'test-artifacts/vscode/topology-panel.png' }).catch(() => undefined);

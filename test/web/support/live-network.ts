@@ -56,7 +56,8 @@ export class NodeProcess {
         cleanup();
         reject(
           new Error(
-            `${this.name}: no matching event in ${timeoutMs} ms; events ${JSON.stringify(this.events)}; stderr ${this.stderrTail()}`,
+            `${this.name}: no matching event in ${timeoutMs} ms; ` +
+              `events ${JSON.stringify(this.events)}; stderr ${this.stderrTail()}`,
           ),
         );
       }, timeoutMs);
