@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { ChordRing } from '../node-core/src/chord/chord-ring';
+import type { ChordRing } from '@node-core/chord/chord-ring';
 import {
   fingersAreExact,
   randomKey,

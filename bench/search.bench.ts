@@ -5,8 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FloodPeer } from '../node-core/src/flood/flood-peer';
-import { MetadataServer } from '../node-core/src/metaserver';
+import { FloodPeer } from '@node-core/flood/flood-peer';
+import { MetadataServer } from '@node-core/metaserver';
 
 const PEERS = Number(process.argv[2] ?? 50);
 const QUERIES = Number(process.argv[3] ?? 200);

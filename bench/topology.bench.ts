@@ -6,7 +6,7 @@
 // Standalone: `node --import tsx bench/topology.bench.ts` (needs `npm run build` for dist/).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { TopologyBridge } from '../node-core/src/bridge';
+import { TopologyBridge } from '@node-core/bridge';
 import { InMemoryTopology, buildMesh } from '../test/web/support/in-memory-topology';
 import { launchChromium } from '../test/web/support/chromium';
 import { GraphLayout } from '../webview/src/graph-layout';

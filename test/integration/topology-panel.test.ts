@@ -5,7 +5,7 @@
 // the log and waits for through the channel folder.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { linkKey, type TopologySnapshot } from '../../node-core/src/topology';
+import { linkKey, type TopologySnapshot } from '@node-core/topology';
 import { driverReply, driverRunning } from './support/driver';
 import { EXTENSION_ID } from './support/extension';
 

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TopologyEvent } from '../../node-core/src/events';
+import type { TopologyEvent } from '@node-core/events';
 import { bundleCli, CliProcess, removeCliBundle } from './cli-process';
 
 interface Started {

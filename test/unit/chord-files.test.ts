@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
-import { hashToId, idToHex } from '../../node-core/src/chord/id';
-import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
+import { ChordPeerNode } from '@node-core/chord/chord-peer';
+import { hashToId, idToHex } from '@node-core/chord/id';
+import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import { ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord files (real sockets, real directories)', function () {

@@ -1,9 +1,9 @@
 // Shared helpers of the chord tests and the chord benchmark: start in-process nodes on real
 // sockets (127.0.0.1, port 0), wait for the ring to settle, compute true owners from the ids.
-import { ChordRing, type ChordRingOptions } from '../../node-core/src/chord/chord-ring';
-import { inHalfOpen } from '../../node-core/src/chord/id';
-import { FAST_TIMINGS, type ChordTimings } from '../../node-core/src/chord/maintenance';
-import type { ChordPeer } from '../../node-core/src/chord/remote';
+import { ChordRing, type ChordRingOptions } from '@node-core/chord/chord-ring';
+import { inHalfOpen } from '@node-core/chord/id';
+import { FAST_TIMINGS, type ChordTimings } from '@node-core/chord/maintenance';
+import type { ChordPeer } from '@node-core/chord/remote';
 
 export interface HarnessOptions {
   timings?: Partial<ChordTimings>;

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { parseNodeEvent, type NodeEvent } from '../../node-core/src/events';
+import { parseNodeEvent, type NodeEvent } from '@node-core/events';
 
 let bundleDir: string | undefined;
 

@@ -3,8 +3,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FloodPeer, type FloodPeerOptions } from '../../node-core/src/flood/flood-peer';
-import { MetadataServer, type MetadataServerOptions } from '../../node-core/src/metaserver';
+import { FloodPeer, type FloodPeerOptions } from '@node-core/flood/flood-peer';
+import { MetadataServer, type MetadataServerOptions } from '@node-core/metaserver';
 
 export const FAST = {
   heartbeatMs: 150,

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { readFile } from 'node:fs/promises';
-import type { Address } from '../../node-core/src/events';
-import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '../../node-core/src/wire';
-import type { RawFrame } from '../../node-core/src/wire/frame';
-import type { MetadataServer } from '../../node-core/src/metaserver';
+import type { Address } from '@node-core/events';
+import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@node-core/wire';
+import type { RawFrame } from '@node-core/wire/frame';
+import type { MetadataServer } from '@node-core/metaserver';
 import { FloodFixture, waitFor } from './flood-fixture';
 
 const HANDSHAKE_MS = 1500;

@@ -12,7 +12,7 @@ import {
   P2PError,
   WireServer,
   type ConnectionOptions,
-} from '../../node-core/src/wire';
+} from '@node-core/wire';
 
 async function pair(serverOptions: ConnectionOptions = {}, clientOptions: ConnectionOptions = {}) {
   const server = new WireServer(serverOptions);

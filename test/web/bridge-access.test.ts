@@ -2,8 +2,8 @@
 // served with the token, what is refused without it, and that close() leaves nothing behind.
 import * as assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { TopologyBridge } from '../../node-core/src/bridge';
-import type { BridgeMessage } from '../../node-core/src/topology';
+import { TopologyBridge } from '@node-core/bridge';
+import type { BridgeMessage } from '@node-core/topology';
 import { InMemoryTopology, buildMesh } from './support/in-memory-topology';
 
 function wsStatus(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {

@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, relative, isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
-import type { PeerRef } from '../../../node-core/src/events';
+import type { PeerRef } from '@node-core/events';
 import { DownloadCancelled, downloadFile, searchNetwork, shareFile } from '../nodes/peerOperations';
 import type { NetworkFile } from '../search/searchResults';
 import { readSettings } from '../settings';

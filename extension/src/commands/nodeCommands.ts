@@ -4,8 +4,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Mode } from '../../../node-core/src/events';
-import { isWildcardHost } from '../../../node-core/src/advertised-host';
+import type { Mode } from '@node-core/events';
+import { isWildcardHost } from '@node-core/advertised-host';
 import type { NodeInfo } from '../nodes/managedNode';
 import { readSettings } from '../settings';
 import {

@@ -1,7 +1,7 @@
 // Turns what a node reports (an `error` event, a line on stderr, an early exit) into a
 // sentence a user can act on: what went wrong, and what to do next. Never a stack trace.
 
-import type { ErrorCode } from '../../../node-core/src/events';
+import type { ErrorCode } from '@node-core/events';
 
 /** What the notification can offer besides the text. */
 export type NextAction = 'showLog' | 'setNetworkKey' | 'startMetaserver' | 'none';

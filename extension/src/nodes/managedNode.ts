@@ -4,7 +4,7 @@
 // not import `vscode`: the log is any object with LogOutputChannel's methods.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { parseNodeEvent, type Mode, type NodeEvent } from '../../../node-core/src/events';
+import { parseNodeEvent, type Mode, type NodeEvent } from '@node-core/events';
 import { Emitter, type Event } from '../util/emitter';
 import {
   describeEarlyExit,

@@ -3,7 +3,7 @@
 // them all on dispose, with a synchronous kill on process exit so no child outlives the
 // extension host. No `vscode` import: the extension wires notifications and views to events.
 
-import type { NodeEvent } from '../../../node-core/src/events';
+import type { NodeEvent } from '@node-core/events';
 import { Emitter, type Disposable, type Event } from '../util/emitter';
 import { ManagedNode, type ManagedNodeOptions, type NodeExit, type NodeInfo, type NodeLog } from './managedNode';
 import {

@@ -3,12 +3,7 @@
 // that answer it (design.md, "The CLI"). No `vscode` import: the commands add the UI.
 
 import { basename } from 'node:path';
-import type {
-  DownloadCompleteEvent,
-  DownloadProgressEvent,
-  NodeEvent,
-  SharedEvent,
-} from '../../../node-core/src/events';
+import type { DownloadCompleteEvent, DownloadProgressEvent, NodeEvent, SharedEvent } from '@node-core/events';
 import { mergeSearchResult, type NetworkFile } from '../search/searchResults';
 import { describeNodeError, NodeError } from './errorMessages';
 import type { ManagedNode } from './managedNode';

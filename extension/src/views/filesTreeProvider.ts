@@ -2,7 +2,7 @@
 // Download action (contextValue `p2p.networkFile`, see package.json menus).
 
 import * as vscode from 'vscode';
-import type { PeerRef } from '../../../node-core/src/events';
+import type { PeerRef } from '@node-core/events';
 import type { NetworkFile, SearchResults } from '../search/searchResults';
 import { formatBytes, plural } from '../util/format';
 

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseNodeEvent, type NodeEvent } from '../../../node-core/src/events';
-import type { TopologySnapshot } from '../../../node-core/src/topology';
+import { parseNodeEvent, type NodeEvent } from '@node-core/events';
+import type { TopologySnapshot } from '@node-core/topology';
 
 const CLI = path.resolve('dist/p2p-node.js');
 const READY_TIMEOUT_MS = 10_000;
