@@ -7,18 +7,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ChordRing } from '@node-core/chord/chord-ring';
-import {
-  fingersAreExact,
-  randomKey,
-  ringIsExact,
-  sleep,
-  startRing,
-  trueOwner,
-  waitFor,
-} from '../test/unit/chord-harness';
+import { fingersAreExact, randomKey, ringIsExact, startRing, trueOwner, waitFor } from '../test/unit/chord-harness';
 
 export interface ChordBenchRow {
   nodes: number;

@@ -20,6 +20,7 @@
 // run from registry-only content; the anchor (177 MiB/s = 0.49× of a 360 MiB/s bare copy on
 // this machine) is printed for comparison instead.
 // Standalone: `npm run build && node --import tsx bench/large-transfer.bench.ts [MiB] [rounds]`.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
@@ -116,7 +117,7 @@ class BenchNetwork {
       const found = await getter.next('search-result', () => true, 20_000, from).catch(() => undefined);
       if (found && found.holders.length === holders.length) return name;
       if (tries > 40) throw new Error(`the getter sees ${found?.holders.length ?? 0} of ${holders.length} holders`);
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 
@@ -154,7 +155,7 @@ class BenchNetwork {
   async close(): Promise<void> {
     clearInterval(this.sampler);
     for (const p of this.procs) if (p.child.exitCode === null) p.send('STOP');
-    await Promise.race([Promise.all(this.procs.map((p) => p.exited)), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([Promise.all(this.procs.map((p) => p.exited)), sleep(5000)]);
     await Promise.all(this.procs.map((p) => p.kill()));
   }
 }

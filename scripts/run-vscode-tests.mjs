@@ -29,6 +29,7 @@
 // A driver that throws counts as one failed test, one that resolves as one passed test.
 // Once the extension tests have ended, waitForLog rejects and drivers get 15 s to finish.
 // With P2P_TEST_GREP set, drivers run only if P2P_TEST_DRIVERS names them.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -74,11 +75,11 @@ let cleaning;
 
 async function cleanup() {
   cleaning ??= (async () => {
-    await Promise.race([browser?.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([browser?.close().catch(() => {}), sleep(10_000)]);
     await server?.stop();
     if (!tempRoot) return;
     // Chromium's profile and code-server's dirs live under tempRoot: whatever still names it is ours.
-    if (killProcessesMentioning(tempRoot) > 0) await new Promise((r) => setTimeout(r, 300));
+    if (killProcessesMentioning(tempRoot) > 0) await sleep(300);
     if (process.env.P2P_TEST_KEEP) return note(`kept ${tempRoot}`);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -86,7 +87,7 @@ async function cleanup() {
         return;
       } catch (err) {
         if (attempt === 2) note(`could not remove ${tempRoot}: ${err.message}`);
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
     }
   })();

@@ -4,6 +4,7 @@
 // peer and downloaded (bytes compared), the tree providers' children read, peers leaving, and no
 // child process surviving the manager. Also measures activation time and the bundle size.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -216,7 +217,7 @@ describe('extension: a network driven through the commands', function () {
     const uri = vscode.Uri.file(sharedFile);
     // Three peers run: the command asks which one; accept the first (s1) as a user would.
     const sharing = vscode.commands.executeCommand<ShareResult[]>('p2p.shareFile', uri, [uri]);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await sleep(700);
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     const results = await sharing;
     assert.ok(results, 'the share returned nothing (prompt not answered?)');

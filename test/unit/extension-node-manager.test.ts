@@ -2,6 +2,7 @@
 // process handling (ready, timeout, early error, STOP, kill after grace, crash, dispose) is
 // tested with real child processes but without depending on node-core's network code.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -263,7 +264,7 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     assert.ok(isAlive(nodePid));
     child.kill('SIGKILL');
     const deadline = Date.now() + 5000;
-    while (isAlive(nodePid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (isAlive(nodePid) && Date.now() < deadline) await sleep(50);
     assert.ok(!isAlive(nodePid), 'the node outlived its host');
   });
 
@@ -282,7 +283,7 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     await manager.startPeer({ id: 'stubborn', mode: 'flood', dir });
     const [pid] = manager.pids;
     manager.dispose();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.ok(pid !== undefined && !isAlive(pid));
   });
 });

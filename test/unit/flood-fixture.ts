@@ -1,5 +1,6 @@
 // Test fixture for flood networks: a metaserver and in-process peers on 127.0.0.1 with port 0,
 // short heartbeats, temp folders; cleanup() closes and removes everything it made.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
