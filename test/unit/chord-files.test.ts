@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChordPeer, type ChordPeerOptions } from '../../node-core/src/chord/chord-peer';
-import { hashToId, idToHex } from '../../node-core/src/chord/id';
-import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
+import { ChordPeer, type ChordPeerOptions } from '@node-core/chord/chord-peer';
+import { hashToId, idToHex } from '@node-core/chord/id';
+import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import { ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord files (real sockets, real directories)', function () {
@@ -151,7 +151,7 @@ describe('chord files (real sockets, real directories)', function () {
     await waitFor('placement after leaves', () => placedCorrectly(names), 10_000);
   });
 
-  it('4 of 16 nodes crash at once (an owner and its first replica among them, the sharer when possible): replicas take over', async () => {
+  it('4 of 16 nodes crash at once (an owner, its first replica, the sharer): replicas take over', async () => {
     await startPeers(16);
     const sharer = peers[3];
     const contents = await shareFiles(sharer, 4);

@@ -2,9 +2,9 @@
 // passes to the next node; a node that only times out (a loaded machine) is not — the lookup
 // retries it, and rather than name the next node it fails with LookupUnsureError.
 import assert from 'node:assert/strict';
-import { iterativeLookup, LookupUnsureError, type LookupContext } from '../../node-core/src/chord/lookup';
-import type { ChordContact, ChordRemote, LookupStep, NeighborState } from '../../node-core/src/chord/remote';
-import { P2PError } from '../../node-core/src/wire/errors';
+import { iterativeLookup, LookupUnsureError, type LookupContext } from '@node-core/chord/lookup';
+import type { ChordContact, ChordRemote, LookupStep, NeighborState } from '@node-core/chord/remote';
+import { P2PError } from '@node-core/wire/errors';
 
 const peer = (nodeId: bigint): ChordContact => ({ id: `p${nodeId}`, host: '127.0.0.1', port: Number(nodeId), nodeId });
 const A = peer(100n); // the origin; its successor is B

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChordPeer } from '../../node-core/src/chord/chord-peer';
-import { hashToId, idToHex } from '../../node-core/src/chord/id';
-import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
-import { MetadataServer } from '../../node-core/src/metaserver/metadata-server';
+import { ChordPeer } from '@node-core/chord/chord-peer';
+import { hashToId, idToHex } from '@node-core/chord/id';
+import { FAST_TIMINGS } from '@node-core/chord/maintenance';
+import { MetadataServer } from '@node-core/metaserver/metadata-server';
 import { randomKey, ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord peers with the metaserver', function () {

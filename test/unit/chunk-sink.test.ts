@@ -6,11 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chunkCount, type FileManifest } from '../../node-core/src/files/manifest';
-import { InThreadSink } from '../../node-core/src/transfer/in-thread-sink';
-import { WorkerSink } from '../../node-core/src/transfer/worker-sink';
-import { openChunkSink } from '../../node-core/src/transfer/chunk-sink';
-import type { ChunkSink } from '../../node-core/src/transfer/chunk-sink-types';
+import { chunkCount, type FileManifest } from '@node-core/files/manifest';
+import { InThreadSink } from '@node-core/transfer/in-thread-sink';
+import { WorkerSink } from '@node-core/transfer/worker-sink';
+import { openChunkSink } from '@node-core/transfer/chunk-sink';
+import type { ChunkSink } from '@node-core/transfer/chunk-sink-types';
 
 const CHUNK = 64 * 1024;
 

@@ -4,14 +4,15 @@
 // once and the rest heals within 30 s with every live file still found; a network that loses
 // its metaserver and then a peer heals on its own, and a restarted metaserver learns it again.
 // (flood.test.ts covers a graceful STOP, a graceful metaserver outage and in-process resume.)
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Address, SearchResultEvent } from '../../node-core/src/events';
-import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
-import { fetchTopology } from '../../node-core/src/metaserver';
+import type { Address, SearchResultEvent } from '@node-core/events';
+import type { FloodPeer } from '@node-core/flood/flood-peer';
+import { fetchTopology } from '@node-core/metaserver';
 import { CliProcess } from './cli-process';
 import { useCliProcesses } from './cli-suite';
 import { FAST, waitFor } from './flood-fixture';
@@ -36,7 +37,7 @@ async function whenRead(pid: number, bytes: number, stop: () => boolean, ms = 20
     const now = readBytes(pid) - from;
     if (now >= bytes) return now;
     if (stop()) throw new Error(`finished before ${bytes} bytes were read (read ${now})`);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleep(2);
   }
   throw new Error(`process ${pid} did not read ${bytes} bytes within ${ms} ms`);
 }
@@ -113,7 +114,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
       if (answer && match(answer)) return answer;
       if (Date.now() > deadline)
         throw new Error(`SEARCH ${name}: no matching result within ${ms} ms (last: ${JSON.stringify(answer)})`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
     }
   }
 
@@ -218,7 +219,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
           break;
         }
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     assert.ok(
       healedMs >= 0,
@@ -230,7 +231,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     console.log(`      healed ${healedMs} ms after 9 of 30 peers were killed`);
   });
 
-  it('metaserver killed, then a peer killed: the overlay heals alone; a restarted metaserver learns it again', async () => {
+  it('metaserver killed, then a peer: the overlay heals alone; a restarted metaserver learns it again', async () => {
     const first = new CliProcess(suite.cli, ['metaserver', '--port', '0', '--json', '--heartbeat-ms', HEARTBEAT]);
     procs.push(first);
     const port = (await first.next('ready')).port;

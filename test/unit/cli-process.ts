@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { parseNodeEvent, type NodeEvent } from '../../node-core/src/events';
+import { parseNodeEvent, type NodeEvent } from '@node-core/events';
 
 let bundleDir: string | undefined;
 
@@ -91,7 +91,8 @@ export class CliProcess {
       if (found) return found;
       if (Date.now() > deadline || this.child.exitCode !== null) {
         throw new Error(
-          `no "${event}" event within ${ms} ms; events: ${JSON.stringify(this.events).slice(-1500)} stderr: ${this.stderr.slice(-500)}`,
+          `no "${event}" event within ${ms} ms; events: ${JSON.stringify(this.events).slice(-1500)} ` +
+            `stderr: ${this.stderr.slice(-500)}`,
         );
       }
       await new Promise<void>((resolve) => {

@@ -19,7 +19,7 @@ import { describeEarlyExit, describeNodeError, isStackLine } from '../../extensi
 import { LineSplitter, MAX_LINE_CHARS } from '../../extension/src/nodes/lineSplitter';
 import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
 import { metaserverArgs, peerArgs, keyEnvironment, pinPorts } from '../../extension/src/nodes/nodeArgs';
-import { parseCli } from '../../node-core/src/cli/args';
+import { parseCli } from '@node-core/cli/args';
 import { PeerState } from '../../extension/src/nodes/peerState';
 import { mergeSearchResult, type NetworkFile } from '../../extension/src/search/searchResults';
 import { formatBytes, percentOf, plural } from '../../extension/src/util/format';

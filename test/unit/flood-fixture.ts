@@ -1,10 +1,11 @@
 // Test fixture for flood networks: a metaserver and in-process peers on 127.0.0.1 with port 0,
 // short heartbeats, temp folders; cleanup() closes and removes everything it made.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FloodPeer, type FloodPeerOptions } from '../../node-core/src/flood/flood-peer';
-import { MetadataServer, type MetadataServerOptions } from '../../node-core/src/metaserver';
+import { FloodPeer, type FloodPeerOptions } from '@node-core/flood/flood-peer';
+import { MetadataServer, type MetadataServerOptions } from '@node-core/metaserver';
 
 export const FAST = {
   heartbeatMs: 150,
@@ -57,7 +58,7 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }

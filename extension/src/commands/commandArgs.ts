@@ -4,7 +4,7 @@
 // No `vscode` import, so the rules are unit-tested in plain mocha.
 
 import { isAbsolute } from 'node:path';
-import type { Mode } from '../../../node-core/src/events';
+import type { Mode } from '@node-core/events';
 
 export class ArgumentError extends Error {
   constructor(message: string) {

@@ -2,7 +2,7 @@
 // neighbours, the files it shares, and its downloads in progress. The network view draws
 // this; nothing here talks to the process.
 
-import type { NodeEvent, PeerRef, SharedFileInfo } from '../../../node-core/src/events';
+import type { NodeEvent, PeerRef, SharedFileInfo } from '@node-core/events';
 
 export interface DownloadInProgress {
   name: string;

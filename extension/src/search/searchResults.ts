@@ -2,7 +2,7 @@
 // several `search-result` events for one name (one per holder, or per content); they are
 // merged here by name and content hash. No `vscode` import.
 
-import type { PeerRef, SearchResultEvent } from '../../../node-core/src/events';
+import type { PeerRef, SearchResultEvent } from '@node-core/events';
 import { Emitter, type Event } from '../util/emitter';
 
 export interface NetworkFile {

@@ -3,6 +3,7 @@
 // notify, fix_fingers, check_predecessor — plus graceful leave. No sockets here: every call to
 // another node goes through a ChordTransport, and timers live in ChordMaintenance.
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { P2PError } from '../wire/errors';
 import { inHalfOpen, inOpen, ringDistance } from './id';
 import { FingerTable } from './finger-table';
@@ -199,8 +200,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
         return await iterativeLookup(ctx, key, signal);
       } catch (err) {
         if (!(err instanceof LookupUnsureError) || attempt >= LOOKUP_TRIES) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-        signal.throwIfAborted();
+        await sleep(200 * attempt, undefined, { signal }).catch(() => signal.throwIfAborted());
       }
     }
   }
@@ -218,8 +218,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
         return await this.call(peer, fn);
       } catch (err) {
         if (!(err instanceof RpcTimeoutError) || attempt >= TIMEOUTS_BEFORE_DEAD) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-        this.signal.throwIfAborted();
+        await sleep(100 * attempt, undefined, { signal: this.signal }).catch(() => this.signal.throwIfAborted());
       }
     }
   }

@@ -8,7 +8,8 @@ import type { Address, Mode } from '../events';
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--key K] [--json]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
-                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7] [--max-upload RATE] [--key K] [--json]
+                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
+                [--max-upload RATE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version

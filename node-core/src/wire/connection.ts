@@ -3,6 +3,7 @@
 // Every failure ends in close(err), which is the one path that releases the socket and timers.
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isErrorCode, type ErrorCode } from '../error-codes';
 import { authProof, newNonce, proofMatches, type ConnectionRole } from './auth';
 import { P2PError, toP2PError } from './errors';
@@ -380,7 +381,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   async goodbye(reason?: string): Promise<void> {
     if (!this.isOpen) return;
     try {
-      await Promise.race([this.send({ t: 'goodbye', reason }), delay(200)]);
+      await Promise.race([this.send({ t: 'goodbye', reason }), sleep(200, undefined, { ref: false })]);
     } catch {
       // closing anyway
     }
@@ -401,13 +402,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private closedError(): P2PError {
     return this.closedWith ?? new P2PError('PEER_UNREACHABLE', 'connection closed');
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
-  });
 }
 
 function asErrorCode(code: string): ErrorCode {

@@ -99,7 +99,10 @@ const TRANSFER_MESSAGES = {
 // --- chord ---
 // Requests are answered with the `-result`/`chord-neighbors` message or with `ok` (re = rid).
 const CHORD_MESSAGES = {
-  /** One step of an iterative lookup: "do you know who owns `key`, or someone closer?" `avoid`: nodes the asker found dead. */
+  /**
+   * One step of an iterative lookup: "do you know who owns `key`, or someone closer?"
+   * `avoid`: nodes the asker found dead.
+   */
   'chord-step': { fields: { key: 'nodeId' }, optional: { avoid: 'chordRefs' }, payload: 'none' },
   /** Exactly one of `owner` (the key's successor) or `next` (closer nodes, best first). */
   'chord-step-result': { fields: {}, optional: { owner: 'chordRef', next: 'chordRefs' }, payload: 'none' },
@@ -118,7 +121,10 @@ const CHORD_MESSAGES = {
     optional: { predecessor: 'chordRef' },
     payload: 'none',
   },
-  /** "Hold these files": the receiver fetches the ones it lacks from `source` with the verified transfer, then answers ok. */
+  /**
+   * "Hold these files": the receiver fetches the ones it lacks from `source` with the verified transfer,
+   * then answers ok.
+   */
   'chord-hold': { fields: { source: 'chordRef', names: 'fileNames' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
 // ---- end of chord section --------------------------------------------------------------
