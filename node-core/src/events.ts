@@ -128,6 +128,8 @@ export type ErrorCode =
   | 'DOWNLOAD_FAILED'
   | 'CANCELLED'
   | 'PROTOCOL'
+  | 'ADDRESS_UNVERIFIED'
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 export interface ErrorEvent {

@@ -72,6 +72,12 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
         message: `${capitalize(subject.node)} was refused by the metadata server (wrong protocol flag). Check that both run the same version.`,
         action: 'showLog',
       };
+    case 'ADDRESS_UNVERIFIED':
+      return {
+        code,
+        message: `${capitalize(subject.node)} was refused: the metadata server could not reach it at the address it announced. Check its host and advertise settings (a firewall or NAT may be in the way).`,
+        action: 'showLog',
+      };
     case 'AUTH_FAILED':
       return {
         code,
@@ -178,6 +184,8 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'DOWNLOAD_FAILED',
   'CANCELLED',
   'PROTOCOL',
+  'ADDRESS_UNVERIFIED',
+  'RATE_LIMITED',
   'INTERNAL',
 ]);
 

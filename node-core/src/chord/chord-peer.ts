@@ -15,6 +15,7 @@ import type {
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
+import { AddressProof } from '../metaserver/address-proof';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
@@ -70,6 +71,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
   private reportTimer: NodeJS.Timeout | undefined;
   private links = new Map<string, PeerRef>();
   private readonly operations = new AbortController();
+  private readonly addressProof = new AddressProof();
   private stopped = false;
 
   constructor(private readonly options: ChordPeerOptions) {
@@ -93,6 +95,10 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
       fallbackRouter: (conn, incoming) => {
+        if (incoming.msg.t === 'address-check') {
+          this.addressProof.answer(conn, incoming);
+          return true;
+        }
         if (incoming.msg.t !== 'manifest-get' && incoming.msg.t !== 'chunk-get') return false;
         void serveTransferRequest(store, conn, incoming, uploadLimiter);
         return true;
@@ -187,6 +193,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
         address: metaserver,
         key,
         self: { id, host: this.self.host, port: this.self.port, mode: 'chord' },
+        addressProof: this.addressProof,
         heartbeatMs: this.options.heartbeatMs,
         retryMs: this.options.heartbeatMs,
       });
