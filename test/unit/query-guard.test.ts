@@ -28,7 +28,8 @@ describe('query guard: the seen-query memory and the per-link bucket', () => {
     assert.equal(seen.remember('d', 30), 'full');
     for (const qid of ['a', 'b', 'c']) assert.equal(seen.remember(qid, 40), 'seen');
     assert.equal(seen.remember('d', 1005), 'new', 'a expired, so there is room');
-    assert.equal(seen.remember('a', 1006), 'new');
+    assert.equal(seen.remember('a', 1006), 'full', 'b and c are still fresh');
+    assert.equal(seen.remember('a', 1015), 'new', 'b expired');
   });
 
   it('passes a burst, throttles beyond it, cuts a link that keeps going, forgives at the rate', () => {

@@ -17,6 +17,7 @@
 // and takes the key. Both are what the answerer's next stabilize would have learnt.
 import { P2PError, toP2PError } from '../wire/errors';
 import { idToHex, inHalfOpen, inOpen } from './id';
+import { ownerRangeHolds, predecessorVouches } from './owner-claim';
 import type { ChordPeer, ChordRemote, LookupStep, NeighborState } from './remote';
 
 export interface LookupResult {
@@ -160,7 +161,10 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
    * it. Undefined: the owner is dead. Throws when the owner, or a predecessor that claims the
    * key, only timed out: skipping a live node would name the wrong owner.
    */
-  const confirmOwner = async (answerer: ChordPeer, named: ChordPeer): Promise<ChordPeer | undefined> => {
+  const confirmOwner = async (
+    answerer: ChordPeer,
+    named: ChordPeer,
+  ): Promise<{ owner: ChordPeer; state: NeighborState } | undefined> => {
     let owner = named;
     let state = await neighborsOf(owner);
     if (state === 'slow') throw unsure(owner);
@@ -180,7 +184,30 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
       owner = p;
       state = pState;
     }
-    return owner;
+    return { owner, state };
+  };
+  /**
+   * A remote node that names itself as the owner (see owner-claim.ts): its predecessor must
+   * place the key in its range and vouch for it. A predecessor that cannot be asked is not held
+   * against it (a ring under churn has those).
+   */
+  const selfClaimHolds = async (claimant: ChordPeer): Promise<boolean> => {
+    const state = await neighborsOf(claimant);
+    if (state === 'slow') throw unsure(claimant);
+    if (state === 'dead') return false;
+    // a lone node owns everything, believed only by an origin that knows no one else (a joiner)
+    if (!state.predecessor && state.successors.length === 0)
+      return ctx.localNeighbors().successors.every((s) => s.nodeId === claimant.nodeId);
+    if (!ownerRangeHolds(key, claimant, state, dead, true)) return false;
+    const p = state.predecessor as ChordPeer;
+    const pState = await neighborsOf(p);
+    return typeof pState !== 'object' || predecessorVouches(claimant, p, pState, dead);
+  };
+  /** An answer the owner's neighbours contradict: avoid its author and back up a step. */
+  const distrust = (answerer: ChordPeer): undefined => {
+    lastError = new P2PError('PROTOCOL', `node ${answerer.id} named an owner its neighbours contradict`);
+    markDead(answerer);
+    return undefined;
   };
 
   let hops = 0;
@@ -200,11 +227,17 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
       continue;
     }
     if ('owner' in step) {
-      if (step.owner.nodeId === answerer.nodeId) return { owner: step.owner, hops, rpcs };
-      const owner = await confirmOwner(answerer, step.owner);
-      if (owner) return { owner, hops, rpcs };
-      // Its successor died: the same node, told so, names the next one.
-      step = await ask(answerer);
+      const trusted = answerer.nodeId === ctx.self.nodeId;
+      if (step.owner.nodeId === answerer.nodeId) {
+        if (trusted || (await selfClaimHolds(answerer))) return { owner: step.owner, hops, rpcs };
+        step = distrust(answerer);
+        continue;
+      }
+      const confirmed = await confirmOwner(answerer, step.owner);
+      if (confirmed && (trusted || ownerRangeHolds(key, confirmed.owner, confirmed.state, dead, false)))
+        return { owner: confirmed.owner, hops, rpcs };
+      // Its successor died (the same node, told so, names the next one), or it lied.
+      step = confirmed ? distrust(answerer) : await ask(answerer);
       continue;
     }
     // Only nodes strictly between the one asked and the key count: that is what makes every

@@ -128,6 +128,11 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     const timeoutMs = this.options.addressCheckTimeoutMs ?? 3000;
     try {
       await conn.request({ t: 'address-challenge', token }, { timeoutMs });
+    } catch (err) {
+      const reason = toP2PError(err).message;
+      return new P2PError('ADDRESS_UNVERIFIED', `the registrant did not take its address token: ${reason}`);
+    }
+    try {
       await verifyAddress({ host: msg.host, port: msg.port }, token, { key: this.options.key, timeoutMs });
       return;
     } catch (err) {
