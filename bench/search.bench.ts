@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       `  latency to first hit: p50 ${p50.toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target p50 ≤ 20 ms: ${p50 <= 20 ? 'met' : 'NOT met'})`,
     );
     console.log(
-      `  query messages per search: mean ${mean(messages).toFixed(0)}, max ${Math.max(...messages)} (+1 direct hit per holder)`,
+      `  query messages per search: mean ${mean(messages).toFixed(0)}, max ${Math.max(...messages)} (+ each hit, hop by hop back along its path)`,
     );
   } finally {
     await Promise.all(peers.map((p) => p.stop()));
