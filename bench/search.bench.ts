@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `  query messages per search: mean ${mean(messages).toFixed(0)}, max ${Math.max(...messages)} ` +
-        '(+1 direct hit per holder)',
+        '(+ each hit, hop by hop back along its path)',
     );
   } finally {
     await Promise.all(peers.map((p) => p.stop()));

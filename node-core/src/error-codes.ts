@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'DOWNLOAD_FAILED',
   'CANCELLED',
   'PROTOCOL',
+  'ADDRESS_UNVERIFIED',
+  'RATE_LIMITED',
   'INTERNAL',
 ] as const;
 

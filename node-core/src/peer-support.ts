@@ -2,17 +2,24 @@
 // checks before a download, the download itself into its store, and the events it answers with.
 import type { DownloadCompleteEvent, FilesEvent, Mode, PeerReadyEvent, PeerRef } from './events';
 import { assertFileName, type FileStore } from './files/file-store';
+import type { AddressProof } from './metaserver/address-proof';
 import { MetaserverClient } from './metaserver/metaserver-client';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
 import { P2PError } from './wire';
 
 /** The metaserver client of a peer with `--metaserver`, or undefined without one. */
-export function peerMetaserverClient(options: PeerOptions, self: PeerRef, mode: Mode): MetaserverClient | undefined {
+export function peerMetaserverClient(
+  options: PeerOptions,
+  self: PeerRef,
+  mode: Mode,
+  addressProof: AddressProof,
+): MetaserverClient | undefined {
   if (!options.metaserver) return undefined;
   return new MetaserverClient({
     address: options.metaserver,
     self: { id: self.id, host: self.host, port: self.port, mode },
+    addressProof,
     key: options.key,
     heartbeatMs: options.heartbeatMs,
     retryMs: options.metaserverRetryMs ?? options.heartbeatMs,

@@ -5,7 +5,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloodPeer, type FloodPeerOptions } from '@node-core/flood/flood-peer';
+import type { Address } from '@node-core/events';
 import { MetadataServer, type MetadataServerOptions } from '@node-core/metaserver';
+import { AddressProof } from '@node-core/metaserver/address-proof';
+import { WireServer, type Connection } from '@node-core/wire';
 
 export const FAST = {
   heartbeatMs: 150,
@@ -61,4 +64,31 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await sleep(25);
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/**
+ * A listener that passes the metaserver's address check for a registration made by hand: give
+ * `proof` to the MetaserverClient, or answer challenges on a raw connection with `answer`.
+ */
+export async function proofListener(): Promise<{
+  address: Address;
+  proof: AddressProof;
+  answer: (conn: Connection) => void;
+  close: () => Promise<void>;
+}> {
+  const proof = new AddressProof();
+  const server = new WireServer();
+  server.on('connection', (conn) =>
+    conn.setHandler((incoming) => {
+      if (incoming.msg.t === 'address-check') proof.answer(conn, incoming);
+    }),
+  );
+  const address = await server.listen('127.0.0.1', 0);
+  const answer = (conn: Connection): void =>
+    conn.setHandler((incoming) => {
+      if (incoming.msg.t !== 'address-challenge') return;
+      proof.remember(incoming.msg.token);
+      conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
+    });
+  return { address, proof, answer, close: () => server.close() };
 }

@@ -83,7 +83,7 @@ export function parseJoinArgs(value: Fields): JoinArgs {
     advertise: optionalHost(value, 'advertise'),
     port: optionalPort(value, 'port'),
     maxNeighbors: optionalInteger(value, 'maxNeighbors', 1, 1000),
-    ttl: optionalInteger(value, 'ttl', 1, 64),
+    ttl: optionalInteger(value, 'ttl', 1, 10),
   };
   if (args.id !== undefined) validatePeerId(args.id);
   if (args.metaserver !== undefined) validateAddress(args.metaserver, 'metaserver');

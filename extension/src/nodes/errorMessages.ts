@@ -85,6 +85,14 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
           'Check that both run the same version.',
         action: 'showLog',
       };
+    case 'ADDRESS_UNVERIFIED':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)} was refused: the metadata server could not reach it at the address ` +
+          'it announced. Check its host and advertise settings (a firewall or NAT may be in the way).',
+        action: 'showLog',
+      };
     case 'AUTH_FAILED':
       return {
         code,

@@ -22,6 +22,7 @@ import {
   peerMetaserverClient,
   peerReadyEvent,
 } from '../peer-support';
+import { AddressProof } from '../metaserver/address-proof';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, toP2PError } from '../wire';
@@ -52,6 +53,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private reportTimer: NodeJS.Timeout | undefined;
   private links = new Map<string, PeerRef>();
   private readonly operations = new AbortController();
+  private readonly addressProof = new AddressProof();
   private stopped = false;
   private ended: Promise<void> | undefined;
 
@@ -76,6 +78,10 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
       fallbackRouter: (conn, incoming) => {
+        if (incoming.msg.t === 'address-check') {
+          this.addressProof.answer(conn, incoming);
+          return true;
+        }
         if (incoming.msg.t !== 'manifest-get' && incoming.msg.t !== 'chunk-get') return false;
         void serveTransferRequest(store, conn, incoming, uploadLimiter);
         return true;
@@ -154,7 +160,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
     const { join } = this.options;
-    this.metaserver = peerMetaserverClient(this.options, this.self, 'chord');
+    this.metaserver = peerMetaserverClient(this.options, this.self, 'chord', this.addressProof);
     const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) return this.ring.begin(join);
     let lastError: unknown;

@@ -18,6 +18,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { P2PError, toP2PError } from '../wire/errors';
 import { idToHex, inHalfOpen, inOpen } from './id';
+import { ownerRangeHolds, predecessorVouches } from './owner-claim';
 import type { ChordContact, ChordRemote, LookupStep, NeighborState } from './remote';
 
 export interface LookupResult {
@@ -141,10 +142,17 @@ class IterativeLookup {
         continue;
       }
       if ('owner' in step) {
-        const owner = await this.ownerNamedBy(answerer, step.owner);
-        if (owner) return { owner, hops: this.hops, rpcs: this.rpcs };
-        // Its successor died: the same node, told so, names the next one.
-        step = await this.ask(answerer);
+        const trusted = answerer.nodeId === this.ctx.self.nodeId;
+        if (step.owner.nodeId === answerer.nodeId) {
+          if (trusted || (await this.selfClaimHolds(answerer))) return this.result(step.owner);
+          step = this.distrust(answerer);
+          continue;
+        }
+        const confirmed = await this.confirmOwner(answerer, step.owner);
+        if (confirmed && (trusted || ownerRangeHolds(this.key, confirmed.owner, confirmed.state, this.dead, false)))
+          return this.result(confirmed.owner);
+        // Its successor died (the same node, told so, names the next one), or it lied.
+        step = confirmed ? this.distrust(answerer) : await this.ask(answerer);
         continue;
       }
       const target = this.nextHop(answerer, step.next);
@@ -247,9 +255,33 @@ class IterativeLookup {
     );
   }
 
-  /** The owner `answerer` named: itself is trusted as is, any other node is confirmed first. */
-  private ownerNamedBy(answerer: ChordContact, named: ChordContact): Promise<ChordContact | undefined> {
-    return named.nodeId === answerer.nodeId ? Promise.resolve(named) : this.confirmOwner(answerer, named);
+  private result(owner: ChordContact): LookupResult {
+    return { owner, hops: this.hops, rpcs: this.rpcs };
+  }
+
+  /**
+   * A remote node that names itself as the owner (see owner-claim.ts): its predecessor must
+   * place the key in its range and vouch for it. A predecessor that cannot be asked is not held
+   * against it (a ring under churn has those).
+   */
+  private async selfClaimHolds(claimant: ChordContact): Promise<boolean> {
+    const state = await this.neighborsOf(claimant);
+    if (state === 'slow') throw this.unsure(claimant);
+    if (state === 'dead') return false;
+    // a lone node owns everything, believed only by an origin that knows no one else (a joiner)
+    if (!state.predecessor && state.successors.length === 0)
+      return this.ctx.localNeighbors().successors.every((s) => s.nodeId === claimant.nodeId);
+    if (!ownerRangeHolds(this.key, claimant, state, this.dead, true)) return false;
+    const p = state.predecessor as ChordContact;
+    const pState = await this.neighborsOf(p);
+    return typeof pState !== 'object' || predecessorVouches(claimant, p, pState, this.dead);
+  }
+
+  /** An answer the owner's neighbours contradict: avoid its author and back up a step. */
+  private distrust(answerer: ChordContact): undefined {
+    this.lastError = new P2PError('PROTOCOL', `node ${answerer.id} named an owner its neighbours contradict`);
+    this.markDead(answerer);
+    return undefined;
   }
 
   /**
@@ -259,7 +291,10 @@ class IterativeLookup {
    * it. Undefined: the owner is dead. Throws when the owner, or a predecessor that claims the
    * key, only timed out: skipping a live node would name the wrong owner.
    */
-  private async confirmOwner(answerer: ChordContact, named: ChordContact): Promise<ChordContact | undefined> {
+  private async confirmOwner(
+    answerer: ChordContact,
+    named: ChordContact,
+  ): Promise<{ owner: ChordContact; state: NeighborState } | undefined> {
     let owner = named;
     let state = await this.neighborsOf(owner);
     if (state === 'slow') throw this.unsure(owner);
@@ -279,6 +314,6 @@ class IterativeLookup {
       owner = p;
       state = pState;
     }
-    return owner;
+    return { owner, state };
   }
 }

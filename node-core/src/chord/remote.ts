@@ -3,7 +3,8 @@
 // is what this node answers. The wire adapter (wire-transport.ts) implements both over the
 // shared frame protocol, so the ring logic never touches a socket.
 import type { ChordNodeRef } from '../events';
-import { idFromHex, idToHex } from './id';
+import { P2PError } from '../wire/errors';
+import { idFromHex, idToHex, nodeIdOf } from './id';
 
 /** A node on the ring: its peer id (`--id`), where it listens, and its ring position. */
 export interface ChordContact {
@@ -70,6 +71,13 @@ export function toNodeRef(peer: ChordContact): ChordNodeRef {
   return { id: peer.id, nodeId: idToHex(peer.nodeId), host: peer.host, port: peer.port };
 }
 
+/**
+ * A node reference from the wire. Its node id must be SHA-1 of the address it names: a node
+ * cannot pick its place on the ring (next to a key it wants to capture) by announcing an id.
+ */
 export function fromNodeRef(ref: ChordNodeRef): ChordContact {
-  return { id: ref.id, host: ref.host, port: ref.port, nodeId: idFromHex(ref.nodeId) };
+  const nodeId = idFromHex(ref.nodeId);
+  if (nodeId !== nodeIdOf(ref.host, ref.port))
+    throw new P2PError('PROTOCOL', `node "${ref.id}": id ${ref.nodeId} is not SHA-1 of ${ref.host}:${ref.port}`);
+  return { id: ref.id, host: ref.host, port: ref.port, nodeId };
 }

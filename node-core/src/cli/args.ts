@@ -2,6 +2,7 @@
 // UsageError: main prints the usage and exits 2.
 import { parseArgs } from 'node:util';
 import { isWildcardHost } from '../advertised-host';
+import { MAX_TTL } from '../flood/query-guard';
 import { MIN_UPLOAD_BYTES_PER_SECOND } from '../transfer/upload-limiter';
 import type { Address, Mode } from '../events';
 
@@ -137,7 +138,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         port: int('--port', values.port, 0, 65535),
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),
-        ttl: int('--ttl', values.ttl, 1, 64),
+        ttl: int('--ttl', values.ttl, 1, MAX_TTL),
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),

@@ -4,6 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
 import { P2PError, type AnyMessage, type Connection, type Incoming } from '../wire';
+import { capTtl, QueryGuard } from './query-guard';
+import { ReversePaths } from './reverse-path';
 import { SeenQueries } from './seen-queries';
 
 export interface FloodOverlayOptions {
@@ -19,10 +21,13 @@ export interface FloodOverlayOptions {
 }
 
 export type QueryMessage = Extract<AnyMessage, { t: 'query' }>;
+export type HitMessage = Extract<AnyMessage, { t: 'hit' }>;
 
 export interface FloodOverlayEvents {
   'neighbor-up': [PeerRef];
   'neighbor-down': [PeerRef, string];
+  /** A neighbour sent queries far beyond QUERY_RATE: its link was cut (query-guard.ts). */
+  'query-flood': [PeerRef];
 }
 
 interface Neighbor {
@@ -38,6 +43,8 @@ const MAX_KNOWN_PEERS = 64;
 export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private readonly links = new Map<string, Neighbor>();
   private readonly seen = new SeenQueries();
+  private readonly guard = new QueryGuard();
+  private readonly reversePaths = new ReversePaths();
   /** Floods this peer started and is still collecting answers for (see originate()). */
   private readonly openQueries = new Map<string, QueryMessage>();
   /** Peers heard of (referrals, redirects, former neighbours): a way back in without the metaserver. */
@@ -81,6 +88,8 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       return;
     }
     const existing = this.links.get(msg.id);
+    const refusal = this.joinRefusal(msg.id, existing, conn);
+    if (refusal) return void conn.replyError(incoming, refusal).catch(() => undefined);
     if (!existing && this.links.size >= this.options.maxNeighbors) {
       const joiner = { id: msg.id, host: msg.host, port: msg.port };
       const splittable = msg.neighbors?.length
@@ -100,6 +109,17 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     void conn.reply(incoming, { t: 'welcome', id: this.options.self.id }).catch(() => undefined);
     if (existing) this.replace(existing, conn);
     else this.add({ id: msg.id, host: msg.host, port: msg.port }, conn);
+  }
+
+  /**
+   * A live neighbour's id is taken: a second link under it would be an impostor (or a twin
+   * dial, which the other end's own join settles). A neighbour cut for flooding waits.
+   */
+  private joinRefusal(id: string, existing: Neighbor | undefined, conn: Connection): P2PError | undefined {
+    if (this.guard.isBanned(id)) return new P2PError('RATE_LIMITED', `"${id}" was cut for flooding queries`);
+    if (existing?.conn.isOpen && existing.conn !== conn)
+      return new P2PError('DUPLICATE_ID', `a live neighbour already uses the id "${id}"`);
+    return undefined;
   }
 
   /**
@@ -137,13 +157,42 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
    * caller then answers it if it holds the file); forwards it while TTL remains.
    */
   handleQuery(conn: Connection, msg: QueryMessage): boolean {
-    if (!this.isNeighbor(conn)) return false;
-    if (!this.seen.remember(msg.qid)) return false;
-    if (msg.ttl > 1) {
+    const neighbor = this.linkOn(conn);
+    if (!neighbor) return false;
+    const verdict = this.guard.admit(neighbor.ref.id);
+    if (verdict === 'cut') {
+      this.cutForFlooding(neighbor);
+      return false;
+    }
+    if (verdict === 'throttle' || this.seen.remember(msg.qid) !== 'new') return false;
+    this.reversePaths.remember(msg.qid, neighbor.ref.id);
+    const ttl = capTtl(msg.ttl);
+    if (ttl > 1) {
+      const { qid, name, origin } = msg;
       const path = [...(msg.path ?? []), this.options.self.id].slice(-64);
-      this.forward({ ...msg, ttl: msg.ttl - 1, path }, conn);
+      this.forward({ t: 'query', qid, name, ttl: ttl - 1, origin, path }, conn);
     }
     return true;
+  }
+
+  /** A hit from a neighbour for a query we forwarded: back to the neighbour we got it from. */
+  routeHit(conn: Connection, msg: HitMessage): void {
+    if (!this.linkOn(conn)) return;
+    const upstream = this.reversePaths.nextHop(msg.qid);
+    const link = upstream === undefined ? undefined : this.links.get(upstream);
+    const { qid, name, size, sha256, holder } = msg;
+    link?.conn.send({ t: 'hit', qid, name, size, sha256, holder }).catch(() => undefined);
+  }
+
+  private linkOn(conn: Connection): Neighbor | undefined {
+    return [...this.links.values()].find((n) => n.conn === conn);
+  }
+
+  private cutForFlooding(neighbor: Neighbor): void {
+    this.guard.ban(neighbor.ref.id);
+    neighbor.conn.close(new P2PError('RATE_LIMITED', `more than the query rate allows`), true);
+    this.drop(neighbor, 'cut for flooding queries');
+    this.emit('query-flood', { ...neighbor.ref });
   }
 
   /**
@@ -152,7 +201,7 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
    * lost because the only path was being rebuilt when it went out. Peers drop repeats by qid.
    */
   originate(msg: QueryMessage): void {
-    this.seen.remember(msg.qid);
+    this.seen.add(msg.qid);
     this.openQueries.set(msg.qid, msg);
     this.forward(msg, undefined);
   }
@@ -223,6 +272,7 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private drop(neighbor: Neighbor, reason: string, heal = true): void {
     if (this.links.get(neighbor.ref.id) !== neighbor) return;
     this.links.delete(neighbor.ref.id);
+    this.guard.forget(neighbor.ref.id);
     neighbor.conn.close();
     this.emit('neighbor-down', { ...neighbor.ref }, reason);
     // a random pause, so both ends of a broken link do not redial each other in lockstep

@@ -26,10 +26,12 @@ import {
   peerMetaserverClient,
   peerReadyEvent,
 } from '../peer-support';
+import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
-import { FloodOverlay, type QueryMessage } from './flood-overlay';
+import { FloodOverlay, type HitMessage, type QueryMessage } from './flood-overlay';
+import { capTtl, DEFAULT_TTL, QUERY_RATE } from './query-guard';
 import { SearchCollector, type SearchOptions } from './search-collector';
 
 export interface FloodPeerOptions extends PeerOptions {
@@ -65,6 +67,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private readonly searches = new Map<string, SearchCollector>();
   private readonly downloads = new Set<AbortController>();
   private readonly outbound = new Set<Connection>();
+  private readonly addressProof = new AddressProof();
   private self: PeerRef | undefined;
   private stopping = false;
   private ended: Promise<void> | undefined;
@@ -110,7 +113,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.self = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
-      this.metaserver = peerMetaserverClient(options, this.self, 'flood');
+      this.metaserver = peerMetaserverClient(options, this.self, 'flood', this.addressProof);
       if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
@@ -136,6 +139,16 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     });
     this.overlay.on('neighbor-up', (ref) => this.onLinksChanged({ event: 'neighbor-up', ...ref }));
     this.overlay.on('neighbor-down', (ref) => this.onLinksChanged({ event: 'neighbor-down', ...ref }));
+    this.overlay.on('query-flood', (ref) =>
+      this.emit('event', {
+        event: 'error',
+        code: 'RATE_LIMITED',
+        message:
+          `neighbour "${ref.id}" (${ref.host}:${ref.port}) sent queries beyond ` +
+          `${QUERY_RATE.perSecond}/s: link cut`,
+        name: ref.id,
+      }),
+    );
     // Joining goes on in the background; ready waits for it only briefly, so a referral that
     // hangs (a stopped process accepts TCP but never handshakes) cannot delay the ready event.
     let readyTimer: NodeJS.Timeout | undefined;
@@ -176,7 +189,14 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.searches.set(qid, collector);
     try {
       const self = this.address;
-      overlay.originate({ t: 'query', qid, name, ttl: this.options.ttl ?? 7, origin: self, path: [self.id] });
+      overlay.originate({
+        t: 'query',
+        qid,
+        name,
+        ttl: capTtl(this.options.ttl ?? DEFAULT_TTL),
+        origin: self,
+        path: [self.id],
+      });
       this.metaserver?.reportActivity({ t: 'activity-search', origin: self.id, name, qid, path: [self.id] });
       return await collector.wait();
     } finally {
@@ -294,13 +314,12 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
           : void conn.replyError(incoming, new P2PError('PEER_UNREACHABLE', 'not ready')).catch(() => undefined);
       case 'query':
         return this.onQuery(conn, msg);
-      case 'hit': {
-        this.searches.get(msg.qid)?.addHit(msg.size, msg.sha256, msg.holder);
-        void conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
-        return;
-      }
+      case 'hit':
+        return this.onHit(conn, msg);
       case 'neighbors-get':
         return this.overlay?.handleNeighborsGet(conn, incoming);
+      case 'address-check':
+        return this.addressProof.answer(conn, incoming);
       case 'split':
         return this.overlay?.handleSplit(conn);
       case 'manifest-get':
@@ -322,20 +341,24 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private onQuery(conn: Connection, msg: QueryMessage): void {
     if (!this.overlay?.handleQuery(conn, msg)) return;
     if (!this.store.has(msg.name) || msg.origin.id === this.options.id) return;
-    void this.answerQuery(msg).catch(() => undefined);
+    void this.answerQuery(conn, msg).catch(() => undefined);
   }
 
-  /** Holders answer the searcher directly, on a short-lived connection to its listen address. */
-  private async answerQuery(msg: QueryMessage): Promise<void> {
+  /**
+   * Holders answer on the link the query came in on, and the hit travels back along the
+   * query's path (reverse-path.ts): `origin` is never dialed, so a query cannot aim us at anyone.
+   */
+  private async answerQuery(conn: Connection, msg: QueryMessage): Promise<void> {
     const manifest = await this.store.manifest(msg.name);
-    const conn = await this.connect(msg.origin, 0);
-    try {
-      await conn.request(
-        { t: 'hit', qid: msg.qid, name: msg.name, size: manifest.size, sha256: manifest.sha256, holder: this.address },
-        { timeoutMs: 5000 },
-      );
-    } finally {
-      conn.close();
-    }
+    const { qid, name } = msg;
+    await conn.send({ t: 'hit', qid, name, size: manifest.size, sha256: manifest.sha256, holder: this.address });
+  }
+
+  /** Our own search's hit, or one to pass back towards its searcher; only from neighbours. */
+  private onHit(conn: Connection, msg: HitMessage): void {
+    if (!this.overlay?.isNeighbor(conn)) return;
+    const collector = this.searches.get(msg.qid);
+    if (collector) collector.addHit(msg.size, msg.sha256, msg.holder);
+    else this.overlay.routeHit(conn, msg);
   }
 }

@@ -5,11 +5,14 @@ import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
 import type { TopologyPeer } from '../topology';
 import { dial, P2PError, toP2PError, type AnyMessage, type Connection } from '../wire';
+import type { AddressProof } from './address-proof';
 import type { RegisteredPeer } from './peer-registry';
 
 export interface MetaserverClientOptions {
   address: Address;
   self: RegisteredPeer;
+  /** Keeps the metaserver's token for this peer's listener, which shows it when the metaserver checks. */
+  addressProof: AddressProof;
   key?: string;
   flag?: string;
   heartbeatMs?: number;
@@ -103,7 +106,11 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       conn.close();
       throw new P2PError('CANCELLED', 'client closed');
     }
-    conn.setHandler(() => undefined);
+    conn.setHandler((incoming) => {
+      if (incoming.msg.t !== 'address-challenge') return;
+      this.options.addressProof.remember(incoming.msg.token);
+      conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
+    });
     let referrals: PeerRef[];
     try {
       const answer = await conn.request({

@@ -48,6 +48,12 @@ const METASERVER_MESSAGES = {
   'files-report': { fields: { files: 'fileNames' }, payload: 'none' },
   'referrals-get': { fields: {}, optional: { exclude: 'peerIds' }, payload: 'none' },
   referrals: { fields: { peers: 'peerRefs' }, payload: 'none' },
+  /** Metaserver → registrant, on its registration connection: keep this token for the address check. Answer: ok. */
+  'address-challenge': { fields: { token: 'hex' }, payload: 'none' },
+  /** Metaserver → the address a peer registered: "who are you?" Answer: address-proof (or error). */
+  'address-check': { fields: {}, payload: 'none' },
+  /** The listener's answer: the token its own registration was given (see address-challenge). */
+  'address-proof': { fields: { token: 'hex' }, payload: 'none' },
   'topology-get': { fields: {}, payload: 'none' },
   topology: { fields: { peers: 'topologyPeers' }, payload: 'none' },
   /** Best-effort activity for the topology page. */
@@ -78,7 +84,10 @@ const FLOOD_MESSAGES = {
     optional: { path: 'peerIds' },
     payload: 'none',
   },
-  /** Sent by a holder straight to the searcher's listen address. */
+  /**
+   * A holder's answer, sent back along the query's reverse path: to the link the query came
+   * from, and by each peer on to the link it got that query from, until the origin.
+   */
   hit: { fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', holder: 'peerRef' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
 
