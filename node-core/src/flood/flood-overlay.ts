@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
 import { P2PError, type AnyMessage, type Connection, type Incoming } from '../wire';
+import { admitJoin, shuffle } from './join-admission';
 import { SeenQueries } from './seen-queries';
 
 export interface FloodOverlayOptions {
@@ -32,6 +33,20 @@ interface Neighbor {
   theirs: PeerRef[];
 }
 
+interface JoinAttempt {
+  /** Our links go along, so a full peer can split one of its own for us (see split). */
+  offerSplit?: boolean;
+  /** Redirects followed to get to this candidate. */
+  hops?: number;
+  /** We are full: on welcome we give up our link to `partner` (an edge swap, see mend). */
+  partner?: PeerRef;
+}
+
+interface Candidate {
+  to: PeerRef | Address;
+  hops: number;
+}
+
 const MAX_JOIN_ATTEMPTS = 8;
 const MAX_KNOWN_PEERS = 64;
 
@@ -47,6 +62,9 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private maintaining: Promise<void> | undefined;
   private ticks = 0;
   private closed = false;
+  private mending = false;
+  /** Joins under way, by the address dialed: a link whose twin is being dialed waits for it (see watch). */
+  private readonly dialing = new Map<string, Promise<unknown>>();
   /** Query messages this peer sent (originated or forwarded): the cost of a flood. */
   queriesSent = 0;
 
@@ -70,36 +88,43 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     await this.maintain(seeds);
   }
 
-  /** Another peer asks to become our neighbour: welcome it or redirect it to a neighbour. */
+  /** Another peer asks to become our neighbour: welcome it, redirect it, or split or swap a link for it. */
   handleJoin(conn: Connection, incoming: Incoming): void {
     const { msg } = incoming;
     if (msg.t !== 'join') return;
-    if (msg.id === this.options.self.id) {
-      void conn
-        .replyError(incoming, new P2PError('DUPLICATE_ID', `"${msg.id}" is this peer's own id`))
-        .catch(() => undefined);
-      return;
-    }
+    const { self, maxNeighbors } = this.options;
+    const refuse = (reason: string): void =>
+      void conn.replyError(incoming, new P2PError('DUPLICATE_ID', reason)).catch(() => undefined);
+    if (msg.id === self.id) return refuse(`"${msg.id}" is this peer's own id`);
+    const joiner = { id: msg.id, host: msg.host, port: msg.port };
     const existing = this.links.get(msg.id);
-    if (!existing && this.links.size >= this.options.maxNeighbors) {
-      const joiner = { id: msg.id, host: msg.host, port: msg.port };
-      const splittable = msg.neighbors?.length
-        ? this.neighbors().filter((n) => n.id !== msg.id && !msg.neighbors?.includes(n.id))
-        : [];
-      if (splittable.length > 0) return this.split(conn, incoming, joiner, shuffle(splittable)[0]);
-      const peers = shuffle(this.neighbors()).slice(0, 8);
-      void conn.reply(incoming, { t: 'redirect', peers }).catch(() => undefined);
-      return;
+    const admission = admitJoin(
+      {
+        selfId: self.id,
+        maxNeighbors,
+        neighbors: this.neighbors(),
+        existing: existing && { prefersNew: this.prefersNew(msg.id, 'listener') },
+      },
+      msg,
+    );
+    switch (admission.kind) {
+      case 'duplicate':
+        return refuse(`already linked with "${msg.id}"`);
+      case 'redirect':
+        void conn.reply(incoming, { t: 'redirect', peers: admission.peers }).catch(() => undefined);
+        return;
+      case 'split':
+        return this.split(conn, incoming, joiner, admission.via);
+      case 'swap':
+        // the link to `give` goes to the joiner's partner, and the joiner takes its place here
+        this.giveLink(admission.give, admission.partner);
+        void conn.reply(incoming, { t: 'welcome', id: self.id, partner: admission.give }).catch(() => undefined);
+        return this.add(joiner, conn);
+      case 'welcome':
+        void conn.reply(incoming, { t: 'welcome', id: self.id }).catch(() => undefined);
+        if (existing) this.replace(existing, conn);
+        else this.add(joiner, conn);
     }
-    if (existing && !this.prefersNew(msg.id, 'listener')) {
-      void conn
-        .replyError(incoming, new P2PError('DUPLICATE_ID', `already linked with "${msg.id}"`))
-        .catch(() => undefined);
-      return;
-    }
-    void conn.reply(incoming, { t: 'welcome', id: this.options.self.id }).catch(() => undefined);
-    if (existing) this.replace(existing, conn);
-    else this.add({ id: msg.id, host: msg.host, port: msg.port }, conn);
   }
 
   /**
@@ -110,13 +135,49 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
    * gets the plain redirect of seed 004).
    */
   private split(conn: Connection, incoming: Incoming, joiner: PeerRef, via: PeerRef): void {
-    const link = this.links.get(via.id);
-    if (!link) return;
-    link.conn.send({ t: 'split', peer: joiner }).catch(() => undefined);
+    if (!this.giveLink(via, joiner)) return;
     void conn.reply(incoming, { t: 'redirect', peers: [via] }).catch(() => undefined);
-    this.drop(link, `gave its link to ${joiner.id}`, false);
     this.remember(joiner);
-    void this.joinOne(joiner, false).catch(() => undefined);
+    void this.joinOne(joiner, { offerSplit: false }).catch(() => undefined);
+  }
+
+  /** Tells neighbour `via` to drop our link because `to` takes it (`via` then expects `to`). */
+  private giveLink(via: PeerRef, to: PeerRef): boolean {
+    const link = this.links.get(via.id);
+    if (!link) return false;
+    link.conn.send({ t: 'split', peer: to }).catch(() => undefined);
+    this.drop(link, `gave its link to ${to.id}`, false);
+    return true;
+  }
+
+  /**
+   * The metaserver sees `target` in another part of the overlay. Link to it; when we are full,
+   * as an edge swap (we give up one link, `target` or a peer it redirects to gives up one, and
+   * the two dropped ends link up), so two groups whose peers are all full still merge and no
+   * degree grows.
+   */
+  mend(target: PeerRef): void {
+    if (this.closed || this.mending || target.id === this.options.self.id || this.links.has(target.id)) return;
+    this.mending = true;
+    void this.linkFirst([target], true).finally(() => {
+      this.mending = false;
+    });
+  }
+
+  /** A neighbour gives our link to `peer` (the other half of its edge swap): drop it, link to `peer`. */
+  handleHandover(conn: Connection, peer: PeerRef): void {
+    const neighbor = [...this.links.values()].find((n) => n.conn === conn);
+    if (!neighbor || this.closed) return;
+    this.drop(neighbor, `handed over to ${peer.id}`, false);
+    if (peer.id !== this.options.self.id) void this.linkFirst([peer]);
+  }
+
+  /** We were full and `target` welcomed us: give our link to `partner` to the peer `target` freed. */
+  private handOver(partner: PeerRef, to: PeerRef): void {
+    const link = this.links.get(partner.id);
+    if (!link) return;
+    link.conn.send({ t: 'handover', peer: to }).catch(() => undefined);
+    this.drop(link, `handed over to ${to.id}`, false);
   }
 
   /** A neighbour gives our link to a newcomer (see split): drop it without healing. */
@@ -166,12 +227,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     void conn.reply(incoming, { t: 'neighbors', peers: this.neighbors() }).catch(() => undefined);
   }
 
-  async close(): Promise<void> {
+  /** Leaves with a goodbye to each neighbour; `abrupt`: as a killed process would, sockets just close. */
+  async close(abrupt = false): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
     const links = [...this.links.values()];
     this.links.clear();
-    await Promise.all(links.map((n) => n.conn.goodbye('leaving')));
+    await Promise.all(links.map((n) => (abrupt ? n.conn.close() : n.conn.goodbye('leaving'))));
   }
 
   private forward(msg: QueryMessage, except: Connection | undefined): void {
@@ -204,11 +266,21 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     this.resendOpenQueries(conn);
   }
 
-  /** The link is lost when its current connection closes (not a connection it replaced). */
+  /**
+   * The link is lost when its current connection closes (not a connection it replaced). When we
+   * are dialing that peer meanwhile, both ends dialed at once and the other end may have closed
+   * this twin for ours (see prefersNew): wait for our dial before calling the link lost.
+   */
   private watch(neighbor: Neighbor, conn: Connection): void {
+    const current = (): boolean => this.links.get(neighbor.ref.id) === neighbor && neighbor.conn === conn;
     conn.once('close', (err) => {
-      if (this.links.get(neighbor.ref.id) === neighbor && neighbor.conn === conn)
-        this.drop(neighbor, err?.message ?? 'connection closed');
+      if (!current()) return;
+      const reason = err?.message ?? 'connection closed';
+      const twin = this.dialing.get(addressKey(neighbor.ref));
+      if (!twin) return this.drop(neighbor, reason);
+      void twin.finally(() => {
+        if (current()) this.drop(neighbor, reason);
+      });
     });
   }
 
@@ -254,21 +326,30 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     await Promise.all([this.linkFirst(chain.slice(at + 1)), this.linkFirst(chain.slice(0, at).reverse())]);
   }
 
-  /** Links to the first candidate that answers (following redirects); stops at an existing link. */
-  private async linkFirst(candidates: Array<PeerRef | Address>): Promise<void> {
-    const queue = [...candidates];
+  /**
+   * Links to the first candidate that answers (following redirects); stops at an existing link.
+   * `swapIfFull`: when full, join as an edge swap, giving up a random link of ours (see mend).
+   */
+  private async linkFirst(candidates: Array<PeerRef | Address>, swapIfFull = false): Promise<void> {
+    const queue: Candidate[] = candidates.map((to) => ({ to, hops: 0 }));
     for (let attempts = 0; queue.length > 0 && attempts < MAX_JOIN_ATTEMPTS; attempts++) {
-      if (this.closed || this.links.size >= this.options.maxNeighbors) return;
-      const next = queue.shift() as PeerRef | Address;
-      if ('id' in next && this.links.has(next.id)) return; // already across
+      const full = this.links.size >= this.options.maxNeighbors;
+      if (this.closed || (full && !swapIfFull)) return;
+      const { to, hops } = queue.shift() as Candidate;
+      if ('id' in to && this.links.has(to.id)) return; // already across
       try {
-        const redirect = await this.joinOne(next);
+        const partner = full ? shuffle(this.neighbors())[0] : undefined;
+        const redirect = await this.joinOne(to, { hops, partner });
         if (!redirect) return; // linked
-        queue.unshift(...redirect.filter((r) => r.id !== this.options.self.id));
+        queue.unshift(...this.redirected(redirect, hops));
       } catch {
         // dead too, or refused: try the next one
       }
     }
+  }
+
+  private redirected(peers: PeerRef[], hops: number): Candidate[] {
+    return peers.filter((r) => r.id !== this.options.self.id).map((to) => ({ to, hops: hops + 1 }));
   }
 
   /** Refreshes what a neighbour's own links are (see bridge()). */
@@ -354,10 +435,10 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
 
   /** Tries candidates (following redirects) until the wanted number of links is reached. */
   private async joinSome(candidates: Array<PeerRef | Address>, tried: Set<string>): Promise<void> {
-    const queue = [...candidates];
+    const queue: Candidate[] = candidates.map((to) => ({ to, hops: 0 }));
     let attempts = 0;
     while (queue.length > 0 && this.wanted() > 0 && attempts < MAX_JOIN_ATTEMPTS && !this.closed) {
-      const candidate = queue.shift() as PeerRef | Address;
+      const { to: candidate, hops } = queue.shift() as Candidate;
       const key = `${candidate.host}:${candidate.port}`;
       const isSelf =
         ('id' in candidate && candidate.id === this.options.self.id) ||
@@ -368,33 +449,43 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       if (tried.has(key) || isSelf || linked) continue;
       tried.add(key);
       attempts++;
-      const redirect = await this.joinOne(candidate).catch(() => undefined);
-      if (redirect) queue.unshift(...redirect);
+      const redirect = await this.joinOne(candidate, { hops }).catch(() => undefined);
+      if (redirect) queue.unshift(...this.redirected(redirect, hops));
     }
   }
 
   /** One join attempt; returns the redirect list when the candidate is full. */
-  private async joinOne(address: Address, offerSplit = true): Promise<PeerRef[] | undefined> {
+  private joinOne(address: Address, attempt: JoinAttempt = {}): Promise<PeerRef[] | undefined> {
+    const key = addressKey(address);
+    const joining = this.requestJoin(address, attempt);
+    const settled = joining.catch(() => undefined);
+    this.dialing.set(key, settled);
+    void settled.finally(() => {
+      if (this.dialing.get(key) === settled) this.dialing.delete(key);
+    });
+    return joining;
+  }
+
+  private async requestJoin(address: Address, { offerSplit = true, hops, partner }: JoinAttempt) {
     const conn = await this.options.connect(address);
     try {
-      const { self } = this.options;
-      // our links go along so a full peer can split one of its own for us (not for the dial that
-      // completes a split: that one must not cascade)
+      const { self, maxNeighbors } = this.options;
+      // not for the dial that completes a split: that one must not cascade
       const neighbors = offerSplit && this.links.size > 0 ? [...this.links.keys()] : undefined;
       const answer = await conn.request(
-        { t: 'join', id: self.id, host: self.host, port: self.port, neighbors },
+        { t: 'join', id: self.id, host: self.host, port: self.port, neighbors, hops: hops || undefined, partner },
         { timeoutMs: 5000 },
       );
-      if (
-        answer.msg.t === 'welcome' &&
-        !this.closed &&
-        (this.links.has(answer.msg.id) || this.links.size < this.options.maxNeighbors)
-      ) {
-        const existing = this.links.get(answer.msg.id);
-        if (existing && !this.prefersNew(answer.msg.id, 'dialer')) conn.close();
-        else if (existing) this.replace(existing, conn);
-        else this.add({ id: answer.msg.id, host: address.host, port: address.port }, conn);
-        return undefined;
+      if (answer.msg.t === 'welcome' && !this.closed) {
+        const { id } = answer.msg;
+        if (partner && !this.links.has(id)) this.handOver(partner, answer.msg.partner ?? { ...address, id });
+        if (this.links.has(id) || this.links.size < maxNeighbors) {
+          const existing = this.links.get(id);
+          if (existing && !this.prefersNew(id, 'dialer')) conn.close();
+          else if (existing) this.replace(existing, conn);
+          else this.add({ id, host: address.host, port: address.port }, conn);
+          return undefined;
+        }
       }
       conn.close();
       if (answer.msg.t === 'redirect') {
@@ -409,10 +500,6 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   }
 }
 
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
+function addressKey(address: Address): string {
+  return `${address.host}:${address.port}`;
 }

@@ -158,6 +158,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     });
     this.overlay.on('neighbor-up', (ref) => this.onLinksChanged({ event: 'neighbor-up', ...ref }));
     this.overlay.on('neighbor-down', (ref) => this.onLinksChanged({ event: 'neighbor-down', ...ref }));
+    this.metaserver?.on('mend', (peer) => this.overlay?.mend(peer));
     // Joining goes on in the background; ready waits for it only briefly, so a referral that
     // hangs (a stopped process accepts TCP but never handshakes) cannot delay the ready event.
     let readyTimer: NodeJS.Timeout | undefined;
@@ -280,14 +281,17 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     }
   }
 
-  /** Leaves: goodbye to neighbours and the metaserver, then closes every socket and timer. */
-  async stop(): Promise<void> {
+  /**
+   * Leaves: goodbye to neighbours and the metaserver, then closes every socket and timer.
+   * `abrupt`: no goodbyes, as if the process were killed (tests and benches of churn).
+   */
+  async stop({ abrupt = false } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     for (const collector of this.searches.values()) collector.cancel();
     for (const controller of this.downloads) controller.abort();
-    await this.overlay?.close();
-    await this.metaserver?.close();
+    await this.overlay?.close(abrupt);
+    await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();
     await this.server.close();
     await this.store.close();
@@ -336,6 +340,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         return this.overlay?.handleNeighborsGet(conn, incoming);
       case 'split':
         return this.overlay?.handleSplit(conn);
+      case 'handover':
+        return this.overlay?.handleHandover(conn, msg.peer);
       case 'manifest-get':
       case 'chunk-get':
         void serveTransferRequest(this.store, conn, incoming, this.uploadLimiter);

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Address } from '../events';
 import type { BridgeMessage, TopologySnapshot, TopologySource } from '../topology';
 import { Connection, P2PError, WireServer, type Incoming } from '../wire';
+import { PartitionRepair } from './partition-repair';
 import { PeerRegistry } from './peer-registry';
 
 export interface MetadataServerOptions {
@@ -17,6 +18,8 @@ export interface MetadataServerOptions {
   peerTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   maxReferrals?: number;
+  /** How often the flood overlay is checked for parts that lost touch (default 1000 ms). */
+  repairIntervalMs?: number;
 }
 
 export interface MetadataServerEvents {
@@ -31,6 +34,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   /** The connection each registered peer id registered over. */
   private readonly registrations = new Map<string, Connection>();
   private bound: Address | undefined;
+  private readonly repair: PartitionRepair;
 
   constructor(private readonly options: MetadataServerOptions = {}) {
     super();
@@ -41,10 +45,20 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     });
     this.wire.on('connection', (conn) => this.attach(conn));
     this.wire.on('rejected', (err) => this.emit('refused', err));
+    this.repair = new PartitionRepair({
+      intervalMs: options.repairIntervalMs ?? 1000,
+      peers: () => this.registry.snapshot().peers.filter((p) => p.mode === 'flood'),
+      mend: (id, peer) =>
+        this.registrations
+          .get(id)
+          ?.send({ t: 'mend', peer })
+          .catch(() => undefined),
+    });
   }
 
   async listen(): Promise<Address> {
     this.bound = await this.wire.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 5000);
+    this.repair.start();
     return this.bound;
   }
 
@@ -62,6 +76,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   }
 
   async close(): Promise<void> {
+    this.repair.close();
     this.registrations.clear();
     await this.wire.close();
   }

@@ -21,6 +21,8 @@ export interface MetaserverClientEvents {
   /** (Re-)registered; carries the referrals of that registration. */
   registered: [PeerRef[]];
   disconnected: [P2PError | undefined];
+  /** The metaserver sees this peer and `peer` in different parts of the overlay (flood mode). */
+  mend: [PeerRef];
 }
 
 type Report = Extract<AnyMessage, { t: 'links' | 'files-report' }>;
@@ -74,13 +76,15 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     return answer.msg.t === 'referrals' ? answer.msg.peers : [];
   }
 
-  async close(): Promise<void> {
+  /** `abrupt`: no goodbye, the socket just closes (as when the process is killed). */
+  async close(abrupt = false): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
     clearTimeout(this.retry);
     const conn = this.conn;
     this.conn = undefined;
-    await conn?.goodbye('leaving');
+    if (abrupt) conn?.close();
+    else await conn?.goodbye('leaving');
   }
 
   private report(msg: Report): void {
@@ -103,7 +107,9 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       conn.close();
       throw new P2PError('CANCELLED', 'client closed');
     }
-    conn.setHandler(() => undefined);
+    conn.setHandler(({ msg }) => {
+      if (msg.t === 'mend') this.emit('mend', msg.peer);
+    });
     let referrals: PeerRef[];
     try {
       const answer = await conn.request({
