@@ -7,9 +7,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
+import { FloodPeer } from '../../node-core/src/flood/flood-peer';
 import type { MetadataServer } from '../../node-core/src/metaserver';
-import { FloodFixture } from './flood-fixture';
+import { once } from 'node:events';
+import type { NodeEvent } from '../../node-core/src/events';
+import { dial, WireServer, type Connection } from '../../node-core/src/wire';
+import { FloodFixture, waitFor } from './flood-fixture';
 import { CapWatch, overlayGroups, untilConnected } from './overlay-graph';
 
 const CONNECT_WITHIN_MS = 10_000;
@@ -146,5 +149,61 @@ describe('flood overlay: one connected graph under any degree cap', function () 
       endOnFailure: true,
       verbose: true,
     });
+  });
+});
+
+describe('flood overlay: one link per pair', function () {
+  const net = new FloodFixture();
+  const servers: WireServer[] = [];
+  afterEach(async () => {
+    await net.cleanup();
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  it('two peers that dial each other at once keep their link: no neighbor-down and up', async () => {
+    // "z" speaks the wire protocol by hand. When "a" dials it, z dials a back first (a welcomes
+    // it), then closes that twin, as z must (the link dialed by the smaller id, a, wins), and
+    // only then answers a's join: a sees its current connection close while its own dial is
+    // still under way.
+    const z = new WireServer({});
+    servers.push(z);
+    const zAddress = await z.listen('127.0.0.1', 0);
+    const peer = new FloodPeer({ id: 'a', dir: await net.tempDir(), join: zAddress, heartbeatMs: 150 });
+    net.peers.push(peer);
+    const events: string[] = [];
+    const onEvent = (e: NodeEvent): void => {
+      if (e.event === 'neighbor-up' || e.event === 'neighbor-down') events.push(`${e.event} ${e.id}`);
+    };
+    let kept: Connection | undefined;
+    let answered = false;
+    let linkOnKept = false;
+    z.on('connection', (conn) => {
+      conn.setHandler((incoming) => {
+        const { msg } = incoming;
+        if (msg.t === 'neighbors-get') void conn.reply(incoming, { t: 'neighbors', peers: [] });
+        // a's heartbeats on the connection z kept: a moved the link there
+        if (conn === kept && answered && msg.t !== 'join') linkOnKept = true;
+        if (msg.t !== 'join') return;
+        kept = conn;
+        void (async () => {
+          const twin = await dial(peer.address, {});
+          twin.setHandler(() => undefined);
+          const answer = await twin.request({ t: 'join', id: 'z', host: zAddress.host, port: zAddress.port });
+          assert.equal(answer.msg.t, 'welcome');
+          twin.close();
+          // give a the time to take the close for a lost link (bounded: nothing to wait for when it does not)
+          await Promise.race([once(peer, 'event'), sleep(300)]);
+          await conn.reply(incoming, { t: 'welcome', id: 'z' });
+          answered = true;
+        })();
+      });
+    });
+    peer.on('event', onEvent);
+    await peer.start();
+    await waitFor('a heart-beating z on the connection a dialed', () => linkOnKept);
+    assert.deepEqual(events, ['neighbor-up z']);
+    kept?.close();
+    await waitFor('z gone once the surviving connection closes', () => peer.neighbors().length === 0);
+    assert.deepEqual(events, ['neighbor-up z', 'neighbor-down z']);
   });
 });
