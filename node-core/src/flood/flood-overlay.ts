@@ -333,12 +333,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private async linkFirst(candidates: Array<PeerRef | Address>, swapIfFull = false): Promise<void> {
     const queue: Candidate[] = candidates.map((to) => ({ to, hops: 0 }));
     for (let attempts = 0; queue.length > 0 && attempts < MAX_JOIN_ATTEMPTS; attempts++) {
-      const full = this.links.size >= this.options.maxNeighbors;
-      if (this.closed || (full && !swapIfFull)) return;
+      const room = this.options.maxNeighbors - this.links.size;
+      if (this.closed || (room <= 0 && !swapIfFull)) return;
       const { to, hops } = queue.shift() as Candidate;
       if ('id' in to && this.links.has(to.id)) return; // already across
       try {
-        const partner = full ? shuffle(this.neighbors())[0] : undefined;
+        // with room for one more link only, a split would leave the peer that split one short
+        const partner = swapIfFull && room < 2 ? shuffle(this.neighbors())[0] : undefined;
         const redirect = await this.joinOne(to, { hops, partner });
         if (!redirect) return; // linked
         queue.unshift(...this.redirected(redirect, hops));
@@ -470,10 +471,21 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     const conn = await this.options.connect(address);
     try {
       const { self, maxNeighbors } = this.options;
-      // not for the dial that completes a split: that one must not cascade
-      const neighbors = offerSplit && this.links.size > 0 ? [...this.links.keys()] : undefined;
+      // A split gives us two links: ask for one only with room for both (else the peer that split
+      // is left one short, splits elsewhere in turn, and so on), never to complete a split, and
+      // not in a swap.
+      const splittable = offerSplit && !partner && maxNeighbors - this.links.size >= 2;
+      const neighbors = splittable && this.links.size > 0 ? [...this.links.keys()] : undefined;
       const answer = await conn.request(
-        { t: 'join', id: self.id, host: self.host, port: self.port, neighbors, hops: hops || undefined, partner },
+        {
+          t: 'join',
+          id: self.id,
+          host: self.host,
+          port: self.port,
+          neighbors: partner ? [...this.links.keys()] : neighbors,
+          hops: splittable ? hops || undefined : undefined,
+          partner,
+        },
         { timeoutMs: 5000 },
       );
       if (answer.msg.t === 'welcome' && !this.closed) {
