@@ -1,11 +1,12 @@
 // The flood overlay's links: joining (following redirects, seed 004), accepting joins up to
-// maxNeighbors, heartbeats, noticing a neighbour leave or die, healing back to a few links,
-// and flooding queries with a TTL and a bounded memory of seen query ids.
+// maxNeighbors (or splitting or swapping a link, see join-admission.ts), heartbeats, noticing a
+// neighbour leave or die, healing back to a few links, mending when the metaserver sees the
+// overlay apart; queries flood over these links (query-flood.ts).
 import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
-import { P2PError, type AnyMessage, type Connection, type Incoming } from '../wire';
-import { admitJoin, shuffle } from './join-admission';
-import { SeenQueries } from './seen-queries';
+import { P2PError, type Connection, type Incoming } from '../wire';
+import { admitJoin, joinRequest, shuffle, type JoinAttempt } from './join-admission';
+import { QueryFlood, type QueryMessage } from './query-flood';
 
 export interface FloodOverlayOptions {
   self: PeerRef;
@@ -19,7 +20,7 @@ export interface FloodOverlayOptions {
   referrals: (exclude: string[]) => Promise<PeerRef[]>;
 }
 
-export type QueryMessage = Extract<AnyMessage, { t: 'query' }>;
+export type { QueryMessage } from './query-flood';
 
 export interface FloodOverlayEvents {
   'neighbor-up': [PeerRef];
@@ -33,15 +34,6 @@ interface Neighbor {
   theirs: PeerRef[];
 }
 
-interface JoinAttempt {
-  /** Our links go along, so a full peer can split one of its own for us (see split). */
-  offerSplit?: boolean;
-  /** Redirects followed to get to this candidate. */
-  hops?: number;
-  /** We are full: on welcome we give up our link to `partner` (an edge swap, see mend). */
-  partner?: PeerRef;
-}
-
 interface Candidate {
   to: PeerRef | Address;
   hops: number;
@@ -52,9 +44,7 @@ const MAX_KNOWN_PEERS = 64;
 
 export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private readonly links = new Map<string, Neighbor>();
-  private readonly seen = new SeenQueries();
-  /** Floods this peer started and is still collecting answers for (see originate()). */
-  private readonly openQueries = new Map<string, QueryMessage>();
+  private readonly queries: QueryFlood;
   /** Peers heard of (referrals, redirects, former neighbours): a way back in without the metaserver. */
   private readonly known = new Map<string, PeerRef>();
   private extraSeeds: Address[] = [];
@@ -65,11 +55,15 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private mending = false;
   /** Joins under way, by the address dialed: a link whose twin is being dialed waits for it (see watch). */
   private readonly dialing = new Map<string, Promise<unknown>>();
-  /** Query messages this peer sent (originated or forwarded): the cost of a flood. */
-  queriesSent = 0;
 
   constructor(private readonly options: FloodOverlayOptions) {
     super();
+    this.queries = new QueryFlood(options.self.id, () => this.links.values());
+  }
+
+  /** Query messages this peer sent (originated or forwarded): the cost of a flood. */
+  get queriesSent(): number {
+    return this.queries.sent;
   }
 
   neighbors(): PeerRef[] {
@@ -193,33 +187,18 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     conn.close();
   }
 
-  /**
-   * A query arrived from a neighbour. Returns true the first time this query id is seen (the
-   * caller then answers it if it holds the file); forwards it while TTL remains.
-   */
+  /** A query from a neighbour (see QueryFlood.relay); anything else's queries are ignored. */
   handleQuery(conn: Connection, msg: QueryMessage): boolean {
-    if (!this.isNeighbor(conn)) return false;
-    if (!this.seen.remember(msg.qid)) return false;
-    if (msg.ttl > 1) {
-      const path = [...(msg.path ?? []), this.options.self.id].slice(-64);
-      this.forward({ ...msg, ttl: msg.ttl - 1, path }, conn);
-    }
-    return true;
+    return this.isNeighbor(conn) && this.queries.relay(conn, msg);
   }
 
-  /**
-   * Starts a flood from this peer. The query stays open until endQuery(): a link that comes up
-   * meanwhile (a heal, or a duplicate link replaced by its twin) gets it too, so a search is not
-   * lost because the only path was being rebuilt when it went out. Peers drop repeats by qid.
-   */
+  /** Starts a flood from this peer; it stays open until endQuery() (see QueryFlood.originate). */
   originate(msg: QueryMessage): void {
-    this.seen.remember(msg.qid);
-    this.openQueries.set(msg.qid, msg);
-    this.forward(msg, undefined);
+    this.queries.originate(msg);
   }
 
   endQuery(qid: string): void {
-    this.openQueries.delete(qid);
+    this.queries.end(qid);
   }
 
   /** Answers `neighbors-get` (used by peers healing while the metaserver is down). */
@@ -236,14 +215,6 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     await Promise.all(links.map((n) => (abrupt ? n.conn.close() : n.conn.goodbye('leaving'))));
   }
 
-  private forward(msg: QueryMessage, except: Connection | undefined): void {
-    for (const neighbor of this.links.values()) {
-      if (neighbor.conn === except || msg.path?.includes(neighbor.ref.id)) continue;
-      this.queriesSent++;
-      neighbor.conn.send(msg).catch(() => undefined);
-    }
-  }
-
   private add(ref: PeerRef, conn: Connection): void {
     const neighbor: Neighbor = { ref, conn, theirs: [] };
     this.links.set(ref.id, neighbor);
@@ -251,7 +222,7 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     void this.askTheirs(neighbor);
     this.watch(neighbor, conn);
     this.emit('neighbor-up', { ...ref });
-    this.resendOpenQueries(conn);
+    this.queries.resendOpen(conn);
   }
 
   /**
@@ -263,7 +234,7 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     neighbor.conn = conn;
     this.watch(neighbor, conn);
     old.close();
-    this.resendOpenQueries(conn);
+    this.queries.resendOpen(conn);
   }
 
   /**
@@ -282,14 +253,6 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
         if (current()) this.drop(neighbor, reason);
       });
     });
-  }
-
-  /** Searches still open go out on a link that comes up (or moves) before they end. */
-  private resendOpenQueries(conn: Connection): void {
-    for (const query of this.openQueries.values()) {
-      this.queriesSent++;
-      conn.send(query).catch(() => undefined);
-    }
   }
 
   private drop(neighbor: Neighbor, reason: string, heal = true): void {
@@ -467,27 +430,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     return joining;
   }
 
-  private async requestJoin(address: Address, { offerSplit = true, hops, partner }: JoinAttempt) {
+  private async requestJoin(address: Address, attempt: JoinAttempt) {
     const conn = await this.options.connect(address);
     try {
       const { self, maxNeighbors } = this.options;
-      // A split gives us two links: ask for one only with room for both (else the peer that split
-      // is left one short, splits elsewhere in turn, and so on), never to complete a split, and
-      // not in a swap.
-      const splittable = offerSplit && !partner && maxNeighbors - this.links.size >= 2;
-      const neighbors = splittable && this.links.size > 0 ? [...this.links.keys()] : undefined;
-      const answer = await conn.request(
-        {
-          t: 'join',
-          id: self.id,
-          host: self.host,
-          port: self.port,
-          neighbors: partner ? [...this.links.keys()] : neighbors,
-          hops: splittable ? hops || undefined : undefined,
-          partner,
-        },
-        { timeoutMs: 5000 },
-      );
+      const request = joinRequest(self, [...this.links.keys()], maxNeighbors, attempt);
+      const answer = await conn.request(request, { timeoutMs: 5000 });
+      const { partner } = attempt;
       if (answer.msg.t === 'welcome' && !this.closed) {
         const { id } = answer.msg;
         if (partner && !this.links.has(id)) this.handOver(partner, answer.msg.partner ?? { ...address, id });

@@ -1,6 +1,6 @@
-// What a peer answers to a `join`: welcome, refuse a duplicate, redirect (seed 004), split one of
-// its links for the joiner (A–B becomes A–joiner–B), or swap a link with a full joiner. A pure
-// decision, so the overlay only carries it out.
+// Both sides of a `join`, as pure decisions the overlay carries out: what a joiner asks for, and
+// what a peer answers: welcome, refuse a duplicate, redirect (seed 004), split one of its links
+// for the joiner (A–B becomes A–joiner–B), or swap a link with a full joiner.
 import type { PeerRef } from '../events';
 import type { AnyMessage } from '../wire';
 
@@ -14,6 +14,34 @@ export type Admission =
   | { kind: 'split'; via: PeerRef }
   /** The joiner is full too: we drop `give` for the joiner, and `give` links to the joiner's partner. */
   | { kind: 'swap'; give: PeerRef; partner: PeerRef };
+
+export interface JoinAttempt {
+  /** Our links go along, so a full peer can split one of its own for us (see FloodOverlay.split). */
+  offerSplit?: boolean;
+  /** Redirects followed to get to this candidate. */
+  hops?: number;
+  /** We are full: on welcome we give up our link to `partner` (an edge swap, see FloodOverlay.mend). */
+  partner?: PeerRef;
+}
+
+/**
+ * The join a peer with `links` sends. A split gives the joiner two links, so it asks for one only
+ * with room for both (else the peer that split is left one short, splits elsewhere in turn, and so
+ * on), never to complete a split, and not in a swap.
+ */
+export function joinRequest(self: PeerRef, links: string[], maxNeighbors: number, attempt: JoinAttempt): JoinMessage {
+  const { offerSplit = true, hops, partner } = attempt;
+  const splittable = offerSplit && !partner && maxNeighbors - links.length >= 2;
+  return {
+    t: 'join',
+    id: self.id,
+    host: self.host,
+    port: self.port,
+    neighbors: partner || (splittable && links.length > 0) ? links : undefined,
+    hops: splittable && hops ? hops : undefined,
+    partner,
+  };
+}
 
 export interface AdmissionState {
   selfId: string;
