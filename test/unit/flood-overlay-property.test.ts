@@ -11,7 +11,7 @@ import { FloodPeer } from '../../node-core/src/flood/flood-peer';
 import type { MetadataServer } from '../../node-core/src/metaserver';
 import { once } from 'node:events';
 import type { NodeEvent } from '../../node-core/src/events';
-import { dial, WireServer, type Connection } from '../../node-core/src/wire';
+import { dial, WireServer, type Connection, type P2PError } from '../../node-core/src/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
 import { CapWatch, overlayGroups, untilConnected } from './overlay-graph';
 
@@ -152,7 +152,7 @@ describe('flood overlay: one connected graph under any degree cap', function () 
   });
 });
 
-describe('flood overlay: one link per pair', function () {
+describe('flood overlay: links', function () {
   const net = new FloodFixture();
   const servers: WireServer[] = [];
   afterEach(async () => {
@@ -216,5 +216,16 @@ describe('flood overlay: one link per pair', function () {
     kept?.close();
     await waitFor('z down once that connection closes', () => events.length > 1);
     assert.deepEqual(events.slice(0, 2), ['neighbor-up z', 'neighbor-down z'], `joins at z: ${joins.join(' | ')}`);
+  });
+
+  it('a mend from a peer (only the metaserver may send one) closes that connection', async () => {
+    const a = await net.peer('a');
+    const conn = await dial(a.address, {});
+    conn.setHandler(() => undefined);
+    const closed = once(conn, 'close');
+    await conn.send({ t: 'mend', peer: { id: 'x', host: '127.0.0.1', port: 9 } });
+    const [err] = (await closed) as [P2PError | undefined];
+    assert.equal(err?.code, 'PROTOCOL');
+    assert.deepEqual(a.neighbors(), []);
   });
 });
