@@ -2,6 +2,7 @@
 // any join order and pace, and after crashes (sockets dropped with no goodbye, as kill -9) and
 // leaves, the live peers form one connected overlay within 10 s, none is isolated, and no peer
 // ever holds more links than its cap (watched at every link change, not only at the end).
+// Joins are 0-500 ms apart but spread over at most 3 s, so 100 peers join 30 ms apart at most.
 // A failing schedule is printed with its fast-check seed: P2P_PROPERTY_SEED=<seed> (and
 // P2P_PROPERTY_PATH=<path>) replays it; P2P_PROPERTY_RUNS=<n> runs more schedules.
 import assert from 'node:assert/strict';
