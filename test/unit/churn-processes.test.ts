@@ -59,6 +59,27 @@ function connectedWithout(peers: FloodPeer[], dead: Set<string>): boolean {
   return seen.size === peers.length;
 }
 
+/** Groups of ids connected by links both ends list. */
+function mutualGroups(links: Map<string, Set<string>>): string[][] {
+  const seen = new Set<string>();
+  const groups: string[][] = [];
+  for (const start of links.keys()) {
+    if (seen.has(start)) continue;
+    const group = [start];
+    seen.add(start);
+    for (let i = 0; i < group.length; i++) {
+      for (const next of links.get(group[i]) ?? []) {
+        if (!seen.has(next) && links.get(next)?.has(group[i])) {
+          seen.add(next);
+          group.push(next);
+        }
+      }
+    }
+    groups.push(group.sort());
+  }
+  return groups;
+}
+
 describe('churn: crashes (kill -9) of peer processes', function () {
   this.timeout(90_000);
   const suite = useCliProcesses();
@@ -168,6 +189,33 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     assert.ok(resumed.bytes > 0 && resumed.bytes < content.length, `resumed ${resumed.bytes} bytes`);
     assert.ok((await readFile(done.path)).equals(content), 'downloaded bytes differ');
     await assert.rejects(stat(partPath));
+  });
+
+  it('8 peers at --max-neighbors 2 started at once: one overlay within 10 s, again after 3 are killed', async () => {
+    const ms = await fixture.metaserver({ peerTimeoutMs: 1000 });
+    const args = ['--metaserver', `127.0.0.1:${ms.address.port}`, '--max-neighbors', '2'];
+    const started = await Promise.all(Array.from({ length: 8 }, (_, i) => peerProcess(`c${i}`, args)));
+    const procs = new Map(started.map((p, i) => [`c${i}`, p.proc]));
+    /** Each process's links as its own last `topology` event says; a link counts when both ends say it. */
+    const groups = (): string[][] => {
+      const links = new Map(
+        [...procs].map(([id, proc]) => {
+          const last = proc.events.filter((e) => e.event === 'topology').pop();
+          return [id, new Set(last?.event === 'topology' ? last.neighbors.map((n) => n.id) : [])];
+        }),
+      );
+      for (const [id, theirs] of links) if (theirs.size > 2) throw new Error(`${id} has ${theirs.size} links (cap 2)`);
+      return mutualGroups(links);
+    };
+    const oneGroup = (stage: string): Promise<void> =>
+      waitFor(stage, () => groups().length === 1, 10_000).catch(() => {
+        throw new Error(`${stage}: not one group within 10 s: ${JSON.stringify(groups())}`);
+      });
+    await oneGroup('after the joins');
+    const killed = ['c1', 'c4', 'c6'];
+    await Promise.all(killed.map((id) => procs.get(id)?.kill('SIGKILL')));
+    for (const id of killed) procs.delete(id);
+    await oneGroup('after 3 kills');
   });
 
   it('30 peers, 9 killed at once: the rest heal within 30 s and every live file is found', async () => {

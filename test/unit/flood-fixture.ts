@@ -29,7 +29,7 @@ export class FloodFixture {
   }
 
   async metaserver(options: MetadataServerOptions = {}): Promise<MetadataServer> {
-    const server = new MetadataServer({ port: 0, peerTimeoutMs: 2000, ...options });
+    const server = new MetadataServer({ port: 0, peerTimeoutMs: 2000, repairIntervalMs: 300, ...options });
     this.servers.push(server);
     await server.listen();
     return server;

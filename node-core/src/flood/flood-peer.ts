@@ -149,6 +149,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         name: ref.id,
       }),
     );
+    this.metaserver?.on('mend', (peer) => this.overlay?.mend(peer));
     // Joining goes on in the background; ready waits for it only briefly, so a referral that
     // hangs (a stopped process accepts TCP but never handshakes) cannot delay the ready event.
     let readyTimer: NodeJS.Timeout | undefined;
@@ -258,23 +259,26 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     }
   }
 
-  /** Leaves: goodbye to neighbours and the metaserver, then closes every socket and timer. */
-  stop(): Promise<void> {
-    return this.shutdown();
+  /**
+   * Leaves: goodbye to neighbours and the metaserver, then closes every socket and timer.
+   * `abrupt`: no goodbyes, as if the process were killed (tests and benches of churn).
+   */
+  stop({ abrupt = false } = {}): Promise<void> {
+    return this.shutdown(abrupt);
   }
 
   /** The one path that ends the peer (stop, a failed start); later calls wait for the first. */
-  private shutdown(): Promise<void> {
-    this.ended ??= this.release();
+  private shutdown(abrupt = false): Promise<void> {
+    this.ended ??= this.release(abrupt);
     return this.ended;
   }
 
-  private async release(): Promise<void> {
+  private async release(abrupt: boolean): Promise<void> {
     this.stopping = true;
     for (const collector of this.searches.values()) collector.cancel();
     for (const controller of this.downloads) controller.abort();
-    await this.overlay?.close();
-    await this.metaserver?.close();
+    await this.overlay?.close(abrupt);
+    await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();
     await this.server.close();
     await this.store.close();
@@ -322,6 +326,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         return this.addressProof.answer(conn, incoming);
       case 'split':
         return this.overlay?.handleSplit(conn);
+      case 'handover':
+        return this.overlay?.handleHandover(conn, msg.peer);
       case 'manifest-get':
       case 'chunk-get':
         void serveTransferRequest(this.store, conn, incoming, this.uploadLimiter);

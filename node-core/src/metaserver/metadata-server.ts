@@ -6,6 +6,7 @@ import type { Address } from '../events';
 import type { BridgeMessage, TopologySnapshot, TopologySource } from '../topology';
 import { Connection, P2PError, toP2PError, WireServer, type Incoming } from '../wire';
 import { newAddressToken, verifyAddress } from './address-proof';
+import { PartitionRepair } from './partition-repair';
 import { PeerRegistry } from './peer-registry';
 
 export interface MetadataServerOptions {
@@ -20,6 +21,8 @@ export interface MetadataServerOptions {
   maxReferrals?: number;
   /** How long the dial-back to a registrant's address may take (see address-proof.ts). */
   addressCheckTimeoutMs?: number;
+  /** How often the flood overlay is checked for parts that lost touch (default 1000 ms). */
+  repairIntervalMs?: number;
 }
 
 type RegisterMessage = Extract<Incoming['msg'], { t: 'register' }>;
@@ -38,6 +41,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   /** Ids whose address is being checked: taken, so a second registrant cannot race in. */
   private readonly verifying = new Set<string>();
   private bound: Address | undefined;
+  private readonly repair: PartitionRepair;
 
   constructor(private readonly options: MetadataServerOptions = {}) {
     super();
@@ -48,10 +52,20 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     });
     this.wire.on('connection', (conn) => this.attach(conn));
     this.wire.on('rejected', (err) => this.emit('refused', err));
+    this.repair = new PartitionRepair({
+      intervalMs: options.repairIntervalMs ?? 1000,
+      peers: () => this.registry.snapshot().peers.filter((p) => p.mode === 'flood'),
+      mend: (id, peer) =>
+        this.registrations
+          .get(id)
+          ?.send({ t: 'mend', peer })
+          .catch(() => undefined),
+    });
   }
 
   async listen(): Promise<Address> {
     this.bound = await this.wire.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 5000);
+    this.repair.start();
     return this.bound;
   }
 
@@ -69,6 +83,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   }
 
   async close(): Promise<void> {
+    this.repair.close();
     this.registrations.clear();
     await this.wire.close();
   }

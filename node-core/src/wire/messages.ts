@@ -56,6 +56,8 @@ const METASERVER_MESSAGES = {
   'address-proof': { fields: { token: 'hex' }, payload: 'none' },
   'topology-get': { fields: {}, payload: 'none' },
   topology: { fields: { peers: 'topologyPeers' }, payload: 'none' },
+  /** Metaserver to a flood peer: "`peer` is in another part of the overlay than you; link to it". */
+  mend: { fields: { peer: 'peerRef' }, payload: 'none' },
   /** Best-effort activity for the topology page. */
   'activity-search': { fields: { origin: 'peerId', name: 'fileName', qid: 'hex', path: 'peerIds' }, payload: 'none' },
   'activity-transfer': {
@@ -66,9 +68,19 @@ const METASERVER_MESSAGES = {
 
 // ---- flood overlay ---------------------------------------------------------------------
 const FLOOD_MESSAGES = {
-  /** `neighbors`: the joiner's current links; a full peer may then split a link for it (see split). */
-  join: { fields: { id: 'peerId', host: 'host', port: 'port' }, optional: { neighbors: 'peerIds' }, payload: 'none' },
-  welcome: { fields: { id: 'peerId' }, payload: 'none' },
+  /**
+   * `neighbors`: the joiner's current links; a full peer may then split a link for it (see split).
+   * `hops`: redirects the joiner followed to get here; a full peer splits a link for a joiner with
+   * none once it has been redirected. `partner`: the joiner is full itself and gives up its link to
+   * `partner`; a full peer then hands one of its own links to `partner` (an edge swap, see handover).
+   */
+  join: {
+    fields: { id: 'peerId', host: 'host', port: 'port' },
+    optional: { neighbors: 'peerIds', hops: 'u32', partner: 'peerRef' },
+    payload: 'none',
+  },
+  /** `partner`: the neighbour a full peer gave up for the joiner's partner (answer to a join with `partner`). */
+  welcome: { fields: { id: 'peerId' }, optional: { partner: 'peerRef' }, payload: 'none' },
   /** "I am full, try one of my neighbours". */
   redirect: { fields: { peers: 'peerRefs' }, payload: 'none' },
   /**
@@ -77,6 +89,8 @@ const FLOOD_MESSAGES = {
    * gets two links into a random part of the overlay.
    */
   split: { fields: { peer: 'peerRef' }, payload: 'none' },
+  /** To a neighbour: "drop our link and link to `peer` instead" (the other half of an edge swap). */
+  handover: { fields: { peer: 'peerRef' }, payload: 'none' },
   'neighbors-get': { fields: {}, payload: 'none' },
   neighbors: { fields: { peers: 'peerRefs' }, payload: 'none' },
   query: {
