@@ -79,6 +79,8 @@ export interface SearchResultEvent {
   name: string;
   size: number;
   sha256: string;
+  /** The file's Merkle root, hex: the version a GET of this result downloads (node-core/PROTOCOL.md). */
+  root: string;
   holders: PeerRef[];
 }
 
@@ -100,6 +102,8 @@ export interface DownloadCompleteEvent {
   path: string;
   bytes: number;
   sha256: string;
+  /** The Merkle root every chunk was verified against. */
+  root: string;
   sources: string[];
 }
 
@@ -126,6 +130,8 @@ export type ErrorCode =
   | 'FILE_EXISTS'
   | 'VERIFY_FAILED'
   | 'DOWNLOAD_FAILED'
+  /** Not enough free disk space for a download. */
+  | 'NO_SPACE'
   | 'CANCELLED'
   | 'PROTOCOL'
   | 'INTERNAL';

@@ -41,8 +41,8 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
     const { file } = element;
     const item = new vscode.TreeItem(file.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = fileId(file);
-    item.description = `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')}`;
-    item.tooltip = `${file.name}\n${formatBytes(file.size)} (${file.size} bytes)\nSHA-256 ${file.sha256}\nHeld by ${file.holders.map((h) => h.id).join(', ') || 'nobody'}\nFound by peer ${file.foundBy}`;
+    item.description = `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · root ${file.root.slice(0, 8)}`;
+    item.tooltip = `${file.name}\n${formatBytes(file.size)} (${file.size} bytes)\nMerkle root ${file.root}\nSHA-256 ${file.sha256}\nHeld by ${file.holders.map((h) => h.id).join(', ') || 'nobody'}\nFound by peer ${file.foundBy}`;
     item.iconPath = vscode.ThemeIcon.File;
     item.resourceUri = vscode.Uri.file(`/${file.name}`); // picks the file-type icon
     item.contextValue = 'p2p.networkFile';
@@ -56,5 +56,5 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
 }
 
 function fileId(file: NetworkFile): string {
-  return `${file.foundBy}/${file.name}/${file.sha256}`;
+  return `${file.foundBy}/${file.name}/${file.root}/${file.sha256}`;
 }

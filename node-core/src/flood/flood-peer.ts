@@ -19,6 +19,7 @@ import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { download } from '../transfer/download-session';
 import { serveTransferRequest } from '../transfer/transfer-client';
+import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
 import { FloodOverlay, type QueryMessage } from './flood-overlay';
@@ -219,7 +220,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   async get(name: string, options: DownloadOptions = {}): Promise<DownloadCompleteEvent> {
     assertFileName(name);
     if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
-    const result = options.result ?? (await this.search(name, { signal: options.signal }))[0];
+    const versions = options.result ? [options.result] : await this.search(name, { signal: options.signal });
+    const result = versions[0];
     if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
     if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
     const controller = new AbortController();
@@ -229,32 +231,36 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     const self = this.address;
     let lastReport = 0;
     try {
-      const done = await download({
-        name,
-        sha256: result.sha256,
-        holders: result.holders,
-        downloadsDir: this.store.downloadsDir,
-        connect: (holder) => this.connect(holder, 0),
-        signal: controller.signal,
-        workerSinkFromBytes: this.options.workerSinkFromBytes,
-        chunkTimeoutMs: this.options.chunkTimeoutMs,
-        onProgress: (bytes, total) => {
-          options.onProgress?.(bytes, total);
-          const now = Date.now();
-          if (now - lastReport >= 250 || bytes === total) {
-            lastReport = now;
-            this.metaserver?.reportActivity({
-              t: 'activity-transfer',
-              from: result.holders[0].id,
-              to: self.id,
-              name,
-              bytes,
-              total,
-              done: false,
-            });
-          }
-        },
-      });
+      const done = await downloadFirstVersion(versions, (version) =>
+        download({
+          name,
+          root: version.root,
+          sha256: version.sha256,
+          size: version.size,
+          holders: version.holders,
+          downloadsDir: this.store.downloadsDir,
+          connect: (holder) => this.connect(holder, 0),
+          signal: controller.signal,
+          workerSinkFromBytes: this.options.workerSinkFromBytes,
+          chunkTimeoutMs: this.options.chunkTimeoutMs,
+          onProgress: (bytes, total) => {
+            options.onProgress?.(bytes, total);
+            const now = Date.now();
+            if (now - lastReport >= 250 || bytes === total) {
+              lastReport = now;
+              this.metaserver?.reportActivity({
+                t: 'activity-transfer',
+                from: result.holders[0].id,
+                to: self.id,
+                name,
+                bytes,
+                total,
+                done: false,
+              });
+            }
+          },
+        }),
+      );
       this.store.adopt(done.path, done.manifest, done.stamp);
       this.metaserver?.reportFiles(this.store.names());
       this.metaserver?.reportActivity({
@@ -272,6 +278,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         path: done.path,
         bytes: done.bytes,
         sha256: done.sha256,
+        root: done.root,
         sources: done.sources,
       };
     } finally {
@@ -328,7 +335,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
       case 'query':
         return this.onQuery(conn, msg);
       case 'hit': {
-        this.searches.get(msg.qid)?.addHit(msg.size, msg.sha256, msg.holder);
+        this.searches.get(msg.qid)?.addHit(msg);
         void conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
         return;
       }
@@ -364,7 +371,15 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     const conn = await this.connect(msg.origin, 0);
     try {
       await conn.request(
-        { t: 'hit', qid: msg.qid, name: msg.name, size: manifest.size, sha256: manifest.sha256, holder: this.address },
+        {
+          t: 'hit',
+          qid: msg.qid,
+          name: msg.name,
+          size: manifest.size,
+          sha256: manifest.sha256,
+          root: manifest.root,
+          holder: this.address,
+        },
         { timeoutMs: 5000 },
       );
     } finally {

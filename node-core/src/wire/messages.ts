@@ -78,8 +78,11 @@ const FLOOD_MESSAGES = {
     optional: { path: 'peerIds' },
     payload: 'none',
   },
-  /** Sent by a holder straight to the searcher's listen address. */
-  hit: { fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', holder: 'peerRef' }, payload: 'none' },
+  /** Sent by a holder straight to the searcher's listen address. `root`: the file's Merkle root (its version). */
+  hit: {
+    fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', root: 'sha256', holder: 'peerRef' },
+    payload: 'none',
+  },
 } satisfies Record<string, MessageSpec>;
 
 // ---- file transfer ---------------------------------------------------------------------
