@@ -65,7 +65,7 @@ describe('downloads: hostile holders', function () {
     return holder;
   }
 
-  it('a manifest claiming 32 GiB served with random bytes: the liar is dropped after its first chunks, nothing stays on disk', async () => {
+  it('32 GiB claimed, random bytes served: the liar is dropped after its first chunks, nothing on disk', async () => {
     const getter = await net.peer('getter');
     const liar = await started(hugeClaim('liar'), getter);
     const [found] = await getter.search('huge.bin');
@@ -131,7 +131,7 @@ describe('downloads: hostile holders', function () {
     });
   }
 
-  it('a holder sending one byte every 4 s, alone: fails with a clear error in bounded time, no .part left', async () => {
+  it('one byte every 4 s from the only holder: a clear error in bounded time, no .part left', async () => {
     const content = randomBytes(4 * MIB);
     // 256 KiB chunks: due within the 2 s floor of a deadline
     const honest = await net.peer('honest', { chunkSize: 256 * 1024 }, { 't.bin': content });
@@ -182,7 +182,7 @@ describe('downloads: hostile holders', function () {
     }
   });
 
-  it('search answers carry the Merkle root; a version is its root, so a liar claiming the honest digest stands apart', async () => {
+  it('search answers carry the root: a liar with the honest SHA-256 but its own digests is a version apart', async () => {
     const content = randomBytes(MIB + 1);
     const honest = await net.peer('honest', {}, { 'r.bin': content });
     const getter = await net.peer('getter', { join: honest.address });

@@ -41,8 +41,16 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
     const { file } = element;
     const item = new vscode.TreeItem(file.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = fileId(file);
-    item.description = `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · root ${file.root.slice(0, 8)}`;
-    item.tooltip = `${file.name}\n${formatBytes(file.size)} (${file.size} bytes)\nMerkle root ${file.root}\nSHA-256 ${file.sha256}\nHeld by ${file.holders.map((h) => h.id).join(', ') || 'nobody'}\nFound by peer ${file.foundBy}`;
+    const holders = plural(file.holders.length, 'holder');
+    item.description = `${formatBytes(file.size)} · ${holders} · root ${file.root.slice(0, 8)}`;
+    item.tooltip = [
+      file.name,
+      `${formatBytes(file.size)} (${file.size} bytes)`,
+      `Merkle root ${file.root}`,
+      `SHA-256 ${file.sha256}`,
+      `Held by ${file.holders.map((h) => h.id).join(', ') || 'nobody'}`,
+      `Found by peer ${file.foundBy}`,
+    ].join('\n');
     item.iconPath = vscode.ThemeIcon.File;
     item.resourceUri = vscode.Uri.file(`/${file.name}`); // picks the file-type icon
     item.contextValue = 'p2p.networkFile';

@@ -58,13 +58,19 @@ function humanLine(event: CliEvent): string {
     case 'shared':
       return `sharing ${event.name} (${event.size} bytes) from ${event.path}`;
     case 'search-result':
-      return `found ${event.name} (${event.size} bytes, root ${event.root.slice(0, 16)}…, sha256 ${event.sha256.slice(0, 16)}…) at ${event.holders.map(ref).join(', ')}`;
+      return (
+        `found ${event.name} (${event.size} bytes, root ${event.root.slice(0, 16)}…, ` +
+        `sha256 ${event.sha256.slice(0, 16)}…) at ${event.holders.map(ref).join(', ')}`
+      );
     case 'not-found':
       return `${event.name}: not found`;
     case 'download-progress':
       return `${event.name}: ${event.bytes}/${event.total} bytes (${event.total === 0 ? 100 : Math.floor((100 * event.bytes) / event.total)}%)`;
     case 'download-complete':
-      return `downloaded ${event.name} (${event.bytes} bytes, verified against root ${event.root.slice(0, 16)}…) to ${event.path} from ${event.sources.join(', ')}`;
+      return (
+        `downloaded ${event.name} (${event.bytes} bytes, verified against root ${event.root.slice(0, 16)}…) ` +
+        `to ${event.path} from ${event.sources.join(', ')}`
+      );
     case 'lookup':
       return `${event.key} is owned by ${ref(event.owner)} (${event.hops} hops)`;
     case 'error':

@@ -1,7 +1,7 @@
 // The main-thread sink: each chunk is checked against its manifest digest, written with one
 // writev of its pieces (a received chunk is one buffer; callers may pass several), one write at a
-// time, then folded into the whole-file hash from those same pieces. One write at a time: concurrent positional writes to one file
-// contend for its inode lock and are no faster.
+// time, then folded into the whole-file hash from those same pieces. One write at a time:
+// concurrent positional writes to one file contend for its inode lock and are no faster.
 import type { FileHandle } from 'node:fs/promises';
 import { InOrderDigest } from '../files/in-order-digest';
 import { chunkVerifies, type FileManifest } from '../files/manifest';
