@@ -7,7 +7,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chunkCount, type FileManifest } from '../../node-core/src/files/manifest';
-import { merkleRoot } from '../../node-core/src/files/merkle';
+import { fileRoot } from '../../node-core/src/files/merkle';
 import { P2PError } from '../../node-core/src/wire';
 import { InThreadSink } from '../../node-core/src/transfer/in-thread-sink';
 import { WorkerSink } from '../../node-core/src/transfer/worker-sink';
@@ -30,7 +30,7 @@ function manifestOf(name: string, content: Buffer): FileManifest {
     chunkSize: CHUNK,
     sha256: createHash('sha256').update(content).digest('hex'),
     chunkHashes: Buffer.concat(hashes),
-    root: merkleRoot(Buffer.concat(hashes)),
+    root: fileRoot({ size: content.length, chunkSize: CHUNK, chunkHashes: Buffer.concat(hashes) }),
   };
 }
 

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
-import { merkleRoot } from '../../node-core/src/files/merkle';
+import { fileRoot } from '../../node-core/src/files/merkle';
 import { MAX_CHUNK_BYTES, P2PError } from '../../node-core/src/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
 import { HostileHolder, type ChunkBehaviour } from './support/hostile-holder';
@@ -26,7 +26,7 @@ function hugeClaim(id: string): HostileHolder {
     id,
     name: 'huge.bin',
     manifest: { size: HUGE_SIZE, chunkSize: MIB, sha256: 'ab'.repeat(32), chunkHashes },
-    root: merkleRoot(chunkHashes),
+    root: fileRoot({ size: HUGE_SIZE, chunkSize: MIB, chunkHashes }),
     chunkBytes: () => randomBytes(MIB),
     chunks: { kind: 'whole' },
   });
@@ -161,7 +161,7 @@ describe('downloads: hostile holders', function () {
       const getter = await net.peer(`getter${round}`, { join: honest.address });
       await waitFor('link', () => getter.neighbors().some((n) => n.id === 'honest'));
       // half the rounds it claims the honest root for its false digests, half the root they make
-      const root = round % 2 === 0 ? truth.root : merkleRoot(falseHashes);
+      const root = round % 2 === 0 ? truth.root : fileRoot({ ...truth, chunkHashes: falseHashes });
       const liar = await started(
         new HostileHolder({
           id: `liar${round}`,
@@ -194,7 +194,7 @@ describe('downloads: hostile holders', function () {
         id: 'liar',
         name: 'r.bin',
         manifest: { ...truth, chunkHashes: falseHashes },
-        root: merkleRoot(falseHashes),
+        root: fileRoot({ ...truth, chunkHashes: falseHashes }),
         chunkBytes: () => randomBytes(truth.chunkSize),
         chunks: { kind: 'whole' },
       }),
@@ -203,7 +203,7 @@ describe('downloads: hostile holders', function () {
     const results = await getter.search('r.bin');
     const byRoot = new Map(results.map((r) => [r.root, r.holders.map((h) => h.id)]));
     assert.deepEqual(byRoot.get(truth.root), ['honest']);
-    assert.deepEqual(byRoot.get(merkleRoot(falseHashes)), ['liar']);
+    assert.deepEqual(byRoot.get(fileRoot({ ...truth, chunkHashes: falseHashes })), ['liar']);
     assert.equal(truth.sha256, createHash('sha256').update(content).digest('hex'));
     // the liar's version, asked for on its own, fails; nothing of it stays
     const liars = results.find((r) => r.root !== truth.root);

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { MAX_CHUNK_BYTES } from '../wire';
-import { merkleRoot } from './merkle';
+import { fileRoot } from './merkle';
 
 export const DEFAULT_CHUNK_SIZE = MAX_CHUNK_BYTES;
 
@@ -17,7 +17,7 @@ export interface FileManifest {
   sha256: string;
   /** `chunkCount(size, chunkSize)` digests of 32 bytes, concatenated. */
   chunkHashes: Buffer;
-  /** The Merkle root of `chunkHashes`, hex: the version's identity. */
+  /** The Merkle root of `chunkHashes` with the size and chunk size (merkle.ts), hex: the version's identity. */
   root: string;
 }
 
@@ -60,7 +60,8 @@ export async function computeManifest(
       if (filled < chunkSize) break;
     }
     const chunkHashes = Buffer.concat(digests);
-    return { name, size, chunkSize, sha256: whole.digest('hex'), chunkHashes, root: merkleRoot(chunkHashes) };
+    const root = fileRoot({ size, chunkSize, chunkHashes });
+    return { name, size, chunkSize, sha256: whole.digest('hex'), chunkHashes, root };
   } finally {
     await handle.close();
   }

@@ -104,7 +104,7 @@ export class ChunkPuller {
   }
 
   private pump(holder: HolderScore): void {
-    while (this.settle && holder.usable && holder.asked.size < this.windowOf(holder)) {
+    while (this.settle && holder.usable && holder.load < this.windowOf(holder)) {
       const index = this.pick(holder);
       if (index === undefined) return;
       this.ask(holder, index);
@@ -155,17 +155,21 @@ export class ChunkPuller {
 
   private async onAnswer(holder: HolderScore, index: number, pieces: readonly Buffer[]): Promise<void> {
     this.forget(holder, index);
+    holder.arrived(Date.now());
     if (!this.settle || !this.isOpen(index)) {
       for (const piece of pieces) payloadPool.release(piece); // another copy won
       return this.pumpAll();
     }
     this.writing.add(index);
+    holder.writing++;
     try {
       const length = await this.plan.sink.write(index, pieces);
       this.writing.delete(index);
+      holder.writing--;
       this.accept(holder, index, length);
     } catch (err) {
       this.writing.delete(index);
+      holder.writing--;
       if (!isChunkMismatch(err)) {
         // ours (a full disk, a dead worker), not the holder's: the download ends with that cause
         const reason = toP2PError(err).message;
@@ -180,7 +184,7 @@ export class ChunkPuller {
   private accept(holder: HolderScore, index: number, length: number): void {
     this.done.add(index);
     this.late.delete(index);
-    holder.deliver(Date.now());
+    holder.deliver();
     for (const other of this.askedOf.get(index) ?? []) other.asked.get(index)?.abort();
     this.plan.onAccepted(index, holder.ref, length);
     if (this.remaining === 0) this.succeed();

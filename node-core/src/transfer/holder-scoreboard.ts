@@ -11,6 +11,8 @@ export class HolderScore {
   standing: HolderStanding = 'active';
   /** Chunks asked of this holder and not answered yet, each with the means to cancel its request. */
   readonly asked = new Map<number, AbortController>();
+  /** Its answers still being checked and written: they hold a buffer each, so they count in its window. */
+  writing = 0;
   /** Deadlines missed since its last delivered chunk. */
   misses = 0;
   /** Chunks it delivered that verified. */
@@ -35,11 +37,20 @@ export class HolderScore {
     this.asked.set(index, controller);
   }
 
-  /** A verified chunk arrived: the holder is back in good standing and its clock restarts. */
-  deliver(now: number): void {
+  /** Requests in flight plus answers being written: what its window bounds. */
+  get load(): number {
+    return this.asked.size + this.writing;
+  }
+
+  /** A whole chunk arrived: the deadline of its next one runs from now (our own writing is not its delay). */
+  arrived(now: number): void {
+    this.clockFrom = now;
+  }
+
+  /** The chunk verified: the holder is back in good standing. */
+  deliver(): void {
     this.delivered++;
     this.misses = 0;
-    this.clockFrom = now;
     if (this.standing === 'demoted') this.standing = 'active';
   }
 

@@ -2,7 +2,7 @@
 // Kept together so the wire shape of a transfer lives in one place.
 import type { FileStore } from '../files/file-store';
 import { chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
-import { merkleRoot } from '../files/merkle';
+import { fileRoot } from '../files/merkle';
 import { P2PError, type Connection, type Incoming } from '../wire';
 import { serveQueueOf, SERVE_WAITING_MAX } from './serve-queue';
 import type { UploadLimiter } from './upload-limiter';
@@ -17,7 +17,7 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
   const manifest = { name, size, chunkSize, sha256, chunkHashes: answer.payload, root: '' };
   if (!manifestIsConsistent(manifest))
     throw new P2PError('VERIFY_FAILED', `the manifest of "${name}" does not match its size`, name);
-  manifest.root = merkleRoot(manifest.chunkHashes);
+  manifest.root = fileRoot(manifest);
   return manifest;
 }
 
