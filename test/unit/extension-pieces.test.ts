@@ -185,6 +185,7 @@ describe('extension error messages', () => {
       'FILE_EXISTS',
       'VERIFY_FAILED',
       'DOWNLOAD_FAILED',
+      'NO_SPACE',
       'CANCELLED',
       'EMPTY_ID',
       'BAD_NAME',
