@@ -230,9 +230,9 @@ export class ChunkPuller {
     this.pumpAll();
   }
 
-  /** Fails once no holder is usable and none is on its way. */
+  /** Fails once no holder is usable, none is on its way, and no answer is still being written. */
   private failIfStranded(): void {
-    if (!this.settle || !this.holdersFinal || this.remaining === 0) return;
+    if (!this.settle || !this.holdersFinal || this.remaining === 0 || this.writing.size > 0) return;
     if (this.holders.some((h) => h.usable)) return;
     const reasons = this.holders.map((h) => `${h.ref.id}: ${h.dropReason ?? 'dropped'}`).join('; ');
     const name = this.plan.name;
