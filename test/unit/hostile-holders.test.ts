@@ -152,6 +152,17 @@ describe('downloads: hostile holders', function () {
     assert.deepEqual(await readdir(getter.store.downloadsDir), []);
   });
 
+  it('a slow but steady only holder misses deadlines and is demoted, not dropped: the GET completes', async () => {
+    const content = randomBytes(3 * 256 * 1024);
+    const honest = await net.peer('honest', { chunkSize: 256 * 1024 }, { 's.bin': content });
+    const getter = await net.peer('getter');
+    // a chunk every 2.5 s against a 2 s deadline: late each time, yet never three deadlines without one
+    await started(await slowHolder('slow', honest, 's.bin', { kind: 'slow', delayMs: 2500 }), getter);
+    const done = await getter.get('s.bin');
+    assert.ok((await readFile(done.path)).equals(content));
+    assert.deepEqual(done.sources, ['slow']);
+  });
+
   it('true whole-file SHA-256 but false chunk digests beside an honest holder: 6 of 6 GETs succeed', async () => {
     const content = randomBytes(3 * MIB + 77);
     const honest = await net.peer('honest', { maxNeighbors: 16 }, { 'v.bin': content });

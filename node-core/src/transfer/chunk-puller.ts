@@ -37,8 +37,10 @@ export interface PullPlan {
 
 export class ChunkPuller {
   private readonly holders: HolderScore[] = [];
-  /** Chunks nobody has been asked for yet. */
-  private readonly fresh: number[];
+  /** Where the next chunk nobody has been asked for yet is in `plan.todo`. */
+  private nextFresh = 0;
+  /** Chunks to ask again, nobody fetching them any more (their holder failed or lied): before the fresh ones. */
+  private readonly requeued: number[] = [];
   /** Chunks asked of a holder that missed its deadline: any other holder may take them too. */
   private readonly late = new Set<number>();
   /** The holders each chunk is asked of right now. */
@@ -52,7 +54,6 @@ export class ChunkPuller {
   private readonly deadlineMs: number;
 
   constructor(private readonly plan: PullPlan) {
-    this.fresh = [...plan.todo];
     this.deadlineMs = chunkDeadlineMs(plan.manifest.chunkSize, plan.deadlines);
   }
 
@@ -113,10 +114,11 @@ export class ChunkPuller {
 
   /** The next chunk for this holder: a fresh one, else (active holders) a late or end-game copy. */
   private pick(holder: HolderScore): number | undefined {
-    while (this.fresh.length > 0) {
-      const index = this.fresh.shift() as number;
+    while (this.requeued.length > 0) {
+      const index = this.requeued.shift() as number;
       if (this.isOpen(index) && !this.askedOf.get(index)?.size) return index;
     }
+    if (this.nextFresh < this.plan.todo.length) return this.plan.todo[this.nextFresh++];
     if (holder.standing !== 'active') return undefined;
     const copyable = (index: number): boolean =>
       this.isOpen(index) && !holder.asked.has(index) && (this.askedOf.get(index)?.size ?? 0) < MAX_COPIES;
@@ -198,9 +200,10 @@ export class ChunkPuller {
     this.pumpAll();
   }
 
-  /** A chunk nobody is fetching any more goes back to the front of the queue. */
+  /** A chunk nobody is fetching any more is asked for again, before the fresh ones. */
   private requeue(index: number): void {
-    if (this.isOpen(index) && !this.askedOf.get(index)?.size && !this.fresh.includes(index)) this.fresh.unshift(index);
+    if (this.isOpen(index) && !this.askedOf.get(index)?.size && !this.requeued.includes(index))
+      this.requeued.push(index);
   }
 
   private dropHolder(holder: HolderScore, reason: string): void {

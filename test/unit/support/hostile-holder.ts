@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { PeerRef } from '../../../node-core/src/events';
 import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '../../../node-core/src/wire';
 
@@ -16,7 +17,9 @@ export type ChunkBehaviour =
   /** The first request gets half its frame, then nothing is ever sent again. */
   | { kind: 'half-then-silence' }
   /** The first request's frame goes out one byte every `everyMs`; later requests wait behind it. */
-  | { kind: 'trickle'; everyMs: number };
+  | { kind: 'trickle'; everyMs: number }
+  /** Each chunk whole, but only `delayMs` after the previous one (a slow, steady link). */
+  | { kind: 'slow'; delayMs: number };
 
 export interface HostileHolderOptions {
   id: string;
@@ -70,6 +73,8 @@ export class HostileHolder {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stalled = false;
+  /** The slow holder's answers, one after another. */
+  private slowQueue: Promise<void> = Promise.resolve();
   private port = 0;
 
   constructor(private readonly options: HostileHolderOptions) {
@@ -172,6 +177,15 @@ export class HostileHolder {
     if (behaviour.kind === 'whole') {
       this.chunkBytesSent += payload.length;
       link.socket.write(frame);
+      return;
+    }
+    if (behaviour.kind === 'slow') {
+      this.slowQueue = this.slowQueue
+        .then(() => delay(behaviour.delayMs))
+        .then(() => {
+          this.chunkBytesSent += payload.length;
+          if (!link.socket.destroyed) link.socket.write(frame);
+        });
       return;
     }
     this.stalled = true;
