@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'FILE_EXISTS',
   'VERIFY_FAILED',
   'DOWNLOAD_FAILED',
+  /** Not enough free disk space for a download. */
+  'NO_SPACE',
   'CANCELLED',
   'PROTOCOL',
   'ADDRESS_UNVERIFIED',

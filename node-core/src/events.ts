@@ -80,6 +80,8 @@ export interface SearchResultEvent {
   name: string;
   size: number;
   sha256: string;
+  /** The file's Merkle root, hex: the version a GET of this result downloads (node-core/PROTOCOL.md). */
+  root: string;
   holders: PeerRef[];
 }
 
@@ -101,6 +103,8 @@ export interface DownloadCompleteEvent {
   path: string;
   bytes: number;
   sha256: string;
+  /** The Merkle root every chunk was verified against. */
+  root: string;
   sources: string[];
 }
 

@@ -51,8 +51,8 @@ export async function downloadIntoStore(
 }
 
 export function downloadCompleteEvent(result: DownloadResult): DownloadCompleteEvent {
-  const { name, path, bytes, sha256, sources } = result;
-  return { event: 'download-complete', name, path, bytes, sha256, sources };
+  const { name, path, bytes, sha256, root, sources } = result;
+  return { event: 'download-complete', name, path, bytes, sha256, root, sources };
 }
 
 export function peerReadyEvent(self: PeerRef, mode: Mode, dir: string, nodeId?: string): PeerReadyEvent {

@@ -240,6 +240,7 @@ describe('extension: a network driven through the commands', function () {
     }))!;
     assert.equal(found.length, 1);
     assert.equal(found[0]!.size, sharedBytes.length);
+    assert.match(found[0]!.root, /^[0-9a-f]{64}$/, 'the version is named by its Merkle root');
     assert.deepEqual(
       found[0]!.holders.map((h) => h.id),
       [sharedHolder],
@@ -249,6 +250,8 @@ describe('extension: a network driven through the commands', function () {
     const item = api.filesTree.getTreeItem(roots[0]!);
     assert.equal(item.label, sharedName);
     assert.equal(item.contextValue, 'p2p.networkFile');
+    assert.match(String(item.description), new RegExp(`root ${found[0]!.root.slice(0, 8)}$`));
+    assert.match(String(item.tooltip), new RegExp(`Merkle root ${found[0]!.root}`));
     const holders = api.filesTree.getChildren(roots[0]);
     assert.deepEqual(
       holders.map((h: FilesElement) => (h.kind === 'holder' ? h.holder.id : '')),

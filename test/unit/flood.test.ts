@@ -183,6 +183,7 @@ describe('flood: network', function () {
         name: 'mute.bin',
         size: content.length,
         sha256: manifest.sha256,
+        root: manifest.root,
         holders: [{ id: 'silent', ...silentAddress }],
       };
       const started = performance.now();
@@ -250,6 +251,7 @@ describe('flood: network', function () {
           name: 'v.bin',
           size: content.length,
           sha256: manifest.sha256,
+          root: manifest.root,
           holders: [{ id: 'liar', ...liarAddress }, honest.address],
         };
         const done = await getter.get('v.bin', { result });

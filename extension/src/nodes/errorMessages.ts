@@ -137,6 +137,12 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
         message: `Downloading "${file}" failed: ${detail || 'no holder could serve it'}. Try again later.`,
         action: 'showLog',
       };
+    case 'NO_SPACE':
+      return {
+        code,
+        message: `Not enough free disk space for "${file}"${detail ? ` (${detail})` : ''}. Free some, then try again.`,
+        action: 'none',
+      };
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
     default:

@@ -41,10 +41,12 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
     const { file } = element;
     const item = new vscode.TreeItem(file.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = fileId(file);
-    item.description = `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')}`;
+    const holders = plural(file.holders.length, 'holder');
+    item.description = `${formatBytes(file.size)} · ${holders} · root ${file.root.slice(0, 8)}`;
     item.tooltip = [
       file.name,
       `${formatBytes(file.size)} (${file.size} bytes)`,
+      `Merkle root ${file.root}`,
       `SHA-256 ${file.sha256}`,
       `Held by ${file.holders.map((h) => h.id).join(', ') || 'nobody'}`,
       `Found by peer ${file.foundBy}`,
@@ -62,5 +64,5 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
 }
 
 function fileId(file: NetworkFile): string {
-  return `${file.foundBy}/${file.name}/${file.sha256}`;
+  return `${file.foundBy}/${file.name}/${file.root}/${file.sha256}`;
 }

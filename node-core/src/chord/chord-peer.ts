@@ -209,15 +209,15 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     assertFileName(name);
     const { holders } = await this.storage.holders(name, this.operations.signal);
     const serving: PeerRef[] = [];
-    let found: { size: number; sha256: string } | undefined;
+    let found: { size: number; sha256: string; root: string } | undefined;
     for (const h of holders) {
       try {
         const conn = await dial(h, { key: this.options.key, signal: this.operations.signal });
         conn.setHandler(() => undefined);
         try {
           const m = await fetchManifest(conn, name, this.operations.signal);
-          if (found && m.sha256 !== found.sha256) continue;
-          found ??= { size: m.size, sha256: m.sha256 };
+          if (found && (m.sha256 !== found.sha256 || m.root !== found.root)) continue;
+          found ??= { size: m.size, sha256: m.sha256, root: m.root };
           serving.push({ id: h.id, host: h.host, port: h.port });
         } finally {
           conn.close();
@@ -227,7 +227,8 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       }
     }
     if (!found) return [];
-    return [{ event: 'search-result', name, size: found.size, sha256: found.sha256, holders: serving }];
+    const { size, sha256, root } = found;
+    return [{ event: 'search-result', name, size, sha256, root, holders: serving }];
   }
 
   /** GET: look the key up, then download from the owner and its replicas at once. */

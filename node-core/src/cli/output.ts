@@ -62,8 +62,8 @@ function humanLine(event: CliEvent): string {
       return `sharing ${event.name} (${event.size} bytes) from ${event.path}`;
     case 'search-result':
       return (
-        `found ${event.name} (${event.size} bytes, sha256 ${event.sha256.slice(0, 16)}…) ` +
-        `at ${event.holders.map(ref).join(', ')}`
+        `found ${event.name} (${event.size} bytes, root ${event.root.slice(0, 16)}…, ` +
+        `sha256 ${event.sha256.slice(0, 16)}…) at ${event.holders.map(ref).join(', ')}`
       );
     case 'not-found':
       return `${event.name}: not found`;
@@ -73,8 +73,8 @@ function humanLine(event: CliEvent): string {
     }
     case 'download-complete':
       return (
-        `downloaded ${event.name} (${event.bytes} bytes, verified) to ${event.path} ` +
-        `from ${event.sources.join(', ')}`
+        `downloaded ${event.name} (${event.bytes} bytes, verified against root ${event.root.slice(0, 16)}…) ` +
+        `to ${event.path} from ${event.sources.join(', ')}`
       );
     case 'lookup':
       return `${event.key} is owned by ${ref(event.owner)} (${event.hops} hops)`;

@@ -28,6 +28,7 @@ import {
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
+import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
 import { FloodOverlay, type HitMessage, type QueryMessage } from './flood-overlay';
@@ -209,7 +210,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
   async get(name: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     assertCanDownload(this.store, name);
-    const result = options.result ?? (await this.search(name, { signal: options.signal }))[0];
+    const versions = options.result ? [options.result] : await this.search(name, { signal: options.signal });
+    const result = versions[0];
     if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
     if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
     const controller = new AbortController();
@@ -219,29 +221,33 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const self = this.address;
     let lastReport = 0;
     try {
-      const done = await downloadIntoStore(this.store, this.options, {
-        name,
-        sha256: result.sha256,
-        holders: result.holders,
-        connect: (holder) => this.connect(holder, 0),
-        signal: controller.signal,
-        onProgress: (bytes, total) => {
-          options.onProgress?.(bytes, total);
-          const now = Date.now();
-          if (now - lastReport >= 250 || bytes === total) {
-            lastReport = now;
-            this.metaserver?.reportActivity({
-              t: 'activity-transfer',
-              from: result.holders[0].id,
-              to: self.id,
-              name,
-              bytes,
-              total,
-              done: false,
-            });
-          }
-        },
-      });
+      const done = await downloadFirstVersion(versions, (version) =>
+        downloadIntoStore(this.store, this.options, {
+          name,
+          root: version.root,
+          sha256: version.sha256,
+          size: version.size,
+          holders: version.holders,
+          connect: (holder) => this.connect(holder, 0),
+          signal: controller.signal,
+          onProgress: (bytes, total) => {
+            options.onProgress?.(bytes, total);
+            const now = Date.now();
+            if (now - lastReport >= 250 || bytes === total) {
+              lastReport = now;
+              this.metaserver?.reportActivity({
+                t: 'activity-transfer',
+                from: result.holders[0].id,
+                to: self.id,
+                name,
+                bytes,
+                total,
+                done: false,
+              });
+            }
+          },
+        }),
+      );
       this.metaserver?.reportFiles(this.store.names());
       this.metaserver?.reportActivity({
         t: 'activity-transfer',
@@ -357,14 +363,15 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private async answerQuery(conn: Connection, msg: QueryMessage): Promise<void> {
     const manifest = await this.store.manifest(msg.name);
     const { qid, name } = msg;
-    await conn.send({ t: 'hit', qid, name, size: manifest.size, sha256: manifest.sha256, holder: this.address });
+    const { size, sha256, root } = manifest;
+    await conn.send({ t: 'hit', qid, name, size, sha256, root, holder: this.address });
   }
 
   /** Our own search's hit, or one to pass back towards its searcher; only from neighbours. */
   private onHit(conn: Connection, msg: HitMessage): void {
     if (!this.overlay?.isNeighbor(conn)) return;
     const collector = this.searches.get(msg.qid);
-    if (collector) collector.addHit(msg.size, msg.sha256, msg.holder);
+    if (collector) collector.addHit(msg);
     else this.overlay.routeHit(conn, msg);
   }
 }

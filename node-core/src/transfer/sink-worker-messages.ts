@@ -12,7 +12,10 @@ export interface ChunkMessage {
 
 export interface WriterData {
   path: string;
+  size: number;
   chunkSize: number;
+  /** The manifest's chunk digests, 32 bytes each: a chunk is written only if it matches its own. */
+  chunkHashes: Uint8Array;
   /** The hasher's end of the writer-to-hasher channel. */
   hasher: MessagePort;
 }
@@ -37,7 +40,8 @@ export type SinkWorkerReply =
   | { returned: ArrayBuffer[] }
   /** The hasher has taken the chunk of this write (hashed, held, or handed back). */
   | { taken: number }
-  | { failed: true; id: number; message: string }
+  /** The write failed; `mismatch`: the chunk did not match its digest and was not written. */
+  | { failed: true; id: number; message: string; mismatch?: boolean }
   | { sha256: string }
   | { error: string };
 

@@ -10,6 +10,7 @@ import { chunkCount, type FileManifest } from '../files/manifest';
 import type { ChunkSink } from './chunk-sink-types';
 import { payloadPool } from '../wire';
 import { byteLength } from './pieces';
+import { chunkMismatch } from './chunk-mismatch';
 import {
   buffersOf,
   type ChunkMessage,
@@ -50,20 +51,29 @@ export class WorkerSink implements ChunkSink {
   private readonly writer: Worker;
   private readonly hasher: Worker;
   private readonly present: Uint8Array;
-  /** Writes waiting for the hasher to take their chunk, by id; each resolves with its length. */
-  private readonly writes = new Map<number, Pending<void>>();
+  /** Writes waiting for the hasher to take their chunk, by id, with the chunk's index. */
+  private readonly writes = new Map<number, Pending<void> & { index: number }>();
   private digestWaiter: Pending<string> | undefined;
   private nextId = 0;
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(manifest: FileManifest, partPath: string) {
+  constructor(
+    private readonly manifest: FileManifest,
+    partPath: string,
+  ) {
     const count = chunkCount(manifest.size, manifest.chunkSize);
     this.present = new Uint8Array(count);
     const { port1, port2 } = new MessageChannel();
     // their chunks are off-heap and handed back; their own heaps stay tiny
     const resourceLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 };
-    const writerData: WriterData = { path: partPath, chunkSize: manifest.chunkSize, hasher: port1 };
+    const writerData: WriterData = {
+      path: partPath,
+      size: manifest.size,
+      chunkSize: manifest.chunkSize,
+      chunkHashes: manifest.chunkHashes,
+      hasher: port1,
+    };
     this.writer = startSinkWorker('sink-writer', { resourceLimits, workerData: writerData, transferList: [port1] });
     const hasherData: HasherData = {
       path: partPath,
@@ -87,8 +97,11 @@ export class WorkerSink implements ChunkSink {
     const length = byteLength(pieces);
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
-      this.writes.set(id, { resolve: () => resolve(length), reject });
-      this.present[index] = 1;
+      const taken = (): void => {
+        this.present[index] = 1;
+        resolve(length);
+      };
+      this.writes.set(id, { resolve: taken, reject, index });
       const chunk: ChunkMessage = { pieces: owned, index, id };
       this.writer.postMessage(chunk, transfer);
     });
@@ -128,7 +141,8 @@ export class WorkerSink implements ChunkSink {
     } else if ('taken' in msg) {
       this.settle(msg.taken)?.resolve();
     } else if ('failed' in msg) {
-      this.settle(msg.id)?.reject(new Error(msg.message));
+      const pending = this.settle(msg.id);
+      pending?.reject(msg.mismatch ? chunkMismatch(this.manifest, pending.index) : new Error(msg.message));
     } else {
       const waiter = this.digestWaiter;
       this.digestWaiter = undefined;
@@ -137,7 +151,7 @@ export class WorkerSink implements ChunkSink {
     }
   }
 
-  private settle(id: number): Pending<void> | undefined {
+  private settle(id: number): (Pending<void> & { index: number }) | undefined {
     const pending = this.writes.get(id);
     this.writes.delete(id);
     return pending;

@@ -101,8 +101,12 @@ const FLOOD_MESSAGES = {
   /**
    * A holder's answer, sent back along the query's reverse path: to the link the query came
    * from, and by each peer on to the link it got that query from, until the origin.
+   * `root`: the file's Merkle root (its version).
    */
-  hit: { fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', holder: 'peerRef' }, payload: 'none' },
+  hit: {
+    fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', root: 'sha256', holder: 'peerRef' },
+    payload: 'none',
+  },
 } satisfies Record<string, MessageSpec>;
 
 // ---- file transfer ---------------------------------------------------------------------
