@@ -126,7 +126,7 @@ export class HostileHolder {
     const { manifest, name } = this.options;
     switch (header.t) {
       case 'query':
-        if (header.name === name) void this.answerQuery(header);
+        if (header.name === name) this.answerQuery(header, link);
         return;
       case 'neighbors-get':
         return link.send({ t: 'neighbors', re: header.rid, peers: [] });
@@ -146,18 +146,11 @@ export class HostileHolder {
     return { size, chunkSize, sha256 };
   }
 
-  /** Holders answer a search by dialing the searcher's address with a hit. */
-  private async answerQuery(query: Header): Promise<void> {
-    const origin = query.origin as PeerRef;
-    const socket = connect(origin.port, origin.host);
-    await once(socket, 'connect').catch(() => undefined);
+  /** Holders answer a search with a hit back along the link the query came by. */
+  private answerQuery(query: Header, link: RawLink): void {
     const { size, sha256 } = this.options.manifest;
-    const link = this.adopt(socket, (header) => {
-      if (header.re === 1) socket.end();
-    });
     link.send({
       t: 'hit',
-      rid: 1,
       qid: query.qid,
       name: this.options.name,
       size,
