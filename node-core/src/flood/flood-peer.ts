@@ -16,6 +16,7 @@ import type {
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
+import { sharedName } from '../files/folder-listing';
 import type { MetaserverClient } from '../metaserver/metaserver-client';
 import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions } from '../peer';
 import {
@@ -23,6 +24,7 @@ import {
   downloadCompleteEvent,
   downloadIntoStore,
   filesEvent,
+  followStore,
   peerMetaserverClient,
   peerReadyEvent,
 } from '../peer-support';
@@ -71,7 +73,16 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
 
   constructor(private readonly options: FloodPeerOptions) {
     super();
-    this.store = new FileStore(options.dir, options.chunkSize, options.downloadsDir);
+    this.store = new FileStore(options.dir, {
+      chunkSize: options.chunkSize,
+      downloadsDir: options.downloadsDir,
+      watch: options.watch,
+    });
+    followStore(
+      this.store,
+      (event) => this.emit('event', event),
+      () => this.metaserver,
+    );
     this.uploadLimiter = UploadLimiter.forCap(options.maxUploadBytesPerSecond);
     this.server = new WireServer({
       key: options.key,
@@ -168,17 +179,18 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   /** Floods a search; resolves with one result per file version found (empty: not found). */
-  async search(name: string, options: SearchOptions = {}): Promise<SearchResultEvent[]> {
-    assertFileName(name);
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResultEvent[]> {
+    const name = assertFileName(query);
     const overlay = this.requireOverlay();
     const qid = randomBytes(12).toString('hex');
     const collector = new SearchCollector(name, { ...this.options.search, ...options });
+    const results = collector.wait();
     this.searches.set(qid, collector);
     try {
       const self = this.address;
       overlay.originate({ t: 'query', qid, name, ttl: this.options.ttl ?? 7, origin: self, path: [self.id] });
       this.metaserver?.reportActivity({ t: 'activity-search', origin: self.id, name, qid, path: [self.id] });
-      return await collector.wait();
+      return await results;
     } finally {
       this.searches.delete(qid);
       overlay.endQuery(qid);
@@ -186,8 +198,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
-  async get(name: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    assertCanDownload(this.store, name);
+  async get(query: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    const name = await assertCanDownload(this.store, query);
     const result = options.result ?? (await this.search(name, { signal: options.signal }))[0];
     if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
     if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
@@ -295,7 +307,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       case 'query':
         return this.onQuery(conn, msg);
       case 'hit': {
-        this.searches.get(msg.qid)?.addHit(msg.size, msg.sha256, msg.holder);
+        this.searches.get(msg.qid)?.addHit(msg.name, msg.size, msg.sha256, msg.holder);
         void conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
         return;
       }
@@ -330,8 +342,9 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const manifest = await this.store.manifest(msg.name);
     const conn = await this.connect(msg.origin, 0);
     try {
+      const name = sharedName(msg.name);
       await conn.request(
-        { t: 'hit', qid: msg.qid, name: msg.name, size: manifest.size, sha256: manifest.sha256, holder: this.address },
+        { t: 'hit', qid: msg.qid, name, size: manifest.size, sha256: manifest.sha256, holder: this.address },
         { timeoutMs: 5000 },
       );
     } finally {
