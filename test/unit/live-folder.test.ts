@@ -242,7 +242,7 @@ describe('live shared folder, chord mode', function () {
     const [dropper, , reader] = peers;
     const events = fileEvents(dropper);
     const content = randomBytes(100_000);
-    await waitFor('the ring', () => peers.every((p) => p.ring.node.predecessor !== undefined));
+    await waitFor('the ring', () => peers.every((p) => p.ring.node.predecessor !== null));
     // a name whose key another node owns, so the file has to travel
     const name = Array.from({ length: 64 }, (_, i) => `dropped-${i}.bin`).find(
       (n) => !dropper.ring.node.owns(hashToId(n)),

@@ -46,12 +46,14 @@ export interface SearchOptions {
   /** After an answer, how long to wait for more holders before calling the search done. */
   settleMs: number;
   signal?: AbortSignal;
+  /** The results so far, each time a holder's answer (`search-hit`) or a final result adds to them. */
+  onUpdate?: (files: NetworkFile[]) => void;
 }
 
 /**
- * `SEARCH <name>`: collects `search-result` events until the node says `not-found`, or no new
- * answer came for `settleMs` after the last one, or `timeoutMs` passed without any answer.
- * (A flood search has no "done" message: holders answer when the query reaches them.)
+ * `SEARCH <name>`: collects `search-hit` events (one holder each, as they arrive) and the final
+ * `search-result` events until the node says `not-found`, or no new answer came for `settleMs`
+ * after the last one, or `timeoutMs` passed without any answer.
  */
 export function searchNetwork(node: ManagedNode, name: string, options: SearchOptions): Promise<NetworkFile[]> {
   const foundBy = node.info?.id ?? node.key;
@@ -69,8 +71,11 @@ export function searchNetwork(node: ManagedNode, name: string, options: SearchOp
     };
     const onAbort = (): void => finish(new Error('Cancelled.'));
     const events = node.onEvent((event: NodeEvent) => {
-      if (event.event === 'search-result' && event.name.toLowerCase().includes(wanted)) {
-        results = mergeSearchResult(results, event, foundBy);
+      const answer =
+        event.event === 'search-hit' ? { ...event, event: 'search-result' as const, holders: [event.holder] } : event;
+      if (answer.event === 'search-result' && answer.name.toLowerCase().includes(wanted)) {
+        results = mergeSearchResult(results, answer, foundBy);
+        options.onUpdate?.(results);
         clearTimeout(timer);
         timer = setTimeout(() => finish(), options.settleMs);
       } else if (event.event === 'not-found' && event.name.toLowerCase() === wanted) {
