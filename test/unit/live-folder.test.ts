@@ -11,10 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChordPeer } from '../../node-core/src/chord/chord-peer';
 import { hashToId } from '../../node-core/src/chord/id';
 import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
-import type { FileAddedEvent, FileRemovedEvent, NodeEvent } from '../../node-core/src/events';
+import type { FileAddedEvent, FileRemovedEvent, NodeEvent, PeerRef } from '../../node-core/src/events';
 import { FolderWatcher } from '../../node-core/src/files/folder-watcher';
 import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
-import { P2PError } from '../../node-core/src/wire';
+import { MAX_HOLDERS, MAX_VERSIONS } from '../../node-core/src/flood/search-collector';
+import { dial, P2PError, WireServer } from '../../node-core/src/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
 
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -181,6 +182,58 @@ describe('streamed search results', function () {
     );
     for (const hit of hits)
       assert.ok(results.some((r) => r.sha256 === hit.sha256 && r.holders.some((h) => h.id === hit.holder)));
+  });
+});
+
+describe('streamed search results, hostile holders', function () {
+  this.timeout(30_000);
+  const net = new FloodFixture();
+  const servers: WireServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+    await net.cleanup();
+  });
+
+  it('bounds what a neighbour answering with made-up versions and holders makes the searcher keep', async () => {
+    // a neighbour on the real wire: it accepts the join, then answers every query with a flood of
+    // hits for other names, 500 versions, and 500 holders of one version
+    const liesTold = new AbortController();
+    const evil = new WireServer({});
+    servers.push(evil);
+    const address = await evil.listen('127.0.0.1', 0);
+    const answer = async (qid: string, origin: PeerRef): Promise<void> => {
+      const conn = await dial(origin, {});
+      try {
+        const hit = (name: string, sha256: string, id: string) =>
+          conn.request({ t: 'hit', qid, name, size: 1, sha256, holder: { id, ...address } });
+        // one at a time: the searcher's door closes a connection with too many requests unanswered
+        for (let i = 0; i < 500; i++) await hit('other.txt', sha(`o${i}`), `o${i}`);
+        for (let i = 0; i < 500; i++) await hit('bait.txt', sha('one'), `h${i}`);
+        for (let i = 0; i < 500; i++) await hit('bait.txt', sha(`v${i}`), 'evil');
+      } finally {
+        conn.close();
+      }
+    };
+    evil.on('connection', (conn) =>
+      conn.setHandler((incoming) => {
+        const { msg } = incoming;
+        if (msg.t === 'join') void conn.reply(incoming, { t: 'welcome', id: 'evil' }).catch(() => undefined);
+        if (msg.t === 'query') void answer(msg.qid, msg.origin).finally(() => liesTold.abort());
+      }),
+    );
+    const searcher = await net.peer('searcher', { join: address });
+    await waitFor('linked to the evil neighbour', () => searcher.neighbors().some((n) => n.id === 'evil'));
+    let hits = 0;
+    // the search lasts until every lie has been told
+    const results = await searcher.search('bait.txt', {
+      graceMs: 20_000,
+      signal: liesTold.signal,
+      onHit: () => hits++,
+    });
+    assert.equal(results.length, MAX_VERSIONS);
+    assert.ok(results.every((r) => r.name === 'bait.txt'));
+    assert.equal(results.find((r) => r.sha256 === sha('one'))?.holders.length, MAX_HOLDERS);
+    assert.equal(hits, MAX_HOLDERS + MAX_VERSIONS - 1);
   });
 });
 
