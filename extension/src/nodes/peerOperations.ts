@@ -57,7 +57,8 @@ export interface SearchOptions {
  */
 export function searchNetwork(node: ManagedNode, name: string, options: SearchOptions): Promise<NetworkFile[]> {
   const foundBy = node.info?.id ?? node.key;
-  const wanted = name.toLowerCase();
+  // node-core compares and reports names in Unicode NFC
+  const wanted = name.normalize('NFC').toLowerCase();
   return new Promise<NetworkFile[]>((resolve, reject) => {
     let results: NetworkFile[] = [];
     let timer = setTimeout(() => finish(), options.timeoutMs);
@@ -73,14 +74,18 @@ export function searchNetwork(node: ManagedNode, name: string, options: SearchOp
     const events = node.onEvent((event: NodeEvent) => {
       const answer =
         event.event === 'search-hit' ? { ...event, event: 'search-result' as const, holders: [event.holder] } : event;
-      if (answer.event === 'search-result' && answer.name.toLowerCase().includes(wanted)) {
+      if (answer.event === 'search-result' && answer.name.normalize('NFC').toLowerCase().includes(wanted)) {
         results = mergeSearchResult(results, answer, foundBy);
         options.onUpdate?.(results);
         clearTimeout(timer);
         timer = setTimeout(() => finish(), options.settleMs);
-      } else if (event.event === 'not-found' && event.name.toLowerCase() === wanted) {
+      } else if (event.event === 'not-found' && event.name.normalize('NFC').toLowerCase() === wanted) {
         finish();
-      } else if (event.event === 'error' && event.name?.toLowerCase() === wanted && event.code !== 'NOT_FOUND') {
+      } else if (
+        event.event === 'error' &&
+        event.name?.normalize('NFC').toLowerCase() === wanted &&
+        event.code !== 'NOT_FOUND'
+      ) {
         finish(errorFor(node, event.code, event.message, name));
       }
     });

@@ -66,7 +66,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
   private scanning: Promise<void> | undefined;
   private scanAgain = false;
   private watcher: FolderWatcher | undefined;
-  private closed = false;
+  /** Aborted by close(): a large file still being hashed does not hold the peer's shutdown. */
+  private readonly closing = new AbortController();
 
   constructor(
     dir: string,
@@ -91,7 +92,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
       else this.shared.delete(name);
     }
     const { watch = true } = this.options;
-    if (watch && !this.closed)
+    if (watch && !this.isClosed)
       this.watcher = new FolderWatcher(
         [this.dir, this.downloadsDir],
         () => void this.rescan(),
@@ -139,12 +140,16 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     }
     this.scanning = this.scanOnce().finally(() => {
       this.scanning = undefined;
-      if (this.scanAgain && !this.closed) {
+      if (this.scanAgain && !this.isClosed) {
         this.scanAgain = false;
         void this.rescan();
       }
     });
     return this.scanning;
+  }
+
+  private get isClosed(): boolean {
+    return this.closing.signal.aborted;
   }
 
   /** Resolves once the files found so far are hashed and offered (tests, benches). */
@@ -163,17 +168,17 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     for (const [name, file] of listed) {
       const entry = this.shared.get(name);
       if (this.reserved.has(name) || (entry && (entry.path !== file.path || entry.stamp === file.stamp))) continue;
-      this.hashQueue = this.hashQueue.then(() => this.hashListed(name, file));
+      this.hashQueue = this.hashQueue.then(() => this.hashListed(name, file)).catch(() => undefined);
     }
   }
 
   /** Hashes a new or changed file and offers it, unless it changed meanwhile (still being written). */
   private async hashListed(name: string, file: ListedFile): Promise<void> {
-    if (this.closed || this.reserved.has(name) || (await fileStamp(file.path)) !== file.stamp) return;
+    if (this.isClosed || this.reserved.has(name) || (await fileStamp(file.path)) !== file.stamp) return;
     const entry = this.shared.get(name);
     if (entry && (entry.path !== file.path || entry.stamp === file.stamp)) return;
     const manifest = await this.hashFile(file.path, name, file.stamp).catch(() => undefined);
-    if (!manifest || this.closed || (await fileStamp(file.path)) !== file.stamp) return;
+    if (!manifest || this.isClosed || (await fileStamp(file.path)) !== file.stamp) return;
     if (this.shared.get(name) !== entry || this.reserved.has(name)) return; // taken meanwhile (SHARE, a download)
     this.openFiles.forget(file.path);
     const current = entry ?? { path: file.path };
@@ -202,7 +207,9 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     const key = `${path}|${stamp}`;
     let pending = this.hashing.get(key);
     if (!pending) {
-      pending = computeManifest(path, name, this.chunkSize).finally(() => this.hashing.delete(key));
+      pending = computeManifest(path, name, this.chunkSize, this.closing.signal).finally(() =>
+        this.hashing.delete(key),
+      );
       this.hashing.set(key, pending);
     }
     return pending;
@@ -306,7 +313,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
 
   /** Stops watching the folders and closes the read handles kept open for serving. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing.abort();
     this.watcher?.close();
     await this.settled().catch(() => undefined);
     await this.openFiles.close();
