@@ -92,12 +92,13 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
       else this.shared.delete(name);
     }
     const { watch = true } = this.options;
-    if (watch && !this.isClosed)
-      this.watcher = new FolderWatcher(
-        [this.dir, this.downloadsDir],
-        () => void this.rescan(),
-        watch === true ? {} : watch,
-      );
+    if (!watch || this.isClosed) return;
+    this.watcher = new FolderWatcher(
+      [this.dir, this.downloadsDir],
+      () => void this.rescan(),
+      watch === true ? {} : watch,
+    );
+    void this.rescan(); // files copied in while the ones above were being hashed
   }
 
   names(): string[] {
