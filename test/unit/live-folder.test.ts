@@ -208,6 +208,8 @@ describe('streamed search results, hostile holders', function () {
       for (let i = 0; i < 500; i++) await hit('other.txt', sha(`o${i}`), `o${i}`);
       for (let i = 0; i < 500; i++) await hit('bait.txt', sha('one'), `h${i}`);
       for (let i = 0; i < 500; i++) await hit('bait.txt', sha(`v${i}`), 'evil');
+      // frames are handled in order: once this is answered, every hit above has been seen
+      await conn.request({ t: 'neighbors-get' });
     };
     evil.on('connection', (conn) =>
       conn.setHandler((incoming) => {
