@@ -133,4 +133,47 @@ describe('chord peers with the metaserver', function () {
     await bridge.start();
     await waitFor('one ring of all three', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
   });
+
+  it('two rings merge when a peer joins one with --join and the metaserver refers it to the other', async () => {
+    metaserver = await startNetwork('a', 4);
+    const address = metaserver.address;
+    // Ring B: four peers that know only each other (no metaserver).
+    const ringB: ChordPeer[] = [];
+    for (let i = 0; i < 4; i++) {
+      const via = ringB[i - 1];
+      const p = new ChordPeer({
+        id: `b${i}`,
+        dir: join(root, `b${i}`),
+        timings: FAST_TIMINGS,
+        join: via ? { host: via.self.host, port: via.self.port } : undefined,
+      });
+      peers.push(p);
+      ringB.push(p);
+      await p.start();
+    }
+    await waitFor('ring B', () => ringIsExact(ringB.map((p) => p.ring)), 10_000);
+    assert.ok(!ringIsExact(peers.map((p) => p.ring)), 'two rings');
+    const bridge = new ChordPeer({
+      id: 'z',
+      dir: join(root, 'z'),
+      timings: FAST_TIMINGS,
+      metaserver: address,
+      join: { host: ringB[0].self.host, port: ringB[0].self.port },
+    });
+    peers.push(bridge);
+    await bridge.start();
+    await waitFor('one ring of 9', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    for (let i = 0; i < 30; i++) {
+      const key = randomKey();
+      const event = await peers[i % peers.length].lookup(idToHex(key));
+      assert.equal(
+        event.owner.id,
+        trueOwner(
+          key,
+          peers.map((p) => p.self),
+        ).id,
+        `lookup ${i}`,
+      );
+    }
+  });
 });
