@@ -168,6 +168,15 @@ export class FileStore {
     return this.openFiles.close();
   }
 
+  /** Stops sharing `name` (nothing more is served from it); returns the path it was served from. */
+  withdraw(name: string): string | undefined {
+    const entry = this.shared.get(name);
+    if (!entry) return undefined;
+    this.shared.delete(name);
+    this.openFiles.forget(entry.path);
+    return entry.path;
+  }
+
   /** Adds a completed, verified download to the shared set, reusing its manifest. */
   adopt(path: string, manifest: FileManifest, stamp: string): void {
     this.shared.set(manifest.name, { path, manifest, stamp });
