@@ -29,6 +29,19 @@ describe('chord peers with the metaserver', function () {
     await rm(root, { recursive: true, force: true });
   });
 
+  /** `count` random keys, each looked up from the next peer, name the true owner. */
+  async function assertLookupsExact(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const key = randomKey();
+      const event = await peers[i % peers.length].lookup(idToHex(key));
+      const want = trueOwner(
+        key,
+        peers.map((p) => p.self),
+      ).id;
+      assert.equal(event.owner.id, want, `lookup ${i}`);
+    }
+  }
+
   /** A metaserver and n chord peers registered with it, ring settled. */
   async function startNetwork(prefix: string, n: number): Promise<MetadataServer> {
     const server = new MetadataServer({ port: 0 });
@@ -84,17 +97,7 @@ describe('chord peers with the metaserver', function () {
     metaserver = await startNetwork('d', 5);
     await metaserver.close();
     metaserver = undefined;
-    for (let i = 0; i < 20; i++) {
-      const key = randomKey();
-      const event = await peers[i % peers.length].lookup(idToHex(key));
-      assert.equal(
-        event.owner.id,
-        trueOwner(
-          key,
-          peers.map((p) => p.self),
-        ).id,
-      );
-    }
+    await assertLookupsExact(20);
     await mkdir(join(root, 'src'));
     await writeFile(join(root, 'src', 'notes.txt'), 'chord without a metaserver\n');
     await peers[0].share(join(root, 'src', 'notes.txt'));
@@ -163,17 +166,6 @@ describe('chord peers with the metaserver', function () {
     peers.push(bridge);
     await bridge.start();
     await waitFor('one ring of 9', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
-    for (let i = 0; i < 30; i++) {
-      const key = randomKey();
-      const event = await peers[i % peers.length].lookup(idToHex(key));
-      assert.equal(
-        event.owner.id,
-        trueOwner(
-          key,
-          peers.map((p) => p.self),
-        ).id,
-        `lookup ${i}`,
-      );
-    }
+    await assertLookupsExact(30);
   });
 });
