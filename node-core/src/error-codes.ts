@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'VERIFY_FAILED',
   'DOWNLOAD_FAILED',
   'CANCELLED',
+  'PAUSED',
   'PROTOCOL',
   'INTERNAL',
 ] as const;

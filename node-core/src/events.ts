@@ -95,6 +95,15 @@ export interface DownloadProgressEvent {
   total: number;
 }
 
+/** After `PAUSE <name>`: the GET stopped and its `.part` stays; `GET <name>` resumes it. */
+export interface DownloadPausedEvent {
+  event: 'download-paused';
+  name: string;
+  /** Bytes verified or received when it stopped (0 if it stopped before the first chunk). */
+  bytes: number;
+  total: number;
+}
+
 export interface DownloadCompleteEvent {
   event: 'download-complete';
   name: string;
@@ -136,6 +145,7 @@ export type NodeEvent =
   | SearchResultEvent
   | NotFoundEvent
   | DownloadProgressEvent
+  | DownloadPausedEvent
   | DownloadCompleteEvent
   | LookupEvent
   | ErrorEvent

@@ -28,6 +28,7 @@ import {
 } from '../peer-support';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
+import { PauseRequest, abortedDownloadError } from '../transfer/pause';
 import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
 import { FloodOverlay, type QueryMessage } from './flood-overlay';
 import { SearchCollector, type SearchOptions } from './search-collector';
@@ -189,10 +190,10 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   async get(name: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     assertCanDownload(this.store, name);
     const result = options.result ?? (await this.search(name, { signal: options.signal }))[0];
-    if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+    if (options.signal?.aborted) throw abortedDownloadError(name, options.signal);
     if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
     const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.downloads.add(controller);
     const self = this.address;
@@ -252,7 +253,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private async release(): Promise<void> {
     this.stopping = true;
     for (const collector of this.searches.values()) collector.cancel();
-    for (const controller of this.downloads) controller.abort();
+    // a stop is not a cancel: the .part stays to be resumed by the next GET
+    for (const controller of this.downloads) controller.abort(new PauseRequest());
     await this.overlay?.close();
     await this.metaserver?.close();
     for (const conn of this.outbound) conn.close();

@@ -9,6 +9,7 @@ import type { PeerRef } from '../events';
 import { assertFileName } from '../files/file-store';
 import { chunkCount, chunkHash, chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
 import { openChunkSink } from './chunk-sink';
+import { abortedDownloadError, isPaused } from './pause';
 import type { ChunkSink } from './chunk-sink-types';
 import { P2PError, toP2PError, type Connection } from '../wire';
 import { fetchManifest, fetchChunk } from './transfer-client';
@@ -91,9 +92,9 @@ class DownloadSession {
       return await this.fetchIntoPart(manifest, found);
     } catch (err) {
       if (request.signal?.aborted) {
-        // cancelled on purpose: the partial file goes too (a crash, by contrast, leaves it to resume)
-        await unlink(partPath).catch(() => undefined);
-        throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+        // cancelled on purpose: the partial file goes too (a pause or a crash leaves it to resume)
+        if (!isPaused(request.signal)) await unlink(partPath).catch(() => undefined);
+        throw abortedDownloadError(name, request.signal);
       }
       throw toP2PError(err, 'DOWNLOAD_FAILED');
     } finally {

@@ -1,0 +1,131 @@
+// The Transfers view's pure parts: the rate meter behind speed and ETA, and the transfer list's
+// state machine with its persisted snapshot (what a restart of VS Code brings back).
+
+import * as assert from 'node:assert/strict';
+import { PeerState } from '../../extension/src/nodes/peerState';
+import { RateMeter } from '../../extension/src/transfers/rateMeter';
+import { TransferList, transferId } from '../../extension/src/transfers/transferList';
+import { describeTransfer } from '../../extension/src/views/transfersTreeProvider';
+
+const MiB = 1024 * 1024;
+
+describe('extension RateMeter', () => {
+  it('measures bytes per second over its window and estimates the time left', () => {
+    const meter = new RateMeter(5000);
+    assert.equal(meter.bytesPerSecond(0), 0);
+    meter.record(0, 0);
+    assert.equal(meter.bytesPerSecond(0), 0, 'one sample has no rate');
+    for (let t = 1; t <= 10; t++) meter.record(t * MiB, t * 1000);
+    assert.equal(meter.bytesPerSecond(10_000), MiB);
+    assert.equal(meter.etaSeconds(20 * MiB, 10_000), 10);
+    // a faster spell shows within the window, the old rate falls out of it
+    for (let t = 11; t <= 20; t++) meter.record(10 * MiB + (t - 10) * 4 * MiB, t * 1000);
+    assert.equal(meter.bytesPerSecond(20_000), 4 * MiB);
+  });
+
+  it('reads 0 once nothing moved for a window, and starts afresh when the count goes back', () => {
+    const meter = new RateMeter(5000);
+    meter.record(0, 0);
+    meter.record(MiB, 1000);
+    assert.equal(meter.bytesPerSecond(1000), MiB);
+    assert.equal(meter.bytesPerSecond(7000), 0, 'a stalled download has no speed');
+    assert.equal(meter.etaSeconds(2 * MiB, 7000), undefined);
+    meter.record(0, 8000); // a retried download counts from 0 again
+    meter.record(MiB / 2, 9000);
+    assert.equal(meter.bytesPerSecond(9000), MiB / 2);
+  });
+});
+
+describe('extension TransferList', () => {
+  let now = 0;
+  const clock = (): number => now;
+  beforeEach(() => (now = 1000));
+
+  it('moves a download through active, paused, active again and completed', () => {
+    const list = new TransferList(clock);
+    let changes = 0;
+    list.onDidChange(() => changes++);
+    const t = list.start('s1', 'big.bin')!;
+    assert.equal(t.id, transferId('s1', 'big.bin'));
+    assert.equal(t.state, 'active');
+    assert.equal(list.start('s1', 'big.bin'), undefined, 'a running transfer does not start twice');
+    list.progress(t.id, MiB, 4 * MiB);
+    now += 1000;
+    list.progress(t.id, 2 * MiB, 4 * MiB);
+    assert.equal(list.speedOf(t.id), MiB);
+    assert.equal(list.etaOf(t.id), 2);
+    assert.equal(list.totalSpeed(), MiB);
+    list.paused(t.id, 2 * MiB, 4 * MiB);
+    assert.deepEqual([t.state, t.bytes, list.speedOf(t.id)], ['paused', 2 * MiB, 0]);
+    list.progress(t.id, 3 * MiB, 4 * MiB); // a late progress event changes nothing
+    assert.equal(t.bytes, 2 * MiB);
+    list.start('s1', 'big.bin');
+    assert.deepEqual([t.state, t.bytes], ['active', 2 * MiB], 'a resume keeps what the .part holds');
+    list.completed(t.id, { path: '/d/big.bin', bytes: 4 * MiB, sources: ['s2'] });
+    assert.deepEqual([t.state, t.path, t.bytes, t.total], ['completed', '/d/big.bin', 4 * MiB, 4 * MiB]);
+    assert.ok(changes >= 7);
+  });
+
+  it('fails, cancels, retries from 0, and clears only the history', () => {
+    const list = new TransferList(clock);
+    const a = list.start('s1', 'a.txt')!;
+    const b = list.start('s1', 'b.txt')!;
+    const c = list.start('s2', 'c.txt')!;
+    list.progress(a.id, 10, 100);
+    list.failed(a.id, 'no holder could serve it');
+    assert.deepEqual([a.state, a.error], ['failed', 'no holder could serve it']);
+    list.cancelled(b.id);
+    list.paused(c.id);
+    list.failed(c.id, 'late'); // a paused transfer does not fail
+    assert.equal(c.state, 'paused');
+    list.start('s1', 'a.txt');
+    assert.deepEqual([a.state, a.bytes, a.error], ['active', 0, undefined], 'a retry starts over');
+    list.failed(a.id, 'again');
+    list.clearHistory();
+    assert.deepEqual(
+      list.all.map((t) => t.id),
+      [c.id],
+    );
+  });
+
+  it('restores a snapshot: an active transfer comes back paused, malformed records are skipped', () => {
+    const list = new TransferList(clock);
+    const a = list.start('s1', 'a.bin')!;
+    list.progress(a.id, 5, 10);
+    const b = list.start('s1', 'b.bin')!;
+    list.completed(b.id, { path: '/d/b.bin', bytes: 3, sources: ['s3'] });
+    const saved: unknown[] = JSON.parse(JSON.stringify(list.snapshot()));
+    saved.push(null, { peer: 's1' }, { peer: 's1', name: 'x', state: 'exploded', bytes: 0, total: 0, updatedAt: 0 });
+    const restored = new TransferList(clock);
+    restored.restore(saved);
+    restored.restore('not a list');
+    assert.deepEqual(restored.all.map((t) => [t.id, t.state, t.bytes]).sort(), [
+      ['s1/a.bin', 'paused', 5],
+      ['s1/b.bin', 'completed', 3],
+    ]);
+    assert.deepEqual(restored.get('s1/b.bin')?.sources, ['s3']);
+  });
+
+  it('describes each state for the tree', () => {
+    const base = { id: 's1/f', peer: 's1', name: 'f', bytes: MiB, total: 4 * MiB, updatedAt: 0 };
+    assert.equal(describeTransfer({ ...base, state: 'active' }, 2 * MiB, 90), '25 % · 2 MiB/s · 1 min 30 s left');
+    assert.equal(describeTransfer({ ...base, state: 'active', total: 0 }, 0, undefined), 'starting…');
+    assert.equal(describeTransfer({ ...base, state: 'paused' }, 0, undefined), 'paused at 25 % of 4 MiB');
+    assert.equal(
+      describeTransfer({ ...base, state: 'completed', bytes: 4 * MiB, sources: ['s2', 's3'] }, 0, undefined),
+      '4 MiB from s2, s3',
+    );
+    assert.equal(describeTransfer({ ...base, state: 'failed', error: 'boom' }, 0, undefined), 'failed: boom');
+  });
+});
+
+describe('extension PeerState downloads', () => {
+  it('drops a paused download from those in progress and counts finished ones', () => {
+    const state = new PeerState();
+    state.apply({ event: 'download-progress', name: 'a', bytes: 1, total: 2 });
+    state.apply({ event: 'download-paused', name: 'a', bytes: 1, total: 2 });
+    assert.equal(state.downloads.length, 0);
+    state.apply({ event: 'download-complete', name: 'b', path: '/b', bytes: 2, sha256: 'x', sources: ['s'] });
+    assert.equal(state.finishedDownloads, 1);
+  });
+});
