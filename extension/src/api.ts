@@ -7,6 +7,7 @@ import type { SearchResults } from './search/searchResults';
 import type { FilesTreeProvider } from './views/filesTreeProvider';
 import type { NetworkTreeProvider } from './views/networkTreeProvider';
 import type { TransferList } from './transfers/transferList';
+import type { NodeRestore } from './restore/nodeRestore';
 import type { TransfersTreeProvider } from './views/transfersTreeProvider';
 
 export interface P2PExtensionApi {
@@ -27,6 +28,8 @@ export interface P2PExtensionApi {
   readonly transfersTree: TransfersTreeProvider;
   /** The total-speed status bar text, e.g. "$(cloud-download) 3.2 MiB/s" (empty while nothing moves). */
   transferStatusBarText(): string;
+  /** The nodes saved for the next start (`saved`), and `restore()`, which activation runs. */
+  readonly nodeRestore: NodeRestore;
   /** Milliseconds activate() itself took (the bundle's load time is measured by the tests). */
   readonly activationMs: number;
 }

@@ -14,6 +14,7 @@ import { registerTopologyCommand } from './commands/topologyCommand';
 import { registerInternalCommands } from './internalCommands';
 import { NetworkKeyStore } from './networkKey';
 import { nodeCliPath } from './nodeProcess';
+import { readSettings } from './settings';
 import { watchNodeHealth } from './views/crashNotifier';
 import { MetaserverTopology } from './nodes/metaserverTopology';
 import { NodeManager } from './nodes/nodeManager';
@@ -22,6 +23,7 @@ import { FilesTreeProvider } from './views/filesTreeProvider';
 import { NetworkTreeProvider } from './views/networkTreeProvider';
 import { NetworkStatusBar } from './views/statusBar';
 import { registerTransferCommands } from './commands/transferCommands';
+import { NodeRestore } from './restore/nodeRestore';
 import { persistTransfers } from './transfers/transferPersistence';
 import { TransferController } from './transfers/transferController';
 import { TransferList } from './transfers/transferList';
@@ -97,6 +99,10 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     services.refreshViews();
   });
   registerInternalCommands(context);
+  const nodeRestore = new NodeRestore(manager, context.workspaceState);
+  context.subscriptions.push(nodeRestore);
+  // after the commands exist: it runs them; not awaited, activation stays cheap
+  if (readSettings().restoreOnStartup) void nodeRestore.restore();
 
   return {
     nodes: manager,
@@ -108,6 +114,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     transfers: transferList,
     transfersTree,
     transferStatusBarText: () => transferStatusBar.text,
+    nodeRestore,
     activationMs: performance.now() - activateStartedAt,
   };
 }

@@ -3,6 +3,7 @@
 
 import * as assert from 'node:assert/strict';
 import { PeerState } from '../../extension/src/nodes/peerState';
+import { parseSavedNodes } from '../../extension/src/restore/savedNodes';
 import { RateMeter } from '../../extension/src/transfers/rateMeter';
 import { TransferList, transferId } from '../../extension/src/transfers/transferList';
 import { describeTransfer } from '../../extension/src/views/transfersTreeProvider';
@@ -127,5 +128,25 @@ describe('extension PeerState downloads', () => {
     assert.equal(state.downloads.length, 0);
     state.apply({ event: 'download-complete', name: 'b', path: '/b', bytes: 2, sha256: 'x', sources: ['s'] });
     assert.equal(state.finishedDownloads, 1);
+  });
+});
+
+describe('extension saved nodes (restore on startup)', () => {
+  it('keeps well-formed entries of the stored state and drops the rest', () => {
+    const stored = {
+      metaserver: { host: '127.0.0.1', port: 5000, httpPort: 'x' },
+      peers: [
+        { id: 's1', dir: '/p/s1', mode: 'flood', port: 4001, metaserver: '127.0.0.1:5000' },
+        { id: 's2', dir: '/p/s2', mode: 'ring', port: 4002 },
+        { id: 's3', dir: '/p/s3', mode: 'chord', port: 70000 },
+        null,
+      ],
+    };
+    assert.deepEqual(parseSavedNodes(stored), {
+      metaserver: { host: '127.0.0.1', port: 5000, httpPort: undefined },
+      peers: [{ id: 's1', dir: '/p/s1', mode: 'flood', port: 4001, metaserver: '127.0.0.1:5000', join: undefined }],
+    });
+    assert.deepEqual(parseSavedNodes(undefined), { peers: [] });
+    assert.deepEqual(parseSavedNodes('garbage'), { peers: [] });
   });
 });

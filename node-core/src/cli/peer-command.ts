@@ -9,6 +9,7 @@ import type { PeerNode } from '../peer';
 import { createPeerNode } from './peer-node';
 import { HELP_LINES, type StdinCommand } from './stdin-commands';
 import { isPaused, PauseRequest } from '../transfer/pause';
+import { P2PError } from '../wire';
 
 const PROGRESS_EVERY_MS = 200;
 
@@ -135,7 +136,9 @@ async function runGet(
     });
     return out.emit(done);
   } catch (err) {
-    if (isPaused(controller.signal)) return out.emit({ event: 'download-paused', name, ...progress });
+    // PAUSE, or the peer stopping (which keeps the .part as a pause does)
+    if (isPaused(controller.signal) || (err instanceof P2PError && err.code === 'PAUSED'))
+      return out.emit({ event: 'download-paused', name, ...progress });
     throw err;
   } finally {
     downloads.delete(name);
