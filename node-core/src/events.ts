@@ -93,6 +93,8 @@ export interface DownloadProgressEvent {
   name: string;
   bytes: number;
   total: number;
+  /** Bytes each holder (by id) has sent since this GET started; a resumed `.part`'s bytes count for none. */
+  sources?: Record<string, number>;
 }
 
 /** After `PAUSE <name>`: the GET stopped and its `.part` stays; `GET <name>` resumes it. */

@@ -78,6 +78,8 @@ describe('extension: the Transfers view (pause, resume, cancel, restore, folders
     const item = api.transfersTree.getTreeItem({ kind: 'transfer', transfer: transfer(name)! });
     assert.match(String(item.description), /^\d+ % · [\d.]+ (KiB|MiB)\/s/);
     assert.equal(item.contextValue, 'p2p.transfer.active');
+    assert.ok((transfer(name)?.received?.holder ?? 0) > 0, 'the bytes are counted per holder');
+    assert.match(String(item.tooltip), /holders' shares: holder 100 %/);
 
     await vscode.commands.executeCommand('p2p.pauseTransfer', { peer: 'fetcher', name });
     assert.equal(await started, undefined, 'a paused download returns nothing yet');

@@ -44,6 +44,8 @@ describe('cli: PAUSE keeps the .part, GET resumes it', function () {
     getter.send('GET big.bin');
     await getter.next('download-progress', (e) => e.bytes >= 2 * 1024 * 1024 && e.bytes < e.total, 15_000);
     getter.send('PAUSE big.bin');
+    const moving = getter.events.filter((e) => e.event === 'download-progress' && e.bytes > 0).at(-1);
+    assert.ok(moving?.event === 'download-progress' && (moving.sources?.h ?? 0) > 0, 'progress names the holder');
     const paused = await getter.next('download-paused');
     assert.equal(paused.total, SIZE);
     assert.ok(paused.bytes > 0 && paused.bytes < SIZE, `paused at ${paused.bytes}`);

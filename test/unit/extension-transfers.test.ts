@@ -6,7 +6,7 @@ import { PeerState } from '../../extension/src/nodes/peerState';
 import { parseSavedNodes } from '../../extension/src/restore/savedNodes';
 import { RateMeter } from '../../extension/src/transfers/rateMeter';
 import { TransferList, transferId } from '../../extension/src/transfers/transferList';
-import { describeTransfer } from '../../extension/src/transfers/describeTransfer';
+import { describeTransfer, holderShares } from '../../extension/src/transfers/describeTransfer';
 
 const MiB = 1024 * 1024;
 
@@ -117,6 +117,9 @@ describe('extension TransferList', () => {
       '4 MiB from s2, s3',
     );
     assert.equal(describeTransfer({ ...base, state: 'failed', error: 'boom' }, 0, undefined), 'failed: boom');
+    const shared = { ...base, state: 'active' as const, received: { s3: MiB / 4, s2: (3 * MiB) / 4, s4: 0 } };
+    assert.equal(describeTransfer(shared, MiB, undefined), '25 % · 1 MiB/s · 2 holders');
+    assert.equal(holderShares(shared), 's2 75 %, s3 25 %');
   });
 });
 

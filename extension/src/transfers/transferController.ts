@@ -33,7 +33,7 @@ export class TransferController {
     try {
       const done = await downloadFile(node, name, {
         signal: controller.signal,
-        onProgress: ({ bytes, total }) => this.list.progress(id, bytes, total),
+        onProgress: ({ bytes, total, sources }) => this.list.progress(id, bytes, total, sources),
       });
       this.list.completed(id, done);
       return done;

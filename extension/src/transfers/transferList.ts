@@ -18,6 +18,8 @@ export interface Transfer {
   /** Where the finished file is. */
   path?: string;
   sources?: string[];
+  /** Bytes each holder (by id) sent in the current run, from the peer's progress events. */
+  received?: Record<string, number>;
   /** Why it failed, for the tooltip. */
   error?: string;
   updatedAt: number;
@@ -67,16 +69,18 @@ export class TransferList {
     if (existing && !ALLOWED_FROM.start.includes(existing.state)) return undefined;
     const transfer: Transfer = existing ?? { id, peer, name, state: 'active', bytes: 0, total: 0, updatedAt: 0 };
     if (existing?.state !== 'paused') Object.assign(transfer, { bytes: 0, total: existing?.total ?? 0 });
-    Object.assign(transfer, { state: 'active', error: undefined, path: undefined, updatedAt: this.clock() });
+    Object.assign(transfer, { state: 'active', error: undefined, path: undefined, received: undefined });
+    transfer.updatedAt = this.clock();
     this.byId.set(id, transfer);
     this.meterOf(id).reset();
     this.changed.fire();
     return transfer;
   }
 
-  progress(id: string, bytes: number, total: number): void {
+  progress(id: string, bytes: number, total: number, received?: Record<string, number>): void {
     this.step(id, 'progress', (t) => {
       Object.assign(t, { bytes, total });
+      if (received) t.received = { ...received };
       this.meterOf(id).record(bytes, this.clock());
     });
   }

@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { Transfer, TransferList, TransferState } from '../transfers/transferList';
-import { describeTransfer } from '../transfers/describeTransfer';
+import { describeTransfer, holderShares } from '../transfers/describeTransfer';
 
 const ICONS: Record<TransferState, string> = {
   active: 'cloud-download',
@@ -47,6 +47,7 @@ export class TransfersTreeProvider implements vscode.TreeDataProvider<TransferEl
     item.contextValue = `p2p.transfer.${transfer.state}`;
     item.tooltip = [
       `${transfer.name}: ${transfer.state}, by peer ${transfer.peer}`,
+      holderShares(transfer) ? `holders' shares: ${holderShares(transfer)}` : '',
       transfer.sources?.length ? `from ${transfer.sources.join(', ')}` : '',
       transfer.path ?? '',
       transfer.error ?? '',

@@ -4,7 +4,7 @@
 import type { FileStore } from '../files/file-store';
 import type { PeerOptions } from '../peer';
 import { downloadIntoStore } from '../peer-support';
-import type { DownloadResult } from '../transfer/download-session';
+import type { DownloadRequest, DownloadResult } from '../transfer/download-session';
 import { dial, type Connection } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
@@ -48,7 +48,7 @@ export class StoreFileHost implements ChordFileHost {
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
-    onProgress?: (bytes: number, total: number) => void,
+    onProgress?: DownloadRequest['onProgress'],
   ): Promise<DownloadResult> {
     let pending = this.inFlight.get(name);
     if (!pending) {
@@ -62,7 +62,7 @@ export class StoreFileHost implements ChordFileHost {
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
-    onProgress?: (bytes: number, total: number) => void,
+    onProgress?: DownloadRequest['onProgress'],
   ): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {

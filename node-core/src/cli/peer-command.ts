@@ -126,12 +126,12 @@ async function runGet(
   try {
     const done = await node.get(name, {
       signal: controller.signal,
-      onProgress: (bytes, total) => {
+      onProgress: (bytes, total, bySource) => {
         Object.assign(progress, { bytes, total });
         const now = Date.now();
         if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
         last = now;
-        out.emit({ event: 'download-progress', name, bytes, total });
+        out.emit({ event: 'download-progress', name, bytes, total, ...(bySource && { sources: { ...bySource } }) });
       },
     });
     return out.emit(done);

@@ -205,8 +205,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         holders: result.holders,
         connect: (holder) => this.connect(holder, 0),
         signal: controller.signal,
-        onProgress: (bytes, total) => {
-          options.onProgress?.(bytes, total);
+        onProgress: (bytes, total, bySource) => {
+          options.onProgress?.(bytes, total, bySource);
           const now = Date.now();
           if (now - lastReport >= 250 || bytes === total) {
             lastReport = now;

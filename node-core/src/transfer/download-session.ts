@@ -26,7 +26,8 @@ export interface DownloadRequest {
   /** Requests in flight per holder; default: a budget of 8 shared by the holders (at least 2 each). */
   window?: number;
   maxSources?: number;
-  onProgress?: (bytes: number, total: number) => void;
+  /** `bySource`: the bytes each holder (by id) sent in this session; a resumed .part's bytes count for none. */
+  onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
   /** Files from this size up are written and hashed in worker threads (default: WORKER_SINK_FROM_BYTES). */
   workerSinkFromBytes?: number;
   /** A chunk may take this long with nothing arriving on its connection (default: CHUNK_TIMEOUT_MS). */
@@ -127,10 +128,12 @@ class DownloadSession {
   private async pullUntilVerified(part: PartInProgress, todo: number[], resumedBytes: number): Promise<string> {
     const total = part.manifest.size;
     let bytes = resumedBytes;
-    this.request.onProgress?.(bytes, total);
-    const onRound0Chunk = (length: number): void => {
+    const bySource: Record<string, number> = {};
+    this.request.onProgress?.(bytes, total, bySource);
+    const onRound0Chunk = (length: number, source: Source): void => {
       bytes += length;
-      this.request.onProgress?.(bytes, total);
+      bySource[source.ref.id] = (bySource[source.ref.id] ?? 0) + length;
+      this.request.onProgress?.(bytes, total, bySource);
     };
     let queue = todo;
     for (let round = 0; ; round++) {
@@ -145,7 +148,7 @@ class DownloadSession {
     part: PartInProgress,
     queue: number[],
     round: number,
-    onChunk?: (length: number) => void,
+    onChunk?: (length: number, source: Source) => void,
   ): Promise<string> {
     const { file, manifest, sources } = part;
     const sink = openChunkSink(manifest, { file, path: this.partPath }, this.request.workerSinkFromBytes);
@@ -167,7 +170,7 @@ class DownloadSession {
       await fetchAll(fetchRound, (index, source, length) => {
         this.servedBy.set(index, source);
         source.served++;
-        onChunk?.(length);
+        onChunk?.(length, source);
       });
       return await sink.digest();
     } finally {
