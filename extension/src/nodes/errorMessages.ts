@@ -145,6 +145,8 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
       };
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
+    case 'PAUSED':
+      return { code, message: `Download of "${file}" was paused; it resumes from its .part.`, action: 'none' };
     default:
       return {
         code: isErrorCode(code) ? code : 'INTERNAL',
