@@ -27,6 +27,8 @@ export interface MetaserverReadyEvent {
   httpPort?: number;
   /** The topology page, with its access token: `http://host:httpPort/?token=...`. */
   url?: string;
+  /** Present when it announces itself on the LAN (mDNS): its display name and the addresses announced. */
+  announced?: { name: string; addresses: string[] };
 }
 
 export interface PeerReadyEvent {
@@ -40,6 +42,8 @@ export interface PeerReadyEvent {
   nodeId?: string;
   /** Absolute path of the peer's shared directory. */
   dir?: string;
+  /** With `--metaserver auto`: the network found on the LAN and joined. */
+  discovered?: { name: string; host: string; port: number };
 }
 
 export interface NeighborUpEvent extends PeerRef {

@@ -1,8 +1,11 @@
 // `p2p-node metaserver`: the metadata server, plus the topology bridge (HTTP + WebSocket,
 // written in node-core/src/bridge) when --http-port is given.
 import { TopologyBridge } from '../bridge';
+import { announceInterfaces, defaultNetworkName } from '../discovery/announce-policy';
+import { MdnsAnnouncer } from '../discovery/mdns-announcer';
 import type { MetaserverReadyEvent } from '../events';
 import { MetadataServer } from '../metaserver';
+import { P2PError } from '../wire';
 import type { MetaserverArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -22,6 +25,8 @@ export async function startMetaserver(options: {
   maxPeers?: number;
   key?: string;
   heartbeatMs?: number;
+  announce?: boolean;
+  networkName?: string;
 }): Promise<RunningMetaserver> {
   const server = new MetadataServer({
     host: options.host,
@@ -33,26 +38,40 @@ export async function startMetaserver(options: {
   const address = await server.listen();
   const ready: MetaserverReadyEvent = { event: 'ready', role: 'metaserver', host: address.host, port: address.port };
   let bridge: TopologyBridge | undefined;
-  if (options.httpPort !== undefined) {
-    try {
+  let announcer: MdnsAnnouncer | undefined;
+  const close = async (): Promise<void> => {
+    await announcer?.close();
+    await bridge?.close();
+    await server.close();
+  };
+  try {
+    if (options.httpPort !== undefined) {
       bridge = new TopologyBridge(server, { host: options.host, port: options.httpPort });
       const bound = await bridge.listen();
       ready.httpPort = bound.port;
       ready.url = bound.url;
-    } catch (err) {
-      await bridge?.close();
-      await server.close();
-      throw err;
     }
+    if (options.announce) {
+      const name = options.networkName ?? defaultNetworkName();
+      announcer = await startAnnouncer(name, address.host, address.port, Boolean(options.key));
+      ready.announced = { name, addresses: announcer.addresses };
+    }
+  } catch (err) {
+    await close();
+    throw err;
   }
-  return {
-    server,
-    ready,
-    close: async () => {
-      await bridge?.close();
-      await server.close();
-    },
-  };
+  return { server, ready, close };
+}
+
+async function startAnnouncer(name: string, host: string, port: number, needsKey: boolean): Promise<MdnsAnnouncer> {
+  try {
+    return await MdnsAnnouncer.start({ name, port, needsKey, interfaces: announceInterfaces(host) });
+  } catch (err) {
+    throw new P2PError(
+      'DISCOVERY_FAILED',
+      `could not announce the network on the LAN: ${(err as Error).message} (--no-announce skips it)`,
+    );
+  }
 }
 
 export async function runMetaserver(args: MetaserverArgs, out: EventOutput): Promise<number> {

@@ -1,6 +1,7 @@
 // `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
 // signal. Commands run concurrently (a long GET does not block TOPO).
-import type { NodeEvent } from '../events';
+import type { NodeEvent, PeerReadyEvent } from '../events';
+import { discoverMetaserver } from './discover-metaserver';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -13,10 +14,23 @@ import { P2PError } from '../wire';
 
 const PROGRESS_EVERY_MS = 200;
 
-export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number> {
-  if (args.id === '') {
+export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number> {
+  if (given.id === '') {
     out.emit({ event: 'error', code: 'EMPTY_ID', message: 'a peer id must not be empty' });
     return 1;
+  }
+  let args = given;
+  let discovered: PeerReadyEvent['discovered'];
+  if (given.discover) {
+    out.note(`looking for a P2P network on the LAN (${given.discover.durationMs / 1000} s)…`);
+    try {
+      const { name, host, port } = await discoverMetaserver(given.discover);
+      discovered = { name, host, port };
+      args = { ...given, metaserver: { host, port } };
+    } catch (err) {
+      out.emit(errorEvent(err));
+      return 1;
+    }
   }
   const node = createPeerNode(args);
   // Links form while start() runs; their events wait so that "ready" is always the first line.
@@ -27,7 +41,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   };
   node.on('event', (event) => (early ? early.push(event) : show(event)));
   try {
-    out.emit(await node.start());
+    out.emit({ ...(await node.start()), ...(discovered && { discovered }) });
     const queued = early;
     early = undefined;
     queued.forEach(show);
