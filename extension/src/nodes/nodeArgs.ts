@@ -10,6 +10,9 @@ export interface MetaserverOptions {
   /** The topology bridge; 0: the OS picks. Undefined: no bridge. */
   httpPort?: number;
   maxPeers?: number;
+  /** `--announce`: on the LAN (mDNS) even on loopback. Unset: the CLI's policy (beyond loopback only). */
+  announce?: boolean;
+  networkName?: string;
 }
 
 export interface PeerOptions {
@@ -35,6 +38,8 @@ export function metaserverArgs(options: MetaserverOptions): string[] {
   const args = ['metaserver', '--host', options.host, '--port', String(options.port)];
   if (options.httpPort !== undefined) args.push('--http-port', String(options.httpPort));
   if (options.maxPeers !== undefined) args.push('--max-peers', String(options.maxPeers));
+  if (options.announce) args.push('--announce');
+  if (options.networkName !== undefined) args.push('--network-name', options.networkName);
   return args;
 }
 
