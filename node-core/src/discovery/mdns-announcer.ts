@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { asksForService, serviceRecords, type ServiceDescription } from './dns-sd';
 import type { MdnsInterface } from './interfaces';
-import { MdnsLink } from './mdns-link';
+import { openLinks, type MdnsLink } from './mdns-link';
 
 const ANSWER_GAP_MS = 250;
 const REANNOUNCE_MS = 1000;
@@ -70,12 +70,10 @@ export class MdnsAnnouncer {
   static async start(options: AnnouncerOptions): Promise<MdnsAnnouncer> {
     if (options.interfaces.length === 0) throw new Error('mDNS: no interface to announce on');
     const instance = `p2p-${randomBytes(4).toString('hex')}`;
-    const links = options.interfaces.map((iface) => new MdnsLink(iface, options.mdnsPort));
-    try {
-      await Promise.all(links.map((l) => l.ready));
-    } catch (err) {
+    const { links, failures } = await openLinks(options.interfaces, options.mdnsPort);
+    if (failures.length > 0) {
       await Promise.all(links.map((l) => l.close()));
-      throw err;
+      throw new Error(failures.join('; '));
     }
     const announced = links.map(
       (link) =>

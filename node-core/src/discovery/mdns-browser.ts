@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ANNOUNCE_TTL_S, readAnnouncements, SERVICE_TYPE, type FoundNetwork } from './dns-sd';
 import type { MdnsInterface } from './interfaces';
-import { MdnsLink } from './mdns-link';
+import { openLinks, type MdnsLink } from './mdns-link';
 
 export const MAX_NETWORKS = 32;
 const MAX_KEEP_S = ANNOUNCE_TTL_S;
@@ -36,16 +36,11 @@ export class MdnsBrowser extends EventEmitter<BrowserEvents> {
 
   /** Opens a link per interface (those that fail are left out) and sends the first query. */
   static async start(options: BrowseOptions): Promise<MdnsBrowser> {
-    const links = options.interfaces.map((iface) => new MdnsLink(iface, options.mdnsPort));
-    const opened = await Promise.allSettled(links.map((l) => l.ready));
-    const failed = links.filter((_, i) => opened[i].status === 'rejected');
-    await Promise.all(failed.map((l) => l.close()));
-    const working = links.filter((l) => !failed.includes(l));
-    if (working.length === 0) {
-      const reasons = opened.flatMap((o) => (o.status === 'rejected' ? [String(o.reason?.message ?? o.reason)] : []));
-      throw new Error(`mDNS: could not listen on any interface${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
+    const { links, failures } = await openLinks(options.interfaces, options.mdnsPort);
+    if (links.length === 0) {
+      throw new Error(`mDNS: could not listen on any interface${failures.length ? ` (${failures.join('; ')})` : ''}`);
     }
-    const browser = new MdnsBrowser(working);
+    const browser = new MdnsBrowser(links);
     browser.query(FIRST_REQUERY_MS);
     return browser;
   }
