@@ -1,25 +1,28 @@
-// "P2P: Join Network" lists the networks announced on the LAN next to typing an address. Two
-// metaservers announce on loopback only (multicast on 127.0.0.1; the suites browse there only,
-// test/integration/index.ts): this window's, started through the command with `announce`, and
-// one run by hand as `p2p-node metaserver --announce`. The Playwright driver
-// test/integration/driver/join-picker.mjs reads the pick and chooses the second; the peer must
-// then run against that address.
+// Joining a network found on the LAN, inside VS Code. Metaservers announce on loopback only
+// (multicast on 127.0.0.1; the suites browse there only, test/integration/index.ts): this
+// window's, started through the command with `announce`, and one run by hand as
+// `p2p-node metaserver --announce`.
+// - A scripted join with `metaserver: 'auto'` (the CLI's `--metaserver auto`) joins the one
+//   network announced, and with two announced fails naming both.
+// - "P2P: Join Network" from the UI lists the networks next to "Type an address…": the
+//   Playwright driver test/integration/driver/join-picker.mjs reads the pick and chooses one.
 
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as vscode from 'vscode';
 import type { NodeInfo } from '../../extension/src/nodes/managedNode';
-import { nodeCliPath } from '../../extension/src/nodeProcess';
+import { nodeCliPath, runNodeCli } from '../../extension/src/nodeProcess';
 import { driverReply, driverRunning } from './support/driver';
-import { activateP2P, EXTENSION_ID, useCleanup } from './support/extension';
+import { activateP2P, EXTENSION_ID, tempFolder, useCleanup } from './support/extension';
+
+const extensionPath = (): string => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
 
 /** `p2p-node metaserver --announce` on 127.0.0.1, outside the extension; its port once ready. */
 async function announcedMetaserver(cleanup: Array<() => unknown>, name: string): Promise<number> {
-  const cli = nodeCliPath(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath);
   const child = spawn(
     process.execPath,
-    [cli, 'metaserver', '--port', '0', '--announce', '--network-name', name, '--json'],
+    [nodeCliPath(extensionPath()), 'metaserver', '--port', '0', '--announce', '--network-name', name, '--json'],
     { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', P2P_NETWORK_KEY: '' }, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   cleanup.push(async () => {
@@ -34,20 +37,47 @@ async function announcedMetaserver(cleanup: Array<() => unknown>, name: string):
   return ready.port;
 }
 
-describe('extension: Join Network finds networks on the LAN', function () {
+/** The peer ids registered with the metaserver on `port`, as `p2p-node topo` sees them. */
+async function registered(port: number): Promise<string[]> {
+  const topo = await runNodeCli(extensionPath(), ['topo', '--metaserver', `127.0.0.1:${port}`, '--json']);
+  return (JSON.parse(topo.stdout) as { peers: Array<{ id: string }> }).peers.map((p) => p.id);
+}
+
+describe('extension: joining a network found on the LAN', function () {
   this.timeout(90_000);
   const cleanup = useCleanup();
+  let windowServer: NodeInfo;
+  let otherPort: number | undefined;
 
-  it('lists the networks announced on loopback next to "Type an address…" and joins the one chosen', async function () {
-    if (!driverRunning('join-picker')) this.skip(); // desktop VS Code: no Playwright beside it
-    const api = await activateP2P();
-    const windowServer = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', {
+  before(async () => {
+    await activateP2P();
+    windowServer = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', {
       port: 0,
       announce: true,
       networkName: 'Window lab',
     }))!;
     cleanup.push(() => vscode.commands.executeCommand('p2p.stopMetadataServer'));
-    const port = await announcedMetaserver(cleanup, 'Loopback lab');
+  });
+
+  it('joins the one network announced with metaserver "auto"', async () => {
+    const api = await activateP2P();
+    const dir = tempFolder(cleanup, 'p2p-ext-lan-');
+    const peer = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+      id: 'lan-auto',
+      metaserver: 'auto',
+      dir,
+    }))!;
+    cleanup.push(() => vscode.commands.executeCommand('p2p.leaveNetwork', { id: 'lan-auto' }));
+    assert.equal(peer.id, 'lan-auto');
+    const args = api.nodes.peer('lan-auto')!.launch.args.join(' ');
+    assert.match(args, /--metaserver auto --discover-interface 127\.0\.0\.1/, args);
+    assert.ok((await registered(windowServer.port)).includes('lan-auto'), 'registered with the one found');
+  });
+
+  it('lists the networks announced next to "Type an address…" and joins the one chosen', async function () {
+    if (!driverRunning('join-picker')) this.skip(); // desktop VS Code: no Playwright beside it
+    const api = await activateP2P();
+    otherPort ??= await announcedMetaserver(cleanup, 'Loopback lab');
 
     const joining = vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork');
     console.log('[join-picker] open');
@@ -62,10 +92,23 @@ describe('extension: Join Network finds networks on the LAN', function () {
       row(`127.0.0.1:${windowServer.port}`)?.includes("this window's metadata server"),
       JSON.stringify(seen.labels),
     );
-    assert.ok(row('Loopback lab')?.includes(`127.0.0.1:${port}`), JSON.stringify(seen.labels));
+    assert.ok(row('Loopback lab')?.includes(`127.0.0.1:${otherPort}`), JSON.stringify(seen.labels));
     assert.ok(row('Window lab')?.includes(`127.0.0.1:${windowServer.port}`), JSON.stringify(seen.labels));
     assert.ok(row('Type an address'), JSON.stringify(seen.labels));
-    assert.equal(api.nodes.peer(peer.id)?.launch.metaserver, `127.0.0.1:${port}`, 'joined the network chosen');
-    assert.equal(api.nodes.peer(peer.id)?.status, 'running');
+    assert.equal(api.nodes.peer(peer.id)?.launch.metaserver, `127.0.0.1:${otherPort}`, 'joined the network chosen');
+    assert.ok((await registered(otherPort)).includes(peer.id));
+  });
+
+  it('refuses metaserver "auto" with two networks announced, naming both', async () => {
+    otherPort ??= await announcedMetaserver(cleanup, 'Loopback lab');
+    const dir = tempFolder(cleanup, 'p2p-ext-lan-');
+    cleanup.push(() => vscode.commands.executeCommand('p2p.leaveNetwork', { id: 'lan-torn' }));
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', { id: 'lan-torn', metaserver: 'auto', dir })),
+      (err: Error) =>
+        /found no single network on the LAN: 2 P2P networks answered/.test(err.message) &&
+        err.message.includes(`"Window lab" at 127.0.0.1:${windowServer.port}`) &&
+        err.message.includes(`"Loopback lab" at 127.0.0.1:${otherPort}`),
+    );
   });
 });

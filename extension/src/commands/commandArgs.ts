@@ -39,6 +39,7 @@ export interface StartMetaserverArgs {
 
 export interface JoinArgs {
   id?: string;
+  /** `host:port`, or `auto`: the one network announced on the LAN (`p2p-node peer --metaserver auto`). */
   metaserver?: string;
   join?: string;
   dir?: string;
@@ -93,7 +94,7 @@ export function parseJoinArgs(value: Fields): JoinArgs {
     ttl: optionalInteger(value, 'ttl', 1, 10),
   };
   if (args.id !== undefined) validatePeerId(args.id);
-  if (args.metaserver !== undefined) validateAddress(args.metaserver, 'metaserver');
+  if (args.metaserver !== undefined && args.metaserver !== 'auto') validateAddress(args.metaserver, 'metaserver');
   if (args.join !== undefined) validateAddress(args.join, 'join');
   if (args.dir !== undefined && !isAbsolute(args.dir))
     throw new ArgumentError(`"dir" must be an absolute path, got "${args.dir}".`);

@@ -106,6 +106,7 @@ async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInf
     {
       id,
       metaserver,
+      discoverInterfaces: settings.discoveryInterfaces,
       join: given.join,
       dir,
       mode,
