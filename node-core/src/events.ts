@@ -26,6 +26,8 @@ export interface MetaserverReadyEvent {
   httpPort?: number;
   /** The topology page, with its access token: `http://host:httpPort/?token=...`. */
   url?: string;
+  /** SHA-256 of its public key (64 hex digits): what peers pin and `--trust` lists. */
+  fingerprint?: string;
 }
 
 export interface PeerReadyEvent {
@@ -39,6 +41,8 @@ export interface PeerReadyEvent {
   nodeId?: string;
   /** Absolute path of the peer's shared directory. */
   dir?: string;
+  /** SHA-256 of its public key (64 hex digits): its identity, bound to `id`. */
+  fingerprint?: string;
 }
 
 export interface NeighborUpEvent extends PeerRef {
@@ -117,6 +121,14 @@ export type ErrorCode =
   | 'DUPLICATE_ID'
   | 'NETWORK_FULL'
   | 'AUTH_FAILED'
+  /** TLS could not be set up (not our protocol, a replayed or tampered handshake). */
+  | 'HANDSHAKE_FAILED'
+  /** A known peer id came with another key (trust on first use). */
+  | 'KEY_CHANGED'
+  /** A key outside the `--trust` allow-list. */
+  | 'NOT_TRUSTED'
+  /** A peer announced an id other than the one dialed, or a message named another sender than the link's. */
+  | 'ID_MISMATCH'
   | 'METASERVER_UNREACHABLE'
   | 'PEER_UNREACHABLE'
   | 'PORT_IN_USE'

@@ -112,6 +112,30 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
       };
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
+    case 'KEY_CHANGED':
+      return {
+        code,
+        message: `${capitalize(subject.node)} refused a peer whose key changed: ${detail || 'a known id came with another key'}. Someone may be impersonating it; if it really got a new key, remove it from known-peers.json.`,
+        action: 'showLog',
+      };
+    case 'NOT_TRUSTED':
+      return {
+        code,
+        message: `${capitalize(subject.node)} refused a key that is not in its trust file: ${detail || 'unknown fingerprint'}. Add the fingerprint to the trust file if you trust it.`,
+        action: 'showLog',
+      };
+    case 'ID_MISMATCH':
+      return {
+        code,
+        message: `${capitalize(subject.node)} reached a peer that is not the one it dialed: ${detail || 'another id answered'}. See the log.`,
+        action: 'showLog',
+      };
+    case 'HANDSHAKE_FAILED':
+      return {
+        code,
+        message: `${capitalize(subject.node)} could not set up an encrypted link: ${detail || 'TLS failed'}. Check that both sides run the same version.`,
+        action: 'showLog',
+      };
     default:
       return {
         code: isKnownCode(code) ? code : 'INTERNAL',
@@ -167,6 +191,10 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'DUPLICATE_ID',
   'NETWORK_FULL',
   'AUTH_FAILED',
+  'HANDSHAKE_FAILED',
+  'KEY_CHANGED',
+  'NOT_TRUSTED',
+  'ID_MISMATCH',
   'METASERVER_UNREACHABLE',
   'PEER_UNREACHABLE',
   'PORT_IN_USE',

@@ -3,7 +3,7 @@
 // Downloads/ (.part, per-chunk SHA-256, rename when whole) so it is served from then on.
 import type { FileStore } from '../files/file-store';
 import { download, type DownloadResult } from '../transfer/download-session';
-import { dial, type Connection } from '../wire';
+import { dial, type Connection, type LinkCredentials } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
 import type { ChordPeer } from './remote';
@@ -14,7 +14,7 @@ export class StoreFileHost implements ChordFileHost {
 
   constructor(
     private readonly store: FileStore,
-    private readonly key: string | undefined,
+    private readonly credentials: LinkCredentials,
     /** A file was added to the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
   ) {}
@@ -69,7 +69,7 @@ export class StoreFileHost implements ChordFileHost {
         downloadsDir: this.store.downloadsDir,
         signal,
         connect: async (holder, s) => {
-          const conn = await dial(holder, { key: this.key, signal: s });
+          const conn = await dial(holder, { ...this.credentials, expectId: holder.id, signal: s });
           conn.setHandler(() => undefined);
           opened.push(conn);
           return conn;

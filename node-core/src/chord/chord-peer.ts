@@ -18,7 +18,7 @@ import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
-import { dial, P2PError, toP2PError } from '../wire';
+import { dial, ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
 import { ChordRing } from './chord-ring';
 import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
@@ -34,6 +34,8 @@ export interface ChordPeerOptions {
   port?: number;
   dir: string;
   key?: string;
+  /** Its key pair and pins (default: a fresh key pair, pins in memory; the CLI keeps them in dir). */
+  security?: ChannelSecurity;
   metaserver?: Address;
   /** `--join HOST:PORT`: a node already on the ring. */
   join?: Address;
@@ -72,9 +74,12 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
   private readonly operations = new AbortController();
   private stopped = false;
 
+  private readonly security: ChannelSecurity;
+
   constructor(private readonly options: ChordPeerOptions) {
     super();
     this.store = new FileStore(options.dir);
+    this.security = options.security ?? ephemeralSecurity(options.id);
   }
 
   /** Listens, registers with the metaserver (refusals reject), joins or starts the ring. */
@@ -89,6 +94,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       advertise: options.advertise,
       port: options.port ?? 0,
       key: options.key,
+      security: this.security,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
@@ -98,7 +104,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
         return true;
       },
     });
-    const fileHost = new StoreFileHost(store, options.key, () => this.reportFiles());
+    const fileHost = new StoreFileHost(store, { key: options.key, security: this.security }, () => this.reportFiles());
     const storage = new ChordStorage(
       ring,
       fileHost,
@@ -174,6 +180,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       port,
       mode: 'chord',
       nodeId: idToHex(nodeId),
+      fingerprint: this.security.identity.fingerprint,
       dir: this.store.dir,
     };
   }
@@ -186,6 +193,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       this.metaserver = new MetaserverClient({
         address: metaserver,
         key,
+        security: this.security,
         self: { id, host: this.self.host, port: this.self.port, mode: 'chord' },
         heartbeatMs: this.options.heartbeatMs,
         retryMs: this.options.heartbeatMs,
@@ -242,7 +250,12 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     let found: { size: number; sha256: string } | undefined;
     for (const h of holders) {
       try {
-        const conn = await dial(h, { key: this.options.key, signal: this.operations.signal });
+        const conn = await dial(h, {
+          key: this.options.key,
+          security: this.security,
+          expectId: h.id,
+          signal: this.operations.signal,
+        });
         conn.setHandler(() => undefined);
         try {
           const m = await fetchManifest(conn, name, this.operations.signal);

@@ -1,6 +1,8 @@
 // `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
 // signal. Commands run concurrently (a long GET does not block TOPO).
+import { join } from 'node:path';
 import type { NodeEvent } from '../events';
+import { loadNodeSecurity, STATE_FOLDER } from '../wire';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -15,7 +17,14 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
     out.emit({ event: 'error', code: 'EMPTY_ID', message: 'a peer id must not be empty' });
     return 1;
   }
-  const node = createPeerNode(args);
+  let security;
+  try {
+    security = await loadNodeSecurity({ id: args.id, folder: join(args.dir, STATE_FOLDER), trustFile: args.trust });
+  } catch (err) {
+    out.emit(errorEvent(err));
+    return 1;
+  }
+  const node = createPeerNode(args, security);
   // Links form while start() runs; their events wait so that "ready" is always the first line.
   let early: NodeEvent[] | undefined = [];
   const show = (event: NodeEvent): void => {

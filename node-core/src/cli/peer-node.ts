@@ -12,6 +12,7 @@ import type {
 } from '../events';
 import { ChordPeerNode } from '../chord/chord-peer';
 import { FloodPeer } from '../flood/flood-peer';
+import type { ChannelSecurity } from '../wire';
 import type { PeerArgs } from './args';
 
 export interface PeerNode {
@@ -30,7 +31,8 @@ export interface PeerNode {
   on(event: 'event', listener: (event: NodeEvent) => void): unknown;
 }
 
-export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNode {
+/** `security`: the node's key pair and pins (default: fresh ones in memory, as in `demo`). */
+export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>, security?: ChannelSecurity): PeerNode {
   const heartbeat = args.heartbeatMs;
   if (args.mode === 'chord') {
     // --- chord --- (--heartbeat-ms also paces the chord timers; see ChordPeerOptions.heartbeatMs)
@@ -41,6 +43,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNo
       port: args.port,
       dir: args.dir,
       key: args.key,
+      security,
       metaserver: args.metaserver,
       join: args.join,
       heartbeatMs: heartbeat,
@@ -56,6 +59,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNo
     metaserver: args.metaserver,
     join: args.join,
     key: args.key,
+    security,
     maxNeighbors: args.maxNeighbors,
     ttl: args.ttl,
     maxUploadBytesPerSecond: args.maxUploadBytesPerSecond,

@@ -20,7 +20,15 @@ import { MetaserverClient } from '../metaserver/metaserver-client';
 import { download } from '../transfer/download-session';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
-import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
+import {
+  dial,
+  ephemeralSecurity,
+  P2PError,
+  WireServer,
+  type ChannelSecurity,
+  type Connection,
+  type Incoming,
+} from '../wire';
 import { FloodOverlay, type QueryMessage } from './flood-overlay';
 import { SearchCollector, type SearchOptions } from './search-collector';
 
@@ -37,6 +45,8 @@ export interface FloodPeerOptions {
   /** Join this peer directly (with or without a metaserver). */
   join?: Address;
   key?: string;
+  /** Its key pair and pins (default: a fresh key pair, pins in memory; the CLI keeps them in dir). */
+  security?: ChannelSecurity;
   maxNeighbors?: number;
   ttl?: number;
   targetLinks?: number;
@@ -84,13 +94,16 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   private readonly outbound = new Set<Connection>();
   private self: PeerRef | undefined;
   private stopping = false;
+  private readonly security: ChannelSecurity;
 
   constructor(private readonly options: FloodPeerOptions) {
     super();
+    this.security = options.security ?? ephemeralSecurity(options.id);
     this.store = new FileStore(options.dir, options.chunkSize, options.downloadsDir);
     this.uploadLimiter = UploadLimiter.forCap(options.maxUploadBytesPerSecond);
     this.server = new WireServer({
       key: options.key,
+      security: this.security,
       idleTimeoutMs: this.peerTimeoutMs,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
     });
@@ -131,6 +144,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
           address: options.metaserver,
           self: { ...this.self, mode: 'flood' },
           key: options.key,
+          security: this.security,
           heartbeatMs: options.heartbeatMs,
           retryMs: options.metaserverRetryMs,
         });
@@ -176,6 +190,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
       port: this.self.port,
       mode: 'flood',
       dir: this.store.dir,
+      fingerprint: this.security.identity.fingerprint,
     };
   }
 
@@ -298,10 +313,13 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     return this.overlay;
   }
 
-  private async connect(address: Address, idleTimeoutMs: number): Promise<Connection> {
+  /** A PeerRef's id is the one the remote must prove; a bare address (`--join`) may be anyone. */
+  private async connect(address: Address | PeerRef, idleTimeoutMs: number): Promise<Connection> {
     if (this.stopping) throw new P2PError('CANCELLED', 'the peer is stopping');
     const conn = await dial(address, {
       key: this.options.key,
+      security: this.security,
+      expectId: 'id' in address ? (address as PeerRef).id : undefined,
       idleTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
     });

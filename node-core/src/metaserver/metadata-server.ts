@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { Address } from '../events';
 import type { BridgeMessage, TopologySnapshot, TopologySource } from '../topology';
-import { Connection, P2PError, WireServer, type Incoming } from '../wire';
+import { Connection, ephemeralSecurity, P2PError, WireServer, type ChannelSecurity, type Incoming } from '../wire';
 import { PeerRegistry } from './peer-registry';
 
 export interface MetadataServerOptions {
@@ -13,6 +13,8 @@ export interface MetadataServerOptions {
   /** Refuse registrations beyond this many live peers (0 or undefined: no limit). */
   maxPeers?: number;
   key?: string;
+  /** Its key pair and the pins of the peers it has seen (default: a fresh key pair, pins in memory). */
+  security?: ChannelSecurity;
   /** A registered peer silent for this long is expired. */
   peerTimeoutMs?: number;
   handshakeTimeoutMs?: number;
@@ -36,6 +38,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     super();
     this.wire = new WireServer({
       key: options.key,
+      security: options.security ?? ephemeralSecurity(''),
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       idleTimeoutMs: options.peerTimeoutMs ?? 15_000,
     });
