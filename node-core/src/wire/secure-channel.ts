@@ -12,6 +12,11 @@ export interface ChannelSecurity {
   /** The id this node announces in its hello: a peer's --id, '' for a metaserver or a tool. */
   id: string;
   trust: TrustStore;
+  /**
+   * No TLS, no keys checked: only the benchmarks' baseline (P2P_PLAINTEXT_BENCH_ONLY=1), so the
+   * cost of encryption can be measured in the same run. Both sides must use it.
+   */
+  plaintextBenchOnly?: boolean;
 }
 
 /** What TLS established about the other side. */
@@ -20,6 +25,9 @@ export interface SecureSession {
   /** Keying material exported from this session only (RFC 8446 7.5): what network-key proofs sign. */
   channelBinding: Buffer;
 }
+
+/** The session of a plaintext (bench-only) link: nothing is known about the remote. */
+export const PLAINTEXT_SESSION: SecureSession = { remoteFingerprint: '', channelBinding: Buffer.alloc(0) };
 
 const EXPORTER_LABEL = 'EXPORTER-p2p-channel-binding';
 // AES-128-GCM first: the fastest of the three with AES-NI; all three are TLS 1.3's own

@@ -2,7 +2,7 @@
 // each authenticated Connection to its owner; dial() connects, runs TLS and the handshake.
 // Both track what they open so close() leaves nothing behind.
 import { EventEmitter } from 'node:events';
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Address } from '../events';
 import { Connection, type ConnectionOptions, type HandshakeOptions } from './connection';
@@ -12,6 +12,7 @@ import {
   anonymousSecurity,
   type ChannelSecurity,
   isTlsFailure,
+  PLAINTEXT_SESSION,
   sessionOf,
   tlsClientOptions,
   tlsServerOptions,
@@ -26,11 +27,14 @@ export interface DialOptions extends HandshakeOptions {
 export function dial(address: Address, options: DialOptions = {}): Promise<Connection> {
   const reads = new ReusedReadBuffer();
   const security = options.security ?? anonymousSecurity();
-  return new Promise<tls.TLSSocket>((resolve, reject) => {
+  const plaintext = security.plaintextBenchOnly === true;
+  return new Promise<net.Socket>((resolve, reject) => {
     if (options.signal?.aborted) return reject(new P2PError('CANCELLED', 'dial cancelled'));
+    const target = { host: address.host, port: address.port, onread: reads.onread };
     // `onread` works on TLS sockets too (decrypted bytes), though @types/node lists it for net only
-    const connectOptions = { ...tlsClientOptions(security.identity), host: address.host, port: address.port };
-    const socket = tls.connect({ ...connectOptions, onread: reads.onread } as tls.ConnectionOptions);
+    const socket = plaintext
+      ? net.connect(target)
+      : tls.connect({ ...tlsClientOptions(security.identity), ...target } as tls.ConnectionOptions);
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const fail = (err: P2PError): void => {
       cleanup();
@@ -55,7 +59,7 @@ export function dial(address: Address, options: DialOptions = {}): Promise<Conne
     };
     socket.once('error', onError);
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('secureConnect', () => {
+    socket.once(plaintext ? 'connect' : 'secureConnect', () => {
       cleanup();
       resolve(socket);
     });
@@ -63,14 +67,14 @@ export function dial(address: Address, options: DialOptions = {}): Promise<Conne
 }
 
 function openChannel(
-  socket: tls.TLSSocket,
+  socket: net.Socket,
   role: 'dialer' | 'listener',
   options: DialOptions & { security: ChannelSecurity },
   reads?: ReusedReadBuffer,
 ): Promise<Connection> {
-  let session;
+  let session = PLAINTEXT_SESSION;
   try {
-    session = sessionOf(socket);
+    if (!options.security.plaintextBenchOnly) session = sessionOf(socket as tls.TLSSocket);
   } catch (err) {
     socket.destroy();
     return Promise.reject(new P2PError('HANDSHAKE_FAILED', (err as Error).message));
@@ -85,7 +89,7 @@ export interface WireServerEvents {
 }
 
 export class WireServer extends EventEmitter<WireServerEvents> {
-  private readonly server: tls.Server;
+  private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly connections = new Set<Connection>();
   private readonly options: ConnectionOptions & { security: ChannelSecurity };
@@ -94,12 +98,14 @@ export class WireServer extends EventEmitter<WireServerEvents> {
     super();
     this.options = { ...options, security: options.security ?? anonymousSecurity() };
     const tlsOptions = tlsServerOptions(this.options.security.identity, options.handshakeTimeoutMs ?? 5000);
-    this.server = tls.createServer(tlsOptions, (socket) => this.accept(socket));
+    this.server = this.options.security.plaintextBenchOnly
+      ? net.createServer((socket) => this.accept(socket))
+      : tls.createServer(tlsOptions, (socket) => this.accept(socket));
     this.server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.on('tlsClientError', (err, socket) => {
+    this.server.on('tlsClientError', (err: Error, socket: net.Socket) => {
       socket.destroy();
       this.emit('rejected', new P2PError('HANDSHAKE_FAILED', `TLS handshake failed: ${err.message}`));
     });
@@ -127,7 +133,7 @@ export class WireServer extends EventEmitter<WireServerEvents> {
     return this.options.security.identity.fingerprint;
   }
 
-  private accept(socket: tls.TLSSocket): void {
+  private accept(socket: net.Socket): void {
     openChannel(socket, 'listener', this.options).then(
       (conn) => {
         if (!this.server.listening) return conn.close();

@@ -76,6 +76,14 @@ export class TrustStore {
    * applies) or throws NOT_TRUSTED / KEY_CHANGED. A first sighting pins the id.
    */
   admit(id: string, fingerprint: string): void {
+    this.check(id, fingerprint);
+    if (id === '' || this.pins.has(id) || this.pins.size >= MAX_PINNED_IDS) return;
+    this.pins.set(id, fingerprint);
+    this.save();
+  }
+
+  /** The checks of admit() without pinning: for a listener not yet heard from (its id is unproven). */
+  check(id: string, fingerprint: string): void {
     const { allowList } = this.options;
     if (allowList && !allowList.has(fingerprint)) {
       throw new P2PError('NOT_TRUSTED', `${describe(id)} has key ${fingerprint}, which is not in the trust file`, id);
@@ -87,13 +95,10 @@ export class TrustStore {
       throw new P2PError(
         'KEY_CHANGED',
         `peer "${id}" presented key ${fingerprint}, but it is known with key ${known}: refused ` +
-          '(if it really changed its key, remove its line from known-peers.json)',
+          '(if it really changed its key, remove its entry from known-peers.json)',
         id,
       );
     }
-    if (this.pins.size >= MAX_PINNED_IDS) return;
-    this.pins.set(id, fingerprint);
-    this.save();
   }
 
   /** Resolves once every pin made so far is on disk. */
