@@ -62,6 +62,7 @@ export async function startMetaserver(options: {
     close: async () => {
       await bridge?.close();
       await server.close();
+      await security.trust.flush();
     },
   };
 }

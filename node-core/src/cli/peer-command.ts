@@ -48,13 +48,16 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
       onCommand: (command) => void runCommand(node, command, out, downloads),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
-        node.stop().then(
-          () => 0,
-          (err: unknown) => {
-            out.emit(errorEvent(err));
-            return 1;
-          },
-        ),
+        node
+          .stop()
+          .then(() => security.trust.flush())
+          .then(
+            () => 0,
+            (err: unknown) => {
+              out.emit(errorEvent(err));
+              return 1;
+            },
+          ),
     },
     out,
   );
