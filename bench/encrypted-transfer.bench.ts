@@ -4,9 +4,9 @@
 // Targets (issue 16): encrypted GET ≥ 0.80× plaintext GET; a handshake under 5 ms on loopback.
 // Standalone: `npm run build && node --import tsx bench/encrypted-transfer.bench.ts [MiB] [rounds]`.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dial, ephemeralSecurity, WireServer, type ChannelSecurity } from '../node-core/src/wire';
 import { CliProcess } from '../test/unit/cli-process';
@@ -33,8 +33,8 @@ async function writeRandomFile(path: string, mib: number): Promise<string> {
   return hash.digest('hex');
 }
 
-/** A holder sharing `source` and a getter joined to it, both peer processes. */
-async function network(root: string, label: string, source: string, env: NodeJS.ProcessEnv): Promise<CliProcess[]> {
+/** A holder and a getter joined to it, both peer processes. */
+async function network(root: string, label: string, env: NodeJS.ProcessEnv): Promise<CliProcess[]> {
   const dirs = [join(root, `${label}-holder`), join(root, `${label}-getter`)];
   await Promise.all(dirs.map((d) => mkdir(d)));
   const holder = new CliProcess(
@@ -43,8 +43,6 @@ async function network(root: string, label: string, source: string, env: NodeJS.
     env,
   );
   const ready = await holder.next('ready', () => true, 60_000);
-  holder.send(`SHARE ${source}`);
-  await holder.next('shared', () => true, 300_000);
   const getter = new CliProcess(
     CLI,
     ['peer', '--id', 'getter', '--join', `127.0.0.1:${ready.port}`, '--dir', dirs[1], '--json'],
@@ -54,17 +52,34 @@ async function network(root: string, label: string, source: string, env: NodeJS.
   return [holder, getter];
 }
 
-async function get(procs: CliProcess[], name: string, expected: string): Promise<{ ms: number; cpuMs: number }> {
+/**
+ * The holder shares `source` under a new name (hashed before the clock starts: a peer keeps
+ * sharing what it downloaded, so each GET needs a name the getter does not have), then the getter GETs it.
+ */
+async function get(
+  procs: CliProcess[],
+  source: string,
+  name: string,
+  expected: string,
+): Promise<{ ms: number; cpuMs: number }> {
   const [holder, getter] = procs;
+  const copy = join(dirname(source), name);
+  await link(source, copy);
+  const shared = holder.events.length;
+  holder.send(`SHARE ${copy}`);
+  await holder.next('shared', () => true, 300_000, shared);
   const cpu = (): number => cpuMs(holder.child.pid) + cpuMs(getter.child.pid);
   const before = cpu();
   const from = getter.events.length;
-  const started = performance.now();
   getter.send(`GET ${name}`);
+  // from the first chunk on: the search before it (a flood with its grace period) is no transfer
+  await getter.next('download-progress', () => true, 60_000, from);
+  const started = performance.now();
   const done = await getter.next('download-complete', () => true, 600_000, from);
   const ms = performance.now() - started;
   if (done.sha256 !== expected) throw new Error(`${name}: wrong digest`);
   await rm(done.path);
+  await rm(copy);
   return { ms, cpuMs: cpu() - before };
 }
 
@@ -97,11 +112,10 @@ async function main(): Promise<void> {
   try {
     const source = join(root, 'payload.bin');
     const expected = await writeRandomFile(source, SIZE_MIB);
-    const encrypted = await network(root, 'tls', source, {});
+    const encrypted = await network(root, 'tls', {});
     procs.push(...encrypted);
-    const plaintext = await network(root, 'plain', source, PLAINTEXT_ENV);
+    const plaintext = await network(root, 'plain', PLAINTEXT_ENV);
     procs.push(...plaintext);
-    const name = 'payload.bin';
     const times: Record<'bare' | 'plain' | 'tls', number[]> = { bare: [], plain: [], tls: [] };
     const cpu: Record<'plain' | 'tls', number[]> = { plain: [], tls: [] };
     const kinds = ['tls', 'plain', 'bare'] as const;
@@ -114,7 +128,7 @@ async function main(): Promise<void> {
           times.bare.push(await bareCopy(source, target));
           await rm(target);
         } else {
-          const run = await get(kind === 'tls' ? encrypted : plaintext, name, expected);
+          const run = await get(kind === 'tls' ? encrypted : plaintext, source, `${kind}-${round}.bin`, expected);
           times[kind].push(run.ms);
           cpu[kind].push(run.cpuMs);
         }
