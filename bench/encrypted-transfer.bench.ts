@@ -8,7 +8,7 @@ import { link, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { dial, ephemeralSecurity, WireServer, type ChannelSecurity } from '../node-core/src/wire';
+import { dial, ephemeralSecurity, WireServer, type ChannelSecurity } from '@node-core/wire';
 import { CliProcess } from '../test/unit/cli-process';
 import { bareCopy, cpuMs } from './baseline';
 

@@ -15,7 +15,7 @@ import { registerTopologyCommand } from './commands/topologyCommand';
 import { registerInternalCommands } from './internalCommands';
 import { NetworkKeyStore } from './networkKey';
 import { nodeCliPath } from './nodeProcess';
-import { watchNodeHealth } from './nodes/crashNotifier';
+import { watchNodeHealth } from './views/crashNotifier';
 import { MetaserverTopology } from './nodes/metaserverTopology';
 import { NodeManager } from './nodes/nodeManager';
 import { SearchResults } from './search/searchResults';

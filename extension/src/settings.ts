@@ -2,7 +2,7 @@
 // them so changes apply to the next node without reloading the window.
 
 import * as vscode from 'vscode';
-import type { Mode } from '../../node-core/src/events';
+import type { Mode } from '@node-core/events';
 
 export interface P2PSettings {
   metaserverHost: string;

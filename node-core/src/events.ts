@@ -1,6 +1,7 @@
 // The `--json` event stream of `p2p-node`: one JSON object per line on stdout.
-// This is a public contract (design.md, "The CLI"): the extension, the tests and users'
+// This is a public contract (README.md, "Command-line"): the extension, the tests and users'
 // scripts parse it. Add fields freely; never rename or remove one.
+import type { ErrorCode } from './error-codes';
 
 export interface Address {
   host: string;
@@ -83,6 +84,8 @@ export interface SearchResultEvent {
   name: string;
   size: number;
   sha256: string;
+  /** The file's Merkle root, hex: the version a GET of this result downloads (node-core/PROTOCOL.md). */
+  root: string;
   holders: PeerRef[];
 }
 
@@ -104,6 +107,8 @@ export interface DownloadCompleteEvent {
   path: string;
   bytes: number;
   sha256: string;
+  /** The Merkle root every chunk was verified against. */
+  root: string;
   sources: string[];
 }
 
@@ -114,33 +119,7 @@ export interface LookupEvent {
   hops: number;
 }
 
-export type ErrorCode =
-  | 'BAD_COMMAND'
-  | 'BAD_FLAG'
-  | 'EMPTY_ID'
-  | 'DUPLICATE_ID'
-  | 'NETWORK_FULL'
-  | 'AUTH_FAILED'
-  /** TLS could not be set up (not our protocol, a replayed or tampered handshake). */
-  | 'HANDSHAKE_FAILED'
-  /** A known peer id came with another key (trust on first use). */
-  | 'KEY_CHANGED'
-  /** A key outside the `--trust` allow-list. */
-  | 'NOT_TRUSTED'
-  /** A peer announced an id other than the one dialed, or a message named another sender than the link's. */
-  | 'ID_MISMATCH'
-  | 'METASERVER_UNREACHABLE'
-  | 'PEER_UNREACHABLE'
-  | 'PORT_IN_USE'
-  | 'BAD_NAME'
-  | 'NOT_SHARED'
-  | 'NOT_FOUND'
-  | 'FILE_EXISTS'
-  | 'VERIFY_FAILED'
-  | 'DOWNLOAD_FAILED'
-  | 'CANCELLED'
-  | 'PROTOCOL'
-  | 'INTERNAL';
+export type { ErrorCode };
 
 export interface ErrorEvent {
   event: 'error';

@@ -5,16 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
-import { hashToId, idToHex } from '../../node-core/src/chord/id';
-import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
-import { MetadataServer } from '../../node-core/src/metaserver/metadata-server';
+import { ChordPeer } from '@node-core/chord/chord-peer';
+import { hashToId, idToHex } from '@node-core/chord/id';
+import { FAST_TIMINGS } from '@node-core/chord/maintenance';
+import { MetadataServer } from '@node-core/metaserver/metadata-server';
 import { randomKey, ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord peers with the metaserver', function () {
   this.timeout(30_000);
   let metaserver: MetadataServer | undefined;
-  let peers: ChordPeerNode[] = [];
+  let peers: ChordPeer[] = [];
   let root: string;
 
   beforeEach(async () => {
@@ -35,7 +35,7 @@ describe('chord peers with the metaserver', function () {
     metaserver = server; // closed by afterEach even if a peer below fails to start
     const address = await server.listen();
     for (let i = 0; i < n; i++) {
-      const peer = new ChordPeerNode({
+      const peer = new ChordPeer({
         id: `${prefix}${i}`,
         dir: join(root, `${prefix}${i}`),
         metaserver: address,
@@ -50,7 +50,7 @@ describe('chord peers with the metaserver', function () {
 
   it('joins through referrals; the topology carries predecessor, successors and fingers', async () => {
     metaserver = await startNetwork('m', 6);
-    const expected = (p: ChordPeerNode) => ({
+    const expected = (p: ChordPeer) => ({
       succ: p.ring.node.successor.id,
       pred: p.ring.node.predecessor?.id,
     });
@@ -118,8 +118,8 @@ describe('chord peers with the metaserver', function () {
   it('a node left alone rejoins the ring through the metaserver', async () => {
     metaserver = new MetadataServer({ port: 0 });
     const address = await metaserver.listen();
-    const peer = (id: string, extra: Partial<ConstructorParameters<typeof ChordPeerNode>[0]>): ChordPeerNode => {
-      const p = new ChordPeerNode({ id, dir: join(root, id), timings: FAST_TIMINGS, ...extra });
+    const peer = (id: string, extra: Partial<ConstructorParameters<typeof ChordPeer>[0]>): ChordPeer => {
+      const p = new ChordPeer({ id, dir: join(root, id), timings: FAST_TIMINGS, ...extra });
       peers.push(p);
       return p;
     };

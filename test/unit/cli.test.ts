@@ -1,5 +1,6 @@
 // The p2p-node CLI as separate processes over real sockets, driven through --json and stdin
 // like a user's script: contract events, exit codes, stdin EOF, signals, kill -9 healing.
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -171,7 +172,7 @@ describe('cli: p2p-node over --json', function () {
     const ms = await metaserver();
     const a = await peer('a', ['--metaserver', ms.address]);
     a.proc.child.stdin?.end();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     assert.equal(a.proc.child.exitCode, null);
     a.proc.child.kill('SIGTERM');
     assert.equal(await a.proc.exited, 0);

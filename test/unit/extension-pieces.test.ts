@@ -19,7 +19,7 @@ import { describeEarlyExit, describeNodeError, isStackLine } from '../../extensi
 import { LineSplitter, MAX_LINE_CHARS } from '../../extension/src/nodes/lineSplitter';
 import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
 import { metaserverArgs, peerArgs, keyEnvironment, pinPorts } from '../../extension/src/nodes/nodeArgs';
-import { parseCli } from '../../node-core/src/cli/args';
+import { parseCli } from '@node-core/cli/args';
 import { PeerState } from '../../extension/src/nodes/peerState';
 import { mergeSearchResult, type NetworkFile } from '../../extension/src/search/searchResults';
 import { formatBytes, percentOf, plural } from '../../extension/src/util/format';
@@ -185,6 +185,7 @@ describe('extension error messages', () => {
       'FILE_EXISTS',
       'VERIFY_FAILED',
       'DOWNLOAD_FAILED',
+      'NO_SPACE',
       'CANCELLED',
       'EMPTY_ID',
       'BAD_NAME',
@@ -231,17 +232,17 @@ describe('extension search results and peer state', () => {
     let results: NetworkFile[] = [];
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s2')] },
+      { event: 'search-result', name: 'f', size: 3, sha256: 'a', root: 'r', holders: [h('s2')] },
       's1',
     );
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s3'), h('s2')] },
+      { event: 'search-result', name: 'f', size: 3, sha256: 'a', root: 'r', holders: [h('s3'), h('s2')] },
       's1',
     );
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 4, sha256: 'b', holders: [h('s4')] },
+      { event: 'search-result', name: 'f', size: 4, sha256: 'b', root: 's', holders: [h('s4')] },
       's1',
     );
     assert.equal(results.length, 2);
@@ -268,7 +269,15 @@ describe('extension search results and peer state', () => {
     state.apply({ event: 'shared', name: 'a', size: 1, sha256: 'x', path: '/a' });
     state.apply({ event: 'download-progress', name: 'b', bytes: 1, total: 2 });
     assert.deepEqual(state.downloads, [{ name: 'b', bytes: 1, total: 2 }]);
-    state.apply({ event: 'download-complete', name: 'b', path: '/b', bytes: 2, sha256: 'y', sources: ['s4'] });
+    state.apply({
+      event: 'download-complete',
+      name: 'b',
+      path: '/b',
+      bytes: 2,
+      sha256: 'y',
+      root: 'z',
+      sources: ['s4'],
+    });
     assert.deepEqual(state.downloads, []);
     assert.deepEqual(
       state.sharedFiles.map((f) => f.name),

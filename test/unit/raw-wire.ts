@@ -2,9 +2,9 @@
 // socket with a key pair of its own, and the hello of PROTOCOL.md sent by hand with the frame
 // encoder. Tests abuse what it returns.
 import * as tls from 'node:tls';
-import type { Address } from '../../node-core/src/events';
-import { encodeFrame, NodeIdentity, PROTOCOL_VERSION } from '../../node-core/src/wire';
-import { authProof, stretchNetworkKey } from '../../node-core/src/wire/auth';
+import type { Address } from '@node-core/events';
+import { encodeFrame, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
+import { authProof, stretchNetworkKey } from '@node-core/wire/auth';
 
 /** The exporter label of the channel binding (PROTOCOL.md). */
 export const EXPORTER_LABEL = 'EXPORTER-p2p-channel-binding';

@@ -1,7 +1,7 @@
 // A TCP proxy that records every byte it forwards, both ways: what someone on the path (a café
 // network) would see. Tests dial the proxy instead of the target, then search the recording.
 import * as net from 'node:net';
-import type { Address } from '../../node-core/src/events';
+import type { Address } from '@node-core/events';
 
 export interface RecordedConnection {
   /** Bytes from the dialer to the target, in order. */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import type { Address } from '../../node-core/src/events';
+import type { Address } from '@node-core/events';
 import {
   dial,
   ephemeralSecurity,
@@ -19,8 +19,8 @@ import {
   WireServer,
   type ChannelSecurity,
   type Connection,
-} from '../../node-core/src/wire';
-import type { RawFrame } from '../../node-core/src/wire/frame';
+} from '@node-core/wire';
+import type { RawFrame } from '@node-core/wire/frame';
 import { FloodFixture, waitFor } from './flood-fixture';
 import { helloFrame, rawTls } from './raw-wire';
 import { RecordingProxy } from './recording-proxy';
@@ -177,7 +177,7 @@ describe('secure channel: hostile peers', function () {
     conn.close();
   });
 
-  it('a replayed handshake: TLS refuses it (HANDSHAKE_FAILED); a replayed proof is a wrong key (AUTH_FAILED)', async () => {
+  it('a replayed handshake: TLS refuses it (HANDSHAKE_FAILED); a replayed proof is a wrong key', async () => {
     const { address, accepted, rejected } = await serve({ key: 'sesame', security: ephemeralSecurity('server') });
     const proxy = new RecordingProxy(address);
     cleanups.push(() => proxy.close());

@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, relative, isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
-import type { PeerRef } from '../../../node-core/src/events';
+import type { PeerRef } from '@node-core/events';
 import { DownloadCancelled, downloadFile, searchNetwork, shareFile } from '../nodes/peerOperations';
 import type { NetworkFile } from '../search/searchResults';
 import { readSettings } from '../settings';
@@ -235,7 +235,8 @@ async function promptDownload(services: P2PServices): Promise<{ name: string; pe
         [
           ...found.map((file) => ({
             label: file.name,
-            description: `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · found by ${file.foundBy}`,
+            description:
+              `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · ` + `found by ${file.foundBy}`,
             file,
           })),
           other,

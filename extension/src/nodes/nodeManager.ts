@@ -3,7 +3,7 @@
 // them all on dispose, with a synchronous kill on process exit so no child outlives the
 // extension host. No `vscode` import: the extension wires notifications and views to events.
 
-import type { NodeEvent } from '../../../node-core/src/events';
+import type { NodeEvent } from '@node-core/events';
 import { Emitter, type Disposable, type Event } from '../util/emitter';
 import { ManagedNode, type ManagedNodeOptions, type NodeExit, type NodeInfo, type NodeLog } from './managedNode';
 import {
@@ -92,11 +92,8 @@ export class NodeManager implements Disposable {
   startMetaserver(options: MetaserverOptions, networkKey?: string): Promise<NodeInfo> {
     const existing = this.metaserver;
     if (existing && existing.status !== 'stopped' && existing.status !== 'crashed') {
-      return Promise.reject(
-        new Error(
-          `The metadata server is already ${existing.status}${existing.info ? ` at ${existing.info.host}:${existing.info.port}` : ''}. Stop it first.`,
-        ),
-      );
+      const where = existing.info ? ` at ${existing.info.host}:${existing.info.port}` : '';
+      return Promise.reject(new Error(`The metadata server is already ${existing.status}${where}. Stop it first.`));
     }
     return this.startNode(
       new ManagedNode(

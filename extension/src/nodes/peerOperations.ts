@@ -1,14 +1,9 @@
 // The request/answer conversations with a running peer over its stdin/stdout: share a file,
 // search the network, download a file. Each sends one command line and waits for the events
-// that answer it (design.md, "The CLI"). No `vscode` import: the commands add the UI.
+// that answer it (README.md, "Command-line"). No `vscode` import: the commands add the UI.
 
 import { basename } from 'node:path';
-import type {
-  DownloadCompleteEvent,
-  DownloadProgressEvent,
-  NodeEvent,
-  SharedEvent,
-} from '../../../node-core/src/events';
+import type { DownloadCompleteEvent, DownloadProgressEvent, NodeEvent, SharedEvent } from '@node-core/events';
 import { mergeSearchResult, type NetworkFile } from '../search/searchResults';
 import { describeNodeError, NodeError } from './errorMessages';
 import type { ManagedNode } from './managedNode';
@@ -105,7 +100,8 @@ const CANCEL_MESSAGES: Record<CancelOutcome, (name: string) => string> = {
   cancelled: (name) => `Download of "${name}" cancelled; no partial file is kept under its name.`,
   'already-finished': (name) => `The download of "${name}" had already ended when the cancel reached the peer.`,
   unsupported: (name) =>
-    `The peer could not cancel "${name}" (its p2p-node has no CANCEL command); the download goes on in the background and is still verified before it gets its name.`,
+    `The peer could not cancel "${name}" (its p2p-node has no CANCEL command); ` +
+    'the download goes on in the background and is still verified before it gets its name.',
 };
 
 export class DownloadCancelled extends Error {

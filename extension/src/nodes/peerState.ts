@@ -2,7 +2,7 @@
 // neighbours, the files it shares, and its downloads in progress. The network view draws
 // this; nothing here talks to the process.
 
-import type { NodeEvent, PeerRef, SharedFileInfo } from '../../../node-core/src/events';
+import type { NodeEvent, PeerRef, SharedFileInfo } from '@node-core/events';
 
 export interface DownloadInProgress {
   name: string;
@@ -53,7 +53,7 @@ export class PeerState {
         return true;
       case 'download-complete':
         this.downloadsByName.delete(event.name);
-        // A finished download is shared from then on (design.md, "Files").
+        // A finished download is shared from then on (node-core/README.md, `files/file-store.ts`).
         this.filesByName.set(event.name, { name: event.name, size: event.bytes, sha256: event.sha256 });
         return true;
       case 'error':

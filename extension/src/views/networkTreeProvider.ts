@@ -3,7 +3,7 @@
 // Everything is read from the NodeManager's live state; node events trigger a refresh.
 
 import * as vscode from 'vscode';
-import type { PeerRef, SharedFileInfo } from '../../../node-core/src/events';
+import type { PeerRef, SharedFileInfo } from '@node-core/events';
 import type { ManagedNode } from '../nodes/managedNode';
 import type { NodeManager } from '../nodes/nodeManager';
 import type { DownloadInProgress } from '../nodes/peerState';

@@ -2,11 +2,13 @@
 // transfer (transfer/download-session.ts): what this node serves, and fetching a file into
 // Downloads/ (.part, per-chunk SHA-256, rename when whole) so it is served from then on.
 import type { FileStore } from '../files/file-store';
-import { download, type DownloadResult } from '../transfer/download-session';
-import { dial, type Connection, type LinkCredentials } from '../wire';
+import type { PeerOptions } from '../peer';
+import { downloadIntoStore } from '../peer-support';
+import type { DownloadResult } from '../transfer/download-session';
+import { dial, type ChannelSecurity, type Connection } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
-import type { ChordPeer } from './remote';
+import type { ChordContact } from './remote';
 
 export class StoreFileHost implements ChordFileHost {
   /** One download per name at a time: a GET and a replica fetch of the same file share it (one .part). */
@@ -14,7 +16,10 @@ export class StoreFileHost implements ChordFileHost {
 
   constructor(
     private readonly store: FileStore,
-    private readonly credentials: LinkCredentials,
+    /** The network key and key pair, and the transfer options every download of this peer uses. */
+    private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'> & {
+      security: ChannelSecurity;
+    },
     /** A file was added to the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
   ) {}
@@ -32,7 +37,7 @@ export class StoreFileHost implements ChordFileHost {
     return this.store.has(name);
   }
 
-  async fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void> {
+  async fetch(name: string, sources: ChordContact[], signal: AbortSignal): Promise<void> {
     await this.download(
       name,
       sources.map(({ id, host, port }) => ({ id, host, port })),
@@ -63,20 +68,19 @@ export class StoreFileHost implements ChordFileHost {
   ): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {
-      const result = await download({
+      const result = await downloadIntoStore(this.store, this.options, {
         name,
         holders,
-        downloadsDir: this.store.downloadsDir,
         signal,
         connect: async (holder, s) => {
-          const conn = await dial(holder, { ...this.credentials, expectId: holder.id, signal: s });
+          const { key, security } = this.options;
+          const conn = await dial(holder, { key, security, expectId: holder.id, signal: s });
           conn.setHandler(() => undefined);
           opened.push(conn);
           return conn;
         },
         onProgress,
       });
-      this.store.adopt(result.path, result.manifest, result.stamp);
       this.onStored();
       return result;
     } finally {

@@ -3,11 +3,9 @@
 // commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
 import { EventEmitter } from 'node:events';
 import type {
-  Address,
   DownloadCompleteEvent,
   FilesEvent,
   LookupEvent,
-  NodeEvent,
   PeerReadyEvent,
   PeerRef,
   SearchResultEvent,
@@ -15,7 +13,16 @@ import type {
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
-import { MetaserverClient } from '../metaserver/metaserver-client';
+import type { MetaserverClient } from '../metaserver/metaserver-client';
+import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions } from '../peer';
+import {
+  assertCanDownload,
+  downloadCompleteEvent,
+  filesEvent,
+  peerMetaserverClient,
+  peerReadyEvent,
+} from '../peer-support';
+import { AddressProof } from '../metaserver/address-proof';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
@@ -24,55 +31,31 @@ import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
 import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
-import { toNodeRef, type ChordPeer } from './remote';
+import { toNodeRef, type ChordContact } from './remote';
 
-export interface ChordPeerOptions {
-  id: string;
-  host?: string;
-  /** The host other nodes are told to dial (default: host; see advertised-host.ts for 0.0.0.0). */
-  advertise?: string;
-  port?: number;
-  dir: string;
-  key?: string;
-  /** Its key pair and pins (default: a fresh key pair, pins in memory; the CLI keeps them in dir). */
-  security?: ChannelSecurity;
-  metaserver?: Address;
-  /** `--join HOST:PORT`: a node already on the ring. */
-  join?: Address;
+export interface ChordPeerOptions extends PeerOptions {
   timings?: Partial<ChordTimings>;
-  /**
-   * `--heartbeat-ms`: the metaserver heartbeat, and the base of the chord timers when `timings`
-   * does not set them (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
-   */
-  heartbeatMs?: number;
   successorListLength?: number;
   /** Copies beyond the owner (default 2). */
   replicas?: number;
   /** Background failures (maintenance, replication): diagnostics, not events. */
   log?: (line: string) => void;
-  /** `--max-upload`: chunk bytes per second this node sends, to all getters together (default: no cap). */
-  maxUploadBytesPerSecond?: number;
 }
 
-export interface ChordPeerEvents {
-  /** Spontaneous events: neighbour (successor/predecessor) changes, download progress. */
-  event: [NodeEvent];
-}
-
-export interface ChordDownloadOptions {
-  signal?: AbortSignal;
-  onProgress?: (bytes: number, total: number) => void;
-}
-
-/** Same shape as FloodPeer (constructor, start, share/search/get/topology/stop, 'event'), plus lookup. */
-export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
+/**
+ * The chord peer. `heartbeatMs` also paces the chord timers when `timings` does not set them
+ * (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
+ */
+export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
   private started: { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage } | undefined;
   private metaserver: MetaserverClient | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
   private links = new Map<string, PeerRef>();
   private readonly operations = new AbortController();
+  private readonly addressProof = new AddressProof();
   private stopped = false;
+  private ended: Promise<void> | undefined;
 
   private readonly security: ChannelSecurity;
 
@@ -99,12 +82,16 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
       fallbackRouter: (conn, incoming) => {
+        if (incoming.msg.t === 'address-check') {
+          this.addressProof.answer(conn, incoming);
+          return true;
+        }
         if (incoming.msg.t !== 'manifest-get' && incoming.msg.t !== 'chunk-get') return false;
         void serveTransferRequest(store, conn, incoming, uploadLimiter);
         return true;
       },
     });
-    const fileHost = new StoreFileHost(store, { key: options.key, security: this.security }, () => this.reportFiles());
+    const fileHost = new StoreFileHost(store, { ...options, security: this.security }, () => this.reportFiles());
     const storage = new ChordStorage(
       ring,
       fileHost,
@@ -166,40 +153,20 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     return this.require().storage;
   }
 
-  get self(): ChordPeer {
+  get self(): ChordContact {
     return this.ring.self;
   }
 
   readyEvent(): PeerReadyEvent {
-    const { id, host, port, nodeId } = this.self;
-    return {
-      event: 'ready',
-      role: 'peer',
-      id,
-      host,
-      port,
-      mode: 'chord',
-      nodeId: idToHex(nodeId),
-      fingerprint: this.security.identity.fingerprint,
-      dir: this.store.dir,
-    };
+    const fingerprint = this.security.identity.fingerprint;
+    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, idToHex(this.self.nodeId));
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
-    const { metaserver, join, key, id } = this.options;
-    let referrals: PeerRef[] = [];
-    if (metaserver) {
-      this.metaserver = new MetaserverClient({
-        address: metaserver,
-        key,
-        security: this.security,
-        self: { id, host: this.self.host, port: this.self.port, mode: 'chord' },
-        heartbeatMs: this.options.heartbeatMs,
-        retryMs: this.options.heartbeatMs,
-      });
-      referrals = await this.metaserver.register();
-    }
+    const { join } = this.options;
+    this.metaserver = peerMetaserverClient(this.options, this.security, this.self, 'chord', this.addressProof);
+    const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) return this.ring.begin(join);
     let lastError: unknown;
     for (const ref of referrals) {
@@ -230,8 +197,8 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     return this.ring.topologyEvent();
   }
 
-  async files(): Promise<FilesEvent> {
-    return { event: 'files', files: await this.store.list() };
+  files(): Promise<FilesEvent> {
+    return filesEvent(this.store);
   }
 
   /** SHARE: serve it here, then place it on its owner (who replicates it). */
@@ -247,7 +214,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     assertFileName(name);
     const { holders } = await this.storage.holders(name, this.operations.signal);
     const serving: PeerRef[] = [];
-    let found: { size: number; sha256: string } | undefined;
+    let found: { size: number; sha256: string; root: string } | undefined;
     for (const h of holders) {
       try {
         const conn = await dial(h, {
@@ -259,8 +226,8 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
         conn.setHandler(() => undefined);
         try {
           const m = await fetchManifest(conn, name, this.operations.signal);
-          if (found && m.sha256 !== found.sha256) continue;
-          found ??= { size: m.size, sha256: m.sha256 };
+          if (found && (m.sha256 !== found.sha256 || m.root !== found.root)) continue;
+          found ??= { size: m.size, sha256: m.sha256, root: m.root };
           serving.push({ id: h.id, host: h.host, port: h.port });
         } finally {
           conn.close();
@@ -270,13 +237,13 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       }
     }
     if (!found) return [];
-    return [{ event: 'search-result', name, size: found.size, sha256: found.sha256, holders: serving }];
+    const { size, sha256, root } = found;
+    return [{ event: 'search-result', name, size, sha256, root, holders: serving }];
   }
 
   /** GET: look the key up, then download from the owner and its replicas at once. */
-  async get(name: string, options: ChordDownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    assertFileName(name);
-    if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
+  async get(name: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    assertCanDownload(this.store, name);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
     const { holders } = await this.storage.holders(name, signal);
     const result = await this.require().fileHost.download(
@@ -286,38 +253,36 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       options.onProgress,
     );
     this.reportFiles();
-    return {
-      event: 'download-complete',
-      name,
-      path: result.path,
-      bytes: result.bytes,
-      sha256: result.sha256,
-      sources: result.sources,
-    };
+    return downloadCompleteEvent(result);
   }
 
   /** STOP: hand the keys on, tell the neighbours, leave the metaserver, close. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    if (this.started) {
-      await this.started.storage.handOffAll();
-      await this.started.ring.leave();
-    }
-    await this.close();
+  stop(): Promise<void> {
+    return this.shutdown({ handOff: true, endRing: (ring) => ring.close() });
   }
 
   /** Test hook: die without hand-off or goodbye (every socket destroyed at once). */
   crash(): Promise<void> {
-    return this.shutdown((ring) => ring.crash());
+    return this.shutdown({ handOff: false, endRing: (ring) => ring.crash() });
   }
 
+  /** Ends at once, without hand-off or goodbye (a failed start, test clean-up). */
   close(): Promise<void> {
-    return this.shutdown((ring) => ring.close());
+    return this.shutdown({ handOff: false, endRing: (ring) => ring.close() });
   }
 
-  /** The one path that ends the peer: operations aborted, timers cleared, ring and metaserver closed. */
-  private async shutdown(endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
-    if (this.stopped) return;
+  /** The one path that ends the peer, whichever way it ends; later calls wait for the first. */
+  private shutdown(how: { handOff: boolean; endRing: (ring: ChordRing) => Promise<void> }): Promise<void> {
+    this.ended ??= this.release(how.handOff, how.endRing);
+    return this.ended;
+  }
+
+  /** Hand-off (if graceful), then operations aborted, timers cleared, ring and metaserver closed. */
+  private async release(handOff: boolean, endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
+    if (handOff && this.started) {
+      await this.started.storage.handOffAll();
+      await this.started.ring.leave();
+    }
     this.stopped = true;
     this.operations.abort();
     clearTimeout(this.reportTimer);
@@ -331,7 +296,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     this.removeAllListeners();
   }
 
-  private require(): NonNullable<ChordPeerNode['started']> {
+  private require(): NonNullable<ChordPeer['started']> {
     if (!this.started) throw new P2PError('INTERNAL', 'the chord peer is not started');
     return this.started;
   }

@@ -11,7 +11,7 @@ import { WireServer } from '../wire/server';
 import { ephemeralSecurity } from '../wire/secure-channel';
 import { P2PError } from '../wire/errors';
 import { DEFAULT_TIMINGS, PeriodicTasks, type ChordTimings } from './maintenance';
-import { toNodeRef, type ChordPeer } from './remote';
+import { toNodeRef, type ChordContact } from './remote';
 import { handleChordMessage } from './request-handler';
 import { WireChordTransport } from './wire-transport';
 import type { LookupResult } from './lookup';
@@ -40,7 +40,7 @@ export class ChordRing {
   private constructor(
     private readonly server: WireServer,
     private readonly transport: WireChordTransport,
-    self: ChordPeer,
+    self: ChordContact,
     options: ChordRingOptions,
     private readonly timings: ChordTimings,
     nodeOptions: ChordNodeOptions,
@@ -73,7 +73,7 @@ export class ChordRing {
     const bound = await server.listen(options.host, options.port);
     // the node id hashes the address others dial, as they compute it from what we announce
     const host = advertisedHost(options.host, options.advertise);
-    const self: ChordPeer = { id: options.id, host, port: bound.port, nodeId: nodeIdOf(host, bound.port) };
+    const self: ChordContact = { id: options.id, host, port: bound.port, nodeId: nodeIdOf(host, bound.port) };
     const transport = new WireChordTransport({
       key: options.key,
       security,
@@ -92,7 +92,7 @@ export class ChordRing {
     return ring;
   }
 
-  get self(): ChordPeer {
+  get self(): ChordContact {
     return this.node.self;
   }
 
@@ -183,9 +183,9 @@ export class ChordRing {
     await this.server.close();
   }
 
-  private linkPeers(): ChordPeer[] {
+  private linkPeers(): ChordContact[] {
     const n = this.node;
-    const out: ChordPeer[] = [];
+    const out: ChordContact[] = [];
     if (!n.successors.isEmpty()) out.push(n.successor);
     if (n.predecessor && !out.some((p) => p.nodeId === n.predecessor?.nodeId)) out.push(n.predecessor);
     return out;

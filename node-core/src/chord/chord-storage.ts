@@ -14,7 +14,7 @@
 import type { ChordRing } from './chord-ring';
 import { hashToId } from './id';
 import type { LookupResult } from './lookup';
-import { samePeer, type ChordPeer } from './remote';
+import { samePeer, type ChordContact } from './remote';
 
 export interface ChordFileHost {
   /** Names this node holds and serves. */
@@ -24,7 +24,7 @@ export interface ChordFileHost {
    * Fetches `name` from one of `sources` with the verified transfer; resolves once it is served
    * here. Concurrent fetches of one name must share a single download.
    */
-  fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void>;
+  fetch(name: string, sources: ChordContact[], signal: AbortSignal): Promise<void>;
 }
 
 export interface ChordStorageOptions {
@@ -72,7 +72,7 @@ export class ChordStorage {
   }
 
   /** GET: who serves `name`: the key's owner first, then its replicas. */
-  async holders(name: string, signal?: AbortSignal): Promise<{ lookup: LookupResult; holders: ChordPeer[] }> {
+  async holders(name: string, signal?: AbortSignal): Promise<{ lookup: LookupResult; holders: ChordContact[] }> {
     const found = await this.ring.lookup(hashToId(name), signal);
     const holders = [found.owner];
     try {
@@ -143,13 +143,13 @@ export class ChordStorage {
     }
   }
 
-  private async handOver(pred: ChordPeer): Promise<void> {
+  private async handOver(pred: ChordContact): Promise<void> {
     const node = this.ring.node;
     const theirs = this.files.names().filter((name) => !node.owns(hashToId(name)));
     if (theirs.length > 0) await this.offer(pred, theirs);
   }
 
-  private async offer(target: ChordPeer, names: string[]): Promise<void> {
+  private async offer(target: ChordContact, names: string[]): Promise<void> {
     await this.ring.node.call(target, (r, s) => r.offerFiles(this.ring.self, names, s), this.options.offerTimeoutMs);
     let set = this.confirmed.get(target.nodeId);
     if (!set) this.confirmed.set(target.nodeId, (set = new Set()));
@@ -157,7 +157,7 @@ export class ChordStorage {
   }
 
   /** Someone asks us to hold files: fetch the missing ones from it (the host runs one download per name). */
-  private async receive(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {
+  private async receive(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
     for (const name of names) {
       // Checked per name, after each await: another offer may have brought it meanwhile.
       if (this.files.has(name)) continue;

@@ -1,14 +1,17 @@
-// Command-line parsing for `p2p-node` (design.md, "The CLI"). Anything wrong here is a
+// Command-line parsing for `p2p-node` (README.md, "Command-line"). Anything wrong here is a
 // UsageError: main prints the usage and exits 2.
 import { parseArgs } from 'node:util';
 import { isWildcardHost } from '../advertised-host';
+import { MAX_TTL } from '../flood/query-guard';
 import { MIN_UPLOAD_BYTES_PER_SECOND } from '../transfer/upload-limiter';
 import type { Address, Mode } from '../events';
 
 export const USAGE = `usage:
-  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR] [--trust FILE] [--key K] [--json]
+  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
+                     [--trust FILE] [--key K] [--json]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
-                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7] [--max-upload RATE] [--trust FILE] [--key K] [--json]
+                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
+                [--max-upload RATE] [--trust FILE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
@@ -149,7 +152,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         port: int('--port', values.port, 0, 65535),
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),
-        ttl: int('--ttl', values.ttl, 1, 64),
+        ttl: int('--ttl', values.ttl, 1, MAX_TTL),
         trust: values.trust,
         key: key(values.key),
         json: values.json,

@@ -7,7 +7,8 @@ import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
 import type { EventOutput } from './output';
-import { createPeerNode, type PeerNode } from './peer-node';
+import type { PeerNode } from '../peer';
+import { createPeerNode } from './peer-node';
 import { HELP_LINES, type StdinCommand } from './stdin-commands';
 
 const PROGRESS_EVERY_MS = 200;

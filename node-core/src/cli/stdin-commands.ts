@@ -1,5 +1,5 @@
-// The peer's stdin language (design.md): one command per line, any case; a bare file name
-// means GET. Parsing only; peer-command.ts runs them.
+// The peer's stdin language (README.md, "Command-line"): one command per line, any case; a bare
+// file name means GET. Parsing only; peer-command.ts runs them.
 export type CommandName = 'TOPO' | 'FILES' | 'SHARE' | 'SEARCH' | 'GET' | 'CANCEL' | 'LOOKUP' | 'STOP' | 'HELP';
 
 export interface StdinCommand {

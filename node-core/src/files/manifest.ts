@@ -1,9 +1,11 @@
-// A file's description: size, chunk size, SHA-256 per chunk and of the whole file. Computed
-// by streaming the file once (never holding it in memory); the chunk digests travel as the
-// raw payload of a `manifest` message, 32 bytes each.
+// A file's description: size, chunk size, SHA-256 per chunk and of the whole file, and its
+// identity, the Merkle root over the chunk digests (merkle.ts). Computed by streaming the file
+// once (never holding it in memory); the chunk digests travel as the raw payload of a `manifest`
+// message, 32 bytes each, and the receiver computes the root itself.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { MAX_CHUNK_BYTES } from '../wire';
+import { fileRoot } from './merkle';
 
 export const DEFAULT_CHUNK_SIZE = MAX_CHUNK_BYTES;
 
@@ -15,6 +17,8 @@ export interface FileManifest {
   sha256: string;
   /** `chunkCount(size, chunkSize)` digests of 32 bytes, concatenated. */
   chunkHashes: Buffer;
+  /** The Merkle root of `chunkHashes` with the size and chunk size (merkle.ts), hex: the version's identity. */
+  root: string;
 }
 
 export function chunkCount(size: number, chunkSize: number): number {
@@ -55,10 +59,23 @@ export async function computeManifest(
       size += filled;
       if (filled < chunkSize) break;
     }
-    return { name, size, chunkSize, sha256: whole.digest('hex'), chunkHashes: Buffer.concat(digests) };
+    const chunkHashes = Buffer.concat(digests);
+    const root = fileRoot({ size, chunkSize, chunkHashes });
+    return { name, size, chunkSize, sha256: whole.digest('hex'), chunkHashes, root };
   } finally {
     await handle.close();
   }
+}
+
+/** Whether the pieces are chunk `index` of the file the manifest describes (length and digest). */
+export function chunkVerifies(manifest: FileManifest, index: number, pieces: readonly Uint8Array[]): boolean {
+  const hash = createHash('sha256');
+  let length = 0;
+  for (const piece of pieces) {
+    hash.update(piece);
+    length += piece.length;
+  }
+  return length === chunkLength(manifest, index) && hash.digest().equals(chunkHash(manifest, index));
 }
 
 /** Checks that a received manifest is self-consistent before trusting any chunk with it. */

@@ -1,6 +1,7 @@
 // The searcher's side of a flood search: holders answer it directly (`hit`), and it gathers
-// them per file version (sha256) until a short grace period after the first hit, or until the
-// search times out with nothing.
+// them per file version until a short grace period after the first hit, or until the search
+// times out with nothing. A version is its Merkle root with the whole-file SHA-256 it claims:
+// a holder lying about either lands in a version of its own and cannot spoil the honest one.
 import type { PeerRef, SearchResultEvent } from '../events';
 
 export interface SearchOptions {
@@ -12,7 +13,7 @@ export interface SearchOptions {
 }
 
 export class SearchCollector {
-  private readonly byDigest = new Map<string, SearchResultEvent>();
+  private readonly byVersion = new Map<string, SearchResultEvent>();
   private firstHitAt: number | undefined;
   private finish: (() => void) | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -28,11 +29,13 @@ export class SearchCollector {
     return this.firstHitAt === undefined ? undefined : this.firstHitAt - this.startedAt;
   }
 
-  addHit(size: number, sha256: string, holder: PeerRef): void {
-    let result = this.byDigest.get(sha256);
+  addHit(hit: { size: number; sha256: string; root: string; holder: PeerRef }): void {
+    const { size, sha256, root, holder } = hit;
+    const version = `${root}:${sha256}:${size}`;
+    let result = this.byVersion.get(version);
     if (!result) {
-      result = { event: 'search-result', name: this.name, size, sha256, holders: [] };
-      this.byDigest.set(sha256, result);
+      result = { event: 'search-result', name: this.name, size, sha256, root, holders: [] };
+      this.byVersion.set(version, result);
     }
     if (!result.holders.some((h) => h.id === holder.id))
       result.holders.push({ id: holder.id, host: holder.host, port: holder.port });
@@ -53,7 +56,7 @@ export class SearchCollector {
         clearTimeout(timer);
         clearTimeout(this.graceTimer);
         this.options.signal?.removeEventListener('abort', onAbort);
-        resolve([...this.byDigest.values()].sort((a, b) => b.holders.length - a.holders.length));
+        resolve([...this.byVersion.values()].sort((a, b) => b.holders.length - a.holders.length));
       };
     });
   }

@@ -1,5 +1,11 @@
 // Playwright side of views.test.ts: reads the side bar the extension test has just opened.
-/** @param {{ page: import('playwright-core').Page, waitForLog: (re: RegExp) => Promise<string>, reply: (v: unknown) => void }} ctx */
+/**
+ * @param {{
+ *   page: import('playwright-core').Page,
+ *   waitForLog: (re: RegExp) => Promise<string>,
+ *   reply: (v: unknown) => void,
+ * }} ctx
+ */
 export default async function ({ page, waitForLog, reply }) {
   await waitForLog(/\[p2p-view\] shown/);
   const sidebar = page.locator('#workbench\\.parts\\.sidebar');
