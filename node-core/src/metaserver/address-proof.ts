@@ -64,6 +64,11 @@ export async function verifyAddress(address: Address, token: string, options: Ad
   } catch (err) {
     const e = toP2PError(err, 'ADDRESS_UNVERIFIED');
     if (e.code === 'ADDRESS_UNVERIFIED') throw e;
+    if (e.code === 'ID_MISMATCH' || e.code === 'KEY_CHANGED')
+      throw new P2PError(
+        'ADDRESS_UNVERIFIED',
+        `the peer listening at ${where} is not the one registering: ${e.message}`,
+      );
     throw new P2PError('ADDRESS_UNVERIFIED', `could not verify the address ${where}: ${e.message}`);
   } finally {
     conn?.close();
