@@ -14,7 +14,7 @@ const CHECK_MS = 700;
 
 /** Registers by hand under `id` at `claimed`, answering the challenge like an honest client would. */
 async function registerByHand(ms: MetadataServer, id: string, claimed: { host: string; port: number }) {
-  const raw = await RawPeer.connect(ms.address);
+  const raw = await RawPeer.connect(ms.address, { id });
   const started = Date.now();
   const rid = 1;
   raw.send({ t: 'register', rid, id, host: claimed.host, port: claimed.port, mode: 'flood', flag: 'p2p' });
@@ -64,7 +64,7 @@ describe('address check: the metaserver verifies the addresses it refers', funct
     closed.raw.close();
     // a registrant that never acknowledges its token, claiming a real peer's address
     const honest = await net.peer('honest', { metaserver: ms.address });
-    const silent = await RawPeer.connect(ms.address);
+    const silent = await RawPeer.connect(ms.address, { id: 'silent' });
     const answer = await silent.request(
       { t: 'register', id: 'silent', host: honest.address.host, port: honest.address.port, mode: 'flood', flag: 'p2p' },
       3 * CHECK_MS + 2000,
@@ -79,10 +79,11 @@ describe('address check: the metaserver verifies the addresses it refers', funct
 
   it('a registrant cannot take an id while its address is being checked', async () => {
     const ms = await net.metaserver({ addressCheckTimeoutMs: CHECK_MS });
-    const first = await RawPeer.connect(ms.address);
+    const first = await RawPeer.connect(ms.address, { id: 'x' });
     first.send({ t: 'register', rid: 1, id: 'x', host: '10.9.9.9', port: 80, mode: 'flood', flag: 'p2p' });
     await first.next((h) => h.t === 'address-challenge');
-    const second = await RawPeer.connect(ms.address);
+    // the same key: another key under "x" is refused at the handshake (KEY_CHANGED, see below)
+    const second = await RawPeer.connect(ms.address, { id: 'x', identity: first.identity });
     const answer = await second.request({
       t: 'register',
       id: 'x',

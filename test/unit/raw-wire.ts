@@ -4,10 +4,29 @@
 import * as tls from 'node:tls';
 import type { Address } from '@node-core/events';
 import { encodeFrame, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
-import { authProof, stretchNetworkKey } from '@node-core/wire/auth';
+import { authProof, stretchNetworkKey, type ConnectionRole } from '@node-core/wire/auth';
 
 /** The exporter label of the channel binding (PROTOCOL.md). */
 export const EXPORTER_LABEL = 'EXPORTER-p2p-channel-binding';
+
+/**
+ * A TLS 1.3 listener presenting `identity`'s certificate and asking every dialer for one, as a
+ * node's does; `onSocket` gets each socket once TLS is up, nothing said yet.
+ */
+export function rawTlsServer(identity: NodeIdentity, onSocket: (socket: tls.TLSSocket) => void): tls.Server {
+  const server = tls.createServer(
+    {
+      key: identity.privateKeyPem,
+      cert: identity.certificatePem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.3',
+    },
+    onSocket,
+  );
+  server.on('tlsClientError', () => undefined); // a dialer that gives up mid-handshake is its business
+  return server;
+}
 
 /** A TLS 1.3 connection to `address` presenting `identity`'s certificate, nothing said yet. */
 export function rawTls(address: Address, identity: NodeIdentity = NodeIdentity.ephemeral()): Promise<tls.TLSSocket> {
@@ -39,11 +58,14 @@ export interface RawHello {
   identity?: NodeIdentity;
 }
 
-/** The dialer's hello for this socket's session, as PROTOCOL.md defines it. */
-export async function helloFrame(socket: tls.TLSSocket, hello: RawHello): Promise<Buffer> {
+/** The hello of `role` (the dialer's by default) for this socket's session, as PROTOCOL.md defines it. */
+export async function helloFrame(
+  socket: tls.TLSSocket,
+  hello: RawHello,
+  role: ConnectionRole = 'dialer',
+): Promise<Buffer> {
   const binding = socket.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0));
-  const proof =
-    hello.proof ?? (hello.key ? authProof(await stretchNetworkKey(hello.key), 'dialer', binding) : undefined);
+  const proof = hello.proof ?? (hello.key ? authProof(await stretchNetworkKey(hello.key), role, binding) : undefined);
   return encodeFrame({
     v: PROTOCOL_VERSION,
     t: 'hello',
