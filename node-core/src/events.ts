@@ -79,6 +79,32 @@ export interface SharedEvent extends SharedFileInfo {
   path: string;
 }
 
+/**
+ * A file this peer now offers: new in its folder (once hashed), changed (a new sha256), shared
+ * with SHARE, or downloaded. `path` is where it lies.
+ */
+export interface FileAddedEvent extends SharedFileInfo {
+  event: 'file-added';
+  path: string;
+}
+
+/** A file this peer no longer offers (deleted, moved away). */
+export interface FileRemovedEvent {
+  event: 'file-removed';
+  name: string;
+}
+
+/** One holder's answer to a search, printed the moment it arrives; `search-result` follows. */
+export interface SearchHitEvent {
+  event: 'search-hit';
+  name: string;
+  size: number;
+  sha256: string;
+  /** The version's Merkle root (see SearchResultEvent). */
+  root: string;
+  holder: PeerRef;
+}
+
 export interface SearchResultEvent {
   event: 'search-result';
   name: string;
@@ -141,6 +167,9 @@ export type NodeEvent =
   | TopologyEvent
   | FilesEvent
   | SharedEvent
+  | FileAddedEvent
+  | FileRemovedEvent
+  | SearchHitEvent
   | SearchResultEvent
   | NotFoundEvent
   | DownloadProgressEvent

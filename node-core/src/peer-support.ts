@@ -1,7 +1,15 @@
 // What every peer does the same way, whatever its overlay: its metaserver client, the
 // checks before a download, the download itself into its store, and the events it answers with.
-import type { DownloadCompleteEvent, FilesEvent, Mode, PeerReadyEvent, PeerRef } from './events';
-import { assertFileName, type FileStore } from './files/file-store';
+import type {
+  DownloadCompleteEvent,
+  FileAddedEvent,
+  FileRemovedEvent,
+  FilesEvent,
+  Mode,
+  PeerReadyEvent,
+  PeerRef,
+} from './events';
+import { assertFileName, type FileOrigin, type FileStore } from './files/file-store';
 import type { AddressProof } from './metaserver/address-proof';
 import { MetaserverClient } from './metaserver/metaserver-client';
 import type { PeerOptions } from './peer';
@@ -28,10 +36,30 @@ export function peerMetaserverClient(
   });
 }
 
-/** A GET of a bad name, or of a name this peer already shares, fails before any network work. */
-export function assertCanDownload(store: FileStore, name: string): void {
-  assertFileName(name);
-  if (store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
+/**
+ * A GET of a bad name, or of a name this peer already shares, fails before any network work.
+ * Resolves with the name in NFC, as the download and the wire use it.
+ */
+export async function assertCanDownload(store: FileStore, name: string): Promise<string> {
+  const nfc = assertFileName(name);
+  if (await store.holds(nfc)) throw new P2PError('FILE_EXISTS', `"${nfc}" is already shared by this peer`, nfc);
+  return nfc;
+}
+
+/** Sends the store's file changes into the peer's event stream, and its file list to the metaserver. */
+export function followStore(
+  store: FileStore,
+  emit: (event: FileAddedEvent | FileRemovedEvent, origin?: FileOrigin) => void,
+  metaserver: () => MetaserverClient | undefined,
+): void {
+  store.on('file-added', (event, origin) => {
+    metaserver()?.reportFiles(store.names());
+    emit(event, origin);
+  });
+  store.on('file-removed', (event) => {
+    metaserver()?.reportFiles(store.names());
+    emit(event);
+  });
 }
 
 export type StoreDownloadRequest = Omit<DownloadRequest, 'downloadsDir' | 'workerSinkFromBytes' | 'chunkTimeoutMs'>;
@@ -42,14 +70,19 @@ export async function downloadIntoStore(
   options: Pick<PeerOptions, 'workerSinkFromBytes' | 'chunkTimeoutMs'>,
   request: StoreDownloadRequest,
 ): Promise<DownloadResult> {
-  const result = await download({
-    ...request,
-    downloadsDir: store.downloadsDir,
-    workerSinkFromBytes: options.workerSinkFromBytes,
-    chunkTimeoutMs: options.chunkTimeoutMs,
-  });
-  store.adopt(result.path, result.manifest, result.stamp);
-  return result;
+  const release = store.reserve(request.name);
+  try {
+    const result = await download({
+      ...request,
+      downloadsDir: store.downloadsDir,
+      workerSinkFromBytes: options.workerSinkFromBytes,
+      chunkTimeoutMs: options.chunkTimeoutMs,
+    });
+    store.adopt(result.path, result.manifest, result.stamp);
+    return result;
+  } finally {
+    release();
+  }
 }
 
 export function downloadCompleteEvent(result: DownloadResult): DownloadCompleteEvent {

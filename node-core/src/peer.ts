@@ -1,5 +1,6 @@
 // The peer contract: what the CLI, the demo and tests need from a peer, whatever its overlay.
 // FloodPeer and ChordPeer both implement it, and both take PeerOptions plus their own extras.
+import type { FolderWatcherOptions } from './files/folder-watcher';
 import type {
   Address,
   DownloadCompleteEvent,
@@ -7,6 +8,7 @@ import type {
   LookupEvent,
   NodeEvent,
   PeerReadyEvent,
+  SearchHitEvent,
   SearchResultEvent,
   SharedEvent,
   TopologyEvent,
@@ -37,6 +39,13 @@ export interface PeerOptions {
   chunkTimeoutMs?: number;
   /** Downloads from this size up are written and hashed in worker threads (default 32 MiB). */
   workerSinkFromBytes?: number;
+  /** Watching the shared folders: false turns it off; the timings default to FolderWatcher's. */
+  watch?: boolean | FolderWatcherOptions;
+}
+
+export interface PeerSearchOptions {
+  /** Each holder's answer the moment it arrives, before the final results. */
+  onHit?: (hit: SearchHitEvent) => void;
 }
 
 export interface PeerDownloadOptions {
@@ -45,7 +54,7 @@ export interface PeerDownloadOptions {
 }
 
 export interface PeerNodeEvents {
-  /** Spontaneous events: neighbour changes and non-fatal errors. */
+  /** Spontaneous events: neighbour changes, files added to or removed from the shared set, non-fatal errors. */
   event: [NodeEvent];
 }
 
@@ -56,7 +65,7 @@ export interface PeerNode {
   files(): Promise<FilesEvent>;
   share(path: string): Promise<SharedEvent>;
   /** One result per file version found; empty: not found. */
-  search(name: string): Promise<SearchResultEvent[]>;
+  search(name: string, options?: PeerSearchOptions): Promise<SearchResultEvent[]>;
   /** Downloads into Downloads/, verified, and shares the file from then on. */
   get(name: string, options?: PeerDownloadOptions): Promise<DownloadCompleteEvent>;
   /** Chord only. */

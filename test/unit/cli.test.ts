@@ -83,9 +83,22 @@ describe('cli: p2p-node over --json', function () {
       ['f1.txt', 'f2.txt'],
     );
 
+    const searchFrom = b.proc.events.length;
     b.proc.send('search f2.txt');
     const hit = await b.proc.next('search-result');
     assert.deepEqual([hit.name, hit.size, hit.holders.map((h) => h.id)], ['f2.txt', 4, ['a']]);
+    // each holder's answer is printed as it arrives, before the final result
+    const answers = b.proc.events
+      .slice(searchFrom)
+      .filter((e) => e.event === 'search-hit' || e.event === 'search-result');
+    assert.deepEqual(
+      answers.map((e) => (e.event === 'search-hit' ? `hit ${e.holder.id}` : e.event)),
+      ['hit a', 'search-result'],
+    );
+    // a file copied into a's folder is offered without a command
+    await writeFile(join(a.dir, 'f3.txt'), 'three');
+    const added = await a.proc.next('file-added', (e) => e.name === 'f3.txt');
+    assert.deepEqual([added.size, added.path], [5, join(a.dir, 'f3.txt')]);
     b.proc.send('SEARCH none.txt');
     await b.proc.next('not-found', (e) => e.name === 'none.txt');
 

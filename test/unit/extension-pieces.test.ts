@@ -288,6 +288,23 @@ describe('extension search results and peer state', () => {
     assert.deepEqual(state.downloads, []);
   });
 
+  it('follows the files a peer adds to and removes from its folder', () => {
+    const state = new PeerState();
+    state.apply({ event: 'files', files: [{ name: 'a', size: 1, sha256: 'x' }] });
+    assert.equal(state.apply({ event: 'file-added', name: 'b', size: 2, sha256: 'y', path: '/d/b' }), true);
+    state.apply({ event: 'file-added', name: 'a', size: 3, sha256: 'z', path: '/d/a' });
+    assert.deepEqual(state.sharedFiles, [
+      { name: 'a', size: 3, sha256: 'z' },
+      { name: 'b', size: 2, sha256: 'y' },
+    ]);
+    assert.equal(state.apply({ event: 'file-removed', name: 'a' }), true);
+    assert.equal(state.apply({ event: 'file-removed', name: 'a' }), false);
+    assert.deepEqual(
+      state.sharedFiles.map((f) => f.name),
+      ['b'],
+    );
+  });
+
   it('derives the bridge API URL from the page URL, keeping the token', () => {
     assert.equal(topologyApiUrl('http://127.0.0.1:8080/?token=abc'), 'http://127.0.0.1:8080/api/topology?token=abc');
   });

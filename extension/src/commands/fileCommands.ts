@@ -43,7 +43,7 @@ export interface DownloadResult {
 }
 
 const SEARCH_TIMEOUT_MS = 3000;
-// The CLI prints all results of one search together; a short settle catches them all.
+// Holders' answers arrive as hits, then the CLI prints the final results together; a short settle catches them all.
 const SEARCH_SETTLE_MS = 300;
 
 export function registerFileCommands(services: P2PServices): void {
@@ -137,7 +137,13 @@ async function searchCommand(services: P2PServices, arg: unknown): Promise<Netwo
   const query = name;
   const files = await vscode.window.withProgress(
     { location: { viewId: 'p2p.files' }, title: `Searching for ${query}` },
-    () => searchNetwork(node, query, { timeoutMs: args.timeoutMs ?? SEARCH_TIMEOUT_MS, settleMs: SEARCH_SETTLE_MS }),
+    () =>
+      searchNetwork(node, query, {
+        timeoutMs: args.timeoutMs ?? SEARCH_TIMEOUT_MS,
+        settleMs: SEARCH_SETTLE_MS,
+        // the view fills as holders answer
+        onUpdate: (found) => services.searchResults.replace(query, found),
+      }),
   );
   services.searchResults.replace(query, files);
   if (!fields) {

@@ -41,16 +41,19 @@ export interface SearchOptions {
   /** After an answer, how long to wait for more holders before calling the search done. */
   settleMs: number;
   signal?: AbortSignal;
+  /** The results so far, each time a holder's answer (`search-hit`) or a final result adds to them. */
+  onUpdate?: (files: NetworkFile[]) => void;
 }
 
 /**
- * `SEARCH <name>`: collects `search-result` events until the node says `not-found`, or no new
- * answer came for `settleMs` after the last one, or `timeoutMs` passed without any answer.
- * (A flood search has no "done" message: holders answer when the query reaches them.)
+ * `SEARCH <name>`: collects `search-hit` events (one holder each, as they arrive) and the final
+ * `search-result` events until the node says `not-found`, or no new answer came for `settleMs`
+ * after the last one, or `timeoutMs` passed without any answer.
  */
 export function searchNetwork(node: ManagedNode, name: string, options: SearchOptions): Promise<NetworkFile[]> {
   const foundBy = node.info?.id ?? node.key;
-  const wanted = name.toLowerCase();
+  // node-core compares and reports names in Unicode NFC
+  const wanted = name.normalize('NFC').toLowerCase();
   return new Promise<NetworkFile[]>((resolve, reject) => {
     let results: NetworkFile[] = [];
     let timer = setTimeout(() => finish(), options.timeoutMs);
@@ -64,13 +67,20 @@ export function searchNetwork(node: ManagedNode, name: string, options: SearchOp
     };
     const onAbort = (): void => finish(new Error('Cancelled.'));
     const events = node.onEvent((event: NodeEvent) => {
-      if (event.event === 'search-result' && event.name.toLowerCase().includes(wanted)) {
-        results = mergeSearchResult(results, event, foundBy);
+      const answer =
+        event.event === 'search-hit' ? { ...event, event: 'search-result' as const, holders: [event.holder] } : event;
+      if (answer.event === 'search-result' && answer.name.normalize('NFC').toLowerCase().includes(wanted)) {
+        results = mergeSearchResult(results, answer, foundBy);
+        options.onUpdate?.(results);
         clearTimeout(timer);
         timer = setTimeout(() => finish(), options.settleMs);
-      } else if (event.event === 'not-found' && event.name.toLowerCase() === wanted) {
+      } else if (event.event === 'not-found' && event.name.normalize('NFC').toLowerCase() === wanted) {
         finish();
-      } else if (event.event === 'error' && event.name?.toLowerCase() === wanted && event.code !== 'NOT_FOUND') {
+      } else if (
+        event.event === 'error' &&
+        event.name?.normalize('NFC').toLowerCase() === wanted &&
+        event.code !== 'NOT_FOUND'
+      ) {
         finish(errorFor(node, event.code, event.message, name));
       }
     });

@@ -48,6 +48,12 @@ export class PeerState {
       case 'shared':
         this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });
         return true;
+      case 'file-added':
+        // new in the peer's folder, changed, or downloaded (node-core/src/events.ts)
+        this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });
+        return true;
+      case 'file-removed':
+        return this.filesByName.delete(event.name);
       case 'download-progress':
         this.downloadsByName.set(event.name, { name: event.name, bytes: event.bytes, total: event.total });
         return true;

@@ -4,6 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type {
   DownloadCompleteEvent,
+  FileAddedEvent,
+  FileRemovedEvent,
   FilesEvent,
   LookupEvent,
   PeerReadyEvent,
@@ -12,13 +14,14 @@ import type {
   SharedEvent,
   TopologyEvent,
 } from '../events';
-import { assertFileName, FileStore } from '../files/file-store';
+import { assertFileName, FileStore, type FileOrigin } from '../files/file-store';
 import type { MetaserverClient } from '../metaserver/metaserver-client';
-import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions } from '../peer';
+import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions, PeerSearchOptions } from '../peer';
 import {
   assertCanDownload,
   downloadCompleteEvent,
   filesEvent,
+  followStore,
   peerMetaserverClient,
   peerReadyEvent,
 } from '../peer-support';
@@ -61,8 +64,25 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
 
   constructor(private readonly options: ChordPeerOptions) {
     super();
-    this.store = new FileStore(options.dir);
     this.security = options.security ?? ephemeralSecurity(options.id);
+    this.store = new FileStore(options.dir, { watch: options.watch });
+    followStore(
+      this.store,
+      (event, origin) => this.onStoreChanged(event, origin),
+      () => this.metaserver,
+    );
+  }
+
+  /** A file that appeared in the folder is placed on the ring as SHARE does; a removed one is no longer re-offered. */
+  private onStoreChanged(event: FileAddedEvent | FileRemovedEvent, origin?: FileOrigin): void {
+    if (this.stopped) return;
+    this.emit('event', event);
+    if (!this.started) return;
+    if (event.event === 'file-removed') this.started.storage.unpublish(event.name);
+    else if (origin === 'folder')
+      this.started.storage.put(event.name, this.operations.signal).catch((err: unknown) => {
+        if (!this.stopped) this.options.log?.(`chord publish ${event.name}: ${toP2PError(err).message}`);
+      });
   }
 
   /** Listens, registers with the metaserver (refusals reject), joins or starts the ring. */
@@ -210,8 +230,8 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   /** SEARCH: the owner (or a replica) answers with the manifest. */
-  async search(name: string): Promise<SearchResultEvent[]> {
-    assertFileName(name);
+  async search(query: string, options: PeerSearchOptions = {}): Promise<SearchResultEvent[]> {
+    const name = assertFileName(query);
     const { holders } = await this.storage.holders(name, this.operations.signal);
     const serving: PeerRef[] = [];
     let found: { size: number; sha256: string; root: string } | undefined;
@@ -228,7 +248,9 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
           const m = await fetchManifest(conn, name, this.operations.signal);
           if (found && (m.sha256 !== found.sha256 || m.root !== found.root)) continue;
           found ??= { size: m.size, sha256: m.sha256, root: m.root };
-          serving.push({ id: h.id, host: h.host, port: h.port });
+          const holder = { id: h.id, host: h.host, port: h.port };
+          serving.push(holder);
+          options.onHit?.({ event: 'search-hit', name, size: m.size, sha256: m.sha256, root: m.root, holder });
         } finally {
           conn.close();
         }
@@ -242,8 +264,8 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   /** GET: look the key up, then download from the owner and its replicas at once. */
-  async get(name: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    assertCanDownload(this.store, name);
+  async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    const name = await assertCanDownload(this.store, query);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
     const { holders } = await this.storage.holders(name, signal);
     const result = await this.require().fileHost.download(
@@ -292,6 +314,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       // their files are closed, so nothing writes into the folder after close() resolves.
       await this.started.fileHost.settle();
     }
+    await this.store.close();
     await this.metaserver?.close();
     this.removeAllListeners();
   }

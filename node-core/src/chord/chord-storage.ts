@@ -71,6 +71,11 @@ export class ChordStorage {
     return found;
   }
 
+  /** The sharer no longer serves `name`: stop re-offering it (copies already placed stay until replaced). */
+  unpublish(name: string): void {
+    this.published.delete(name);
+  }
+
   /** GET: who serves `name`: the key's owner first, then its replicas. */
   async holders(name: string, signal?: AbortSignal): Promise<{ lookup: LookupResult; holders: ChordContact[] }> {
     const found = await this.ring.lookup(hashToId(name), signal);

@@ -60,6 +60,12 @@ function humanLine(event: CliEvent): string {
         : event.files.map((f) => `${f.name}  ${f.size} bytes  ${f.sha256.slice(0, 16)}…`).join('\n');
     case 'shared':
       return `sharing ${event.name} (${event.size} bytes) from ${event.path}`;
+    case 'file-added':
+      return `now sharing ${event.name} (${event.size} bytes) from ${event.path}`;
+    case 'file-removed':
+      return `no longer sharing ${event.name}`;
+    case 'search-hit':
+      return `hit: ${event.name} (${event.size} bytes, sha256 ${event.sha256.slice(0, 16)}…) at ${ref(event.holder)}`;
     case 'search-result':
       return (
         `found ${event.name} (${event.size} bytes, root ${event.root.slice(0, 16)}…, ` +

@@ -81,7 +81,7 @@ async function runCommand(
       case 'SHARE':
         return out.emit(await node.share(arg));
       case 'SEARCH': {
-        const results = await node.search(arg);
+        const results = await node.search(arg, { onHit: (hit) => out.emit(hit) });
         if (results.length === 0) return out.emit({ event: 'not-found', name: arg });
         for (const result of results) out.emit(result);
         return;

@@ -33,11 +33,12 @@ export function chunkHash(manifest: FileManifest, index: number): Buffer {
   return manifest.chunkHashes.subarray(index * 32, index * 32 + 32);
 }
 
-/** Reads the file once, chunk by chunk, hashing each chunk and the whole. */
+/** Reads the file once, chunk by chunk, hashing each chunk and the whole; `signal` stops it between chunks. */
 export async function computeManifest(
   path: string,
   name: string,
   chunkSize = DEFAULT_CHUNK_SIZE,
+  signal?: AbortSignal,
 ): Promise<FileManifest> {
   const handle = await open(path, 'r');
   try {
@@ -46,6 +47,7 @@ export async function computeManifest(
     const buffer = Buffer.allocUnsafe(chunkSize);
     let size = 0;
     for (;;) {
+      signal?.throwIfAborted();
       let filled = 0;
       while (filled < chunkSize) {
         const { bytesRead } = await handle.read(buffer, filled, chunkSize - filled, size + filled);

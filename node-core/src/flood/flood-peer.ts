@@ -16,6 +16,7 @@ import type {
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
+import { sharedName } from '../files/folder-listing';
 import type { MetaserverClient } from '../metaserver/metaserver-client';
 import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions } from '../peer';
 import {
@@ -23,6 +24,7 @@ import {
   downloadCompleteEvent,
   downloadIntoStore,
   filesEvent,
+  followStore,
   peerMetaserverClient,
   peerReadyEvent,
 } from '../peer-support';
@@ -85,7 +87,16 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   constructor(private readonly options: FloodPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
-    this.store = new FileStore(options.dir, options.chunkSize, options.downloadsDir);
+    this.store = new FileStore(options.dir, {
+      chunkSize: options.chunkSize,
+      downloadsDir: options.downloadsDir,
+      watch: options.watch,
+    });
+    followStore(
+      this.store,
+      (event) => this.emit('event', event),
+      () => this.metaserver,
+    );
     this.uploadLimiter = UploadLimiter.forCap(options.maxUploadBytesPerSecond);
     this.server = new WireServer({
       key: options.key,
@@ -194,11 +205,12 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   /** Floods a search; resolves with one result per file version found (empty: not found). */
-  async search(name: string, options: SearchOptions = {}): Promise<SearchResultEvent[]> {
-    assertFileName(name);
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResultEvent[]> {
+    const name = assertFileName(query);
     const overlay = this.requireOverlay();
     const qid = randomBytes(12).toString('hex');
     const collector = new SearchCollector(name, { ...this.options.search, ...options });
+    const results = collector.wait();
     this.searches.set(qid, collector);
     try {
       const self = this.address;
@@ -211,7 +223,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         path: [self.id],
       });
       this.metaserver?.reportActivity({ t: 'activity-search', origin: self.id, name, qid, path: [self.id] });
-      return await collector.wait();
+      return await results;
     } finally {
       this.searches.delete(qid);
       overlay.endQuery(qid);
@@ -219,8 +231,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
-  async get(name: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    assertCanDownload(this.store, name);
+  async get(query: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    const name = await assertCanDownload(this.store, query);
     const versions = options.result ? [options.result] : await this.search(name, { signal: options.signal });
     const result = versions[0];
     if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
@@ -376,7 +388,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
    */
   private async answerQuery(conn: Connection, msg: QueryMessage): Promise<void> {
     const manifest = await this.store.manifest(msg.name);
-    const { qid, name } = msg;
+    const { qid } = msg;
+    const name = sharedName(msg.name);
     const { size, sha256, root } = manifest;
     await conn.send({ t: 'hit', qid, name, size, sha256, root, holder: this.address });
   }
