@@ -3,6 +3,7 @@
 // crash, the replicas take over and every file is still downloadable with the verified transfer.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +150,33 @@ describe('chord files (real sockets, real directories)', function () {
     await Promise.all(leaving.map((p) => p.stop()));
     await waitFor('the ring after leaves', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
     await waitFor('placement after leaves', () => placedCorrectly(names), 10_000);
+  });
+
+  it('copies left behind when joins move a key are dropped, once the new owner and its replicas hold it', async () => {
+    await startPeers(4);
+    const sharer = peers[0];
+    const contents = await shareFiles(sharer, 4);
+    const names = [...contents.keys()];
+    await waitFor('initial placement', () => placedCorrectly(names), 10_000);
+    const firstHolders = new Map(names.map((n) => [n, peers.filter((p) => p !== sharer && p.store.has(n))]));
+    for (let i = 0; i < 8; i++) await startPeer(peers[i % 4]);
+    await waitFor('the grown ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    const strays = (): string[] =>
+      names.flatMap((n) =>
+        peers
+          .filter((p) => p !== sharer && p.store.has(n) && !placement(n).includes(p))
+          .map((p) => `${n}@${p.self.id}`),
+      );
+    await waitFor('placement and no stray copies', () => placedCorrectly(names) && strays().length === 0, 15_000);
+    // Every dropped copy is gone from disk too; the sharer keeps its own file.
+    const dropped = [...firstHolders].flatMap(([name, holders]) =>
+      holders.filter((h) => !placement(name).includes(h)).map((p) => join(p.store.downloadsDir, name)),
+    );
+    assert.ok(dropped.length > 0, 'the joins moved some copy off its first holder');
+    for (const path of dropped) assert.equal(existsSync(path), false, `${path} still on disk`);
+    assert.ok(names.every((n) => sharer.store.has(n)));
+    const reader = peers.find((p) => names.every((n) => !p.store.has(n)));
+    if (reader) await assertDownloadable(contents, reader);
   });
 
   it('4 of 16 nodes crash at once (an owner, its first replica, the sharer): replicas take over', async () => {

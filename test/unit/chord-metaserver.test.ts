@@ -29,6 +29,19 @@ describe('chord peers with the metaserver', function () {
     await rm(root, { recursive: true, force: true });
   });
 
+  /** `count` random keys, each looked up from the next peer, name the true owner. */
+  async function assertLookupsExact(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const key = randomKey();
+      const event = await peers[i % peers.length].lookup(idToHex(key));
+      const want = trueOwner(
+        key,
+        peers.map((p) => p.self),
+      ).id;
+      assert.equal(event.owner.id, want, `lookup ${i}`);
+    }
+  }
+
   /** A metaserver and n chord peers registered with it, ring settled. */
   async function startNetwork(prefix: string, n: number): Promise<MetadataServer> {
     const server = new MetadataServer({ port: 0 });
@@ -84,17 +97,7 @@ describe('chord peers with the metaserver', function () {
     metaserver = await startNetwork('d', 5);
     await metaserver.close();
     metaserver = undefined;
-    for (let i = 0; i < 20; i++) {
-      const key = randomKey();
-      const event = await peers[i % peers.length].lookup(idToHex(key));
-      assert.equal(
-        event.owner.id,
-        trueOwner(
-          key,
-          peers.map((p) => p.self),
-        ).id,
-      );
-    }
+    await assertLookupsExact(20);
     await mkdir(join(root, 'src'));
     await writeFile(join(root, 'src', 'notes.txt'), 'chord without a metaserver\n');
     await peers[0].share(join(root, 'src', 'notes.txt'));
@@ -132,5 +135,37 @@ describe('chord peers with the metaserver', function () {
     const bridge = peer('bridge', { metaserver: address, join: { host: other.self.host, port: other.self.port } });
     await bridge.start();
     await waitFor('one ring of all three', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+  });
+
+  it('two rings merge when a peer joins one with --join and the metaserver refers it to the other', async () => {
+    metaserver = await startNetwork('a', 4);
+    const address = metaserver.address;
+    // Ring B: four peers that know only each other (no metaserver).
+    const ringB: ChordPeer[] = [];
+    for (let i = 0; i < 4; i++) {
+      const via = ringB[i - 1];
+      const p = new ChordPeer({
+        id: `b${i}`,
+        dir: join(root, `b${i}`),
+        timings: FAST_TIMINGS,
+        join: via ? { host: via.self.host, port: via.self.port } : undefined,
+      });
+      peers.push(p);
+      ringB.push(p);
+      await p.start();
+    }
+    await waitFor('ring B', () => ringIsExact(ringB.map((p) => p.ring)), 10_000);
+    assert.ok(!ringIsExact(peers.map((p) => p.ring)), 'two rings');
+    const bridge = new ChordPeer({
+      id: 'z',
+      dir: join(root, 'z'),
+      timings: FAST_TIMINGS,
+      metaserver: address,
+      join: { host: ringB[0].self.host, port: ringB[0].self.port },
+    });
+    peers.push(bridge);
+    await bridge.start();
+    await waitFor('one ring of 9', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    await assertLookupsExact(30);
   });
 });

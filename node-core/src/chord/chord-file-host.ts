@@ -1,10 +1,13 @@
 // ChordStorage's view of the peer's files, over the shared FileStore and the verified chunked
 // transfer (transfer/download-session.ts): what this node serves, and fetching a file into
 // Downloads/ (.part, per-chunk SHA-256, rename when whole) so it is served from then on.
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { FileStore } from '../files/file-store';
 import type { PeerOptions } from '../peer';
 import { downloadIntoStore } from '../peer-support';
 import type { DownloadResult } from '../transfer/download-session';
+import { fetchManifest } from '../transfer/transfer-client';
 import { dial, type ChannelSecurity, type Connection } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
@@ -20,7 +23,7 @@ export class StoreFileHost implements ChordFileHost {
     private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'> & {
       security: ChannelSecurity;
     },
-    /** A file was added to the store (the metaserver's file list follows). */
+    /** A file was added to or removed from the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
   ) {}
 
@@ -35,6 +38,27 @@ export class StoreFileHost implements ChordFileHost {
 
   has(name: string): boolean {
     return this.store.has(name);
+  }
+
+  async holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean> {
+    const ours = await this.store.manifest(name);
+    const { key, security } = this.options;
+    const conn = await dial(peer, { key, security, expectId: peer.id, signal });
+    conn.setHandler(() => undefined);
+    try {
+      return (await fetchManifest(conn, name, signal)).sha256 === ours.sha256;
+    } catch {
+      return false; // not held there (NOT_SHARED), or another version
+    } finally {
+      conn.close();
+    }
+  }
+
+  /** Only a copy the ring put in Downloads/ is deleted; anything else is only no longer served. */
+  async drop(name: string): Promise<void> {
+    const path = this.store.withdraw(name);
+    if (path && dirname(path) === this.store.downloadsDir) await rm(path, { force: true });
+    this.onStored();
   }
 
   async fetch(name: string, sources: ChordContact[], signal: AbortSignal): Promise<void> {

@@ -23,6 +23,7 @@ import {
   type ChordService,
   type ChordTransport,
   type LookupStep,
+  type MergeHint,
   type NeighborState,
 } from './remote';
 
@@ -74,6 +75,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   /** Consecutive RPC timeouts per neighbour (see TIMEOUTS_BEFORE_DEAD). */
   private readonly timeouts = new Map<bigint, number>();
   onFileOffer: FileOfferHandler | undefined;
+  /** Receives merge-walk steps other nodes send (ring-merge.ts). */
+  onMergeHint: ((hint: MergeHint) => void) | undefined;
 
   constructor(
     readonly self: ChordContact,
@@ -155,15 +158,26 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   }
 
   successorHint(from: ChordContact): void {
-    // Only a node strictly between us and our successor can be our new successor; anything
-    // else is stale or wrong and stabilize will sort it out.
-    if (samePeer(from, this.self) || this.successors.isEmpty()) return;
-    if (!inOpen(from.nodeId, this.self.nodeId, this.successor.nodeId)) return;
-    this.successors.insert(from);
-    this.fingers.set(0, from);
+    if (!this.successors.isEmpty()) this.adoptCloserSuccessor(from);
+  }
+
+  /**
+   * Takes `candidate` as successor if it lies strictly between us and our successor (any other
+   * node when we have none): anything else is stale or wrong and stabilize sorts it out.
+   */
+  adoptCloserSuccessor(candidate: ChordContact): boolean {
+    if (samePeer(candidate, this.self)) return false;
+    if (!this.successors.isEmpty() && !inOpen(candidate.nodeId, this.self.nodeId, this.successor.nodeId)) return false;
+    this.successors.insert(candidate);
+    this.fingers.set(0, candidate);
     this.emit('ring-changed');
     // And we are its predecessor: tell it now rather than at our next stabilize.
-    this.call(from, (r, s) => r.notify(this.self, s)).catch(() => undefined);
+    this.call(candidate, (r, s) => r.notify(this.self, s)).catch(() => undefined);
+    return true;
+  }
+
+  mergeHint(hint: MergeHint): void {
+    this.onMergeHint?.(hint);
   }
 
   leaving(from: ChordContact, heir: NeighborState): void {
@@ -187,6 +201,20 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
 
   async lookup(key: bigint, signal: AbortSignal = this.signal): Promise<LookupResult> {
     return this.lookupRetryingWhenUnsure(this.lookupContext(), key, AbortSignal.any([signal, this.signal]));
+  }
+
+  /**
+   * Who owns `key` on the ring `contact` is on, which may not be ours: the lookup starts there,
+   * and a route that comes back to us ends here (we are then on that ring too).
+   */
+  lookupThrough(contact: ChordContact, key: bigint, signal: AbortSignal = this.signal): Promise<LookupResult> {
+    let first = true;
+    const localStep = (): LookupStep => {
+      if (!first) return { owner: this.self };
+      first = false;
+      return { next: [contact] };
+    };
+    return iterativeLookup({ ...this.lookupContext(), localStep }, key, AbortSignal.any([signal, this.signal]));
   }
 
   /**

@@ -45,6 +45,9 @@ export interface ChordPeerOptions extends PeerOptions {
   log?: (line: string) => void;
 }
 
+/** Replication rounds between two meetings of a random referral (ring merge check). */
+const MEET_EVERY_REPLICATIONS = 4;
+
 /**
  * The chord peer. `heartbeatMs` also paces the chord timers when `timings` does not set them
  * (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
@@ -126,7 +129,10 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       throw err;
     }
     ring.node.on('ring-changed', () => this.ringChanged());
-    if (this.metaserver) ring.every('rejoin', ring.replicateMs, () => this.rejoinIfIsolated());
+    if (this.metaserver) {
+      ring.every('rejoin', ring.replicateMs, () => this.rejoinIfIsolated());
+      ring.every('meet', MEET_EVERY_REPLICATIONS * ring.replicateMs, () => this.meetAReferral());
+    }
     this.ringChanged();
     this.reportFiles();
     void this.publishExisting(log);
@@ -165,6 +171,18 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     }
   }
 
+  /**
+   * The metaserver may see nodes of another ring (peers that joined through `--join`, a ring
+   * that formed while it was down): meeting one of its referrals now and then merges the rings.
+   */
+  private async meetAReferral(): Promise<void> {
+    const { ring } = this.require();
+    if (ring.node.isAlone() || !this.metaserver?.connected) return;
+    const referrals = await this.metaserver.referrals([this.self.id]);
+    const pick = referrals[Math.floor(Math.random() * referrals.length)];
+    if (pick && (await ring.meet(pick))) this.options.log?.(`chord: ${pick.id} is on another ring, merging`);
+  }
+
   get ring(): ChordRing {
     return this.require().ring;
   }
@@ -187,7 +205,12 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const { join } = this.options;
     this.metaserver = peerMetaserverClient(this.options, this.security, this.self, 'chord', this.addressProof);
     const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
-    if (join) return this.ring.begin(join);
+    if (join) {
+      await this.ring.begin(join);
+      // The referrals may be on another ring than the --join address: merge with it.
+      for (const ref of referrals.slice(0, 2)) void this.ring.meet(ref);
+      return;
+    }
     let lastError: unknown;
     for (const ref of referrals) {
       // A referral may be a flood peer (the metaserver serves both): it refuses chord-step.

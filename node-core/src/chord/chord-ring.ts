@@ -13,6 +13,7 @@ import { P2PError } from '../wire/errors';
 import { DEFAULT_TIMINGS, PeriodicTasks, type ChordTimings } from './maintenance';
 import { toNodeRef, type ChordContact } from './remote';
 import { handleChordMessage } from './request-handler';
+import { RingMerger } from './ring-merge';
 import { WireChordTransport } from './wire-transport';
 import type { LookupResult } from './lookup';
 
@@ -33,6 +34,7 @@ export interface ChordRingOptions extends LinkCredentials {
 
 export class ChordRing {
   readonly node: ChordNode;
+  private readonly merger: RingMerger;
   private readonly tasks: PeriodicTasks;
   private running = false;
   private closed = false;
@@ -48,6 +50,7 @@ export class ChordRing {
   ) {
     this.node = new ChordNode(self, transport, nodeOptions);
     routerHolder.node = this.node;
+    this.merger = new RingMerger(this.node, options.onError);
     this.tasks = new PeriodicTasks(options.onError);
   }
 
@@ -127,6 +130,15 @@ export class ChordRing {
     return this.timings.replicateMs;
   }
 
+  /**
+   * A node we learned of after joining (a referral, a remembered contact): if it is on another
+   * ring, the two merge (ring-merge.ts). Resolves whether our successor changed.
+   */
+  meet(contact: { host: string; port: number; id?: string }): Promise<boolean> {
+    const nodeId = nodeIdOf(contact.host, contact.port);
+    return this.merger.meet({ id: contact.id ?? 'contact', host: contact.host, port: contact.port, nodeId });
+  }
+
   lookup(key: bigint, signal?: AbortSignal): Promise<LookupResult> {
     return this.node.lookup(key, signal);
   }
@@ -169,6 +181,7 @@ export class ChordRing {
     if (this.closed) return;
     this.closed = true;
     this.tasks.close();
+    this.merger.close();
     this.node.close();
     await Promise.all([this.transport.close(), this.server.close()]);
   }
@@ -178,6 +191,7 @@ export class ChordRing {
     if (this.closed) return;
     this.closed = true;
     this.tasks.close();
+    this.merger.close();
     this.node.close();
     this.transport.destroyAll();
     await this.server.close();

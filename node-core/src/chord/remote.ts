@@ -21,6 +21,16 @@ export interface ChordContact {
  */
 export type LookupStep = { owner: ChordContact } | { next: ChordContact[] };
 
+/** A step of the ring-merge walk (see ring-merge.ts). */
+export interface MergeHint {
+  /** The node that started the walk: it ends there. */
+  origin: ChordContact;
+  /** Nodes to look our own id up through: at least one is on the other ring. */
+  contacts: ChordContact[];
+  /** Nodes the walk may still visit. */
+  ttl: number;
+}
+
 export interface NeighborState {
   predecessor: ChordContact | null;
   successors: ChordContact[];
@@ -43,6 +53,8 @@ export interface ChordRemote {
    * ones it lacks from `source` with the verified transfer, then answers.
    */
   offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void>;
+  /** Ring merge: the remote queues a merge step (answers at once, works in the background). */
+  mergeHint(hint: MergeHint, signal: AbortSignal): Promise<void>;
 }
 
 /** What a node answers to remote calls; the wire adapter dispatches incoming requests here. */
@@ -53,6 +65,7 @@ export interface ChordService {
   successorHint(from: ChordContact): void;
   leaving(from: ChordContact, heir: NeighborState): void;
   offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void>;
+  mergeHint(hint: MergeHint): void;
 }
 
 /** Opens (or reuses) a channel to a node. */

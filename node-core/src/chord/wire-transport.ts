@@ -14,6 +14,7 @@ import {
   type ChordRemote,
   type ChordTransport,
   type LookupStep,
+  type MergeHint,
   type NeighborState,
 } from './remote';
 
@@ -180,6 +181,13 @@ class WireChordRemote implements ChordRemote {
 
   async offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
     await this.expectOk({ t: 'chord-hold', source: toNodeRef(source), names }, signal);
+  }
+
+  async mergeHint(hint: MergeHint, signal: AbortSignal): Promise<void> {
+    await this.expectOk(
+      { t: 'chord-merge', origin: toNodeRef(hint.origin), contacts: hint.contacts.map(toNodeRef), ttl: hint.ttl },
+      signal,
+    );
   }
 
   private async expectOk(msg: AnyMessage, signal: AbortSignal): Promise<void> {

@@ -118,7 +118,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     const entry = this.shared.get(key);
     if (!entry) return false;
     if (await fileStamp(entry.path)) return true;
-    this.withdraw(key, entry);
+    this.unshare(key, entry);
     return false;
   }
 
@@ -164,7 +164,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     for (const [name, entry] of [...this.shared]) {
       // a file shared from outside the folders (SHARE) is not listed: it stays while it exists
       const present = listed.get(name)?.path === entry.path || (await fileStamp(entry.path)) !== undefined;
-      if (!present) this.withdraw(name, entry);
+      if (!present) this.unshare(name, entry);
     }
     for (const [name, file] of listed) {
       const entry = this.shared.get(name);
@@ -197,7 +197,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     this.emit('file-added', { event: 'file-added', name, size, sha256, path: entry.path }, origin);
   }
 
-  private withdraw(name: string, entry: SharedEntry): void {
+  private unshare(name: string, entry: SharedEntry): void {
     if (this.shared.get(name) !== entry) return;
     this.shared.delete(name);
     this.openFiles.forget(entry.path);
@@ -245,7 +245,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     if (!entry) throw new P2PError('NOT_SHARED', `"${name}" is not shared here`, name);
     const info = await stat(entry.path).catch(() => undefined);
     if (!info?.isFile()) {
-      this.withdraw(name, entry);
+      this.unshare(name, entry);
       throw new P2PError('NOT_SHARED', `"${name}" is no longer available`, name);
     }
     const stamp = stampOf(info);
@@ -318,6 +318,15 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     this.watcher?.close();
     await this.settled().catch(() => undefined);
     await this.openFiles.close();
+  }
+
+  /** Stops sharing `name` (nothing more is served from it); returns the path it was served from. */
+  withdraw(name: string): string | undefined {
+    const key = sharedName(name);
+    const entry = this.shared.get(key);
+    if (!entry) return undefined;
+    this.unshare(key, entry);
+    return entry.path;
   }
 
   /** Adds a completed, verified download to the shared set, reusing its manifest. */

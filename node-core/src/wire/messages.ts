@@ -154,6 +154,11 @@ const CHORD_MESSAGES = {
    * then answers ok.
    */
   'chord-hold': { fields: { source: 'chordRef', names: 'fileNames' }, payload: 'none' },
+  /**
+   * Ring merge walk: "look your own id up through these nodes of (maybe) another ring, adopt a
+   * closer successor, pass it on to your successor"; stops back at `origin` or when `ttl` runs out. Answer: ok.
+   */
+  'chord-merge': { fields: { origin: 'chordRef', contacts: 'chordRefs', ttl: 'u32' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
 // ---- end of chord section --------------------------------------------------------------
 
