@@ -4,6 +4,7 @@
 // bounded: one walk visits each node once, whatever `ttl` it claims.
 import assert from 'node:assert/strict';
 import type { ChordRing } from '@node-core/chord/chord-ring';
+import { nodeIdOf } from '@node-core/chord/id';
 import { toNodeRef } from '@node-core/chord/remote';
 import { dial, ephemeralSecurity, P2PError, WireServer } from '@node-core/wire';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,8 +87,8 @@ describe('chord ring merge (real sockets)', function () {
       }),
     );
     const where = await contact.listen('127.0.0.1', 0);
-    const fake = { id: 'fake', host: '127.0.0.1', port: where.port, nodeId: 12345n };
-    const origin = { id: 'origin', host: '127.0.0.1', port: 1, nodeId: 777n };
+    const fake = { id: 'fake', host: '127.0.0.1', port: where.port, nodeId: nodeIdOf('127.0.0.1', where.port) };
+    const origin = { id: 'origin', host: '127.0.0.1', port: 1, nodeId: nodeIdOf('127.0.0.1', 1) };
     const stranger = await dial(rings[0].self, {});
     try {
       for (let i = 0; i < 50; i++) {
