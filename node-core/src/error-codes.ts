@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   /** Not enough free disk space for a download. */
   'NO_SPACE',
   'CANCELLED',
+  'PAUSED',
   'PROTOCOL',
   'ADDRESS_UNVERIFIED',
   'RATE_LIMITED',

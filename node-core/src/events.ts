@@ -125,6 +125,17 @@ export interface DownloadProgressEvent {
   name: string;
   bytes: number;
   total: number;
+  /** Bytes each holder (by id) has sent since this GET started; a resumed `.part`'s bytes count for none. */
+  sources?: Record<string, number>;
+}
+
+/** After `PAUSE <name>`: the GET stopped and its `.part` stays; `GET <name>` resumes it. */
+export interface DownloadPausedEvent {
+  event: 'download-paused';
+  name: string;
+  /** Bytes verified or received when it stopped (0 if it stopped before the first chunk). */
+  bytes: number;
+  total: number;
 }
 
 export interface DownloadCompleteEvent {
@@ -173,6 +184,7 @@ export type NodeEvent =
   | SearchResultEvent
   | NotFoundEvent
   | DownloadProgressEvent
+  | DownloadPausedEvent
   | DownloadCompleteEvent
   | LookupEvent
   | ErrorEvent

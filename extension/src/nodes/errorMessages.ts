@@ -178,6 +178,8 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
           `${detail || 'TLS failed'}. Check that both sides run the same version.`,
         action: 'showLog',
       };
+    case 'PAUSED':
+      return { code, message: `Download of "${file}" was paused; it resumes from its .part.`, action: 'none' };
     default:
       return {
         code: isErrorCode(code) ? code : 'INTERNAL',

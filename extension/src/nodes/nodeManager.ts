@@ -47,6 +47,7 @@ export class NodeManager implements Disposable {
   private readonly crashEmitter = new Emitter<NodeCrash>();
   private readonly killOnExit = (): void => this.killAllNow();
   private disposed = false;
+  private stoppingAll = false;
 
   /** A node was added, removed, or changed status. */
   readonly onDidChangeNodes: Event<void> = this.changeEmitter.event;
@@ -165,9 +166,15 @@ export class NodeManager implements Disposable {
     await Promise.all(this.nodes.map((node) => this.stop(node.key)));
   }
 
+  /** True from shutdown() on: the nodes stop because the window closes, not because the user asked. */
+  get shuttingDown(): boolean {
+    return this.stoppingAll || this.disposed;
+  }
+
   /** Graceful: STOP everyone (bounded by the grace period), then release everything. */
   async shutdown(): Promise<void> {
     if (this.disposed) return;
+    this.stoppingAll = true;
     await this.stopAll();
     this.dispose();
   }

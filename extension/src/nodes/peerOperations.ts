@@ -94,6 +94,11 @@ export function searchNetwork(node: ManagedNode, name: string, options: SearchOp
   });
 }
 
+/** `PAUSE <name>`: the running GET of that name answers with `download-paused` (see downloadFile). */
+export function pauseDownload(node: ManagedNode, name: string): void {
+  node.send(`PAUSE ${name}`);
+}
+
 export interface DownloadOptions {
   onProgress?(progress: DownloadProgressEvent): void;
   /** Aborting sends `CANCEL <name>` to the node, which removes its partial file. */
@@ -124,7 +129,22 @@ export class DownloadCancelled extends Error {
   }
 }
 
-/** `GET <name>`: resolves with `download-complete` (the final path, bytes, hash, sources). */
+/** The peer stopped the download on `PAUSE <name>`; its `.part` stays, and the next GET resumes it. */
+export class DownloadPaused extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly bytes: number,
+    readonly total: number,
+  ) {
+    super(`Download of "${fileName}" paused; it resumes from where it stopped.`);
+    this.name = 'DownloadPaused';
+  }
+}
+
+/**
+ * `GET <name>`: resolves with `download-complete` (the final path, bytes, hash, sources); rejects
+ * with DownloadPaused after a `PAUSE <name>`, DownloadCancelled after the signal aborts.
+ */
 export async function downloadFile(
   node: ManagedNode,
   name: string,
@@ -135,9 +155,11 @@ export async function downloadFile(
     if (event.event === 'download-progress' && event.name === name) options.onProgress?.(event);
   });
   try {
-    const answer = node.waitFor<DownloadCompleteEvent | NodeError>(
+    const answer = node.waitFor<DownloadCompleteEvent | NodeError | DownloadPaused>(
       (event) => {
         if (event.event === 'download-complete' && event.name === name) return event;
+        if (event.event === 'download-paused' && event.name === name)
+          return new DownloadPaused(name, event.bytes, event.total);
         if (event.event === 'error' && event.name === name) return errorFor(node, event.code, event.message, name);
         if (event.event === 'not-found' && event.name === name) return errorFor(node, 'NOT_FOUND', '', name);
         return undefined;
@@ -146,14 +168,14 @@ export async function downloadFile(
       options.signal,
     );
     node.send(`GET ${name}`);
-    let result: DownloadCompleteEvent | NodeError;
+    let result: DownloadCompleteEvent | NodeError | DownloadPaused;
     try {
       result = await answer;
     } catch (error) {
       if (options.signal?.aborted) throw new DownloadCancelled(name, await cancelOnNode(node, name));
       throw error;
     }
-    if (result instanceof NodeError) throw result;
+    if (result instanceof NodeError || result instanceof DownloadPaused) throw result;
     return result;
   } finally {
     progress.dispose();

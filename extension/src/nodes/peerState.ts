@@ -14,6 +14,7 @@ export class PeerState {
   private readonly neighborsById = new Map<string, PeerRef>();
   private readonly filesByName = new Map<string, SharedFileInfo>();
   private readonly downloadsByName = new Map<string, DownloadInProgress>();
+  private finished = 0;
 
   get neighbors(): PeerRef[] {
     return [...this.neighborsById.values()].sort((a, b) => a.id.localeCompare(b.id));
@@ -25,6 +26,11 @@ export class PeerState {
 
   get downloads(): DownloadInProgress[] {
     return [...this.downloadsByName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Downloads this peer finished (verified) since it started. */
+  get finishedDownloads(): number {
+    return this.finished;
   }
 
   /** Applies one event; returns whether anything the views show changed. */
@@ -57,8 +63,11 @@ export class PeerState {
       case 'download-progress':
         this.downloadsByName.set(event.name, { name: event.name, bytes: event.bytes, total: event.total });
         return true;
+      case 'download-paused':
+        return this.downloadsByName.delete(event.name);
       case 'download-complete':
         this.downloadsByName.delete(event.name);
+        this.finished++;
         // A finished download is shared from then on (node-core/README.md, `files/file-store.ts`).
         this.filesByName.set(event.name, { name: event.name, size: event.bytes, sha256: event.sha256 });
         return true;
@@ -82,5 +91,6 @@ export class PeerState {
     this.neighborsById.clear();
     this.filesByName.clear();
     this.downloadsByName.clear();
+    this.finished = 0;
   }
 }

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { FileStore } from '../files/file-store';
 import type { PeerOptions } from '../peer';
 import { downloadIntoStore } from '../peer-support';
-import type { DownloadResult } from '../transfer/download-session';
+import type { DownloadRequest, DownloadResult } from '../transfer/download-session';
 import { fetchManifest } from '../transfer/transfer-client';
 import { dial, type ChannelSecurity, type Connection } from '../wire';
 import type { PeerRef } from '../events';
@@ -74,7 +74,7 @@ export class StoreFileHost implements ChordFileHost {
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
-    onProgress?: (bytes: number, total: number) => void,
+    onProgress?: DownloadRequest['onProgress'],
   ): Promise<DownloadResult> {
     let pending = this.inFlight.get(name);
     if (!pending) {
@@ -88,7 +88,7 @@ export class StoreFileHost implements ChordFileHost {
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
-    onProgress?: (bytes: number, total: number) => void,
+    onProgress?: DownloadRequest['onProgress'],
   ): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {

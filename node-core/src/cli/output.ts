@@ -77,6 +77,8 @@ function humanLine(event: CliEvent): string {
       const percent = event.total === 0 ? 100 : Math.floor((100 * event.bytes) / event.total);
       return `${event.name}: ${event.bytes}/${event.total} bytes (${percent}%)`;
     }
+    case 'download-paused':
+      return `${event.name}: paused at ${event.bytes}/${event.total} bytes; GET ${event.name} resumes it`;
     case 'download-complete':
       return (
         `downloaded ${event.name} (${event.bytes} bytes, verified against root ${event.root.slice(0, 16)}…) ` +

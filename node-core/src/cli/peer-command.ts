@@ -10,6 +10,8 @@ import type { EventOutput } from './output';
 import type { PeerNode } from '../peer';
 import { createPeerNode } from './peer-node';
 import { HELP_LINES, type StdinCommand } from './stdin-commands';
+import { isPaused, PauseRequest } from '../transfer/pause';
+import { P2PError } from '../wire';
 
 const PROGRESS_EVERY_MS = 200;
 
@@ -64,7 +66,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   );
 }
 
-/** Runs one command; `downloads` holds the GETs in progress by name, for CANCEL. */
+/** Runs one command; `downloads` holds the GETs in progress by name, for PAUSE and CANCEL. */
 async function runCommand(
   node: PeerNode,
   command: StdinCommand,
@@ -86,32 +88,9 @@ async function runCommand(
         for (const result of results) out.emit(result);
         return;
       }
-      case 'GET': {
-        if (downloads.has(arg))
-          return out.emit({
-            event: 'error',
-            code: 'BAD_COMMAND',
-            message: `"${arg}" is already being downloaded`,
-            name: arg,
-          });
-        const controller = new AbortController();
-        downloads.set(arg, controller);
-        let last = 0;
-        try {
-          const done = await node.get(arg, {
-            signal: controller.signal,
-            onProgress: (bytes, total) => {
-              const now = Date.now();
-              if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
-              last = now;
-              out.emit({ event: 'download-progress', name: arg, bytes, total });
-            },
-          });
-          return out.emit(done);
-        } finally {
-          downloads.delete(arg);
-        }
-      }
+      case 'GET':
+        return await runGet(node, arg, out, downloads);
+      case 'PAUSE':
       case 'CANCEL': {
         const controller = downloads.get(arg);
         if (!controller)
@@ -121,7 +100,8 @@ async function runCommand(
             message: `no download of "${arg}" in progress`,
             name: arg,
           });
-        controller.abort(); // the GET then reports error CANCELLED for this name
+        // the GET then reports download-paused, or error CANCELLED, for this name
+        controller.abort(command.name === 'PAUSE' ? new PauseRequest() : undefined);
         return;
       }
       case 'LOOKUP':
@@ -139,5 +119,40 @@ async function runCommand(
     }
   } catch (err) {
     out.emit(errorEvent(err, 'INTERNAL', arg || undefined));
+  }
+}
+
+/** GET: progress at most every PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE. */
+async function runGet(
+  node: PeerNode,
+  name: string,
+  out: EventOutput,
+  downloads: Map<string, AbortController>,
+): Promise<void> {
+  if (downloads.has(name))
+    return out.emit({ event: 'error', code: 'BAD_COMMAND', message: `"${name}" is already being downloaded`, name });
+  const controller = new AbortController();
+  downloads.set(name, controller);
+  let last = 0;
+  const progress = { bytes: 0, total: 0 };
+  try {
+    const done = await node.get(name, {
+      signal: controller.signal,
+      onProgress: (bytes, total, bySource) => {
+        Object.assign(progress, { bytes, total });
+        const now = Date.now();
+        if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
+        last = now;
+        out.emit({ event: 'download-progress', name, bytes, total, ...(bySource && { sources: { ...bySource } }) });
+      },
+    });
+    return out.emit(done);
+  } catch (err) {
+    // PAUSE, or the peer stopping (which keeps the .part as a pause does)
+    if (isPaused(controller.signal) || (err instanceof P2PError && err.code === 'PAUSED'))
+      return out.emit({ event: 'download-paused', name, ...progress });
+    throw err;
+  } finally {
+    downloads.delete(name);
   }
 }

@@ -32,6 +32,7 @@ import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
+import { PauseRequest, abortedDownloadError } from '../transfer/pause';
 import {
   dial,
   ephemeralSecurity,
@@ -235,10 +236,10 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const name = await assertCanDownload(this.store, query);
     const versions = options.result ? [options.result] : await this.search(name, { signal: options.signal });
     const result = versions[0];
-    if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+    if (options.signal?.aborted) throw abortedDownloadError(name, options.signal);
     if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
     const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.downloads.add(controller);
     const self = this.address;
@@ -253,8 +254,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
           holders: version.holders,
           connect: (holder) => this.connect(holder, 0),
           signal: controller.signal,
-          onProgress: (bytes, total) => {
-            options.onProgress?.(bytes, total);
+          onProgress: (bytes, total, bySource) => {
+            options.onProgress?.(bytes, total, bySource);
             const now = Date.now();
             if (now - lastReport >= 250 || bytes === total) {
               lastReport = now;
@@ -305,7 +306,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private async release(abrupt: boolean): Promise<void> {
     this.stopping = true;
     for (const collector of this.searches.values()) collector.cancel();
-    for (const controller of this.downloads) controller.abort();
+    // a stop is not a cancel: the .part stays to be resumed by the next GET
+    for (const controller of this.downloads) controller.abort(new PauseRequest());
     await this.overlay?.close(abrupt);
     await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();

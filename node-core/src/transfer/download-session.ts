@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { PeerRef } from '../events';
 import { assertFileName } from '../files/file-store';
 import { chunkCount, chunkHash, chunkLength, type FileManifest } from '../files/manifest';
+import { abortedDownloadError, isPaused } from './pause';
 import { P2PError, toP2PError, type Connection } from '../wire';
 import { openChunkSink } from './chunk-sink';
 import { DEFAULT_DEADLINES, type DeadlinePolicy } from './chunk-deadlines';
@@ -25,7 +26,8 @@ export interface DownloadRequest extends WantedVersion {
   /** Requests in flight per holder; default: a budget of 8 shared by the holders (at least 2 each). */
   window?: number;
   maxSources?: number;
-  onProgress?: (bytes: number, total: number) => void;
+  /** `bySource`: the bytes each holder (by id) sent in this session; a resumed .part's bytes count for none. */
+  onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
   /** Files from this size up are written and hashed in worker threads (default: WORKER_SINK_FROM_BYTES). */
   workerSinkFromBytes?: number;
   /** A chunk request may take this long with nothing arriving on its connection (default: CHUNK_TIMEOUT_MS). */
@@ -65,6 +67,8 @@ class DownloadSession {
   /** This download made the .part (it was not resumed): removed on failure if it holds nothing verified. */
   private createdPart = false;
   private verifiedBytes = 0;
+  /** The bytes each holder (by id) sent in this session; a resumed .part's bytes count for none. */
+  private readonly bySource: Record<string, number> = {};
 
   constructor(private readonly request: DownloadRequest) {
     assertFileName(request.name);
@@ -91,9 +95,9 @@ class DownloadSession {
       return await this.fetchIntoPart(await manifests.first(), manifests);
     } catch (err) {
       if (request.signal?.aborted) {
-        // cancelled on purpose: the partial file goes too (a crash, by contrast, leaves it to resume)
-        await unlink(partPath).catch(() => undefined);
-        throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+        // cancelled on purpose: the partial file goes too (a pause or a crash leaves it to resume)
+        if (!isPaused(request.signal)) await unlink(partPath).catch(() => undefined);
+        throw abortedDownloadError(name, request.signal);
       }
       // a .part holding no verified byte is worth nothing; one we did not make stays as it was
       if (this.createdPart && this.verifiedBytes === 0) await unlink(partPath).catch(() => undefined);
@@ -142,7 +146,7 @@ class DownloadSession {
   ): Promise<string> {
     const { request } = this;
     const total = manifest.size;
-    request.onProgress?.(this.verifiedBytes, total);
+    request.onProgress?.(this.verifiedBytes, total, this.bySource);
     const sink = openChunkSink(manifest, { file, path: this.partPath }, request.workerSinkFromBytes);
     try {
       const missing = new Set(todo);
@@ -160,7 +164,8 @@ class DownloadSession {
         onAccepted: (_index, holder, length) => {
           this.sources.add(holder.id);
           this.verifiedBytes += length;
-          request.onProgress?.(this.verifiedBytes, total);
+          this.bySource[holder.id] = (this.bySource[holder.id] ?? 0) + length;
+          request.onProgress?.(this.verifiedBytes, total, this.bySource);
         },
       });
       const pulled = puller.run();
