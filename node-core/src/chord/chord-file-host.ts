@@ -43,7 +43,7 @@ export class StoreFileHost implements ChordFileHost {
   async holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean> {
     const ours = await this.store.manifest(name);
     const { key, security } = this.options;
-    const conn = await dial(peer, { key, security, expectId: peer.id, signal });
+    const conn = await dial(peer, { key, security, expectId: peer.id || undefined, signal });
     conn.setHandler(() => undefined);
     try {
       return (await fetchManifest(conn, name, signal)).sha256 === ours.sha256;
@@ -98,7 +98,7 @@ export class StoreFileHost implements ChordFileHost {
         signal,
         connect: async (holder, s) => {
           const { key, security } = this.options;
-          const conn = await dial(holder, { key, security, expectId: holder.id, signal: s });
+          const conn = await dial(holder, { key, security, expectId: holder.id || undefined, signal: s });
           conn.setHandler(() => undefined);
           opened.push(conn);
           return conn;
