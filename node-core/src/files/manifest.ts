@@ -7,6 +7,8 @@ import { open } from 'node:fs/promises';
 import { MAX_CHUNK_BYTES } from '../wire';
 import { fileRoot } from './merkle';
 
+export { chunkLength, chunkVerifies } from './chunk-check';
+
 export const DEFAULT_CHUNK_SIZE = MAX_CHUNK_BYTES;
 
 export interface FileManifest {
@@ -23,10 +25,6 @@ export interface FileManifest {
 
 export function chunkCount(size: number, chunkSize: number): number {
   return Math.ceil(size / chunkSize);
-}
-
-export function chunkLength(manifest: Pick<FileManifest, 'size' | 'chunkSize'>, index: number): number {
-  return Math.min(manifest.chunkSize, manifest.size - index * manifest.chunkSize);
 }
 
 export function chunkHash(manifest: FileManifest, index: number): Buffer {
@@ -67,17 +65,6 @@ export async function computeManifest(
   } finally {
     await handle.close();
   }
-}
-
-/** Whether the pieces are chunk `index` of the file the manifest describes (length and digest). */
-export function chunkVerifies(manifest: FileManifest, index: number, pieces: readonly Uint8Array[]): boolean {
-  const hash = createHash('sha256');
-  let length = 0;
-  for (const piece of pieces) {
-    hash.update(piece);
-    length += piece.length;
-  }
-  return length === chunkLength(manifest, index) && hash.digest().equals(chunkHash(manifest, index));
 }
 
 /** Checks that a received manifest is self-consistent before trusting any chunk with it. */

@@ -1,9 +1,9 @@
 // The worker sink's writer thread: checks each chunk against its manifest digest, writes it at its
 // offset in the .part, then moves it on to the hasher. A chunk that does not match is never
 // written; on any failure the chunk's buffers go back to the main thread with the reason.
-import { createHash } from 'node:crypto';
 import { openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { chunkVerifies } from '../files/chunk-check';
 import { buffersOf, messageOf, type ChunkMessage, type SinkWorkerReply, type WriterData } from './sink-worker-messages';
 
 // 64 KiB per write(): the kernel copies larger writes into large page-cache folios, many times
@@ -11,6 +11,7 @@ import { buffersOf, messageOf, type ChunkMessage, type SinkWorkerReply, type Wri
 const SLICE = 64 * 1024;
 
 const { path, size, chunkSize, chunkHashes, hasher } = workerData as WriterData;
+const layout = { size, chunkSize, chunkHashes };
 const main = parentPort as NonNullable<typeof parentPort>;
 const fd = openSync(path, 'r+');
 
@@ -26,18 +27,6 @@ function writeChunk(pieces: readonly Uint8Array[], position: number): void {
   }
 }
 
-/** Whether the pieces are chunk `index` as the manifest describes it (length and SHA-256). */
-function matches(pieces: readonly Uint8Array[], index: number): boolean {
-  const hash = createHash('sha256');
-  let length = 0;
-  for (const piece of pieces) {
-    hash.update(piece);
-    length += piece.length;
-  }
-  const expected = chunkHashes.subarray(index * 32, index * 32 + 32);
-  return length === Math.min(chunkSize, size - index * chunkSize) && hash.digest().equals(expected);
-}
-
 function reply(msg: SinkWorkerReply, transfer: ArrayBuffer[] = []): void {
   main.postMessage(msg, transfer);
 }
@@ -45,7 +34,7 @@ function reply(msg: SinkWorkerReply, transfer: ArrayBuffer[] = []): void {
 main.on('message', (msg: ChunkMessage) => {
   let mismatch = false;
   try {
-    mismatch = !matches(msg.pieces, msg.index);
+    mismatch = !chunkVerifies(layout, msg.index, msg.pieces);
     if (mismatch) throw new Error(`chunk ${msg.index} does not match its manifest`);
     writeChunk(msg.pieces, msg.index * chunkSize);
   } catch (err) {
