@@ -11,7 +11,6 @@ import type { MetadataServer } from '@node-core/metaserver';
 import { FloodFixture, waitFor } from './flood-fixture';
 import { closedPort, RawPeer, type Header } from './hostile-wire';
 import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
-import type { AddressInfo } from 'node:net';
 import { helloFrame, rawTlsServer } from './raw-wire';
 
 const CHECK_MS = 700;
