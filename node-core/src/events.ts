@@ -27,6 +27,8 @@ export interface MetaserverReadyEvent {
   httpPort?: number;
   /** The topology page, with its access token: `http://host:httpPort/?token=...`. */
   url?: string;
+  /** SHA-256 of its public key (64 hex digits): what peers pin and `--trust` lists. */
+  fingerprint?: string;
   /** Present when it announces itself on the LAN (mDNS): its display name and the addresses announced. */
   announced?: { name: string; addresses: string[] };
 }
@@ -42,8 +44,10 @@ export interface PeerReadyEvent {
   nodeId?: string;
   /** Absolute path of the peer's shared directory. */
   dir?: string;
+  /** SHA-256 of its public key (64 hex digits): its identity, bound to `id`. */
+  fingerprint?: string;
   /** With `--metaserver auto`: the network found on the LAN and joined. */
-  discovered?: { name: string; host: string; port: number };
+  discovered?: { name: string; host: string; port: number; fingerprint?: string };
 }
 
 export interface NeighborUpEvent extends PeerRef {

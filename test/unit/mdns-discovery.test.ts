@@ -44,12 +44,28 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs = 50
 }
 
 describe('discovery: reading answers from the LAN', () => {
-  const service = { instance: 'p2p-0a1b2c3d', name: 'Lab net', port: 4100, address: '10.1.2.3', needsKey: true };
+  const fingerprint = 'ab'.repeat(32);
+  const service = {
+    instance: 'p2p-0a1b2c3d',
+    name: 'Lab net',
+    port: 4100,
+    address: '10.1.2.3',
+    needsKey: true,
+    fingerprint,
+  };
 
   it('reads our own announcement: name, port, key flag, and the sender as the host', () => {
     const found = readAnnouncements(decode(responseBytes(serviceRecords(service))), '10.1.2.3');
     assert.deepEqual(found, [
-      { key: 'p2p-0a1b2c3d@10.1.2.3', name: 'Lab net', host: '10.1.2.3', port: 4100, needsKey: true, ttl: 120 },
+      {
+        key: 'p2p-0a1b2c3d@10.1.2.3',
+        name: 'Lab net',
+        host: '10.1.2.3',
+        port: 4100,
+        needsKey: true,
+        fingerprint,
+        ttl: 120,
+      },
     ]);
     const goodbye = readAnnouncements(decode(responseBytes(serviceRecords(service, 0))), '10.1.2.3');
     assert.equal(goodbye[0]?.ttl, 0);

@@ -99,7 +99,12 @@ describe('netns: a metaserver found on the LAN (mDNS)', function () {
     for (const peer of [a, b]) {
       const joined = await peer.next('ready', () => true, 15_000);
       assert.ok(joined.role === 'peer');
-      assert.deepEqual(joined.discovered, { name: 'Lab one', host: l.address(0), port: ready.port });
+      assert.deepEqual(joined.discovered, {
+        name: 'Lab one',
+        host: l.address(0),
+        port: ready.port,
+        fingerprint: ready.fingerprint,
+      });
     }
     // they met through the metaserver they found
     await a.next('neighbor-up', (e) => e.id === 'auto-b', 10_000);

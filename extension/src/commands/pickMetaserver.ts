@@ -115,13 +115,21 @@ class MetaserverPicker {
   }
 }
 
+function networkDetail(network: FoundNetwork): string | undefined {
+  const parts = [
+    ...(network.fingerprint ? [`key ${network.fingerprint.slice(0, 16)}…`] : []),
+    ...(network.needsKey ? ['needs the network key (P2P: Set Network Key)'] : []),
+  ];
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
 function networkItem(network: FoundNetwork): MetaserverItem {
   const address = `${network.host}:${network.port}`;
   return {
     // the name was checked to hold no `$(`, so it cannot draw an icon; the one icon is ours
     label: `$(broadcast) ${network.name}`,
     description: address,
-    detail: network.needsKey ? 'needs the network key (P2P: Set Network Key)' : undefined,
+    detail: networkDetail(network),
     address,
   };
 }

@@ -2,10 +2,10 @@
 // written in node-core/src/bridge) when --http-port is given.
 import { TopologyBridge } from '../bridge';
 import { announceInterfaces, defaultNetworkName } from '../discovery/announce-policy';
-import { MdnsAnnouncer } from '../discovery/mdns-announcer';
+import { MdnsAnnouncer, type AnnouncerOptions } from '../discovery/mdns-announcer';
 import type { MetaserverReadyEvent } from '../events';
 import { MetadataServer } from '../metaserver';
-import { P2PError } from '../wire';
+import { loadNodeSecurity, P2PError } from '../wire';
 import type { MetaserverArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -25,10 +25,14 @@ export async function startMetaserver(options: {
   maxPeers?: number;
   key?: string;
   heartbeatMs?: number;
+  dir?: string;
+  trust?: string;
   announce?: boolean;
   networkName?: string;
 }): Promise<RunningMetaserver> {
+  const security = await loadNodeSecurity({ id: '', folder: options.dir, trustFile: options.trust });
   const server = new MetadataServer({
+    security,
     host: options.host,
     port: options.port,
     maxPeers: options.maxPeers,
@@ -36,13 +40,20 @@ export async function startMetaserver(options: {
     ...(options.heartbeatMs ? { peerTimeoutMs: options.heartbeatMs * 5 } : {}),
   });
   const address = await server.listen();
-  const ready: MetaserverReadyEvent = { event: 'ready', role: 'metaserver', host: address.host, port: address.port };
+  const ready: MetaserverReadyEvent = {
+    event: 'ready',
+    role: 'metaserver',
+    host: address.host,
+    port: address.port,
+    fingerprint: security.identity.fingerprint,
+  };
   let bridge: TopologyBridge | undefined;
   let announcer: MdnsAnnouncer | undefined;
   const close = async (): Promise<void> => {
     await announcer?.close();
     await bridge?.close();
     await server.close();
+    await security.trust.flush();
   };
   try {
     if (options.httpPort !== undefined) {
@@ -53,7 +64,13 @@ export async function startMetaserver(options: {
     }
     if (options.announce) {
       const name = options.networkName ?? defaultNetworkName();
-      announcer = await startAnnouncer(name, address.host, address.port, Boolean(options.key));
+      announcer = await startAnnouncer(() => ({
+        name,
+        port: address.port,
+        needsKey: Boolean(options.key),
+        fingerprint: security.identity.fingerprint,
+        interfaces: announceInterfaces(address.host),
+      }));
       ready.announced = { name, addresses: announcer.addresses };
     }
   } catch (err) {
@@ -63,9 +80,10 @@ export async function startMetaserver(options: {
   return { server, ready, close };
 }
 
-async function startAnnouncer(name: string, host: string, port: number, needsKey: boolean): Promise<MdnsAnnouncer> {
+/** `options` is a thunk: choosing the interfaces can fail too, and says so the same way. */
+async function startAnnouncer(options: () => AnnouncerOptions): Promise<MdnsAnnouncer> {
   try {
-    return await MdnsAnnouncer.start({ name, port, needsKey, interfaces: announceInterfaces(host) });
+    return await MdnsAnnouncer.start(options());
   } catch (err) {
     throw new P2PError(
       'DISCOVERY_FAILED',

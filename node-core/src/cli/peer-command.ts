@@ -1,6 +1,8 @@
 // `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
 // signal. Commands run concurrently (a long GET does not block TOPO).
+import { join } from 'node:path';
 import type { NodeEvent, PeerReadyEvent } from '../events';
+import { loadNodeSecurity, STATE_FOLDER } from '../wire';
 import { discoverMetaserver } from './discover-metaserver';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
@@ -24,15 +26,22 @@ export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number
   if (given.discover) {
     out.note(`looking for a P2P network on the LAN (${given.discover.durationMs / 1000} s)…`);
     try {
-      const { name, host, port } = await discoverMetaserver(given.discover);
-      discovered = { name, host, port };
+      const { name, host, port, fingerprint } = await discoverMetaserver(given.discover);
+      discovered = { name, host, port, ...(fingerprint && { fingerprint }) };
       args = { ...given, metaserver: { host, port } };
     } catch (err) {
       out.emit(errorEvent(err));
       return 1;
     }
   }
-  const node = createPeerNode(args);
+  let security;
+  try {
+    security = await loadNodeSecurity({ id: args.id, folder: join(args.dir, STATE_FOLDER), trustFile: args.trust });
+  } catch (err) {
+    out.emit(errorEvent(err));
+    return 1;
+  }
+  const node = createPeerNode(args, security);
   // Links form while start() runs; their events wait so that "ready" is always the first line.
   let early: NodeEvent[] | undefined = [];
   const show = (event: NodeEvent): void => {
@@ -56,13 +65,16 @@ export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number
       onCommand: (command) => void runCommand(node, command, out, downloads),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
-        node.stop().then(
-          () => 0,
-          (err: unknown) => {
-            out.emit(errorEvent(err));
-            return 1;
-          },
-        ),
+        node
+          .stop()
+          .then(() => security.trust.flush())
+          .then(
+            () => 0,
+            (err: unknown) => {
+              out.emit(errorEvent(err));
+              return 1;
+            },
+          ),
     },
     out,
   );

@@ -5,6 +5,7 @@
 // dial a victim).
 import { isIPv4 } from 'node:net';
 import type { Answer, Packet } from 'dns-packet';
+import { isFingerprint } from '../wire/identity';
 import { PROTOCOL_VERSION } from '../wire/messages';
 
 export const SERVICE_TYPE = '_p2p-network._tcp.local';
@@ -34,6 +35,8 @@ export interface ServiceDescription {
   address: string;
   /** True when joining needs the network key (TXT `auth=key`). */
   needsKey: boolean;
+  /** The metaserver's key fingerprint (TXT `fp`), to compare with what it presents and with `--trust`. */
+  fingerprint?: string;
 }
 
 /** A network heard on the LAN, after every check. */
@@ -44,6 +47,8 @@ export interface FoundNetwork {
   host: string;
   port: number;
   needsKey: boolean;
+  /** What the sender says its metaserver's fingerprint is (a claim, like everything here). */
+  fingerprint?: string;
   /** Seconds the sender says it stays valid; 0 is a goodbye. */
   ttl: number;
 }
@@ -59,6 +64,7 @@ const targetName = (instance: string): string => `${instance}.local`;
 export function serviceRecords(service: ServiceDescription, ttl = ANNOUNCE_TTL_S): Answer[] {
   const full = instanceName(service.instance);
   const txt = [`name=${service.name}`, `v=${PROTOCOL_VERSION}`, `auth=${service.needsKey ? 'key' : 'none'}`];
+  if (service.fingerprint) txt.push(`fp=${service.fingerprint}`);
   return [
     { name: SERVICE_TYPE, type: 'PTR', ttl, data: full },
     {
@@ -125,12 +131,15 @@ function readService(records: LooseRecord[], instance: string, source: string): 
   // The sender may name its address; it must be the one the packet came from.
   const named = records.filter((r) => r.type === 'A' && r.name === target.host).map((r) => r.data);
   if (named.some((address) => address !== source)) return undefined;
+  const fingerprint = fields.get('fp');
+  if (fingerprint !== undefined && !isFingerprint(fingerprint)) return undefined;
   return {
     key: `${instance}@${source}`,
     name,
     host: source,
     port: target.port,
     needsKey: fields.get('auth') === 'key',
+    ...(fingerprint && { fingerprint }),
     ttl: Math.min(ptr.ttl, srv.ttl),
   };
 }

@@ -16,6 +16,8 @@ export interface AnnouncerOptions {
   /** The metaserver's TCP port. */
   port: number;
   needsKey: boolean;
+  /** The metaserver's key fingerprint, announced in TXT `fp`. */
+  fingerprint?: string;
   interfaces: readonly MdnsInterface[];
   /** The mDNS UDP port: 5353 except in tests that want their own. */
   mdnsPort?: number;
@@ -83,6 +85,7 @@ export class MdnsAnnouncer {
           port: options.port,
           address: link.iface.address,
           needsKey: options.needsKey,
+          fingerprint: options.fingerprint,
         }),
     );
     const announcer = new MdnsAnnouncer(instance, announced);

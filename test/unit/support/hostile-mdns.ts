@@ -7,6 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
+import { PROTOCOL_VERSION } from '@node-core/wire';
 
 export const SERVICE = '_p2p-network._tcp.local';
 const GROUP = '224.0.0.251';
@@ -30,7 +31,12 @@ export function fakeRecords(s: FakeService): Answer[] {
   return [
     { name: SERVICE, type: 'PTR', ttl, data: full },
     { name: full, type: 'SRV', ttl, data: { port: s.port, target, priority: 0, weight: 0 } },
-    { name: full, type: 'TXT', ttl, data: s.txt ?? [`name=${s.name}`, `v=${s.version ?? '1'}`, 'auth=none'] },
+    {
+      name: full,
+      type: 'TXT',
+      ttl,
+      data: s.txt ?? [`name=${s.name}`, `v=${s.version ?? PROTOCOL_VERSION}`, 'auth=none'],
+    },
     { name: target, type: 'A', ttl, data: s.address },
   ];
 }
@@ -54,6 +60,10 @@ export function hostilePackets(from: string, victim: string): Array<{ what: stri
     { what: 'an icon in the name', bytes: responseBytes(valid({ name: '$(verified) Official' })) },
     { what: 'a bidi override in the name', bytes: responseBytes(valid({ name: 'net\u202ework' })) },
     { what: 'port 0', bytes: responseBytes(valid({ port: 0 })) },
+    {
+      what: 'a fingerprint that is not 64 hex digits',
+      bytes: responseBytes(valid({ txt: ['name=Hostile', `v=${PROTOCOL_VERSION}`, `fp=${'z'.repeat(64)}`] })),
+    },
     { what: 'a target outside .local', bytes: responseBytes(valid({ target: 'victim.example.com' })) },
     {
       what: 'too many TXT entries',
