@@ -14,6 +14,7 @@ import { MdnsAnnouncer } from '@node-core/discovery/mdns-announcer';
 import { MAX_NETWORKS, MdnsBrowser } from '@node-core/discovery/mdns-browser';
 import { isLoopbackHost, shouldAnnounce } from '@node-core/discovery/announce-policy';
 import {
+  SERVICE,
   fakeRecords,
   floodPackets,
   hostilePackets,
@@ -154,6 +155,46 @@ describe('discovery: announcer and browser on loopback', function () {
     assert.equal(found.key, `${announcer.instance}@127.0.0.1`);
     await announcer.close();
     await until('the goodbye', () => (browser.networks.some((n) => n.name === 'Loop net') ? undefined : true));
+  });
+
+  it('answers a flood of queries at most every 250 ms', async () => {
+    const receiver = createSocket({ type: 'udp4', reuseAddr: true });
+    open.push(socketCloser(receiver));
+    receiver.bind(mdnsPort, '224.0.0.251');
+    await once(receiver, 'listening');
+    receiver.addMembership('224.0.0.251', '127.0.0.1');
+    const answers: number[] = [];
+    const announcer = await MdnsAnnouncer.start({
+      name: 'Busy',
+      port: 4500,
+      needsKey: false,
+      interfaces: loopback,
+      mdnsPort,
+    });
+    open.push(announcer);
+    receiver.on('message', (bytes) => {
+      const packet = dnsPacket.decode(bytes);
+      if (
+        packet.type === 'response' &&
+        packet.answers?.some((a) => a.type === 'PTR' && a.data === `${announcer.instance}.${SERVICE}`)
+      )
+        answers.push(Date.now());
+    });
+    await until('both announcements', () => (answers.length >= 2 ? true : undefined));
+    const sender = await multicastSender('127.0.0.1');
+    open.push(socketCloser(sender));
+    const query = dnsPacket.encode({ type: 'query', id: 0, questions: [{ name: SERVICE, type: 'PTR' }] });
+    const from = answers.length;
+    const started = Date.now();
+    for (let i = 0; i < 300; i++) {
+      await sendTo(sender, mdnsPort, query);
+      if (i % 20 === 0) await sleep(50);
+    }
+    await sleep(400);
+    const elapsed = Date.now() - started;
+    const answered = answers.length - from;
+    assert.ok(answered >= 1, 'the queries went unanswered');
+    assert.ok(answered <= Math.ceil(elapsed / 250) + 1, `${answered} answers to 300 queries in ${elapsed} ms`);
   });
 
   it('keeps finding the real network through junk, spoofs and a flood of fake networks', async () => {
