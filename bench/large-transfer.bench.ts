@@ -22,7 +22,8 @@
 // Earlier builds beside this one: P2P_BASELINE_REFS=main (git refs, comma-separated) bundles the
 // CLI of each ref (large-transfer-baseline.ts) and starts one more getter per ref on the same
 // network; each round, every one of them GETs the same single-holder file, in rotated order, so
-// today's figure and the new one come from the same minutes, holders and page cache.
+// today's figure and the new one come from the same minutes, holders and page cache. The refs
+// must speak this build's protocol version, as their getters join this build's holders.
 // Standalone: `npm run build && node --import tsx bench/large-transfer.bench.ts [MiB] [rounds]`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
@@ -107,7 +108,7 @@ class BenchNetwork {
     return p;
   }
 
-  /** `holders` share `path` (each hashes it once, before any clock starts); resolves once every getter finds them all. */
+  /** `holders` share `path` (each hashes it once, before any clock); resolves once every getter sees them all. */
   async share(path: string, holders: CliProcess[], getters: CliProcess[]): Promise<string> {
     await Promise.all(
       holders.map(async (h) => {
@@ -280,7 +281,7 @@ async function uncappedRounds(root: string, source: string, expected: string, ba
   }
 }
 
-/** Each earlier build's 1-holder GETs beside this build's, from the same rounds: median, range, CPU, ratio per round. */
+/** Each earlier build's 1-holder GETs beside this build's, same rounds: median, range, CPU, per-round ratio. */
 function printBaselines(baselines: BaselineCli[], one: GetRun[], olderOne: GetRun[][]): void {
   if (baselines.length === 0) return;
   const line = (label: string, runs: GetRun[]): string => {
