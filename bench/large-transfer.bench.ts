@@ -188,7 +188,14 @@ async function uncappedRounds(root: string, source: string, expected: string, ba
     const holders = [await net.peer('h1'), await net.peer('h2'), await net.peer('h3')];
     const getter = await net.peer('getter');
     const older: CliProcess[] = [];
-    for (const [i, b] of baselines.entries()) older.push(await net.peer(`baseline-${i}`, [], b.cli));
+    for (const [i, b] of baselines.entries()) {
+      const joined = await net.peer(`baseline-${i}`, [], b.cli).catch((err: unknown) => {
+        throw new Error(`the getter built from ${b.ref} did not join (does it speak this build's protocol?)`, {
+          cause: err,
+        });
+      });
+      older.push(joined);
+    }
     const getters = [getter, ...older];
     net.sampleRss();
     const warmUps: GetRun[] = [];
