@@ -3,8 +3,24 @@
 import { browseNetworks } from '../discovery/mdns-browser';
 import type { FoundNetwork } from '../discovery/dns-sd';
 import { ipv4Interfaces, type MdnsInterface } from '../discovery/interfaces';
+import type { PeerReadyEvent } from '../events';
 import { P2PError } from '../wire';
-import type { DiscoverArgs } from './args';
+import type { DiscoverArgs, PeerArgs } from './args';
+import type { EventOutput } from './output';
+
+/** The peer's arguments with the metaserver found, when `--metaserver auto` asked for one. */
+export async function withDiscoveredMetaserver(
+  given: PeerArgs,
+  out: EventOutput,
+): Promise<{ args: PeerArgs; discovered?: PeerReadyEvent['discovered'] }> {
+  if (!given.discover) return { args: given };
+  out.note(`looking for a P2P network on the LAN (${given.discover.durationMs / 1000} s)…`);
+  const { name, host, port, fingerprint } = await discoverMetaserver(given.discover);
+  return {
+    args: { ...given, metaserver: { host, port } },
+    discovered: { name, host, port, ...(fingerprint && { fingerprint }) },
+  };
+}
 
 export async function discoverMetaserver(discover: DiscoverArgs): Promise<FoundNetwork> {
   let interfaces: MdnsInterface[];
