@@ -29,6 +29,8 @@ export interface MetaserverReadyEvent {
   url?: string;
   /** SHA-256 of its public key (64 hex digits): what peers pin and `--trust` lists. */
   fingerprint?: string;
+  /** Present when it announces itself on the LAN (mDNS): its display name and the addresses announced. */
+  announced?: { name: string; addresses: string[] };
 }
 
 export interface PeerReadyEvent {
@@ -44,6 +46,8 @@ export interface PeerReadyEvent {
   dir?: string;
   /** SHA-256 of its public key (64 hex digits): its identity, bound to `id`. */
   fingerprint?: string;
+  /** With `--metaserver auto`: the network found on the LAN and joined. */
+  discovered?: { name: string; host: string; port: number; fingerprint?: string };
 }
 
 export interface NeighborUpEvent extends PeerRef {

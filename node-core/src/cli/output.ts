@@ -35,11 +35,19 @@ function humanLine(event: CliEvent): string {
   switch (event.event) {
     case 'ready':
       if (event.role === 'metaserver') {
-        return `metaserver listening on ${event.host}:${event.port}${event.url ? `; topology page: ${event.url}` : ''}`;
+        return (
+          `metaserver listening on ${event.host}:${event.port}${event.url ? `; topology page: ${event.url}` : ''}` +
+          (event.announced
+            ? `; announced on the LAN as "${event.announced.name}" (${event.announced.addresses.join(', ')})`
+            : '')
+        );
       }
       return (
         `peer ${event.id} (${event.mode}) listening on ${event.host}:${event.port}` +
-        `${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}`
+        `${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}` +
+        (event.discovered
+          ? `; joined "${event.discovered.name}" found on the LAN at ${event.discovered.host}:${event.discovered.port}`
+          : '')
       );
     case 'neighbor-up':
       return `neighbour up: ${ref(event)}`;

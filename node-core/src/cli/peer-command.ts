@@ -2,8 +2,9 @@
 // signal. Commands run concurrently (a long GET does not block TOPO).
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { NodeEvent } from '../events';
+import type { NodeEvent, PeerReadyEvent } from '../events';
 import { loadNodeSecurity, STATE_FOLDER } from '../wire';
+import { withDiscoveredMetaserver } from './discover-metaserver';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -16,13 +17,16 @@ import { P2PError } from '../wire';
 
 const PROGRESS_EVERY_MS = 200;
 
-export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number> {
-  if (args.id === '') {
+export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number> {
+  if (given.id === '') {
     out.emit({ event: 'error', code: 'EMPTY_ID', message: 'a peer id must not be empty' });
     return 1;
   }
+  let args: PeerArgs;
+  let discovered: PeerReadyEvent['discovered'];
   let security;
   try {
+    ({ args, discovered } = await withDiscoveredMetaserver(given, out));
     security = await loadNodeSecurity({ id: args.id, folder: join(args.dir, STATE_FOLDER), trustFile: args.trust });
   } catch (err) {
     out.emit(errorEvent(err));
@@ -37,7 +41,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   };
   node.on('event', (event) => (early ? early.push(event) : show(event)));
   try {
-    out.emit(await node.start());
+    out.emit({ ...(await node.start()), ...(discovered && { discovered }) });
     const queued = early;
     early = undefined;
     queued.forEach(show);
