@@ -2,7 +2,7 @@
 // signal. Commands run concurrently (a long GET does not block TOPO).
 import { join } from 'node:path';
 import type { NodeEvent } from '../events';
-import { loadNodeSecurity, STATE_FOLDER } from '../wire';
+import { loadNodeSecurity, STATE_FOLDER, type ChannelSecurity } from '../wire';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -10,6 +10,7 @@ import type { EventOutput } from './output';
 import type { PeerNode } from '../peer';
 import { createPeerNode } from './peer-node';
 import { HELP_LINES, type StdinCommand } from './stdin-commands';
+import { reportKeyChanges, runTrustCommand } from './trust-commands';
 import { isPaused, PauseRequest } from '../transfer/pause';
 import { P2PError } from '../wire';
 
@@ -35,6 +36,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
     if (event.event === 'neighbor-up' || event.event === 'neighbor-down') out.emit(node.topology());
   };
   node.on('event', (event) => (early ? early.push(event) : show(event)));
+  reportKeyChanges(security, (event) => (early ? early.push(event) : out.emit(event)));
   try {
     out.emit(await node.start());
     const queued = early;
@@ -48,7 +50,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   const downloads = new Map<string, AbortController>();
   return runUntilStopped(
     {
-      onCommand: (command) => void runCommand(node, command, out, downloads),
+      onCommand: (command) => void runCommand(node, command, out, downloads, security),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
         node
@@ -72,6 +74,7 @@ async function runCommand(
   command: StdinCommand,
   out: EventOutput,
   downloads: Map<string, AbortController>,
+  security: ChannelSecurity,
 ): Promise<void> {
   const { arg } = command;
   try {
@@ -112,6 +115,9 @@ async function runCommand(
             message: 'LOOKUP is a chord command; this peer runs in flood mode',
           });
         return out.emit(await node.lookup(arg));
+      case 'BLOCK':
+      case 'TRUST':
+        return out.emit(runTrustCommand(security, command));
       case 'HELP':
         return out.emit({ event: 'help', commands: HELP_LINES });
       case 'STOP':
