@@ -1,0 +1,31 @@
+// Playwright side of extension-trust.test.ts: right-clicks a neighbour in the Network view and
+// chooses "P2P: Block Peer", replying with the menu's entries; then finds the key-change
+// warning, replies with the text of every such notification, and clicks "Trust New Key".
+/**
+ * @param {{
+ *   page: import('playwright-core').Page,
+ *   waitForLog: (re: RegExp) => Promise<string>,
+ *   reply: (v: unknown) => void,
+ * }} ctx
+ */
+export default async function ({ page, waitForLog, reply }) {
+  const blockLine = await waitForLog(/\[trust-ui\] block (\S+)/);
+  const neighbor = blockLine.slice(blockLine.indexOf('block ') + 'block '.length).trim();
+  // a neighbour row sits under peer → Neighbours, three levels deep
+  const row = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row[aria-level="3"]', { hasText: neighbor });
+  await row.first().waitFor({ timeout: 15_000 });
+  await row.first().click({ button: 'right' });
+  const items = page.locator('.context-view .monaco-menu .action-item .action-label');
+  await items.first().waitFor({ timeout: 10_000 });
+  const labels = (await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+  await page.locator('.context-view .monaco-menu .action-label', { hasText: 'P2P: Block Peer' }).first().click();
+  reply({ labels });
+
+  const warnLine = await waitForLog(/\[trust-ui\] warning (\S+)/);
+  const id = warnLine.slice(warnLine.indexOf('warning ') + 'warning '.length).trim();
+  const toast = page.locator('.notification-toast', { hasText: `refused peer "${id}"` });
+  await toast.first().waitFor({ timeout: 15_000 });
+  const texts = (await toast.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  await toast.first().locator('.monaco-button', { hasText: 'Trust New Key' }).first().click();
+  reply({ texts });
+}
