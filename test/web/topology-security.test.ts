@@ -81,7 +81,7 @@ describe('topology page: encrypted links and fingerprints', function () {
     }
   });
 
-  it('in memory: chord link without reported keys is encrypted, a wrong key flagged, a keyless peer plain', async () => {
+  it('in memory: chord link without reported keys is encrypted, a wrong key flagged, keyless peer plain', async () => {
     const topology = new InMemoryTopology();
     const peer = (id: string, mode: TopologyPeer['mode'], keys: Pick<TopologyPeer, 'fingerprint' | 'neighborKeys'>) =>
       topology.addPeer(id, 4000 + Number(id.slice(1)), mode, [], keys);
