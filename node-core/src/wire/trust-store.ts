@@ -148,7 +148,7 @@ export class TrustStore extends EventEmitter<TrustStoreEvents> {
       throw new P2PError(
         'KEY_CHANGED',
         `peer "${id}" presented key ${fingerprint}, but it is known with key ${known}: refused ` +
-          '(if it really changed its key, remove its entry from known-peers.json)',
+          `(if it really changed its key: TRUST ${id} ${fingerprint}, or remove its entry from known-peers.json)`,
         id,
       );
     }
