@@ -15,7 +15,7 @@ import type { NetworkElement } from '../../extension/src/views/networkTreeProvid
 import { waitUntil } from '../unit/extension-helpers';
 import { helloFrame, rawTls } from '../unit/raw-wire';
 import { driverReply, driverRunning } from './support/driver';
-import { activateP2P, joinPeer, startMetaserver, tempFolder, useCleanup } from './support/extension';
+import { activateP2P, startMetaserver, tempFolder, useCleanup } from './support/extension';
 
 /** A stranger with `identity` says hello as `id`; the type (and code) of the first frame back. */
 async function helloAnswer(address: Address, id: string, identity: NodeIdentity): Promise<string> {
@@ -61,8 +61,23 @@ describe('extension: Block Peer, key changes', function () {
     return group && api.networkTree.getChildren(group).find((e) => e.kind === 'neighbor' && e.neighbor.id === id);
   };
 
+  // the peers this suite runs; each test leaves its own, so the next starts from an empty network
+  const running = new Set<string>();
+  const join = async (id: string): Promise<void> => {
+    await vscode.commands.executeCommand('p2p.joinNetwork', {
+      id,
+      metaserver: `127.0.0.1:${server.port}`,
+      dir: tempFolder(cleanup, `p2p-ext-${id}-`),
+    });
+    running.add(id);
+  };
+  afterEach(async () => {
+    for (const id of running) await vscode.commands.executeCommand('p2p.leaveNetwork', { id });
+    running.clear();
+  });
+
   async function pinnedPair(a: string, b: string): Promise<void> {
-    for (const id of [a, b]) await joinPeer(cleanup, id, server.port, tempFolder(cleanup, `p2p-ext-${id}-`));
+    for (const id of [a, b]) await join(id);
     await waitUntil(`${a} and ${b} to link`, () => neighborsOf(a).includes(b));
   }
 
@@ -82,7 +97,7 @@ describe('extension: Block Peer, key changes', function () {
     assert.equal(await helloAnswer(addressOf('tb1'), 'tb2', NodeIdentity.ephemeral()), 'error BLOCKED');
 
     // a stranger under tb1's other known id, tb3, with another key
-    await joinPeer(cleanup, 'tb3', server.port, tempFolder(cleanup, 'p2p-ext-tb3-'));
+    await join('tb3');
     await waitUntil('tb1 and tb3 to link', () => neighborsOf('tb1').includes('tb3'));
     const impostor = NodeIdentity.ephemeral();
     const changed = new Promise<unknown>((resolve) => {
@@ -110,8 +125,6 @@ describe('extension: Block Peer, key changes', function () {
       Promise.resolve(vscode.commands.executeCommand('p2p.blockPeer', { peer: 'tb1', block: 'two words' })),
       /one peer id or fingerprint/i,
     );
-    // the next test needs two peers that are sure to link: only they may be in the network
-    for (const id of ['tb1', 'tb2', 'tb3']) await vscode.commands.executeCommand('p2p.leaveNetwork', { id });
   });
 
   it('as a user: the context menu blocks a neighbour; the key-change warning trusts the new key', async function () {
@@ -125,7 +138,7 @@ describe('extension: Block Peer, key changes', function () {
     await waitUntil('the link to close', () => !neighborsOf('tu1').includes('tu2'));
     assert.equal(await helloAnswer(addressOf('tu1'), 'tu2', NodeIdentity.ephemeral()), 'error BLOCKED');
 
-    await joinPeer(cleanup, 'tu3', server.port, tempFolder(cleanup, 'p2p-ext-tu3-'));
+    await join('tu3');
     await waitUntil('tu1 and tu3 to link', () => neighborsOf('tu1').includes('tu3'));
     const impostor = NodeIdentity.ephemeral();
     for (let i = 0; i < 3; i++) assert.equal(await helloAnswer(addressOf('tu1'), 'tu3', impostor), 'error KEY_CHANGED');

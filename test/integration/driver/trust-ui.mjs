@@ -13,10 +13,22 @@ export default async function ({ page, waitForLog, reply }) {
   const neighbor = blockLine.slice(blockLine.indexOf('block ') + 'block '.length).trim();
   // a neighbour row sits under peer → Neighbours, three levels deep
   const row = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row[aria-level="3"]', { hasText: neighbor });
-  await row.first().waitFor({ timeout: 15_000 });
-  await row.first().click({ button: 'right' });
   const items = page.locator('.context-view .monaco-menu .action-item .action-label');
-  await items.first().waitFor({ timeout: 10_000 });
+  // the tree repaints as its peers report; a right-click that lands mid-repaint opens no menu
+  for (let attempt = 1; ; attempt++) {
+    await row.first().waitFor({ timeout: 15_000 });
+    await row.first().click({ button: 'right' });
+    const opened = await items
+      .first()
+      .waitFor({ timeout: 3000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (opened) break;
+    if (attempt === 5) throw new Error(`no context menu on "${neighbor}" after ${attempt} right-clicks`);
+    await page.keyboard.press('Escape');
+  }
   const labels = (await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
   await page.locator('.context-view .monaco-menu .action-label', { hasText: 'P2P: Block Peer' }).first().click();
   reply({ labels });
