@@ -16,7 +16,13 @@ export default async function ({ page, waitForLog, reply }) {
   const items = page.locator('.context-view .monaco-menu .action-item .action-label');
   // the tree repaints as its peers report; a right-click that lands mid-repaint opens no menu
   for (let attempt = 1; ; attempt++) {
-    await row.first().waitFor({ timeout: 15_000 });
+    await row
+      .first()
+      .waitFor({ timeout: 15_000 })
+      .catch(async (err) => {
+        await page.screenshot({ path: 'test-artifacts/vscode/trust-ui-no-row.png' });
+        throw err;
+      });
     await row.first().click({ button: 'right' });
     const opened = await items
       .first()
