@@ -14,25 +14,30 @@ export default async function ({ page, waitForLog, reply }) {
   // a neighbour row sits under peer → Neighbours, three levels deep
   const row = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row[aria-level="3"]', { hasText: neighbor });
   const items = page.locator('.context-view .monaco-menu .action-item .action-label');
-  // the tree repaints as its peers report; a right-click that lands mid-repaint opens no menu
+  // A Neighbours group that had no children when first drawn stays collapsed: open it as a user
+  // would. The tree repaints as its peers report; a right-click that lands mid-repaint opens no menu.
+  const collapsed = page.locator(
+    '#workbench\\.parts\\.sidebar .monaco-list-row[aria-level="2"][aria-expanded="false"]',
+    {
+      hasText: 'Neighbours',
+    },
+  );
   for (let attempt = 1; ; attempt++) {
-    await row
+    if (await collapsed.count()) await collapsed.first().click();
+    const opened = await row
       .first()
-      .waitFor({ timeout: 15_000 })
-      .catch(async (err) => {
-        await page.screenshot({ path: 'test-artifacts/vscode/trust-ui-no-row.png' });
-        throw err;
-      });
-    await row.first().click({ button: 'right' });
-    const opened = await items
-      .first()
-      .waitFor({ timeout: 3000 })
+      .waitFor({ timeout: 5000 })
+      .then(() => row.first().click({ button: 'right' }))
+      .then(() => items.first().waitFor({ timeout: 3000 }))
       .then(
         () => true,
         () => false,
       );
     if (opened) break;
-    if (attempt === 5) throw new Error(`no context menu on "${neighbor}" after ${attempt} right-clicks`);
+    if (attempt === 5) {
+      await page.screenshot({ path: 'test-artifacts/vscode/trust-ui-no-menu.png' });
+      throw new Error(`no context menu on "${neighbor}" after ${attempt} tries (screenshot trust-ui-no-menu.png)`);
+    }
     await page.keyboard.press('Escape');
   }
   const labels = (await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
