@@ -79,6 +79,14 @@ export interface SharedEvent extends SharedFileInfo {
   path: string;
 }
 
+/** SHARE of a folder: it is watched from now on (and after a restart); `files` are those it offers now. */
+export interface FolderSharedEvent {
+  event: 'folder-shared';
+  path: string;
+  /** Each with where it lies under the folder. */
+  files: (SharedFileInfo & { path: string })[];
+}
+
 /**
  * A file this peer now offers: new in its folder (once hashed), changed (a new sha256), shared
  * with SHARE, or downloaded. `path` is where it lies.
@@ -205,6 +213,7 @@ export type NodeEvent =
   | TopologyEvent
   | FilesEvent
   | SharedEvent
+  | FolderSharedEvent
   | FileAddedEvent
   | FileRemovedEvent
   | SearchHitEvent

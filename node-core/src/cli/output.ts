@@ -60,6 +60,8 @@ function humanLine(event: CliEvent): string {
         : event.files.map((f) => `${f.name}  ${f.size} bytes  ${f.sha256.slice(0, 16)}…`).join('\n');
     case 'shared':
       return `sharing ${event.name} (${event.size} bytes) from ${event.path}`;
+    case 'folder-shared':
+      return `sharing the folder ${event.path} (${event.files.length} files now, watched)`;
     case 'file-added':
       return `now sharing ${event.name} (${event.size} bytes) from ${event.path}`;
     case 'file-removed':

@@ -1,6 +1,7 @@
 // `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
 // signal. Commands run concurrently (a long GET does not block TOPO).
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { NodeEvent } from '../events';
 import { loadNodeSecurity, STATE_FOLDER, type ChannelSecurity } from '../wire';
 import type { PeerArgs } from './args';
@@ -50,7 +51,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   const downloads = new Map<string, AbortController>();
   return runUntilStopped(
     {
-      onCommand: (command) => void runCommand(node, command, out, downloads, security),
+      onCommand: (command) => void runCommand(node, command, out, downloads, args.dir, security),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
         node
@@ -74,6 +75,7 @@ async function runCommand(
   command: StdinCommand,
   out: EventOutput,
   downloads: Map<string, AbortController>,
+  dir: string,
   security: ChannelSecurity,
 ): Promise<void> {
   const { arg } = command;
@@ -84,7 +86,8 @@ async function runCommand(
       case 'FILES':
         return out.emit(await node.files());
       case 'SHARE':
-        return out.emit(await node.share(arg));
+        // a relative path is taken from the peer's folder, as the store does
+        return out.emit(await ((await isFolder(resolve(dir, arg))) ? node.shareFolder(arg) : node.share(arg)));
       case 'SEARCH': {
         const results = await node.search(arg, { onHit: (hit) => out.emit(hit) });
         if (results.length === 0) return out.emit({ event: 'not-found', name: arg });
@@ -161,4 +164,8 @@ async function runGet(
   } finally {
     downloads.delete(name);
   }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
