@@ -178,6 +178,33 @@ export interface ErrorEvent {
   name?: string;
 }
 
+/**
+ * A handshake was refused because a peer id this node had pinned came with another key: the
+ * peer reinstalled, or someone else is using its id. Printed once per (id, new fingerprint).
+ */
+export interface KeyChangedEvent {
+  event: 'key-changed';
+  id: string;
+  oldFingerprint: string;
+  newFingerprint: string;
+}
+
+/** After `BLOCK <id|fingerprint>`: what the deny-list now holds for it; its links are closed. */
+export interface BlockedEvent {
+  event: 'blocked';
+  /** Set when blocked by id. */
+  id?: string;
+  /** The keys blocked with it (by id: the one pinned for it, if any). */
+  fingerprints: string[];
+}
+
+/** After `TRUST <id> <fingerprint>`: the key now pinned for that id. */
+export interface TrustedEvent {
+  event: 'trusted';
+  id: string;
+  fingerprint: string;
+}
+
 export interface StoppedEvent {
   event: 'stopped';
 }
@@ -200,6 +227,9 @@ export type NodeEvent =
   | DownloadPausedEvent
   | DownloadCompleteEvent
   | LookupEvent
+  | KeyChangedEvent
+  | BlockedEvent
+  | TrustedEvent
   | ErrorEvent
   | StoppedEvent;
 

@@ -96,6 +96,15 @@ function humanLine(event: CliEvent): string {
       );
     case 'lookup':
       return `${event.key} is owned by ${ref(event.owner)} (${event.hops} hops)`;
+    case 'key-changed':
+      return (
+        `warning: peer ${event.id} presented key ${event.newFingerprint}, but it is known with key ` +
+        `${event.oldFingerprint}: refused (TRUST ${event.id} ${event.newFingerprint} if it really changed its key)`
+      );
+    case 'blocked':
+      return `blocked ${[event.id, ...event.fingerprints].filter(Boolean).join(', ')}`;
+    case 'trusted':
+      return `peer ${event.id} is now trusted with key ${event.fingerprint}`;
     case 'error':
       return `error ${event.code}: ${event.message}`;
     case 'stopped':

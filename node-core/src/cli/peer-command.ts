@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NodeEvent, PeerReadyEvent } from '../events';
-import { loadNodeSecurity, STATE_FOLDER } from '../wire';
+import { loadNodeSecurity, STATE_FOLDER, type ChannelSecurity } from '../wire';
 import { withDiscoveredMetaserver } from './discover-metaserver';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
@@ -12,6 +12,7 @@ import type { EventOutput } from './output';
 import type { PeerNode } from '../peer';
 import { createPeerNode } from './peer-node';
 import { HELP_LINES, type StdinCommand } from './stdin-commands';
+import { reportKeyChanges, runTrustCommand } from './trust-commands';
 import { isPaused, PauseRequest } from '../transfer/pause';
 import { P2PError } from '../wire';
 
@@ -40,6 +41,7 @@ export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number
     if (event.event === 'neighbor-up' || event.event === 'neighbor-down') out.emit(node.topology());
   };
   node.on('event', (event) => (early ? early.push(event) : show(event)));
+  reportKeyChanges(security, (event) => (early ? early.push(event) : out.emit(event)));
   try {
     out.emit({ ...(await node.start()), ...(discovered && { discovered }) });
     const queued = early;
@@ -53,7 +55,7 @@ export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number
   const downloads = new Map<string, AbortController>();
   return runUntilStopped(
     {
-      onCommand: (command) => void runCommand(node, command, out, downloads, args.dir),
+      onCommand: (command) => void runCommand(node, command, out, downloads, args.dir, security),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
         node
@@ -78,6 +80,7 @@ async function runCommand(
   out: EventOutput,
   downloads: Map<string, AbortController>,
   dir: string,
+  security: ChannelSecurity,
 ): Promise<void> {
   const { arg } = command;
   try {
@@ -119,6 +122,9 @@ async function runCommand(
             message: 'LOOKUP is a chord command; this peer runs in flood mode',
           });
         return out.emit(await node.lookup(arg));
+      case 'BLOCK':
+      case 'TRUST':
+        return out.emit(runTrustCommand(security, command));
       case 'HELP':
         return out.emit({ event: 'help', commands: HELP_LINES });
       case 'STOP':

@@ -345,7 +345,11 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   private onLinksChanged(event: NodeEvent): void {
-    this.metaserver?.reportLinks(this.neighbors().map((n) => n.id));
+    const neighbors = this.neighbors().map((n) => n.id);
+    const seen = this.overlay?.neighborKeys();
+    const keys = neighbors.map((id) => seen?.get(id) ?? '');
+    // a plaintext (bench-only) link has no key: then no keys at all rather than a malformed report
+    this.metaserver?.reportLinks(neighbors, undefined, keys.every(Boolean) ? keys : undefined);
     this.emit('event', event);
   }
 
