@@ -47,6 +47,8 @@ export interface PeerSearchOptions {
 
 export interface PeerDownloadOptions {
   signal?: AbortSignal;
+  /** The version to download, as SEARCH reported it (skips the search); default: the most held one. */
+  result?: SearchResultEvent;
   /** `bySource`: bytes received from each holder (by id) since this GET started. */
   onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
 }

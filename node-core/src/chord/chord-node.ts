@@ -22,9 +22,13 @@ import {
   type ChordRemote,
   type ChordService,
   type ChordTransport,
+  type FileVersion,
   type LookupStep,
   type MergeHint,
   type NeighborState,
+  type VersionClaim,
+  type VersionId,
+  type VersionService,
 } from './remote';
 
 export interface ChordNodeOptions {
@@ -77,6 +81,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   onFileOffer: FileOfferHandler | undefined;
   /** Receives merge-walk steps other nodes send (ring-merge.ts). */
   onMergeHint: ((hint: MergeHint) => void) | undefined;
+  /** Keeps and answers the version records of file names (chord-versions.ts). */
+  versionRecords: VersionService | undefined;
 
   constructor(
     readonly self: ChordContact,
@@ -195,6 +201,27 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   async offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
     if (!this.onFileOffer) throw new Error('this node does not store files');
     await this.onFileOffer(source, names, signal);
+  }
+
+  publishVersion(name: string, claim: VersionClaim, holder: ChordContact, signal: AbortSignal): Promise<void> {
+    return this.records().publishVersion(name, claim, holder, signal);
+  }
+
+  withdrawVersion(name: string, version: VersionId, holder: ChordContact, signal: AbortSignal): Promise<void> {
+    return this.records().withdrawVersion(name, version, holder, signal);
+  }
+
+  versionsOf(name: string): FileVersion[] {
+    return this.records().versionsOf(name);
+  }
+
+  putVersions(name: string, versions: readonly FileVersion[]): void {
+    this.records().putVersions(name, versions);
+  }
+
+  private records(): VersionService {
+    if (!this.versionRecords) throw new P2PError('NOT_SHARED', 'this node keeps no file records');
+    return this.versionRecords;
   }
 
   // ---- protocol steps ----

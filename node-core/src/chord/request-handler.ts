@@ -4,7 +4,7 @@
 import type { Connection, Incoming } from '../wire/connection';
 import { P2PError } from '../wire/errors';
 import { idFromHex } from './id';
-import { fromNodeRef, toNodeRef, type ChordService } from './remote';
+import { fromNodeRef, fromVersionRef, toNodeRef, toVersionRef, type ChordService } from './remote';
 
 export function handleChordMessage(
   conn: Connection,
@@ -75,8 +75,34 @@ export function handleChordMessage(
         });
         return ok();
       });
+    case 'chord-publish':
+      return answer(async () => {
+        const { name, size, sha256, root } = msg;
+        await service.publishVersion(name, { size, sha256, root }, fromNodeRef(msg.holder), signal);
+        await ok();
+      });
+    case 'chord-withdraw':
+      return answer(async () => {
+        const { name, sha256, root } = msg;
+        await service.withdrawVersion(name, { sha256, root }, fromNodeRef(msg.holder), signal);
+        await ok();
+      });
+    case 'chord-versions-get':
+      return answer(() =>
+        conn.reply(incoming, {
+          t: 'chord-versions',
+          name: msg.name,
+          versions: service.versionsOf(msg.name).map(toVersionRef),
+        }),
+      );
+    case 'chord-versions-put':
+      return answer(() => {
+        service.putVersions(msg.name, msg.versions.map(fromVersionRef));
+        return ok();
+      });
     case 'chord-step-result':
     case 'chord-neighbors':
+    case 'chord-versions':
       // Answers arrive with `re` and never reach here; one without is a protocol error.
       return answer(() => {
         throw new P2PError('PROTOCOL', `unsolicited "${msg.t}"`);

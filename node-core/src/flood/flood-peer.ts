@@ -57,10 +57,8 @@ const MISSED_HEARTBEATS = 5;
 /** How long start() waits for the first joins before reporting ready. */
 const READY_JOIN_WAIT_MS = 1000;
 
-export interface FloodDownloadOptions extends PeerDownloadOptions {
-  /** Skip the search: download from these holders. */
-  result?: SearchResultEvent;
-}
+/** `result`: skip the search, download that version from its holders. */
+export type FloodDownloadOptions = PeerDownloadOptions;
 
 export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
