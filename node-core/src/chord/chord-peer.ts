@@ -188,6 +188,11 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     return this.require().storage;
   }
 
+  /** The version records this node keeps (as a name's owner or replica). */
+  get versions(): ChordVersions {
+    return this.require().versions;
+  }
+
   get self(): ChordContact {
     return this.ring.self;
   }
