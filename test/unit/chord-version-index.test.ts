@@ -49,7 +49,7 @@ describe('chord VersionIndex (the bounded version records)', () => {
     assert.deepEqual(shas(index), [a.sha256]);
   });
 
-  it(`at most ${MAX_CHORD_VERSIONS} versions: a flood of new ones replaces its own newest, never the first ones`, () => {
+  it(`at most ${MAX_CHORD_VERSIONS} versions: a flood of new ones replaces its own newest, not the first`, () => {
     const index = new VersionIndex();
     const first = [version(), version()];
     for (const v of first) index.add('f', v, holder(), 1);

@@ -24,6 +24,7 @@ import {
   followStore,
   peerMetaserverClient,
   peerReadyEvent,
+  versionsToTry,
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
@@ -276,8 +277,8 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     const name = await assertCanDownload(this.store, query);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
-    const versions = options.result ? [options.result] : await this.search(name);
-    if (versions.length === 0) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
+    const found = options.result ? [options.result] : await this.search(name);
+    const versions = versionsToTry(name, found, options.version);
     const { fileHost, storage } = this.require();
     const result = await downloadFirstVersion(versions, (version) =>
       fileHost.download(name, version.holders, signal, options.onProgress, version),

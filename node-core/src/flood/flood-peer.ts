@@ -27,6 +27,7 @@ import {
   followStore,
   peerMetaserverClient,
   peerReadyEvent,
+  versionsToTry,
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
@@ -221,10 +222,10 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
   async get(query: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     const name = await assertCanDownload(this.store, query);
-    const versions = options.result ? [options.result] : await this.search(name, { signal: options.signal });
-    const result = versions[0];
+    const found = options.result ? [options.result] : await this.search(name, { signal: options.signal });
     if (options.signal?.aborted) throw abortedDownloadError(name, options.signal);
-    if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
+    const versions = versionsToTry(name, found, options.version);
+    const result = versions[0];
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
