@@ -442,7 +442,7 @@ describe('extension: chord peers through the commands', function () {
     }
   });
 
-  it('two peers share one name with different content: Network Files lists both; the picked one downloads', async () => {
+  it('two peers share one name with different content: Network Files lists both; the pick downloads', async () => {
     const api = vscode.extensions.getExtension<P2PExtensionApi>(EXTENSION_ID)!.exports;
     for (const id of ['c3', 'c4', 'c5', 'c6']) await joinChord(id);
     // The name's owner and its 2 replicas hold the ring's copy of the name: share and get elsewhere.
