@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChordPeer } from '@node-core/chord/chord-peer';
-import { hashToId } from '@node-core/chord/id';
+import { hashToId, inHalfOpen, nodeIdOf } from '@node-core/chord/id';
 import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import type { SearchResultEvent } from '@node-core/events';
 import { MAX_CHORD_VERSIONS } from '@node-core/wire/fields';
@@ -35,7 +36,7 @@ describe('chord: several versions of one name', function () {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function startPeers(n: number): Promise<void> {
+  async function startPeers(n: number, extra: { port?: number } = {}): Promise<void> {
     for (let i = 0; i < n; i++) {
       const id = `v${++counter}`;
       const via = peers[Math.floor(Math.random() * peers.length)];
@@ -45,6 +46,7 @@ describe('chord: several versions of one name', function () {
         join: via ? { host: via.self.host, port: via.self.port } : undefined,
         timings: { ...FAST_TIMINGS, replicateMs: 150 },
         successorListLength: 6,
+        ...extra,
         log: process.env.CHORD_DEBUG ? (line) => console.error(id, line) : undefined,
       });
       await peer.start();
@@ -53,27 +55,32 @@ describe('chord: several versions of one name', function () {
     await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 15_000);
   }
 
-  /** The name's owner and its 2 replicas, from the live ids, and the other peers. */
-  function roles(): { placement: ChordPeer[]; others: ChordPeer[] } {
+  /** A name's owner and its 2 replicas, from the live ids. */
+  function placementOf(name: string): ChordPeer[] {
     const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
     const owner = trueOwner(
-      hashToId(NAME),
+      hashToId(name),
       sorted.map((p) => p.self),
     );
     const i = sorted.findIndex((p) => p.self.nodeId === owner.nodeId);
-    const placement = [0, 1, 2].map((k) => sorted[(i + k) % sorted.length]);
+    return [0, 1, 2].map((k) => sorted[(i + k) % sorted.length]);
+  }
+
+  /** NAME's owner and its 2 replicas, and the other peers. */
+  function roles(): { placement: ChordPeer[]; others: ChordPeer[] } {
+    const placement = placementOf(NAME);
     return { placement, others: peers.filter((p) => !placement.includes(p)) };
   }
 
   /** Two sharers, each sharing its own content under NAME; returns the contents by SHA-256. */
-  async function shareTwoVersions(sharers: ChordPeer[]): Promise<Map<string, Buffer>> {
+  async function shareTwoVersions(sharers: ChordPeer[], name = NAME): Promise<Map<string, Buffer>> {
     const contents = new Map<string, Buffer>();
     for (const sharer of sharers) {
       const data = randomBytes(20_000 + Math.floor(Math.random() * 50_000));
       const dir = join(root, `src-${sharer.self.id}`);
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, NAME), data);
-      const shared = await sharer.share(join(dir, NAME));
+      await writeFile(join(dir, name), data);
+      const shared = await sharer.share(join(dir, name));
       assert.equal(shared.sha256, sha256(data));
       contents.set(shared.sha256, data);
     }
@@ -81,11 +88,16 @@ describe('chord: several versions of one name', function () {
   }
 
   /** Searches from `from` until it lists exactly the versions `want` (by SHA-256). */
-  async function searchUntil(from: ChordPeer, want: string[], timeoutMs = 15_000): Promise<SearchResultEvent[]> {
+  async function searchUntil(
+    from: ChordPeer,
+    want: string[],
+    timeoutMs = 15_000,
+    name = NAME,
+  ): Promise<SearchResultEvent[]> {
     const deadline = Date.now() + timeoutMs;
     let last: SearchResultEvent[] = [];
     while (Date.now() < deadline) {
-      last = await from.search(NAME).catch(() => []);
+      last = await from.search(name).catch(() => []);
       const found = last.map((r) => r.sha256).sort();
       if (found.length === want.length && found.every((s, i) => s === [...want].sort()[i])) return last;
       await sleep(100);
@@ -160,6 +172,26 @@ describe('chord: several versions of one name', function () {
     const results = await searchUntil(getter, [...contents.keys()]);
     const b = results.find((r) => r.holders.some((h) => h.id === s2.self.id))!;
     await getVersion(getter, b, contents.get(b.sha256)!);
+  });
+
+  it("a node that joins in front of the owner gets both versions' records", async () => {
+    await startPeers(5);
+    // A port whose node id will own a name we choose: the joiner becomes that name's owner.
+    const port = await freePort();
+    const joinerId = nodeIdOf('127.0.0.1', port);
+    const ids = peers.map((p) => p.self.nodeId).sort((a, b) => (a < b ? -1 : 1));
+    const pred = [...ids].reverse().find((id) => id < joinerId) ?? ids[ids.length - 1];
+    const name = Array.from({ length: 10_000 }, (_, i) => `taken-over-${i}.txt`).find((n) =>
+      inHalfOpen(hashToId(n), pred, joinerId),
+    )!;
+    const placed = new Set(placementOf(name).map((p) => p.self.nodeId));
+    const [s1, s2] = peers.filter((p) => !placed.has(p.self.nodeId));
+    const contents = await shareTwoVersions([s1, s2], name);
+    await startPeers(1, { port });
+    const joiner = peers[peers.length - 1];
+    assert.equal(joiner.self.nodeId, joinerId);
+    await waitFor('the joiner to hold both records', () => joiner.versions.index.versions(name).length === 2, 10_000);
+    await searchUntil(s1, [...contents.keys()], 15_000, name);
   });
 
   it('a holder that deletes its file withdraws only its version', async () => {
@@ -238,4 +270,13 @@ describe('chord: several versions of one name', function () {
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** A port free right now on 127.0.0.1 (the joiner listens on it next). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
