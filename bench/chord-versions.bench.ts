@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { ChordPeer } from '@node-core/chord/chord-peer';
 import { hashToId } from '@node-core/chord/id';
 import { FAST_TIMINGS } from '@node-core/chord/maintenance';
-import { ringIsExact, trueOwner, waitFor } from '../test/unit/chord-harness';
+import { placementAmong, ringIsExact, waitFor } from '../test/unit/chord-harness';
 import { VersionForger } from '../test/unit/hostile-publisher';
 
 const PEERS = 20;
@@ -45,13 +45,7 @@ async function startRing(root: string): Promise<ChordPeer[]> {
 }
 
 function placementOf(peers: readonly ChordPeer[], name: string): ChordPeer[] {
-  const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
-  const owner = trueOwner(
-    hashToId(name),
-    sorted.map((p) => p.self),
-  );
-  const i = sorted.findIndex((p) => p.self.nodeId === owner.nodeId);
-  return [0, 1, 2].map((k) => sorted[(i + k) % sorted.length]);
+  return placementAmong(peers, hashToId(name));
 }
 
 async function searchRow(peers: ChordPeer[], root: string, versions: number): Promise<Row> {

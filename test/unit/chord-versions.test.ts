@@ -15,7 +15,7 @@ import { hashToId, inHalfOpen, nodeIdOf } from '@node-core/chord/id';
 import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import type { SearchResultEvent } from '@node-core/events';
 import { MAX_CHORD_VERSIONS } from '@node-core/wire/fields';
-import { ringIsExact, trueOwner, waitFor } from './chord-harness';
+import { placementAmong, ringIsExact, waitFor } from './chord-harness';
 import { VersionForger } from './hostile-publisher';
 
 const NAME = 'report.txt';
@@ -57,13 +57,7 @@ describe('chord: several versions of one name', function () {
 
   /** A name's owner and its 2 replicas, from the live ids. */
   function placementOf(name: string): ChordPeer[] {
-    const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
-    const owner = trueOwner(
-      hashToId(name),
-      sorted.map((p) => p.self),
-    );
-    const i = sorted.findIndex((p) => p.self.nodeId === owner.nodeId);
-    return [0, 1, 2].map((k) => sorted[(i + k) % sorted.length]);
+    return placementAmong(peers, hashToId(name));
   }
 
   /** NAME's owner and its 2 replicas, and the other peers. */

@@ -28,6 +28,8 @@ const FULL_PUSH_ROUNDS = 4;
 const CONCURRENT_CHECKS = 4;
 const MAX_WAITING_CHECKS = 64;
 const CHECK_TIMEOUT_MS = 5000;
+/** A publish waits for the owner's check of this node (its manifest), beyond a plain RPC. */
+const PUBLISH_TIMEOUT_MS = 2 * CHECK_TIMEOUT_MS;
 
 export class ChordVersions {
   readonly index = new VersionIndex();
@@ -67,7 +69,12 @@ export class ChordVersions {
     this.mine.set(name, claim);
     const self = this.ring.self;
     if (samePeer(owner, self)) this.index.add(name, claim, self, Date.now());
-    else await this.ring.node.call(owner, (r, s) => r.publishVersion(name, claim, self, anyOf(s, signal)));
+    else
+      await this.ring.node.call(
+        owner,
+        (r, s) => r.publishVersion(name, claim, self, anyOf(s, signal)),
+        PUBLISH_TIMEOUT_MS,
+      );
   }
 
   /** This node no longer serves `name`: its owner forgets this node as a holder of it. */
