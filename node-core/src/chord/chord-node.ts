@@ -22,12 +22,9 @@ import {
   type ChordRemote,
   type ChordService,
   type ChordTransport,
-  type FileVersion,
   type LookupStep,
   type MergeHint,
   type NeighborState,
-  type VersionClaim,
-  type VersionId,
   type VersionService,
 } from './remote';
 
@@ -201,27 +198,6 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   async offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
     if (!this.onFileOffer) throw new Error('this node does not store files');
     await this.onFileOffer(source, names, signal);
-  }
-
-  publishVersion(name: string, claim: VersionClaim, holder: ChordContact, signal: AbortSignal): Promise<void> {
-    return this.records().publishVersion(name, claim, holder, signal);
-  }
-
-  withdrawVersion(name: string, version: VersionId, holder: ChordContact, signal: AbortSignal): Promise<void> {
-    return this.records().withdrawVersion(name, version, holder, signal);
-  }
-
-  versionsOf(name: string): FileVersion[] {
-    return this.records().versionsOf(name);
-  }
-
-  putVersions(name: string, versions: readonly FileVersion[]): void {
-    this.records().putVersions(name, versions);
-  }
-
-  private records(): VersionService {
-    if (!this.versionRecords) throw new P2PError('NOT_SHARED', 'this node keeps no file records');
-    return this.versionRecords;
   }
 
   // ---- protocol steps ----

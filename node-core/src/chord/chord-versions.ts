@@ -153,7 +153,10 @@ export class ChordVersions {
       .all()
       .slice(0, this.replicas)
       .filter((t) => !samePeer(t, this.ring.self));
-    for (const nodeId of this.sent.keys()) if (!targets.some((t) => t.nodeId === nodeId)) this.sent.delete(nodeId);
+    for (const [nodeId, sent] of this.sent) {
+      if (!targets.some((t) => t.nodeId === nodeId)) this.sent.delete(nodeId);
+      else for (const name of sent.keys()) if (this.index.revision(name) === 0) sent.delete(name);
+    }
     await Promise.all(
       targets.map(async (target) => {
         let sent = this.sent.get(target.nodeId);

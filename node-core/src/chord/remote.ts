@@ -90,7 +90,9 @@ export interface VersionService {
 }
 
 /** What a node answers to remote calls; the wire adapter dispatches incoming requests here. */
-export interface ChordService extends VersionService {
+export interface ChordService {
+  /** The version records this node keeps, if it keeps files (chord-versions.ts). */
+  readonly versionRecords: VersionService | undefined;
   lookupStep(key: bigint, avoid?: ReadonlySet<bigint>): LookupStep;
   getNeighbors(): NeighborState;
   notify(from: ChordContact): void;

@@ -4,7 +4,7 @@
 import type { Connection, Incoming } from '../wire/connection';
 import { P2PError } from '../wire/errors';
 import { idFromHex } from './id';
-import { fromNodeRef, fromVersionRef, toNodeRef, toVersionRef, type ChordService } from './remote';
+import { fromNodeRef, fromVersionRef, toNodeRef, toVersionRef, type ChordService, type VersionService } from './remote';
 
 export function handleChordMessage(
   conn: Connection,
@@ -20,6 +20,10 @@ export function handleChordMessage(
     return true;
   };
   const ok = (): Promise<void> => conn.reply(incoming, { t: 'ok' });
+  const records = (): VersionService => {
+    if (!service.versionRecords) throw new P2PError('NOT_SHARED', 'this node keeps no file records');
+    return service.versionRecords;
+  };
   switch (msg.t) {
     case 'chord-step':
       return answer(() => {
@@ -78,13 +82,13 @@ export function handleChordMessage(
     case 'chord-publish':
       return answer(async () => {
         const { name, size, sha256, root } = msg;
-        await service.publishVersion(name, { size, sha256, root }, fromNodeRef(msg.holder), signal);
+        await records().publishVersion(name, { size, sha256, root }, fromNodeRef(msg.holder), signal);
         await ok();
       });
     case 'chord-withdraw':
       return answer(async () => {
         const { name, sha256, root } = msg;
-        await service.withdrawVersion(name, { sha256, root }, fromNodeRef(msg.holder), signal);
+        await records().withdrawVersion(name, { sha256, root }, fromNodeRef(msg.holder), signal);
         await ok();
       });
     case 'chord-versions-get':
@@ -92,12 +96,12 @@ export function handleChordMessage(
         conn.reply(incoming, {
           t: 'chord-versions',
           name: msg.name,
-          versions: service.versionsOf(msg.name).map(toVersionRef),
+          versions: records().versionsOf(msg.name).map(toVersionRef),
         }),
       );
     case 'chord-versions-put':
       return answer(() => {
-        service.putVersions(msg.name, msg.versions.map(fromVersionRef));
+        records().putVersions(msg.name, msg.versions.map(fromVersionRef));
         return ok();
       });
     case 'chord-step-result':

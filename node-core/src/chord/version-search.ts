@@ -17,9 +17,10 @@ export interface VersionSearchSources {
   versionAt(name: string, peer: ChordContact, signal: AbortSignal): Promise<VersionClaim | undefined>;
 }
 
-/** Holders asked for their manifest at once, and how long each may take. */
+/** Holders asked for their manifest at once, how long each may take, and all of them together. */
 const CONCURRENT_CHECKS = 8;
 const CHECK_TIMEOUT_MS = 5000;
+const CHECKS_DEADLINE_MS = 10_000;
 /** Holders asked per search beyond the placement: what a full set of records can name. */
 const MAX_CHECKED_HOLDERS = MAX_CHORD_VERSIONS * MAX_VERSION_HOLDERS;
 
@@ -38,8 +39,12 @@ export async function searchVersions(
     if (!toAsk.has(holder.nodeId)) toAsk.set(holder.nodeId, holder);
   }
   const found = new Map<string, SearchResultEvent>();
+  // Recorded holders that never answer (a liar's addresses) cost at most the deadline: the
+  // versions proven by then are the result.
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(CHECKS_DEADLINE_MS)]);
   await forEachAtMost(CONCURRENT_CHECKS, [...toAsk.values()], async (peer) => {
-    const timeout = AbortSignal.any([signal, AbortSignal.timeout(CHECK_TIMEOUT_MS)]);
+    if (deadline.aborted) return;
+    const timeout = AbortSignal.any([deadline, AbortSignal.timeout(CHECK_TIMEOUT_MS)]);
     const version = await sources.versionAt(name, peer, timeout).catch(() => undefined);
     if (!version) return;
     const { size, sha256, root } = version;
