@@ -27,6 +27,10 @@ export interface MetaserverReadyEvent {
   httpPort?: number;
   /** The topology page, with its access token: `http://host:httpPort/?token=...`. */
   url?: string;
+  /** SHA-256 of its public key (64 hex digits): what peers pin and `--trust` lists. */
+  fingerprint?: string;
+  /** Present when it announces itself on the LAN (mDNS): its display name and the addresses announced. */
+  announced?: { name: string; addresses: string[] };
 }
 
 export interface PeerReadyEvent {
@@ -40,6 +44,10 @@ export interface PeerReadyEvent {
   nodeId?: string;
   /** Absolute path of the peer's shared directory. */
   dir?: string;
+  /** SHA-256 of its public key (64 hex digits): its identity, bound to `id`. */
+  fingerprint?: string;
+  /** With `--metaserver auto`: the network found on the LAN and joined. */
+  discovered?: { name: string; host: string; port: number; fingerprint?: string };
 }
 
 export interface NeighborUpEvent extends PeerRef {
@@ -73,6 +81,14 @@ export interface FilesEvent {
 export interface SharedEvent extends SharedFileInfo {
   event: 'shared';
   path: string;
+}
+
+/** SHARE of a folder: it is watched from now on (and after a restart); `files` are those it offers now. */
+export interface FolderSharedEvent {
+  event: 'folder-shared';
+  path: string;
+  /** Each with where it lies under the folder. */
+  files: (SharedFileInfo & { path: string })[];
 }
 
 /**
@@ -174,6 +190,7 @@ export type NodeEvent =
   | TopologyEvent
   | FilesEvent
   | SharedEvent
+  | FolderSharedEvent
   | FileAddedEvent
   | FileRemovedEvent
   | SearchHitEvent

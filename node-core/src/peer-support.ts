@@ -1,5 +1,6 @@
 // What every peer does the same way, whatever its overlay: its metaserver client, the
 // checks before a download, the download itself into its store, and the events it answers with.
+import { join } from 'node:path';
 import type {
   DownloadCompleteEvent,
   FileAddedEvent,
@@ -15,11 +16,12 @@ import type { AddressProof } from './metaserver/address-proof';
 import { MetaserverClient } from './metaserver/metaserver-client';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
-import { P2PError } from './wire';
+import { P2PError, STATE_FOLDER, type ChannelSecurity } from './wire';
 
 /** The metaserver client of a peer with `--metaserver`, or undefined without one. */
 export function peerMetaserverClient(
   options: PeerOptions,
+  security: ChannelSecurity,
   self: PeerRef,
   mode: Mode,
   addressProof: AddressProof,
@@ -30,6 +32,7 @@ export function peerMetaserverClient(
     self: { id: self.id, host: self.host, port: self.port, mode },
     addressProof,
     key: options.key,
+    security,
     heartbeatMs: options.heartbeatMs,
     retryMs: options.metaserverRetryMs ?? options.heartbeatMs,
   });
@@ -57,6 +60,11 @@ export function versionsToTry(name: string, found: SearchResultEvent[], version?
 }
 
 /** Sends the store's file changes into the peer's event stream, and its file list to the metaserver. */
+/** Where a peer lists the folders it shares besides its own (in its state folder, never shared). */
+export function sharedFoldersFile(dir: string): string {
+  return join(dir, STATE_FOLDER, 'shared-folders.json');
+}
+
 export function followStore(
   store: FileStore,
   emit: (event: FileAddedEvent | FileRemovedEvent, origin?: FileOrigin) => void,
@@ -100,7 +108,13 @@ export function downloadCompleteEvent(result: DownloadResult): DownloadCompleteE
   return { event: 'download-complete', name, path, bytes, sha256, root, sources };
 }
 
-export function peerReadyEvent(self: PeerRef, mode: Mode, dir: string, nodeId?: string): PeerReadyEvent {
+export function peerReadyEvent(
+  self: PeerRef,
+  mode: Mode,
+  dir: string,
+  fingerprint: string,
+  nodeId?: string,
+): PeerReadyEvent {
   return {
     event: 'ready',
     role: 'peer',
@@ -110,6 +124,7 @@ export function peerReadyEvent(self: PeerRef, mode: Mode, dir: string, nodeId?: 
     mode,
     ...(nodeId ? { nodeId } : {}),
     dir,
+    fingerprint,
   };
 }
 

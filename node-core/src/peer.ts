@@ -5,6 +5,7 @@ import type {
   Address,
   DownloadCompleteEvent,
   FilesEvent,
+  FolderSharedEvent,
   LookupEvent,
   NodeEvent,
   PeerReadyEvent,
@@ -13,6 +14,7 @@ import type {
   SharedEvent,
   TopologyEvent,
 } from './events';
+import type { ChannelSecurity } from './wire';
 
 /** The options every peer takes, whatever its overlay (the CLI's `peer` flags). */
 export interface PeerOptions {
@@ -23,6 +25,8 @@ export interface PeerOptions {
   port?: number;
   dir: string;
   key?: string;
+  /** The node's key pair and pins (default: fresh ones in memory, as in `demo`). */
+  security?: ChannelSecurity;
   metaserver?: Address;
   /** `--join HOST:PORT`: a peer already in the network (with or without a metaserver). */
   join?: Address;
@@ -66,6 +70,8 @@ export interface PeerNode {
   topology(): TopologyEvent;
   files(): Promise<FilesEvent>;
   share(path: string): Promise<SharedEvent>;
+  /** Shares every file under a folder, watched from then on and after a restart. */
+  shareFolder(path: string): Promise<FolderSharedEvent>;
   /** One result per file version found; empty: not found. */
   search(name: string, options?: PeerSearchOptions): Promise<SearchResultEvent[]>;
   /** Downloads into Downloads/, verified, and shares the file from then on. */

@@ -1,15 +1,18 @@
 // A stranger that publishes made-up versions of one file name to its chord owner, written
-// against the wire (net sockets, encodeFrame, FrameDecoder; the owner is driven by RawPeer). It
+// against the wire (TLS sockets with key pairs of its own, the hello of raw-wire.ts, encodeFrame,
+// FrameDecoder; the owner is driven by RawPeer). It
 // listens on `listeners` ports of its own, each a "holder" with a node id that is truly SHA-1 of
 // its address, and answers the owner's manifest-get with the version it last claimed there, so
 // its claims pass the owner's check (unless `serveManifests` is false).
 import { randomBytes } from 'node:crypto';
-import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { idToHex, nodeIdOf } from '@node-core/chord/id';
 import type { ChordNodeRef } from '@node-core/events';
 import { fileRoot } from '@node-core/files/merkle';
-import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@node-core/wire';
+import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
 import { RawPeer, type Header } from './hostile-wire';
+import { helloFrame, rawTlsServer } from './raw-wire';
 
 const CHUNK_SIZE = 1024 * 1024;
 
@@ -23,8 +26,8 @@ interface ForgedVersion {
 class ForgedHolder {
   ref: ChordNodeRef = { id: 'forger', host: '127.0.0.1', port: 0, nodeId: '0'.repeat(40) };
   current: ForgedVersion | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  private readonly server = net.createServer((socket) => this.serve(socket));
+  private readonly sockets = new Set<TLSSocket>();
+  private readonly server = rawTlsServer(NodeIdentity.ephemeral(), (socket) => this.serve(socket));
 
   constructor(
     private readonly name: string,
@@ -34,7 +37,7 @@ class ForgedHolder {
 
   async listen(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    const port = (this.server.address() as net.AddressInfo).port;
+    const port = (this.server.address() as AddressInfo).port;
     this.ref = { id: `forger-${this.index}`, host: '127.0.0.1', port, nodeId: idToHex(nodeIdOf('127.0.0.1', port)) };
   }
 
@@ -43,7 +46,7 @@ class ForgedHolder {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private serve(socket: net.Socket): void {
+  private serve(socket: TLSSocket): void {
     this.sockets.add(socket);
     socket.on('error', () => undefined);
     socket.once('close', () => this.sockets.delete(socket));
@@ -52,8 +55,7 @@ class ForgedHolder {
       try {
         for (const frame of decoder.push(bytes)) {
           const h = frame.header as Header & { rid?: number };
-          if (h.t === 'hello')
-            socket.write(frame0({ t: 'hello', proto: PROTOCOL_VERSION, nonce: hex(16), auth: false }));
+          if (h.t === 'hello') void helloFrame(socket, { id: this.ref.id }, 'listener').then((f) => socket.write(f));
           else if (h.rid !== undefined) socket.write(this.answer(h, h.rid));
         }
       } catch {

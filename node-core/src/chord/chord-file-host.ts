@@ -8,7 +8,7 @@ import type { PeerOptions } from '../peer';
 import { downloadIntoStore } from '../peer-support';
 import type { DownloadRequest, DownloadResult } from '../transfer/download-session';
 import { fetchManifest } from '../transfer/transfer-client';
-import { dial, P2PError, type Connection } from '../wire';
+import { dial, P2PError, type ChannelSecurity, type Connection } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
 import type { ChordContact, VersionClaim } from './remote';
@@ -19,8 +19,10 @@ export class StoreFileHost implements ChordFileHost {
 
   constructor(
     private readonly store: FileStore,
-    /** The network key, and the transfer options every download of this peer uses. */
-    private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'>,
+    /** The network key and key pair, and the transfer options every download of this peer uses. */
+    private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'> & {
+      security: ChannelSecurity;
+    },
     /** A file was added to or removed from the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
   ) {}
@@ -49,7 +51,8 @@ export class StoreFileHost implements ChordFileHost {
   }
 
   async versionAt(name: string, peer: ChordContact, signal: AbortSignal): Promise<VersionClaim | undefined> {
-    const conn = await dial(peer, { key: this.options.key, signal }).catch(() => undefined);
+    const { key, security } = this.options;
+    const conn = await dial(peer, { key, security, expectId: peer.id || undefined, signal }).catch(() => undefined);
     if (!conn) return undefined;
     conn.setHandler(() => undefined);
     try {
@@ -115,7 +118,8 @@ export class StoreFileHost implements ChordFileHost {
         holders,
         signal,
         connect: async (holder, s) => {
-          const conn = await dial(holder, { key: this.options.key, signal: s });
+          const { key, security } = this.options;
+          const conn = await dial(holder, { key, security, expectId: holder.id || undefined, signal: s });
           conn.setHandler(() => undefined);
           opened.push(conn);
           return conn;

@@ -12,6 +12,7 @@ import type {
   PeerRef,
   SearchResultEvent,
   SharedEvent,
+  FolderSharedEvent,
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore, type FileOrigin } from '../files/file-store';
@@ -22,6 +23,7 @@ import {
   downloadCompleteEvent,
   filesEvent,
   followStore,
+  sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
   versionsToTry,
@@ -30,7 +32,7 @@ import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
-import { P2PError, toP2PError } from '../wire';
+import { ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
 import { ChordRing } from './chord-ring';
 import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
@@ -68,9 +70,12 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private stopped = false;
   private ended: Promise<void> | undefined;
 
+  private readonly security: ChannelSecurity;
+
   constructor(private readonly options: ChordPeerOptions) {
     super();
-    this.store = new FileStore(options.dir, { watch: options.watch });
+    this.security = options.security ?? ephemeralSecurity(options.id);
+    this.store = new FileStore(options.dir, { watch: options.watch, foldersFile: sharedFoldersFile(options.dir) });
     followStore(
       this.store,
       (event, origin) => this.onStoreChanged(event, origin),
@@ -102,6 +107,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       advertise: options.advertise,
       port: options.port ?? 0,
       key: options.key,
+      security: this.security,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
@@ -115,7 +121,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         return true;
       },
     });
-    const fileHost = new StoreFileHost(store, options, () => this.reportFiles());
+    const fileHost = new StoreFileHost(store, { ...options, security: this.security }, () => this.reportFiles());
     const replicas = options.replicas ?? 2;
     const versions = new ChordVersions(ring, fileHost, replicas, log);
     const storage = new ChordStorage(ring, fileHost, versions, { ...DEFAULT_STORAGE_OPTIONS, replicas }, log);
@@ -199,13 +205,14 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   readyEvent(): PeerReadyEvent {
-    return peerReadyEvent(this.self, 'chord', this.store.dir, idToHex(this.self.nodeId));
+    const fingerprint = this.security.identity.fingerprint;
+    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, idToHex(this.self.nodeId));
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
     const { join } = this.options;
-    this.metaserver = peerMetaserverClient(this.options, this.self, 'chord', this.addressProof);
+    this.metaserver = peerMetaserverClient(this.options, this.security, this.self, 'chord', this.addressProof);
     const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) {
       await this.ring.begin(join);
@@ -252,6 +259,11 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.reportFiles();
     await this.storage.put(shared.name, this.operations.signal);
     return { event: 'shared', ...shared };
+  }
+
+  /** Its files are placed on the ring as they are offered (onStoreChanged), as for the peer's own folder. */
+  async shareFolder(path: string): Promise<FolderSharedEvent> {
+    return { event: 'folder-shared', ...(await this.store.shareFolder(path)) };
   }
 
   /**

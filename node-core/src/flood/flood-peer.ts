@@ -13,6 +13,7 @@ import type {
   PeerRef,
   SearchResultEvent,
   SharedEvent,
+  FolderSharedEvent,
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
@@ -25,6 +26,7 @@ import {
   downloadIntoStore,
   filesEvent,
   followStore,
+  sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
   versionsToTry,
@@ -34,7 +36,15 @@ import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { PauseRequest, abortedDownloadError } from '../transfer/pause';
-import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
+import {
+  dial,
+  ephemeralSecurity,
+  P2PError,
+  WireServer,
+  type ChannelSecurity,
+  type Connection,
+  type Incoming,
+} from '../wire';
 import { FloodOverlay, type HitMessage, type QueryMessage } from './flood-overlay';
 import { capTtl, DEFAULT_TTL, QUERY_RATE } from './query-guard';
 import { SearchCollector, type SearchOptions } from './search-collector';
@@ -73,14 +83,17 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private readonly addressProof = new AddressProof();
   private self: PeerRef | undefined;
   private stopping = false;
+  private readonly security: ChannelSecurity;
   private ended: Promise<void> | undefined;
 
   constructor(private readonly options: FloodPeerOptions) {
     super();
+    this.security = options.security ?? ephemeralSecurity(options.id);
     this.store = new FileStore(options.dir, {
       chunkSize: options.chunkSize,
       downloadsDir: options.downloadsDir,
       watch: options.watch,
+      foldersFile: sharedFoldersFile(options.dir),
     });
     followStore(
       this.store,
@@ -90,6 +103,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.uploadLimiter = UploadLimiter.forCap(options.maxUploadBytesPerSecond);
     this.server = new WireServer({
       key: options.key,
+      security: this.security,
       idleTimeoutMs: this.peerTimeoutMs,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
     });
@@ -125,7 +139,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.self = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
-      this.metaserver = peerMetaserverClient(options, this.self, 'flood', this.addressProof);
+      this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof);
       if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
@@ -172,7 +186,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       }),
     ]);
     clearTimeout(readyTimer);
-    return peerReadyEvent(this.self, 'flood', this.store.dir);
+    return peerReadyEvent(this.self, 'flood', this.store.dir, this.security.identity.fingerprint);
   }
 
   neighbors(): PeerRef[] {
@@ -191,6 +205,10 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const info = await this.store.share(path);
     this.metaserver?.reportFiles(this.store.names());
     return { event: 'shared', ...info };
+  }
+
+  async shareFolder(path: string): Promise<FolderSharedEvent> {
+    return { event: 'folder-shared', ...(await this.store.shareFolder(path)) };
   }
 
   /** Floods a search; resolves with one result per file version found (empty: not found). */
@@ -308,10 +326,13 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     return this.overlay;
   }
 
-  private async connect(address: Address, idleTimeoutMs: number): Promise<Connection> {
+  /** A PeerRef's id is the one the remote must prove; a bare address (`--join`) may be anyone. */
+  private async connect(address: Address | PeerRef, idleTimeoutMs: number): Promise<Connection> {
     if (this.stopping) throw new P2PError('CANCELLED', 'the peer is stopping');
     const conn = await dial(address, {
       key: this.options.key,
+      security: this.security,
+      expectId: 'id' in address ? (address as PeerRef).id : undefined,
       idleTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
     });
