@@ -38,7 +38,9 @@ class ForgedHolder {
   async listen(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const port = (this.server.address() as AddressInfo).port;
-    this.ref = { id: `forger-${this.index}`, host: '127.0.0.1', port, nodeId: idToHex(nodeIdOf('127.0.0.1', port)) };
+    // An id of its own: peers pin each id to the key it first came with.
+    const id = `forger-${hex(3)}-${this.index}`;
+    this.ref = { id, host: '127.0.0.1', port, nodeId: idToHex(nodeIdOf('127.0.0.1', port)) };
   }
 
   async close(): Promise<void> {
