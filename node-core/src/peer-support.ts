@@ -9,6 +9,7 @@ import type {
   Mode,
   PeerReadyEvent,
   PeerRef,
+  SearchResultEvent,
 } from './events';
 import { assertFileName, type FileOrigin, type FileStore } from './files/file-store';
 import type { AddressProof } from './metaserver/address-proof';
@@ -45,6 +46,17 @@ export async function assertCanDownload(store: FileStore, name: string): Promise
   const nfc = assertFileName(name);
   if (await store.holds(nfc)) throw new P2PError('FILE_EXISTS', `"${nfc}" is already shared by this peer`, nfc);
   return nfc;
+}
+
+/**
+ * The versions a GET may try, most held first: those found, or only the one whose SHA-256 or
+ * root is `version`. None: NOT_FOUND.
+ */
+export function versionsToTry(name: string, found: SearchResultEvent[], version?: string): SearchResultEvent[] {
+  const versions = version ? found.filter((r) => r.sha256 === version || r.root === version) : found;
+  if (versions.length > 0) return versions;
+  const what = version ? `version ${version.slice(0, 16)}… of "${name}"` : `"${name}"`;
+  throw new P2PError('NOT_FOUND', `nobody in the network shares ${what}`, name);
 }
 
 /** Sends the store's file changes into the peer's event stream, and its file list to the metaserver. */

@@ -51,6 +51,10 @@ export interface PeerSearchOptions {
 
 export interface PeerDownloadOptions {
   signal?: AbortSignal;
+  /** The version to download, as SEARCH reported it (skips the search); default: the most held one. */
+  result?: SearchResultEvent;
+  /** The SHA-256 or Merkle root (hex) of the version to download, among those a search finds. */
+  version?: string;
   /** `bySource`: bytes received from each holder (by id) since this GET started. */
   onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
 }

@@ -1,7 +1,7 @@
 // The CLI's pure parts: command lines (README.md, "Command-line": flags and defaults) and stdin commands.
 import assert from 'node:assert/strict';
 import { parseCli, UsageError } from '@node-core/cli/args';
-import { parseCommand } from '@node-core/cli/stdin-commands';
+import { parseCommand, splitVersionPick } from '@node-core/cli/stdin-commands';
 import { advertisedHost } from '@node-core/advertised-host';
 
 describe('cli: command line', () => {
@@ -145,5 +145,13 @@ describe('cli: stdin commands', () => {
     assert.equal(parseCommand('   '), undefined);
     assert.ok('error' in (parseCommand('GET') ?? {}));
     assert.ok('error' in (parseCommand('frobnicate the file') ?? {}));
+  });
+
+  it('GET <name> <hash>: a last word of 64 hex digits picks a version', () => {
+    const hash = 'AB'.repeat(32);
+    assert.deepEqual(splitVersionPick(`my file.txt ${hash}`), { name: 'my file.txt', version: hash.toLowerCase() });
+    assert.deepEqual(splitVersionPick('my file.txt'), { name: 'my file.txt' });
+    assert.deepEqual(splitVersionPick(`${hash}`), { name: hash }, 'a name alone is a name, whatever it looks like');
+    assert.deepEqual(splitVersionPick('f.txt abc'), { name: 'f.txt abc' });
   });
 });

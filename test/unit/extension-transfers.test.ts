@@ -107,6 +107,18 @@ describe('extension TransferList', () => {
     assert.deepEqual(restored.get('s1/b.bin')?.sources, ['s3']);
   });
 
+  it('keeps the version picked from a search through a pause, a restart and a resume', () => {
+    const list = new TransferList(clock);
+    const root = 'ab'.repeat(32);
+    const t = list.start('s1', 'same-name.bin', root)!;
+    list.paused(t.id, 1, 2);
+    const restored = new TransferList(clock);
+    restored.restore(JSON.parse(JSON.stringify([...list.snapshot(), { ...t, name: 'x', version: 'not hex' }])));
+    assert.equal(restored.get(t.id)?.version, root);
+    assert.equal(restored.get(transferId('s1', 'x'))?.version, undefined, 'a malformed version is dropped');
+    assert.equal(restored.start('s1', 'same-name.bin')?.version, root, 'a resume without a pick keeps it');
+  });
+
   it('describes each state for the tree', () => {
     const base = { id: 's1/f', peer: 's1', name: 'f', bytes: MiB, total: 4 * MiB, updatedAt: 0 };
     assert.equal(describeTransfer({ ...base, state: 'active' }, 2 * MiB, 90), '25 % · 2 MiB/s · 1 min 30 s left');

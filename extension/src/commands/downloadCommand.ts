@@ -30,6 +30,8 @@ export interface DownloadResult {
 interface DownloadRequest {
   name: string;
   peer?: string;
+  /** The version picked in Network Files (its root): several may share a name. */
+  version?: string;
 }
 
 /**
@@ -43,14 +45,14 @@ export async function downloadCommand(
 ): Promise<DownloadResult | undefined | Array<DownloadResult | undefined>> {
   const selected = Array.isArray(selection) ? selection.map(networkFileOf).filter((f) => f !== undefined) : [];
   if (selected.length > 1) {
-    const requests = selected.map((file) => ({ name: file.name, peer: file.foundBy }));
+    const requests = selected.map((file) => ({ name: file.name, peer: file.foundBy, version: file.root }));
     void vscode.commands.executeCommand('p2p.transfers.focus');
     return Promise.all(requests.map((request) => downloadOne(services, request, false)));
   }
   const fields = argumentObject(arg);
   const file = networkFileOf(arg);
   let request: DownloadRequest;
-  if (file) request = { name: file.name, peer: file.foundBy };
+  if (file) request = { name: file.name, peer: file.foundBy, version: file.root };
   else if (fields) {
     const { name, peer } = parseDownloadArgs(fields);
     if (name === undefined) throw new ArgumentError('"name" is required: the file to download.');
@@ -68,16 +70,16 @@ async function downloadOne(
   const node = await pickPeer(services.manager, request.peer, { placeHolder: 'Download with which peer?', scripted });
   const done = await vscode.window.withProgress(
     { location: { viewId: 'p2p.transfers' }, title: `Downloading ${request.name}` },
-    () => downloadTracked(services, node, request.name),
+    () => downloadTracked(services, node, request.name, request.version),
   );
   if (!done) return undefined;
   const path = await copyToDownloadsFolder(done.path);
   return { peer: peerId(node), ...done, path, sharedPath: done.path };
 }
 
-async function downloadTracked(services: P2PServices, node: ManagedNode, name: string) {
+async function downloadTracked(services: P2PServices, node: ManagedNode, name: string, version?: string) {
   try {
-    return await services.transfers.download(node, name);
+    return await services.transfers.download(node, name, version);
   } finally {
     services.refreshViews();
   }
@@ -99,7 +101,8 @@ async function promptDownload(services: P2PServices): Promise<DownloadRequest> {
           ...found.map((file) => ({
             label: file.name,
             description:
-              `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · ` + `found by ${file.foundBy}`,
+              `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · ` +
+              `root ${file.root.slice(0, 8)} · found by ${file.foundBy}`,
             file,
           })),
           other,
@@ -107,7 +110,7 @@ async function promptDownload(services: P2PServices): Promise<DownloadRequest> {
         { title: 'P2P: Download File', placeHolder: 'Which file?' },
       ),
     );
-    if (picked.file) return { name: picked.file.name, peer: picked.file.foundBy };
+    if (picked.file) return { name: picked.file.name, peer: picked.file.foundBy, version: picked.file.root };
   }
   const name = await vscode.window.showInputBox({
     title: 'P2P: Download File',

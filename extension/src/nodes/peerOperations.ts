@@ -123,6 +123,8 @@ export function pauseDownload(node: ManagedNode, name: string): void {
 
 export interface DownloadOptions {
   onProgress?(progress: DownloadProgressEvent): void;
+  /** The version picked from a search (its root or SHA-256): `GET <name> <version>`. */
+  version?: string;
   /** Aborting sends `CANCEL <name>` to the node, which removes its partial file. */
   signal?: AbortSignal;
 }
@@ -189,7 +191,7 @@ export async function downloadFile(
       DOWNLOAD_TIMEOUT_MS,
       options.signal,
     );
-    node.send(`GET ${name}`);
+    node.send(options.version ? `GET ${name} ${options.version}` : `GET ${name}`);
     let result: DownloadCompleteEvent | NodeError | DownloadPaused;
     try {
       result = await answer;

@@ -21,18 +21,21 @@ export class TransferController {
   ) {}
 
   /**
-   * Downloads `name` with `node`, tracked in the list. Resolves with the finished download, or
-   * undefined when it was paused or cancelled (the list says which); a failure rejects.
+   * Downloads `name` with `node` (`version`: the one picked from a search, by its root), tracked
+   * in the list. Resolves with the finished download, or undefined when it was paused or
+   * cancelled (the list says which); a failure rejects.
    */
-  async download(node: ManagedNode, name: string): Promise<DownloadCompleteEvent | undefined> {
+  async download(node: ManagedNode, name: string, version?: string): Promise<DownloadCompleteEvent | undefined> {
     const peer = peerId(node);
     const id = transferId(peer, name);
-    if (!this.list.start(peer, name)) throw new Error(`Peer ${peer} is already downloading "${name}".`);
+    const transfer = this.list.start(peer, name, version);
+    if (!transfer) throw new Error(`Peer ${peer} is already downloading "${name}".`);
     const controller = new AbortController();
     this.running.set(id, controller);
     try {
       const done = await downloadFile(node, name, {
         signal: controller.signal,
+        version: transfer.version,
         onProgress: ({ bytes, total, sources }) => this.list.progress(id, bytes, total, sources),
       });
       this.list.completed(id, done);
@@ -61,7 +64,7 @@ export class TransferController {
   /** Resume (paused) and retry (failed, cancelled) are both a new GET of the same name. */
   resume(transfer: Transfer): Promise<DownloadCompleteEvent | undefined> {
     if (transfer.state === 'active') throw new Error(`"${transfer.name}" is already downloading.`);
-    return this.download(this.runningPeer(transfer), transfer.name);
+    return this.download(this.runningPeer(transfer), transfer.name, transfer.version);
   }
 
   async cancel(transfer: Transfer): Promise<void> {

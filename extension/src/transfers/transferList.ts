@@ -22,6 +22,8 @@ export interface Transfer {
   received?: Record<string, number>;
   /** Why it failed, for the tooltip. */
   error?: string;
+  /** The version picked from a search (its root), kept so a resume gets the same one. */
+  version?: string;
   updatedAt: number;
 }
 
@@ -63,13 +65,14 @@ export class TransferList {
   }
 
   /** A new transfer, or a paused/ended one started again (resume, retry). False if it already runs. */
-  start(peer: string, name: string): Transfer | undefined {
+  start(peer: string, name: string, version?: string): Transfer | undefined {
     const id = transferId(peer, name);
     const existing = this.byId.get(id);
     if (existing && !ALLOWED_FROM.start.includes(existing.state)) return undefined;
     const transfer: Transfer = existing ?? { id, peer, name, state: 'active', bytes: 0, total: 0, updatedAt: 0 };
     if (existing?.state !== 'paused') Object.assign(transfer, { bytes: 0, total: existing?.total ?? 0 });
     Object.assign(transfer, { state: 'active', error: undefined, path: undefined, received: undefined });
+    if (version) transfer.version = version;
     transfer.updatedAt = this.clock();
     this.byId.set(id, transfer);
     this.meterOf(id).reset();
@@ -190,6 +193,7 @@ function asTransfer(value: unknown): Transfer | undefined {
     updatedAt: updatedAt as number,
     path: typeof r.path === 'string' ? r.path : undefined,
     error: typeof r.error === 'string' ? r.error : undefined,
+    version: typeof r.version === 'string' && /^[0-9a-f]{64}$/.test(r.version) ? r.version : undefined,
     sources: Array.isArray(r.sources) ? r.sources.filter((s): s is string => typeof s === 'string') : undefined,
   };
 }

@@ -8,10 +8,10 @@ import type { PeerOptions } from '../peer';
 import { downloadIntoStore } from '../peer-support';
 import type { DownloadRequest, DownloadResult } from '../transfer/download-session';
 import { fetchManifest } from '../transfer/transfer-client';
-import { dial, type ChannelSecurity, type Connection } from '../wire';
+import { dial, P2PError, type ChannelSecurity, type Connection } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
-import type { ChordContact } from './remote';
+import type { ChordContact, VersionClaim } from './remote';
 
 export class StoreFileHost implements ChordFileHost {
   /** One download per name at a time: a GET and a replica fetch of the same file share it (one .part). */
@@ -42,13 +42,24 @@ export class StoreFileHost implements ChordFileHost {
 
   async holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean> {
     const ours = await this.store.manifest(name);
+    return (await this.versionAt(name, peer, signal))?.sha256 === ours.sha256;
+  }
+
+  async versionHere(name: string): Promise<VersionClaim | undefined> {
+    const manifest = await this.store.manifest(name).catch(() => undefined);
+    return manifest && { size: manifest.size, sha256: manifest.sha256, root: manifest.root };
+  }
+
+  async versionAt(name: string, peer: ChordContact, signal: AbortSignal): Promise<VersionClaim | undefined> {
     const { key, security } = this.options;
-    const conn = await dial(peer, { key, security, expectId: peer.id || undefined, signal });
+    const conn = await dial(peer, { key, security, expectId: peer.id || undefined, signal }).catch(() => undefined);
+    if (!conn) return undefined;
     conn.setHandler(() => undefined);
     try {
-      return (await fetchManifest(conn, name, signal)).sha256 === ours.sha256;
+      const { size, sha256, root } = await fetchManifest(conn, name, signal);
+      return { size, sha256, root };
     } catch {
-      return false; // not held there (NOT_SHARED), or another version
+      return undefined; // not held there (NOT_SHARED), or a manifest that does not add up
     } finally {
       conn.close();
     }
@@ -69,19 +80,27 @@ export class StoreFileHost implements ChordFileHost {
     );
   }
 
-  /** Downloads from the given holders (all tried at once by the transfer) and shares the result. */
-  download(
+  /**
+   * Downloads from the given holders (all tried at once by the transfer) and shares the result.
+   * `version`: the one wanted (without it, the first holder's manifest chooses).
+   */
+  async download(
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
     onProgress?: DownloadRequest['onProgress'],
+    version?: VersionClaim,
   ): Promise<DownloadResult> {
     let pending = this.inFlight.get(name);
     if (!pending) {
-      pending = this.downloadNow(name, holders, signal, onProgress).finally(() => this.inFlight.delete(name));
+      pending = this.downloadNow(name, holders, signal, onProgress, version).finally(() => this.inFlight.delete(name));
       this.inFlight.set(name, pending);
     }
-    return pending;
+    const result = await pending;
+    // A download of the name already running (a ring copy) may have fetched another version.
+    if (version && result.root !== version.root)
+      throw new P2PError('DOWNLOAD_FAILED', `another version of "${name}" was being downloaded here`, name);
+    return result;
   }
 
   private async downloadNow(
@@ -89,11 +108,13 @@ export class StoreFileHost implements ChordFileHost {
     holders: PeerRef[],
     signal: AbortSignal,
     onProgress?: DownloadRequest['onProgress'],
+    version?: VersionClaim,
   ): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {
       const result = await downloadIntoStore(this.store, this.options, {
         name,
+        ...(version && { root: version.root, sha256: version.sha256, size: version.size }),
         holders,
         signal,
         connect: async (holder, s) => {

@@ -26,17 +26,21 @@ import {
   sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
+  versionsToTry,
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
-import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
+import { serveTransferRequest } from '../transfer/transfer-client';
+import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
-import { dial, ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
+import { ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
 import { ChordRing } from './chord-ring';
 import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
+import { ChordVersions } from './chord-versions';
 import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
 import { toNodeRef, type ChordContact } from './remote';
+import { searchVersions } from './version-search';
 
 export interface ChordPeerOptions extends PeerOptions {
   timings?: Partial<ChordTimings>;
@@ -56,7 +60,8 @@ const MEET_EVERY_REPLICATIONS = 4;
  */
 export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
-  private started: { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage } | undefined;
+  private started:
+    { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage; versions: ChordVersions } | undefined;
   private metaserver: MetaserverClient | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
   private links = new Map<string, PeerRef>();
@@ -117,13 +122,10 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       },
     });
     const fileHost = new StoreFileHost(store, { ...options, security: this.security }, () => this.reportFiles());
-    const storage = new ChordStorage(
-      ring,
-      fileHost,
-      { ...DEFAULT_STORAGE_OPTIONS, replicas: options.replicas ?? 2 },
-      log,
-    );
-    this.started = { ring, fileHost, storage };
+    const replicas = options.replicas ?? 2;
+    const versions = new ChordVersions(ring, fileHost, replicas, log);
+    const storage = new ChordStorage(ring, fileHost, versions, { ...DEFAULT_STORAGE_OPTIONS, replicas }, log);
+    this.started = { ring, fileHost, storage, versions };
     try {
       await this.enterRing();
     } catch (err) {
@@ -193,6 +195,11 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     return this.require().storage;
   }
 
+  /** The version records this node keeps (as a name's owner or replica). */
+  get versions(): ChordVersions {
+    return this.require().versions;
+  }
+
   get self(): ChordContact {
     return this.ring.self;
   }
@@ -259,52 +266,39 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     return { event: 'folder-shared', ...(await this.store.shareFolder(path)) };
   }
 
-  /** SEARCH: the owner (or a replica) answers with the manifest. */
-  async search(query: string, options: PeerSearchOptions = {}): Promise<SearchResultEvent[]> {
+  /**
+   * SEARCH: every version of the name, from the records its owner and replicas keep, each
+   * listed with the holders whose own manifest proves it (version-search.ts).
+   */
+  search(query: string, options: PeerSearchOptions = {}): Promise<SearchResultEvent[]> {
     const name = assertFileName(query);
-    const { holders } = await this.storage.holders(name, this.operations.signal);
-    const serving: PeerRef[] = [];
-    let found: { size: number; sha256: string; root: string } | undefined;
-    for (const h of holders) {
-      try {
-        const conn = await dial(h, {
-          key: this.options.key,
-          security: this.security,
-          expectId: h.id,
-          signal: this.operations.signal,
-        });
-        conn.setHandler(() => undefined);
-        try {
-          const m = await fetchManifest(conn, name, this.operations.signal);
-          if (found && (m.sha256 !== found.sha256 || m.root !== found.root)) continue;
-          found ??= { size: m.size, sha256: m.sha256, root: m.root };
-          const holder = { id: h.id, host: h.host, port: h.port };
-          serving.push(holder);
-          options.onHit?.({ event: 'search-hit', name, size: m.size, sha256: m.sha256, root: m.root, holder });
-        } finally {
-          conn.close();
-        }
-      } catch {
-        // not held there (yet) or unreachable: the other holders may answer
-      }
-    }
-    if (!found) return [];
-    const { size, sha256, root } = found;
-    return [{ event: 'search-result', name, size, sha256, root, holders: serving }];
+    const { storage, ring, fileHost } = this.require();
+    const sources = {
+      placement: async (n: string, signal: AbortSignal) => (await storage.holders(n, signal)).holders,
+      recordsAt: (node: ChordContact, n: string, signal: AbortSignal) =>
+        ring.node.call(node, (r, s) => r.versionsOf(n, AbortSignal.any([s, signal]))),
+      versionAt: (n: string, peer: ChordContact, signal: AbortSignal) => fileHost.versionAt(n, peer, signal),
+    };
+    return searchVersions(sources, name, this.operations.signal, options.onHit);
   }
 
-  /** GET: look the key up, then download from the owner and its replicas at once. */
+  /**
+   * GET: the version given (`result`, a pick from SEARCH), or else every version found, most
+   * held first, until one downloads and verifies. The getter then serves it and tells the owner.
+   */
   async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     const name = await assertCanDownload(this.store, query);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
-    const { holders } = await this.storage.holders(name, signal);
-    const result = await this.require().fileHost.download(
-      name,
-      holders.map(({ id, host, port }) => ({ id, host, port })),
-      signal,
-      options.onProgress,
+    const found = options.result ? [options.result] : await this.search(name);
+    const versions = versionsToTry(name, found, options.version);
+    const { fileHost, storage } = this.require();
+    const result = await downloadFirstVersion(versions, (version) =>
+      fileHost.download(name, version.holders, signal, options.onProgress, version),
     );
     this.reportFiles();
+    storage.put(name, this.operations.signal).catch((err: unknown) => {
+      if (!this.stopped) this.options.log?.(`chord publish ${name}: ${toP2PError(err).message}`);
+    });
     return downloadCompleteEvent(result);
   }
 
@@ -333,6 +327,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private async release(handOff: boolean, endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
     if (handOff && this.started) {
       await this.started.storage.handOffAll();
+      await this.started.versions.handOffAll();
       await this.started.ring.leave();
     }
     this.stopped = true;

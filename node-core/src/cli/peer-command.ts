@@ -11,7 +11,7 @@ import { runUntilStopped } from './line-input';
 import type { EventOutput } from './output';
 import type { PeerNode } from '../peer';
 import { createPeerNode } from './peer-node';
-import { HELP_LINES, type StdinCommand } from './stdin-commands';
+import { HELP_LINES, splitVersionPick, type StdinCommand } from './stdin-commands';
 import { reportKeyChanges, runTrustCommand } from './trust-commands';
 import { isPaused, PauseRequest } from '../transfer/pause';
 import { P2PError } from '../wire';
@@ -135,13 +135,17 @@ async function runCommand(
   }
 }
 
-/** GET: progress at most every PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE. */
+/**
+ * GET (a version picked by its SHA-256 or root, or the most held one): progress at most every
+ * PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE.
+ */
 async function runGet(
   node: PeerNode,
-  name: string,
+  arg: string,
   out: EventOutput,
   downloads: Map<string, AbortController>,
 ): Promise<void> {
+  const { name, version } = splitVersionPick(arg);
   if (downloads.has(name))
     return out.emit({ event: 'error', code: 'BAD_COMMAND', message: `"${name}" is already being downloaded`, name });
   const controller = new AbortController();
@@ -151,6 +155,7 @@ async function runGet(
   try {
     const done = await node.get(name, {
       signal: controller.signal,
+      version,
       onProgress: (bytes, total, bySource) => {
         Object.assign(progress, { bytes, total });
         const now = Date.now();

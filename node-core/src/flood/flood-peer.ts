@@ -29,6 +29,7 @@ import {
   sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
+  versionsToTry,
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
@@ -67,10 +68,8 @@ const MISSED_HEARTBEATS = 5;
 /** How long start() waits for the first joins before reporting ready. */
 const READY_JOIN_WAIT_MS = 1000;
 
-export interface FloodDownloadOptions extends PeerDownloadOptions {
-  /** Skip the search: download from these holders. */
-  result?: SearchResultEvent;
-}
+/** `result`: skip the search, download that version from its holders. */
+export type FloodDownloadOptions = PeerDownloadOptions;
 
 export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
@@ -241,10 +240,10 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
   async get(query: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     const name = await assertCanDownload(this.store, query);
-    const versions = options.result ? [options.result] : await this.search(name, { signal: options.signal });
-    const result = versions[0];
+    const found = options.result ? [options.result] : await this.search(name, { signal: options.signal });
     if (options.signal?.aborted) throw abortedDownloadError(name, options.signal);
-    if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
+    const versions = versionsToTry(name, found, options.version);
+    const result = versions[0];
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -164,6 +164,24 @@ const CHORD_MESSAGES = {
    * closer successor, pass it on to your successor"; stops back at `origin` or when `ttl` runs out. Answer: ok.
    */
   'chord-merge': { fields: { origin: 'chordRef', contacts: 'chordRefs', ttl: 'u32' }, payload: 'none' },
+  /**
+   * A holder to a name's owner: "I serve this version of `name`". The owner keeps the record only
+   * once `holder` answered `manifest-get` with that size, SHA-256 and root. Answer: ok.
+   */
+  'chord-publish': {
+    fields: { name: 'fileName', size: 'uint', sha256: 'sha256', root: 'sha256', holder: 'chordRef' },
+    payload: 'none',
+  },
+  /** "`holder` no longer serves this version": the owner forgets it once `holder` no longer serves it. Answer: ok. */
+  'chord-withdraw': {
+    fields: { name: 'fileName', sha256: 'sha256', root: 'sha256', holder: 'chordRef' },
+    payload: 'none',
+  },
+  /** Every version of `name` the asked node keeps a record of. Answer: chord-versions. */
+  'chord-versions-get': { fields: { name: 'fileName' }, payload: 'none' },
+  'chord-versions': { fields: { name: 'fileName', versions: 'chordVersions' }, payload: 'none' },
+  /** Version records to keep (owner to replicas, a leaving node, a hand-over). Answer: ok. */
+  'chord-versions-put': { fields: { name: 'fileName', versions: 'chordVersions' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
 // ---- end of chord section --------------------------------------------------------------
 
