@@ -10,6 +10,8 @@ export interface Address {
 
 export interface PeerRef extends Address {
   id: string;
+  /** Behind NAT: not dialable at host:port, reached through the metaserver's relay (relay/). */
+  relayed?: boolean;
 }
 
 export interface ChordNodeRef extends PeerRef {
@@ -29,6 +31,8 @@ export interface MetaserverReadyEvent {
   url?: string;
   /** SHA-256 of its public key (64 hex digits): what peers pin and `--trust` lists. */
   fingerprint?: string;
+  /** The relay for peers behind NAT listens here, on `host`. */
+  relayPort?: number;
 }
 
 export interface PeerReadyEvent {
@@ -44,6 +48,10 @@ export interface PeerReadyEvent {
   dir?: string;
   /** SHA-256 of its public key (64 hex digits): its identity, bound to `id`. */
   fingerprint?: string;
+  /** With a metaserver: whether it could dial this peer back (see ReachabilityEvent). */
+  reachable?: boolean;
+  /** Unreachable, and reached through the metaserver's relay (`--allow-relay`). */
+  relayed?: boolean;
 }
 
 export interface NeighborUpEvent extends PeerRef {
@@ -166,6 +174,16 @@ export interface ErrorEvent {
   name?: string;
 }
 
+/**
+ * After each registration: whether the metaserver could dial this peer back. Unreachable with
+ * `--allow-relay`, the peer is admitted as relayed: others reach it through the metaserver.
+ */
+export interface ReachabilityEvent {
+  event: 'reachability';
+  reachable: boolean;
+  relayed: boolean;
+}
+
 export interface StoppedEvent {
   event: 'stopped';
 }
@@ -188,6 +206,7 @@ export type NodeEvent =
   | DownloadCompleteEvent
   | LookupEvent
   | ErrorEvent
+  | ReachabilityEvent
   | StoppedEvent;
 
 export type NodeEventName = NodeEvent['event'];

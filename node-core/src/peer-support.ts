@@ -8,13 +8,15 @@ import type {
   Mode,
   PeerReadyEvent,
   PeerRef,
+  ReachabilityEvent,
 } from './events';
 import { assertFileName, type FileOrigin, type FileStore } from './files/file-store';
 import type { AddressProof } from './metaserver/address-proof';
-import { MetaserverClient } from './metaserver/metaserver-client';
+import { MetaserverClient, type Reachability } from './metaserver/metaserver-client';
+import { MetaserverRelay } from './relay/relay-route';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
-import { P2PError, type ChannelSecurity } from './wire';
+import { P2PError, type ChannelSecurity, type WireServer } from './wire';
 
 /** The metaserver client of a peer with `--metaserver`, or undefined without one. */
 export function peerMetaserverClient(
@@ -31,6 +33,7 @@ export function peerMetaserverClient(
     addressProof,
     key: options.key,
     security,
+    allowRelay: options.allowRelay,
     heartbeatMs: options.heartbeatMs,
     retryMs: options.metaserverRetryMs ?? options.heartbeatMs,
   });
@@ -96,6 +99,7 @@ export function peerReadyEvent(
   dir: string,
   fingerprint: string,
   nodeId?: string,
+  reachability?: Reachability,
 ): PeerReadyEvent {
   return {
     event: 'ready',
@@ -107,7 +111,27 @@ export function peerReadyEvent(
     ...(nodeId ? { nodeId } : {}),
     dir,
     fingerprint,
+    ...(reachability ?? {}),
   };
+}
+
+/**
+ * The peer's way through its metaserver's relay (dialing relayed peers, and being reached when it
+ * is relayed itself); its reachability after each later registration goes into its event stream.
+ */
+export function peerRelay(
+  client: MetaserverClient | undefined,
+  listener: WireServer,
+  emit: (event: ReachabilityEvent) => void,
+): MetaserverRelay | undefined {
+  if (!client) return undefined;
+  let first = true;
+  client.on('reachability', (status) => {
+    // the first registration's status is in the ready event
+    if (!first) emit({ event: 'reachability', ...status });
+    first = false;
+  });
+  return new MetaserverRelay(client, listener);
 }
 
 export async function filesEvent(store: FileStore): Promise<FilesEvent> {

@@ -8,14 +8,16 @@ import type { Address, Mode } from '../events';
 
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
-                     [--trust FILE] [--key K] [--json]
+                     [--relay-port 0] [--relay-rate RATE] [--trust FILE] [--key K] [--json]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
-                [--max-upload RATE] [--trust FILE] [--key K] [--json]
+                [--max-upload RATE] [--allow-relay] [--trust FILE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
 The network key may also come from the environment: P2P_NETWORK_KEY.
+--allow-relay: a peer the metaserver cannot dial back (behind NAT) is reached through the metaserver's
+relay (its --relay-port, capped by --relay-rate) instead of being refused; links stay end-to-end TLS.
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
 Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follow it).`;
@@ -35,6 +37,10 @@ export interface MetaserverArgs {
   key?: string;
   json: boolean;
   heartbeatMs?: number;
+  /** The relay's port on --host (0: the OS picks). */
+  relayPort?: number;
+  /** `--relay-rate`: bytes per second all relayed circuits carry together. */
+  relayRate?: number;
 }
 
 export interface PeerArgs {
@@ -48,6 +54,8 @@ export interface PeerArgs {
   advertise?: string;
   /** `--max-upload 20M`: chunk bytes per second sent to all getters together. */
   maxUploadBytesPerSecond?: number;
+  /** `--allow-relay`: unreachable (behind NAT), be reached through the metaserver's relay. */
+  allowRelay: boolean;
   port: number;
   dir: string;
   maxNeighbors: number;
@@ -99,10 +107,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'heartbeat-ms': { type: 'string' },
         dir: { type: 'string' },
         trust: { type: 'string' },
+        'relay-port': { type: 'string' },
+        'relay-rate': { type: 'string' },
       });
       return {
         command,
         host: values.host,
+        relayPort: optionalInt('--relay-port', values['relay-port'], 0, 65535),
+        relayRate: values['relay-rate'] === undefined ? undefined : rate('--relay-rate', values['relay-rate']),
         port: int('--port', values.port, 0, 65535),
         httpPort: optionalInt('--http-port', values['http-port'], 0, 65535),
         maxPeers: optionalInt('--max-peers', values['max-peers'], 1, 1_000_000),
@@ -128,6 +140,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         ttl: { type: 'string', default: '7' },
         'heartbeat-ms': { type: 'string' },
         'max-upload': { type: 'string' },
+        'allow-relay': { type: 'boolean', default: false },
         trust: { type: 'string' },
       });
       if (values.id === undefined) throw new UsageError('peer: --id is required');
@@ -149,6 +162,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         mode: mode(values.mode),
         host: values.host,
         advertise: values.advertise,
+        allowRelay: values['allow-relay'],
         port: int('--port', values.port, 0, 65535),
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),

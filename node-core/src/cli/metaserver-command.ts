@@ -25,6 +25,8 @@ export async function startMetaserver(options: {
   heartbeatMs?: number;
   dir?: string;
   trust?: string;
+  relayPort?: number;
+  relayRate?: number;
 }): Promise<RunningMetaserver> {
   const security = await loadNodeSecurity({ id: '', folder: options.dir, trustFile: options.trust });
   const server = new MetadataServer({
@@ -33,6 +35,7 @@ export async function startMetaserver(options: {
     port: options.port,
     maxPeers: options.maxPeers,
     key: options.key,
+    relay: { port: options.relayPort, rateBytesPerSecond: options.relayRate },
     ...(options.heartbeatMs ? { peerTimeoutMs: options.heartbeatMs * 5 } : {}),
   });
   const address = await server.listen();
@@ -42,6 +45,7 @@ export async function startMetaserver(options: {
     host: address.host,
     port: address.port,
     fingerprint: security.identity.fingerprint,
+    relayPort: server.relay.port,
   };
   let bridge: TopologyBridge | undefined;
   if (options.httpPort !== undefined) {

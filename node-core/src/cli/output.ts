@@ -39,7 +39,8 @@ function humanLine(event: CliEvent): string {
       }
       return (
         `peer ${event.id} (${event.mode}) listening on ${event.host}:${event.port}` +
-        `${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}`
+        `${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}` +
+        `${event.relayed ? '; behind NAT, reached through the relay' : ''}`
       );
     case 'neighbor-up':
       return `neighbour up: ${ref(event)}`;
@@ -88,6 +89,8 @@ function humanLine(event: CliEvent): string {
       return `${event.key} is owned by ${ref(event.owner)} (${event.hops} hops)`;
     case 'error':
       return `error ${event.code}: ${event.message}`;
+    case 'reachability':
+      return event.reachable ? 'reachable at its address' : 'behind NAT: reached through the relay';
     case 'stopped':
       return 'stopped';
     case 'help':
@@ -98,6 +101,10 @@ function humanLine(event: CliEvent): string {
 export function humanTopology(peers: TopologyPeer[]): string {
   if (peers.length === 0) return 'no peers registered';
   return peers
-    .map((p) => `${p.id} (${p.host}:${p.port}, ${p.mode}): ${p.neighbors.join(' ') || '(no links)'}`)
+    .map(
+      (p) =>
+        `${p.id} (${p.host}:${p.port}, ${p.mode}${p.relayed ? ', relayed' : ''}): ` +
+        `${p.neighbors.join(' ') || '(no links)'}`,
+    )
     .join('\n');
 }

@@ -11,6 +11,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>, securit
     id: args.id,
     host: args.host,
     advertise: args.advertise,
+    allowRelay: args.allowRelay,
     port: args.port,
     dir: args.dir,
     key: args.key,

@@ -27,7 +27,9 @@ import {
   followStore,
   peerMetaserverClient,
   peerReadyEvent,
+  peerRelay,
 } from '../peer-support';
+import type { MetaserverRelay } from '../relay/relay-route';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
@@ -76,6 +78,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private readonly uploadLimiter: UploadLimiter | undefined;
   private overlay: FloodOverlay | undefined;
   private metaserver: MetaserverClient | undefined;
+  private relay: MetaserverRelay | undefined;
   private readonly searches = new Map<string, SearchCollector>();
   private readonly downloads = new Set<AbortController>();
   private readonly outbound = new Set<Connection>();
@@ -138,6 +141,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
       this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof);
+      this.relay = peerRelay(this.metaserver, this.server, (event) => this.emit('event', event));
       if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
@@ -184,7 +188,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       }),
     ]);
     clearTimeout(readyTimer);
-    return peerReadyEvent(this.self, 'flood', this.store.dir, this.security.identity.fingerprint);
+    const fingerprint = this.security.identity.fingerprint;
+    return peerReadyEvent(this.self, 'flood', this.store.dir, fingerprint, undefined, this.metaserver?.reachability);
   }
 
   neighbors(): PeerRef[] {
@@ -309,6 +314,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     // a stop is not a cancel: the .part stays to be resumed by the next GET
     for (const controller of this.downloads) controller.abort(new PauseRequest());
     await this.overlay?.close(abrupt);
+    this.relay?.close();
     await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();
     await this.server.close();
@@ -327,6 +333,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       key: this.options.key,
       security: this.security,
       expectId: 'id' in address ? (address as PeerRef).id : undefined,
+      relay: this.relay,
       idleTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
     });

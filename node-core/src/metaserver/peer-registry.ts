@@ -15,6 +15,8 @@ export interface RegisteredPeer {
   host: string;
   port: number;
   mode: Mode;
+  /** Behind NAT: reached through the metaserver's relay only. */
+  relayed?: boolean;
 }
 
 export class PeerRegistry implements TopologySource {
@@ -27,6 +29,10 @@ export class PeerRegistry implements TopologySource {
 
   has(id: string): boolean {
     return this.peers.has(id);
+  }
+
+  isRelayed(id: string): boolean {
+    return this.peers.get(id)?.relayed === true;
   }
 
   modeOf(id: string): Mode | undefined {
@@ -55,6 +61,7 @@ export class PeerRegistry implements TopologySource {
 
   add(peer: RegisteredPeer): void {
     const entry: TopologyPeer = { ...peer, neighbors: [], files: [] };
+    if (!peer.relayed) delete entry.relayed;
     this.peers.set(peer.id, entry);
     this.announce({ type: 'peer-joined', peer: structuredClone(entry) });
   }
@@ -95,7 +102,7 @@ export class PeerRegistry implements TopologySource {
       .sort((a, b) => a.peer.neighbors.length - b.peer.neighbors.length || a.tieBreak - b.tieBreak)
       .slice(0, limit)
       .map(({ peer }) => peer)
-      .map(({ id, host, port }) => ({ id, host, port }));
+      .map(({ id, host, port, relayed }) => (relayed ? { id, host, port, relayed } : { id, host, port }));
   }
 
   /** Links either end reports, between peers that are both registered. */

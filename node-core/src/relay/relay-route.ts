@@ -1,0 +1,95 @@
+// A peer's way through the metaserver's relay, both directions. As a dialer it asks for a
+// ticket over its registration connection and connects to the relay with it (dial() then runs
+// TLS over that stream, end to end). As a relayed peer it answers each `relay-open` by
+// connecting to the relay itself and handing the stream to its own listener, so the link
+// arrives as any inbound link would.
+import * as net from 'node:net';
+import type { Address, PeerRef } from '../events';
+import type { MetaserverClient } from '../metaserver/metaserver-client';
+import { P2PError, toP2PError, type RelayRoute, type WireServer } from '../wire';
+import { encodePreamble } from './relay-preamble';
+
+/** Relayed circuits this peer may be opening at once as the relayed end (a flood of relay-open costs no more). */
+const MAX_OPENING = 32;
+/** Peer ids remembered as reachable only through the relay. */
+const MAX_REMEMBERED = 10_000;
+
+export interface MetaserverRelayOptions {
+  connectTimeoutMs?: number;
+}
+
+export class MetaserverRelay implements RelayRoute {
+  private readonly relayedIds = new Set<string>();
+  private readonly opening = new Set<net.Socket>();
+  private readonly onRelayOpen = (token: string, port: number): void => this.answerCircuit(token, port);
+  private closed = false;
+
+  constructor(
+    private readonly client: MetaserverClient,
+    private readonly listener: WireServer,
+    private readonly options: MetaserverRelayOptions = {},
+  ) {
+    client.on('relay-open', this.onRelayOpen);
+  }
+
+  prefers(peer: PeerRef): boolean {
+    return peer.relayed === true || this.relayedIds.has(peer.id);
+  }
+
+  async open(peer: PeerRef, signal?: AbortSignal): Promise<net.Socket> {
+    if (this.closed) throw new P2PError('CANCELLED', 'the peer is stopping');
+    const ticket = await this.client.relayTicket(peer.id, signal);
+    return this.connect({ host: this.client.address.host, port: ticket.port }, ticket.token, signal);
+  }
+
+  reachedThroughRelay(peer: PeerRef): void {
+    if (this.relayedIds.size >= MAX_REMEMBERED) this.relayedIds.clear();
+    this.relayedIds.add(peer.id);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.off('relay-open', this.onRelayOpen);
+    for (const socket of this.opening) socket.destroy();
+  }
+
+  /** The relayed end of a circuit: connect to the relay, then serve the stream as an inbound link. */
+  private answerCircuit(token: string, port: number): void {
+    if (this.closed || this.opening.size >= MAX_OPENING) return;
+    this.connect({ host: this.client.address.host, port }, token).then(
+      (socket) => (this.closed ? socket.destroy() : this.listener.adopt(socket)),
+      () => undefined,
+    );
+  }
+
+  /** A TCP connection to the relay that has sent its preamble; nothing else is read or written here. */
+  private connect(relay: Address, token: string, signal?: AbortSignal): Promise<net.Socket> {
+    const preamble = encodePreamble(token);
+    return new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect({ host: relay.host, port: relay.port });
+      this.opening.add(socket);
+      const finish = (err?: Error): void => {
+        clearTimeout(timer);
+        this.opening.delete(socket);
+        socket.off('error', finish);
+        signal?.removeEventListener('abort', onAbort);
+        // whoever takes the stream (TLS) sees its failures; this keeps a late one from being unhandled
+        socket.on('error', () => undefined);
+        if (!err) return resolve(socket);
+        socket.destroy();
+        reject(toP2PError(err, 'PEER_UNREACHABLE'));
+      };
+      const onAbort = (): void => finish(new P2PError('CANCELLED', 'dial cancelled'));
+      const timer = setTimeout(
+        () => finish(new P2PError('PEER_UNREACHABLE', `the relay at ${relay.host}:${relay.port} did not answer`)),
+        this.options.connectTimeoutMs ?? 5000,
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', finish);
+      socket.once('connect', () => {
+        socket.write(preamble);
+        finish();
+      });
+    });
+  }
+}
