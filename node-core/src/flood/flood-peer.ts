@@ -142,6 +142,11 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     try {
       this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof);
       this.relay = peerRelay(this.metaserver, this.server, (event) => this.emit('event', event));
+      // a relayed peer says so wherever it names itself (hits, joins), so others dial it through the relay
+      this.metaserver?.on('reachability', ({ relayed }) => {
+        if (this.self && relayed) this.self.relayed = true;
+        else delete this.self?.relayed;
+      });
       if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
