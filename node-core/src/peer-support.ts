@@ -13,10 +13,10 @@ import type {
 import { assertFileName, type FileOrigin, type FileStore } from './files/file-store';
 import type { AddressProof } from './metaserver/address-proof';
 import { MetaserverClient, type Reachability } from './metaserver/metaserver-client';
-import { MetaserverRelay } from './relay/relay-route';
+import type { InboundStreams, MetaserverRelay } from './relay/relay-route';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
-import { P2PError, type ChannelSecurity, type WireServer } from './wire';
+import { P2PError, type ChannelSecurity } from './wire';
 
 /** The metaserver client of a peer with `--metaserver`, or undefined without one. */
 export function peerMetaserverClient(
@@ -116,22 +116,23 @@ export function peerReadyEvent(
 }
 
 /**
- * The peer's way through its metaserver's relay (dialing relayed peers, and being reached when it
- * is relayed itself); its reachability after each later registration goes into its event stream.
+ * Attaches the peer's relay to its metaserver client and listener (dialing relayed peers, and
+ * being reached when it is relayed itself); its reachability after each later registration goes
+ * into its event stream (the first one is in the ready event).
  */
-export function peerRelay(
+export function attachRelay(
+  relay: MetaserverRelay,
   client: MetaserverClient | undefined,
-  listener: WireServer,
+  listener: InboundStreams,
   emit: (event: ReachabilityEvent) => void,
-): MetaserverRelay | undefined {
-  if (!client) return undefined;
+): void {
+  if (!client) return;
   let first = true;
   client.on('reachability', (status) => {
-    // the first registration's status is in the ready event
     if (!first) emit({ event: 'reachability', ...status });
     first = false;
   });
-  return new MetaserverRelay(client, listener);
+  relay.attach(client, listener);
 }
 
 export async function filesEvent(store: FileStore): Promise<FilesEvent> {

@@ -6,10 +6,13 @@
 // per circuit, idle circuits, unknown tokens) are driven with raw sockets and the preamble.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ChordPeer, type ChordPeerOptions } from '@node-core/chord/chord-peer';
+import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import type { PeerRef, ReachabilityEvent } from '@node-core/events';
+import type { PeerRef, ReachabilityEvent, SearchResultEvent } from '@node-core/events';
 import { RelayHub } from '@node-core/relay/relay-hub';
 import { encodePreamble, newRelayToken } from '@node-core/relay/relay-preamble';
 import { dial, P2PError, type RelayRoute } from '@node-core/wire';
@@ -52,6 +55,35 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     assert.equal(done.sha256, createHash('sha256').update(content).digest('hex'));
     assert.ok((await readFile(done.path)).equals(content));
     assert.ok(ms.relay.stats.circuitsOpened >= 1, 'the relay carried the link');
+  });
+
+  it('chord: a relayed node joins the ring; its file is found and replicated, verified, through the relay', async () => {
+    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    const content = randomBytes(1024 * 1024 + 3);
+    const hiddenDir = await net_.tempDir();
+    await writeFile(join(hiddenDir, 'ring.bin'), content);
+    const start = async (id: string, dir: string, extra: Partial<ChordPeerOptions>): Promise<ChordPeer> => {
+      const peer = new ChordPeer({ id, dir, metaserver: ms.address, timings: FAST_TIMINGS, ...extra });
+      cleanups.push(() => peer.close());
+      await peer.start();
+      return peer;
+    };
+    const hidden = await start('hidden', hiddenDir, { advertise: UNREACHABLE_HOST, allowRelay: true });
+    assert.equal(ms.registry.isRelayed('hidden'), true);
+    const visible = await start('visible', await net_.tempDir(), {});
+    await waitFor('a ring of two', () => visible.topology().successors?.[0]?.id === 'hidden', 10_000);
+    await hidden.share(join(hiddenDir, 'ring.bin'));
+    let found: SearchResultEvent[] = [];
+    await waitFor('the file found', async () => (found = await visible.search('ring.bin')).length > 0, 10_000);
+    assert.ok(found[0].holders.some((h) => h.id === 'hidden'));
+    // in a ring of two the other node owns or replicates every key: it fetched the file, verified, through the relay
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    await waitFor(
+      'the replica on the reachable node',
+      async () => (await visible.files()).files.some((f) => f.name === 'ring.bin' && f.sha256 === sha256),
+      10_000,
+    );
+    assert.ok(ms.relay.stats.circuitsOpened >= 1);
   });
 
   it('a peer without --allow-relay is still refused at an address the metaserver cannot dial', async () => {

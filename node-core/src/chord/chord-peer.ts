@@ -24,8 +24,10 @@ import {
   followStore,
   peerMetaserverClient,
   peerReadyEvent,
+  attachRelay,
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
+import { MetaserverRelay } from '../relay/relay-route';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
@@ -64,6 +66,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private ended: Promise<void> | undefined;
 
   private readonly security: ChannelSecurity;
+  private readonly relay = new MetaserverRelay();
 
   constructor(private readonly options: ChordPeerOptions) {
     super();
@@ -101,6 +104,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       port: options.port ?? 0,
       key: options.key,
       security: this.security,
+      relay: this.relay,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
@@ -114,7 +118,9 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         return true;
       },
     });
-    const fileHost = new StoreFileHost(store, { ...options, security: this.security }, () => this.reportFiles());
+    const fileHost = new StoreFileHost(store, { ...options, security: this.security, relay: this.relay }, () =>
+      this.reportFiles(),
+    );
     const storage = new ChordStorage(
       ring,
       fileHost,
@@ -197,13 +203,15 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
 
   readyEvent(): PeerReadyEvent {
     const fingerprint = this.security.identity.fingerprint;
-    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, idToHex(this.self.nodeId));
+    const nodeId = idToHex(this.self.nodeId);
+    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, nodeId, this.metaserver?.reachability);
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
     const { join } = this.options;
     this.metaserver = peerMetaserverClient(this.options, this.security, this.self, 'chord', this.addressProof);
+    attachRelay(this.relay, this.metaserver, this.ring, (event) => this.emit('event', event));
     const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) {
       await this.ring.begin(join);
@@ -263,6 +271,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         const conn = await dial(h, {
           key: this.options.key,
           security: this.security,
+          relay: this.relay,
           expectId: h.id,
           signal: this.operations.signal,
         });
@@ -338,6 +347,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       await this.started.fileHost.settle();
     }
     await this.store.close();
+    this.relay.close();
     await this.metaserver?.close();
     this.removeAllListeners();
   }

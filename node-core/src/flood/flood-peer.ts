@@ -27,9 +27,9 @@ import {
   followStore,
   peerMetaserverClient,
   peerReadyEvent,
-  peerRelay,
+  attachRelay,
 } from '../peer-support';
-import type { MetaserverRelay } from '../relay/relay-route';
+import { MetaserverRelay } from '../relay/relay-route';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
@@ -78,7 +78,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private readonly uploadLimiter: UploadLimiter | undefined;
   private overlay: FloodOverlay | undefined;
   private metaserver: MetaserverClient | undefined;
-  private relay: MetaserverRelay | undefined;
+  private readonly relay = new MetaserverRelay();
   private readonly searches = new Map<string, SearchCollector>();
   private readonly downloads = new Set<AbortController>();
   private readonly outbound = new Set<Connection>();
@@ -141,7 +141,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
       this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof);
-      this.relay = peerRelay(this.metaserver, this.server, (event) => this.emit('event', event));
+      attachRelay(this.relay, this.metaserver, this.server, (event) => this.emit('event', event));
       // a relayed peer says so wherever it names itself (hits, joins), so others dial it through the relay
       this.metaserver?.on('reachability', ({ relayed }) => {
         if (this.self && relayed) this.self.relayed = true;
@@ -319,7 +319,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     // a stop is not a cancel: the .part stays to be resumed by the next GET
     for (const controller of this.downloads) controller.abort(new PauseRequest());
     await this.overlay?.close(abrupt);
-    this.relay?.close();
+    this.relay.close();
     await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();
     await this.server.close();

@@ -6,7 +6,7 @@
 import * as net from 'node:net';
 import type { Address, PeerRef } from '../events';
 import type { MetaserverClient } from '../metaserver/metaserver-client';
-import { P2PError, toP2PError, type RelayRoute, type WireServer } from '../wire';
+import { P2PError, toP2PError, type RelayRoute } from '../wire';
 import { encodePreamble } from './relay-preamble';
 
 /** Relayed circuits this peer may be opening at once as the relayed end (a flood of relay-open costs no more). */
@@ -18,17 +18,26 @@ export interface MetaserverRelayOptions {
   connectTimeoutMs?: number;
 }
 
+/** Where a relayed end's stream goes: the peer's own listener (WireServer.adopt). */
+export interface InboundStreams {
+  adopt(socket: net.Socket): void;
+}
+
+/**
+ * Made before the peer's overlay (which dials through it), attached to the metaserver client and
+ * the listener once both exist; until then it only knows which peers are relayed.
+ */
 export class MetaserverRelay implements RelayRoute {
   private readonly relayedIds = new Set<string>();
   private readonly opening = new Set<net.Socket>();
   private readonly onRelayOpen = (token: string, port: number): void => this.answerCircuit(token, port);
+  private attached: { client: MetaserverClient; listener: InboundStreams } | undefined;
   private closed = false;
 
-  constructor(
-    private readonly client: MetaserverClient,
-    private readonly listener: WireServer,
-    private readonly options: MetaserverRelayOptions = {},
-  ) {
+  constructor(private readonly options: MetaserverRelayOptions = {}) {}
+
+  attach(client: MetaserverClient, listener: InboundStreams): void {
+    this.attached = { client, listener };
     client.on('relay-open', this.onRelayOpen);
   }
 
@@ -38,8 +47,10 @@ export class MetaserverRelay implements RelayRoute {
 
   async open(peer: PeerRef, signal?: AbortSignal): Promise<net.Socket> {
     if (this.closed) throw new P2PError('CANCELLED', 'the peer is stopping');
-    const ticket = await this.client.relayTicket(peer.id, signal);
-    return this.connect({ host: this.client.address.host, port: ticket.port }, ticket.token, signal);
+    if (!this.attached) throw new P2PError('PEER_UNREACHABLE', 'no metaserver to relay through');
+    const { client } = this.attached;
+    const ticket = await client.relayTicket(peer.id, signal);
+    return this.connect({ host: client.address.host, port: ticket.port }, ticket.token, signal);
   }
 
   reachedThroughRelay(peer: PeerRef): void {
@@ -49,15 +60,16 @@ export class MetaserverRelay implements RelayRoute {
 
   close(): void {
     this.closed = true;
-    this.client.off('relay-open', this.onRelayOpen);
+    this.attached?.client.off('relay-open', this.onRelayOpen);
     for (const socket of this.opening) socket.destroy();
   }
 
   /** The relayed end of a circuit: connect to the relay, then serve the stream as an inbound link. */
   private answerCircuit(token: string, port: number): void {
-    if (this.closed || this.opening.size >= MAX_OPENING) return;
-    this.connect({ host: this.client.address.host, port }, token).then(
-      (socket) => (this.closed ? socket.destroy() : this.listener.adopt(socket)),
+    const attached = this.attached;
+    if (this.closed || !attached || this.opening.size >= MAX_OPENING) return;
+    this.connect({ host: attached.client.address.host, port }, token).then(
+      (socket) => (this.closed ? socket.destroy() : attached.listener.adopt(socket)),
       () => undefined,
     );
   }
