@@ -17,6 +17,8 @@ export interface P2PSettings {
   peerHost: string | undefined;
   /** The address those peers announce to others; undefined: the CLI derives it from the bind host. */
   peerAdvertise: string | undefined;
+  /** Peers the metaserver cannot dial back (behind NAT) are reached through its relay (`--allow-relay`). */
+  allowRelay: boolean;
   /** MiB/s a peer sends at most (`--max-upload`); undefined: no cap. */
   maxUploadMiBPerSecond: number | undefined;
   /** Start the nodes of the last session again when the window opens. */
@@ -37,6 +39,7 @@ export function readSettings(): P2PSettings {
     demoPeers: config.get<number>('demo.peers', 5),
     peerHost: hostSetting(config.get<string>('peer.host', '')),
     peerAdvertise: hostSetting(config.get<string>('peer.advertise', '')),
+    allowRelay: config.get<boolean>('peer.allowRelay', true) !== false,
     maxUploadMiBPerSecond: uploadCap(config.get<number>('maxUploadMiBPerSecond', 0)),
     restoreOnStartup: config.get<boolean>('restoreOnStartup', true) !== false,
   };

@@ -67,6 +67,7 @@ export class GraphView {
     const links = model.links();
     this.syncPeers(peers, model);
     this.syncLinks(links, new Set(peers.filter((p) => p.mode === 'chord').map((p) => p.id)));
+    this.markRelayed(new Set(peers.filter((p) => p.relayed).map((p) => p.id)));
     this.ringEdges = chordEdges(peers, showFingers, new Set(links.map((l) => l.key)));
     this.syncRing(this.ringEdges);
     this.layout.update(peers, links);
@@ -116,7 +117,8 @@ export class GraphView {
       element.dataset.mode = peer.mode;
       element.setAttribute(
         'aria-label',
-        `Peer ${peer.id}, ${peer.mode}, ${neighbors} neighbour${neighbors === 1 ? '' : 's'}`,
+        `Peer ${peer.id}, ${peer.mode}, ${neighbors} neighbour${neighbors === 1 ? '' : 's'}` +
+          (peer.relayed ? ', behind NAT (relayed)' : ''),
       );
     }
     this.peerOrder = peers.map((p) => p.id);
@@ -185,6 +187,15 @@ export class GraphView {
         return svgElement('line', { class: 'link', 'data-link': key, 'data-kind': kind });
       },
     );
+  }
+
+  /** Peers behind NAT, and every link to one (it runs through the metaserver's relay), are drawn dashed. */
+  private markRelayed(relayed: Set<string>): void {
+    for (const [id, element] of this.peerElements) toggleFlag(element, 'relayed', relayed.has(id));
+    for (const [key, line] of this.linkElements) {
+      const [a, b] = key.split('|');
+      toggleFlag(line, 'relayed', relayed.has(a) || relayed.has(b));
+    }
   }
 
   private syncRing(edges: Edge[]): void {
@@ -324,4 +335,10 @@ function chordEdges(peers: TopologyPeer[], showFingers: boolean, linkKeys: Set<s
       for (const finger of new Set(peer.chord.fingers)) if (finger !== successor) add('finger', peer.id, finger);
   }
   return [...edges.values()];
+}
+
+/** `data-NAME="true"` when `on`, no attribute otherwise. */
+function toggleFlag(element: Element, name: string, on: boolean): void {
+  if (on) element.setAttribute(`data-${name}`, 'true');
+  else element.removeAttribute(`data-${name}`);
 }

@@ -44,6 +44,8 @@ export interface JoinArgs {
   port?: number;
   maxNeighbors?: number;
   ttl?: number;
+  /** Behind NAT, be reached through the metaserver's relay (`--allow-relay`; default: the setting). */
+  allowRelay?: boolean;
 }
 
 export interface SearchArgs {
@@ -84,6 +86,7 @@ export function parseJoinArgs(value: Fields): JoinArgs {
     port: optionalPort(value, 'port'),
     maxNeighbors: optionalInteger(value, 'maxNeighbors', 1, 1000),
     ttl: optionalInteger(value, 'ttl', 1, 10),
+    allowRelay: optionalBoolean(value, 'allowRelay'),
   };
   if (args.id !== undefined) validatePeerId(args.id);
   if (args.metaserver !== undefined) validateAddress(args.metaserver, 'metaserver');
@@ -182,6 +185,13 @@ function optionalInteger(value: Fields, field: string, min: number, max: number)
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
     throw new ArgumentError(`"${field}" must be an integer from ${min} to ${max}.`);
+  return v;
+}
+
+function optionalBoolean(value: Fields, field: string): boolean | undefined {
+  const v = value[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new ArgumentError(`"${field}" must be true or false.`);
   return v;
 }
 

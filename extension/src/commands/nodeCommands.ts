@@ -106,6 +106,7 @@ async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInf
       maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors,
       ttl: given.ttl ?? settings.ttl,
       maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond,
+      allowRelay: given.allowRelay ?? settings.allowRelay,
     },
     await services.keys.get(),
   );

@@ -29,6 +29,8 @@ export interface PeerOptions {
   ttl?: number;
   /** `--max-upload`, in MiB/s (at least 1); undefined: no cap. */
   maxUploadMiBPerSecond?: number;
+  /** `--allow-relay`: behind NAT, be reached through the metaserver's relay. */
+  allowRelay?: boolean;
 }
 
 export function metaserverArgs(options: MetaserverOptions): string[] {
@@ -46,6 +48,7 @@ export function peerArgs(options: PeerOptions): string[] {
   if (options.advertise !== undefined) args.push('--advertise', options.advertise);
   args.push('--port', String(options.port ?? 0));
   if (options.maxUploadMiBPerSecond !== undefined) args.push('--max-upload', `${options.maxUploadMiBPerSecond}M`);
+  if (options.allowRelay) args.push('--allow-relay');
   if (options.mode === 'flood') {
     if (options.maxNeighbors !== undefined) args.push('--max-neighbors', String(options.maxNeighbors));
     if (options.ttl !== undefined) args.push('--ttl', String(options.ttl));

@@ -55,7 +55,7 @@ export interface PeerArgs {
   /** `--max-upload 20M`: chunk bytes per second sent to all getters together. */
   maxUploadBytesPerSecond?: number;
   /** `--allow-relay`: unreachable (behind NAT), be reached through the metaserver's relay. */
-  allowRelay: boolean;
+  allowRelay?: boolean;
   port: number;
   dir: string;
   maxNeighbors: number;

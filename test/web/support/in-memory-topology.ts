@@ -26,8 +26,14 @@ export class InMemoryTopology implements TopologySource {
     return this.listeners.size;
   }
 
-  addPeer(id: string, port: number, mode: TopologyPeer['mode'] = 'flood', files: string[] = []): void {
-    const peer: TopologyPeer = { id, host: '127.0.0.1', port, mode, neighbors: [], files };
+  addPeer(
+    id: string,
+    port: number,
+    mode: TopologyPeer['mode'] = 'flood',
+    files: string[] = [],
+    relayed?: boolean,
+  ): void {
+    const peer: TopologyPeer = { id, host: '127.0.0.1', port, mode, neighbors: [], files, ...(relayed && { relayed }) };
     this.peers.set(id, peer);
     this.emit({ type: 'peer-joined', peer: { ...peer, neighbors: [] } });
   }
