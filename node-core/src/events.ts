@@ -184,6 +184,15 @@ export interface ReachabilityEvent {
   relayed: boolean;
 }
 
+/** A hole punch this peer tried to a relayed peer (`--punch`): on success the link is direct, else relayed. */
+export interface PunchEvent {
+  event: 'punch';
+  peer: string;
+  ok: boolean;
+  ms: number;
+  message?: string;
+}
+
 export interface StoppedEvent {
   event: 'stopped';
 }
@@ -207,6 +216,7 @@ export type NodeEvent =
   | LookupEvent
   | ErrorEvent
   | ReachabilityEvent
+  | PunchEvent
   | StoppedEvent;
 
 export type NodeEventName = NodeEvent['event'];

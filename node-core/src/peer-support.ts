@@ -8,12 +8,13 @@ import type {
   Mode,
   PeerReadyEvent,
   PeerRef,
+  PunchEvent,
   ReachabilityEvent,
 } from './events';
 import { assertFileName, type FileOrigin, type FileStore } from './files/file-store';
 import type { AddressProof } from './metaserver/address-proof';
 import { MetaserverClient, type Reachability } from './metaserver/metaserver-client';
-import type { InboundStreams, MetaserverRelay } from './relay/relay-route';
+import { MetaserverRelay, type InboundStreams } from './relay/relay-route';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
 import { P2PError, type ChannelSecurity } from './wire';
@@ -113,6 +114,11 @@ export function peerReadyEvent(
     fingerprint,
     ...(reachability ?? {}),
   };
+}
+
+/** A peer's relay route (attached once its metaserver client exists), punching if `--punch`. */
+export function peerRelayRoute(options: PeerOptions, emit: (event: PunchEvent) => void): MetaserverRelay {
+  return new MetaserverRelay({ punch: options.punch, onPunch: emit });
 }
 
 /**

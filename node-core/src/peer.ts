@@ -32,6 +32,8 @@ export interface PeerOptions {
    * relayed, and others reach it through the metaserver's relay (relay/).
    */
   allowRelay?: boolean;
+  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying (relay/hole-punch.ts). */
+  punch?: boolean;
   /** `--join HOST:PORT`: a peer already in the network (with or without a metaserver). */
   join?: Address;
   /** `--heartbeat-ms`: the metaserver heartbeat, and the pace of the overlay's own timers. */

@@ -25,9 +25,10 @@ import {
   peerMetaserverClient,
   peerReadyEvent,
   attachRelay,
+  peerRelayRoute,
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
-import { MetaserverRelay } from '../relay/relay-route';
+import type { MetaserverRelay } from '../relay/relay-route';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
@@ -66,11 +67,12 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private ended: Promise<void> | undefined;
 
   private readonly security: ChannelSecurity;
-  private readonly relay = new MetaserverRelay();
+  private readonly relay: MetaserverRelay;
 
   constructor(private readonly options: ChordPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
+    this.relay = peerRelayRoute(options, (event) => this.emit('event', event));
     this.store = new FileStore(options.dir, { watch: options.watch });
     followStore(
       this.store,

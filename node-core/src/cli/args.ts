@@ -11,13 +11,14 @@ export const USAGE = `usage:
                      [--relay-port 0] [--relay-rate RATE] [--trust FILE] [--key K] [--json]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
-                [--max-upload RATE] [--allow-relay] [--trust FILE] [--key K] [--json]
+                [--max-upload RATE] [--allow-relay] [--punch] [--trust FILE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
 The network key may also come from the environment: P2P_NETWORK_KEY.
 --allow-relay: a peer the metaserver cannot dial back (behind NAT) is reached through the metaserver's
 relay (its --relay-port, capped by --relay-rate) instead of being refused; links stay end-to-end TLS.
+--punch: two relayed peers first try a TCP hole punch (coordinated by the metaserver) for a direct link.
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
 Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follow it).`;
@@ -56,6 +57,8 @@ export interface PeerArgs {
   maxUploadBytesPerSecond?: number;
   /** `--allow-relay`: unreachable (behind NAT), be reached through the metaserver's relay. */
   allowRelay?: boolean;
+  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying. */
+  punch?: boolean;
   port: number;
   dir: string;
   maxNeighbors: number;
@@ -141,6 +144,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'heartbeat-ms': { type: 'string' },
         'max-upload': { type: 'string' },
         'allow-relay': { type: 'boolean', default: false },
+        punch: { type: 'boolean', default: false },
         trust: { type: 'string' },
       });
       if (values.id === undefined) throw new UsageError('peer: --id is required');
@@ -163,6 +167,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         host: values.host,
         advertise: values.advertise,
         allowRelay: values['allow-relay'],
+        punch: values.punch,
         port: int('--port', values.port, 0, 65535),
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),

@@ -91,6 +91,10 @@ function humanLine(event: CliEvent): string {
       return `error ${event.code}: ${event.message}`;
     case 'reachability':
       return event.reachable ? 'reachable at its address' : 'behind NAT: reached through the relay';
+    case 'punch':
+      return event.ok
+        ? `hole punched to ${event.peer} in ${event.ms} ms: direct link`
+        : `no hole punched to ${event.peer} (${event.message ?? 'failed'}): relayed`;
     case 'stopped':
       return 'stopped';
     case 'help':

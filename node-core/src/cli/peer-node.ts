@@ -12,6 +12,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>, securit
     host: args.host,
     advertise: args.advertise,
     allowRelay: args.allowRelay,
+    punch: args.punch,
     port: args.port,
     dir: args.dir,
     key: args.key,

@@ -28,8 +28,9 @@ import {
   peerMetaserverClient,
   peerReadyEvent,
   attachRelay,
+  peerRelayRoute,
 } from '../peer-support';
-import { MetaserverRelay } from '../relay/relay-route';
+import type { MetaserverRelay } from '../relay/relay-route';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
@@ -78,7 +79,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private readonly uploadLimiter: UploadLimiter | undefined;
   private overlay: FloodOverlay | undefined;
   private metaserver: MetaserverClient | undefined;
-  private readonly relay = new MetaserverRelay();
+  private readonly relay: MetaserverRelay;
   private readonly searches = new Map<string, SearchCollector>();
   private readonly downloads = new Set<AbortController>();
   private readonly outbound = new Set<Connection>();
@@ -91,6 +92,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   constructor(private readonly options: FloodPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
+    this.relay = peerRelayRoute(options, (event) => this.emit('event', event));
     this.store = new FileStore(options.dir, {
       chunkSize: options.chunkSize,
       downloadsDir: options.downloadsDir,

@@ -213,6 +213,12 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
       }
       case 'relay-connect':
         return this.openCircuit(conn, incoming, peerId, msg.id);
+      case 'punch-request':
+        this.coordinatePunch(conn, peerId, msg.id, msg.port).then(
+          (peer) => conn.reply(incoming, { t: 'punch-go', peer }),
+          (err: unknown) => conn.replyError(incoming, err),
+        );
+        return;
       case 'topology-get':
         void conn.reply(incoming, { t: 'topology', peers: this.registry.snapshot().peers }).catch(() => undefined);
         return;
@@ -261,6 +267,21 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     void conn.reply(incoming, { t: 'relay-ticket', token: tickets.dialerToken, port }).catch(() => undefined);
   }
 
+  /**
+   * A hole punch between a registered peer and a relayed one: each learns the other's address as
+   * seen from here and the local port it connects from (relay/hole-punch.ts).
+   */
+  private async coordinatePunch(conn: Connection, dialer: string | undefined, target: string, port: number) {
+    if (dialer === undefined) throw new P2PError('PROTOCOL', 'only a registered peer may ask for a punch');
+    const targetConn = this.registrations.get(target);
+    if (!targetConn || !this.registry.isRelayed(target))
+      throw new P2PError('PEER_UNREACHABLE', `"${target}" is not a relayed peer of this network`);
+    const offer = { id: dialer, host: seenHost(conn), port };
+    const answer = await targetConn.request({ t: 'punch-offer', peer: offer }, { timeoutMs: 3000 });
+    if (answer.msg.t !== 'punch-port') throw new P2PError('PROTOCOL', `"${target}" answered no port`);
+    return { id: target, host: seenHost(targetConn), port: answer.msg.port };
+  }
+
   private refusal(id: string, flag: string): P2PError | undefined {
     if (flag.toLowerCase() !== 'p2p')
       return new P2PError('BAD_FLAG', `wrong flag "${flag}": the network flag is "p2p"`);
@@ -278,4 +299,9 @@ const NO_TOKEN = 'the registrant did not take its address token';
 /** True when the registrant itself failed the check (not its address): no relay admits that. */
 function unreachableAfterChallenge(refusal: P2PError): boolean {
   return refusal.message.startsWith(NO_TOKEN);
+}
+
+/** The address a peer's connection comes from, as a plain IPv4 when it is one (a dual-stack listener maps it). */
+function seenHost(conn: Connection): string {
+  return conn.remoteHost.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }

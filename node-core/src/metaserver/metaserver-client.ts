@@ -12,6 +12,7 @@ import {
   type AnyMessage,
   type ChannelSecurity,
   type Connection,
+  type Incoming,
   type LinkCredentials,
 } from '../wire';
 import type { AddressProof } from './address-proof';
@@ -43,6 +44,8 @@ export interface MetaserverClientEvents {
   reachability: [Reachability];
   /** A peer asks for a relayed link to this one: connect to the relay at `port` with `token`. */
   'relay-open': [token: string, port: number];
+  /** A peer punches a hole to this one: `answer` the local port this peer connects from (undefined: refuse). */
+  'punch-offer': [peer: PeerRef, answer: (port: number | undefined) => void];
 }
 
 export interface Reachability {
@@ -118,6 +121,28 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     return { token: answer.msg.token, port: answer.msg.port };
   }
 
+  /** Coordinates a hole punch to the relayed peer `id`: resolves with its address and port to connect to now. */
+  async punch(id: string, localPort: number, signal?: AbortSignal): Promise<PeerRef> {
+    if (!this.conn?.isOpen) throw new P2PError('METASERVER_UNREACHABLE', 'not connected to the metaserver');
+    const answer = await this.conn.request({ t: 'punch-request', id, port: localPort }, { signal });
+    if (answer.msg.t !== 'punch-go') throw new P2PError('PROTOCOL', `"${answer.msg.t}" is no punch answer`);
+    return answer.msg.peer;
+  }
+
+  private offerPunch(conn: Connection, incoming: Incoming, peer: PeerRef): void {
+    let answered = false;
+    const answer = (port: number | undefined): void => {
+      if (answered) return;
+      answered = true;
+      const reply =
+        port === undefined
+          ? conn.replyError(incoming, new P2PError('RATE_LIMITED', 'not punching now'))
+          : conn.reply(incoming, { t: 'punch-port', port });
+      reply.catch(() => undefined);
+    };
+    if (!this.emit('punch-offer', peer, answer)) answer(undefined);
+  }
+
   /** `abrupt`: no goodbye, the socket just closes (as when the process is killed). */
   async close(abrupt = false): Promise<void> {
     this.closed = true;
@@ -154,6 +179,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       const { msg } = incoming;
       if (msg.t === 'mend') this.emit('mend', msg.peer);
       if (msg.t === 'relay-open') this.emit('relay-open', msg.token, msg.port);
+      if (msg.t === 'punch-offer') this.offerPunch(conn, incoming, msg.peer);
       if (msg.t !== 'address-challenge') return;
       this.options.addressProof.remember(msg.token);
       conn.reply(incoming, { t: 'ok' }).catch(() => undefined);

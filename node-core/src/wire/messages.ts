@@ -67,6 +67,17 @@ const METASERVER_MESSAGES = {
   'relay-ticket': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
   /** Metaserver → a relayed peer, on its registration connection: the same, for the circuit's other end. */
   'relay-open': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
+  /**
+   * Hole punching (a TCP simultaneous open): "I will connect from local `port`; coordinate with the
+   * relayed peer `id`". Answer: punch-go.
+   */
+  'punch-request': { fields: { id: 'peerId', port: 'port' }, payload: 'none' },
+  /** Metaserver → the relayed peer: `peer` (its address as seen by the metaserver) connects now. Answer: punch-port. */
+  'punch-offer': { fields: { peer: 'peerRef' }, payload: 'none' },
+  /** The relayed peer's local port; it is already connecting to the offer's address from it. */
+  'punch-port': { fields: { port: 'port' }, payload: 'none' },
+  /** Metaserver → the asker: connect now to `peer` (its address as the metaserver sees it) from your port. */
+  'punch-go': { fields: { peer: 'peerRef' }, payload: 'none' },
   'topology-get': { fields: {}, payload: 'none' },
   topology: { fields: { peers: 'topologyPeers' }, payload: 'none' },
   /** Metaserver to a flood peer: "`peer` is in another part of the overlay than you; link to it". */
