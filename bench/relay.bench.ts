@@ -3,33 +3,18 @@
 // it as relayed and every byte goes through the metaserver's relay, TLS end to end), in rotated
 // rounds of one run, all processes on loopback. Also the metaserver's CPU while it relays.
 // Standalone: `npm run build && node --import tsx bench/relay.bench.ts [MiB] [rounds]`.
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CliProcess } from '../test/unit/cli-process';
-import { cpuMs } from './baseline';
+import { cpuMs, writeRandomFile } from './baseline';
 
-const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 256);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const CLI = process.env.P2P_NODE_CLI ?? resolve(__dirname, '../dist/p2p-node.js');
 const KINDS = ['direct', 'relayed'] as const;
 type Kind = (typeof KINDS)[number];
-
-async function writeRandomFile(path: string, mib: number): Promise<string> {
-  const out = await open(path, 'w');
-  const hash = createHash('sha256');
-  const block = randomBytes(MIB);
-  for (let i = 0; i < mib; i++) {
-    block.writeUInt32BE(i, 0);
-    hash.update(block);
-    await out.write(block);
-  }
-  await out.close();
-  return hash.digest('hex');
-}
 
 interface Network {
   metaserver: CliProcess;
