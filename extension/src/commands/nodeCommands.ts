@@ -107,6 +107,7 @@ async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInf
       ttl: given.ttl ?? settings.ttl,
       maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond,
       allowRelay: given.allowRelay ?? settings.allowRelay,
+      punch: settings.punch,
     },
     await services.keys.get(),
   );
