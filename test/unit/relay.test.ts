@@ -12,11 +12,13 @@ import { ChordPeer, type ChordPeerOptions } from '@node-core/chord/chord-peer';
 import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import type { PeerRef, ReachabilityEvent, SearchResultEvent } from '@node-core/events';
+import { performance } from 'node:perf_hooks';
+import type { PeerRef, PunchEvent, ReachabilityEvent, SearchResultEvent } from '@node-core/events';
 import { RelayHub } from '@node-core/relay/relay-hub';
 import { encodePreamble, newRelayToken } from '@node-core/relay/relay-preamble';
 import { dial, P2PError, type RelayRoute } from '@node-core/wire';
-import { FloodFixture, waitFor } from './flood-fixture';
+import { FloodPeer } from '@node-core/flood/flood-peer';
+import { FAST, FloodFixture, waitFor } from './flood-fixture';
 import { RawPeer } from './hostile-wire';
 
 const UNREACHABLE_HOST = '127.0.0.3';
@@ -84,6 +86,27 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
       10_000,
     );
     assert.ok(ms.relay.stats.circuitsOpened >= 1);
+  });
+
+  it('a punch the other side refuses falls back to the relay at once; the GET still verifies', async () => {
+    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    const content = randomBytes(256 * 1024 + 9);
+    const behindNat = { metaserver: ms.address, advertise: UNREACHABLE_HOST, allowRelay: true };
+    await net_.peer('no-punch', behindNat, { 'refused.bin': content });
+    const puncher = new FloodPeer({ ...FAST, ...behindNat, id: 'puncher', dir: await net_.tempDir(), punch: true });
+    net_.peers.push(puncher);
+    const punches: PunchEvent[] = [];
+    puncher.on('event', (e) => e.event === 'punch' && punches.push(e));
+    const started = performance.now();
+    await puncher.start();
+    const done = await puncher.get('refused.bin');
+    assert.equal(done.sha256, createHash('sha256').update(content).digest('hex'));
+    assert.ok(punches.length >= 1, 'the GET tried a punch first');
+    assert.ok(
+      punches.every((p) => !p.ok && /not punching/.test(p.message ?? '')),
+      JSON.stringify(punches),
+    );
+    assert.ok(performance.now() - started < 5000, 'a refused punch costs no punch timeout');
   });
 
   it('a peer without --allow-relay is still refused at an address the metaserver cannot dial', async () => {
