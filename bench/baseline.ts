@@ -56,7 +56,7 @@ export function rssMiB(pid: number | undefined): number {
   }
 }
 
-/** Writes `mib` MiB of random-looking bytes (each MiB numbered, so no two are alike) to `path`; returns their SHA-256. */
+/** Writes `mib` MiB of random bytes (each MiB numbered, so no two alike) to `path`; returns their SHA-256. */
 export async function writeRandomFile(path: string, mib: number): Promise<string> {
   const out = await open(path, 'w');
   const hash = createHash('sha256');

@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   'PROTOCOL',
   'ADDRESS_UNVERIFIED',
   'RATE_LIMITED',
+  /** LAN discovery (mDNS) failed: could not announce, or `--metaserver auto` found no network or several. */
+  'DISCOVERY_FAILED',
   'INTERNAL',
 ] as const;
 

@@ -33,6 +33,8 @@ export interface MetaserverReadyEvent {
   fingerprint?: string;
   /** The relay for peers behind NAT listens here, on `host`. */
   relayPort?: number;
+  /** Present when it announces itself on the LAN (mDNS): its display name and the addresses announced. */
+  announced?: { name: string; addresses: string[] };
 }
 
 export interface PeerReadyEvent {
@@ -52,6 +54,8 @@ export interface PeerReadyEvent {
   reachable?: boolean;
   /** Unreachable, and reached through the metaserver's relay (`--allow-relay`). */
   relayed?: boolean;
+  /** With `--metaserver auto`: the network found on the LAN and joined. */
+  discovered?: { name: string; host: string; port: number; fingerprint?: string };
 }
 
 export interface NeighborUpEvent extends PeerRef {
@@ -85,6 +89,14 @@ export interface FilesEvent {
 export interface SharedEvent extends SharedFileInfo {
   event: 'shared';
   path: string;
+}
+
+/** SHARE of a folder: it is watched from now on (and after a restart); `files` are those it offers now. */
+export interface FolderSharedEvent {
+  event: 'folder-shared';
+  path: string;
+  /** Each with where it lies under the folder. */
+  files: (SharedFileInfo & { path: string })[];
 }
 
 /**
@@ -205,6 +217,7 @@ export type NodeEvent =
   | TopologyEvent
   | FilesEvent
   | SharedEvent
+  | FolderSharedEvent
   | FileAddedEvent
   | FileRemovedEvent
   | SearchHitEvent

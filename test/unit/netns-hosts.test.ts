@@ -20,42 +20,28 @@ import { NetnsLab } from './support/netns-lab';
 const run = promisify(execFile);
 const CLI = resolve(__dirname, '../../dist/p2p-node.js');
 const HOSTS = 5;
-const address = (i: number): string => `10.77.0.${i + 1}`;
 
 describe('netns: five hosts on a bridge (metaserver and peers on their own addresses)', function () {
   this.timeout(60_000);
-  let lab: NetnsLab;
-  let hub = '';
-  const hosts: string[] = [];
+  let lab: NetnsLab | undefined;
+  let hosts: string[] = [];
   let root = '';
-
-  const ip = (...args: string[]): Promise<string> => lab.ip(...args);
-  const inNs = (ns: string, ...command: string[]): Promise<string> => lab.inNs(ns, ...command);
+  const address = (i: number): string => lab!.address(i);
+  const ip = (...args: string[]): Promise<string> => lab!.ip(...args);
+  const inNs = (ns: string, ...command: string[]): Promise<string> => lab!.inNs(ns, ...command);
+  const start = (ns: string, args: string[]): CliProcess => lab!.startCli(ns, CLI, args);
 
   before(async () => {
-    lab = await NetnsLab.open('netns test');
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
     root = await mkdtemp(join(tmpdir(), 'p2p-netns-'));
-    hub = await lab.namespace('hub');
-    for (let i = 0; i < HOSTS; i++) hosts.push(await lab.namespace(`h${i + 1}`));
-    await ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge');
-    await ip('-n', hub, 'link', 'set', 'br0', 'up');
-    for (const [i, ns] of hosts.entries()) {
-      // both veth ends are made inside our namespaces: nothing appears in the caller's
-      await lab.link(hub, `v${i}`, ns, 'eth0');
-      await ip('-n', hub, 'link', 'set', `v${i}`, 'master', 'br0');
-      await lab.address(ns, 'eth0', `${address(i)}/24`);
-    }
+    lab = await NetnsLab.create(HOSTS, '10.77.0');
+    hosts = lab.hosts;
   });
 
   after(async () => {
     await lab?.close();
     if (root) await rm(root, { recursive: true, force: true });
   });
-
-  function start(ns: string, args: string[]): CliProcess {
-    return lab.start(CLI, ns, args);
-  }
 
   it('searches and downloads across hosts; every server listens on its own address only', async () => {
     // the addresses exist only inside the namespaces: the caller's namespace has no 10.77 route

@@ -34,7 +34,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
 
   before(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
-    lab = await NetnsLab.open('netns NAT test');
+    lab = await NetnsLab.bare();
     await run('nft', ['--version']).catch(() => {
       throw new Error('netns NAT test: nft is missing (apt-get install nftables; npm test installs it)');
     });
@@ -42,17 +42,17 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     pub = await lab.namespace('pub');
     await lab.ip('-n', pub, 'link', 'add', 'br0', 'type', 'bridge');
     await lab.ip('-n', pub, 'link', 'set', 'br0', 'up');
-    await lab.address(pub, 'br0', `${PUBLIC}/24`);
+    await lab.addAddress(pub, 'br0', `${PUBLIC}/24`);
     for (const [i, name] of HOMES.entries()) {
       const router = await lab.namespace(`r${name}`);
       const home = await lab.namespace(`h${name}`);
       homes.push(home);
       await lab.link(pub, `r${name}0`, router, 'wan');
       await lab.ip('-n', pub, 'link', 'set', `r${name}0`, 'master', 'br0');
-      await lab.address(router, 'wan', `${routerPublic(i)}/24`);
+      await lab.addAddress(router, 'wan', `${routerPublic(i)}/24`);
       await lab.link(router, 'lan', home, 'eth0');
-      await lab.address(router, 'lan', `${homeNet(i, 1)}/24`);
-      await lab.address(home, 'eth0', `${homeNet(i, 2)}/24`);
+      await lab.addAddress(router, 'lan', `${homeNet(i, 1)}/24`);
+      await lab.addAddress(home, 'eth0', `${homeNet(i, 2)}/24`);
       await lab.ip('-n', home, 'route', 'add', 'default', 'via', homeNet(i, 1));
       await lab.inNs(router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
       await lab.inNs(router, 'nft', 'add', 'table', 'ip', 'nat');
@@ -95,7 +95,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     const dir = join(root, id);
     await mkdir(dir, { recursive: true });
     for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-    const p = lab.start(CLI, ns, [
+    const p = lab.startCli(ns, CLI, [
       'peer',
       '--id',
       id,
@@ -123,7 +123,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
   it('a peer in home B finds and downloads, verified, a file in home A; a killed holder falls back', async () => {
     // the caller's namespace sees none of it
     assert.doesNotMatch(await lab.ip('-o', 'addr', 'show'), /10\.78\./);
-    const ms = lab.start(CLI, pub, ['metaserver', '--host', PUBLIC, '--port', '0', ...FAST]);
+    const ms = lab.startCli(pub, CLI, ['metaserver', '--host', PUBLIC, '--port', '0', ...FAST]);
     const msReady = await ms.next('ready', () => true, 20_000);
     assert.ok(msReady.role === 'metaserver' && msReady.relayPort, 'the metaserver announces its relay port');
     const port = msReady.port;
@@ -150,7 +150,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     const publicDir = join(root, 'public');
     await mkdir(publicDir, { recursive: true });
     await writeFile(join(publicDir, 'large.bin'), large);
-    const open = lab.start(CLI, pub, [
+    const open = lab.startCli(pub, CLI, [
       'peer',
       '--id',
       'public',
@@ -180,7 +180,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
   });
 
   it('with --punch, two relayed peers punch a hole and go direct; the success rate over 20 tries', async () => {
-    const ms = lab.start(CLI, pub, ['metaserver', '--host', PUBLIC, '--port', '0', ...FAST]);
+    const ms = lab.startCli(pub, CLI, ['metaserver', '--host', PUBLIC, '--port', '0', ...FAST]);
     const port = (await ms.next('ready', () => true, 20_000)).port;
     const files: Record<string, Buffer> = {};
     for (let i = 0; i < TRIES; i++) files[`p${i}.bin`] = randomBytes(64 * 1024 + i);

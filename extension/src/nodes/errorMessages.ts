@@ -143,6 +143,14 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
         message: `Not enough free disk space for "${file}"${detail ? ` (${detail})` : ''}. Free some, then try again.`,
         action: 'none',
       };
+    case 'DISCOVERY_FAILED':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)} found no single network on the LAN: ${detail || 'none answered'}. ` +
+          'Join again with the address of its metadata server.',
+        action: 'none',
+      };
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
     case 'KEY_CHANGED':

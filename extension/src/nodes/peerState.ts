@@ -54,6 +54,9 @@ export class PeerState {
       case 'shared':
         this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });
         return true;
+      case 'folder-shared':
+        for (const f of event.files) this.filesByName.set(f.name, { name: f.name, size: f.size, sha256: f.sha256 });
+        return true;
       case 'file-added':
         // new in the peer's folder, changed, or downloaded (node-core/src/events.ts)
         this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });

@@ -1,15 +1,20 @@
 // Command-line parsing for `p2p-node` (README.md, "Command-line"). Anything wrong here is a
 // UsageError: main prints the usage and exits 2.
 import { parseArgs } from 'node:util';
+import { isIPv4 } from 'node:net';
 import { isWildcardHost } from '../advertised-host';
+import { shouldAnnounce } from '../discovery/announce-policy';
+import { isNetworkName } from '../discovery/dns-sd';
 import { MAX_TTL } from '../flood/query-guard';
 import { MIN_UPLOAD_BYTES_PER_SECOND } from '../transfer/upload-limiter';
 import type { Address, Mode } from '../events';
 
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
-                     [--relay-port 0] [--relay-rate RATE] [--trust FILE] [--key K] [--json]
-  p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
+                     [--trust FILE] [--key K] [--json] [--announce | --no-announce] [--network-name NAME]
+                     [--relay-port 0] [--relay-rate RATE]
+  p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --metaserver auto | --join HOST:PORT] [--mode flood|chord]
+                [--discover-ms 3000] [--discover-interface IPV4]...
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
                 [--max-upload RATE] [--allow-relay] [--punch] [--trust FILE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
@@ -21,6 +26,8 @@ relay (its --relay-port, capped by --relay-rate) instead of being refused; links
 --punch: two relayed peers first try a TCP hole punch (coordinated by the metaserver) for a direct link.
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
+A metaserver bound beyond loopback announces itself on the LAN (mDNS); on loopback only with --announce.
+--metaserver auto: the one network announced on the LAN within --discover-ms.
 Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follow it).`;
 
 export class UsageError extends Error {}
@@ -42,12 +49,24 @@ export interface MetaserverArgs {
   relayPort?: number;
   /** `--relay-rate`: bytes per second all relayed circuits carry together. */
   relayRate?: number;
+  /** Announce on the LAN (mDNS): `--announce`, `--no-announce`, or by the bound host. */
+  announce: boolean;
+  /** The display name announced; undefined: one from the machine's name. */
+  networkName?: string;
+}
+
+/** `--metaserver auto`: browse the LAN for this long, on these interfaces (all IPv4 ones when undefined). */
+export interface DiscoverArgs {
+  durationMs: number;
+  interfaces?: string[];
 }
 
 export interface PeerArgs {
   command: 'peer';
   id: string;
   metaserver?: Address;
+  /** Set instead of `metaserver` by `--metaserver auto`. */
+  discover?: DiscoverArgs;
   join?: Address;
   mode: Mode;
   host: string;
@@ -112,7 +131,19 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         trust: { type: 'string' },
         'relay-port': { type: 'string' },
         'relay-rate': { type: 'string' },
+        announce: { type: 'boolean', default: false },
+        'no-announce': { type: 'boolean', default: false },
+        'network-name': { type: 'string' },
       });
+      if (values.announce && values['no-announce'])
+        throw new UsageError('--announce and --no-announce exclude each other');
+      const networkName = values['network-name'];
+      if (networkName !== undefined && !isNetworkName(networkName)) {
+        throw new UsageError(
+          `--network-name must be 1 to 63 letters, digits, spaces or . _ @ : ' -, starting with a letter or digit`,
+        );
+      }
+      const choice = values.announce ? 'yes' : values['no-announce'] ? 'no' : 'default';
       return {
         command,
         host: values.host,
@@ -126,6 +157,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
+        announce: shouldAnnounce(values.host, choice),
+        networkName,
       };
     }
     case 'peer': {
@@ -146,22 +179,34 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'allow-relay': { type: 'boolean', default: false },
         punch: { type: 'boolean', default: false },
         trust: { type: 'string' },
+        'discover-ms': { type: 'string', default: '3000' },
+        'discover-interface': { type: 'string', multiple: true },
       });
       if (values.id === undefined) throw new UsageError('peer: --id is required');
       if (values.advertise !== undefined && (values.advertise.trim() === '' || isWildcardHost(values.advertise))) {
         throw new UsageError(`--advertise needs the address other peers can dial, not "${values.advertise}"`);
       }
       const join = values.join === undefined ? undefined : address('--join', values.join);
+      const auto = values.metaserver === 'auto';
       const metaserver =
         values.metaserver !== undefined
-          ? address('--metaserver', values.metaserver)
+          ? auto
+            ? undefined
+            : address('--metaserver', values.metaserver)
           : join
             ? undefined
             : address('--metaserver', '127.0.0.1:5000');
+      const interfaces = values['discover-interface'];
+      for (const i of interfaces ?? []) {
+        if (!isIPv4(i)) throw new UsageError(`--discover-interface must be an IPv4 address of this host, not "${i}"`);
+      }
       return {
         command,
         id: values.id,
         metaserver,
+        discover: auto
+          ? { durationMs: int('--discover-ms', values['discover-ms'], 100, 60_000), interfaces }
+          : undefined,
         join,
         mode: mode(values.mode),
         host: values.host,

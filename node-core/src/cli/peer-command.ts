@@ -1,8 +1,10 @@
 // `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
 // signal. Commands run concurrently (a long GET does not block TOPO).
-import { join } from 'node:path';
-import type { NodeEvent } from '../events';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { NodeEvent, PeerReadyEvent } from '../events';
 import { loadNodeSecurity, STATE_FOLDER } from '../wire';
+import { withDiscoveredMetaserver } from './discover-metaserver';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -15,13 +17,16 @@ import { P2PError } from '../wire';
 
 const PROGRESS_EVERY_MS = 200;
 
-export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number> {
-  if (args.id === '') {
+export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number> {
+  if (given.id === '') {
     out.emit({ event: 'error', code: 'EMPTY_ID', message: 'a peer id must not be empty' });
     return 1;
   }
+  let args: PeerArgs;
+  let discovered: PeerReadyEvent['discovered'];
   let security;
   try {
+    ({ args, discovered } = await withDiscoveredMetaserver(given, out));
     security = await loadNodeSecurity({ id: args.id, folder: join(args.dir, STATE_FOLDER), trustFile: args.trust });
   } catch (err) {
     out.emit(errorEvent(err));
@@ -36,7 +41,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   };
   node.on('event', (event) => (early ? early.push(event) : show(event)));
   try {
-    out.emit(await node.start());
+    out.emit({ ...(await node.start()), ...(discovered && { discovered }) });
     const queued = early;
     early = undefined;
     queued.forEach(show);
@@ -48,7 +53,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   const downloads = new Map<string, AbortController>();
   return runUntilStopped(
     {
-      onCommand: (command) => void runCommand(node, command, out, downloads),
+      onCommand: (command) => void runCommand(node, command, out, downloads, args.dir),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
         node
@@ -72,6 +77,7 @@ async function runCommand(
   command: StdinCommand,
   out: EventOutput,
   downloads: Map<string, AbortController>,
+  dir: string,
 ): Promise<void> {
   const { arg } = command;
   try {
@@ -81,7 +87,8 @@ async function runCommand(
       case 'FILES':
         return out.emit(await node.files());
       case 'SHARE':
-        return out.emit(await node.share(arg));
+        // a relative path is taken from the peer's folder, as the store does
+        return out.emit(await ((await isFolder(resolve(dir, arg))) ? node.shareFolder(arg) : node.share(arg)));
       case 'SEARCH': {
         const results = await node.search(arg, { onHit: (hit) => out.emit(hit) });
         if (results.length === 0) return out.emit({ event: 'not-found', name: arg });
@@ -155,4 +162,8 @@ async function runGet(
   } finally {
     downloads.delete(name);
   }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -26,7 +26,7 @@ const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'PAUSE', 
 export const HELP_LINES = [
   "TOPO              this peer's neighbours (chord: predecessor, successors, fingers)",
   'FILES             the files this peer shares',
-  'SHARE <path>      share a file',
+  'SHARE <path>      share a file, or every file under a folder (watched)',
   'SEARCH <name>     find who holds a file',
   'GET <name>        download a file into Downloads/ (a bare name works too)',
   'PAUSE <name>      stop a download in progress, keeping its .part file (GET resumes it)',

@@ -13,6 +13,7 @@ import type {
   PeerRef,
   SearchResultEvent,
   SharedEvent,
+  FolderSharedEvent,
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
@@ -25,6 +26,7 @@ import {
   downloadIntoStore,
   filesEvent,
   followStore,
+  sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
   attachRelay,
@@ -97,6 +99,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       chunkSize: options.chunkSize,
       downloadsDir: options.downloadsDir,
       watch: options.watch,
+      foldersFile: sharedFoldersFile(options.dir),
     });
     followStore(
       this.store,
@@ -215,6 +218,10 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const info = await this.store.share(path);
     this.metaserver?.reportFiles(this.store.names());
     return { event: 'shared', ...info };
+  }
+
+  async shareFolder(path: string): Promise<FolderSharedEvent> {
+    return { event: 'folder-shared', ...(await this.store.shareFolder(path)) };
   }
 
   /** Floods a search; resolves with one result per file version found (empty: not found). */
