@@ -28,6 +28,13 @@ export interface PeerOptions {
   /** The node's key pair and pins (default: fresh ones in memory, as in `demo`). */
   security?: ChannelSecurity;
   metaserver?: Address;
+  /**
+   * `--allow-relay`: behind NAT, if the metaserver cannot dial this peer back it is admitted as
+   * relayed, and others reach it through the metaserver's relay (relay/).
+   */
+  allowRelay?: boolean;
+  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying (relay/hole-punch.ts). */
+  punch?: boolean;
   /** `--join HOST:PORT`: a peer already in the network (with or without a metaserver). */
   join?: Address;
   /** `--heartbeat-ms`: the metaserver heartbeat, and the pace of the overlay's own timers. */

@@ -198,6 +198,35 @@ describe('extension: a network driven through the commands', function () {
     }
   });
 
+  it('shows reachability: "reachable", or for a peer behind NAT "behind NAT, relayed" (it still links)', async () => {
+    const s1 = api.networkTree.getChildren().find((e) => e.kind === 'peer' && e.node.info?.id === 's1');
+    assert.ok(s1);
+    assert.match(String(api.networkTree.getTreeItem(s1).description), / · reachable$/);
+    // 127.0.0.3: where it does not listen, so the metaserver cannot dial it back, as behind NAT
+    const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+      id: 'nat1',
+      metaserver: `127.0.0.1:${metaserver.port}`,
+      dir: tempDir('nat1'),
+      mode: 'flood',
+      advertise: '127.0.0.3',
+      allowRelay: true,
+    }))!;
+    try {
+      assert.equal(info.relayed, true);
+      assert.equal(info.reachable, false);
+      await waitFor(
+        'nat1 linked through the relay',
+        () => (api.nodes.peer('nat1')?.peerState?.neighbors.length ?? 0) > 0,
+        15_000,
+      );
+      const item = api.networkTree.getTreeItem(peerElement('nat1'));
+      assert.match(String(item.description), / · behind NAT, relayed$/);
+      assert.match(String(item.tooltip), /behind NAT: other peers reach it through the metaserver's relay/);
+    } finally {
+      await vscode.commands.executeCommand('p2p.leaveNetwork', { id: 'nat1' });
+    }
+  });
+
   it("shows each node's fingerprint in its tooltip; P2P: Copy Fingerprint copies it", async () => {
     const s1 = api.nodes.peer('s1');
     const fingerprint = s1?.info?.fingerprint ?? '';

@@ -17,6 +17,8 @@ describe('cli: command line', () => {
       key: undefined,
       json: false,
       heartbeatMs: undefined,
+      relayPort: undefined,
+      relayRate: undefined,
       announce: false,
       networkName: undefined,
     });
@@ -26,6 +28,12 @@ describe('cli: command line', () => {
       [peer.metaserver, peer.join, peer.mode, peer.host, peer.port, peer.dir, peer.maxNeighbors, peer.ttl],
       [{ host: '127.0.0.1', port: 5000 }, undefined, 'flood', '127.0.0.1', 0, '.', 4, 7],
     );
+    assert.equal(peer.allowRelay, false);
+    const relayed = parseCli(['peer', '--id', 's1', '--allow-relay'], {});
+    assert.ok(relayed.command === 'peer' && relayed.allowRelay);
+    const relay = parseCli(['metaserver', '--relay-port', '7001', '--relay-rate', '2M'], {});
+    assert.ok(relay.command === 'metaserver' && relay.relayPort === 7001 && relay.relayRate === 2 * 1024 * 1024);
+    assert.throws(() => parseCli(['metaserver', '--relay-rate', '10K'], {}), UsageError);
     const joined = parseCli(['peer', '--id', 's1', '--join', '127.0.0.1:4000', '--json'], {});
     assert.ok(
       joined.command === 'peer' && joined.metaserver === undefined && joined.join?.port === 4000 && joined.json,

@@ -8,7 +8,7 @@ import type { PeerOptions } from '../peer';
 import { downloadIntoStore } from '../peer-support';
 import type { DownloadRequest, DownloadResult } from '../transfer/download-session';
 import { fetchManifest } from '../transfer/transfer-client';
-import { dial, P2PError, type ChannelSecurity, type Connection } from '../wire';
+import { dial, P2PError, type ChannelSecurity, type Connection, type RelayRoute } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
 import type { ChordContact, VersionClaim } from './remote';
@@ -22,6 +22,7 @@ export class StoreFileHost implements ChordFileHost {
     /** The network key and key pair, and the transfer options every download of this peer uses. */
     private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'> & {
       security: ChannelSecurity;
+      relay?: RelayRoute;
     },
     /** A file was added to or removed from the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
@@ -51,8 +52,10 @@ export class StoreFileHost implements ChordFileHost {
   }
 
   async versionAt(name: string, peer: ChordContact, signal: AbortSignal): Promise<VersionClaim | undefined> {
-    const { key, security } = this.options;
-    const conn = await dial(peer, { key, security, expectId: peer.id || undefined, signal }).catch(() => undefined);
+    const { key, security, relay } = this.options;
+    const conn = await dial(peer, { key, security, relay, expectId: peer.id || undefined, signal }).catch(
+      () => undefined,
+    );
     if (!conn) return undefined;
     conn.setHandler(() => undefined);
     try {
@@ -118,8 +121,8 @@ export class StoreFileHost implements ChordFileHost {
         holders,
         signal,
         connect: async (holder, s) => {
-          const { key, security } = this.options;
-          const conn = await dial(holder, { key, security, expectId: holder.id || undefined, signal: s });
+          const { key, security, relay } = this.options;
+          const conn = await dial(holder, { key, security, relay, expectId: holder.id || undefined, signal: s });
           conn.setHandler(() => undefined);
           opened.push(conn);
           return conn;

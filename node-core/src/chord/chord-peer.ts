@@ -27,8 +27,11 @@ import {
   peerMetaserverClient,
   peerReadyEvent,
   versionsToTry,
+  attachRelay,
+  peerRelayRoute,
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
+import type { MetaserverRelay } from '../relay/relay-route';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
@@ -71,10 +74,12 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private ended: Promise<void> | undefined;
 
   private readonly security: ChannelSecurity;
+  private readonly relay: MetaserverRelay;
 
   constructor(private readonly options: ChordPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
+    this.relay = peerRelayRoute(options, (event) => this.emit('event', event));
     this.store = new FileStore(options.dir, { watch: options.watch, foldersFile: sharedFoldersFile(options.dir) });
     followStore(
       this.store,
@@ -108,6 +113,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       port: options.port ?? 0,
       key: options.key,
       security: this.security,
+      relay: this.relay,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
@@ -121,7 +127,9 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         return true;
       },
     });
-    const fileHost = new StoreFileHost(store, { ...options, security: this.security }, () => this.reportFiles());
+    const fileHost = new StoreFileHost(store, { ...options, security: this.security, relay: this.relay }, () =>
+      this.reportFiles(),
+    );
     const replicas = options.replicas ?? 2;
     const versions = new ChordVersions(ring, fileHost, replicas, log);
     const storage = new ChordStorage(ring, fileHost, versions, { ...DEFAULT_STORAGE_OPTIONS, replicas }, log);
@@ -206,13 +214,15 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
 
   readyEvent(): PeerReadyEvent {
     const fingerprint = this.security.identity.fingerprint;
-    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, idToHex(this.self.nodeId));
+    const nodeId = idToHex(this.self.nodeId);
+    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, nodeId, this.metaserver?.reachability);
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
     const { join } = this.options;
     this.metaserver = peerMetaserverClient(this.options, this.security, this.self, 'chord', this.addressProof);
+    attachRelay(this.relay, this.metaserver, this.ring, (event) => this.emit('event', event));
     const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) {
       await this.ring.begin(join);
@@ -340,6 +350,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       await this.started.fileHost.settle();
     }
     await this.store.close();
+    this.relay.close();
     await this.metaserver?.close();
     this.removeAllListeners();
   }

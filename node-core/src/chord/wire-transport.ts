@@ -120,6 +120,7 @@ export class WireChordTransport implements ChordTransport {
     return dial(peer, {
       key: this.options.key,
       security: this.options.security,
+      relay: this.options.relay,
       expectId: peer.id || undefined,
       signal,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 3000,

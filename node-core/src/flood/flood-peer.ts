@@ -30,7 +30,10 @@ import {
   peerMetaserverClient,
   peerReadyEvent,
   versionsToTry,
+  attachRelay,
+  peerRelayRoute,
 } from '../peer-support';
+import type { MetaserverRelay } from '../relay/relay-route';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
@@ -77,6 +80,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private readonly uploadLimiter: UploadLimiter | undefined;
   private overlay: FloodOverlay | undefined;
   private metaserver: MetaserverClient | undefined;
+  private readonly relay: MetaserverRelay;
   private readonly searches = new Map<string, SearchCollector>();
   private readonly downloads = new Set<AbortController>();
   private readonly outbound = new Set<Connection>();
@@ -89,6 +93,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   constructor(private readonly options: FloodPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
+    this.relay = peerRelayRoute(options, (event) => this.emit('event', event));
     this.store = new FileStore(options.dir, {
       chunkSize: options.chunkSize,
       downloadsDir: options.downloadsDir,
@@ -140,6 +145,12 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
       this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof);
+      attachRelay(this.relay, this.metaserver, this.server, (event) => this.emit('event', event));
+      // a relayed peer says so wherever it names itself (hits, joins), so others dial it through the relay
+      this.metaserver?.on('reachability', ({ relayed }) => {
+        if (this.self && relayed) this.self.relayed = true;
+        else delete this.self?.relayed;
+      });
       if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
@@ -186,7 +197,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       }),
     ]);
     clearTimeout(readyTimer);
-    return peerReadyEvent(this.self, 'flood', this.store.dir, this.security.identity.fingerprint);
+    const fingerprint = this.security.identity.fingerprint;
+    return peerReadyEvent(this.self, 'flood', this.store.dir, fingerprint, undefined, this.metaserver?.reachability);
   }
 
   neighbors(): PeerRef[] {
@@ -315,6 +327,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     // a stop is not a cancel: the .part stays to be resumed by the next GET
     for (const controller of this.downloads) controller.abort(new PauseRequest());
     await this.overlay?.close(abrupt);
+    this.relay.close();
     await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();
     await this.server.close();
@@ -333,6 +346,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       key: this.options.key,
       security: this.security,
       expectId: 'id' in address ? (address as PeerRef).id : undefined,
+      relay: this.relay,
       idleTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
     });

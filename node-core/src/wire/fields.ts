@@ -73,7 +73,11 @@ export function isFileName(v: unknown): v is string {
 }
 
 const isPeerRef = (v: unknown): boolean =>
-  isRecord(v) && isPeerId(v.id) && isString(v.host, 255, 1) && isUInt(v.port, 65535);
+  isRecord(v) &&
+  isPeerId(v.id) &&
+  isString(v.host, 255, 1) &&
+  isUInt(v.port, 65535) &&
+  (v.relayed === undefined || typeof v.relayed === 'boolean');
 const isChordRef = (v: unknown): boolean => isPeerRef(v) && isHex((v as { nodeId?: unknown }).nodeId, 40, 40);
 
 const isChordVersion = (v: unknown): boolean =>
