@@ -58,7 +58,7 @@ describe('topology page (Chromium, in-memory source)', () => {
     await page.locator('.status[data-state="open"]').waitFor();
   });
 
-  it('draws a peer behind NAT and every link to it dashed (relayed), the others solid', async () => {
+  it('draws a peer behind NAT and every link to it dash-dotted (relayed), the others not', async () => {
     topology.addPeer('home', 42001, 'flood', [], { relayed: true });
     topology.link('home', 'p1');
     topology.link('home', 'p2');
@@ -73,12 +73,12 @@ describe('topology page (Chromium, in-memory source)', () => {
     const dash = await page
       .locator('line.link[data-link="home|p1"]')
       .evaluate((line) => getComputedStyle(line).strokeDasharray);
-    assert.notEqual(dash, 'none', 'a relayed link is dashed');
-    const solid = await page
+    assert.equal(dash, '10px, 3px, 2px, 3px', 'a relayed link is dash-dotted');
+    const direct = await page
       .locator('line.link:not([data-relayed])')
       .first()
       .evaluate((line) => getComputedStyle(line).strokeDasharray);
-    assert.equal(solid, 'none');
+    assert.notEqual(direct, dash, 'a direct link is drawn as its security says, not as relayed');
     assert.equal(await page.locator('[data-peer-id="p0"]').getAttribute('data-relayed'), null);
   });
 
