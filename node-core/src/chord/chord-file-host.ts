@@ -46,10 +46,11 @@ export class StoreFileHost implements ChordFileHost {
     holders: PeerRef[],
     signal: AbortSignal,
     onProgress?: (bytes: number, total: number) => void,
+    sha256?: string,
   ): Promise<DownloadResult> {
     let pending = this.inFlight.get(name);
     if (!pending) {
-      pending = this.downloadNow(name, holders, signal, onProgress).finally(() => this.inFlight.delete(name));
+      pending = this.downloadNow(name, holders, signal, onProgress, sha256).finally(() => this.inFlight.delete(name));
       this.inFlight.set(name, pending);
     }
     return pending;
@@ -60,11 +61,13 @@ export class StoreFileHost implements ChordFileHost {
     holders: PeerRef[],
     signal: AbortSignal,
     onProgress?: (bytes: number, total: number) => void,
+    sha256?: string,
   ): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {
       const result = await download({
         name,
+        sha256,
         holders,
         downloadsDir: this.store.downloadsDir,
         signal,

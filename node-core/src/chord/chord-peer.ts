@@ -60,6 +60,8 @@ export interface ChordPeerEvents {
 export interface ChordDownloadOptions {
   signal?: AbortSignal;
   onProgress?: (bytes: number, total: number) => void;
+  /** Skip the lookup: download this version from these holders. */
+  result?: SearchResultEvent;
 }
 
 /** Same shape as FloodPeer (constructor, start, share/search/get/topology/stop, 'event'), plus lookup. */
@@ -265,12 +267,13 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     assertFileName(name);
     if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
-    const { holders } = await this.storage.holders(name, signal);
+    const holders = options.result?.holders ?? (await this.storage.holders(name, signal)).holders;
     const result = await this.require().fileHost.download(
       name,
       holders.map(({ id, host, port }) => ({ id, host, port })),
       signal,
       options.onProgress,
+      options.result?.sha256,
     );
     this.reportFiles();
     return {

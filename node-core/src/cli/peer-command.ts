@@ -7,6 +7,8 @@ import { runUntilStopped } from './line-input';
 import type { EventOutput } from './output';
 import { createPeerNode, type PeerNode } from './peer-node';
 import { HELP_LINES, type StdinCommand } from './stdin-commands';
+import { isShareLinkText, parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
+import { downloadByLink } from '../share-link-download';
 
 const PROGRESS_EVERY_MS = 200;
 
@@ -74,29 +76,41 @@ async function runCommand(
         return;
       }
       case 'GET': {
-        if (downloads.has(arg))
+        // GET also takes a share link; its events and CANCEL use the file name it names.
+        const target = getTarget(arg);
+        if ('error' in target) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: target.error });
+        const { name, link } = target;
+        if (downloads.has(name))
           return out.emit({
             event: 'error',
             code: 'BAD_COMMAND',
-            message: `"${arg}" is already being downloaded`,
-            name: arg,
+            message: `"${name}" is already being downloaded`,
+            name,
           });
         const controller = new AbortController();
-        downloads.set(arg, controller);
+        downloads.set(name, controller);
         let last = 0;
+        const options = {
+          signal: controller.signal,
+          onProgress: (bytes: number, total: number) => {
+            const now = Date.now();
+            if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
+            last = now;
+            out.emit({ event: 'download-progress', name, bytes, total });
+          },
+        };
         try {
-          const done = await node.get(arg, {
-            signal: controller.signal,
-            onProgress: (bytes, total) => {
-              const now = Date.now();
-              if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
-              last = now;
-              out.emit({ event: 'download-progress', name: arg, bytes, total });
-            },
-          });
+          const done = link
+            ? await downloadByLink(link, {
+                downloadFrom: (result) => node.get(name, { ...options, result }),
+                search: () => node.search(name),
+              })
+            : await node.get(name, options);
           return out.emit(done);
+        } catch (err) {
+          return out.emit(errorEvent(err, 'INTERNAL', name));
         } finally {
-          downloads.delete(arg);
+          downloads.delete(name);
         }
       }
       case 'CANCEL': {
@@ -126,5 +140,17 @@ async function runCommand(
     }
   } catch (err) {
     out.emit(errorEvent(err, 'INTERNAL', arg || undefined));
+  }
+}
+
+/** A GET's argument: a file name, or a share link (checked here, as any input from a user). */
+function getTarget(arg: string): { name: string; link?: ShareLink } | { error: string } {
+  if (!isShareLinkText(arg)) return { name: arg };
+  try {
+    const link = parseShareLink(arg);
+    return { name: link.name, link };
+  } catch (err) {
+    if (err instanceof ShareLinkError) return { error: err.message };
+    throw err;
   }
 }

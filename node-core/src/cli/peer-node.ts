@@ -22,7 +22,12 @@ export interface PeerNode {
   search(name: string): Promise<SearchResultEvent[]>;
   get(
     name: string,
-    options?: { signal?: AbortSignal; onProgress?: (bytes: number, total: number) => void },
+    options?: {
+      signal?: AbortSignal;
+      onProgress?: (bytes: number, total: number) => void;
+      /** Skip the search: this version, from these holders. */
+      result?: SearchResultEvent;
+    },
   ): Promise<DownloadCompleteEvent>;
   /** Chord only. */
   lookup?(nameOrKey: string): Promise<LookupEvent>;

@@ -16,7 +16,7 @@ export const HELP_LINES = [
   'FILES             the files this peer shares',
   'SHARE <path>      share a file',
   'SEARCH <name>     find who holds a file',
-  'GET <name>        download a file into Downloads/ (a bare name works too)',
+  'GET <name|link>   download a file into Downloads/ (a bare name works too; a share link: that version)',
   'CANCEL <name>     stop a download in progress and remove its .part file',
   'LOOKUP <name|key> chord: which node owns a key',
   'STOP              leave the network and exit',
