@@ -8,6 +8,7 @@ import type { P2PExtensionApi } from './api';
 import { registerFileCommands } from './commands/fileCommands';
 import { registerKeyCommands } from './commands/keyCommands';
 import { registerNodeCommands } from './commands/nodeCommands';
+import { registerShareLinkCommands } from './commands/shareLinkCommands';
 import { registerP2PCommand } from './commands/commandRunner';
 import type { P2PServices } from './commands/services';
 import { registerTopologyCommand } from './commands/topologyCommand';
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
   context.subscriptions.push(watchNodeHealth(manager, keys, services.showLog), trackPeerRunningContext(manager));
   registerNodeCommands(services);
   registerFileCommands(services);
+  const uriHandler = registerShareLinkCommands(services);
   registerKeyCommands(services);
   registerTopologyCommand(services);
   registerP2PCommand(services, 'p2p.refresh', async () => {
@@ -85,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     filesTree,
     searchResults,
     metaserverTopology,
+    uriHandler,
     statusBarText: () => statusBar.text,
     activationMs: performance.now() - activateStartedAt,
   };

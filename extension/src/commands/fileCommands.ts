@@ -148,8 +148,12 @@ async function searchCommand(services: P2PServices, arg: unknown): Promise<Netwo
   return files;
 }
 
-/** From the view the argument is the tree element; scripted, `{name, peer}`. */
-async function downloadCommand(services: P2PServices, arg: unknown): Promise<DownloadResult | undefined> {
+/** From the view the argument is the tree element; scripted, `{name, peer}`; `link`: GET that share link. */
+export async function downloadCommand(
+  services: P2PServices,
+  arg: unknown,
+  link?: string,
+): Promise<DownloadResult | undefined> {
   let name: string | undefined;
   let peer: string | undefined;
   let holders: PeerRef[] = [];
@@ -179,6 +183,7 @@ async function downloadCommand(services: P2PServices, arg: unknown): Promise<Dow
       });
       try {
         return await downloadFile(node, fileName, {
+          link,
           signal: controller.signal,
           onProgress: ({ bytes, total }) => {
             const percent = percentOf(bytes, total);

@@ -91,6 +91,8 @@ export function searchNetwork(node: ManagedNode, name: string, options: SearchOp
 
 export interface DownloadOptions {
   onProgress?(progress: DownloadProgressEvent): void;
+  /** A share link naming this file: the peer downloads that version from its holder. */
+  link?: string;
   /** Aborting sends `CANCEL <name>` to the node, which removes its partial file. */
   signal?: AbortSignal;
 }
@@ -139,7 +141,7 @@ export async function downloadFile(
       DOWNLOAD_TIMEOUT_MS,
       options.signal,
     );
-    node.send(`GET ${name}`);
+    node.send(`GET ${options.link ?? name}`);
     let result: DownloadCompleteEvent | NodeError;
     try {
       result = await answer;
