@@ -173,14 +173,11 @@ async function handleShareUri(services: P2PServices, uri: vscode.Uri): Promise<v
       ? ` through the metadata server ${link.metaserver.host}:${link.metaserver.port}`
       : '';
     const size = link.size !== undefined ? ` (${formatBytes(link.size)})` : '';
+    // a notification, not a modal: VS Code refuses modal dialogs under test, and this one must be tested
     const choice = await vscode.window.showInformationMessage(
-      `Download ${link.name}${size} from ${from}?`,
-      {
-        modal: true,
-        detail:
-          (join ? `No peer runs in this window: a new peer joins${network || ` ${from}`} first. ` : '') +
-          `The file is checked against its SHA-256 ${link.sha256.slice(0, 16)}… before it gets its name.`,
-      },
+      `P2P: download ${link.name}${size} from ${from}? ` +
+        (join ? `No peer runs in this window: a new peer joins${network || ` ${from}`} first. ` : '') +
+        `The file is checked against its SHA-256 ${link.sha256.slice(0, 16)}… before it gets its name.`,
       action,
     );
     if (choice !== action) return;

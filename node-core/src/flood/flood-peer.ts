@@ -19,6 +19,7 @@ import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
 import { download } from '../transfer/download-session';
 import { serveTransferRequest } from '../transfer/transfer-client';
+import { TrafficMeter } from '../transfer/traffic-meter';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
 import { FloodOverlay, type QueryMessage } from './flood-overlay';
@@ -77,6 +78,9 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   readonly store: FileStore;
   private readonly server: WireServer;
   private readonly uploadLimiter: UploadLimiter | undefined;
+  private readonly traffic = new TrafficMeter((flows) =>
+    this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
+  );
   private overlay: FloodOverlay | undefined;
   private metaserver: MetaserverClient | undefined;
   private readonly searches = new Map<string, SearchCollector>();
@@ -238,6 +242,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         signal: controller.signal,
         workerSinkFromBytes: this.options.workerSinkFromBytes,
         chunkTimeoutMs: this.options.chunkTimeoutMs,
+        onReceived: (holder, bytes) => this.traffic.add(holder.id, bytes),
         onProgress: (bytes, total) => {
           options.onProgress?.(bytes, total);
           const now = Date.now();
@@ -286,6 +291,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     this.stopping = true;
     for (const collector of this.searches.values()) collector.cancel();
     for (const controller of this.downloads) controller.abort();
+    this.traffic.close();
     await this.overlay?.close();
     await this.metaserver?.close();
     for (const conn of this.outbound) conn.close();

@@ -129,6 +129,10 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
           path: msg.path,
         });
         return undefined;
+      case 'activity-traffic':
+        // only a registered peer reports, and only for itself: `to` is who this connection is
+        if (peerId !== undefined) this.registry.announce({ type: 'traffic', to: peerId, flows: msg.flows });
+        return undefined;
       case 'activity-transfer':
         this.registry.announce({
           type: 'transfer',

@@ -25,6 +25,8 @@ export interface DownloadRequest {
   window?: number;
   maxSources?: number;
   onProgress?: (bytes: number, total: number) => void;
+  /** Each chunk received, with the holder that sent it (traffic per link for the topology page). */
+  onReceived?: (holder: PeerRef, bytes: number) => void;
   /** Files from this size up are written and hashed in worker threads (default: WORKER_SINK_FROM_BYTES). */
   workerSinkFromBytes?: number;
   /** A chunk may take this long with nothing arriving on its connection (default: CHUNK_TIMEOUT_MS). */
@@ -99,6 +101,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
             (index, source, length) => {
               servedBy.set(index, source);
               source.served++;
+              request.onReceived?.(source.ref, length);
               if (round === 0) {
                 bytes += length;
                 request.onProgress?.(bytes, total);

@@ -1,7 +1,7 @@
 // The field kinds a message header may carry, each with its limits. messages.ts names a
 // kind per field; the decoder runs the matching check. Adding a kind = one check + one type.
 import type { Mode } from '../events';
-import type { TopologyPeer } from '../topology';
+import type { TopologyPeer, TrafficFlow } from '../topology';
 import type { PeerRef, ChordNodeRef } from '../events';
 
 export const MAX_ID_LENGTH = 64;
@@ -33,6 +33,7 @@ export interface KindTypes {
   fileNames: string[];
   topologyPeers: TopologyPeer[];
   chordView: NonNullable<TopologyPeer['chord']>;
+  trafficFlows: TrafficFlow[];
 }
 
 export type Kind = keyof KindTypes;
@@ -101,4 +102,6 @@ export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
   fileNames: (v) => isArray(v, 10000, isFileName),
   topologyPeers: (v) => isArray(v, 4096, isTopologyPeer),
   chordView: isChordView,
+  trafficFlows: (v) =>
+    isArray(v, 64, (f) => isRecord(f) && isPeerId(f.from) && isUInt(f.bytes, Number.MAX_SAFE_INTEGER)),
 };
