@@ -1,11 +1,15 @@
 // The side panel with one peer's details: address, mode, neighbours (each a button that moves
-// the selection), shared files, and for chord peers the node id and ring neighbours.
+// the selection), shared files, its traffic over the last minute (updated in place), and for
+// chord peers the node id and ring neighbours.
 import type { TopologyPeer } from '../../node-core/src/topology';
 import { htmlElement } from './dom';
 import type { TopologyModel } from './topology-model';
+import { trafficChart } from './traffic-chart';
+import type { PeerTraffic } from './traffic-model';
 
 export class DetailsPanel {
   readonly element = htmlElement('aside', { class: 'details', 'aria-label': 'Peer details' });
+  private readonly trafficSlot = htmlElement('div', { class: 'traffic-slot' });
 
   constructor(private readonly onSelect: (id: string | undefined) => void) {
     this.show(undefined, undefined);
@@ -30,6 +34,7 @@ export class DetailsPanel {
       ['Mode', peer.mode],
       ['Neighbours', this.peerButtons(model.neighborsOf(peer.id))],
       ['Shared files', fileList(peer.files ?? [])],
+      ['Traffic', this.trafficSlot],
     ];
     if (peer.chord) {
       rows.push(
@@ -44,6 +49,11 @@ export class DetailsPanel {
       htmlElement('div', { class: 'details-head' }, htmlElement('h2', {}, `Peer ${peer.id}`), close),
       list,
     );
+  }
+
+  /** Redraws only the chart, so a focused button in the panel keeps its focus. */
+  showTraffic(traffic: PeerTraffic): void {
+    this.trafficSlot.replaceChildren(trafficChart(traffic));
   }
 
   private peerButtons(ids: string[]): Node | string {
