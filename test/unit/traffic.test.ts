@@ -5,6 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { BridgeMessage, TrafficFlow } from '../../node-core/src/topology';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
+import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
 import { TrafficMeter } from '../../node-core/src/transfer/traffic-meter';
 import { dial } from '../../node-core/src/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
@@ -54,6 +58,36 @@ describe('traffic: bytes per link, reported about once a second', function () {
     await waitFor('every byte reported', () => carried() >= size, 5000);
     assert.equal(carried(), size);
     assert.ok(traffic.every((m) => m.to === 'getter'));
+  });
+
+  it('a chord transfer (here the replica the sharer pushes) is reported the same way', async () => {
+    const meta = await fixture.metaserver();
+    const root = await fixture.tempDir();
+    const flows: Array<{ to: string; from: string; bytes: number }> = [];
+    meta.onChange((m) => {
+      if (m.type === 'traffic') flows.push(...m.flows.map((f) => ({ to: m.to, ...f })));
+    });
+    const peers = ['c0', 'c1'].map(
+      (id) => new ChordPeerNode({ id, dir: join(root, id), metaserver: meta.address, timings: FAST_TIMINGS }),
+    );
+    try {
+      for (const peer of peers) await peer.start();
+      const size = 1024 * 1024 + 7;
+      const source = join(root, 'ring.bin');
+      await writeFile(source, randomBytes(size));
+      await peers[0]!.share(source); // two nodes, two replicas: c1 pulls a copy from c0
+      await waitFor('the report', () => flows.reduce((n, f) => n + f.bytes, 0) >= size, 8000);
+      assert.ok(
+        flows.every((f) => f.to === 'c1' && f.from === 'c0'),
+        JSON.stringify(flows),
+      );
+      assert.equal(
+        flows.reduce((n, f) => n + f.bytes, 0),
+        size,
+      );
+    } finally {
+      await Promise.all(peers.map((p) => p.close()));
+    }
   });
 
   it('the metaserver closes a connection whose report breaks the table, ignores one that never registered', async () => {

@@ -3,6 +3,7 @@
 // overlay link gets a flow line, rates fall away once reports stop, and a peer's details show
 // its upload and download over the last minute.
 import * as assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { TopologyBridge } from '../../node-core/src/bridge';
 import { launchChromium, type Chromium } from './support/chromium';
@@ -91,6 +92,8 @@ describe('topology page: traffic (Chromium, in-memory source)', () => {
       assert.equal(points.length, 60, `${kind}: one point per second`);
     }
     assert.match((await traffic.locator('svg').getAttribute('aria-label')) ?? '', /last minute: up 3\.0 MiB\/s/);
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/topology-traffic.png' }); // the README's picture
     // the chart moves on with the clock: the last second's value leaves the "now" slot
     await page.waitForFunction(
       () => document.querySelector('.details .traffic')?.getAttribute('data-traffic-up') === '0',

@@ -17,6 +17,8 @@ export class StoreFileHost implements ChordFileHost {
     private readonly key: string | undefined,
     /** A file was added to the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
+    /** File bytes received from a holder (traffic for the topology page). */
+    private readonly onReceived?: (holder: PeerRef, bytes: number) => void,
   ) {}
 
   /** Resolves once no download is running (after an abort, their files are closed). */
@@ -78,6 +80,7 @@ export class StoreFileHost implements ChordFileHost {
           return conn;
         },
         onProgress,
+        onReceived: this.onReceived,
       });
       this.store.adopt(result.path, result.manifest, result.stamp);
       this.onStored();

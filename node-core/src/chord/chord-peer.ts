@@ -16,6 +16,7 @@ import type {
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
 import { MetaserverClient } from '../metaserver/metaserver-client';
+import { TrafficMeter } from '../transfer/traffic-meter';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { dial, P2PError, toP2PError } from '../wire';
@@ -69,6 +70,9 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
   readonly store: FileStore;
   private started: { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage } | undefined;
   private metaserver: MetaserverClient | undefined;
+  private readonly traffic = new TrafficMeter((flows) =>
+    this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
+  );
   private reportTimer: NodeJS.Timeout | undefined;
   private links = new Map<string, PeerRef>();
   private readonly operations = new AbortController();
@@ -100,7 +104,12 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
         return true;
       },
     });
-    const fileHost = new StoreFileHost(store, options.key, () => this.reportFiles());
+    const fileHost = new StoreFileHost(
+      store,
+      options.key,
+      () => this.reportFiles(),
+      (holder, bytes) => this.traffic.add(holder.id, bytes),
+    );
     const storage = new ChordStorage(
       ring,
       fileHost,
@@ -311,6 +320,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     this.stopped = true;
     this.operations.abort();
     clearTimeout(this.reportTimer);
+    this.traffic.close();
     if (this.started) {
       await endRing(this.started.ring);
       // Closing the ring aborted the downloads it started (replicas, hand-overs); wait until
