@@ -1,7 +1,8 @@
-// One build for everything: the extension host bundle, the p2p-node CLI, the topology page,
+// One build for everything: the extension host bundle, the p2p-node CLI and its worker threads, the topology page,
 // and the in-VS-Code test suite. `--watch` rebuilds on change; `--production` minifies.
 import * as esbuild from 'esbuild';
 import { integrationSuites } from './scripts/esbuild-integration-suites.mjs';
+import { nodeCoreWorkerEntries } from './scripts/node-core-workers.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -35,6 +36,15 @@ const targets = [
     banner: { js: '#!/usr/bin/env node' },
     // ws loads these native speed-ups only if present; we ship without them.
     external: ['bufferutil', 'utf-8-validate'],
+  },
+  {
+    // The CLI's worker threads, beside dist/p2p-node.js, which starts them from there.
+    ...common,
+    entryPoints: nodeCoreWorkerEntries(new URL('.', import.meta.url).pathname),
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
   },
   {
     ...common,

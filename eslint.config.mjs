@@ -49,6 +49,20 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // The network core and the node supervisor run (and are tested) without VS Code.
+    files: ['node-core/**', 'extension/src/nodes/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'node-core and extension/src/nodes must not depend on VS Code.' }] },
+      ],
+    },
+  },
   // Formatting is Prettier's (`.prettierrc.json`, checked by `npm run lint`): no ESLint rule may fight it.
   prettierConfig,
+  {
+    // Prettier does not wrap strings and comments; this catches what it leaves over 120 columns.
+    rules: { 'max-len': ['error', { code: 120, ignoreUrls: true }] },
+  },
 );

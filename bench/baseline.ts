@@ -19,7 +19,9 @@ export async function bareCopy(source: string, target: string): Promise<number> 
   });
   const sender = spawn(process.execPath, [
     '-e',
-    `const net=require('net'),fs=require('fs');const s=net.connect(${port},'127.0.0.1',()=>fs.createReadStream(${JSON.stringify(source)},{highWaterMark:1<<20}).pipe(s));`,
+    `const net=require('net'),fs=require('fs');` +
+      `const s=net.connect(${port},'127.0.0.1',` +
+      `()=>fs.createReadStream(${JSON.stringify(source)},{highWaterMark:1<<20}).pipe(s));`,
   ]);
   try {
     return await received;

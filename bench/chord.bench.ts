@@ -7,18 +7,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { ChordRing } from '../node-core/src/chord/chord-ring';
-import {
-  fingersAreExact,
-  randomKey,
-  ringIsExact,
-  sleep,
-  startRing,
-  trueOwner,
-  waitFor,
-} from '../test/unit/chord-harness';
+import type { ChordRing } from '@node-core/chord/chord-ring';
+import { fingersAreExact, randomKey, ringIsExact, startRing, trueOwner, waitFor } from '../test/unit/chord-harness';
 
 export interface ChordBenchRow {
   nodes: number;
@@ -134,7 +127,8 @@ export async function benchRing(n: number, lookups: number): Promise<ChordBenchR
 export function formatChordTable(rows: readonly ChordBenchRow[]): string {
   const lines = [
     'Chord lookups (iterative, in-process nodes on real sockets)',
-    '    N  lookups  exact  mean hops  p99 hops  ½·log2 N  RPCs/lookup  mean ms  p99 ms  heap/node KiB  build s  target',
+    '    N  lookups  exact  mean hops  p99 hops  ½·log2 N  RPCs/lookup  mean ms  p99 ms' +
+      '  heap/node KiB  build s  target',
   ];
   for (const r of rows) {
     lines.push(

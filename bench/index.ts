@@ -24,9 +24,8 @@ function run(file: string): Promise<number> {
 async function main(): Promise<void> {
   const failed: string[] = [];
   for (const file of files) if ((await run(file)) !== 0) failed.push(file);
-  process.stdout.write(
-    `\n${files.length - failed.length}/${files.length} benches ran cleanly${failed.length ? `; failed: ${failed.join(', ')}` : ''}\n`,
-  );
+  const failures = failed.length ? `; failed: ${failed.join(', ')}` : '';
+  process.stdout.write(`\n${files.length - failed.length}/${files.length} benches ran cleanly${failures}\n`);
   process.exitCode = failed.length ? 1 : 0;
 }
 

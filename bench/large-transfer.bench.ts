@@ -20,6 +20,7 @@
 // run from registry-only content; the anchor (177 MiB/s = 0.49× of a 360 MiB/s bare copy on
 // this machine) is printed for comparison instead.
 // Standalone: `npm run build && node --import tsx bench/large-transfer.bench.ts [MiB] [rounds]`.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
@@ -100,7 +101,7 @@ class BenchNetwork {
     return p;
   }
 
-  /** `holders` share `path` (each hashes it once, before any clock starts); resolves once `getter` finds all of them. */
+  /** `holders` share `path` (each hashes it once, before any clock starts); resolves once `getter` finds them all. */
   async share(path: string, holders: CliProcess[], getter: CliProcess): Promise<string> {
     await Promise.all(
       holders.map(async (h) => {
@@ -116,7 +117,7 @@ class BenchNetwork {
       const found = await getter.next('search-result', () => true, 20_000, from).catch(() => undefined);
       if (found && found.holders.length === holders.length) return name;
       if (tries > 40) throw new Error(`the getter sees ${found?.holders.length ?? 0} of ${holders.length} holders`);
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 
@@ -154,7 +155,7 @@ class BenchNetwork {
   async close(): Promise<void> {
     clearInterval(this.sampler);
     for (const p of this.procs) if (p.child.exitCode === null) p.send('STOP');
-    await Promise.race([Promise.all(this.procs.map((p) => p.exited)), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([Promise.all(this.procs.map((p) => p.exited)), sleep(5000)]);
     await Promise.all(this.procs.map((p) => p.kill()));
   }
 }
@@ -204,44 +205,50 @@ async function uncappedRounds(root: string, source: string, expected: string): P
     const ratio = bareMs / oneMs;
     const multi = oneMs / threeMs;
     const perRound = (num: number[], den: number[]): string => num.map((n, i) => (n / den[i]).toFixed(2)).join(' ');
+    const seconds = (ms: number[]): string => (median(ms) / 1000).toFixed(2);
     const cpu = (runs: GetRun[]): string =>
-      `holders ${(median(runs.map((r) => r.holderCpuMs)) / 1000).toFixed(2)} s + getter ${(median(runs.map((r) => r.getterCpuMs)) / 1000).toFixed(2)} s`;
+      `holders ${seconds(runs.map((r) => r.holderCpuMs))} s + getter ${seconds(runs.map((r) => r.getterCpuMs))} s`;
+    const msList = (ms: number[]): string => ms.map((x) => x.toFixed(0)).join(' ');
     const holderRss = Math.max(...holders.map((_, i) => net.peakRss.get(`h${i + 1}`) ?? 0));
     const getterRss = net.peakRss.get('getter') ?? 0;
     const rssOk = Math.max(holderRss, getterRss) * 1.048576 <= 150;
     const intact = [...warmUps, ...one, ...three].every((r) => r.intact);
     console.log(
-      `file: ${SIZE_MIB} MiB over loopback, separate processes on one network; median of ${ROUNDS} rounds (bare copy, 1 holder, 3 holders, rotated)`,
+      `file: ${SIZE_MIB} MiB over loopback, separate processes on one network; ` +
+        `median of ${ROUNDS} rounds (bare copy, 1 holder, 3 holders, rotated)`,
     );
     console.log(
-      `  runs (ms): bare ${bare.map((x) => x.toFixed(0)).join(' ')}; 1 holder ${one.map((r) => r.transferMs.toFixed(0)).join(' ')}; 3 holders ${three.map((r) => r.transferMs.toFixed(0)).join(' ')}`,
+      `  runs (ms): bare ${msList(bare)}; 1 holder ${msList(one.map((r) => r.transferMs))}; ` +
+        `3 holders ${msList(three.map((r) => r.transferMs))}`,
     );
     console.log(`  bare fs→TCP→fs copy            ${rate(SIZE_MIB, bareMs).padStart(10)}`);
     console.log(`  p2p GET, 1 holder              ${rate(SIZE_MIB, oneMs).padStart(10)}   (CPU per GET: ${cpu(one)})`);
     console.log(
-      `  p2p GET, 3 holders             ${rate(SIZE_MIB, threeMs).padStart(10)}   (CPU per GET: ${cpu(three)}; sources: ${three.at(-1)?.sources.join(', ')})`,
+      `  p2p GET, 3 holders             ${rate(SIZE_MIB, threeMs).padStart(10)}   ` +
+        `(CPU per GET: ${cpu(three)}; sources: ${three.at(-1)?.sources.join(', ')})`,
     );
     // the very first GET: holder and getter fresh processes (nothing compiled, heaps unsized)
     console.log(
-      `  first GET, fresh processes     ${rate(SIZE_MIB, warmUps[0].transferMs).padStart(10)}   (${(bareMs / warmUps[0].transferMs).toFixed(2)}× the bare copy; not in the medians)`,
+      `  first GET, fresh processes     ${rate(SIZE_MIB, warmUps[0].transferMs).padStart(10)}   ` +
+        `(${(bareMs / warmUps[0].transferMs).toFixed(2)}× the bare copy; not in the medians)`,
+    );
+    const oneRuns = one.map((r) => r.transferMs);
+    const threeRuns = three.map((r) => r.transferMs);
+    console.log(
+      `  ratio GET / bare copy          ${ratio.toFixed(2)}   ` +
+        `(target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'}; per round ${perRound(bare, oneRuns)})`,
     );
     console.log(
-      `  ratio GET / bare copy          ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'}; per round ${perRound(
-        bare,
-        one.map((r) => r.transferMs),
-      )})`,
+      `  ratio 3 holders / 1 holder     ${multi.toFixed(2)}   (target ≥ 1.00, no slower: ` +
+        `${multi >= 0.95 ? 'met' : 'NOT met'}; within 5 % counts as equal; per round ${perRound(oneRuns, threeRuns)})`,
     );
     console.log(
-      `  ratio 3 holders / 1 holder     ${multi.toFixed(2)}   (target ≥ 1.00, no slower: ${multi >= 0.95 ? 'met' : 'NOT met'}; within 5 % counts as equal; per round ${perRound(
-        one.map((r) => r.transferMs),
-        three.map((r) => r.transferMs),
-      )})`,
+      `  WebTorrent anchor (not run)    ${WEBTORRENT_ANCHOR.toFixed(2)}   ` +
+        `(GET ${ratio > WEBTORRENT_ANCHOR ? 'ahead' : 'BEHIND'}; see the header for why it is not installed)`,
     );
     console.log(
-      `  WebTorrent anchor (not run)    ${WEBTORRENT_ANCHOR.toFixed(2)}   (GET ${ratio > WEBTORRENT_ANCHOR ? 'ahead' : 'BEHIND'}; see the header for why it is not installed)`,
-    );
-    console.log(
-      `  peak RSS holder / getter       ${holderRss.toFixed(0)} / ${getterRss.toFixed(0)} MiB over ${3 + 2 * ROUNDS} GETs of ${SIZE_MIB} MiB (target ≤ 150 MB: ${rssOk ? 'met' : 'NOT met'})`,
+      `  peak RSS holder / getter       ${holderRss.toFixed(0)} / ${getterRss.toFixed(0)} MiB ` +
+        `over ${3 + 2 * ROUNDS} GETs of ${SIZE_MIB} MiB (target ≤ 150 MB: ${rssOk ? 'met' : 'NOT met'})`,
     );
     console.log(`  downloads identical (SHA-256)  ${intact ? 'yes' : 'NO'}`);
     if (!intact) process.exitCode = 1;
@@ -277,11 +284,12 @@ async function main(): Promise<void> {
     const oneCapped = await cappedRun(root, 1, cappedSource, cappedExpected);
     const threeCapped = await cappedRun(root, 3, cappedSource, cappedExpected);
     console.log(
-      `  capped holders (${CAP_MIB_PER_S} MiB/s each), ${CAPPED_MIB} MiB: 1 holder ${rate(CAPPED_MIB, oneCapped.transferMs)}, 3 holders ${rate(CAPPED_MIB, threeCapped.transferMs)} (sources: ${threeCapped.sources.join(', ')})`,
+      `  capped holders (${CAP_MIB_PER_S} MiB/s each), ${CAPPED_MIB} MiB: ` +
+        `1 holder ${rate(CAPPED_MIB, oneCapped.transferMs)}, 3 holders ${rate(CAPPED_MIB, threeCapped.transferMs)} ` +
+        `(sources: ${threeCapped.sources.join(', ')})`,
     );
-    console.log(
-      `  ratio 3 capped / 1 capped      ${(oneCapped.transferMs / threeCapped.transferMs).toFixed(2)}   (3.00 would be every holder at its cap)`,
-    );
+    const cappedRatio = oneCapped.transferMs / threeCapped.transferMs;
+    console.log(`  ratio 3 capped / 1 capped      ${cappedRatio.toFixed(2)}   (3.00 would be every holder at its cap)`);
     if (!oneCapped.intact || !threeCapped.intact) {
       console.log('  capped downloads identical     NO');
       process.exitCode = 1;

@@ -6,7 +6,7 @@
 // Standalone: `node --import tsx bench/topology.bench.ts` (needs `npm run build` for dist/).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { TopologyBridge } from '../node-core/src/bridge';
+import { TopologyBridge } from '@node-core/bridge';
 import { InMemoryTopology, buildMesh } from '../test/web/support/in-memory-topology';
 import { launchChromium } from '../test/web/support/chromium';
 import { GraphLayout } from '../webview/src/graph-layout';
@@ -136,15 +136,25 @@ export async function run(): Promise<void> {
   );
   const layout = measureLayout();
   console.log(
-    `topology layout, ${PEERS} peers (Node, d3-force): settles in ${layout.ticks} ticks, median ${layout.medianMs.toFixed(1)} ms wall (min ${layout.minMs.toFixed(1)}, max ${layout.maxMs.toFixed(1)}), ${layout.medianCpuMs.toFixed(1)} ms CPU, over ${LAYOUT_RUNS} runs (${(layout.medianCpuMs / layout.ticks).toFixed(2)} ms CPU per tick)`,
+    `topology layout, ${PEERS} peers (Node, d3-force): settles in ${layout.ticks} ticks, ` +
+      `median ${layout.medianMs.toFixed(1)} ms wall ` +
+      `(min ${layout.minMs.toFixed(1)}, max ${layout.maxMs.toFixed(1)}), ` +
+      `${layout.medianCpuMs.toFixed(1)} ms CPU, over ${LAYOUT_RUNS} runs ` +
+      `(${(layout.medianCpuMs / layout.ticks).toFixed(2)} ms CPU per tick)`,
   );
   const frames = await measureFrames();
   console.log(
-    `topology page, ${PEERS} peers (Chromium, headless): first full draw ${frames.firstDrawMs.toFixed(0)} ms after navigation; ${frames.frames} frames in ${FRAME_SAMPLE_MS} ms while the simulation runs; frame time mean ${frames.meanMs.toFixed(1)} ms, p95 ${frames.p95Ms.toFixed(1)} ms, max ${frames.maxMs.toFixed(1)} ms; drew ${frames.drawnPeers} peers, ${frames.drawnLinks} links`,
+    `topology page, ${PEERS} peers (Chromium, headless): first full draw ${frames.firstDrawMs.toFixed(0)} ms ` +
+      `after navigation; ${frames.frames} frames in ${FRAME_SAMPLE_MS} ms while the simulation runs; ` +
+      `frame time mean ${frames.meanMs.toFixed(1)} ms, p95 ${frames.p95Ms.toFixed(1)} ms, ` +
+      `max ${frames.maxMs.toFixed(1)} ms; ` +
+      `drew ${frames.drawnPeers} peers, ${frames.drawnLinks} links`,
   );
   const m = frames.mainThreadPerFrameMs;
   console.log(
-    `  main thread per frame: ${m.TaskDuration.toFixed(1)} ms busy, of which script ${m.ScriptDuration.toFixed(1)}, style ${m.RecalcStyleDuration.toFixed(1)}, layout ${m.LayoutDuration.toFixed(1)} (the rest: paint and compositing)`,
+    `  main thread per frame: ${m.TaskDuration.toFixed(1)} ms busy, of which script ${m.ScriptDuration.toFixed(1)}, ` +
+      `style ${m.RecalcStyleDuration.toFixed(1)}, layout ${m.LayoutDuration.toFixed(1)} ` +
+      '(the rest: paint and compositing)',
   );
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/topology.json', `${JSON.stringify({ peers: PEERS, layout, frames }, null, 2)}\n`);

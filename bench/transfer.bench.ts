@@ -1,7 +1,8 @@
 // GET throughput between two peer PROCESSES (dist/p2p-node.js) against a bare
 // fs stream → TCP → fs stream copy between two processes over loopback, measured in the same
 // run on the same 256 MiB file; plus the serving peer's RSS (VmRSS) while it serves.
-// Targets: ratio ≥ 0.80, RSS ≤ 150 MB. Standalone: `npm run build && node --import tsx bench/transfer.bench.ts [MiB] [rounds]`.
+// Targets: ratio ≥ 0.80, RSS ≤ 150 MB.
+// Standalone: `npm run build && node --import tsx bench/transfer.bench.ts [MiB] [rounds]`.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -130,14 +131,16 @@ async function main(): Promise<void> {
     ];
     console.log(`file: ${SIZE_MIB} MiB, loopback, two processes each side; median of ${ROUNDS} alternating rounds`);
     console.log(
-      `  runs (ms): bare ${bareRuns.map((x) => x.toFixed(0)).join(' ')}; p2p ${p2pRuns.map((r) => r.transferMs.toFixed(0)).join(' ')}`,
+      `  runs (ms): bare ${bareRuns.map((x) => x.toFixed(0)).join(' ')}; ` +
+        `p2p ${p2pRuns.map((r) => r.transferMs.toFixed(0)).join(' ')}`,
     );
     for (const row of rows) console.log(`  ${row[0].padEnd(28)} ${row[1].padStart(10)} ${row[2].padStart(10)}`);
     console.log(
       `  ratio p2p/bare               ${ratio.toFixed(2)}   (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})`,
     );
     console.log(
-      `  holder peak RSS              ${p2p.holderRssMiB.toFixed(0)} MiB (target ≤ 150 MB: ${p2p.holderRssMiB * 1.048576 <= 150 ? 'met' : 'NOT met'})`,
+      `  holder peak RSS              ${p2p.holderRssMiB.toFixed(0)} MiB ` +
+        `(target ≤ 150 MB: ${p2p.holderRssMiB * 1.048576 <= 150 ? 'met' : 'NOT met'})`,
     );
     console.log(`  getter peak RSS              ${p2p.getterRssMiB.toFixed(0)} MiB`);
     console.log(`  downloaded file identical    ${same ? 'yes' : 'NO'}`);

@@ -69,12 +69,12 @@ try {
   await item.waitFor({ timeout: 60_000 });
   await item.click();
   const headers = page.locator('#workbench\\.parts\\.sidebar .pane-header h3.title');
-  await headers.nth(1).waitFor({ timeout: 30_000 });
+  await headers.nth(2).waitFor({ timeout: 30_000 });
   const views = (await headers.allInnerTexts()).map((t) => t.trim().toLowerCase());
   await page.waitForTimeout(1000);
   fs.mkdirSync(path.dirname(shot), { recursive: true });
   await page.screenshot({ path: shot });
-  if (views.join('|') !== 'network|network files')
+  if (views.join('|') !== 'network|network files|transfers')
     throw new Error(`unexpected views in the P2P container: ${views.join(', ')}`);
   say(`P2P Network container shows ${views.join(', ')}; screenshot ${path.relative(repoRoot, shot)}`);
   ok = true;

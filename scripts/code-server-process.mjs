@@ -1,6 +1,7 @@
 // Starting and stopping one code-server, shared by run-vscode-tests.mjs and start-code-server.mjs.
 // code-server runs in its own process group (detached) so that stop() also ends the extension
 // host, the file watcher and every p2p-node child the extension started.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -53,7 +54,9 @@ export function isolatedEnv(dirs, extra = {}) {
 
 /**
  * Starts code-server and waits until it listens. Output goes to `logFile`.
- * @returns {Promise<{ pid: number, url: string, stop: () => Promise<void>, killNow: () => void, exited: Promise<number|null> }>}
+ * @returns {Promise<{
+ *   pid: number, url: string, stop: () => Promise<void>, killNow: () => void, exited: Promise<number|null>
+ * }>}
  */
 export async function startCodeServer({
   entry,
@@ -108,7 +111,7 @@ export async function startCodeServer({
       return;
     }
     const t = setTimeout(killNow, 3000);
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3500))]);
+    await Promise.race([exited, sleep(3500)]);
     clearTimeout(t);
     killNow(); // the group may outlive its leader (extension host, watchers)
   };
@@ -124,7 +127,7 @@ export async function startCodeServer({
     } catch {
       /* not yet listening */
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
   }
   killNow();
   const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-3000) : '';

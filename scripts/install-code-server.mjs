@@ -13,12 +13,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSystemPackages } from './system-packages.mjs';
 
 export const CODE_SERVER_VERSION = '4.100.3'; // serves VS Code 1.100.3, needs Node 20
 // code-server 4.100.3 bundles @vscode/ripgrep 1.15.11, whose postinstall downloads
 // ripgrep v13.0.0-10 from GitHub unless this tarball is already in its cache folder.
 const RIPGREP_PKG_VERSION = '1.15.11';
 const RIPGREP_ASSET = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
+// The two install scripts of the install, both needed: code-server's postinstall installs the VS Code
+// server's own modules (lib/vscode, native ones built here), argon2's builds the module code-server
+// loads. By name: npm cannot pin a version without a lockfile.
+const ALLOWED_SCRIPTS = { 'code-server': true, argon2: true };
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheRoot = path.join(repoRoot, '.cache', 'code-server');
@@ -26,26 +31,9 @@ const installDir = path.join(cacheRoot, CODE_SERVER_VERSION);
 const marker = path.join(installDir, '.installed');
 export const codeServerEntry = path.join(installDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 
-const SYSTEM_DEPS = [
-  ['/usr/bin/rg', 'ripgrep'],
-  ['/usr/bin/chromium', 'chromium'],
-];
-
-/** Throws with the apt-get line to run when a system binary the harness needs is missing. */
-export function checkSystemDeps() {
-  const missing = SYSTEM_DEPS.filter(([bin]) => !fs.existsSync(bin));
-  if (missing.length > 0) {
-    const list = missing.map(([bin, pkg]) => `${bin} (Debian package "${pkg}")`).join(', ');
-    throw new Error(
-      `missing ${list}.\nInstall with: apt-get install -y ${missing.map(([, pkg]) => pkg).join(' ')}` +
-        `\n(or run .ci/run, which installs every system package the project needs)`,
-    );
-  }
-}
-
 /** Makes sure code-server is installed; returns the path of its entry script (run it with node). */
 export function ensureCodeServer({ quiet = false } = {}) {
-  checkSystemDeps();
+  ensureSystemPackages('start');
   if (fs.existsSync(marker) && fs.existsSync(codeServerEntry)) return codeServerEntry;
 
   const log = (msg) => quiet || process.stderr.write(`[install-code-server] ${msg}\n`);
@@ -63,7 +51,12 @@ export function ensureCodeServer({ quiet = false } = {}) {
     fs.writeFileSync(
       path.join(staging, 'package.json'),
       JSON.stringify(
-        { name: 'p2p-code-server-cache', private: true, description: 'installed by scripts/install-code-server.mjs' },
+        {
+          name: 'p2p-code-server-cache',
+          private: true,
+          description: 'installed by scripts/install-code-server.mjs',
+          allowScripts: ALLOWED_SCRIPTS,
+        },
         null,
         2,
       ),
@@ -74,6 +67,7 @@ export function ensureCodeServer({ quiet = false } = {}) {
       npm_config_unsafe_perm: 'true', // code-server's postinstall refuses root otherwise
       npm_config_yes: 'true', // node-pty's postinstall runs `npx node-gyp`
       npm_config_nodedir: '/usr', // node-gyp: Node headers from Debian, not a download
+      npm_config_build_from_source: 'argon2', // node-pre-gyp: build it here, no download from GitHub
       npm_config_audit: 'false',
       npm_config_fund: 'false',
       npm_config_update_notifier: 'false',
@@ -81,7 +75,10 @@ export function ensureCodeServer({ quiet = false } = {}) {
     // When run from an npm script, npm_config_* of the outer npm (e.g. --prefix) would leak in.
     delete env.npm_config_prefix;
     delete env.npm_config_global;
-    run('npm', ['install', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], {
+    // --loglevel=error: npm warns that unsafe_perm and build_from_source are not its own settings;
+    // they are read by the install scripts above, which the checks below prove to have run.
+    const npmArgs = ['install', '--no-save', '--no-package-lock', '--loglevel=error'];
+    run('npm', [...npmArgs, `code-server@${CODE_SERVER_VERSION}`], {
       cwd: staging,
       env,
       quiet,
@@ -100,7 +97,9 @@ export function ensureCodeServer({ quiet = false } = {}) {
       'bin',
       'rg',
     );
+    const argon2 = path.join(staging, 'node_modules', 'argon2', 'lib', 'binding', 'napi-v3', 'argon2.node');
     if (!fs.existsSync(entry)) throw new Error(`code-server installed but ${entry} is missing`);
+    if (!fs.existsSync(argon2)) throw new Error(`code-server installed but argon2 was not built (${argon2})`);
     if (!fs.existsSync(rg))
       throw new Error(
         `code-server installed but its ripgrep (${rg}) is missing: did the ripgrep cache version change?`,

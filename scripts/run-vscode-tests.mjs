@@ -29,6 +29,7 @@
 // A driver that throws counts as one failed test, one that resolves as one passed test.
 // Once the extension tests have ended, waitForLog rejects and drivers get 15 s to finish.
 // With P2P_TEST_GREP set, drivers run only if P2P_TEST_DRIVERS names them.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +38,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { CHROMIUM_ARGS } from './chromium-args.mjs';
 import { ensureCodeServer } from './install-code-server.mjs';
+import { ensureSystemPackages } from './system-packages.mjs';
 import {
   freePort,
   isolatedDirs,
@@ -52,8 +54,16 @@ const artifacts = path.join(repoRoot, 'test-artifacts', 'vscode');
 const totalTimeoutMs = Number(process.env.P2P_TEST_TIMEOUT_MS) || 300_000;
 const SUMMARY = /^vscode: (\d+) passed, (\d+) failed$/;
 // The workbench's own chatter arrives through the same channel; it goes to the log file only.
-const NOISE =
-  /^(Resolving connection token|Resolved connection token|Creating a socket|\[Service Worker\]|Ignoring fetching additional builtin|ChatSessionStore|Updating additional builtin|Creation of workbench contribution)/;
+const NOISE_PREFIXES = [
+  'Resolving connection token',
+  'Resolved connection token',
+  'Creating a socket',
+  '[Service Worker]',
+  'Ignoring fetching additional builtin',
+  'ChatSessionStore',
+  'Updating additional builtin',
+  'Creation of workbench contribution',
+];
 
 const ENDED = Symbol('extension tests ended');
 const out = (line) => process.stdout.write(`${line}\n`);
@@ -66,11 +76,11 @@ let cleaning;
 
 async function cleanup() {
   cleaning ??= (async () => {
-    await Promise.race([browser?.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([browser?.close().catch(() => {}), sleep(10_000)]);
     await server?.stop();
     if (!tempRoot) return;
     // Chromium's profile and code-server's dirs live under tempRoot: whatever still names it is ours.
-    if (killProcessesMentioning(tempRoot) > 0) await new Promise((r) => setTimeout(r, 300));
+    if (killProcessesMentioning(tempRoot) > 0) await sleep(300);
     if (process.env.P2P_TEST_KEEP) return note(`kept ${tempRoot}`);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -78,7 +88,7 @@ async function cleanup() {
         return;
       } catch (err) {
         if (attempt === 2) note(`could not remove ${tempRoot}: ${err.message}`);
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
     }
   })();
@@ -100,6 +110,7 @@ async function main() {
     if (b.status !== 0) throw new Error(`build failed (node esbuild.mjs):\n${b.stdout}${b.stderr}`);
   }
   if (!fs.existsSync(`${testsIndex}.js`)) throw new Error(`${testsIndex}.js is missing: run npm run build`);
+  ensureSystemPackages('test'); // chromium too, when run alone as npm run test:vscode
   const entry = ensureCodeServer();
   const { chromium } = await import('playwright-core');
   const drivers = await loadDrivers();
@@ -148,7 +159,7 @@ async function main() {
       hostLog.write(`[${type}] ${line}\n`);
       const m = SUMMARY.exec(line.trim());
       if (m) summary = { passed: Number(m[1]), failed: Number(m[2]) };
-      else if (!NOISE.test(line)) out(line);
+      else if (!NOISE_PREFIXES.some((prefix) => line.startsWith(prefix))) out(line);
       lines.push(line);
       for (const w of waiters) w(line);
     }
@@ -166,7 +177,8 @@ async function main() {
     ['extensionTestsPath', remote(testsIndex)],
     ['skipWelcome', 'true'],
   ];
-  const url = `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const payloadParam = encodeURIComponent(JSON.stringify(payload));
+  const url = `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${payloadParam}`;
   const deadline = started + totalTimeoutMs;
   const abort = new AbortController();
   await page.goto(url, { timeout: 60_000 });
@@ -224,7 +236,8 @@ async function main() {
   if (exitResult === timedOut) problems.push(`the extension tests did not finish within ${totalTimeoutMs / 1000} s`);
   else if (exitCode !== 0 && !summary)
     problems.push(
-      `the extension host reported exit code ${exitCode} without a test summary (did run() throw, or the extension fail to load?)`,
+      `the extension host reported exit code ${exitCode} without a test summary ` +
+        '(did run() throw, or the extension fail to load?)',
     );
   else if (exitCode !== 0 && failed === 0) problems.push(`the extension host reported exit code ${exitCode}`);
   if (driverResults === timedOut) problems.push('the Playwright drivers did not finish in time');

@@ -41,7 +41,8 @@ try {
     // the container id appears in the action's id/class as workbench.view.extension.<id>.
     const item = page
       .locator(
-        `.activitybar .action-item:has(.action-label[class*="workbench-view-extension-${view}"]), .activitybar .action-item:has([id="workbench.view.extension.${view}"])`,
+        `.activitybar .action-item:has(.action-label[class*="workbench-view-extension-${view}"]), ` +
+          `.activitybar .action-item:has([id="workbench.view.extension.${view}"])`,
       )
       .first();
     const fallback = page.locator('.activitybar .action-item a[aria-label^="P2P"]').first();

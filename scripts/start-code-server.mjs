@@ -38,7 +38,9 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`bad port "${port}
 
 const SAMPLES = {
   'README.md':
-    '# Demo workspace\n\nOpen the P2P Network view in the activity bar, start a metadata server and a demo network,\nthen share a file from this folder (right-click it in the Explorer: P2P: Share File).\n',
+    '# Demo workspace\n\n' +
+    'Open the P2P Network view in the activity bar, start a metadata server and a demo network,\n' +
+    'then share a file from this folder (right-click it in the Explorer: P2P: Share File).\n',
   'hello.txt': 'Hello from a P2P peer!\n',
   'notes/chord.md': '# Chord\n\nA node id is SHA-1(host:port); a file key is SHA-1(file name).\n',
 };
@@ -121,7 +123,8 @@ async function main() {
 
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
   process.stdout.write(
-    `\n  VS Code with the P2P Network extension: http://${shownHost}:${port}/?folder=${encodeURIComponent(workspace)}\n` +
+    `\n  VS Code with the P2P Network extension: ` +
+      `http://${shownHost}:${port}/?folder=${encodeURIComponent(workspace)}\n` +
       `  (demo folder ${path.relative(repoRoot, workspace)}, log ${path.relative(repoRoot, logFile)})\n` +
       `  Open the P2P Network icon in the activity bar. Ctrl-C to stop.\n\n`,
   );

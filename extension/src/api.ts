@@ -7,6 +7,9 @@ import type { MetaserverTopology } from './nodes/metaserverTopology';
 import type { SearchResults } from './search/searchResults';
 import type { FilesTreeProvider } from './views/filesTreeProvider';
 import type { NetworkTreeProvider } from './views/networkTreeProvider';
+import type { TransferList } from './transfers/transferList';
+import type { NodeRestore } from './restore/nodeRestore';
+import type { TransfersTreeProvider } from './views/transfersTreeProvider';
 
 export interface P2PExtensionApi {
   /** Every node process of this window: `nodes`, `peers`, `metaserver`, `pids`, and their events. */
@@ -22,6 +25,14 @@ export interface P2PExtensionApi {
   readonly uriHandler: vscode.UriHandler;
   /** The status bar text, e.g. "$(radio-tower) 3 peers · 4 neighbours" (empty while hidden). */
   statusBarText(): string;
+  /** Every download of this window (active, paused, and the history), with speeds. */
+  readonly transfers: TransferList;
+  /** The `p2p.transfers` view's data. */
+  readonly transfersTree: TransfersTreeProvider;
+  /** The total-speed status bar text, e.g. "$(cloud-download) 3.2 MiB/s" (empty while nothing moves). */
+  transferStatusBarText(): string;
+  /** The nodes saved for the next start (`saved`), and `restore()`, which activation runs. */
+  readonly nodeRestore: NodeRestore;
   /** Milliseconds activate() itself took (the bundle's load time is measured by the tests). */
   readonly activationMs: number;
 }

@@ -15,13 +15,21 @@ import { registerTopologyCommand } from './commands/topologyCommand';
 import { registerInternalCommands } from './internalCommands';
 import { NetworkKeyStore } from './networkKey';
 import { nodeCliPath } from './nodeProcess';
-import { watchNodeHealth } from './nodes/crashNotifier';
+import { readSettings } from './settings';
+import { watchNodeHealth } from './views/crashNotifier';
 import { MetaserverTopology } from './nodes/metaserverTopology';
 import { NodeManager } from './nodes/nodeManager';
 import { SearchResults } from './search/searchResults';
 import { FilesTreeProvider } from './views/filesTreeProvider';
 import { NetworkTreeProvider } from './views/networkTreeProvider';
 import { NetworkStatusBar } from './views/statusBar';
+import { registerTransferCommands } from './commands/transferCommands';
+import { NodeRestore } from './restore/nodeRestore';
+import { persistTransfers } from './transfers/transferPersistence';
+import { TransferController } from './transfers/transferController';
+import { TransferList } from './transfers/transferList';
+import { TransfersTreeProvider } from './views/transfersTreeProvider';
+import { TransferStatusBar } from './views/transferStatusBar';
 
 export type { P2PExtensionApi } from './api';
 
@@ -41,6 +49,10 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
   const filesTree = new FilesTreeProvider(searchResults);
   const statusBar = new NetworkStatusBar(manager);
   const keys = new NetworkKeyStore(context.secrets);
+  const transferList = new TransferList();
+  const transfers = new TransferController(manager, transferList);
+  const transfersTree = new TransfersTreeProvider(transferList);
+  const transferStatusBar = new TransferStatusBar(transferList);
   context.subscriptions.push(
     { dispose: () => manager.dispose() },
     searchResults,
@@ -50,7 +62,14 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     statusBar,
     metaserverTopology.onDidChange(() => networkTree.refresh()),
     vscode.window.registerTreeDataProvider('p2p.network', networkTree),
-    vscode.window.registerTreeDataProvider('p2p.files', filesTree),
+    // several files selected together download together (p2p.downloadFile receives the selection)
+    vscode.window.createTreeView('p2p.files', { treeDataProvider: filesTree, canSelectMany: true }),
+    transferList,
+    transfers,
+    transfersTree,
+    transferStatusBar,
+    vscode.window.registerTreeDataProvider('p2p.transfers', transfersTree),
+    persistTransfers(transferList, context.workspaceState),
   );
 
   const services: P2PServices = {
@@ -58,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     manager,
     searchResults,
     keys,
+    transfers,
     showLog: (key) => manager.logOf(key)?.show?.(true),
     refreshViews: () => {
       networkTree.refresh();
@@ -71,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
   const uriHandler = registerShareLinkCommands(services);
   registerKeyCommands(services);
   registerTopologyCommand(services);
+  registerTransferCommands(services, transfers);
   registerP2PCommand(services, 'p2p.refresh', async () => {
     // Ask each peer for the full picture again; the answers repaint the views.
     for (const node of manager.runningPeers) {
@@ -80,6 +101,10 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     services.refreshViews();
   });
   registerInternalCommands(context);
+  const nodeRestore = new NodeRestore(manager, context.workspaceState);
+  context.subscriptions.push(nodeRestore);
+  // after the commands exist: it runs them; not awaited, activation stays cheap
+  if (readSettings().restoreOnStartup) void nodeRestore.restore();
 
   return {
     nodes: manager,
@@ -89,6 +114,10 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     metaserverTopology,
     uriHandler,
     statusBarText: () => statusBar.text,
+    transfers: transferList,
+    transfersTree,
+    transferStatusBarText: () => transferStatusBar.text,
+    nodeRestore,
     activationMs: performance.now() - activateStartedAt,
   };
 }

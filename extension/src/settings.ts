@@ -2,7 +2,7 @@
 // them so changes apply to the next node without reloading the window.
 
 import * as vscode from 'vscode';
-import type { Mode } from '../../node-core/src/events';
+import type { Mode } from '@node-core/events';
 
 export interface P2PSettings {
   metaserverHost: string;
@@ -19,6 +19,8 @@ export interface P2PSettings {
   peerAdvertise: string | undefined;
   /** MiB/s a peer sends at most (`--max-upload`); undefined: no cap. */
   maxUploadMiBPerSecond: number | undefined;
+  /** Start the nodes of the last session again when the window opens. */
+  restoreOnStartup: boolean;
 }
 
 export function readSettings(): P2PSettings {
@@ -36,6 +38,7 @@ export function readSettings(): P2PSettings {
     peerHost: hostSetting(config.get<string>('peer.host', '')),
     peerAdvertise: hostSetting(config.get<string>('peer.advertise', '')),
     maxUploadMiBPerSecond: uploadCap(config.get<number>('maxUploadMiBPerSecond', 0)),
+    restoreOnStartup: config.get<boolean>('restoreOnStartup', true) !== false,
   };
 }
 

@@ -1,6 +1,7 @@
 // The `--json` event stream of `p2p-node`: one JSON object per line on stdout.
-// This is a public contract (design.md, "The CLI"): the extension, the tests and users'
+// This is a public contract (README.md, "Command-line"): the extension, the tests and users'
 // scripts parse it. Add fields freely; never rename or remove one.
+import type { ErrorCode } from './error-codes';
 
 export interface Address {
   host: string;
@@ -62,6 +63,8 @@ export interface SharedFileInfo {
   name: string;
   size: number;
   sha256: string;
+  /** The version's Merkle root (see SearchResultEvent): what a share link of this file names. */
+  root: string;
 }
 
 export interface FilesEvent {
@@ -74,11 +77,39 @@ export interface SharedEvent extends SharedFileInfo {
   path: string;
 }
 
+/**
+ * A file this peer now offers: new in its folder (once hashed), changed (a new sha256), shared
+ * with SHARE, or downloaded. `path` is where it lies.
+ */
+export interface FileAddedEvent extends SharedFileInfo {
+  event: 'file-added';
+  path: string;
+}
+
+/** A file this peer no longer offers (deleted, moved away). */
+export interface FileRemovedEvent {
+  event: 'file-removed';
+  name: string;
+}
+
+/** One holder's answer to a search, printed the moment it arrives; `search-result` follows. */
+export interface SearchHitEvent {
+  event: 'search-hit';
+  name: string;
+  size: number;
+  sha256: string;
+  /** The version's Merkle root (see SearchResultEvent). */
+  root: string;
+  holder: PeerRef;
+}
+
 export interface SearchResultEvent {
   event: 'search-result';
   name: string;
   size: number;
   sha256: string;
+  /** The file's Merkle root, hex: the version a GET of this result downloads (node-core/PROTOCOL.md). */
+  root: string;
   holders: PeerRef[];
 }
 
@@ -92,6 +123,17 @@ export interface DownloadProgressEvent {
   name: string;
   bytes: number;
   total: number;
+  /** Bytes each holder (by id) has sent since this GET started; a resumed `.part`'s bytes count for none. */
+  sources?: Record<string, number>;
+}
+
+/** After `PAUSE <name>`: the GET stopped and its `.part` stays; `GET <name>` resumes it. */
+export interface DownloadPausedEvent {
+  event: 'download-paused';
+  name: string;
+  /** Bytes verified or received when it stopped (0 if it stopped before the first chunk). */
+  bytes: number;
+  total: number;
 }
 
 export interface DownloadCompleteEvent {
@@ -100,6 +142,8 @@ export interface DownloadCompleteEvent {
   path: string;
   bytes: number;
   sha256: string;
+  /** The Merkle root every chunk was verified against. */
+  root: string;
   sources: string[];
 }
 
@@ -110,25 +154,7 @@ export interface LookupEvent {
   hops: number;
 }
 
-export type ErrorCode =
-  | 'BAD_COMMAND'
-  | 'BAD_FLAG'
-  | 'EMPTY_ID'
-  | 'DUPLICATE_ID'
-  | 'NETWORK_FULL'
-  | 'AUTH_FAILED'
-  | 'METASERVER_UNREACHABLE'
-  | 'PEER_UNREACHABLE'
-  | 'PORT_IN_USE'
-  | 'BAD_NAME'
-  | 'NOT_SHARED'
-  | 'NOT_FOUND'
-  | 'FILE_EXISTS'
-  | 'VERIFY_FAILED'
-  | 'DOWNLOAD_FAILED'
-  | 'CANCELLED'
-  | 'PROTOCOL'
-  | 'INTERNAL';
+export type { ErrorCode };
 
 export interface ErrorEvent {
   event: 'error';
@@ -150,9 +176,13 @@ export type NodeEvent =
   | TopologyEvent
   | FilesEvent
   | SharedEvent
+  | FileAddedEvent
+  | FileRemovedEvent
+  | SearchHitEvent
   | SearchResultEvent
   | NotFoundEvent
   | DownloadProgressEvent
+  | DownloadPausedEvent
   | DownloadCompleteEvent
   | LookupEvent
   | ErrorEvent

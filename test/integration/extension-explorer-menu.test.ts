@@ -2,6 +2,7 @@
 // manifest's `when` uses the p2p.peerRunning context key the extension keeps). The workbench
 // DOM is read by the Playwright driver test/integration/driver/explorer-menu.mjs.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +16,7 @@ describe('extension: explorer context menu', function () {
 
   async function menuFor(phase: 'idle' | 'peer', file: vscode.Uri): Promise<string[]> {
     await vscode.commands.executeCommand('revealInExplorer', file);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // let the context key reach the workbench
+    await sleep(500); // let the context key reach the workbench
     console.log(`[explorer-menu] ${phase} ${path.basename(file.fsPath)}`);
     const reply = await driverReply<{ phase: string; labels: string[] }>('explorer-menu', 30_000);
     assert.equal(reply.phase, phase);

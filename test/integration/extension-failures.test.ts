@@ -45,7 +45,7 @@ describe('extension: keys, crashes and errors', function () {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('passes the network key in the environment, never on the command line; a peer with another key is refused', async function () {
+  it('passes the network key in the environment, not the command line; another key is refused', async function () {
     if (process.platform !== 'linux') this.skip(); // reads /proc
     const key = 'test-key-7f3a9c';
     assert.equal(await vscode.commands.executeCommand('p2p.setNetworkKey', { key }), true);

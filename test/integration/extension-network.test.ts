@@ -4,6 +4,7 @@
 // peer and downloaded (bytes compared), the tree providers' children read, peers leaving, and no
 // child process surviving the manager. Also measures activation time and the bundle size.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import type { NetworkFile } from '../../extension/src/search/searchResults';
 import type { DownloadResult, ShareResult } from '../../extension/src/commands/fileCommands';
 import type { NetworkElement } from '../../extension/src/views/networkTreeProvider';
 import type { FilesElement } from '../../extension/src/views/filesTreeProvider';
+import { TRANSFER_CONTEXT_VALUES } from '../../extension/src/views/transfersTreeProvider';
 import { isAlive, waitUntil as waitFor } from '../unit/extension-helpers';
 import { EXTENSION_ID } from './support/extension';
 
@@ -85,9 +87,10 @@ describe('extension: a network driven through the commands', function () {
     load(bundle);
     const loadMs = performance.now() - loadStarted;
     if (cached) load.cache[bundle] = cached;
+    const wallClock = activationWallMs === undefined ? 'n/a (already active)' : `${activationWallMs.toFixed(1)} ms`;
     console.log(
       `[extension] bundle load ${loadMs.toFixed(1)} ms + activate() ${api.activationMs.toFixed(1)} ms; ` +
-        `ext.activate() wall clock (VS Code's machinery included) ${activationWallMs === undefined ? 'n/a (already active)' : `${activationWallMs.toFixed(1)} ms`}; dist/extension.js ${bundleBytes} bytes`,
+        `ext.activate() wall clock (VS Code's machinery included) ${wallClock}; dist/extension.js ${bundleBytes} bytes`,
     );
     assert.ok(loadMs + api.activationMs < 100, `loading + activate() took ${loadMs + api.activationMs} ms`);
     if (activationWallMs !== undefined)
@@ -154,7 +157,7 @@ describe('extension: a network driven through the commands', function () {
     );
   });
 
-  it('starts a peer where the p2p.peer.host / p2p.peer.advertise settings say; never announces a wildcard', async () => {
+  it('starts a peer where p2p.peer.host / p2p.peer.advertise say; never announces a wildcard', async () => {
     const config = vscode.workspace.getConfiguration('p2p');
     const global = vscode.ConfigurationTarget.Global;
     // 127.0.0.2: another loopback address (Linux routes all of 127/8 to lo), so "bound where told" shows
@@ -215,7 +218,7 @@ describe('extension: a network driven through the commands', function () {
     const uri = vscode.Uri.file(sharedFile);
     // Three peers run: the command asks which one; accept the first (s1) as a user would.
     const sharing = vscode.commands.executeCommand<ShareResult[]>('p2p.shareFile', uri, [uri]);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await sleep(700);
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     const results = await sharing;
     assert.ok(results, 'the share returned nothing (prompt not answered?)');
@@ -238,6 +241,7 @@ describe('extension: a network driven through the commands', function () {
     }))!;
     assert.equal(found.length, 1);
     assert.equal(found[0]!.size, sharedBytes.length);
+    assert.match(found[0]!.root, /^[0-9a-f]{64}$/, 'the version is named by its Merkle root');
     assert.deepEqual(
       found[0]!.holders.map((h) => h.id),
       [sharedHolder],
@@ -247,6 +251,8 @@ describe('extension: a network driven through the commands', function () {
     const item = api.filesTree.getTreeItem(roots[0]!);
     assert.equal(item.label, sharedName);
     assert.equal(item.contextValue, 'p2p.networkFile');
+    assert.match(String(item.description), new RegExp(`root ${found[0]!.root.slice(0, 8)}$`));
+    assert.match(String(item.tooltip), new RegExp(`Merkle root ${found[0]!.root}`));
     const holders = api.filesTree.getChildren(roots[0]);
     assert.deepEqual(
       holders.map((h: FilesElement) => (h.kind === 'holder' ? h.holder.id : '')),
@@ -307,6 +313,8 @@ describe('extension: a network driven through the commands', function () {
     };
     walkNetwork();
     for (const file of api.filesTree.getChildren()) produced.add(api.filesTree.getTreeItem(file).contextValue ?? '');
+    // a transfer's row carries its state: every state can occur, the unit tests walk them
+    for (const value of TRANSFER_CONTEXT_VALUES) produced.add(value);
     assert.ok(named.size >= 3);
     assert.deepEqual(
       [...named].filter((v) => !produced.has(v)),

@@ -2,6 +2,7 @@
 // from the settings, the running metaserver and the workspace folder. Accepting every default
 // (as a user pressing Enter) must give a working peer.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
@@ -12,7 +13,7 @@ import { EXTENSION_ID } from './support/extension';
 /** Presses Enter in whatever quick input (input box or quick pick) is open, `times` times. */
 async function acceptPrompts(times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
   }
 }
@@ -67,7 +68,7 @@ describe('extension: prompts with defaults', function () {
   it('a dismissed prompt ends the command quietly (no error, nothing started)', async () => {
     const before = api.nodes.nodes.length;
     const joining = vscode.commands.executeCommand('p2p.joinNetwork');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     assert.equal(await joining, undefined);
     assert.equal(api.nodes.nodes.length, before);

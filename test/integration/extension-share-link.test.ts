@@ -7,14 +7,14 @@
 
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PeerRef } from '../../node-core/src/events';
-import { formatShareLink, parseShareLink, type ShareLink } from '../../node-core/src/share-link';
+import type { PeerRef } from '@node-core/events';
+import { computeManifest, type FileManifest } from '@node-core/files/manifest';
+import { formatShareLink, parseShareLink, type ShareLink } from '@node-core/share-link';
 import type { NetworkElement } from '../../extension/src/views/networkTreeProvider';
-import type { DownloadResult } from '../../extension/src/commands/fileCommands';
+import type { DownloadResult } from '../../extension/src/commands/downloadCommand';
 import { driverReply, driverRunning } from './support/driver';
 import { activateP2P, EXTENSION_ID, startMetaserver, tempFolder, useCleanup } from './support/extension';
 
@@ -42,8 +42,6 @@ async function outsideHolder(cleanup: Array<() => unknown>, metaserverPort: numb
   });
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 describe('extension: share links', function () {
   this.timeout(120_000);
   const cleanup = useCleanup();
@@ -54,16 +52,23 @@ describe('extension: share links', function () {
     [second]: 'the second file\n'.repeat(50),
   };
   let link: (name: string) => ShareLink;
+  const manifests: Record<string, FileManifest> = {};
 
   before(async () => {
     const api = await activateP2P();
     assert.equal(api.nodes.runningPeers.length, 0, 'another test left a peer running');
     const server = await startMetaserver(cleanup);
     const dir = tempFolder(cleanup, 'p2p-ext-link-holder-');
-    for (const [name, text] of Object.entries(content)) writeFileSync(path.join(dir, name), text);
+    for (const [name, text] of Object.entries(content)) {
+      writeFileSync(path.join(dir, name), text);
+      manifests[name] = await computeManifest(path.join(dir, name), name);
+    }
     const holder = await outsideHolder(cleanup, server.port, dir);
     const metaserver = { host: '127.0.0.1', port: server.port };
-    link = (name) => ({ name, sha256: sha256(content[name]!), size: content[name]!.length, holder, metaserver });
+    link = (name) => {
+      const { size, root, sha256 } = manifests[name]!;
+      return { name, size, root, sha256, holder, metaserver };
+    };
   });
 
   it('with no peer running, a scripted open says to join first', async () => {
@@ -91,7 +96,7 @@ describe('extension: share links', function () {
       new RegExp(`P2P: download ${first.replace('.', '\\.')} \\(.+\\) from outside at 127\\.0\\.0\\.1:\\d+\\?`),
     );
     assert.match(dialog.text, /No peer runs in this window: a new peer joins through the metadata server/);
-    assert.match(dialog.text, /SHA-256/);
+    assert.match(dialog.text, new RegExp(`Merkle root ${manifests[first]!.root.slice(0, 16)}`));
     assert.ok(dialog.labels.includes('Join Network and Download'), JSON.stringify(dialog.labels));
     await handled;
     const [peer] = api.nodes.runningPeers;
@@ -116,7 +121,9 @@ describe('extension: share links', function () {
     assert.equal(await vscode.env.clipboard.readText(), text);
     const parsed = parseShareLink(text!, EXTENSION_ID);
     assert.equal(parsed.name, first);
-    assert.equal(parsed.sha256, sha256(content[first]!));
+    assert.equal(parsed.root, manifests[first]!.root);
+    assert.equal(parsed.sha256, manifests[first]!.sha256);
+    assert.equal(parsed.size, manifests[first]!.size);
     assert.deepEqual(parsed.holder, { id: peer!.info!.id, host: peer!.info!.host, port: peer!.info!.port });
     assert.equal(parsed.metaserver?.port, link(first).metaserver!.port);
     const scripted = await vscode.commands.executeCommand<string>('p2p.copyShareLink', {
@@ -135,7 +142,7 @@ describe('extension: share links', function () {
     });
     assert.equal(done?.peer, peer!.info!.id);
     assert.deepEqual(done?.sources, ['outside']);
-    assert.equal(done?.sha256, sha256(content[second]!));
+    assert.equal(done?.sha256, manifests[second]!.sha256);
     assert.equal(readFileSync(done!.path, 'utf8'), content[second]);
   });
 });

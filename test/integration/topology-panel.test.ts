@@ -3,9 +3,10 @@
 // the managed metaserver's peers. The frame itself is checked by the Playwright driver
 // test/integration/driver/topology-panel.mjs, which this test hands the expected picture through
 // the log and waits for through the channel folder.
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { linkKey, type TopologySnapshot } from '../../node-core/src/topology';
+import { linkKey, type TopologySnapshot } from '@node-core/topology';
 import { driverReply, driverRunning } from './support/driver';
 import { EXTENSION_ID } from './support/extension';
 
@@ -28,7 +29,7 @@ async function waitFor<T>(
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -76,7 +77,7 @@ describe('topology panel (P2P: Show Topology)', function () {
     await waitFor(() => (topologyTabs().length === 1 ? true : undefined), 10_000, 'the topology panel');
     await vscode.commands.executeCommand('workbench.action.focusSideBar');
     await vscode.commands.executeCommand('p2p.showTopology');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     assert.equal(topologyTabs().length, 1);
     assert.equal(topologyTabs()[0].isActive, true, 'revealed');
   });

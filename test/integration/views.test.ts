@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { driverReply, driverRunning } from './support/driver';
 
 describe('views', () => {
-  it('shows the P2P Network container with its Network and Network Files views', async function () {
+  it('shows the P2P Network container with its Network, Network Files and Transfers views', async function () {
     if (!driverRunning('p2p-view')) this.skip(); // desktop VS Code: no Playwright beside it
     await vscode.commands.executeCommand('workbench.view.extension.p2p');
     console.log('[p2p-view] shown');
@@ -15,7 +15,7 @@ describe('views', () => {
     assert.equal(reply.container.toLowerCase(), 'p2p network');
     assert.deepEqual(
       reply.views.map((v) => v.toLowerCase()),
-      ['network', 'network files'],
+      ['network', 'network files', 'transfers'],
     );
   });
 });

@@ -1,12 +1,13 @@
 // `p2p-node peer --mode chord --json` as separate processes: ready with nodeId, LOOKUP of
 // 40-hex keys and of names answered with the true owner (computed here from the ready
 // events' node ids), TOPO with predecessor/successors/fingers, SHARE + GET, STOP.
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TopologyEvent } from '../../node-core/src/events';
+import type { TopologyEvent } from '@node-core/events';
 import { bundleCli, CliProcess, removeCliBundle } from './cli-process';
 
 interface Started {
@@ -93,7 +94,7 @@ describe('cli: p2p-node peer --mode chord', function () {
         Date.now() < deadline,
         `ring did not settle: ${JSON.stringify(views.map((v) => [v.predecessor?.id, v.successors?.[0]?.id]))}`,
       );
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   }
 

@@ -3,17 +3,18 @@
 // crash, the replicas take over and every file is still downloadable with the verified transfer.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
-import { hashToId, idToHex } from '../../node-core/src/chord/id';
-import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
+import { ChordPeer, type ChordPeerOptions } from '@node-core/chord/chord-peer';
+import { hashToId, idToHex } from '@node-core/chord/id';
+import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import { ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord files (real sockets, real directories)', function () {
   this.timeout(30_000);
-  let peers: ChordPeerNode[] = [];
+  let peers: ChordPeer[] = [];
   let root: string;
   let counter = 0;
 
@@ -27,15 +28,16 @@ describe('chord files (real sockets, real directories)', function () {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function startPeer(via?: ChordPeerNode): Promise<ChordPeerNode> {
+  async function startPeer(via?: ChordPeer, extra: Partial<ChordPeerOptions> = {}): Promise<ChordPeer> {
     const id = `f${++counter}`;
-    const peer = new ChordPeerNode({
+    const peer = new ChordPeer({
       id,
       dir: join(root, id),
       join: via ? { host: via.self.host, port: via.self.port } : undefined,
       timings: { ...FAST_TIMINGS, replicateMs: 150 },
       successorListLength: 6,
       log: process.env.CHORD_DEBUG ? (line) => console.error(id, line) : undefined,
+      ...extra,
     });
     const ready = await peer.start();
     assert.equal(ready.nodeId, idToHex(peer.self.nodeId));
@@ -50,7 +52,7 @@ describe('chord files (real sockets, real directories)', function () {
   }
 
   /** The true owner and its next `replicas` successors, from the live ids. */
-  function placement(name: string, replicas = 2): ChordPeerNode[] {
+  function placement(name: string, replicas = 2): ChordPeer[] {
     const sorted = [...peers].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
     const owner = trueOwner(
       hashToId(name),
@@ -64,7 +66,7 @@ describe('chord files (real sockets, real directories)', function () {
     return names.every((name) => placement(name).every((p) => p.store.has(name)));
   }
 
-  async function shareFiles(sharer: ChordPeerNode, count: number): Promise<Map<string, Buffer>> {
+  async function shareFiles(sharer: ChordPeer, count: number): Promise<Map<string, Buffer>> {
     const contents = new Map<string, Buffer>();
     for (let i = 0; i < count; i++) {
       const name = `file-${counter}-${i}.bin`;
@@ -80,7 +82,7 @@ describe('chord files (real sockets, real directories)', function () {
     return contents;
   }
 
-  async function assertDownloadable(contents: Map<string, Buffer>, from: ChordPeerNode): Promise<void> {
+  async function assertDownloadable(contents: Map<string, Buffer>, from: ChordPeer): Promise<void> {
     for (const [name, data] of contents) {
       const done = await from.get(name);
       assert.equal(done.event, 'download-complete', `GET ${name}`);
@@ -95,6 +97,34 @@ describe('chord files (real sockets, real directories)', function () {
     await waitFor('owner + 2 replicas to hold every file', () => placedCorrectly(names), 10_000);
     const reader = peers.find((p) => names.every((n) => !p.store.has(n)));
     if (reader) await assertDownloadable(contents, reader);
+  });
+
+  it('GET honours workerSinkFromBytes: writer and hasher threads from that size up, none below it', async () => {
+    const owner = await startPeer(undefined, { replicas: 0 });
+    const threaded = await startPeer(owner, { replicas: 0, workerSinkFromBytes: 0 });
+    const inThread = await startPeer(owner, { replicas: 0 });
+    await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    // a name whose key the first peer owns: sharing it moves nothing, so only the GETs below download
+    const name = Array.from({ length: 200 }, (_, i) => `probe-${i}.bin`).find((n) => placement(n, 0)[0] === owner);
+    assert.ok(name, 'no probe name falls on the first peer');
+    const data = randomBytes(200_000);
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src', name), data);
+    await owner.share(join(root, 'src', name));
+
+    let workersStarted = 0;
+    const onWorker = (): void => void workersStarted++;
+    process.on('worker', onWorker);
+    try {
+      const small = await inThread.get(name);
+      assert.ok((await readFile(small.path)).equals(data));
+      assert.equal(workersStarted, 0, 'a 200 kB file under the default 32 MiB threshold stays in the main thread');
+      const threadedDone = await threaded.get(name);
+      assert.ok((await readFile(threadedDone.path)).equals(data));
+      assert.ok(workersStarted >= 2, `workerSinkFromBytes: 0 started ${workersStarted} worker threads`);
+    } finally {
+      process.off('worker', onWorker);
+    }
   });
 
   it('files already in --dir at start are placed on the ring too', async () => {
@@ -122,7 +152,34 @@ describe('chord files (real sockets, real directories)', function () {
     await waitFor('placement after leaves', () => placedCorrectly(names), 10_000);
   });
 
-  it('4 of 16 nodes crash at once (an owner and its first replica among them, the sharer when possible): replicas take over', async () => {
+  it('copies left behind when joins move a key are dropped, once the new owner and its replicas hold it', async () => {
+    await startPeers(4);
+    const sharer = peers[0];
+    const contents = await shareFiles(sharer, 4);
+    const names = [...contents.keys()];
+    await waitFor('initial placement', () => placedCorrectly(names), 10_000);
+    const firstHolders = new Map(names.map((n) => [n, peers.filter((p) => p !== sharer && p.store.has(n))]));
+    for (let i = 0; i < 8; i++) await startPeer(peers[i % 4]);
+    await waitFor('the grown ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    const strays = (): string[] =>
+      names.flatMap((n) =>
+        peers
+          .filter((p) => p !== sharer && p.store.has(n) && !placement(n).includes(p))
+          .map((p) => `${n}@${p.self.id}`),
+      );
+    await waitFor('placement and no stray copies', () => placedCorrectly(names) && strays().length === 0, 15_000);
+    // Every dropped copy is gone from disk too; the sharer keeps its own file.
+    const dropped = [...firstHolders].flatMap(([name, holders]) =>
+      holders.filter((h) => !placement(name).includes(h)).map((p) => join(p.store.downloadsDir, name)),
+    );
+    assert.ok(dropped.length > 0, 'the joins moved some copy off its first holder');
+    for (const path of dropped) assert.equal(existsSync(path), false, `${path} still on disk`);
+    assert.ok(names.every((n) => sharer.store.has(n)));
+    const reader = peers.find((p) => names.every((n) => !p.store.has(n)));
+    if (reader) await assertDownloadable(contents, reader);
+  });
+
+  it('4 of 16 nodes crash at once (an owner, its first replica, the sharer): replicas take over', async () => {
     await startPeers(16);
     const sharer = peers[3];
     const contents = await shareFiles(sharer, 4);
@@ -131,7 +188,7 @@ describe('chord files (real sockets, real directories)', function () {
     const [owner, firstReplica] = placement(names[0]);
     // Victims in this order of preference, each taken only if no file then loses all 3 copies
     // (owner + 2 replicas): the owner of a file and its first replica, the sharer, then others.
-    const victims = new Set<ChordPeerNode>();
+    const victims = new Set<ChordPeer>();
     for (const candidate of [owner, firstReplica, sharer, ...peers]) {
       if (victims.size === 4) break;
       if (victims.has(candidate)) continue;

@@ -1,9 +1,10 @@
 // Shared helpers of the chord tests and the chord benchmark: start in-process nodes on real
 // sockets (127.0.0.1, port 0), wait for the ring to settle, compute true owners from the ids.
-import { ChordRing, type ChordRingOptions } from '../../node-core/src/chord/chord-ring';
-import { inHalfOpen } from '../../node-core/src/chord/id';
-import { FAST_TIMINGS, type ChordTimings } from '../../node-core/src/chord/maintenance';
-import type { ChordPeer } from '../../node-core/src/chord/remote';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChordRing, type ChordRingOptions } from '@node-core/chord/chord-ring';
+import { inHalfOpen } from '@node-core/chord/id';
+import { FAST_TIMINGS, type ChordTimings } from '@node-core/chord/maintenance';
+import type { ChordContact } from '@node-core/chord/remote';
 
 export interface HarnessOptions {
   timings?: Partial<ChordTimings>;
@@ -51,7 +52,7 @@ export async function startRing(n: number, options: HarnessOptions = {}, joinSet
 }
 
 /** The successor of `key` among the given nodes: what every lookup must return. */
-export function trueOwner(key: bigint, nodes: readonly ChordPeer[]): ChordPeer {
+export function trueOwner(key: bigint, nodes: readonly ChordContact[]): ChordContact {
   const sorted = [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
   return sorted.find((n) => n.nodeId >= key) ?? sorted[0];
 }
@@ -102,10 +103,6 @@ export async function waitFor(what: string, condition: () => boolean, timeoutMs:
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(pollMs);
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export { inHalfOpen };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { FingerTable } from '../../node-core/src/chord/finger-table';
+import { FingerTable } from '@node-core/chord/finger-table';
 import {
   fingerStart,
   hashToId,
@@ -15,11 +15,11 @@ import {
   nodeIdOf,
   RING_SIZE,
   ringDistance,
-} from '../../node-core/src/chord/id';
-import type { ChordPeer } from '../../node-core/src/chord/remote';
-import { SuccessorList } from '../../node-core/src/chord/successor-list';
+} from '@node-core/chord/id';
+import type { ChordContact } from '@node-core/chord/remote';
+import { SuccessorList } from '@node-core/chord/successor-list';
 
-const peer = (nodeId: bigint, id = `p${nodeId}`): ChordPeer => ({ id, host: '127.0.0.1', port: 1, nodeId });
+const peer = (nodeId: bigint, id = `p${nodeId}`): ChordContact => ({ id, host: '127.0.0.1', port: 1, nodeId });
 const arbId = fc.bigInt({ min: 0n, max: RING_SIZE - 1n });
 
 describe('chord ids and intervals', () => {

@@ -2,11 +2,11 @@
 // passes to the next node; a node that only times out (a loaded machine) is not — the lookup
 // retries it, and rather than name the next node it fails with LookupUnsureError.
 import assert from 'node:assert/strict';
-import { iterativeLookup, LookupUnsureError, type LookupContext } from '../../node-core/src/chord/lookup';
-import type { ChordPeer, ChordRemote, LookupStep, NeighborState } from '../../node-core/src/chord/remote';
-import { P2PError } from '../../node-core/src/wire/errors';
+import { iterativeLookup, LookupUnsureError, type LookupContext } from '@node-core/chord/lookup';
+import type { ChordContact, ChordRemote, LookupStep, NeighborState } from '@node-core/chord/remote';
+import { P2PError } from '@node-core/wire/errors';
 
-const peer = (nodeId: bigint): ChordPeer => ({ id: `p${nodeId}`, host: '127.0.0.1', port: Number(nodeId), nodeId });
+const peer = (nodeId: bigint): ChordContact => ({ id: `p${nodeId}`, host: '127.0.0.1', port: Number(nodeId), nodeId });
 const A = peer(100n); // the origin; its successor is B
 const B = peer(200n); // owns keys in (100, 200]
 const C = peer(300n);
@@ -15,14 +15,14 @@ const KEY = 150n;
 type Behaviour = 'ok' | 'refuse' | 'hang';
 
 /** A ring A → B → C seen from A; `b` says how B answers getNeighbors, try by try. */
-function context(b: Behaviour[]): { ctx: LookupContext; suspected: ChordPeer[] } {
-  const suspected: ChordPeer[] = [];
+function context(b: Behaviour[]): { ctx: LookupContext; suspected: ChordContact[] } {
+  const suspected: ChordContact[] = [];
   let bTries = 0;
   const neighbors: Record<string, NeighborState> = {
     [B.id]: { predecessor: A, successors: [C] },
     [C.id]: { predecessor: B, successors: [A] },
   };
-  const remote = (p: ChordPeer): ChordRemote =>
+  const remote = (p: ChordContact): ChordRemote =>
     ({
       peer: p,
       lookupStep: () => Promise.reject(new Error('not used')),

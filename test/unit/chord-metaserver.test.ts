@@ -5,16 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
-import { hashToId, idToHex } from '../../node-core/src/chord/id';
-import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
-import { MetadataServer } from '../../node-core/src/metaserver/metadata-server';
+import { ChordPeer } from '@node-core/chord/chord-peer';
+import { hashToId, idToHex } from '@node-core/chord/id';
+import { FAST_TIMINGS } from '@node-core/chord/maintenance';
+import { MetadataServer } from '@node-core/metaserver/metadata-server';
 import { randomKey, ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord peers with the metaserver', function () {
   this.timeout(30_000);
   let metaserver: MetadataServer | undefined;
-  let peers: ChordPeerNode[] = [];
+  let peers: ChordPeer[] = [];
   let root: string;
 
   beforeEach(async () => {
@@ -29,13 +29,26 @@ describe('chord peers with the metaserver', function () {
     await rm(root, { recursive: true, force: true });
   });
 
+  /** `count` random keys, each looked up from the next peer, name the true owner. */
+  async function assertLookupsExact(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const key = randomKey();
+      const event = await peers[i % peers.length].lookup(idToHex(key));
+      const want = trueOwner(
+        key,
+        peers.map((p) => p.self),
+      ).id;
+      assert.equal(event.owner.id, want, `lookup ${i}`);
+    }
+  }
+
   /** A metaserver and n chord peers registered with it, ring settled. */
   async function startNetwork(prefix: string, n: number): Promise<MetadataServer> {
     const server = new MetadataServer({ port: 0 });
     metaserver = server; // closed by afterEach even if a peer below fails to start
     const address = await server.listen();
     for (let i = 0; i < n; i++) {
-      const peer = new ChordPeerNode({
+      const peer = new ChordPeer({
         id: `${prefix}${i}`,
         dir: join(root, `${prefix}${i}`),
         metaserver: address,
@@ -50,7 +63,7 @@ describe('chord peers with the metaserver', function () {
 
   it('joins through referrals; the topology carries predecessor, successors and fingers', async () => {
     metaserver = await startNetwork('m', 6);
-    const expected = (p: ChordPeerNode) => ({
+    const expected = (p: ChordPeer) => ({
       succ: p.ring.node.successor.id,
       pred: p.ring.node.predecessor?.id,
     });
@@ -84,17 +97,7 @@ describe('chord peers with the metaserver', function () {
     metaserver = await startNetwork('d', 5);
     await metaserver.close();
     metaserver = undefined;
-    for (let i = 0; i < 20; i++) {
-      const key = randomKey();
-      const event = await peers[i % peers.length].lookup(idToHex(key));
-      assert.equal(
-        event.owner.id,
-        trueOwner(
-          key,
-          peers.map((p) => p.self),
-        ).id,
-      );
-    }
+    await assertLookupsExact(20);
     await mkdir(join(root, 'src'));
     await writeFile(join(root, 'src', 'notes.txt'), 'chord without a metaserver\n');
     await peers[0].share(join(root, 'src', 'notes.txt'));
@@ -118,8 +121,8 @@ describe('chord peers with the metaserver', function () {
   it('a node left alone rejoins the ring through the metaserver', async () => {
     metaserver = new MetadataServer({ port: 0 });
     const address = await metaserver.listen();
-    const peer = (id: string, extra: Partial<ConstructorParameters<typeof ChordPeerNode>[0]>): ChordPeerNode => {
-      const p = new ChordPeerNode({ id, dir: join(root, id), timings: FAST_TIMINGS, ...extra });
+    const peer = (id: string, extra: Partial<ConstructorParameters<typeof ChordPeer>[0]>): ChordPeer => {
+      const p = new ChordPeer({ id, dir: join(root, id), timings: FAST_TIMINGS, ...extra });
       peers.push(p);
       return p;
     };
@@ -132,5 +135,37 @@ describe('chord peers with the metaserver', function () {
     const bridge = peer('bridge', { metaserver: address, join: { host: other.self.host, port: other.self.port } });
     await bridge.start();
     await waitFor('one ring of all three', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+  });
+
+  it('two rings merge when a peer joins one with --join and the metaserver refers it to the other', async () => {
+    metaserver = await startNetwork('a', 4);
+    const address = metaserver.address;
+    // Ring B: four peers that know only each other (no metaserver).
+    const ringB: ChordPeer[] = [];
+    for (let i = 0; i < 4; i++) {
+      const via = ringB[i - 1];
+      const p = new ChordPeer({
+        id: `b${i}`,
+        dir: join(root, `b${i}`),
+        timings: FAST_TIMINGS,
+        join: via ? { host: via.self.host, port: via.self.port } : undefined,
+      });
+      peers.push(p);
+      ringB.push(p);
+      await p.start();
+    }
+    await waitFor('ring B', () => ringIsExact(ringB.map((p) => p.ring)), 10_000);
+    assert.ok(!ringIsExact(peers.map((p) => p.ring)), 'two rings');
+    const bridge = new ChordPeer({
+      id: 'z',
+      dir: join(root, 'z'),
+      timings: FAST_TIMINGS,
+      metaserver: address,
+      join: { host: ringB[0].self.host, port: ringB[0].self.port },
+    });
+    peers.push(bridge);
+    await bridge.start();
+    await waitFor('one ring of 9', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    await assertLookupsExact(30);
   });
 });

@@ -1,7 +1,7 @@
 // The ring on real sockets: 16 in-process nodes, exact lookups, joins, graceful leaves and
 // abrupt crashes. Lookups are checked against the owner computed here from the sorted ids.
 import assert from 'node:assert/strict';
-import type { ChordRing } from '../../node-core/src/chord/chord-ring';
+import type { ChordRing } from '@node-core/chord/chord-ring';
 import {
   fingersAreExact,
   randomKey,

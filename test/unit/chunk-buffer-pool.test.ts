@@ -1,6 +1,6 @@
 // The holder's read buffers: reused at the chunk size only, and only as many as it may keep.
 import assert from 'node:assert/strict';
-import { ChunkBufferPool } from '../../node-core/src/wire/chunk-buffer-pool';
+import { ChunkBufferPool } from '@node-core/wire/chunk-buffer-pool';
 
 describe('chunk buffer pool', () => {
   it('hands a released chunk-size buffer out again; other sizes and extras are left to the GC', () => {

@@ -6,10 +6,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chunkCount, type FileManifest } from '../../node-core/src/files/manifest';
-import { InThreadSink } from '../../node-core/src/transfer/in-thread-sink';
-import { WorkerSink } from '../../node-core/src/transfer/worker-sink';
-import { openChunkSink, type ChunkSink } from '../../node-core/src/transfer/chunk-sink';
+import { chunkCount, type FileManifest } from '@node-core/files/manifest';
+import { fileRoot } from '@node-core/files/merkle';
+import { P2PError } from '@node-core/wire';
+import { InThreadSink } from '@node-core/transfer/in-thread-sink';
+import { WorkerSink } from '@node-core/transfer/worker-sink';
+import { openChunkSink } from '@node-core/transfer/chunk-sink';
+import type { ChunkSink } from '@node-core/transfer/chunk-sink-types';
 
 const CHUNK = 64 * 1024;
 
@@ -27,6 +30,7 @@ function manifestOf(name: string, content: Buffer): FileManifest {
     chunkSize: CHUNK,
     sha256: createHash('sha256').update(content).digest('hex'),
     chunkHashes: Buffer.concat(hashes),
+    root: fileRoot({ size: content.length, chunkSize: CHUNK, chunkHashes: Buffer.concat(hashes) }),
   };
 }
 
@@ -79,21 +83,27 @@ describe('chunk sinks', () => {
       assert.ok((await readFile(path)).equals(content));
     });
 
-    it(`${kind}: a wrong byte gives a different digest, not an error`, async () => {
+    it(`${kind}: refuses a chunk that does not match the manifest and writes none of it`, async () => {
       const content = randomBytes(3 * CHUNK);
       const manifest = manifestOf('g.bin', content);
       const path = join(dir, 'g.bin.part');
       const file = await open(path, 'w+');
       const sink = kind === 'worker' ? new WorkerSink(manifest, path) : new InThreadSink(manifest, file);
+      const refused = (e: unknown): boolean => e instanceof P2PError && e.code === 'VERIFY_FAILED';
       try {
         const bad = Buffer.from(content);
         bad[CHUNK + 10] ^= 1;
-        await Promise.all([0, 1, 2].map((index) => sink.write(index, piecesOf(bad, index))));
-        assert.notEqual(await sink.digest(), manifest.sha256);
+        assert.equal(await sink.write(0, piecesOf(content, 0)), CHUNK);
+        await assert.rejects(sink.write(1, piecesOf(bad, 1)), refused);
+        await assert.rejects(sink.write(2, [content.subarray(2 * CHUNK, 3 * CHUNK - 1)]), refused); // one byte short
+        assert.equal((await readFile(path)).length, CHUNK, 'nothing of the refused chunks was written');
+        await Promise.all([1, 2].map((index) => sink.write(index, piecesOf(content, index))));
+        assert.equal(await sink.digest(), manifest.sha256);
       } finally {
         sink.close();
         await file.close();
       }
+      assert.ok((await readFile(path)).equals(content));
     });
   }
 

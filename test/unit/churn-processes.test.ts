@@ -4,14 +4,15 @@
 // once and the rest heals within 30 s with every live file still found; a network that loses
 // its metaserver and then a peer heals on its own, and a restarted metaserver learns it again.
 // (flood.test.ts covers a graceful STOP, a graceful metaserver outage and in-process resume.)
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Address, SearchResultEvent } from '../../node-core/src/events';
-import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
-import { fetchTopology } from '../../node-core/src/metaserver';
+import type { Address, SearchResultEvent } from '@node-core/events';
+import type { FloodPeer } from '@node-core/flood/flood-peer';
+import { fetchTopology } from '@node-core/metaserver';
 import { CliProcess } from './cli-process';
 import { useCliProcesses } from './cli-suite';
 import { FAST, waitFor } from './flood-fixture';
@@ -36,7 +37,7 @@ async function whenRead(pid: number, bytes: number, stop: () => boolean, ms = 20
     const now = readBytes(pid) - from;
     if (now >= bytes) return now;
     if (stop()) throw new Error(`finished before ${bytes} bytes were read (read ${now})`);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleep(2);
   }
   throw new Error(`process ${pid} did not read ${bytes} bytes within ${ms} ms`);
 }
@@ -56,6 +57,27 @@ function connectedWithout(peers: FloodPeer[], dead: Set<string>): boolean {
     }
   }
   return seen.size === peers.length;
+}
+
+/** Groups of ids connected by links both ends list. */
+function mutualGroups(links: Map<string, Set<string>>): string[][] {
+  const seen = new Set<string>();
+  const groups: string[][] = [];
+  for (const start of links.keys()) {
+    if (seen.has(start)) continue;
+    const group = [start];
+    seen.add(start);
+    for (let i = 0; i < group.length; i++) {
+      for (const next of links.get(group[i]) ?? []) {
+        if (!seen.has(next) && links.get(next)?.has(group[i])) {
+          seen.add(next);
+          group.push(next);
+        }
+      }
+    }
+    groups.push(group.sort());
+  }
+  return groups;
 }
 
 describe('churn: crashes (kill -9) of peer processes', function () {
@@ -113,7 +135,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
       if (answer && match(answer)) return answer;
       if (Date.now() > deadline)
         throw new Error(`SEARCH ${name}: no matching result within ${ms} ms (last: ${JSON.stringify(answer)})`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
     }
   }
 
@@ -169,6 +191,33 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     await assert.rejects(stat(partPath));
   });
 
+  it('8 peers at --max-neighbors 2 started at once: one overlay within 10 s, again after 3 are killed', async () => {
+    const ms = await fixture.metaserver({ peerTimeoutMs: 1000 });
+    const args = ['--metaserver', `127.0.0.1:${ms.address.port}`, '--max-neighbors', '2'];
+    const started = await Promise.all(Array.from({ length: 8 }, (_, i) => peerProcess(`c${i}`, args)));
+    const procs = new Map(started.map((p, i) => [`c${i}`, p.proc]));
+    /** Each process's links as its own last `topology` event says; a link counts when both ends say it. */
+    const groups = (): string[][] => {
+      const links = new Map(
+        [...procs].map(([id, proc]) => {
+          const last = proc.events.filter((e) => e.event === 'topology').pop();
+          return [id, new Set(last?.event === 'topology' ? last.neighbors.map((n) => n.id) : [])];
+        }),
+      );
+      for (const [id, theirs] of links) if (theirs.size > 2) throw new Error(`${id} has ${theirs.size} links (cap 2)`);
+      return mutualGroups(links);
+    };
+    const oneGroup = (stage: string): Promise<void> =>
+      waitFor(stage, () => groups().length === 1, 10_000).catch(() => {
+        throw new Error(`${stage}: not one group within 10 s: ${JSON.stringify(groups())}`);
+      });
+    await oneGroup('after the joins');
+    const killed = ['c1', 'c4', 'c6'];
+    await Promise.all(killed.map((id) => procs.get(id)?.kill('SIGKILL')));
+    for (const id of killed) procs.delete(id);
+    await oneGroup('after 3 kills');
+  });
+
   it('30 peers, 9 killed at once: the rest heal within 30 s and every live file is found', async () => {
     const ms = await fixture.metaserver({ peerTimeoutMs: 1000 });
     const msArgs = ['--metaserver', `127.0.0.1:${ms.address.port}`];
@@ -218,7 +267,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
           break;
         }
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     assert.ok(
       healedMs >= 0,
@@ -230,7 +279,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
     console.log(`      healed ${healedMs} ms after 9 of 30 peers were killed`);
   });
 
-  it('metaserver killed, then a peer killed: the overlay heals alone; a restarted metaserver learns it again', async () => {
+  it('metaserver killed, then a peer: the overlay heals alone; a restarted metaserver learns it again', async () => {
     const first = new CliProcess(suite.cli, ['metaserver', '--port', '0', '--json', '--heartbeat-ms', HEARTBEAT]);
     procs.push(first);
     const port = (await first.next('ready')).port;

@@ -1,8 +1,8 @@
-// The CLI's pure parts: command lines (design.md flags and defaults) and stdin commands.
+// The CLI's pure parts: command lines (README.md, "Command-line": flags and defaults) and stdin commands.
 import assert from 'node:assert/strict';
-import { parseCli, UsageError } from '../../node-core/src/cli/args';
-import { parseCommand } from '../../node-core/src/cli/stdin-commands';
-import { advertisedHost } from '../../node-core/src/advertised-host';
+import { parseCli, UsageError } from '@node-core/cli/args';
+import { parseCommand } from '@node-core/cli/stdin-commands';
+import { advertisedHost } from '@node-core/advertised-host';
 
 describe('cli: command line', () => {
   it('applies the documented defaults', () => {

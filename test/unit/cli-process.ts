@@ -6,17 +6,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { parseNodeEvent, type NodeEvent } from '../../node-core/src/events';
+import { parseNodeEvent, type NodeEvent } from '@node-core/events';
 
 let bundleDir: string | undefined;
 
-/** Bundles node-core/src/cli/main.ts to a temp file; returns its path. */
+/** Bundles node-core/src/cli/main.ts, and the worker threads it starts, to a temp folder; returns the CLI's path. */
 export async function bundleCli(): Promise<string> {
   bundleDir ??= await mkdtemp(join(tmpdir(), 'p2p-cli-'));
-  const outfile = join(bundleDir, 'p2p-node.js');
+  const { nodeCoreWorkerEntries } = await import('../../scripts/node-core-workers.mjs');
   await build({
-    entryPoints: ['node-core/src/cli/main.ts'],
-    outfile,
+    entryPoints: { 'p2p-node': 'node-core/src/cli/main.ts', ...nodeCoreWorkerEntries(join(__dirname, '..', '..')) },
+    outdir: bundleDir,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -24,7 +24,7 @@ export async function bundleCli(): Promise<string> {
     logLevel: 'error',
     external: ['bufferutil', 'utf-8-validate'],
   });
-  return outfile;
+  return join(bundleDir, 'p2p-node.js');
 }
 
 export async function removeCliBundle(): Promise<void> {
@@ -91,7 +91,8 @@ export class CliProcess {
       if (found) return found;
       if (Date.now() > deadline || this.child.exitCode !== null) {
         throw new Error(
-          `no "${event}" event within ${ms} ms; events: ${JSON.stringify(this.events).slice(-1500)} stderr: ${this.stderr.slice(-500)}`,
+          `no "${event}" event within ${ms} ms; events: ${JSON.stringify(this.events).slice(-1500)} ` +
+            `stderr: ${this.stderr.slice(-500)}`,
         );
       }
       await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 // The p2p-node CLI as separate processes over real sockets, driven through --json and stdin
 // like a user's script: contract events, exit codes, stdin EOF, signals, kill -9 healing.
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,9 +83,22 @@ describe('cli: p2p-node over --json', function () {
       ['f1.txt', 'f2.txt'],
     );
 
+    const searchFrom = b.proc.events.length;
     b.proc.send('search f2.txt');
     const hit = await b.proc.next('search-result');
     assert.deepEqual([hit.name, hit.size, hit.holders.map((h) => h.id)], ['f2.txt', 4, ['a']]);
+    // each holder's answer is printed as it arrives, before the final result
+    const answers = b.proc.events
+      .slice(searchFrom)
+      .filter((e) => e.event === 'search-hit' || e.event === 'search-result');
+    assert.deepEqual(
+      answers.map((e) => (e.event === 'search-hit' ? `hit ${e.holder.id}` : e.event)),
+      ['hit a', 'search-result'],
+    );
+    // a file copied into a's folder is offered without a command
+    await writeFile(join(a.dir, 'f3.txt'), 'three');
+    const added = await a.proc.next('file-added', (e) => e.name === 'f3.txt');
+    assert.deepEqual([added.size, added.path], [5, join(a.dir, 'f3.txt')]);
     b.proc.send('SEARCH none.txt');
     await b.proc.next('not-found', (e) => e.name === 'none.txt');
 
@@ -144,7 +158,7 @@ describe('cli: p2p-node over --json', function () {
     const ms = await metaserver();
     const a = await peer('a', ['--metaserver', ms.address]);
     a.proc.child.stdin?.end();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     assert.equal(a.proc.child.exitCode, null);
     a.proc.child.kill('SIGTERM');
     assert.equal(await a.proc.exited, 0);

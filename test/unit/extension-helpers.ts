@@ -1,5 +1,6 @@
 // Helpers shared by the extension's unit tests (here) and its in-VS-Code integration tests
 // (test/integration/extension-*.test.ts). No `vscode` import.
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Whether a process with this pid still exists (signal 0 checks without signalling). */
 export function isAlive(pid: number): boolean {
@@ -18,6 +19,6 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined | fa
     const value = probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }

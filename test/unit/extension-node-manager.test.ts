@@ -2,6 +2,7 @@
 // process handling (ready, timeout, early error, STOP, kill after grace, crash, dispose) is
 // tested with real child processes but without depending on node-core's network code.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +23,16 @@ const emit = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 const id = arg('--id');
 if (id === 'bad') { process.stderr.write('unknown option --x\\n    at parse (cli.js:1:1)\\n'); process.exit(2); }
 if (id === 'flaky') emit({ event: 'error', code: 'PEER_UNREACHABLE', message: 'stale referral' });
-if (id === 'busy') { emit({ event: 'error', code: 'PORT_IN_USE', message: 'listen EADDRINUSE' }); setTimeout(() => process.exit(1), 50); }
+if (id === 'busy') {
+  emit({ event: 'error', code: 'PORT_IN_USE', message: 'listen EADDRINUSE' });
+  setTimeout(() => process.exit(1), 50);
+}
 else if (id !== 'slow') {
   // Split the ready line in two writes: the manager must reassemble lines.
   const line = JSON.stringify(args[0] === 'metaserver'
     ? { event: 'ready', role: 'metaserver', host: '127.0.0.1', port: 5999 }
-    : { event: 'ready', role: 'peer', id, host: '127.0.0.1', port: 4000, mode: 'flood', keyed: !!process.env.P2P_NETWORK_KEY });
+    : { event: 'ready', role: 'peer', id, host: '127.0.0.1', port: 4000, mode: 'flood',
+        keyed: !!process.env.P2P_NETWORK_KEY });
   process.stdout.write(line.slice(0, 10)); setTimeout(() => process.stdout.write(line.slice(10) + '\\n'), 20);
 }
 let buffer = '';
@@ -42,16 +47,24 @@ process.stdin.on('data', (d) => {
     else if (cmd.startsWith('SEARCH ')) {
       const h = (hid) => ({ id: hid, host: '127.0.0.1', port: 1 });
       emit({ event: 'search-result', name: cmd.slice(7), size: 10, sha256: 'abc', holders: [h('s2')] });
-      setTimeout(() => emit({ event: 'search-result', name: cmd.slice(7), size: 10, sha256: 'abc', holders: [h('s3')] }), 30);
+      const later = { event: 'search-result', name: cmd.slice(7), size: 10, sha256: 'abc', holders: [h('s3')] };
+      setTimeout(() => emit(later), 30);
     }
     if (cmd === 'GET slow.bin') emit({ event: 'download-progress', name: 'slow.bin', bytes: 1, total: 10 });
-    if (cmd === 'CANCEL slow.bin' && id === 'old') emit({ event: 'error', code: 'BAD_COMMAND', message: 'unknown command "CANCEL"' });
-    else if (cmd === 'CANCEL slow.bin') emit({ event: 'error', code: 'CANCELLED', message: 'cancelled', name: 'slow.bin' });
+    if (cmd === 'CANCEL slow.bin' && id === 'old') {
+      emit({ event: 'error', code: 'BAD_COMMAND', message: 'unknown command "CANCEL"' });
+    } else if (cmd === 'CANCEL slow.bin') {
+      emit({ event: 'error', code: 'CANCELLED', message: 'cancelled', name: 'slow.bin' });
+    }
     if (cmd === 'GET f') {
       emit({ event: 'download-progress', name: 'f', bytes: 5, total: 10 });
-      setTimeout(() => emit({ event: 'download-complete', name: 'f', path: '/d/Downloads/f', bytes: 10, sha256: 'abc', sources: ['s2'] }), 20);
+      const done = { event: 'download-complete', name: 'f', path: '/d/Downloads/f', bytes: 10, sha256: 'abc',
+        sources: ['s2'] };
+      setTimeout(() => emit(done), 20);
     }
-    if (cmd === 'KEY') emit({ event: 'files', files: [{ name: String(process.env.P2P_NETWORK_KEY), size: 0, sha256: '' }] });
+    if (cmd === 'KEY') {
+      emit({ event: 'files', files: [{ name: String(process.env.P2P_NETWORK_KEY), size: 0, sha256: '' }] });
+    }
   }
 });
 setInterval(() => {}, 1000);
@@ -251,7 +264,7 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     assert.ok(isAlive(nodePid));
     child.kill('SIGKILL');
     const deadline = Date.now() + 5000;
-    while (isAlive(nodePid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (isAlive(nodePid) && Date.now() < deadline) await sleep(50);
     assert.ok(!isAlive(nodePid), 'the node outlived its host');
   });
 
@@ -270,7 +283,7 @@ describe('extension NodeManager (real child processes, stand-in CLI)', function 
     await manager.startPeer({ id: 'stubborn', mode: 'flood', dir });
     const [pid] = manager.pids;
     manager.dispose();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.ok(pid !== undefined && !isAlive(pid));
   });
 });

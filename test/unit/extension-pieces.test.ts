@@ -19,7 +19,7 @@ import { describeEarlyExit, describeNodeError, isStackLine } from '../../extensi
 import { LineSplitter, MAX_LINE_CHARS } from '../../extension/src/nodes/lineSplitter';
 import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
 import { metaserverArgs, peerArgs, keyEnvironment, pinPorts } from '../../extension/src/nodes/nodeArgs';
-import { parseCli } from '../../node-core/src/cli/args';
+import { parseCli } from '@node-core/cli/args';
 import { PeerState } from '../../extension/src/nodes/peerState';
 import { mergeSearchResult, type NetworkFile } from '../../extension/src/search/searchResults';
 import { formatBytes, percentOf, plural } from '../../extension/src/util/format';
@@ -185,6 +185,7 @@ describe('extension error messages', () => {
       'FILE_EXISTS',
       'VERIFY_FAILED',
       'DOWNLOAD_FAILED',
+      'NO_SPACE',
       'CANCELLED',
       'EMPTY_ID',
       'BAD_NAME',
@@ -227,17 +228,17 @@ describe('extension search results and peer state', () => {
     let results: NetworkFile[] = [];
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s2')] },
+      { event: 'search-result', name: 'f', size: 3, sha256: 'a', root: 'r', holders: [h('s2')] },
       's1',
     );
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 3, sha256: 'a', holders: [h('s3'), h('s2')] },
+      { event: 'search-result', name: 'f', size: 3, sha256: 'a', root: 'r', holders: [h('s3'), h('s2')] },
       's1',
     );
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 4, sha256: 'b', holders: [h('s4')] },
+      { event: 'search-result', name: 'f', size: 4, sha256: 'b', root: 's', holders: [h('s4')] },
       's1',
     );
     assert.equal(results.length, 2);
@@ -261,10 +262,18 @@ describe('extension search results and peer state', () => {
       state.neighbors.map((n) => n.id),
       ['s4'],
     );
-    state.apply({ event: 'shared', name: 'a', size: 1, sha256: 'x', path: '/a' });
+    state.apply({ event: 'shared', name: 'a', size: 1, sha256: 'x', root: 'r', path: '/a' });
     state.apply({ event: 'download-progress', name: 'b', bytes: 1, total: 2 });
     assert.deepEqual(state.downloads, [{ name: 'b', bytes: 1, total: 2 }]);
-    state.apply({ event: 'download-complete', name: 'b', path: '/b', bytes: 2, sha256: 'y', sources: ['s4'] });
+    state.apply({
+      event: 'download-complete',
+      name: 'b',
+      path: '/b',
+      bytes: 2,
+      sha256: 'y',
+      root: 'z',
+      sources: ['s4'],
+    });
     assert.deepEqual(state.downloads, []);
     assert.deepEqual(
       state.sharedFiles.map((f) => f.name),
@@ -273,6 +282,23 @@ describe('extension search results and peer state', () => {
     state.apply({ event: 'download-progress', name: 'c', bytes: 1, total: 2 });
     assert.equal(state.apply({ event: 'error', code: 'CANCELLED', message: '', name: 'c' }), true);
     assert.deepEqual(state.downloads, []);
+  });
+
+  it('follows the files a peer adds to and removes from its folder', () => {
+    const state = new PeerState();
+    state.apply({ event: 'files', files: [{ name: 'a', size: 1, sha256: 'x', root: 'rx' }] });
+    assert.equal(state.apply({ event: 'file-added', name: 'b', size: 2, sha256: 'y', root: 'ry', path: '/d/b' }), true);
+    state.apply({ event: 'file-added', name: 'a', size: 3, sha256: 'z', root: 'rz', path: '/d/a' });
+    assert.deepEqual(state.sharedFiles, [
+      { name: 'a', size: 3, sha256: 'z', root: 'rz' },
+      { name: 'b', size: 2, sha256: 'y', root: 'ry' },
+    ]);
+    assert.equal(state.apply({ event: 'file-removed', name: 'a' }), true);
+    assert.equal(state.apply({ event: 'file-removed', name: 'a' }), false);
+    assert.deepEqual(
+      state.sharedFiles.map((f) => f.name),
+      ['b'],
+    );
   });
 
   it('derives the bridge API URL from the page URL, keeping the token', () => {

@@ -1,10 +1,14 @@
 // Test fixture for flood networks: a metaserver and in-process peers on 127.0.0.1 with port 0,
 // short heartbeats, temp folders; cleanup() closes and removes everything it made.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FloodPeer, type FloodPeerOptions } from '../../node-core/src/flood/flood-peer';
-import { MetadataServer, type MetadataServerOptions } from '../../node-core/src/metaserver';
+import { FloodPeer, type FloodPeerOptions } from '@node-core/flood/flood-peer';
+import type { Address } from '@node-core/events';
+import { MetadataServer, type MetadataServerOptions } from '@node-core/metaserver';
+import { AddressProof } from '@node-core/metaserver/address-proof';
+import { WireServer, type Connection } from '@node-core/wire';
 
 export const FAST = {
   heartbeatMs: 150,
@@ -25,7 +29,7 @@ export class FloodFixture {
   }
 
   async metaserver(options: MetadataServerOptions = {}): Promise<MetadataServer> {
-    const server = new MetadataServer({ port: 0, peerTimeoutMs: 2000, ...options });
+    const server = new MetadataServer({ port: 0, peerTimeoutMs: 2000, repairIntervalMs: 300, ...options });
     this.servers.push(server);
     await server.listen();
     return server;
@@ -57,7 +61,34 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/**
+ * A listener that passes the metaserver's address check for a registration made by hand: give
+ * `proof` to the MetaserverClient, or answer challenges on a raw connection with `answer`.
+ */
+export async function proofListener(): Promise<{
+  address: Address;
+  proof: AddressProof;
+  answer: (conn: Connection) => void;
+  close: () => Promise<void>;
+}> {
+  const proof = new AddressProof();
+  const server = new WireServer();
+  server.on('connection', (conn) =>
+    conn.setHandler((incoming) => {
+      if (incoming.msg.t === 'address-check') proof.answer(conn, incoming);
+    }),
+  );
+  const address = await server.listen('127.0.0.1', 0);
+  const answer = (conn: Connection): void =>
+    conn.setHandler((incoming) => {
+      if (incoming.msg.t !== 'address-challenge') return;
+      proof.remember(incoming.msg.token);
+      conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
+    });
+  return { address, proof, answer, close: () => server.close() };
 }

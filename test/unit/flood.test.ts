@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dial, P2PError, WireServer } from '../../node-core/src/wire';
-import type { FloodPeer } from '../../node-core/src/flood/flood-peer';
-import { MetaserverClient } from '../../node-core/src/metaserver';
-import type { BridgeMessage } from '../../node-core/src/topology';
-import type { SearchResultEvent } from '../../node-core/src/events';
-import { FloodFixture, waitFor } from './flood-fixture';
+import { dial, P2PError, WireServer } from '@node-core/wire';
+import type { FloodPeer } from '@node-core/flood/flood-peer';
+import { MetaserverClient } from '@node-core/metaserver';
+import { AddressProof } from '@node-core/metaserver/address-proof';
+import type { BridgeMessage } from '@node-core/topology';
+import type { SearchResultEvent } from '@node-core/events';
+import { FloodFixture, proofListener, waitFor } from './flood-fixture';
 
 const code = (expected: string) => (e: unknown) => e instanceof P2PError && e.code === expected;
 
@@ -139,7 +140,7 @@ describe('flood: network', function () {
     assert.ok((await readFile(three.path)).equals(content));
   });
 
-  it("times a chunk from its link's last bytes: queued at a capped holder it waits, from a silent holder it fails", async () => {
+  it("times a chunk from its link's last bytes: at a capped holder it waits, at a silent one it fails", async () => {
     const chunkSize = 256 * 1024;
     const content = randomBytes(3 * 1024 * 1024);
     // 1 MiB/s: a chunk leaves every 250 ms, so the 8th request in the window waits ~1.75 s,
@@ -182,6 +183,7 @@ describe('flood: network', function () {
         name: 'mute.bin',
         size: content.length,
         sha256: manifest.sha256,
+        root: manifest.root,
         holders: [{ id: 'silent', ...silentAddress }],
       };
       const started = performance.now();
@@ -249,6 +251,7 @@ describe('flood: network', function () {
           name: 'v.bin',
           size: content.length,
           sha256: manifest.sha256,
+          root: manifest.root,
           holders: [{ id: 'liar', ...liarAddress }, honest.address],
         };
         const done = await getter.get('v.bin', { result });
@@ -302,7 +305,7 @@ describe('flood: network', function () {
     assert.equal((await honest.request({ t: 'manifest-get', name: 'ok.txt' })).msg.t, 'manifest');
     honest.close();
   });
-  it('a neighbour that dials again keeps its one link: no down and up, the old connection is closed', async () => {
+  it('a second join under a linked id is refused; the link stays on its connection until it closes', async () => {
     const a = await net.peer('a');
     const events: string[] = [];
     a.on('event', (e) => {
@@ -311,24 +314,21 @@ describe('flood: network', function () {
     const join = async () => {
       const conn = await dial(a.address, {});
       conn.setHandler(() => undefined);
-      const answer = await conn.request({ t: 'join', id: 'b', host: '127.0.0.1', port: 9 });
-      assert.equal(answer.msg.t, 'welcome');
+      await conn.request({ t: 'join', id: 'b', host: '127.0.0.1', port: 9 });
       return conn;
     };
     const first = await join();
     await waitFor('b linked', () => a.neighbors().some((n) => n.id === 'b'));
-    const second = await join(); // the same side dialing again: the fresher connection wins
-    await waitFor('first connection closed', () => !first.isOpen);
-    assert.equal(second.isOpen, true);
-    assert.deepEqual(
-      a.neighbors().map((n) => n.id),
-      ['b'],
-    );
+    await assert.rejects(join(), code('DUPLICATE_ID'));
+    assert.equal(first.isOpen, true);
     assert.deepEqual(events, ['neighbor-up b']);
-    // the link now lives on the second connection: closing it is what takes b down
-    second.close();
+    // once the first connection is gone, the id is free again
+    first.close();
     await waitFor('b gone', () => a.neighbors().length === 0);
-    assert.deepEqual(events, ['neighbor-up b', 'neighbor-down b']);
+    const second = await join();
+    await waitFor('b back', () => a.neighbors().some((n) => n.id === 'b'));
+    assert.deepEqual(events, ['neighbor-up b', 'neighbor-down b', 'neighbor-up b']);
+    second.close();
   });
 });
 
@@ -345,16 +345,20 @@ describe('flood: metaserver and resilience', function () {
     const wrongFlag = new MetaserverClient({
       address: ms.address,
       self: { id: 'x', host: '127.0.0.1', port: 1, mode: 'flood' },
+      addressProof: new AddressProof(),
       flag: 'p3p',
     });
     await assert.rejects(wrongFlag.register(), code('BAD_FLAG'));
     await wrongFlag.close();
+    const listener = await proofListener();
     const anyCase = new MetaserverClient({
       address: ms.address,
-      self: { id: 'y', host: '127.0.0.1', port: 1, mode: 'flood' },
+      self: { id: 'y', ...listener.address, mode: 'flood' },
+      addressProof: listener.proof,
       flag: 'P2p',
     });
     await anyCase.register();
+    await listener.close();
     await assert.rejects(net.peer('z', { metaserver: ms.address }), code('NETWORK_FULL'));
     await anyCase.close();
     await waitFor('y expired', () => !ms.registry.has('y'));
@@ -410,10 +414,12 @@ describe('flood: metaserver and resilience', function () {
 
   it('expires a registered peer that stops heart-beating', async () => {
     const ms = await net.metaserver({ peerTimeoutMs: 300 });
+    const listener = await proofListener();
     const conn = await dial(ms.address, { idleTimeoutMs: 0 });
-    conn.setHandler(() => undefined);
-    await conn.request({ t: 'register', id: 'silent', host: '127.0.0.1', port: 9, mode: 'flood', flag: 'p2p' });
+    listener.answer(conn);
+    await conn.request({ t: 'register', id: 'silent', ...listener.address, mode: 'flood', flag: 'p2p' });
     assert.ok(ms.registry.has('silent'));
+    await listener.close();
     await waitFor('expiry', () => !ms.registry.has('silent'), 3000);
     conn.close();
   });

@@ -12,7 +12,7 @@ import {
   MESSAGES,
   P2PError,
   PROTOCOL_VERSION,
-} from '../../node-core/src/wire';
+} from '@node-core/wire';
 
 /** Feeds `pieces` to a fresh decoder, then decodes each frame; returns the headers or the P2PError. */
 function decodeAll(pieces: Buffer[]): { headers: unknown[]; payloads: Buffer[] } | P2PError {

@@ -4,7 +4,8 @@
 // download cross the bridge, and `ss -ltn` in every namespace shows each server bound to its
 // own address only (nothing on 0.0.0.0 or ::). Needs root (CI is root) or passwordless sudo;
 // otherwise it fails and says so. Then two more peers listen on 0.0.0.0 and are still reached
-// at their own address (--advertise, or found by themselves). Namespaces have unique names and are removed in every case.
+// at their own address (--advertise, or found by themselves). Namespaces have unique names and are
+// removed in every case.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -29,7 +30,8 @@ async function privilege(): Promise<string[]> {
   );
   if (sudo) return ['sudo', '-n'];
   throw new Error(
-    'netns test: creating network namespaces needs root. Run `npm test` as root (as CI does) or with passwordless sudo (`sudo -n true` must work).',
+    'netns test: creating network namespaces needs root. ' +
+      'Run `npm test` as root (as CI does) or with passwordless sudo (`sudo -n true` must work).',
   );
 }
 

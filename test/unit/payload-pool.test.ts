@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { payloadPool } from '../../node-core/src/wire';
+import { payloadPool } from '@node-core/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
 
 const MIB = 1024 * 1024;

@@ -1,17 +1,18 @@
 // `p2p-node get LINK` and a peer's `GET <link>` over real sockets: straight from the link's
 // holder; through the network when that holder is gone or lies (a raw-socket holder serving
-// junk); refusals (bad link: exit 2; existing file; nobody honest: exit 1, nothing under the name).
+// junk); refusals (bad link: exit 2; existing file; a holder serving another version than the
+// link's root, or nobody honest: exit 1, nothing under the name).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import type { Address } from '../../node-core/src/events';
-import { computeManifest } from '../../node-core/src/files/manifest';
-import { formatShareLink, type ShareLink } from '../../node-core/src/share-link';
+import type { Address } from '@node-core/events';
+import { computeManifest, type FileManifest } from '@node-core/files/manifest';
+import { formatShareLink, type ShareLink } from '@node-core/share-link';
 import { CliProcess } from './cli-process';
 import { useCliProcesses } from './cli-suite';
-import { LyingHolder } from './hostile-holder';
+import { HostileHolder } from './support/hostile-holder';
 
 const NAME = 'payload.bin';
 
@@ -19,17 +20,24 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
   this.timeout(30_000);
   const suite = useCliProcesses();
   const { procs, fixture } = suite;
-  const liars: LyingHolder[] = [];
+  const liars: HostileHolder[] = [];
   afterEach(async () => Promise.all(liars.splice(0).map((l) => l.close())));
 
   let content: Buffer;
-  let sha256: string;
+  let manifest: FileManifest;
+  /** The version fields of a link to `content`. */
+  let version: Pick<ShareLink, 'name' | 'size' | 'root' | 'sha256'>;
   beforeEach(async () => {
     content = randomBytes(2.5 * 1024 * 1024); // three chunks
-    const dir = await fixture.tempDir();
-    await writeFile(join(dir, NAME), content);
-    sha256 = (await computeManifest(join(dir, NAME), NAME)).sha256;
+    manifest = await manifestOf(content);
+    version = { name: NAME, size: content.length, root: manifest.root, sha256: manifest.sha256 };
   });
+
+  async function manifestOf(bytes: Buffer): Promise<FileManifest> {
+    const dir = await fixture.tempDir();
+    await writeFile(join(dir, NAME), bytes);
+    return computeManifest(join(dir, NAME), NAME);
+  }
 
   const cli = (args: string[]): CliProcess => {
     const p = new CliProcess(suite.cli, args);
@@ -56,10 +64,13 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
   it('downloads straight from the holder, verified, into --dir', async () => {
     const { holder } = await network();
     const out = await fixture.tempDir();
-    const { proc, code } = await get({ name: NAME, sha256, size: content.length, holder }, out);
+    const { proc, code } = await get({ ...version, holder }, out);
     assert.equal(code, 0, proc.stderr);
     const done = await proc.next('download-complete');
-    assert.deepEqual([done.name, done.bytes, done.sha256, done.sources], [NAME, content.length, sha256, ['holder']]);
+    assert.deepEqual(
+      [done.name, done.bytes, done.root, done.sha256, done.sources],
+      [NAME, content.length, manifest.root, manifest.sha256, ['holder']],
+    );
     assert.equal(done.path, join(out, NAME));
     assert.ok((await readFile(done.path)).equals(content));
     assert.deepEqual(await readdir(out), [NAME]);
@@ -72,7 +83,7 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
     const port = (dead.address() as net.AddressInfo).port;
     await new Promise((resolve) => dead.close(resolve));
     const out = await fixture.tempDir();
-    const link = { name: NAME, sha256, holder: { id: 'gone', host: '127.0.0.1', port }, metaserver };
+    const link = { ...version, holder: { id: 'gone', host: '127.0.0.1', port }, metaserver };
     const { proc, code } = await get(link, out);
     assert.equal(code, 0, proc.stderr + JSON.stringify(proc.events));
     assert.deepEqual((await proc.next('download-complete')).sources, ['holder']);
@@ -81,21 +92,27 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
 
   it('drops a holder that serves junk and gets the file from an honest one; alone, it gets nothing named', async () => {
     const { metaserver } = await network();
-    const dir = await fixture.tempDir();
-    await writeFile(join(dir, NAME), content);
-    const liar = new LyingHolder(await computeManifest(join(dir, NAME), NAME));
+    // the true manifest and root, and random bytes for every chunk
+    const liar = new HostileHolder({
+      id: 'liar',
+      name: NAME,
+      manifest,
+      root: manifest.root,
+      chunkBytes: (index) => randomBytes(Math.min(manifest.chunkSize, content.length - index * manifest.chunkSize)),
+      chunks: { kind: 'whole' },
+    });
     liars.push(liar);
-    const holder = { id: 'liar', host: '127.0.0.1', port: await liar.listen() };
+    const holder = await liar.listen();
 
     const out = await fixture.tempDir();
-    const rescued = await get({ name: NAME, sha256, holder, metaserver }, out);
+    const rescued = await get({ ...version, holder, metaserver }, out);
     assert.equal(rescued.code, 0, rescued.proc.stderr + JSON.stringify(rescued.proc.events));
-    assert.ok(liar.chunksServed > 0, 'the liar was asked for chunks');
+    assert.ok(liar.chunkRequests > 0, 'the liar was asked for chunks');
     assert.deepEqual((await rescued.proc.next('download-complete')).sources, ['holder']);
     assert.ok((await readFile(join(out, NAME))).equals(content));
 
     const alone = await fixture.tempDir();
-    const refused = await get({ name: NAME, sha256, holder }, alone);
+    const refused = await get({ ...version, holder }, alone);
     assert.equal(refused.code, 1);
     const error = await refused.proc.next('error');
     assert.equal(error.name, NAME);
@@ -103,7 +120,7 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
   });
 
   it('refuses a bad link with usage (exit 2) and never overwrites an existing file (exit 1)', async () => {
-    const bad = cli(['get', 'vscode://p2p-network.p2p-network-vscode/download?name=..%2Fx&sha256=00']);
+    const bad = cli(['get', 'vscode://p2p-network.p2p-network-vscode/download?name=..%2Fx&size=1&sha256=00']);
     assert.equal(await bad.exited, 2);
     assert.match(bad.stderr, /not a valid share link: "name"/);
     const none = cli(['get']);
@@ -112,7 +129,7 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
     const { holder } = await network();
     const out = await fixture.tempDir();
     await writeFile(join(out, NAME), 'mine');
-    const { proc, code } = await get({ name: NAME, sha256, holder }, out);
+    const { proc, code } = await get({ ...version, holder }, out);
     assert.equal(code, 1);
     assert.equal((await proc.next('error')).code, 'FILE_EXISTS');
     assert.equal(await readFile(join(out, NAME), 'utf8'), 'mine');
@@ -125,16 +142,32 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
     const peer = cli(['peer', '--id', 'p1', '--dir', dir, '--metaserver', at, '--json', '--heartbeat-ms', '150']);
     peer.child.stdin?.on('error', () => undefined);
     await peer.next('ready');
-    const link = formatShareLink({ name: NAME, sha256, holder, metaserver });
+    const link = formatShareLink({ ...version, holder, metaserver });
     peer.send(`GET ${link}`);
     const done = await peer.next('download-complete', (e) => e.name === NAME, 15_000);
     assert.deepEqual(done.sources, ['holder']);
     assert.ok((await readFile(join(dir, 'Downloads', NAME))).equals(content));
-    peer.send('GET vscode://p2p-network.p2p-network-vscode/download?name=x&sha256=1');
+    peer.send(`GET vscode://p2p-network.p2p-network-vscode/download?name=x&size=1&root=${manifest.root}&sha256=1`);
     const refused = await peer.next('error', (e) => e.code === 'BAD_COMMAND');
     assert.match(refused.message, /not a valid share link/);
     peer.send('FILES');
     const files = await peer.next('files');
-    assert.ok(files.files.some((f) => f.name === NAME && f.sha256 === sha256));
+    assert.ok(files.files.some((f) => f.name === NAME && f.root === manifest.root && f.sha256 === manifest.sha256));
+  });
+
+  it("gets nothing from a holder that serves another version than the link's root, nor from the network", async () => {
+    const { metaserver, holder } = await network();
+    // the link names an edited copy of the file; the holder (and so the network) has the original
+    const edited = Buffer.from(content);
+    edited[edited.length - 1] ^= 0xff;
+    const other = await manifestOf(edited);
+    const out = await fixture.tempDir();
+    const link = { ...version, root: other.root, sha256: other.sha256, holder, metaserver };
+    const { proc, code } = await get(link, out);
+    assert.equal(code, 1, JSON.stringify(proc.events));
+    const error = await proc.next('error');
+    assert.equal(error.code, 'NOT_FOUND');
+    assert.match(error.message, /no peer serves this version/);
+    assert.deepEqual(await readdir(out), [], 'nothing written, not even a .part');
   });
 });

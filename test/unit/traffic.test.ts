@@ -1,17 +1,39 @@
 // Traffic per link for the topology page: a downloader counts the file bytes each holder sent
 // and reports them about once a second; the metaserver relays them as `traffic` bridge messages
-// naming the reporter as it registered. A report that breaks the message table closes the
-// connection, and one from a connection that never registered is dropped.
+// naming the reporter as it registered. Reports are a stranger's word: a hostile reporter speaking
+// the wire by hand (hostile-wire.ts) finds its burst cut to 2 reports a second, its made-up and
+// self-naming flows dropped, and its connection closed for a report that breaks the table.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { BridgeMessage, TrafficFlow } from '../../node-core/src/topology';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ChordPeerNode } from '../../node-core/src/chord/chord-peer';
-import { FAST_TIMINGS } from '../../node-core/src/chord/maintenance';
-import { TrafficMeter } from '../../node-core/src/transfer/traffic-meter';
-import { dial } from '../../node-core/src/wire';
-import { FloodFixture, waitFor } from './flood-fixture';
+import { ChordPeer } from '@node-core/chord/chord-peer';
+import { FAST_TIMINGS } from '@node-core/chord/maintenance';
+import type { MetadataServer } from '@node-core/metaserver';
+import { TRAFFIC_REPORTS_PER_SECOND, TrafficRelay } from '@node-core/metaserver/traffic-relay';
+import type { BridgeMessage, TrafficFlow } from '@node-core/topology';
+import { TrafficMeter } from '@node-core/transfer/traffic-meter';
+import { MAX_TRAFFIC_BYTES } from '@node-core/wire/fields';
+import { FloodFixture, proofListener, waitFor } from './flood-fixture';
+import { RawPeer } from './hostile-wire';
+
+type TrafficMessage = Extract<BridgeMessage, { type: 'traffic' }>;
+
+/** Registers `id` at the metaserver by hand, its address proved by a listener of its own. */
+async function registerByHand(ms: MetadataServer, id: string, cleanup: Array<() => unknown>): Promise<RawPeer> {
+  const listener = await proofListener();
+  cleanup.push(() => listener.close());
+  const raw = await RawPeer.connect(ms.address);
+  cleanup.push(() => raw.close());
+  const { host, port } = listener.address;
+  raw.send({ t: 'register', rid: 1, id, host, port, mode: 'flood', flag: 'p2p' });
+  const challenge = await raw.next((h) => h.t === 'address-challenge');
+  listener.proof.remember(String(challenge.token));
+  raw.reply(challenge, { t: 'ok' });
+  const answer = await raw.next((h) => h.re === 1);
+  assert.equal(answer.t, 'registered', JSON.stringify(answer));
+  return raw;
+}
 
 describe('traffic: bytes per link, reported about once a second', function () {
   this.timeout(20_000);
@@ -45,7 +67,7 @@ describe('traffic: bytes per link, reported about once a second', function () {
     const size = 3 * 1024 * 1024 + 123;
     await fixture.peer('holder', { metaserver: meta.address }, { 'big.bin': randomBytes(size) });
     const getter = await fixture.peer('getter', { metaserver: meta.address });
-    const traffic: Extract<BridgeMessage, { type: 'traffic' }>[] = [];
+    const traffic: TrafficMessage[] = [];
     meta.onChange((m) => {
       if (m.type === 'traffic') traffic.push(m);
     });
@@ -68,7 +90,7 @@ describe('traffic: bytes per link, reported about once a second', function () {
       if (m.type === 'traffic') flows.push(...m.flows.map((f) => ({ to: m.to, ...f })));
     });
     const peers = ['c0', 'c1'].map(
-      (id) => new ChordPeerNode({ id, dir: join(root, id), metaserver: meta.address, timings: FAST_TIMINGS }),
+      (id) => new ChordPeer({ id, dir: join(root, id), metaserver: meta.address, timings: FAST_TIMINGS }),
     );
     try {
       for (const peer of peers) await peer.start();
@@ -90,20 +112,103 @@ describe('traffic: bytes per link, reported about once a second', function () {
     }
   });
 
-  it('the metaserver closes a connection whose report breaks the table, ignores one that never registered', async () => {
+  it('TrafficRelay: 2 reports a second per reporter, flows only from other registered peers, each once', () => {
+    let now = 0;
+    const relayed: TrafficMessage[] = [];
+    const registered = new Set(['me', 'a', 'b']);
+    const relay = new TrafficRelay(
+      { has: (id) => registered.has(id), announce: (m) => relayed.push(m as TrafficMessage) },
+      () => now,
+    );
+    const flows: TrafficFlow[] = [
+      { from: 'a', bytes: 10 },
+      { from: 'me', bytes: 99 }, // itself
+      { from: 'ghost', bytes: 99 }, // not registered
+      { from: 'a', bytes: 99 }, // named twice
+      { from: 'b', bytes: 0 }, // nothing moved
+    ];
+    assert.equal(relay.relay('me', flows), true);
+    assert.deepEqual(relayed, [{ type: 'traffic', to: 'me', flows: [{ from: 'a', bytes: 10 }] }]);
+    let passed = 1;
+    for (let i = 0; i < 100; i++) if (relay.relay('me', [{ from: 'b', bytes: 1 }])) passed++;
+    assert.equal(passed, 2, 'a burst passes 2 reports');
+    assert.equal(relay.relay('a', [{ from: 'b', bytes: 1 }]), true, 'each reporter has its own budget');
+    now += 10_000;
+    for (let i = 0; i < 100; i++) if (relay.relay('me', [{ from: 'b', bytes: 1 }])) passed++;
+    assert.equal(passed, 4, 'an idle reporter saves up no more than the burst');
+    now += 1000;
+    for (let i = 0; i < 100; i++) if (relay.relay('me', [{ from: 'b', bytes: 1 }])) passed++;
+    assert.equal(passed, 4 + TRAFFIC_REPORTS_PER_SECOND, 'then 2 a second');
+    assert.equal(relay.droppedReports, 298);
+  });
+
+  it('a hostile reporter: its burst is cut to the rate, made-up flows dropped, bad reports close it', async () => {
+    const cleanup: Array<() => unknown> = [];
+    try {
+      const meta = await fixture.metaserver();
+      const seen: TrafficMessage[] = [];
+      meta.onChange((m) => {
+        if (m.type === 'traffic') seen.push(m);
+      });
+      await fixture.peer('honest', { metaserver: meta.address });
+      const hostile = await registerByHand(meta, 'hostile', cleanup);
+      const started = Date.now();
+      const report = (flows: unknown[]): boolean => hostile.send({ t: 'activity-traffic', flows });
+      for (let i = 0; i < 500; i++)
+        report([
+          { from: 'honest', bytes: 1000 },
+          { from: 'nobody', bytes: 1 },
+          { from: 'hostile', bytes: 1 },
+        ]);
+      // the metaserver still answers on that connection once it has read the whole burst
+      const answer = await hostile.request({ t: 'referrals-get' });
+      assert.equal(answer.t, 'referrals');
+      const elapsed = (Date.now() - started) / 1000;
+      assert.ok(seen.length >= 1, 'the first report passed');
+      assert.ok(
+        seen.length <= 2 + Math.ceil(elapsed * TRAFFIC_REPORTS_PER_SECOND),
+        `${seen.length} relayed in ${elapsed} s`,
+      );
+      assert.ok(meta.traffic.droppedReports >= 500 - seen.length);
+      for (const m of seen)
+        assert.deepEqual(m, { type: 'traffic', to: 'hostile', flows: [{ from: 'honest', bytes: 1000 }] });
+
+      // reports that break the table close the connection and relay nothing
+      const breaking: unknown[][] = [
+        Array.from({ length: 65 }, (_, i) => ({ from: `p${i}`, bytes: 1 })),
+        [{ from: 'honest', bytes: MAX_TRAFFIC_BYTES + 1 }],
+        [{ from: 'honest', bytes: 1, note: 'x'.repeat(1000) }],
+        [{ from: 'honest', bytes: -1 }],
+        [{ from: '../honest', bytes: 1 }],
+      ];
+      for (const flows of breaking) {
+        const raw = await registerByHand(meta, `bad-${breaking.indexOf(flows)}`, cleanup);
+        const before = seen.length;
+        raw.send({ t: 'activity-traffic', flows });
+        await raw.whenClosed();
+        assert.equal(seen.length, before, JSON.stringify(flows).slice(0, 80));
+      }
+    } finally {
+      for (const close of cleanup.reverse()) await close();
+    }
+  });
+
+  it('a report from a connection that never registered is dropped', async () => {
     const meta = await fixture.metaserver();
     const seen: BridgeMessage[] = [];
     meta.onChange((m) => seen.push(m));
-    const stranger = await dial(meta.address, {});
-    stranger.setHandler(() => undefined);
-    await stranger.send({ t: 'activity-traffic', flows: [{ from: 'x', bytes: 5 }] });
-    const tooMany = Array.from({ length: 65 }, (_, i) => ({ from: `p${i}`, bytes: 1 }));
-    const closed = new Promise<void>((resolve) => stranger.once('close', () => resolve()));
-    await stranger.send({ t: 'activity-traffic', flows: tooMany }).catch(() => undefined);
-    await closed;
-    assert.deepEqual(
-      seen.filter((m) => m.type === 'traffic'),
-      [],
-    );
+    await fixture.peer('honest', { metaserver: meta.address });
+    const stranger = await RawPeer.connect(meta.address);
+    try {
+      stranger.send({ t: 'activity-traffic', flows: [{ from: 'honest', bytes: 5 }] });
+      const answer = await stranger.request({ t: 'referrals-get' });
+      assert.equal(answer.t, 'referrals');
+      assert.deepEqual(
+        seen.filter((m) => m.type === 'traffic'),
+        [],
+      );
+    } finally {
+      stranger.close();
+    }
   });
 });

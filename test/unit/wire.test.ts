@@ -1,5 +1,6 @@
 // The wire layer over real loopback sockets: frame codec, the one decoder's refusals,
 // handshake with and without the network key, request/response, and closing.
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import {
@@ -12,7 +13,7 @@ import {
   P2PError,
   WireServer,
   type ConnectionOptions,
-} from '../../node-core/src/wire';
+} from '@node-core/wire';
 
 async function pair(serverOptions: ConnectionOptions = {}, clientOptions: ConnectionOptions = {}) {
   const server = new WireServer(serverOptions);
@@ -278,7 +279,7 @@ describe('wire: connections', () => {
     assert.equal(new Set(answers.map((a) => a.payload.buffer)).size, 64);
   });
 
-  it('reads past a payload nobody asked for (unsolicited, or a late answer) without keeping it, and stays open', async () => {
+  it('reads past a payload nobody asked for (unsolicited, or late), keeps none of it, stays open', async () => {
     const { server, client, remote } = await pair();
     cleanups.push(
       () => server.close(),
@@ -291,15 +292,13 @@ describe('wire: connections', () => {
     let late: Promise<void> | undefined;
     remote.setHandler((incoming) => {
       if (incoming.msg.t === 'chunk-get')
-        late = new Promise((r) => setTimeout(r, 150)).then(() =>
-          remote.reply(incoming, { t: 'chunk', name: 'f', index: 0 }, Buffer.alloc(MIB, 2)),
-        );
+        late = sleep(150).then(() => remote.reply(incoming, { t: 'chunk', name: 'f', index: 0 }, Buffer.alloc(MIB, 2)));
     });
     await assert.rejects(
       client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index: 0 }, { timeoutMs: 50 }),
       /within 50 ms/,
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     await late;
     serveChunks(remote);
     const answer = await client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index: 5 });
@@ -311,7 +310,7 @@ describe('wire: connections', () => {
     remote.setHandler((incoming) => seenByRemote.push(incoming.msg.t));
     await client.send({ t: 'chunk', name: 'f', index: 1 }, Buffer.alloc(MIB, 3));
     await client.send({ t: 'ping' });
-    for (let i = 0; i < 100 && seenByRemote.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && seenByRemote.length === 0; i++) await sleep(10);
     assert.deepEqual(seenByRemote, ['ping']);
     assert.ok(remote.isOpen);
   });
@@ -334,7 +333,7 @@ describe('wire: connections', () => {
         .catch(() => undefined);
     });
     const until = async (what: string, ok: () => boolean): Promise<void> => {
-      for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 500 && !ok(); i++) await sleep(10);
       assert.ok(ok(), what);
     };
     const answers = await Promise.all(

@@ -1,9 +1,10 @@
 // The bridge's HTTP and WebSocket doors, against a real TopologyBridge on a real port: what is
 // served with the token, what is refused without it, and that close() leaves nothing behind.
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { TopologyBridge } from '../../node-core/src/bridge';
-import type { BridgeMessage } from '../../node-core/src/topology';
+import { TopologyBridge } from '@node-core/bridge';
+import type { BridgeMessage } from '@node-core/topology';
 import { InMemoryTopology, buildMesh } from './support/in-memory-topology';
 
 function wsStatus(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {
@@ -133,6 +134,6 @@ async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { TopologyBridge } from '../../node-core/src/bridge';
+import { TopologyBridge } from '@node-core/bridge';
 import { bridgeEndpoint } from '../../extension/src/topology/bridge-endpoint';
 import { renderPanelHtml } from '../../extension/src/topology/panel-html';
 import { launchChromium, type Chromium } from './support/chromium';

@@ -1,7 +1,7 @@
 // The page's model (webview/src/topology-model.ts) and message parsing, in Node: the rules the
 // drawn picture follows, without a browser.
 import * as assert from 'node:assert/strict';
-import type { BridgeMessage, TopologyPeer } from '../../node-core/src/topology';
+import type { BridgeMessage, TopologyPeer } from '@node-core/topology';
 import { parseBridgeMessage } from '../../webview/src/bridge-connection';
 import { GraphLayout } from '../../webview/src/graph-layout';
 import { TopologyModel } from '../../webview/src/topology-model';

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { TopologyBridge } from '../../node-core/src/bridge';
+import { TopologyBridge } from '@node-core/bridge';
 import { launchChromium, type Chromium } from './support/chromium';
 import { InMemoryTopology, buildMesh } from './support/in-memory-topology';
 import { expectedPicture, waitForPicture } from './support/page-reading';

@@ -1,6 +1,6 @@
 // The page's WebSocket to the bridge: parses messages, reports its status, and reconnects with
 // exponential backoff (the metaserver may restart; the panel may outlive it).
-import type { BridgeMessage } from '../../node-core/src/topology';
+import type { BridgeMessage } from '@node-core/topology';
 
 export type ConnectionStatus =
   { state: 'connecting' } | { state: 'open' } | { state: 'waiting'; retryInMs: number; reason: string };

@@ -1,7 +1,7 @@
 // The side panel with one peer's details: address, mode, neighbours (each a button that moves
 // the selection), shared files, its traffic over the last minute (updated in place), and for
 // chord peers the node id and ring neighbours.
-import type { TopologyPeer } from '../../node-core/src/topology';
+import type { TopologyPeer } from '@node-core/topology';
 import { htmlElement } from './dom';
 import type { TopologyModel } from './topology-model';
 import { trafficChart } from './traffic-chart';
@@ -22,7 +22,8 @@ export class DetailsPanel {
         htmlElement(
           'p',
           { class: 'hint' },
-          'Select a peer to see its details: click it, or Tab into the graph, move with the arrow keys and press Enter.',
+          'Select a peer to see its details: click it, or Tab into the graph, ' +
+            'move with the arrow keys and press Enter.',
         ),
       );
       return;

@@ -13,7 +13,7 @@ import {
   type SimulationLinkDatum,
   type SimulationNodeDatum,
 } from 'd3-force';
-import type { TopologyPeer } from '../../node-core/src/topology';
+import type { TopologyPeer } from '@node-core/topology';
 import type { Link } from './topology-model';
 
 export interface LayoutNode extends SimulationNodeDatum {

@@ -2,7 +2,7 @@
 // (the attributes tests and assistive tools read), and for chord peers the ring's successor
 // edges and, on request, the fingers. Elements are keyed by id and only added or removed when
 // the model changes; the layout's ticks just move them.
-import { linkKey, type TopologyPeer } from '../../node-core/src/topology';
+import { linkKey, type TopologyPeer } from '@node-core/topology';
 import type { GraphLayout, Point } from './graph-layout';
 import { svgElement } from './svg';
 import type { Link, TopologyModel } from './topology-model';

@@ -1,6 +1,6 @@
 // The page: wires the bridge connection, the model and the views together. Owns everything it
 // creates; dispose() stops the socket, the simulation and the animations.
-import type { BridgeMessage } from '../../node-core/src/topology';
+import type { BridgeMessage } from '@node-core/topology';
 import { ActivityAnimator } from './activity-animator';
 import { BridgeConnection } from './bridge-connection';
 import type { BridgeConfig } from './bridge-config';

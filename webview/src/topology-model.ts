@@ -1,6 +1,6 @@
 // The page's copy of the network: the snapshot plus every change applied in order. Pure data,
 // no DOM, so the same rules run in the page, in Node tests and in the bench.
-import { linkKey, type BridgeMessage, type TopologyPeer, type TopologySnapshot } from '../../node-core/src/topology';
+import { linkKey, type BridgeMessage, type TopologyPeer, type TopologySnapshot } from '@node-core/topology';
 
 export interface Link {
   key: string;

@@ -1,7 +1,7 @@
 // What the bridge's `traffic` reports add up to: the current rate on each pair of peers (file
 // bytes per second, both directions together) and each peer's upload and download rate per
 // second over the last minute. Pure data with the clock passed in, shared by the page and tests.
-import { linkKey, type BridgeMessage } from '../../node-core/src/topology';
+import { linkKey, type BridgeMessage } from '@node-core/topology';
 
 export const HISTORY_SECONDS = 60;
 /** A pair's rate is what it carried over this window: reports come about once a second. */

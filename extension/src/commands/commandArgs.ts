@@ -4,7 +4,7 @@
 // No `vscode` import, so the rules are unit-tested in plain mocha.
 
 import { isAbsolute } from 'node:path';
-import type { Mode } from '../../../node-core/src/events';
+import type { Mode } from '@node-core/events';
 
 export class ArgumentError extends Error {
   constructor(message: string) {
@@ -83,7 +83,7 @@ export function parseJoinArgs(value: Fields): JoinArgs {
     advertise: optionalHost(value, 'advertise'),
     port: optionalPort(value, 'port'),
     maxNeighbors: optionalInteger(value, 'maxNeighbors', 1, 1000),
-    ttl: optionalInteger(value, 'ttl', 1, 64),
+    ttl: optionalInteger(value, 'ttl', 1, 10),
   };
   if (args.id !== undefined) validatePeerId(args.id);
   if (args.metaserver !== undefined) validateAddress(args.metaserver, 'metaserver');
@@ -145,7 +145,7 @@ export function portProblem(text: string): string | undefined {
   return Number(text) > 65535 ? 'Enter a number from 0 to 65535.' : undefined;
 }
 
-/** Shared file names are plain names (design.md, "Files"). */
+/** Shared file names are plain names (node-core/README.md, `files/file-store.ts`). */
 export function fileNameProblem(name: string): string | undefined {
   if (name.trim() === '') return 'Enter a file name.';
   if (/[/\\\0]/.test(name) || name === '.' || name === '..')

@@ -4,8 +4,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Mode } from '../../../node-core/src/events';
-import { isWildcardHost } from '../../../node-core/src/advertised-host';
+import type { Mode } from '@node-core/events';
+import { isWildcardHost } from '@node-core/advertised-host';
 import type { NodeInfo } from '../nodes/managedNode';
 import { readSettings } from '../settings';
 import {
@@ -89,7 +89,8 @@ export async function joinNetwork(services: P2PServices, arg: unknown): Promise<
   const advertise = given.advertise ?? settings.peerAdvertise;
   if (advertise !== undefined && isWildcardHost(advertise)) {
     throw new ArgumentError(
-      `"${advertise}" cannot be announced to other peers: set p2p.peer.advertise (or "advertise") to an address they can dial.`,
+      `"${advertise}" cannot be announced to other peers: ` +
+        'set p2p.peer.advertise (or "advertise") to an address they can dial.',
     );
   }
   const info = await services.manager.startPeer(
@@ -165,7 +166,8 @@ async function startDemoNetwork(services: P2PServices, arg: unknown): Promise<De
       if (!fields) {
         void vscode.window
           .showInformationMessage(
-            `P2P: demo network running: metadata server ${metaserver.host}:${metaserver.port} and ${count} ${mode} peers.`,
+            `P2P: demo network running: metadata server ${metaserver.host}:${metaserver.port} ` +
+              `and ${count} ${mode} peers.`,
             'Show Topology',
           )
           .then((choice) => {

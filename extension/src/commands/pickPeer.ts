@@ -23,10 +23,10 @@ export async function pickPeer(
   const candidates = options.includeStopped ? manager.peers : manager.runningPeers;
   if (id !== undefined) {
     const node = manager.peer(id);
-    if (!node)
-      throw new ArgumentError(
-        `This window runs no peer "${id}"${candidates.length ? ` (running: ${candidates.map(peerId).join(', ')})` : ''}.`,
-      );
+    if (!node) {
+      const running = candidates.length ? ` (running: ${candidates.map(peerId).join(', ')})` : '';
+      throw new ArgumentError(`This window runs no peer "${id}"${running}.`);
+    }
     if (!options.includeStopped && node.status !== 'running') throw new Error(`Peer "${id}" is ${node.status}.`);
     return node;
   }

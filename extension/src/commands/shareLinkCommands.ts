@@ -5,7 +5,7 @@
 // user confirms what will be downloaded from where before anything is dialed.
 
 import * as vscode from 'vscode';
-import type { Address, PeerRef, SharedFileInfo } from '../../../node-core/src/events';
+import type { Address, PeerRef, SharedFileInfo } from '@node-core/events';
 import {
   formatShareLink,
   parseShareLink,
@@ -13,13 +13,13 @@ import {
   SHARE_LINK_PATH,
   ShareLinkError,
   type ShareLink,
-} from '../../../node-core/src/share-link';
+} from '@node-core/share-link';
 import type { ManagedNode } from '../nodes/managedNode';
 import type { NetworkFile } from '../search/searchResults';
 import { formatBytes } from '../util/format';
 import { ArgumentError, argumentObject, isRecord } from './commandArgs';
 import { reportError, registerP2PCommand, required } from './commandRunner';
-import { downloadCommand, type DownloadResult } from './fileCommands';
+import { downloadOne, type DownloadResult } from './downloadCommand';
 import { joinNetwork } from './nodeCommands';
 import { peerId, pickPeer } from './pickPeer';
 import type { P2PServices } from './services';
@@ -87,8 +87,10 @@ function foundFileLink(services: P2PServices, arg: Record<string, unknown>): Sha
   return { ...fileFields(file), holder, metaserver: finder && metaserverOf(finder), mode: finder?.info?.mode };
 }
 
-function fileFields(file: SharedFileInfo & { root?: string }): Pick<ShareLink, 'name' | 'sha256' | 'size' | 'root'> {
-  return { name: file.name, sha256: file.sha256, size: file.size, ...(file.root ? { root: file.root } : {}) };
+function fileFields(file: SharedFileInfo): Pick<ShareLink, 'name' | 'sha256' | 'size' | 'root'> {
+  // a p2p-node older than the extension may not report roots: no link without one
+  if (!file.root) throw new Error(`The peer did not report the Merkle root of ${file.name}; restart it.`);
+  return { name: file.name, size: file.size, root: file.root, sha256: file.sha256 };
 }
 
 function metaserverOf(node: ManagedNode): Address | undefined {
@@ -149,7 +151,8 @@ async function downloadLink(
     node = services.manager.peer(info.id!);
   }
   if (!node) throw new Error('No peer is running in this window: join a network first (P2P: Join Network).');
-  return downloadCommand(services, { name: link.name, peer: peerId(node) }, formatShareLink(link));
+  void vscode.commands.executeCommand('p2p.transfers.focus');
+  return downloadOne(services, { name: link.name, peer: peerId(node), link: formatShareLink(link) }, true);
 }
 
 /** A fresh peer that joins the link's network (its metaserver, else its holder directly). */
@@ -177,7 +180,7 @@ async function handleShareUri(services: P2PServices, uri: vscode.Uri): Promise<v
     const choice = await vscode.window.showInformationMessage(
       `P2P: download ${link.name}${size} from ${from}? ` +
         (join ? `No peer runs in this window: a new peer joins${network || ` ${from}`} first. ` : '') +
-        `The file is checked against its SHA-256 ${link.sha256.slice(0, 16)}… before it gets its name.`,
+        `Every chunk is checked against its Merkle root ${link.root.slice(0, 16)}… before it is written.`,
       action,
     );
     if (choice !== action) return;

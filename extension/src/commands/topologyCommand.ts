@@ -14,8 +14,10 @@ export function registerTopologyCommand(services: P2PServices): void {
     if (!url) {
       const message =
         metaserver?.status === 'running'
-          ? 'P2P: this metadata server runs without its topology bridge (p2p.metaserver.httpPort), so there is no topology to show.'
-          : 'P2P: the topology comes from a metadata server run by this window. Start one first (P2P: Start Metadata Server, or P2P: Start Demo Network).';
+          ? 'P2P: this metadata server runs without its topology bridge (p2p.metaserver.httpPort), ' +
+            'so there is no topology to show.'
+          : 'P2P: the topology comes from a metadata server run by this window. ' +
+            'Start one first (P2P: Start Metadata Server, or P2P: Start Demo Network).';
       void vscode.window.showInformationMessage(message);
       return undefined;
     }

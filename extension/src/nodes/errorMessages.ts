@@ -1,7 +1,7 @@
 // Turns what a node reports (an `error` event, a line on stderr, an early exit) into a
 // sentence a user can act on: what went wrong, and what to do next. Never a stack trace.
 
-import type { ErrorCode } from '../../../node-core/src/events';
+import { isErrorCode, type ErrorCode } from '@node-core/error-codes';
 
 /** What the notification can offer besides the text. */
 export type NextAction = 'showLog' | 'setNetworkKey' | 'startMetaserver' | 'none';
@@ -37,13 +37,17 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
     case 'PORT_IN_USE':
       return {
         code,
-        message: `${capitalize(subject.node)} could not start: ${subject.port ? `port ${subject.port}` : 'its port'} is already in use. Pick another port (0 lets the system choose) or stop whatever uses it.`,
+        message:
+          `${capitalize(subject.node)} could not start: ${subject.port ? `port ${subject.port}` : 'its port'} ` +
+          'is already in use. Pick another port (0 lets the system choose) or stop whatever uses it.',
         action: 'none',
       };
     case 'DUPLICATE_ID':
       return {
         code,
-        message: `${capitalize(subject.node)} was refused: another peer in the network already uses that id. Join again with a different id.`,
+        message:
+          `${capitalize(subject.node)} was refused: another peer in the network already uses that id. ` +
+          'Join again with a different id.',
         action: 'none',
       };
     case 'EMPTY_ID':
@@ -51,31 +55,50 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
     case 'METASERVER_UNREACHABLE':
       return {
         code,
-        message: `${capitalize(subject.node)} cannot reach the metadata server${subject.metaserver ? ` at ${subject.metaserver}` : ''}. Start it (P2P: Start Metadata Server) or check the address.`,
+        message:
+          `${capitalize(subject.node)} cannot reach the metadata server` +
+          `${subject.metaserver ? ` at ${subject.metaserver}` : ''}. ` +
+          'Start it (P2P: Start Metadata Server) or check the address.',
         action: 'startMetaserver',
       };
     case 'PEER_UNREACHABLE':
       return {
         code,
-        message: `${capitalize(subject.node)} could not reach the peer it was sent to. Check the address, or join through the metadata server.`,
+        message:
+          `${capitalize(subject.node)} could not reach the peer it was sent to. ` +
+          'Check the address, or join through the metadata server.',
         action: 'none',
       };
     case 'NETWORK_FULL':
       return {
         code,
-        message: `${capitalize(subject.node)} was refused: the network is full. Raise the metadata server's peer limit or stop a peer.`,
+        message:
+          `${capitalize(subject.node)} was refused: the network is full. ` +
+          "Raise the metadata server's peer limit or stop a peer.",
         action: 'none',
       };
     case 'BAD_FLAG':
       return {
         code,
-        message: `${capitalize(subject.node)} was refused by the metadata server (wrong protocol flag). Check that both run the same version.`,
+        message:
+          `${capitalize(subject.node)} was refused by the metadata server (wrong protocol flag). ` +
+          'Check that both run the same version.',
+        action: 'showLog',
+      };
+    case 'ADDRESS_UNVERIFIED':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)} was refused: the metadata server could not reach it at the address ` +
+          'it announced. Check its host and advertise settings (a firewall or NAT may be in the way).',
         action: 'showLog',
       };
     case 'AUTH_FAILED':
       return {
         code,
-        message: `${capitalize(subject.node)} could not authenticate: the network key does not match. Set the same key as the network (P2P: Set Network Key) and start it again.`,
+        message:
+          `${capitalize(subject.node)} could not authenticate: the network key does not match. ` +
+          'Set the same key as the network (P2P: Set Network Key) and start it again.',
         action: 'setNetworkKey',
       };
     case 'BAD_NAME':
@@ -95,13 +118,17 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
     case 'FILE_EXISTS':
       return {
         code,
-        message: `"${file}" already exists in the download folder and was not overwritten. Delete or rename it, then download again.`,
+        message:
+          `"${file}" already exists in the download folder and was not overwritten. ` +
+          'Delete or rename it, then download again.',
         action: 'none',
       };
     case 'VERIFY_FAILED':
       return {
         code,
-        message: `"${file}" failed its checksum and was discarded. Try again; if it keeps failing, a holder serves a corrupt copy.`,
+        message:
+          `"${file}" failed its checksum and was discarded. ` +
+          'Try again; if it keeps failing, a holder serves a corrupt copy.',
         action: 'showLog',
       };
     case 'DOWNLOAD_FAILED':
@@ -110,12 +137,22 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
         message: `Downloading "${file}" failed: ${detail || 'no holder could serve it'}. Try again later.`,
         action: 'showLog',
       };
+    case 'NO_SPACE':
+      return {
+        code,
+        message: `Not enough free disk space for "${file}"${detail ? ` (${detail})` : ''}. Free some, then try again.`,
+        action: 'none',
+      };
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
+    case 'PAUSED':
+      return { code, message: `Download of "${file}" was paused; it resumes from its .part.`, action: 'none' };
     default:
       return {
-        code: isKnownCode(code) ? code : 'INTERNAL',
-        message: `${capitalize(subject.node)}: ${detail || FALLBACK[code] || 'unexpected error'}. See the log for details.`,
+        code: isErrorCode(code) ? code : 'INTERNAL',
+        message:
+          `${capitalize(subject.node)}: ${detail || FALLBACK[code] || 'unexpected error'}. ` +
+          'See the log for details.',
         action: 'showLog',
       };
   }
@@ -150,7 +187,9 @@ export function describeEarlyExit(
 export function describeReadyTimeout(subject: ErrorSubject, timeoutMs: number): UserFacingError {
   return {
     code: 'READY_TIMEOUT',
-    message: `${capitalize(subject.node)} did not become ready within ${Math.round(timeoutMs / 1000)} s and was stopped. See the log.`,
+    message:
+      `${capitalize(subject.node)} did not become ready within ${Math.round(timeoutMs / 1000)} s ` +
+      'and was stopped. See the log.',
     action: 'showLog',
   };
 }
@@ -158,31 +197,6 @@ export function describeReadyTimeout(subject: ErrorSubject, timeoutMs: number): 
 /** Stderr lines that look like `    at foo (file.js:1:2)` belong in the log, not in a notification. */
 export function isStackLine(line: string): boolean {
   return /^\s*at\s/.test(line) || /^\s*\^+\s*$/.test(line) || /node:internal/.test(line);
-}
-
-const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'BAD_COMMAND',
-  'BAD_FLAG',
-  'EMPTY_ID',
-  'DUPLICATE_ID',
-  'NETWORK_FULL',
-  'AUTH_FAILED',
-  'METASERVER_UNREACHABLE',
-  'PEER_UNREACHABLE',
-  'PORT_IN_USE',
-  'BAD_NAME',
-  'NOT_SHARED',
-  'NOT_FOUND',
-  'FILE_EXISTS',
-  'VERIFY_FAILED',
-  'DOWNLOAD_FAILED',
-  'CANCELLED',
-  'PROTOCOL',
-  'INTERNAL',
-]);
-
-function isKnownCode(code: string): code is ErrorCode {
-  return KNOWN_CODES.has(code);
 }
 
 function firstLine(text: string): string {

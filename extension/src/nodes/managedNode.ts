@@ -4,7 +4,7 @@
 // not import `vscode`: the log is any object with LogOutputChannel's methods.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { parseNodeEvent, type Mode, type NodeEvent } from '../../../node-core/src/events';
+import { parseNodeEvent, type Mode, type NodeEvent } from '@node-core/events';
 import { Emitter, type Event } from '../util/emitter';
 import {
   describeEarlyExit,
@@ -149,45 +149,57 @@ export class ManagedNode {
     if (this.currentStatus === 'starting' || this.currentStatus === 'running' || this.currentStatus === 'stopping') {
       return Promise.reject(new Error(`${this.launch.label} is already ${this.currentStatus}.`));
     }
-    const { log } = this.options;
-    const subject = this.errorSubject();
     const cliArgs = [...this.launch.args, '--json'];
-    const args = ['-e', LIFELINE_SCRIPT, '--', this.launch.cliPath, ...cliArgs];
+    this.resetForStart();
+    this.options.log.info(`starting: p2p-node ${cliArgs.join(' ')}`);
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = this.spawnChild(cliArgs);
+    } catch (error) {
+      this.setStatus('crashed');
+      return Promise.reject(this.spawnFailed(String(error)));
+    }
+    this.child = child;
+    child.stdin.on('error', (error) => this.options.log.warn(`stdin: ${error.message}`));
+    this.pumpLines(child);
+    this.exitPromise = this.watchExit(child);
+    return this.untilReady(child);
+  }
+
+  private resetForStart(): void {
     this.stopRequested = false;
     this.readyInfo = undefined;
     this.stderrTail.length = 0;
     this.peerState?.clear();
     this.setStatus('starting');
-    log.info(`starting: p2p-node ${cliArgs.join(' ')}`);
+  }
 
-    let child: ChildProcessWithoutNullStreams;
-    try {
-      child = spawn(this.options.execPath ?? process.execPath, args, {
+  /** The CLI under the lifeline script, so the node dies with the host. */
+  private spawnChild(cliArgs: string[]): ChildProcessWithoutNullStreams {
+    return spawn(
+      this.options.execPath ?? process.execPath,
+      ['-e', LIFELINE_SCRIPT, '--', this.launch.cliPath, ...cliArgs],
+      {
         cwd: this.launch.cwd,
         // ELECTRON_RUN_AS_NODE makes desktop VS Code's Electron binary behave as plain node;
         // code-server's extension host is node already and ignores it.
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...this.launch.env },
         stdio: ['pipe', 'pipe', 'pipe'],
         windowsHide: true,
-      });
-    } catch (error) {
-      this.setStatus('crashed');
-      return Promise.reject(
-        new NodeError(
-          {
-            code: 'SPAWN_FAILED',
-            message: `Could not start ${this.launch.label}: ${String(error)}`,
-            action: 'showLog',
-          },
-          this.launch.key,
-        ),
-      );
-    }
-    this.child = child;
-    child.stdin.on('error', (error) => log.warn(`stdin: ${error.message}`));
-    this.pumpLines(child);
+      },
+    );
+  }
 
-    this.exitPromise = new Promise<NodeExit>((resolve) => {
+  private spawnFailed(detail: string): NodeError {
+    return new NodeError(
+      { code: 'SPAWN_FAILED', message: `Could not start ${this.launch.label}: ${detail}`, action: 'showLog' },
+      this.launch.key,
+    );
+  }
+
+  /** Resolves once the process has exited (whoever stopped it), after status and listeners know. */
+  private watchExit(child: ChildProcessWithoutNullStreams): Promise<NodeExit> {
+    return new Promise<NodeExit>((resolve) => {
       child.once('close', (code, signal) => {
         const unexpected = !this.stopRequested;
         const exit: NodeExit = {
@@ -197,14 +209,21 @@ export class ManagedNode {
           crashed: unexpected && this.currentStatus === 'running',
           stderrTail: [...this.stderrTail],
         };
-        log.info(`exited (code ${code ?? '-'}, signal ${signal ?? '-'})${unexpected ? ' unexpectedly' : ''}`);
+        this.options.log.info(
+          `exited (code ${code ?? '-'}, signal ${signal ?? '-'})${unexpected ? ' unexpectedly' : ''}`,
+        );
         this.child = undefined;
         this.setStatus(exit.crashed ? 'crashed' : 'stopped');
         resolve(exit);
         this.exitEmitter.fire(exit);
       });
     });
+  }
 
+  /** Resolves with the node's info at its `ready` event; rejects (and stops it) on exit, error or timeout. */
+  private untilReady(child: ChildProcessWithoutNullStreams): Promise<NodeInfo> {
+    const { log } = this.options;
+    const subject = this.errorSubject();
     return new Promise<NodeInfo>((resolve, reject) => {
       const timeoutMs = this.options.readyTimeoutMs ?? 10_000;
       const cleanup = (): void => {
@@ -228,18 +247,7 @@ export class ManagedNode {
         () => fail(new NodeError(startError ?? describeReadyTimeout(subject, timeoutMs), this.launch.key)),
         timeoutMs,
       );
-      const onSpawnError = (error: Error): void => {
-        fail(
-          new NodeError(
-            {
-              code: 'SPAWN_FAILED',
-              message: `Could not start ${this.launch.label}: ${error.message}`,
-              action: 'showLog',
-            },
-            this.launch.key,
-          ),
-        );
-      };
+      const onSpawnError = (error: Error): void => fail(this.spawnFailed(error.message));
       child.once('error', onSpawnError);
       const eventSubscription = this.onEvent((event) => {
         if (event.event === 'ready') {

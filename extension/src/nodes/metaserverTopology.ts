@@ -2,7 +2,7 @@
 // from its bridge: GET /api/topology?token=... (the token is in the ready event's url). Polled
 // only while a metaserver with a bridge runs in this window. No `vscode` import.
 
-import type { TopologySnapshot } from '../../../node-core/src/topology';
+import type { TopologySnapshot } from '@node-core/topology';
 import { Emitter, type Disposable, type Event } from '../util/emitter';
 import type { NodeManager } from './nodeManager';
 

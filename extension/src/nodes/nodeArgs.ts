@@ -1,7 +1,7 @@
-// The `p2p-node` command lines the extension runs (design.md, "The CLI"). The network key is
+// The `p2p-node` command lines the extension runs (README.md, "Command-line"). The network key is
 // deliberately absent: it goes in the environment (P2P_NETWORK_KEY), which `ps` does not show.
 
-import type { Mode } from '../../../node-core/src/events';
+import type { Mode } from '@node-core/events';
 
 export interface MetaserverOptions {
   host: string;

@@ -3,7 +3,7 @@
 // them all on dispose, with a synchronous kill on process exit so no child outlives the
 // extension host. No `vscode` import: the extension wires notifications and views to events.
 
-import type { NodeEvent } from '../../../node-core/src/events';
+import type { NodeEvent } from '@node-core/events';
 import { Emitter, type Disposable, type Event } from '../util/emitter';
 import { ManagedNode, type ManagedNodeOptions, type NodeExit, type NodeInfo, type NodeLog } from './managedNode';
 import {
@@ -47,6 +47,7 @@ export class NodeManager implements Disposable {
   private readonly crashEmitter = new Emitter<NodeCrash>();
   private readonly killOnExit = (): void => this.killAllNow();
   private disposed = false;
+  private stoppingAll = false;
 
   /** A node was added, removed, or changed status. */
   readonly onDidChangeNodes: Event<void> = this.changeEmitter.event;
@@ -92,11 +93,8 @@ export class NodeManager implements Disposable {
   startMetaserver(options: MetaserverOptions, networkKey?: string): Promise<NodeInfo> {
     const existing = this.metaserver;
     if (existing && existing.status !== 'stopped' && existing.status !== 'crashed') {
-      return Promise.reject(
-        new Error(
-          `The metadata server is already ${existing.status}${existing.info ? ` at ${existing.info.host}:${existing.info.port}` : ''}. Stop it first.`,
-        ),
-      );
+      const where = existing.info ? ` at ${existing.info.host}:${existing.info.port}` : '';
+      return Promise.reject(new Error(`The metadata server is already ${existing.status}${where}. Stop it first.`));
     }
     return this.startNode(
       new ManagedNode(
@@ -168,9 +166,15 @@ export class NodeManager implements Disposable {
     await Promise.all(this.nodes.map((node) => this.stop(node.key)));
   }
 
+  /** True from shutdown() on: the nodes stop because the window closes, not because the user asked. */
+  get shuttingDown(): boolean {
+    return this.stoppingAll || this.disposed;
+  }
+
   /** Graceful: STOP everyone (bounded by the grace period), then release everything. */
   async shutdown(): Promise<void> {
     if (this.disposed) return;
+    this.stoppingAll = true;
     await this.stopAll();
     this.dispose();
   }

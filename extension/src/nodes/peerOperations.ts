@@ -1,14 +1,9 @@
 // The request/answer conversations with a running peer over its stdin/stdout: share a file,
 // search the network, download a file. Each sends one command line and waits for the events
-// that answer it (design.md, "The CLI"). No `vscode` import: the commands add the UI.
+// that answer it (README.md, "Command-line"). No `vscode` import: the commands add the UI.
 
 import { basename } from 'node:path';
-import type {
-  DownloadCompleteEvent,
-  DownloadProgressEvent,
-  NodeEvent,
-  SharedEvent,
-} from '../../../node-core/src/events';
+import type { DownloadCompleteEvent, DownloadProgressEvent, NodeEvent, SharedEvent } from '@node-core/events';
 import { mergeSearchResult, type NetworkFile } from '../search/searchResults';
 import { describeNodeError, NodeError } from './errorMessages';
 import type { ManagedNode } from './managedNode';
@@ -46,16 +41,19 @@ export interface SearchOptions {
   /** After an answer, how long to wait for more holders before calling the search done. */
   settleMs: number;
   signal?: AbortSignal;
+  /** The results so far, each time a holder's answer (`search-hit`) or a final result adds to them. */
+  onUpdate?: (files: NetworkFile[]) => void;
 }
 
 /**
- * `SEARCH <name>`: collects `search-result` events until the node says `not-found`, or no new
- * answer came for `settleMs` after the last one, or `timeoutMs` passed without any answer.
- * (A flood search has no "done" message: holders answer when the query reaches them.)
+ * `SEARCH <name>`: collects `search-hit` events (one holder each, as they arrive) and the final
+ * `search-result` events until the node says `not-found`, or no new answer came for `settleMs`
+ * after the last one, or `timeoutMs` passed without any answer.
  */
 export function searchNetwork(node: ManagedNode, name: string, options: SearchOptions): Promise<NetworkFile[]> {
   const foundBy = node.info?.id ?? node.key;
-  const wanted = name.toLowerCase();
+  // node-core compares and reports names in Unicode NFC
+  const wanted = name.normalize('NFC').toLowerCase();
   return new Promise<NetworkFile[]>((resolve, reject) => {
     let results: NetworkFile[] = [];
     let timer = setTimeout(() => finish(), options.timeoutMs);
@@ -69,13 +67,20 @@ export function searchNetwork(node: ManagedNode, name: string, options: SearchOp
     };
     const onAbort = (): void => finish(new Error('Cancelled.'));
     const events = node.onEvent((event: NodeEvent) => {
-      if (event.event === 'search-result' && event.name.toLowerCase().includes(wanted)) {
-        results = mergeSearchResult(results, event, foundBy);
+      const answer =
+        event.event === 'search-hit' ? { ...event, event: 'search-result' as const, holders: [event.holder] } : event;
+      if (answer.event === 'search-result' && answer.name.normalize('NFC').toLowerCase().includes(wanted)) {
+        results = mergeSearchResult(results, answer, foundBy);
+        options.onUpdate?.(results);
         clearTimeout(timer);
         timer = setTimeout(() => finish(), options.settleMs);
-      } else if (event.event === 'not-found' && event.name.toLowerCase() === wanted) {
+      } else if (event.event === 'not-found' && event.name.normalize('NFC').toLowerCase() === wanted) {
         finish();
-      } else if (event.event === 'error' && event.name?.toLowerCase() === wanted && event.code !== 'NOT_FOUND') {
+      } else if (
+        event.event === 'error' &&
+        event.name?.normalize('NFC').toLowerCase() === wanted &&
+        event.code !== 'NOT_FOUND'
+      ) {
         finish(errorFor(node, event.code, event.message, name));
       }
     });
@@ -87,6 +92,11 @@ export function searchNetwork(node: ManagedNode, name: string, options: SearchOp
       finish(error instanceof Error ? error : new Error(String(error)));
     }
   });
+}
+
+/** `PAUSE <name>`: the running GET of that name answers with `download-paused` (see downloadFile). */
+export function pauseDownload(node: ManagedNode, name: string): void {
+  node.send(`PAUSE ${name}`);
 }
 
 export interface DownloadOptions {
@@ -107,7 +117,8 @@ const CANCEL_MESSAGES: Record<CancelOutcome, (name: string) => string> = {
   cancelled: (name) => `Download of "${name}" cancelled; no partial file is kept under its name.`,
   'already-finished': (name) => `The download of "${name}" had already ended when the cancel reached the peer.`,
   unsupported: (name) =>
-    `The peer could not cancel "${name}" (its p2p-node has no CANCEL command); the download goes on in the background and is still verified before it gets its name.`,
+    `The peer could not cancel "${name}" (its p2p-node has no CANCEL command); ` +
+    'the download goes on in the background and is still verified before it gets its name.',
 };
 
 export class DownloadCancelled extends Error {
@@ -120,7 +131,22 @@ export class DownloadCancelled extends Error {
   }
 }
 
-/** `GET <name>`: resolves with `download-complete` (the final path, bytes, hash, sources). */
+/** The peer stopped the download on `PAUSE <name>`; its `.part` stays, and the next GET resumes it. */
+export class DownloadPaused extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly bytes: number,
+    readonly total: number,
+  ) {
+    super(`Download of "${fileName}" paused; it resumes from where it stopped.`);
+    this.name = 'DownloadPaused';
+  }
+}
+
+/**
+ * `GET <name>`: resolves with `download-complete` (the final path, bytes, hash, sources); rejects
+ * with DownloadPaused after a `PAUSE <name>`, DownloadCancelled after the signal aborts.
+ */
 export async function downloadFile(
   node: ManagedNode,
   name: string,
@@ -131,9 +157,11 @@ export async function downloadFile(
     if (event.event === 'download-progress' && event.name === name) options.onProgress?.(event);
   });
   try {
-    const answer = node.waitFor<DownloadCompleteEvent | NodeError>(
+    const answer = node.waitFor<DownloadCompleteEvent | NodeError | DownloadPaused>(
       (event) => {
         if (event.event === 'download-complete' && event.name === name) return event;
+        if (event.event === 'download-paused' && event.name === name)
+          return new DownloadPaused(name, event.bytes, event.total);
         if (event.event === 'error' && event.name === name) return errorFor(node, event.code, event.message, name);
         if (event.event === 'not-found' && event.name === name) return errorFor(node, 'NOT_FOUND', '', name);
         return undefined;
@@ -142,14 +170,14 @@ export async function downloadFile(
       options.signal,
     );
     node.send(`GET ${options.link ?? name}`);
-    let result: DownloadCompleteEvent | NodeError;
+    let result: DownloadCompleteEvent | NodeError | DownloadPaused;
     try {
       result = await answer;
     } catch (error) {
       if (options.signal?.aborted) throw new DownloadCancelled(name, await cancelOnNode(node, name));
       throw error;
     }
-    if (result instanceof NodeError) throw result;
+    if (result instanceof NodeError || result instanceof DownloadPaused) throw result;
     return result;
   } finally {
     progress.dispose();

@@ -2,7 +2,7 @@
 // neighbours, the files it shares, and its downloads in progress. The network view draws
 // this; nothing here talks to the process.
 
-import type { NodeEvent, PeerRef, SharedFileInfo } from '../../../node-core/src/events';
+import type { NodeEvent, PeerRef, SharedFileInfo } from '@node-core/events';
 
 export interface DownloadInProgress {
   name: string;
@@ -14,6 +14,7 @@ export class PeerState {
   private readonly neighborsById = new Map<string, PeerRef>();
   private readonly filesByName = new Map<string, SharedFileInfo>();
   private readonly downloadsByName = new Map<string, DownloadInProgress>();
+  private finished = 0;
 
   get neighbors(): PeerRef[] {
     return [...this.neighborsById.values()].sort((a, b) => a.id.localeCompare(b.id));
@@ -25,6 +26,11 @@ export class PeerState {
 
   get downloads(): DownloadInProgress[] {
     return [...this.downloadsByName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Downloads this peer finished (verified) since it started. */
+  get finishedDownloads(): number {
+    return this.finished;
   }
 
   /** Applies one event; returns whether anything the views show changed. */
@@ -42,19 +48,32 @@ export class PeerState {
         return true;
       case 'files':
         this.filesByName.clear();
-        for (const f of event.files ?? [])
-          this.filesByName.set(f.name, { name: f.name, size: f.size, sha256: f.sha256 });
+        for (const f of event.files ?? []) this.filesByName.set(f.name, sharedFileInfo(f));
         return true;
       case 'shared':
-        this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });
+        this.filesByName.set(event.name, sharedFileInfo(event));
         return true;
+      case 'file-added':
+        // new in the peer's folder, changed, or downloaded (node-core/src/events.ts)
+        this.filesByName.set(event.name, sharedFileInfo(event));
+        return true;
+      case 'file-removed':
+        return this.filesByName.delete(event.name);
       case 'download-progress':
         this.downloadsByName.set(event.name, { name: event.name, bytes: event.bytes, total: event.total });
         return true;
+      case 'download-paused':
+        return this.downloadsByName.delete(event.name);
       case 'download-complete':
         this.downloadsByName.delete(event.name);
-        // A finished download is shared from then on (design.md, "Files").
-        this.filesByName.set(event.name, { name: event.name, size: event.bytes, sha256: event.sha256 });
+        this.finished++;
+        // A finished download is shared from then on (node-core/README.md, `files/file-store.ts`).
+        this.filesByName.set(event.name, {
+          name: event.name,
+          size: event.bytes,
+          sha256: event.sha256,
+          root: event.root,
+        });
         return true;
       case 'error':
         return event.name !== undefined && this.downloadsByName.delete(event.name);
@@ -76,5 +95,11 @@ export class PeerState {
     this.neighborsById.clear();
     this.filesByName.clear();
     this.downloadsByName.clear();
+    this.finished = 0;
   }
+}
+
+/** Only the file's fields, not the event's (path, event name). */
+function sharedFileInfo({ name, size, sha256, root }: SharedFileInfo): SharedFileInfo {
+  return { name, size, sha256, root };
 }

@@ -1,14 +1,16 @@
 // Files found in the network, as the `p2p.files` view lists them. A search may answer with
 // several `search-result` events for one name (one per holder, or per content); they are
-// merged here by name and content hash. No `vscode` import.
+// merged here by name and version (Merkle root and SHA-256). No `vscode` import.
 
-import type { PeerRef, SearchResultEvent } from '../../../node-core/src/events';
+import type { PeerRef, SearchResultEvent } from '@node-core/events';
 import { Emitter, type Event } from '../util/emitter';
 
 export interface NetworkFile {
   name: string;
   size: number;
   sha256: string;
+  /** The Merkle root: the version a download of this entry fetches. */
+  root: string;
   holders: PeerRef[];
   /** The managed peer that searched, and so the one that downloads. */
   foundBy: string;
@@ -16,7 +18,9 @@ export interface NetworkFile {
 
 /** Merges one event into a result list (same name and hash: union of the holders). */
 export function mergeSearchResult(results: NetworkFile[], event: SearchResultEvent, foundBy: string): NetworkFile[] {
-  const existing = results.find((r) => r.name === event.name && r.sha256 === event.sha256 && r.foundBy === foundBy);
+  const existing = results.find(
+    (r) => r.name === event.name && r.root === event.root && r.sha256 === event.sha256 && r.foundBy === foundBy,
+  );
   if (!existing) {
     return [
       ...results,
@@ -24,6 +28,7 @@ export function mergeSearchResult(results: NetworkFile[], event: SearchResultEve
         name: event.name,
         size: event.size,
         sha256: event.sha256,
+        root: event.root,
         holders: dedupeHolders(event.holders ?? []),
         foundBy,
       },

@@ -2,7 +2,7 @@
 // Download action (contextValue `p2p.networkFile`, see package.json menus).
 
 import * as vscode from 'vscode';
-import type { PeerRef } from '../../../node-core/src/events';
+import type { PeerRef } from '@node-core/events';
 import type { NetworkFile, SearchResults } from '../search/searchResults';
 import { formatBytes, plural } from '../util/format';
 
@@ -41,8 +41,16 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
     const { file } = element;
     const item = new vscode.TreeItem(file.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = fileId(file);
-    item.description = `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')}`;
-    item.tooltip = `${file.name}\n${formatBytes(file.size)} (${file.size} bytes)\nSHA-256 ${file.sha256}\nHeld by ${file.holders.map((h) => h.id).join(', ') || 'nobody'}\nFound by peer ${file.foundBy}`;
+    const holders = plural(file.holders.length, 'holder');
+    item.description = `${formatBytes(file.size)} · ${holders} · root ${file.root.slice(0, 8)}`;
+    item.tooltip = [
+      file.name,
+      `${formatBytes(file.size)} (${file.size} bytes)`,
+      `Merkle root ${file.root}`,
+      `SHA-256 ${file.sha256}`,
+      `Held by ${file.holders.map((h) => h.id).join(', ') || 'nobody'}`,
+      `Found by peer ${file.foundBy}`,
+    ].join('\n');
     item.iconPath = vscode.ThemeIcon.File;
     item.resourceUri = vscode.Uri.file(`/${file.name}`); // picks the file-type icon
     item.contextValue = 'p2p.networkFile';
@@ -56,5 +64,5 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
 }
 
 function fileId(file: NetworkFile): string {
-  return `${file.foundBy}/${file.name}/${file.sha256}`;
+  return `${file.foundBy}/${file.name}/${file.root}/${file.sha256}`;
 }

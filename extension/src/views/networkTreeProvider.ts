@@ -3,7 +3,7 @@
 // Everything is read from the NodeManager's live state; node events trigger a refresh.
 
 import * as vscode from 'vscode';
-import type { PeerRef, SharedFileInfo } from '../../../node-core/src/events';
+import type { PeerRef, SharedFileInfo } from '@node-core/events';
 import type { ManagedNode } from '../nodes/managedNode';
 import type { NodeManager } from '../nodes/nodeManager';
 import type { DownloadInProgress } from '../nodes/peerState';
@@ -178,7 +178,11 @@ function groupItem(node: ManagedNode, group: PeerGroup): vscode.TreeItem {
     count ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
   );
   item.id = `${node.key}/${group}`;
-  item.description = String(count ?? 0);
+  // Downloads lists those in progress; the finished ones are counted too, so the group never reads 0 after one
+  item.description =
+    group === 'downloads'
+      ? `${count ?? 0} in progress · ${state?.finishedDownloads ?? 0} finished`
+      : String(count ?? 0);
   item.iconPath = new vscode.ThemeIcon(
     group === 'neighbors' ? 'type-hierarchy-sub' : group === 'files' ? 'files' : 'cloud-download',
   );

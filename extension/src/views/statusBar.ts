@@ -36,7 +36,9 @@ export class NetworkStatusBar implements vscode.Disposable {
       return;
     }
     this.item.text = `$(radio-tower) ${plural(peers.length, 'peer')} · ${plural(neighbors, 'neighbour')}`;
-    this.item.tooltip = `P2P: ${plural(peers.length, 'peer')} running in this window with ${plural(neighbors, 'neighbour link')}${metaserver ? ', metadata server running' : ''}. Click to show the topology.`;
+    this.item.tooltip =
+      `P2P: ${plural(peers.length, 'peer')} running in this window with ${plural(neighbors, 'neighbour link')}` +
+      `${metaserver ? ', metadata server running' : ''}. Click to show the topology.`;
     this.item.show();
   }
 

@@ -1,12 +1,23 @@
 // ChordStorage's view of the peer's files, over the shared FileStore and the verified chunked
 // transfer (transfer/download-session.ts): what this node serves, and fetching a file into
 // Downloads/ (.part, per-chunk SHA-256, rename when whole) so it is served from then on.
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { FileStore } from '../files/file-store';
-import { download, type DownloadResult } from '../transfer/download-session';
+import type { PeerOptions } from '../peer';
+import { downloadIntoStore } from '../peer-support';
+import type { DownloadRequest, DownloadResult } from '../transfer/download-session';
+import type { WantedVersion } from '../transfer/holder-manifests';
+import { fetchManifest } from '../transfer/transfer-client';
 import { dial, type Connection } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
-import type { ChordPeer } from './remote';
+import type { ChordContact } from './remote';
+
+export interface DownloadHostOptions {
+  onProgress?: DownloadRequest['onProgress'];
+  version?: Omit<WantedVersion, 'name'>;
+}
 
 export class StoreFileHost implements ChordFileHost {
   /** One download per name at a time: a GET and a replica fetch of the same file share it (one .part). */
@@ -14,11 +25,12 @@ export class StoreFileHost implements ChordFileHost {
 
   constructor(
     private readonly store: FileStore,
-    private readonly key: string | undefined,
-    /** A file was added to the store (the metaserver's file list follows). */
+    /** The network key, and the transfer options every download of this peer uses. */
+    private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'>,
+    /** A file was added to or removed from the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
     /** File bytes received from a holder (traffic for the topology page). */
-    private readonly onReceived?: (holder: PeerRef, bytes: number) => void,
+    private readonly onReceived?: DownloadRequest['onReceived'],
   ) {}
 
   /** Resolves once no download is running (after an abort, their files are closed). */
@@ -34,7 +46,27 @@ export class StoreFileHost implements ChordFileHost {
     return this.store.has(name);
   }
 
-  async fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void> {
+  async holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean> {
+    const ours = await this.store.manifest(name);
+    const conn = await dial(peer, { key: this.options.key, signal });
+    conn.setHandler(() => undefined);
+    try {
+      return (await fetchManifest(conn, name, signal)).sha256 === ours.sha256;
+    } catch {
+      return false; // not held there (NOT_SHARED), or another version
+    } finally {
+      conn.close();
+    }
+  }
+
+  /** Only a copy the ring put in Downloads/ is deleted; anything else is only no longer served. */
+  async drop(name: string): Promise<void> {
+    const path = this.store.withdraw(name);
+    if (path && dirname(path) === this.store.downloadsDir) await rm(path, { force: true });
+    this.onStored();
+  }
+
+  async fetch(name: string, sources: ChordContact[], signal: AbortSignal): Promise<void> {
     await this.download(
       name,
       sources.map(({ id, host, port }) => ({ id, host, port })),
@@ -42,17 +74,19 @@ export class StoreFileHost implements ChordFileHost {
     );
   }
 
-  /** Downloads from the given holders (all tried at once by the transfer) and shares the result. */
+  /**
+   * Downloads from the given holders (all tried at once by the transfer) and shares the result.
+   * `version`: only that version (root, SHA-256, size) is accepted, as when a share link names it.
+   */
   download(
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
-    onProgress?: (bytes: number, total: number) => void,
-    sha256?: string,
+    options: DownloadHostOptions = {},
   ): Promise<DownloadResult> {
     let pending = this.inFlight.get(name);
     if (!pending) {
-      pending = this.downloadNow(name, holders, signal, onProgress, sha256).finally(() => this.inFlight.delete(name));
+      pending = this.downloadNow(name, holders, signal, options).finally(() => this.inFlight.delete(name));
       this.inFlight.set(name, pending);
     }
     return pending;
@@ -62,19 +96,17 @@ export class StoreFileHost implements ChordFileHost {
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
-    onProgress?: (bytes: number, total: number) => void,
-    sha256?: string,
+    { onProgress, version }: DownloadHostOptions,
   ): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {
-      const result = await download({
+      const result = await downloadIntoStore(this.store, this.options, {
+        ...version,
         name,
-        sha256,
         holders,
-        downloadsDir: this.store.downloadsDir,
         signal,
         connect: async (holder, s) => {
-          const conn = await dial(holder, { key: this.key, signal: s });
+          const conn = await dial(holder, { key: this.options.key, signal: s });
           conn.setHandler(() => undefined);
           opened.push(conn);
           return conn;
@@ -82,7 +114,6 @@ export class StoreFileHost implements ChordFileHost {
         onProgress,
         onReceived: this.onReceived,
       });
-      this.store.adopt(result.path, result.manifest, result.stamp);
       this.onStored();
       return result;
     } finally {

@@ -3,6 +3,7 @@
 // notify, fix_fingers, check_predecessor — plus graceful leave. No sockets here: every call to
 // another node goes through a ChordTransport, and timers live in ChordMaintenance.
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { P2PError } from '../wire/errors';
 import { inHalfOpen, inOpen, ringDistance } from './id';
 import { FingerTable } from './finger-table';
@@ -17,11 +18,12 @@ import {
 } from './lookup';
 import {
   samePeer,
-  type ChordPeer,
+  type ChordContact,
   type ChordRemote,
   type ChordService,
   type ChordTransport,
   type LookupStep,
+  type MergeHint,
   type NeighborState,
 } from './remote';
 
@@ -42,13 +44,13 @@ export const MIN_SUCCESSORS = 4;
 const MAX_SUCCESSORS = 32;
 
 /** Receives files other nodes offer (replication, hand-over); implemented by the chord peer. */
-export type FileOfferHandler = (source: ChordPeer, names: string[], signal: AbortSignal) => Promise<void>;
+export type FileOfferHandler = (source: ChordContact, names: string[], signal: AbortSignal) => Promise<void>;
 
 interface ChordNodeEvents {
   /** Predecessor or first successor changed: the topology report and neighbour events follow this. */
   'ring-changed': [];
   /** A new predecessor took over part of this node's key range: hand those keys over. */
-  'predecessor-changed': [predecessor: ChordPeer | null, previous: ChordPeer | null];
+  'predecessor-changed': [predecessor: ChordContact | null, previous: ChordContact | null];
 }
 
 /** How many candidates a lookup step offers: the best plus fallbacks in case it is dead. */
@@ -68,14 +70,16 @@ const MAX_WALK_BACK = 8;
 export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordService {
   readonly fingers: FingerTable;
   readonly successors: SuccessorList;
-  private pred: ChordPeer | null = null;
+  private pred: ChordContact | null = null;
   private readonly closing = new AbortController();
   /** Consecutive RPC timeouts per neighbour (see TIMEOUTS_BEFORE_DEAD). */
   private readonly timeouts = new Map<bigint, number>();
   onFileOffer: FileOfferHandler | undefined;
+  /** Receives merge-walk steps other nodes send (ring-merge.ts). */
+  onMergeHint: ((hint: MergeHint) => void) | undefined;
 
   constructor(
-    readonly self: ChordPeer,
+    readonly self: ChordContact,
     private readonly transport: ChordTransport,
     readonly options: ChordNodeOptions = DEFAULT_NODE_OPTIONS,
   ) {
@@ -87,11 +91,11 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     );
   }
 
-  get predecessor(): ChordPeer | null {
+  get predecessor(): ChordContact | null {
     return this.pred;
   }
 
-  get successor(): ChordPeer {
+  get successor(): ChordContact {
     return this.successors.first();
   }
 
@@ -125,7 +129,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     } else if (inHalfOpen(key, this.self.nodeId, succ.nodeId)) {
       return { owner: succ };
     }
-    const candidates = new Map<bigint, ChordPeer>();
+    const candidates = new Map<bigint, ChordContact>();
     // The predecessor too: a node whose successors all died still knows a way around the ring.
     const pred = this.pred && !avoid.has(this.pred.nodeId) ? [this.pred] : [];
     for (const p of [...this.fingers.precedingNodes(key), ...live, ...pred]) {
@@ -141,7 +145,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     return { predecessor: this.pred, successors: [...this.successors.all()] };
   }
 
-  notify(from: ChordPeer): void {
+  notify(from: ChordContact): void {
     if (samePeer(from, this.self)) return;
     if (this.successors.isEmpty()) {
       // A lone node learns of its first peer this way (stabilize would otherwise find it only
@@ -153,19 +157,30 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     if (!this.pred || inOpen(from.nodeId, this.pred.nodeId, this.self.nodeId)) this.setPredecessor(from);
   }
 
-  successorHint(from: ChordPeer): void {
-    // Only a node strictly between us and our successor can be our new successor; anything
-    // else is stale or wrong and stabilize will sort it out.
-    if (samePeer(from, this.self) || this.successors.isEmpty()) return;
-    if (!inOpen(from.nodeId, this.self.nodeId, this.successor.nodeId)) return;
-    this.successors.insert(from);
-    this.fingers.set(0, from);
-    this.emit('ring-changed');
-    // And we are its predecessor: tell it now rather than at our next stabilize.
-    this.call(from, (r, s) => r.notify(this.self, s)).catch(() => undefined);
+  successorHint(from: ChordContact): void {
+    if (!this.successors.isEmpty()) this.adoptCloserSuccessor(from);
   }
 
-  leaving(from: ChordPeer, heir: NeighborState): void {
+  /**
+   * Takes `candidate` as successor if it lies strictly between us and our successor (any other
+   * node when we have none): anything else is stale or wrong and stabilize sorts it out.
+   */
+  adoptCloserSuccessor(candidate: ChordContact): boolean {
+    if (samePeer(candidate, this.self)) return false;
+    if (!this.successors.isEmpty() && !inOpen(candidate.nodeId, this.self.nodeId, this.successor.nodeId)) return false;
+    this.successors.insert(candidate);
+    this.fingers.set(0, candidate);
+    this.emit('ring-changed');
+    // And we are its predecessor: tell it now rather than at our next stabilize.
+    this.call(candidate, (r, s) => r.notify(this.self, s)).catch(() => undefined);
+    return true;
+  }
+
+  mergeHint(hint: MergeHint): void {
+    this.onMergeHint?.(hint);
+  }
+
+  leaving(from: ChordContact, heir: NeighborState): void {
     if (samePeer(this.pred, from))
       this.setPredecessor(heir.predecessor && !samePeer(heir.predecessor, this.self) ? heir.predecessor : null);
     if (this.successors.all().some((s) => s.nodeId === from.nodeId)) {
@@ -177,7 +192,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     this.fingers.remove(from.nodeId);
   }
 
-  async offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {
+  async offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
     if (!this.onFileOffer) throw new Error('this node does not store files');
     await this.onFileOffer(source, names, signal);
   }
@@ -186,6 +201,20 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
 
   async lookup(key: bigint, signal: AbortSignal = this.signal): Promise<LookupResult> {
     return this.lookupRetryingWhenUnsure(this.lookupContext(), key, AbortSignal.any([signal, this.signal]));
+  }
+
+  /**
+   * Who owns `key` on the ring `contact` is on, which may not be ours: the lookup starts there,
+   * and a route that comes back to us ends here (we are then on that ring too).
+   */
+  lookupThrough(contact: ChordContact, key: bigint, signal: AbortSignal = this.signal): Promise<LookupResult> {
+    let first = true;
+    const localStep = (): LookupStep => {
+      if (!first) return { owner: this.self };
+      first = false;
+      return { next: [contact] };
+    };
+    return iterativeLookup({ ...this.lookupContext(), localStep }, key, AbortSignal.any([signal, this.signal]));
   }
 
   /**
@@ -199,8 +228,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
         return await iterativeLookup(ctx, key, signal);
       } catch (err) {
         if (!(err instanceof LookupUnsureError) || attempt >= LOOKUP_TRIES) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-        signal.throwIfAborted();
+        await sleep(200 * attempt, undefined, { signal }).catch(() => signal.throwIfAborted());
       }
     }
   }
@@ -210,7 +238,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
    * get through — a slow neighbour that misses them keeps routing our keys past us.
    */
   private async callPatiently<T>(
-    peer: ChordPeer,
+    peer: ChordContact,
     fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -218,14 +246,13 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
         return await this.call(peer, fn);
       } catch (err) {
         if (!(err instanceof RpcTimeoutError) || attempt >= TIMEOUTS_BEFORE_DEAD) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-        this.signal.throwIfAborted();
+        await sleep(100 * attempt, undefined, { signal: this.signal }).catch(() => this.signal.throwIfAborted());
       }
     }
   }
 
   /** Joins the ring `bootstrap` is on: find our successor through it, then tell it about us. */
-  async join(bootstrap: ChordPeer): Promise<void> {
+  async join(bootstrap: ChordContact): Promise<void> {
     const { owner } = await this.lookupRetryingWhenUnsure(
       { ...this.lookupContext(), localStep: () => ({ next: [bootstrap] }) },
       this.self.nodeId,
@@ -256,7 +283,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     for (;;) {
       const succ = this.successors.isEmpty() ? this.pred : this.successors.first();
       if (!succ) break; // alone on the ring
-      let found: { successor: ChordPeer; state: NeighborState };
+      let found: { successor: ChordContact; state: NeighborState };
       try {
         found = await this.closestSuccessor(succ);
         this.timeouts.delete(succ.nodeId);
@@ -291,7 +318,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
    * while they lie between us and it: the paper's stabilize step, repeated a few times so a
    * burst of joins into one gap settles in one round instead of one per joiner.
    */
-  private async closestSuccessor(succ: ChordPeer): Promise<{ successor: ChordPeer; state: NeighborState }> {
+  private async closestSuccessor(succ: ChordContact): Promise<{ successor: ChordContact; state: NeighborState }> {
     let current = succ;
     let state = await this.call(current, (r, s) => r.getNeighbors(s));
     for (let step = 0; step < MAX_WALK_BACK; step++) {
@@ -360,7 +387,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   async announceLeave(): Promise<void> {
     const succ = this.successors.isEmpty() ? null : this.successor;
     const pred = this.pred;
-    const tell = (to: ChordPeer | null, heir: NeighborState) =>
+    const tell = (to: ChordContact | null, heir: NeighborState) =>
       to && !samePeer(to, this.self)
         ? this.call(to, (r, s) => r.leaving(this.self, heir, s)).catch(() => undefined)
         : undefined;
@@ -377,7 +404,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   }
 
   /** A node that failed to answer: stop routing through it (stabilize and fix_fingers refill). */
-  suspect(peer: ChordPeer): void {
+  suspect(peer: ChordContact): void {
     const before = this.successor;
     this.successors.remove(peer.nodeId);
     this.fingers.remove(peer.nodeId);
@@ -391,7 +418,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
    * with RpcTimeoutError (slow), anything else means refused/reset/closed (gone).
    */
   call<T>(
-    peer: ChordPeer,
+    peer: ChordContact,
     fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>,
     timeoutMs = this.options.rpcTimeoutMs,
   ): Promise<T> {
@@ -399,7 +426,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   }
 
   /** After a failed call to a neighbour: dead now (refused, reset), or after repeated timeouts. */
-  private givesUpOn(peer: ChordPeer, err: unknown): boolean {
+  private givesUpOn(peer: ChordContact, err: unknown): boolean {
     if (this.signal.aborted) return false;
     if (!(err instanceof RpcTimeoutError)) {
       this.timeouts.delete(peer.nodeId);
@@ -418,14 +445,14 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     return {
       self: this.self,
       localStep: (key: bigint, avoid: ReadonlySet<bigint>) => this.lookupStep(key, avoid),
-      remote: (peer: ChordPeer) => this.transport.remote(peer),
-      suspect: (peer: ChordPeer) => this.suspect(peer),
+      remote: (peer: ChordContact) => this.transport.remote(peer),
+      suspect: (peer: ChordContact) => this.suspect(peer),
       localNeighbors: () => this.getNeighbors(),
       rpcTimeoutMs: this.options.rpcTimeoutMs,
     };
   }
 
-  private setPredecessor(pred: ChordPeer | null): void {
+  private setPredecessor(pred: ChordContact | null): void {
     const previous = this.pred;
     if (samePeer(previous, pred) || (previous === null && pred === null)) return;
     this.pred = pred;

@@ -3,19 +3,29 @@
 // commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
 import { EventEmitter } from 'node:events';
 import type {
-  Address,
   DownloadCompleteEvent,
+  FileAddedEvent,
+  FileRemovedEvent,
   FilesEvent,
   LookupEvent,
-  NodeEvent,
   PeerReadyEvent,
   PeerRef,
   SearchResultEvent,
   SharedEvent,
   TopologyEvent,
 } from '../events';
-import { assertFileName, FileStore } from '../files/file-store';
-import { MetaserverClient } from '../metaserver/metaserver-client';
+import { assertFileName, FileStore, type FileOrigin } from '../files/file-store';
+import type { MetaserverClient } from '../metaserver/metaserver-client';
+import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions, PeerSearchOptions } from '../peer';
+import {
+  assertCanDownload,
+  downloadCompleteEvent,
+  filesEvent,
+  followStore,
+  peerMetaserverClient,
+  peerReadyEvent,
+} from '../peer-support';
+import { AddressProof } from '../metaserver/address-proof';
 import { TrafficMeter } from '../transfer/traffic-meter';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
@@ -25,48 +35,25 @@ import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
 import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
-import { toNodeRef, type ChordPeer } from './remote';
+import { toNodeRef, type ChordContact } from './remote';
 
-export interface ChordPeerOptions {
-  id: string;
-  host?: string;
-  /** The host other nodes are told to dial (default: host; see advertised-host.ts for 0.0.0.0). */
-  advertise?: string;
-  port?: number;
-  dir: string;
-  key?: string;
-  metaserver?: Address;
-  /** `--join HOST:PORT`: a node already on the ring. */
-  join?: Address;
+export interface ChordPeerOptions extends PeerOptions {
   timings?: Partial<ChordTimings>;
-  /**
-   * `--heartbeat-ms`: the metaserver heartbeat, and the base of the chord timers when `timings`
-   * does not set them (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
-   */
-  heartbeatMs?: number;
   successorListLength?: number;
   /** Copies beyond the owner (default 2). */
   replicas?: number;
   /** Background failures (maintenance, replication): diagnostics, not events. */
   log?: (line: string) => void;
-  /** `--max-upload`: chunk bytes per second this node sends, to all getters together (default: no cap). */
-  maxUploadBytesPerSecond?: number;
 }
 
-export interface ChordPeerEvents {
-  /** Spontaneous events: neighbour (successor/predecessor) changes, download progress. */
-  event: [NodeEvent];
-}
+/** Replication rounds between two meetings of a random referral (ring merge check). */
+const MEET_EVERY_REPLICATIONS = 4;
 
-export interface ChordDownloadOptions {
-  signal?: AbortSignal;
-  onProgress?: (bytes: number, total: number) => void;
-  /** Skip the lookup: download this version from these holders. */
-  result?: SearchResultEvent;
-}
-
-/** Same shape as FloodPeer (constructor, start, share/search/get/topology/stop, 'event'), plus lookup. */
-export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
+/**
+ * The chord peer. `heartbeatMs` also paces the chord timers when `timings` does not set them
+ * (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
+ */
+export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
   private started: { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage } | undefined;
   private metaserver: MetaserverClient | undefined;
@@ -76,11 +63,30 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
   private reportTimer: NodeJS.Timeout | undefined;
   private links = new Map<string, PeerRef>();
   private readonly operations = new AbortController();
+  private readonly addressProof = new AddressProof();
   private stopped = false;
+  private ended: Promise<void> | undefined;
 
   constructor(private readonly options: ChordPeerOptions) {
     super();
-    this.store = new FileStore(options.dir);
+    this.store = new FileStore(options.dir, { watch: options.watch });
+    followStore(
+      this.store,
+      (event, origin) => this.onStoreChanged(event, origin),
+      () => this.metaserver,
+    );
+  }
+
+  /** A file that appeared in the folder is placed on the ring as SHARE does; a removed one is no longer re-offered. */
+  private onStoreChanged(event: FileAddedEvent | FileRemovedEvent, origin?: FileOrigin): void {
+    if (this.stopped) return;
+    this.emit('event', event);
+    if (!this.started) return;
+    if (event.event === 'file-removed') this.started.storage.unpublish(event.name);
+    else if (origin === 'folder')
+      this.started.storage.put(event.name, this.operations.signal).catch((err: unknown) => {
+        if (!this.stopped) this.options.log?.(`chord publish ${event.name}: ${toP2PError(err).message}`);
+      });
   }
 
   /** Listens, registers with the metaserver (refusals reject), joins or starts the ring. */
@@ -99,6 +105,10 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
       fallbackRouter: (conn, incoming) => {
+        if (incoming.msg.t === 'address-check') {
+          this.addressProof.answer(conn, incoming);
+          return true;
+        }
         if (incoming.msg.t !== 'manifest-get' && incoming.msg.t !== 'chunk-get') return false;
         void serveTransferRequest(store, conn, incoming, uploadLimiter);
         return true;
@@ -106,7 +116,7 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     });
     const fileHost = new StoreFileHost(
       store,
-      options.key,
+      options,
       () => this.reportFiles(),
       (holder, bytes) => this.traffic.add(holder.id, bytes),
     );
@@ -124,7 +134,10 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       throw err;
     }
     ring.node.on('ring-changed', () => this.ringChanged());
-    if (this.metaserver) ring.every('rejoin', ring.replicateMs, () => this.rejoinIfIsolated());
+    if (this.metaserver) {
+      ring.every('rejoin', ring.replicateMs, () => this.rejoinIfIsolated());
+      ring.every('meet', MEET_EVERY_REPLICATIONS * ring.replicateMs, () => this.meetAReferral());
+    }
     this.ringChanged();
     this.reportFiles();
     void this.publishExisting(log);
@@ -163,6 +176,18 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     }
   }
 
+  /**
+   * The metaserver may see nodes of another ring (peers that joined through `--join`, a ring
+   * that formed while it was down): meeting one of its referrals now and then merges the rings.
+   */
+  private async meetAReferral(): Promise<void> {
+    const { ring } = this.require();
+    if (ring.node.isAlone() || !this.metaserver?.connected) return;
+    const referrals = await this.metaserver.referrals([this.self.id]);
+    const pick = referrals[Math.floor(Math.random() * referrals.length)];
+    if (pick && (await ring.meet(pick))) this.options.log?.(`chord: ${pick.id} is on another ring, merging`);
+  }
+
   get ring(): ChordRing {
     return this.require().ring;
   }
@@ -171,39 +196,25 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     return this.require().storage;
   }
 
-  get self(): ChordPeer {
+  get self(): ChordContact {
     return this.ring.self;
   }
 
   readyEvent(): PeerReadyEvent {
-    const { id, host, port, nodeId } = this.self;
-    return {
-      event: 'ready',
-      role: 'peer',
-      id,
-      host,
-      port,
-      mode: 'chord',
-      nodeId: idToHex(nodeId),
-      dir: this.store.dir,
-    };
+    return peerReadyEvent(this.self, 'chord', this.store.dir, idToHex(this.self.nodeId));
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
-    const { metaserver, join, key, id } = this.options;
-    let referrals: PeerRef[] = [];
-    if (metaserver) {
-      this.metaserver = new MetaserverClient({
-        address: metaserver,
-        key,
-        self: { id, host: this.self.host, port: this.self.port, mode: 'chord' },
-        heartbeatMs: this.options.heartbeatMs,
-        retryMs: this.options.heartbeatMs,
-      });
-      referrals = await this.metaserver.register();
+    const { join } = this.options;
+    this.metaserver = peerMetaserverClient(this.options, this.self, 'chord', this.addressProof);
+    const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
+    if (join) {
+      await this.ring.begin(join);
+      // The referrals may be on another ring than the --join address: merge with it.
+      for (const ref of referrals.slice(0, 2)) void this.ring.meet(ref);
+      return;
     }
-    if (join) return this.ring.begin(join);
     let lastError: unknown;
     for (const ref of referrals) {
       // A referral may be a flood peer (the metaserver serves both): it refuses chord-step.
@@ -233,8 +244,8 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
     return this.ring.topologyEvent();
   }
 
-  async files(): Promise<FilesEvent> {
-    return { event: 'files', files: await this.store.list() };
+  files(): Promise<FilesEvent> {
+    return filesEvent(this.store);
   }
 
   /** SHARE: serve it here, then place it on its owner (who replicates it). */
@@ -246,20 +257,22 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
   }
 
   /** SEARCH: the owner (or a replica) answers with the manifest. */
-  async search(name: string): Promise<SearchResultEvent[]> {
-    assertFileName(name);
+  async search(query: string, options: PeerSearchOptions = {}): Promise<SearchResultEvent[]> {
+    const name = assertFileName(query);
     const { holders } = await this.storage.holders(name, this.operations.signal);
     const serving: PeerRef[] = [];
-    let found: { size: number; sha256: string } | undefined;
+    let found: { size: number; sha256: string; root: string } | undefined;
     for (const h of holders) {
       try {
         const conn = await dial(h, { key: this.options.key, signal: this.operations.signal });
         conn.setHandler(() => undefined);
         try {
           const m = await fetchManifest(conn, name, this.operations.signal);
-          if (found && m.sha256 !== found.sha256) continue;
-          found ??= { size: m.size, sha256: m.sha256 };
-          serving.push({ id: h.id, host: h.host, port: h.port });
+          if (found && (m.sha256 !== found.sha256 || m.root !== found.root)) continue;
+          found ??= { size: m.size, sha256: m.sha256, root: m.root };
+          const holder = { id: h.id, host: h.host, port: h.port };
+          serving.push(holder);
+          options.onHit?.({ event: 'search-hit', name, size: m.size, sha256: m.sha256, root: m.root, holder });
         } finally {
           conn.close();
         }
@@ -268,55 +281,56 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       }
     }
     if (!found) return [];
-    return [{ event: 'search-result', name, size: found.size, sha256: found.sha256, holders: serving }];
+    const { size, sha256, root } = found;
+    return [{ event: 'search-result', name, size, sha256, root, holders: serving }];
   }
 
-  /** GET: look the key up, then download from the owner and its replicas at once. */
-  async get(name: string, options: ChordDownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    assertFileName(name);
-    if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
+  /** GET: look the key up (unless given a result), then download from the owner and its replicas at once. */
+  async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    const name = await assertCanDownload(this.store, query);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
     const holders = options.result?.holders ?? (await this.storage.holders(name, signal)).holders;
+    const wanted = options.result;
     const result = await this.require().fileHost.download(
       name,
       holders.map(({ id, host, port }) => ({ id, host, port })),
       signal,
-      options.onProgress,
-      options.result?.sha256,
+      {
+        onProgress: options.onProgress,
+        version: wanted && { root: wanted.root, sha256: wanted.sha256, size: wanted.size },
+      },
     );
     this.reportFiles();
-    return {
-      event: 'download-complete',
-      name,
-      path: result.path,
-      bytes: result.bytes,
-      sha256: result.sha256,
-      sources: result.sources,
-    };
+    return downloadCompleteEvent(result);
   }
 
   /** STOP: hand the keys on, tell the neighbours, leave the metaserver, close. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    if (this.started) {
-      await this.started.storage.handOffAll();
-      await this.started.ring.leave();
-    }
-    await this.close();
+  stop(): Promise<void> {
+    return this.shutdown({ handOff: true, endRing: (ring) => ring.close() });
   }
 
   /** Test hook: die without hand-off or goodbye (every socket destroyed at once). */
   crash(): Promise<void> {
-    return this.shutdown((ring) => ring.crash());
+    return this.shutdown({ handOff: false, endRing: (ring) => ring.crash() });
   }
 
+  /** Ends at once, without hand-off or goodbye (a failed start, test clean-up). */
   close(): Promise<void> {
-    return this.shutdown((ring) => ring.close());
+    return this.shutdown({ handOff: false, endRing: (ring) => ring.close() });
   }
 
-  /** The one path that ends the peer: operations aborted, timers cleared, ring and metaserver closed. */
-  private async shutdown(endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
-    if (this.stopped) return;
+  /** The one path that ends the peer, whichever way it ends; later calls wait for the first. */
+  private shutdown(how: { handOff: boolean; endRing: (ring: ChordRing) => Promise<void> }): Promise<void> {
+    this.ended ??= this.release(how.handOff, how.endRing);
+    return this.ended;
+  }
+
+  /** Hand-off (if graceful), then operations aborted, timers cleared, ring and metaserver closed. */
+  private async release(handOff: boolean, endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
+    if (handOff && this.started) {
+      await this.started.storage.handOffAll();
+      await this.started.ring.leave();
+    }
     this.stopped = true;
     this.operations.abort();
     clearTimeout(this.reportTimer);
@@ -327,11 +341,12 @@ export class ChordPeerNode extends EventEmitter<ChordPeerEvents> {
       // their files are closed, so nothing writes into the folder after close() resolves.
       await this.started.fileHost.settle();
     }
+    await this.store.close();
     await this.metaserver?.close();
     this.removeAllListeners();
   }
 
-  private require(): NonNullable<ChordPeerNode['started']> {
+  private require(): NonNullable<ChordPeer['started']> {
     if (!this.started) throw new P2PError('INTERNAL', 'the chord peer is not started');
     return this.started;
   }

@@ -10,8 +10,9 @@ import { idToHex, nodeIdOf } from './id';
 import { WireServer } from '../wire/server';
 import { P2PError } from '../wire/errors';
 import { DEFAULT_TIMINGS, PeriodicTasks, type ChordTimings } from './maintenance';
-import { toNodeRef, type ChordPeer } from './remote';
+import { toNodeRef, type ChordContact } from './remote';
 import { handleChordMessage } from './request-handler';
+import { RingMerger } from './ring-merge';
 import { WireChordTransport } from './wire-transport';
 import type { LookupResult } from './lookup';
 
@@ -33,6 +34,7 @@ export interface ChordRingOptions {
 
 export class ChordRing {
   readonly node: ChordNode;
+  private readonly merger: RingMerger;
   private readonly tasks: PeriodicTasks;
   private running = false;
   private closed = false;
@@ -40,7 +42,7 @@ export class ChordRing {
   private constructor(
     private readonly server: WireServer,
     private readonly transport: WireChordTransport,
-    self: ChordPeer,
+    self: ChordContact,
     options: ChordRingOptions,
     private readonly timings: ChordTimings,
     nodeOptions: ChordNodeOptions,
@@ -48,6 +50,7 @@ export class ChordRing {
   ) {
     this.node = new ChordNode(self, transport, nodeOptions);
     routerHolder.node = this.node;
+    this.merger = new RingMerger(this.node, options.onError);
     this.tasks = new PeriodicTasks(options.onError);
   }
 
@@ -72,7 +75,7 @@ export class ChordRing {
     const bound = await server.listen(options.host, options.port);
     // the node id hashes the address others dial, as they compute it from what we announce
     const host = advertisedHost(options.host, options.advertise);
-    const self: ChordPeer = { id: options.id, host, port: bound.port, nodeId: nodeIdOf(host, bound.port) };
+    const self: ChordContact = { id: options.id, host, port: bound.port, nodeId: nodeIdOf(host, bound.port) };
     const transport = new WireChordTransport({ key: options.key, maxConnections: options.maxConnections });
     const ring = new ChordRing(
       server,
@@ -87,7 +90,7 @@ export class ChordRing {
     return ring;
   }
 
-  get self(): ChordPeer {
+  get self(): ChordContact {
     return this.node.self;
   }
 
@@ -120,6 +123,15 @@ export class ChordRing {
 
   get replicateMs(): number {
     return this.timings.replicateMs;
+  }
+
+  /**
+   * A node we learned of after joining (a referral, a remembered contact): if it is on another
+   * ring, the two merge (ring-merge.ts). Resolves whether our successor changed.
+   */
+  meet(contact: { host: string; port: number; id?: string }): Promise<boolean> {
+    const nodeId = nodeIdOf(contact.host, contact.port);
+    return this.merger.meet({ id: contact.id ?? 'contact', host: contact.host, port: contact.port, nodeId });
   }
 
   lookup(key: bigint, signal?: AbortSignal): Promise<LookupResult> {
@@ -164,6 +176,7 @@ export class ChordRing {
     if (this.closed) return;
     this.closed = true;
     this.tasks.close();
+    this.merger.close();
     this.node.close();
     await Promise.all([this.transport.close(), this.server.close()]);
   }
@@ -173,14 +186,15 @@ export class ChordRing {
     if (this.closed) return;
     this.closed = true;
     this.tasks.close();
+    this.merger.close();
     this.node.close();
     this.transport.destroyAll();
     await this.server.close();
   }
 
-  private linkPeers(): ChordPeer[] {
+  private linkPeers(): ChordContact[] {
     const n = this.node;
-    const out: ChordPeer[] = [];
+    const out: ChordContact[] = [];
     if (!n.successors.isEmpty()) out.push(n.successor);
     if (n.predecessor && !out.some((p) => p.nodeId === n.predecessor?.nodeId)) out.push(n.predecessor);
     return out;

@@ -8,13 +8,16 @@
 //              it is offered every held key outside (predecessor, self];
 //   hand off   a leaving node offers everything to its successor before it goes;
 //   republish  the sharer re-offers what it put whenever the key's owner changed, so a file
-//              outlives even the loss of its owner and all replicas while its sharer lives.
+//              outlives even the loss of its owner and all replicas while its sharer lives;
+//   prune      a copy this node fetched for the ring (never one it shares itself or the user
+//              downloaded) whose key moved on (joins) is dropped once the key's owner and its
+//              `replicas` successors, this node not among them, all serve the same version.
 // An offer is only names: the receiver fetches what it lacks from the offerer with the
 // verified chunked transfer (ChordFileHost.fetch), so there is one transfer protocol.
 import type { ChordRing } from './chord-ring';
 import { hashToId } from './id';
 import type { LookupResult } from './lookup';
-import { samePeer, type ChordPeer } from './remote';
+import { samePeer, type ChordContact } from './remote';
 
 export interface ChordFileHost {
   /** Names this node holds and serves. */
@@ -24,7 +27,11 @@ export interface ChordFileHost {
    * Fetches `name` from one of `sources` with the verified transfer; resolves once it is served
    * here. Concurrent fetches of one name must share a single download.
    */
-  fetch(name: string, sources: ChordPeer[], signal: AbortSignal): Promise<void>;
+  fetch(name: string, sources: ChordContact[], signal: AbortSignal): Promise<void>;
+  /** Does `peer` serve the version of `name` this node holds? */
+  holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean>;
+  /** Stops serving `name` and deletes the copy the ring brought. */
+  drop(name: string): Promise<void>;
 }
 
 export interface ChordStorageOptions {
@@ -33,6 +40,9 @@ export interface ChordStorageOptions {
   /** Per-offer timeout: covers the receiver's download. */
   offerTimeoutMs: number;
 }
+
+/** Copies checked for pruning per replication round: bounds the lookups one round makes. */
+const PRUNE_PER_ROUND = 8;
 
 /** Not a node id (ids are ≥ 0): "not placed yet". */
 const NO_OWNER = -1n;
@@ -45,6 +55,8 @@ export class ChordStorage {
   private replicating: Promise<void> | undefined;
   /** Names this node put on the ring (SHARE), and the owner that last took each. */
   private readonly published = new Map<string, bigint>();
+  /** Names fetched because the ring offered them: the only copies prune may drop. */
+  private readonly heldForRing = new Set<string>();
 
   constructor(
     private readonly ring: ChordRing,
@@ -71,8 +83,13 @@ export class ChordStorage {
     return found;
   }
 
+  /** The sharer no longer serves `name`: stop re-offering it (copies already placed stay until replaced). */
+  unpublish(name: string): void {
+    this.published.delete(name);
+  }
+
   /** GET: who serves `name`: the key's owner first, then its replicas. */
-  async holders(name: string, signal?: AbortSignal): Promise<{ lookup: LookupResult; holders: ChordPeer[] }> {
+  async holders(name: string, signal?: AbortSignal): Promise<{ lookup: LookupResult; holders: ChordContact[] }> {
     const found = await this.ring.lookup(hashToId(name), signal);
     const holders = [found.owner];
     try {
@@ -110,6 +127,7 @@ export class ChordStorage {
 
   private async replicateOnce(): Promise<void> {
     await this.republish();
+    await this.prune().catch((err: unknown) => this.onError('prune', err));
     const node = this.ring.node;
     const owned = this.files.names().filter((name) => node.owns(hashToId(name)));
     if (owned.length === 0) return;
@@ -143,13 +161,41 @@ export class ChordStorage {
     }
   }
 
-  private async handOver(pred: ChordPeer): Promise<void> {
+  /** Drops copies held for keys whose placement (owner + `replicas` successors) moved past us. */
+  private async prune(): Promise<void> {
+    const node = this.ring.node;
+    const candidates = [...this.heldForRing].filter(
+      (name) => !this.published.has(name) && this.files.has(name) && !node.owns(hashToId(name)),
+    );
+    for (const name of candidates.slice(0, PRUNE_PER_ROUND)) {
+      const placement = await this.placementOf(name);
+      if (!placement || placement.some((p) => samePeer(p, this.ring.self))) continue;
+      const signal = node.signal;
+      const held = await Promise.all(placement.map((p) => this.files.holdsSameVersion(name, p, signal)));
+      // Checked again after the awaits: a SHARE or a new offer may have claimed the name meanwhile.
+      if (!held.every(Boolean) || this.published.has(name) || !this.heldForRing.has(name)) continue;
+      this.heldForRing.delete(name);
+      await this.files.drop(name);
+    }
+    for (const name of this.heldForRing) if (!this.files.has(name)) this.heldForRing.delete(name);
+  }
+
+  /** The key's owner and its first `replicas` successors, as the owner sees them now. */
+  private async placementOf(name: string): Promise<ChordContact[] | undefined> {
+    const found = await this.ring.lookup(hashToId(name)).catch(() => undefined);
+    if (!found) return undefined;
+    const state = await this.ring.node.call(found.owner, (r, s) => r.getNeighbors(s)).catch(() => undefined);
+    if (!state) return undefined;
+    return [found.owner, ...state.successors.slice(0, this.options.replicas)];
+  }
+
+  private async handOver(pred: ChordContact): Promise<void> {
     const node = this.ring.node;
     const theirs = this.files.names().filter((name) => !node.owns(hashToId(name)));
     if (theirs.length > 0) await this.offer(pred, theirs);
   }
 
-  private async offer(target: ChordPeer, names: string[]): Promise<void> {
+  private async offer(target: ChordContact, names: string[]): Promise<void> {
     await this.ring.node.call(target, (r, s) => r.offerFiles(this.ring.self, names, s), this.options.offerTimeoutMs);
     let set = this.confirmed.get(target.nodeId);
     if (!set) this.confirmed.set(target.nodeId, (set = new Set()));
@@ -157,11 +203,12 @@ export class ChordStorage {
   }
 
   /** Someone asks us to hold files: fetch the missing ones from it (the host runs one download per name). */
-  private async receive(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {
+  private async receive(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
     for (const name of names) {
       // Checked per name, after each await: another offer may have brought it meanwhile.
       if (this.files.has(name)) continue;
       await this.files.fetch(name, [source], signal);
+      this.heldForRing.add(name);
     }
     // Files that landed in our own range must reach our replicas without waiting a round.
     if (names.some((name) => this.ring.node.owns(hashToId(name)))) {

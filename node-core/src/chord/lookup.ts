@@ -15,12 +15,14 @@
 // last stabilized is avoided and the same answerer asked again, so the key lands on the next
 // live node; a node that joined in front of the named owner shows as the owner's predecessor
 // and takes the key. Both are what the answerer's next stabilize would have learnt.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { P2PError, toP2PError } from '../wire/errors';
 import { idToHex, inHalfOpen, inOpen } from './id';
-import type { ChordPeer, ChordRemote, LookupStep, NeighborState } from './remote';
+import { ownerRangeHolds, predecessorVouches } from './owner-claim';
+import type { ChordContact, ChordRemote, LookupStep, NeighborState } from './remote';
 
 export interface LookupResult {
-  owner: ChordPeer;
+  owner: ChordContact;
   /** Nodes the origin asked, re-asks and dead ones included (0 when it answered from its own state). */
   hops: number;
   /** Every request sent: the hops plus the owner check(s). */
@@ -28,12 +30,12 @@ export interface LookupResult {
 }
 
 export interface LookupContext {
-  self: ChordPeer;
+  self: ChordContact;
   /** The origin's own answer: owner, or candidates closer to the key. */
   localStep(key: bigint, avoid: ReadonlySet<bigint>): LookupStep;
-  remote(peer: ChordPeer): ChordRemote;
+  remote(peer: ChordContact): ChordRemote;
   /** Called for a node that failed to answer, so routing state stops pointing at it. */
-  suspect(peer: ChordPeer): void;
+  suspect(peer: ChordContact): void;
   /** The origin's own predecessor and successors. */
   localNeighbors(): NeighborState;
   rpcTimeoutMs: number;
@@ -102,57 +104,186 @@ export class LookupUnsureError extends LookupFailedError {
   }
 }
 
-export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
-  const dead = new Map<bigint, ChordPeer>();
-  // Nodes that timed out: skipped as hops, but never put in `avoid` (that
-  // would make other nodes route as if they were gone) and never accepted as "not the owner".
-  const slow = new Set<bigint>();
-  let lastError: unknown;
-  const markDead = (peer: ChordPeer): void => {
-    dead.set(peer.nodeId, peer);
-    ctx.suspect(peer);
-  };
+export function iterativeLookup(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
+  return new IterativeLookup(ctx, key, signal).run();
+}
+
+/** One lookup: what it learnt about nodes on the way (dead, slow) and what it spent. */
+class IterativeLookup {
+  private readonly dead = new Map<bigint, ChordContact>();
+  /**
+   * Nodes that timed out: skipped as hops, but never put in `avoid` (that would make other nodes
+   * route as if they were gone) and never accepted as "not the owner".
+   */
+  private readonly slow = new Set<bigint>();
+  private lastError: unknown;
+  private hops = 0;
+  private rpcs = 0;
+
+  constructor(
+    private readonly ctx: LookupContext,
+    private readonly key: bigint,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async run(): Promise<LookupResult> {
+    // The answerers so far: when the current one dies, the lookup backs up to the previous one.
+    const path: ChordContact[] = [];
+    let answerer: ChordContact = this.ctx.self;
+    let step: LookupStep | undefined = await this.ask(answerer);
+    for (let steps = 0; steps < MAX_STEPS; steps++) {
+      this.signal.throwIfAborted();
+      if (!step) {
+        // The current answerer is dead: ask the previous one again, now avoiding it.
+        const previous = path.pop();
+        if (!previous) break;
+        answerer = previous;
+        step = await this.ask(answerer);
+        continue;
+      }
+      if ('owner' in step) {
+        const trusted = answerer.nodeId === this.ctx.self.nodeId;
+        if (step.owner.nodeId === answerer.nodeId) {
+          if (trusted || (await this.selfClaimHolds(answerer))) return this.result(step.owner);
+          step = this.distrust(answerer);
+          continue;
+        }
+        const confirmed = await this.confirmOwner(answerer, step.owner);
+        if (confirmed && (trusted || ownerRangeHolds(this.key, confirmed.owner, confirmed.state, this.dead, false)))
+          return this.result(confirmed.owner);
+        // Its successor died (the same node, told so, names the next one), or it lied.
+        step = confirmed ? this.distrust(answerer) : await this.ask(answerer);
+        continue;
+      }
+      const target = this.nextHop(answerer, step.next);
+      if (!target) {
+        // Nothing usable from this node (its whole neighbourhood towards the key is dead): avoid
+        // it too, without accusing it, and back up.
+        this.dead.set(answerer.nodeId, answerer);
+        step = undefined;
+        continue;
+      }
+      const answer = await this.ask(target);
+      if (answer) {
+        path.push(answerer);
+        answerer = target;
+        step = answer;
+      } else {
+        // The target is dead (now in `avoid`) or slow (skipped): the same answerer offers the
+        // next-best node.
+        step = await this.ask(answerer);
+      }
+    }
+    throw new LookupFailedError(
+      `no live route to key ${idToHex(this.key)} (last asked ${answerer.id}, ${this.dead.size} dead nodes met)`,
+      this.lastError,
+    );
+  }
+
+  /**
+   * The candidate to ask next. Only nodes strictly between the one asked and the key count: that is
+   * what makes every hop progress, even when a node answers from stale state. Undefined: none usable.
+   */
+  private nextHop(from: ChordContact, candidates: readonly ChordContact[]): ChordContact | undefined {
+    const target = candidates.find(
+      (p) => !this.dead.has(p.nodeId) && !this.slow.has(p.nodeId) && inOpen(p.nodeId, from.nodeId, this.key),
+    );
+    if (target) return target;
+    // Some candidates were only slow: avoiding this node would be a guess; fail, the caller retries.
+    const slowOne = candidates.find((p) => this.slow.has(p.nodeId));
+    if (slowOne) throw this.unsure(slowOne);
+    return undefined;
+  }
+
+  private markDead(peer: ChordContact): void {
+    this.dead.set(peer.nodeId, peer);
+    this.ctx.suspect(peer);
+  }
+
   /**
    * One RPC to `peer`: timeouts are tried again (`tries` in all, with backoff), a refusal or
    * reset is final. 'dead': refused/reset, 'slow': every try timed out.
    */
-  const rpc = async <T>(
-    peer: ChordPeer,
+  private async rpc<T>(
+    peer: ChordContact,
     fn: (signal: AbortSignal) => Promise<T>,
     tries: number,
-  ): Promise<T | 'dead' | 'slow'> => {
+  ): Promise<T | 'dead' | 'slow'> {
     for (let attempt = 0; attempt < tries; attempt++) {
-      if (attempt > 0) await sleep(SLOW_BACKOFF_MS * 2 ** (attempt - 1), signal);
+      if (attempt > 0) await this.backOff(SLOW_BACKOFF_MS * 2 ** (attempt - 1));
       try {
-        rpcs++;
-        return await rpcWithTimeout(fn, signal, ctx.rpcTimeoutMs);
+        this.rpcs++;
+        return await rpcWithTimeout(fn, this.signal, this.ctx.rpcTimeoutMs);
       } catch (err) {
-        signal.throwIfAborted();
-        lastError = err;
+        this.signal.throwIfAborted();
+        this.lastError = err;
         if (!(err instanceof RpcTimeoutError)) {
-          markDead(peer);
+          this.markDead(peer);
           return 'dead';
         }
       }
     }
-    slow.add(peer.nodeId);
+    this.slow.add(peer.nodeId);
     return 'slow';
-  };
+  }
+
+  /** Waits `ms`; an abort ends the wait with the signal's own reason, as everywhere else in the lookup. */
+  private async backOff(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.signal }).catch(() => this.signal.throwIfAborted());
+  }
+
   /** Asks `peer` for its step (the origin answers itself locally). Undefined: dead or too slow. */
-  const ask = async (peer: ChordPeer): Promise<LookupStep | undefined> => {
-    if (peer.nodeId === ctx.self.nodeId) return ctx.localStep(key, new Set(dead.keys()));
-    hops++;
-    const answer = await rpc(peer, (s) => ctx.remote(peer).lookupStep(key, [...dead.values()].slice(-MAX_AVOID), s), 1);
+  private async ask(peer: ChordContact): Promise<LookupStep | undefined> {
+    if (peer.nodeId === this.ctx.self.nodeId) return this.ctx.localStep(this.key, new Set(this.dead.keys()));
+    this.hops++;
+    const avoid = [...this.dead.values()].slice(-MAX_AVOID);
+    const answer = await this.rpc(peer, (s) => this.ctx.remote(peer).lookupStep(this.key, avoid, s), 1);
     return answer === 'dead' || answer === 'slow' ? undefined : answer;
-  };
+  }
+
   /** A node's predecessor and successors (the origin's own are local). */
-  const neighborsOf = async (peer: ChordPeer): Promise<NeighborState | 'dead' | 'slow'> => {
-    if (peer.nodeId === ctx.self.nodeId) return ctx.localNeighbors();
-    return rpc(peer, (s) => ctx.remote(peer).getNeighbors(s), SLOW_TRIES);
-  };
+  private async neighborsOf(peer: ChordContact): Promise<NeighborState | 'dead' | 'slow'> {
+    if (peer.nodeId === this.ctx.self.nodeId) return this.ctx.localNeighbors();
+    return this.rpc(peer, (s) => this.ctx.remote(peer).getNeighbors(s), SLOW_TRIES);
+  }
+
   /** A node that may own the key did not answer in time: no guessing past it. */
-  const unsure = (peer: ChordPeer): LookupUnsureError =>
-    new LookupUnsureError(`node ${peer.id} may own key ${idToHex(key)} but does not answer in time`, lastError);
+  private unsure(peer: ChordContact): LookupUnsureError {
+    return new LookupUnsureError(
+      `node ${peer.id} may own key ${idToHex(this.key)} but does not answer in time`,
+      this.lastError,
+    );
+  }
+
+  private result(owner: ChordContact): LookupResult {
+    return { owner, hops: this.hops, rpcs: this.rpcs };
+  }
+
+  /**
+   * A remote node that names itself as the owner (see owner-claim.ts): its predecessor must
+   * place the key in its range and vouch for it. A predecessor that cannot be asked is not held
+   * against it (a ring under churn has those).
+   */
+  private async selfClaimHolds(claimant: ChordContact): Promise<boolean> {
+    const state = await this.neighborsOf(claimant);
+    if (state === 'slow') throw this.unsure(claimant);
+    if (state === 'dead') return false;
+    // a lone node owns everything, believed only by an origin that knows no one else (a joiner)
+    if (!state.predecessor && state.successors.length === 0)
+      return this.ctx.localNeighbors().successors.every((s) => s.nodeId === claimant.nodeId);
+    if (!ownerRangeHolds(this.key, claimant, state, this.dead, true)) return false;
+    const p = state.predecessor as ChordContact;
+    const pState = await this.neighborsOf(p);
+    return typeof pState !== 'object' || predecessorVouches(claimant, p, pState, this.dead);
+  }
+
+  /** An answer the owner's neighbours contradict: avoid its author and back up a step. */
+  private distrust(answerer: ChordContact): undefined {
+    this.lastError = new P2PError('PROTOCOL', `node ${answerer.id} named an owner its neighbours contradict`);
+    this.markDead(answerer);
+    return undefined;
+  }
+
   /**
    * Confirms the owner `answerer` named (its successor, as far as it knows): the owner must be
    * alive, and if a node joined between the two since the answerer last stabilized, the
@@ -160,97 +291,29 @@ export async function iterativeLookup(ctx: LookupContext, key: bigint, signal: A
    * it. Undefined: the owner is dead. Throws when the owner, or a predecessor that claims the
    * key, only timed out: skipping a live node would name the wrong owner.
    */
-  const confirmOwner = async (answerer: ChordPeer, named: ChordPeer): Promise<ChordPeer | undefined> => {
+  private async confirmOwner(
+    answerer: ChordContact,
+    named: ChordContact,
+  ): Promise<{ owner: ChordContact; state: NeighborState } | undefined> {
     let owner = named;
-    let state = await neighborsOf(owner);
-    if (state === 'slow') throw unsure(owner);
+    let state = await this.neighborsOf(owner);
+    if (state === 'slow') throw this.unsure(owner);
     if (state === 'dead') return undefined;
     for (let walk = 0; walk < MAX_WALK_BACK; walk++) {
-      const p: ChordPeer | null = state.predecessor;
+      const p: ChordContact | null = state.predecessor;
       if (
         !p ||
-        dead.has(p.nodeId) ||
+        this.dead.has(p.nodeId) ||
         !inOpen(p.nodeId, answerer.nodeId, owner.nodeId) ||
-        !inHalfOpen(key, answerer.nodeId, p.nodeId)
+        !inHalfOpen(this.key, answerer.nodeId, p.nodeId)
       )
         break;
-      const pState: NeighborState | 'dead' | 'slow' = await neighborsOf(p);
-      if (pState === 'slow') throw unsure(p);
+      const pState: NeighborState | 'dead' | 'slow' = await this.neighborsOf(p);
+      if (pState === 'slow') throw this.unsure(p);
       if (pState === 'dead') break; // a stale pointer to a dead node: `owner` is right
       owner = p;
       state = pState;
     }
-    return owner;
-  };
-
-  let hops = 0;
-  let rpcs = 0;
-  // The answerers so far: when the current one dies, the lookup backs up to the previous one.
-  const path: ChordPeer[] = [];
-  let answerer: ChordPeer = ctx.self;
-  let step: LookupStep | undefined = await ask(ctx.self);
-  for (let steps = 0; steps < MAX_STEPS; steps++) {
-    signal.throwIfAborted();
-    if (!step) {
-      // The current answerer is dead: ask the previous one again, now avoiding it.
-      const previous = path.pop();
-      if (!previous) break;
-      answerer = previous;
-      step = await ask(answerer);
-      continue;
-    }
-    if ('owner' in step) {
-      if (step.owner.nodeId === answerer.nodeId) return { owner: step.owner, hops, rpcs };
-      const owner = await confirmOwner(answerer, step.owner);
-      if (owner) return { owner, hops, rpcs };
-      // Its successor died: the same node, told so, names the next one.
-      step = await ask(answerer);
-      continue;
-    }
-    // Only nodes strictly between the one asked and the key count: that is what makes every
-    // hop progress, even when a node answers from stale state.
-    const from = answerer;
-    const target = step.next.find(
-      (p) => !dead.has(p.nodeId) && !slow.has(p.nodeId) && inOpen(p.nodeId, from.nodeId, key),
-    );
-    if (!target) {
-      // Some candidates were only slow: avoiding this node would be a guess; fail, the caller retries.
-      const slowOne = step.next.find((p) => slow.has(p.nodeId));
-      if (slowOne) throw unsure(slowOne);
-      // Nothing usable from this node (its whole neighbourhood towards the key is dead): avoid
-      // it too, without accusing it, and back up.
-      dead.set(answerer.nodeId, answerer);
-      step = undefined;
-      continue;
-    }
-    const answer = await ask(target);
-    if (answer) {
-      path.push(answerer);
-      answerer = target;
-      step = answer;
-    } else {
-      // The target is dead (now in `avoid`) or slow (skipped): the same answerer offers the
-      // next-best node.
-      step = await ask(answerer);
-    }
+    return { owner, state };
   }
-  throw new LookupFailedError(
-    `no live route to key ${idToHex(key)} (last asked ${answerer.id}, ${dead.size} dead nodes met)`,
-    lastError,
-  );
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -3,10 +3,11 @@
 // is what this node answers. The wire adapter (wire-transport.ts) implements both over the
 // shared frame protocol, so the ring logic never touches a socket.
 import type { ChordNodeRef } from '../events';
-import { idFromHex, idToHex } from './id';
+import { P2PError } from '../wire/errors';
+import { idFromHex, idToHex, nodeIdOf } from './id';
 
 /** A node on the ring: its peer id (`--id`), where it listens, and its ring position. */
-export interface ChordPeer {
+export interface ChordContact {
   id: string;
   host: string;
   port: number;
@@ -18,58 +19,78 @@ export interface ChordPeer {
  * `owner` when the key falls between it and its successor (or it owns it itself),
  * otherwise `next`: nodes strictly closer to the key, best first, so the asker can skip a dead one.
  */
-export type LookupStep = { owner: ChordPeer } | { next: ChordPeer[] };
+export type LookupStep = { owner: ChordContact } | { next: ChordContact[] };
+
+/** A step of the ring-merge walk (see ring-merge.ts). */
+export interface MergeHint {
+  /** The node that started the walk: it ends there. */
+  origin: ChordContact;
+  /** Nodes to look our own id up through: at least one is on the other ring. */
+  contacts: ChordContact[];
+  /** Nodes the walk may still visit. */
+  ttl: number;
+}
 
 export interface NeighborState {
-  predecessor: ChordPeer | null;
-  successors: ChordPeer[];
+  predecessor: ChordContact | null;
+  successors: ChordContact[];
 }
 
 export interface ChordRemote {
-  readonly peer: ChordPeer;
+  readonly peer: ChordContact;
   /** `avoid`: nodes the asker found dead; the remote routes as if they were gone. */
-  lookupStep(key: bigint, avoid: readonly ChordPeer[], signal: AbortSignal): Promise<LookupStep>;
+  lookupStep(key: bigint, avoid: readonly ChordContact[], signal: AbortSignal): Promise<LookupStep>;
   getNeighbors(signal: AbortSignal): Promise<NeighborState>;
   /** "I think I am your predecessor." */
-  notify(self: ChordPeer, signal: AbortSignal): Promise<void>;
+  notify(self: ChordContact, signal: AbortSignal): Promise<void>;
   /** "I just joined right after you": lets the predecessor link at once instead of at its next stabilize. */
-  successorHint(self: ChordPeer, signal: AbortSignal): Promise<void>;
+  successorHint(self: ChordContact, signal: AbortSignal): Promise<void>;
   ping(signal: AbortSignal): Promise<void>;
   /** Graceful leave: the leaver tells its neighbours whom to link to instead. */
-  leaving(self: ChordPeer, heir: NeighborState, signal: AbortSignal): Promise<void>;
+  leaving(self: ChordContact, heir: NeighborState, signal: AbortSignal): Promise<void>;
   /**
    * Asks the remote to hold these files (by name; the key is the name's hash). It fetches the
    * ones it lacks from `source` with the verified transfer, then answers.
    */
-  offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void>;
+  offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void>;
+  /** Ring merge: the remote queues a merge step (answers at once, works in the background). */
+  mergeHint(hint: MergeHint, signal: AbortSignal): Promise<void>;
 }
 
 /** What a node answers to remote calls; the wire adapter dispatches incoming requests here. */
 export interface ChordService {
   lookupStep(key: bigint, avoid?: ReadonlySet<bigint>): LookupStep;
   getNeighbors(): NeighborState;
-  notify(from: ChordPeer): void;
-  successorHint(from: ChordPeer): void;
-  leaving(from: ChordPeer, heir: NeighborState): void;
-  offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void>;
+  notify(from: ChordContact): void;
+  successorHint(from: ChordContact): void;
+  leaving(from: ChordContact, heir: NeighborState): void;
+  offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void>;
+  mergeHint(hint: MergeHint): void;
 }
 
 /** Opens (or reuses) a channel to a node. */
 export interface ChordTransport {
-  remote(peer: ChordPeer): ChordRemote;
+  remote(peer: ChordContact): ChordRemote;
   /** Drops any cached connection to a node found dead. */
-  forget(peer: ChordPeer): void;
+  forget(peer: ChordContact): void;
   close(): Promise<void>;
 }
 
-export function samePeer(a: ChordPeer | null | undefined, b: ChordPeer | null | undefined): boolean {
+export function samePeer(a: ChordContact | null | undefined, b: ChordContact | null | undefined): boolean {
   return a != null && b != null && a.nodeId === b.nodeId;
 }
 
-export function toNodeRef(peer: ChordPeer): ChordNodeRef {
+export function toNodeRef(peer: ChordContact): ChordNodeRef {
   return { id: peer.id, nodeId: idToHex(peer.nodeId), host: peer.host, port: peer.port };
 }
 
-export function fromNodeRef(ref: ChordNodeRef): ChordPeer {
-  return { id: ref.id, host: ref.host, port: ref.port, nodeId: idFromHex(ref.nodeId) };
+/**
+ * A node reference from the wire. Its node id must be SHA-1 of the address it names: a node
+ * cannot pick its place on the ring (next to a key it wants to capture) by announcing an id.
+ */
+export function fromNodeRef(ref: ChordNodeRef): ChordContact {
+  const nodeId = idFromHex(ref.nodeId);
+  if (nodeId !== nodeIdOf(ref.host, ref.port))
+    throw new P2PError('PROTOCOL', `node "${ref.id}": id ${ref.nodeId} is not SHA-1 of ${ref.host}:${ref.port}`);
+  return { id: ref.id, host: ref.host, port: ref.port, nodeId };
 }

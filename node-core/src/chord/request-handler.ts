@@ -66,6 +66,15 @@ export function handleChordMessage(
         await service.offerFiles(fromNodeRef(msg.source), msg.names, signal);
         await ok();
       });
+    case 'chord-merge':
+      return answer(() => {
+        service.mergeHint({
+          origin: fromNodeRef(msg.origin),
+          contacts: msg.contacts.map(fromNodeRef),
+          ttl: msg.ttl,
+        });
+        return ok();
+      });
     case 'chord-step-result':
     case 'chord-neighbors':
       // Answers arrive with `re` and never reach here; one without is a protocol error.

@@ -2,15 +2,15 @@
 // the rest let the ring route around a dead successor without waiting for a repair, and they
 // are also where the replicas of this node's keys live.
 import { RING_SIZE, ringDistance } from './id';
-import type { ChordPeer } from './remote';
+import type { ChordContact } from './remote';
 
 export class SuccessorList {
-  private list: ChordPeer[] = [];
+  private list: ChordContact[] = [];
 
   private size: number;
 
   constructor(
-    private readonly self: ChordPeer,
+    private readonly self: ChordContact,
     capacity: number,
   ) {
     if (capacity < 1) throw new RangeError('successor list needs room for at least one node');
@@ -41,11 +41,11 @@ export class SuccessorList {
   }
 
   /** The immediate successor; self on a one-node ring. */
-  first(): ChordPeer {
+  first(): ChordContact {
     return this.list[0] ?? this.self;
   }
 
-  all(): readonly ChordPeer[] {
+  all(): readonly ChordContact[] {
     return this.list;
   }
 
@@ -57,12 +57,12 @@ export class SuccessorList {
    * Rebuilds the list from a successor and that successor's own list: sorted clockwise from
    * self, without self or duplicates, cut to capacity.
    */
-  adopt(successor: ChordPeer, itsSuccessors: readonly ChordPeer[]): void {
+  adopt(successor: ChordContact, itsSuccessors: readonly ChordContact[]): void {
     this.list = this.normalize([successor, ...itsSuccessors]);
   }
 
   /** Puts a node in its clockwise place (used by join, notify of a closer node, and leave notices). */
-  insert(peer: ChordPeer): void {
+  insert(peer: ChordContact): void {
     this.list = this.normalize([peer, ...this.list]);
   }
 
@@ -70,7 +70,7 @@ export class SuccessorList {
     this.list = this.list.filter((p) => p.nodeId !== nodeId);
   }
 
-  private normalize(peers: readonly ChordPeer[]): ChordPeer[] {
+  private normalize(peers: readonly ChordContact[]): ChordContact[] {
     const seen = new Set<bigint>([this.self.nodeId]);
     const unique = peers.filter((p) => !seen.has(p.nodeId) && seen.add(p.nodeId) !== undefined);
     unique.sort((a, b) => {

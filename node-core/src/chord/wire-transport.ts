@@ -10,10 +10,11 @@ import { idToHex } from './id';
 import {
   fromNodeRef,
   toNodeRef,
-  type ChordPeer,
+  type ChordContact,
   type ChordRemote,
   type ChordTransport,
   type LookupStep,
+  type MergeHint,
   type NeighborState,
 } from './remote';
 
@@ -31,11 +32,11 @@ export class WireChordTransport implements ChordTransport {
 
   constructor(private readonly options: WireTransportOptions = {}) {}
 
-  remote(peer: ChordPeer): ChordRemote {
+  remote(peer: ChordContact): ChordRemote {
     return new WireChordRemote(peer, (signal) => this.connection(peer, signal));
   }
 
-  forget(peer: ChordPeer): void {
+  forget(peer: ChordContact): void {
     const key = addressKey(peer);
     const pending = this.connections.get(key);
     if (!pending) return;
@@ -71,7 +72,7 @@ export class WireChordTransport implements ChordTransport {
     this.connections.clear();
   }
 
-  private connection(peer: ChordPeer, signal: AbortSignal): Promise<Connection> {
+  private connection(peer: ChordContact, signal: AbortSignal): Promise<Connection> {
     if (this.closed) return Promise.reject(new P2PError('CANCELLED', 'transport closed'));
     const key = addressKey(peer);
     const cached = this.connections.get(key);
@@ -111,7 +112,7 @@ export class WireChordTransport implements ChordTransport {
     }
   }
 
-  private dial(peer: ChordPeer, signal: AbortSignal): Promise<Connection> {
+  private dial(peer: ChordContact, signal: AbortSignal): Promise<Connection> {
     return dial(peer, {
       key: this.options.key,
       signal,
@@ -128,17 +129,17 @@ export class WireChordTransport implements ChordTransport {
   }
 }
 
-function addressKey(peer: ChordPeer): string {
+function addressKey(peer: ChordContact): string {
   return `${peer.host}:${peer.port}`;
 }
 
 class WireChordRemote implements ChordRemote {
   constructor(
-    readonly peer: ChordPeer,
+    readonly peer: ChordContact,
     private readonly connection: (signal: AbortSignal) => Promise<Connection>,
   ) {}
 
-  async lookupStep(key: bigint, avoid: readonly ChordPeer[], signal: AbortSignal): Promise<LookupStep> {
+  async lookupStep(key: bigint, avoid: readonly ChordContact[], signal: AbortSignal): Promise<LookupStep> {
     const { msg } = await this.request(
       { t: 'chord-step', key: idToHex(key), avoid: avoid.length > 0 ? avoid.map(toNodeRef) : undefined },
       signal,
@@ -157,11 +158,11 @@ class WireChordRemote implements ChordRemote {
     };
   }
 
-  async notify(self: ChordPeer, signal: AbortSignal): Promise<void> {
+  async notify(self: ChordContact, signal: AbortSignal): Promise<void> {
     await this.expectOk({ t: 'chord-notify', node: toNodeRef(self) }, signal);
   }
 
-  async successorHint(self: ChordPeer, signal: AbortSignal): Promise<void> {
+  async successorHint(self: ChordContact, signal: AbortSignal): Promise<void> {
     await this.expectOk({ t: 'chord-successor-hint', node: toNodeRef(self) }, signal);
   }
 
@@ -169,7 +170,7 @@ class WireChordRemote implements ChordRemote {
     await this.expectOk({ t: 'chord-ping' }, signal);
   }
 
-  async leaving(self: ChordPeer, heir: NeighborState, signal: AbortSignal): Promise<void> {
+  async leaving(self: ChordContact, heir: NeighborState, signal: AbortSignal): Promise<void> {
     const predecessor: ChordNodeRef | undefined = heir.predecessor ? toNodeRef(heir.predecessor) : undefined;
     await this.expectOk(
       { t: 'chord-leaving', node: toNodeRef(self), successors: heir.successors.map(toNodeRef), predecessor },
@@ -177,8 +178,15 @@ class WireChordRemote implements ChordRemote {
     );
   }
 
-  async offerFiles(source: ChordPeer, names: string[], signal: AbortSignal): Promise<void> {
+  async offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
     await this.expectOk({ t: 'chord-hold', source: toNodeRef(source), names }, signal);
+  }
+
+  async mergeHint(hint: MergeHint, signal: AbortSignal): Promise<void> {
+    await this.expectOk(
+      { t: 'chord-merge', origin: toNodeRef(hint.origin), contacts: hint.contacts.map(toNodeRef), ttl: hint.ttl },
+      signal,
+    );
   }
 
   private async expectOk(msg: AnyMessage, signal: AbortSignal): Promise<void> {

@@ -1,7 +1,8 @@
-// Command-line parsing for `p2p-node` (design.md, "The CLI"). Anything wrong here is a
+// Command-line parsing for `p2p-node` (README.md, "Command-line"). Anything wrong here is a
 // UsageError: main prints the usage and exits 2.
 import { parseArgs } from 'node:util';
 import { isWildcardHost } from '../advertised-host';
+import { MAX_TTL } from '../flood/query-guard';
 import { MIN_UPLOAD_BYTES_PER_SECOND } from '../transfer/upload-limiter';
 import type { Address, Mode } from '../events';
 import { parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
@@ -9,7 +10,8 @@ import { parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--key K] [--json]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
-                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7] [--max-upload RATE] [--key K] [--json]
+                [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
+                [--max-upload RATE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--key K] [--json]
   p2p-node get LINK [--dir .] [--host 127.0.0.1] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
@@ -150,7 +152,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         port: int('--port', values.port, 0, 65535),
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),
-        ttl: int('--ttl', values.ttl, 1, 64),
+        ttl: int('--ttl', values.ttl, 1, MAX_TTL),
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),

@@ -8,7 +8,8 @@ import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
 import { humanTopology, type EventOutput } from './output';
 import { startMetaserver, type RunningMetaserver } from './metaserver-command';
-import { createPeerNode, type PeerNode } from './peer-node';
+import type { PeerNode } from '../peer';
+import { createPeerNode } from './peer-node';
 
 export async function runDemo(args: DemoArgs, out: EventOutput): Promise<number> {
   const root = await mkdtemp(join(tmpdir(), 'p2p-demo-'));

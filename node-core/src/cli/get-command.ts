@@ -1,7 +1,8 @@
-// `p2p-node get LINK`: download the file a share link names into --dir, verified against the
-// link's SHA-256, then exit (0 done, 1 failed; a bad link is a usage error, 2). The link's holder
-// is asked directly; only if it fails does a temporary peer join the network (through the link's
-// metaserver, else its holder) to search for other holders, and leave again.
+// `p2p-node get LINK`: download the file a share link names into --dir, each chunk verified
+// against the link's Merkle root and the whole file against its SHA-256, then exit (0 done,
+// 1 failed; a bad link is a usage error, 2). The link's holder is asked directly; only if it
+// fails does a temporary peer join the network (through the link's metaserver, else its holder)
+// to search for other holders, and leave again.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,9 @@ import { dial, type Connection } from '../wire';
 import type { GetArgs } from './args';
 import { errorEvent } from './errors';
 import type { EventOutput } from './output';
-import { createPeerNode, type PeerNode } from './peer-node';
+import type { PeerNode } from '../peer';
+import { downloadCompleteEvent } from '../peer-support';
+import { createPeerNode } from './peer-node';
 
 const PROGRESS_EVERY_MS = 200;
 
@@ -54,7 +57,9 @@ async function downloadInto(
   try {
     const done = await download({
       name,
-      sha256: args.link.sha256,
+      root: result.root,
+      sha256: result.sha256,
+      size: result.size,
       holders: result.holders,
       downloadsDir: args.dir,
       signal,
@@ -71,14 +76,7 @@ async function downloadInto(
         out.emit({ event: 'download-progress', name, bytes, total });
       },
     });
-    return {
-      event: 'download-complete',
-      name,
-      path: done.path,
-      bytes: done.bytes,
-      sha256: done.sha256,
-      sources: done.sources,
-    };
+    return downloadCompleteEvent(done);
   } finally {
     for (const conn of opened) conn.close();
   }

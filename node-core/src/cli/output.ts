@@ -37,7 +37,10 @@ function humanLine(event: CliEvent): string {
       if (event.role === 'metaserver') {
         return `metaserver listening on ${event.host}:${event.port}${event.url ? `; topology page: ${event.url}` : ''}`;
       }
-      return `peer ${event.id} (${event.mode}) listening on ${event.host}:${event.port}${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}`;
+      return (
+        `peer ${event.id} (${event.mode}) listening on ${event.host}:${event.port}` +
+        `${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}`
+      );
     case 'neighbor-up':
       return `neighbour up: ${ref(event)}`;
     case 'neighbor-down':
@@ -57,14 +60,30 @@ function humanLine(event: CliEvent): string {
         : event.files.map((f) => `${f.name}  ${f.size} bytes  ${f.sha256.slice(0, 16)}…`).join('\n');
     case 'shared':
       return `sharing ${event.name} (${event.size} bytes) from ${event.path}`;
+    case 'file-added':
+      return `now sharing ${event.name} (${event.size} bytes) from ${event.path}`;
+    case 'file-removed':
+      return `no longer sharing ${event.name}`;
+    case 'search-hit':
+      return `hit: ${event.name} (${event.size} bytes, sha256 ${event.sha256.slice(0, 16)}…) at ${ref(event.holder)}`;
     case 'search-result':
-      return `found ${event.name} (${event.size} bytes, sha256 ${event.sha256.slice(0, 16)}…) at ${event.holders.map(ref).join(', ')}`;
+      return (
+        `found ${event.name} (${event.size} bytes, root ${event.root.slice(0, 16)}…, ` +
+        `sha256 ${event.sha256.slice(0, 16)}…) at ${event.holders.map(ref).join(', ')}`
+      );
     case 'not-found':
       return `${event.name}: not found`;
-    case 'download-progress':
-      return `${event.name}: ${event.bytes}/${event.total} bytes (${event.total === 0 ? 100 : Math.floor((100 * event.bytes) / event.total)}%)`;
+    case 'download-progress': {
+      const percent = event.total === 0 ? 100 : Math.floor((100 * event.bytes) / event.total);
+      return `${event.name}: ${event.bytes}/${event.total} bytes (${percent}%)`;
+    }
+    case 'download-paused':
+      return `${event.name}: paused at ${event.bytes}/${event.total} bytes; GET ${event.name} resumes it`;
     case 'download-complete':
-      return `downloaded ${event.name} (${event.bytes} bytes, verified) to ${event.path} from ${event.sources.join(', ')}`;
+      return (
+        `downloaded ${event.name} (${event.bytes} bytes, verified against root ${event.root.slice(0, 16)}…) ` +
+        `to ${event.path} from ${event.sources.join(', ')}`
+      );
     case 'lookup':
       return `${event.key} is owned by ${ref(event.owner)} (${event.hops} hops)`;
     case 'error':

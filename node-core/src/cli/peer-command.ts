@@ -5,8 +5,11 @@ import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
 import type { EventOutput } from './output';
-import { createPeerNode, type PeerNode } from './peer-node';
+import type { PeerNode } from '../peer';
+import { createPeerNode } from './peer-node';
 import { HELP_LINES, type StdinCommand } from './stdin-commands';
+import { isPaused, PauseRequest } from '../transfer/pause';
+import { P2PError } from '../wire';
 import { isShareLinkText, parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
 import { downloadByLink } from '../share-link-download';
 
@@ -53,7 +56,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   );
 }
 
-/** Runs one command; `downloads` holds the GETs in progress by name, for CANCEL. */
+/** Runs one command; `downloads` holds the GETs in progress by name, for PAUSE and CANCEL. */
 async function runCommand(
   node: PeerNode,
   command: StdinCommand,
@@ -70,49 +73,14 @@ async function runCommand(
       case 'SHARE':
         return out.emit(await node.share(arg));
       case 'SEARCH': {
-        const results = await node.search(arg);
+        const results = await node.search(arg, { onHit: (hit) => out.emit(hit) });
         if (results.length === 0) return out.emit({ event: 'not-found', name: arg });
         for (const result of results) out.emit(result);
         return;
       }
-      case 'GET': {
-        // GET also takes a share link; its events and CANCEL use the file name it names.
-        const target = getTarget(arg);
-        if ('error' in target) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: target.error });
-        const { name, link } = target;
-        if (downloads.has(name))
-          return out.emit({
-            event: 'error',
-            code: 'BAD_COMMAND',
-            message: `"${name}" is already being downloaded`,
-            name,
-          });
-        const controller = new AbortController();
-        downloads.set(name, controller);
-        let last = 0;
-        const options = {
-          signal: controller.signal,
-          onProgress: (bytes: number, total: number) => {
-            const now = Date.now();
-            if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
-            last = now;
-            out.emit({ event: 'download-progress', name, bytes, total });
-          },
-        };
-        try {
-          const done = link
-            ? await downloadByLink(link, {
-                downloadFrom: (result) => node.get(name, { ...options, result }),
-                search: () => node.search(name),
-              })
-            : await node.get(name, options);
-          return out.emit(done);
-        } catch (err) {
-          return out.emit(errorEvent(err, 'INTERNAL', name));
-        } finally {
-          downloads.delete(name);
-        }
-      }
+      case 'GET':
+        return await runGet(node, arg, out, downloads);
+      case 'PAUSE':
       case 'CANCEL': {
         const controller = downloads.get(arg);
         if (!controller)
@@ -122,7 +90,8 @@ async function runCommand(
             message: `no download of "${arg}" in progress`,
             name: arg,
           });
-        controller.abort(); // the GET then reports error CANCELLED for this name
+        // the GET then reports download-paused, or error CANCELLED, for this name
+        controller.abort(command.name === 'PAUSE' ? new PauseRequest() : undefined);
         return;
       }
       case 'LOOKUP':
@@ -140,6 +109,53 @@ async function runCommand(
     }
   } catch (err) {
     out.emit(errorEvent(err, 'INTERNAL', arg || undefined));
+  }
+}
+
+/**
+ * GET: progress at most every PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE.
+ * The argument may be a share link: its events, PAUSE and CANCEL then use the file name it names.
+ */
+async function runGet(
+  node: PeerNode,
+  arg: string,
+  out: EventOutput,
+  downloads: Map<string, AbortController>,
+): Promise<void> {
+  const target = getTarget(arg);
+  if ('error' in target) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: target.error });
+  const { name, link } = target;
+  if (downloads.has(name))
+    return out.emit({ event: 'error', code: 'BAD_COMMAND', message: `"${name}" is already being downloaded`, name });
+  const controller = new AbortController();
+  downloads.set(name, controller);
+  let last = 0;
+  const progress = { bytes: 0, total: 0 };
+  const options = {
+    signal: controller.signal,
+    onProgress: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => {
+      Object.assign(progress, { bytes, total });
+      const now = Date.now();
+      if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
+      last = now;
+      out.emit({ event: 'download-progress', name, bytes, total, ...(bySource && { sources: { ...bySource } }) });
+    },
+  };
+  try {
+    const done = link
+      ? await downloadByLink(link, {
+          downloadFrom: (result) => node.get(name, { ...options, result }),
+          search: () => node.search(name),
+        })
+      : await node.get(name, options);
+    return out.emit(done);
+  } catch (err) {
+    // PAUSE, or the peer stopping (which keeps the .part as a pause does)
+    if (isPaused(controller.signal) || (err instanceof P2PError && err.code === 'PAUSED'))
+      return out.emit({ event: 'download-paused', name, ...progress });
+    return out.emit(errorEvent(err, 'INTERNAL', name));
+  } finally {
+    downloads.delete(name);
   }
 }
 

@@ -1,6 +1,7 @@
-// The peer's stdin language (design.md): one command per line, any case; a bare file name
-// means GET. Parsing only; peer-command.ts runs them.
-export type CommandName = 'TOPO' | 'FILES' | 'SHARE' | 'SEARCH' | 'GET' | 'CANCEL' | 'LOOKUP' | 'STOP' | 'HELP';
+// The peer's stdin language (README.md, "Command-line"): one command per line, any case; a bare
+// file name means GET. Parsing only; peer-command.ts runs them.
+export type CommandName =
+  'TOPO' | 'FILES' | 'SHARE' | 'SEARCH' | 'GET' | 'PAUSE' | 'CANCEL' | 'LOOKUP' | 'STOP' | 'HELP';
 
 export interface StdinCommand {
   name: CommandName;
@@ -8,8 +9,19 @@ export interface StdinCommand {
   arg: string;
 }
 
-const COMMANDS = new Set<CommandName>(['TOPO', 'FILES', 'SHARE', 'SEARCH', 'GET', 'CANCEL', 'LOOKUP', 'STOP', 'HELP']);
-const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'CANCEL', 'LOOKUP']);
+const COMMANDS = new Set<CommandName>([
+  'TOPO',
+  'FILES',
+  'SHARE',
+  'SEARCH',
+  'GET',
+  'PAUSE',
+  'CANCEL',
+  'LOOKUP',
+  'STOP',
+  'HELP',
+]);
+const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'PAUSE', 'CANCEL', 'LOOKUP']);
 
 export const HELP_LINES = [
   "TOPO              this peer's neighbours (chord: predecessor, successors, fingers)",
@@ -17,6 +29,7 @@ export const HELP_LINES = [
   'SHARE <path>      share a file',
   'SEARCH <name>     find who holds a file',
   'GET <name|link>   download a file into Downloads/ (a bare name works too; a share link: that version)',
+  'PAUSE <name>      stop a download in progress, keeping its .part file (GET resumes it)',
   'CANCEL <name>     stop a download in progress and remove its .part file',
   'LOOKUP <name|key> chord: which node owns a key',
   'STOP              leave the network and exit',

@@ -1,12 +1,35 @@
 // The files a peer shares: everything in its directory and in Downloads/, plus files shared
 // explicitly. Only names in this table can ever be read by another peer. Manifests are
-// cached by path + size + mtime, so a file is hashed once, not once per request.
-import { mkdir, readdir, stat } from 'node:fs/promises';
+// cached by path + size + mtime, so a file is hashed once, not once per request. The folders
+// are watched: a new or changed file is hashed in the background and offered once hashed, a
+// removed one is withdrawn at once. Names are kept in Unicode NFC.
+import { EventEmitter } from 'node:events';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { SharedFileInfo } from '../events';
+import type { FileAddedEvent, FileRemovedEvent, SharedFileInfo } from '../events';
 import { ChunkBufferPool, isFileName, P2PError } from '../wire';
+import { fileStamp, listSharedFiles, sharedName, stampOf, type ListedFile } from './folder-listing';
+import { FolderWatcher, type FolderWatcherOptions } from './folder-watcher';
 import { OpenFiles } from './open-files';
 import { chunkLength, computeManifest, DEFAULT_CHUNK_SIZE, type FileManifest } from './manifest';
+
+export interface FileStoreOptions {
+  chunkSize?: number;
+  /** Where downloads go; default Downloads/ inside dir. */
+  downloadsDir?: string;
+  /** Watch the folders after open() (default true); see FolderWatcher for the timings. */
+  watch?: boolean | FolderWatcherOptions;
+}
+
+/** How a file came into the shared set: found in a folder, SHARE, or a finished download. */
+export type FileOrigin = 'folder' | 'share' | 'download';
+
+export interface FileStoreEvents {
+  /** A file is offered, or its content changed (a new sha256). */
+  'file-added': [FileAddedEvent, FileOrigin];
+  /** A file is no longer offered. */
+  'file-removed': [FileRemovedEvent];
+}
 
 interface SharedEntry {
   path: string;
@@ -15,43 +38,67 @@ interface SharedEntry {
   stamp?: string;
   /** When the stamp was last compared with the disk (chunk reads re-check at most every second). */
   checkedAt?: number;
+  /** The sha256 last announced in a `file-added` event. */
+  announced?: string;
 }
 
 const RECHECK_MS = 1000;
 
-export function assertFileName(name: string): void {
+/** A plain file name, in NFC (BAD_NAME otherwise). */
+export function assertFileName(name: string): string {
   if (!isFileName(name))
     throw new P2PError('BAD_NAME', `"${String(name).slice(0, 80)}" is not a plain file name`, String(name));
+  return sharedName(name);
 }
 
-export class FileStore {
+export class FileStore extends EventEmitter<FileStoreEvents> {
   readonly dir: string;
   readonly downloadsDir: string;
+  private readonly chunkSize: number;
   private readonly shared = new Map<string, SharedEntry>();
   private readonly hashing = new Map<string, Promise<FileManifest>>();
   private readonly openFiles = new OpenFiles();
   private readonly readBuffers: ChunkBufferPool;
+  /** Names being downloaded: the folder scan leaves them to the download, which adopts them. */
+  private readonly reserved = new Set<string>();
+  /** Background hashing, one file at a time, so a folder of new files does not hash all at once. */
+  private hashQueue: Promise<void> = Promise.resolve();
+  private scanning: Promise<void> | undefined;
+  private scanAgain = false;
+  private watcher: FolderWatcher | undefined;
+  /** Aborted by close(): a large file still being hashed does not hold the peer's shutdown. */
+  private readonly closing = new AbortController();
 
   constructor(
     dir: string,
-    private readonly chunkSize = DEFAULT_CHUNK_SIZE,
-    downloadsDir?: string,
+    private readonly options: FileStoreOptions = {},
   ) {
+    super();
     this.dir = resolve(dir);
-    this.downloadsDir = downloadsDir ? resolve(downloadsDir) : join(this.dir, 'Downloads');
-    this.readBuffers = new ChunkBufferPool(chunkSize);
+    this.downloadsDir = options.downloadsDir ? resolve(options.downloadsDir) : join(this.dir, 'Downloads');
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.readBuffers = new ChunkBufferPool(this.chunkSize);
   }
 
-  /** Creates the folders and shares what is already there (hashing each file once). */
+  /** Creates the folders, shares what is already there (hashing each file once), then watches them. */
   async open(): Promise<void> {
     await mkdir(this.downloadsDir, { recursive: true });
-    for (const folder of [this.dir, this.downloadsDir]) {
-      for (const entry of await readdir(folder, { withFileTypes: true })) {
-        if (!entry.isFile() || entry.name.endsWith('.part') || !isFileName(entry.name)) continue;
-        if (!this.shared.has(entry.name)) this.shared.set(entry.name, { path: join(folder, entry.name) });
-      }
+    for (const [name, file] of await listSharedFiles([this.dir, this.downloadsDir])) {
+      const entry: SharedEntry = { path: file.path };
+      this.shared.set(name, entry);
+      const manifest = await this.manifest(name).catch(() => undefined);
+      if (manifest)
+        entry.announced = manifest.sha256; // the ready and files events tell of these
+      else this.shared.delete(name);
     }
-    for (const name of this.names()) await this.manifest(name).catch(() => this.shared.delete(name));
+    const { watch = true } = this.options;
+    if (!watch || this.isClosed) return;
+    this.watcher = new FolderWatcher(
+      [this.dir, this.downloadsDir],
+      () => void this.rescan(),
+      watch === true ? {} : watch,
+    );
+    void this.rescan(); // files copied in while the ones above were being hashed
   }
 
   names(): string[] {
@@ -59,53 +106,155 @@ export class FileStore {
   }
 
   has(name: string): boolean {
-    return this.shared.has(name);
+    return this.shared.has(sharedName(name));
+  }
+
+  /**
+   * Whether `name` is shared and its file still there: a file the user deleted is withdrawn
+   * here even before the folder scan notices.
+   */
+  async holds(name: string): Promise<boolean> {
+    const key = sharedName(name);
+    const entry = this.shared.get(key);
+    if (!entry) return false;
+    if (await fileStamp(entry.path)) return true;
+    this.unshare(key, entry);
+    return false;
+  }
+
+  /** Keeps the folder scan off `name` while a download fills it; returns the release. */
+  reserve(name: string): () => void {
+    const key = sharedName(name);
+    this.reserved.add(key);
+    return () => this.reserved.delete(key);
+  }
+
+  /**
+   * Compares the shared set with the folders: removed files are withdrawn at once, new and
+   * changed ones hashed in the background and offered once hashed. Calls during a scan run one
+   * more scan after it.
+   */
+  rescan(): Promise<void> {
+    if (this.scanning) {
+      this.scanAgain = true;
+      return this.scanning;
+    }
+    this.scanning = this.scanOnce().finally(() => {
+      this.scanning = undefined;
+      if (this.scanAgain && !this.isClosed) {
+        this.scanAgain = false;
+        void this.rescan();
+      }
+    });
+    return this.scanning;
+  }
+
+  private get isClosed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
+  /** Resolves once the files found so far are hashed and offered (tests, benches). */
+  async settled(): Promise<void> {
+    while (this.scanning) await this.scanning;
+    await this.hashQueue;
+  }
+
+  private async scanOnce(): Promise<void> {
+    const listed = await listSharedFiles([this.dir, this.downloadsDir]);
+    for (const [name, entry] of [...this.shared]) {
+      // a file shared from outside the folders (SHARE) is not listed: it stays while it exists
+      const present = listed.get(name)?.path === entry.path || (await fileStamp(entry.path)) !== undefined;
+      if (!present) this.unshare(name, entry);
+    }
+    for (const [name, file] of listed) {
+      const entry = this.shared.get(name);
+      if (this.reserved.has(name) || (entry && (entry.path !== file.path || entry.stamp === file.stamp))) continue;
+      this.hashQueue = this.hashQueue.then(() => this.hashListed(name, file)).catch(() => undefined);
+    }
+  }
+
+  /** Hashes a new or changed file and offers it, unless it changed meanwhile (still being written). */
+  private async hashListed(name: string, file: ListedFile): Promise<void> {
+    if (this.isClosed || this.reserved.has(name) || (await fileStamp(file.path)) !== file.stamp) return;
+    const entry = this.shared.get(name);
+    if (entry && (entry.path !== file.path || entry.stamp === file.stamp)) return;
+    const manifest = await this.hashFile(file.path, name, file.stamp).catch(() => undefined);
+    if (!manifest || this.isClosed || (await fileStamp(file.path)) !== file.stamp) return;
+    if (this.shared.get(name) !== entry || this.reserved.has(name)) return; // taken meanwhile (SHARE, a download)
+    this.openFiles.forget(file.path);
+    const current = entry ?? { path: file.path };
+    this.shared.set(name, current);
+    this.record(name, current, manifest, file.stamp, 'folder');
+  }
+
+  /** Keeps a file's manifest; tells the listeners when that is news (a new file, or new content). */
+  private record(name: string, entry: SharedEntry, manifest: FileManifest, stamp: string, origin?: FileOrigin): void {
+    entry.manifest = manifest;
+    entry.stamp = stamp;
+    if (!origin || entry.announced === manifest.sha256) return;
+    entry.announced = manifest.sha256;
+    const { size, sha256, root } = manifest;
+    this.emit('file-added', { event: 'file-added', name, size, sha256, root, path: entry.path }, origin);
+  }
+
+  private unshare(name: string, entry: SharedEntry): void {
+    if (this.shared.get(name) !== entry) return;
+    this.shared.delete(name);
+    this.openFiles.forget(entry.path);
+    this.emit('file-removed', { event: 'file-removed', name });
+  }
+
+  private hashFile(path: string, name: string, stamp: string): Promise<FileManifest> {
+    const key = `${path}|${stamp}`;
+    let pending = this.hashing.get(key);
+    if (!pending) {
+      pending = computeManifest(path, name, this.chunkSize, this.closing.signal).finally(() =>
+        this.hashing.delete(key),
+      );
+      this.hashing.set(key, pending);
+    }
+    return pending;
   }
 
   /** Shares a file under its base name (from anywhere the user points at). */
   async share(path: string): Promise<SharedFileInfo & { path: string }> {
     const absolute = resolve(this.dir, path);
-    const name = basename(absolute);
-    assertFileName(name);
+    const name = assertFileName(basename(absolute));
     const info = await stat(absolute).catch(() => undefined);
     if (!info?.isFile()) throw new P2PError('NOT_FOUND', `no such file: ${absolute}`, name);
-    this.shared.set(name, { path: absolute });
+    let entry = this.shared.get(name);
+    if (entry?.path !== absolute) this.shared.set(name, (entry = { path: absolute }));
     const manifest = await this.manifest(name);
-    return { name, size: manifest.size, sha256: manifest.sha256, path: absolute };
+    this.record(name, entry, manifest, entry.stamp ?? stampOf(info), 'share');
+    return { name, size: manifest.size, sha256: manifest.sha256, root: manifest.root, path: absolute };
   }
 
   async list(): Promise<SharedFileInfo[]> {
     const files: SharedFileInfo[] = [];
     for (const name of this.names()) {
       const manifest = await this.manifest(name).catch(() => undefined);
-      if (manifest) files.push({ name, size: manifest.size, sha256: manifest.sha256 });
+      if (manifest) files.push({ name, size: manifest.size, sha256: manifest.sha256, root: manifest.root });
     }
     return files;
   }
 
   /** The manifest of a shared file; re-hashes only if the file changed on disk. */
   async manifest(name: string): Promise<FileManifest> {
-    assertFileName(name);
+    name = assertFileName(name);
     const entry = this.shared.get(name);
     if (!entry) throw new P2PError('NOT_SHARED', `"${name}" is not shared here`, name);
     const info = await stat(entry.path).catch(() => undefined);
     if (!info?.isFile()) {
-      this.shared.delete(name);
+      this.unshare(name, entry);
       throw new P2PError('NOT_SHARED', `"${name}" is no longer available`, name);
     }
-    const stamp = `${info.size}:${info.mtimeMs}`;
+    const stamp = stampOf(info);
     entry.checkedAt = Date.now();
     if (entry.manifest && entry.stamp === stamp) return entry.manifest;
     this.openFiles.forget(entry.path);
-    const key = `${entry.path}|${stamp}`;
-    let pending = this.hashing.get(key);
-    if (!pending) {
-      pending = computeManifest(entry.path, name, this.chunkSize).finally(() => this.hashing.delete(key));
-      this.hashing.set(key, pending);
-    }
-    const manifest = await pending;
-    entry.manifest = manifest;
-    entry.stamp = stamp;
+    const manifest = await this.hashFile(entry.path, name, stamp);
+    // content that changed under a file already offered is news; a first hash is the caller's to announce
+    this.record(name, entry, manifest, stamp, entry.announced === undefined ? undefined : 'folder');
     return manifest;
   }
 
@@ -118,7 +267,7 @@ export class FileStore {
     sha256: string,
     index: number,
   ): Promise<{ path: string; offset: number; length: number }> {
-    assertFileName(name);
+    name = assertFileName(name);
     const entry = this.shared.get(name);
     const fresh = entry?.manifest && entry.checkedAt !== undefined && Date.now() - entry.checkedAt < RECHECK_MS;
     const manifest = fresh && entry?.manifest ? entry.manifest : await this.manifest(name);
@@ -163,13 +312,28 @@ export class FileStore {
     this.readBuffers.release(buffer);
   }
 
-  /** Closes the read handles kept open for serving. */
-  close(): Promise<void> {
-    return this.openFiles.close();
+  /** Stops watching the folders and closes the read handles kept open for serving. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    this.watcher?.close();
+    await this.settled().catch(() => undefined);
+    await this.openFiles.close();
+  }
+
+  /** Stops sharing `name` (nothing more is served from it); returns the path it was served from. */
+  withdraw(name: string): string | undefined {
+    const key = sharedName(name);
+    const entry = this.shared.get(key);
+    if (!entry) return undefined;
+    this.unshare(key, entry);
+    return entry.path;
   }
 
   /** Adds a completed, verified download to the shared set, reusing its manifest. */
   adopt(path: string, manifest: FileManifest, stamp: string): void {
-    this.shared.set(manifest.name, { path, manifest, stamp });
+    const name = sharedName(manifest.name);
+    const entry: SharedEntry = { path };
+    this.shared.set(name, entry);
+    this.record(name, entry, manifest, stamp, 'download');
   }
 }

@@ -2,17 +2,15 @@
 // whose turn it is gets hashed from the socket pieces it arrived in, so the bytes are hashed
 // once and never read back; a chunk that arrives early waits in memory (a few of them, at most
 // MAX_WAITING); anything else (resumed chunks, chunks past the cap) is read back from the .part
-// when its turn comes. SHA-256 runs at ~1.3 GB/s here, cheaper than the worker it replaced,
-// which read every chunk back from the page cache (one more copy per byte) on a 2-core machine.
+// when its turn comes. Used for small files; large ones are hashed in a worker (worker-sink.ts).
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { chunkCount, chunkLength, type FileManifest } from './manifest';
 
 /**
  * Early chunks kept in memory (1 MiB each) instead of being read back. Small on purpose: chunks
- * held across several young-generation GCs get promoted and their socket buffers are freed only
- * by a full GC; with 8 the 3-holder getter peaked at 141–146 MiB RSS on 512 MiB, with 3 at
- * 111–112 MiB on 1 GiB, and getter CPU was the same within noise (one holder replies nearly in order).
+ * held across several young-generation GCs get promoted and their buffers are freed only by a
+ * full GC, and more of them saves no CPU (one holder replies nearly in order).
  */
 const MAX_WAITING = 3;
 

@@ -1,9 +1,13 @@
-// A file's description: size, chunk size, SHA-256 per chunk and of the whole file. Computed
-// by streaming the file once (never holding it in memory); the chunk digests travel as the
-// raw payload of a `manifest` message, 32 bytes each.
+// A file's description: size, chunk size, SHA-256 per chunk and of the whole file, and its
+// identity, the Merkle root over the chunk digests (merkle.ts). Computed by streaming the file
+// once (never holding it in memory); the chunk digests travel as the raw payload of a `manifest`
+// message, 32 bytes each, and the receiver computes the root itself.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { MAX_CHUNK_BYTES } from '../wire';
+import { fileRoot } from './merkle';
+
+export { chunkLength, chunkVerifies } from './chunk-check';
 
 export const DEFAULT_CHUNK_SIZE = MAX_CHUNK_BYTES;
 
@@ -15,25 +19,24 @@ export interface FileManifest {
   sha256: string;
   /** `chunkCount(size, chunkSize)` digests of 32 bytes, concatenated. */
   chunkHashes: Buffer;
+  /** The Merkle root of `chunkHashes` with the size and chunk size (merkle.ts), hex: the version's identity. */
+  root: string;
 }
 
 export function chunkCount(size: number, chunkSize: number): number {
   return Math.ceil(size / chunkSize);
 }
 
-export function chunkLength(manifest: Pick<FileManifest, 'size' | 'chunkSize'>, index: number): number {
-  return Math.min(manifest.chunkSize, manifest.size - index * manifest.chunkSize);
-}
-
 export function chunkHash(manifest: FileManifest, index: number): Buffer {
   return manifest.chunkHashes.subarray(index * 32, index * 32 + 32);
 }
 
-/** Reads the file once, chunk by chunk, hashing each chunk and the whole. */
+/** Reads the file once, chunk by chunk, hashing each chunk and the whole; `signal` stops it between chunks. */
 export async function computeManifest(
   path: string,
   name: string,
   chunkSize = DEFAULT_CHUNK_SIZE,
+  signal?: AbortSignal,
 ): Promise<FileManifest> {
   const handle = await open(path, 'r');
   try {
@@ -42,6 +45,7 @@ export async function computeManifest(
     const buffer = Buffer.allocUnsafe(chunkSize);
     let size = 0;
     for (;;) {
+      signal?.throwIfAborted();
       let filled = 0;
       while (filled < chunkSize) {
         const { bytesRead } = await handle.read(buffer, filled, chunkSize - filled, size + filled);
@@ -55,7 +59,9 @@ export async function computeManifest(
       size += filled;
       if (filled < chunkSize) break;
     }
-    return { name, size, chunkSize, sha256: whole.digest('hex'), chunkHashes: Buffer.concat(digests) };
+    const chunkHashes = Buffer.concat(digests);
+    const root = fileRoot({ size, chunkSize, chunkHashes });
+    return { name, size, chunkSize, sha256: whole.digest('hex'), chunkHashes, root };
   } finally {
     await handle.close();
   }

@@ -1,10 +1,12 @@
 // The flood overlay's links: joining (following redirects, seed 004), accepting joins up to
-// maxNeighbors, heartbeats, noticing a neighbour leave or die, healing back to a few links,
-// and flooding queries with a TTL and a bounded memory of seen query ids.
+// maxNeighbors (or splitting or swapping a link, see join-admission.ts), heartbeats, noticing a
+// neighbour leave or die, healing back to a few links, mending when the metaserver sees the
+// overlay apart; queries flood over these links (query-flood.ts).
 import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
-import { P2PError, type AnyMessage, type Connection, type Incoming } from '../wire';
-import { SeenQueries } from './seen-queries';
+import { P2PError, type Connection, type Incoming } from '../wire';
+import { admitJoin, joinRequest, shuffle, type JoinAttempt } from './join-admission';
+import { QueryFlood, type HitMessage, type QueryMessage } from './query-flood';
 
 export interface FloodOverlayOptions {
   self: PeerRef;
@@ -18,11 +20,13 @@ export interface FloodOverlayOptions {
   referrals: (exclude: string[]) => Promise<PeerRef[]>;
 }
 
-export type QueryMessage = Extract<AnyMessage, { t: 'query' }>;
+export type { HitMessage, QueryMessage } from './query-flood';
 
 export interface FloodOverlayEvents {
   'neighbor-up': [PeerRef];
   'neighbor-down': [PeerRef, string];
+  /** A neighbour sent queries far beyond QUERY_RATE: its link was cut (query-guard.ts). */
+  'query-flood': [PeerRef];
 }
 
 interface Neighbor {
@@ -32,14 +36,17 @@ interface Neighbor {
   theirs: PeerRef[];
 }
 
+interface Candidate {
+  to: PeerRef | Address;
+  hops: number;
+}
+
 const MAX_JOIN_ATTEMPTS = 8;
 const MAX_KNOWN_PEERS = 64;
 
 export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private readonly links = new Map<string, Neighbor>();
-  private readonly seen = new SeenQueries();
-  /** Floods this peer started and is still collecting answers for (see originate()). */
-  private readonly openQueries = new Map<string, QueryMessage>();
+  private readonly queries: QueryFlood;
   /** Peers heard of (referrals, redirects, former neighbours): a way back in without the metaserver. */
   private readonly known = new Map<string, PeerRef>();
   private extraSeeds: Address[] = [];
@@ -47,11 +54,18 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   private maintaining: Promise<void> | undefined;
   private ticks = 0;
   private closed = false;
-  /** Query messages this peer sent (originated or forwarded): the cost of a flood. */
-  queriesSent = 0;
+  private mending = false;
+  /** Joins under way, by the address dialed: a link whose twin is being dialed waits for it (see watch). */
+  private readonly dialing = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: FloodOverlayOptions) {
     super();
+    this.queries = new QueryFlood(options.self.id, () => this.links.values());
+  }
+
+  /** Query messages this peer sent (originated or forwarded): the cost of a flood. */
+  get queriesSent(): number {
+    return this.queries.sent;
   }
 
   neighbors(): PeerRef[] {
@@ -70,36 +84,56 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     await this.maintain(seeds);
   }
 
-  /** Another peer asks to become our neighbour: welcome it or redirect it to a neighbour. */
+  /** Another peer asks to become our neighbour: welcome it, redirect it, or split or swap a link for it. */
   handleJoin(conn: Connection, incoming: Incoming): void {
     const { msg } = incoming;
     if (msg.t !== 'join') return;
-    if (msg.id === this.options.self.id) {
-      void conn
-        .replyError(incoming, new P2PError('DUPLICATE_ID', `"${msg.id}" is this peer's own id`))
-        .catch(() => undefined);
-      return;
-    }
+    const { self, maxNeighbors } = this.options;
+    const refuse = (reason: string): void =>
+      void conn.replyError(incoming, new P2PError('DUPLICATE_ID', reason)).catch(() => undefined);
+    if (msg.id === self.id) return refuse(`"${msg.id}" is this peer's own id`);
+    const joiner = { id: msg.id, host: msg.host, port: msg.port };
     const existing = this.links.get(msg.id);
-    if (!existing && this.links.size >= this.options.maxNeighbors) {
-      const joiner = { id: msg.id, host: msg.host, port: msg.port };
-      const splittable = msg.neighbors?.length
-        ? this.neighbors().filter((n) => n.id !== msg.id && !msg.neighbors?.includes(n.id))
-        : [];
-      if (splittable.length > 0) return this.split(conn, incoming, joiner, shuffle(splittable)[0]);
-      const peers = shuffle(this.neighbors()).slice(0, 8);
-      void conn.reply(incoming, { t: 'redirect', peers }).catch(() => undefined);
-      return;
+    const refusal = this.joinRefusal(msg.id, existing, conn);
+    if (refusal) return void conn.replyError(incoming, refusal).catch(() => undefined);
+    const admission = admitJoin(
+      {
+        selfId: self.id,
+        maxNeighbors,
+        neighbors: this.neighbors(),
+        existing: existing && { prefersNew: this.prefersNew(msg.id, 'listener') },
+      },
+      msg,
+    );
+    switch (admission.kind) {
+      case 'duplicate':
+        return refuse(`already linked with "${msg.id}"`);
+      case 'redirect':
+        void conn.reply(incoming, { t: 'redirect', peers: admission.peers }).catch(() => undefined);
+        return;
+      case 'split':
+        return this.split(conn, incoming, joiner, admission.via);
+      case 'swap':
+        // the link to `give` goes to the joiner's partner, and the joiner takes its place here
+        this.giveLink(admission.give, admission.partner);
+        void conn.reply(incoming, { t: 'welcome', id: self.id, partner: admission.give }).catch(() => undefined);
+        return this.add(joiner, conn);
+      case 'welcome':
+        void conn.reply(incoming, { t: 'welcome', id: self.id }).catch(() => undefined);
+        if (existing) this.replace(existing, conn);
+        else this.add(joiner, conn);
     }
-    if (existing && !this.prefersNew(msg.id, 'listener')) {
-      void conn
-        .replyError(incoming, new P2PError('DUPLICATE_ID', `already linked with "${msg.id}"`))
-        .catch(() => undefined);
-      return;
-    }
-    void conn.reply(incoming, { t: 'welcome', id: this.options.self.id }).catch(() => undefined);
-    if (existing) this.replace(existing, conn);
-    else this.add({ id: msg.id, host: msg.host, port: msg.port }, conn);
+  }
+
+  /**
+   * A live neighbour's id is taken: a second link under it would be an impostor (or a twin
+   * dial, which the other end's own join settles). A neighbour cut for flooding waits.
+   */
+  private joinRefusal(id: string, existing: Neighbor | undefined, conn: Connection): P2PError | undefined {
+    if (this.queries.isBanned(id)) return new P2PError('RATE_LIMITED', `"${id}" was cut for flooding queries`);
+    if (existing?.conn.isOpen && existing.conn !== conn)
+      return new P2PError('DUPLICATE_ID', `a live neighbour already uses the id "${id}"`);
+    return undefined;
   }
 
   /**
@@ -107,16 +141,52 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
    * plain redirect. `via` drops us and expects the joiner; we redirect the joiner to `via` and
    * dial the joiner ourselves. Degrees stay put, and the joiner's links land in random places,
    * which keeps the overlay's diameter near that of a random graph (a newcomer's first link still
-   * gets the plain redirect of seed 004).
+   * gets the plain redirect).
    */
   private split(conn: Connection, incoming: Incoming, joiner: PeerRef, via: PeerRef): void {
-    const link = this.links.get(via.id);
-    if (!link) return;
-    link.conn.send({ t: 'split', peer: joiner }).catch(() => undefined);
+    if (!this.giveLink(via, joiner)) return;
     void conn.reply(incoming, { t: 'redirect', peers: [via] }).catch(() => undefined);
-    this.drop(link, `gave its link to ${joiner.id}`, false);
     this.remember(joiner);
-    void this.joinOne(joiner, false).catch(() => undefined);
+    void this.joinOne(joiner, { offerSplit: false }).catch(() => undefined);
+  }
+
+  /** Tells neighbour `via` to drop our link because `to` takes it (`via` then expects `to`). */
+  private giveLink(via: PeerRef, to: PeerRef): boolean {
+    const link = this.links.get(via.id);
+    if (!link) return false;
+    link.conn.send({ t: 'split', peer: to }).catch(() => undefined);
+    this.drop(link, `gave its link to ${to.id}`, false);
+    return true;
+  }
+
+  /**
+   * The metaserver sees `target` in another part of the overlay. Link to it; when we are full,
+   * as an edge swap (we give up one link, `target` or a peer it redirects to gives up one, and
+   * the two dropped ends link up), so two groups whose peers are all full still merge and no
+   * degree grows.
+   */
+  mend(target: PeerRef): void {
+    if (this.closed || this.mending || target.id === this.options.self.id || this.links.has(target.id)) return;
+    this.mending = true;
+    void this.linkFirst([target], true).finally(() => {
+      this.mending = false;
+    });
+  }
+
+  /** A neighbour gives our link to `peer` (the other half of its edge swap): drop it, link to `peer`. */
+  handleHandover(conn: Connection, peer: PeerRef): void {
+    const neighbor = [...this.links.values()].find((n) => n.conn === conn);
+    if (!neighbor || this.closed) return;
+    this.drop(neighbor, `handed over to ${peer.id}`, false);
+    if (peer.id !== this.options.self.id) void this.linkFirst([peer]);
+  }
+
+  /** We were full and `target` welcomed us: give our link to `partner` to the peer `target` freed. */
+  private handOver(partner: PeerRef, to: PeerRef): void {
+    const link = this.links.get(partner.id);
+    if (!link) return;
+    link.conn.send({ t: 'handover', peer: to }).catch(() => undefined);
+    this.drop(link, `handed over to ${to.id}`, false);
   }
 
   /** A neighbour gives our link to a newcomer (see split): drop it without healing. */
@@ -132,33 +202,41 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     conn.close();
   }
 
-  /**
-   * A query arrived from a neighbour. Returns true the first time this query id is seen (the
-   * caller then answers it if it holds the file); forwards it while TTL remains.
-   */
+  /** A query from a neighbour (see QueryFlood.relay); anything else's queries are ignored. */
   handleQuery(conn: Connection, msg: QueryMessage): boolean {
-    if (!this.isNeighbor(conn)) return false;
-    if (!this.seen.remember(msg.qid)) return false;
-    if (msg.ttl > 1) {
-      const path = [...(msg.path ?? []), this.options.self.id].slice(-64);
-      this.forward({ ...msg, ttl: msg.ttl - 1, path }, conn);
-    }
-    return true;
+    const neighbor = this.linkOn(conn);
+    if (!neighbor) return false;
+    const verdict = this.queries.relay(neighbor, msg);
+    if (verdict === 'cut') this.cutForFlooding(neighbor);
+    return verdict === 'answer';
   }
 
-  /**
-   * Starts a flood from this peer. The query stays open until endQuery(): a link that comes up
-   * meanwhile (a heal, or a duplicate link replaced by its twin) gets it too, so a search is not
-   * lost because the only path was being rebuilt when it went out. Peers drop repeats by qid.
-   */
+  /** A hit from a neighbour for a query we forwarded: back to the neighbour we got it from. */
+  routeHit(conn: Connection, msg: HitMessage): void {
+    if (!this.linkOn(conn)) return;
+    const upstream = this.queries.upstreamOf(msg.qid);
+    const link = upstream === undefined ? undefined : this.links.get(upstream);
+    const { qid, name, size, sha256, root, holder } = msg;
+    link?.conn.send({ t: 'hit', qid, name, size, sha256, root, holder }).catch(() => undefined);
+  }
+
+  private linkOn(conn: Connection): Neighbor | undefined {
+    return [...this.links.values()].find((n) => n.conn === conn);
+  }
+
+  private cutForFlooding(neighbor: Neighbor): void {
+    neighbor.conn.close(new P2PError('RATE_LIMITED', `more than the query rate allows`), true);
+    this.drop(neighbor, 'cut for flooding queries');
+    this.emit('query-flood', { ...neighbor.ref });
+  }
+
+  /** Starts a flood from this peer; it stays open until endQuery() (see QueryFlood.originate). */
   originate(msg: QueryMessage): void {
-    this.seen.remember(msg.qid);
-    this.openQueries.set(msg.qid, msg);
-    this.forward(msg, undefined);
+    this.queries.originate(msg);
   }
 
   endQuery(qid: string): void {
-    this.openQueries.delete(qid);
+    this.queries.end(qid);
   }
 
   /** Answers `neighbors-get` (used by peers healing while the metaserver is down). */
@@ -166,20 +244,13 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     void conn.reply(incoming, { t: 'neighbors', peers: this.neighbors() }).catch(() => undefined);
   }
 
-  async close(): Promise<void> {
+  /** Leaves with a goodbye to each neighbour; `abrupt`: as a killed process would, sockets just close. */
+  async close(abrupt = false): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
     const links = [...this.links.values()];
     this.links.clear();
-    await Promise.all(links.map((n) => n.conn.goodbye('leaving')));
-  }
-
-  private forward(msg: QueryMessage, except: Connection | undefined): void {
-    for (const neighbor of this.links.values()) {
-      if (neighbor.conn === except || msg.path?.includes(neighbor.ref.id)) continue;
-      this.queriesSent++;
-      neighbor.conn.send(msg).catch(() => undefined);
-    }
+    await Promise.all(links.map((n) => (abrupt ? n.conn.close() : n.conn.goodbye('leaving'))));
   }
 
   private add(ref: PeerRef, conn: Connection): void {
@@ -189,7 +260,7 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     void this.askTheirs(neighbor);
     this.watch(neighbor, conn);
     this.emit('neighbor-up', { ...ref });
-    this.resendOpenQueries(conn);
+    this.queries.resendOpen(conn);
   }
 
   /**
@@ -201,28 +272,31 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     neighbor.conn = conn;
     this.watch(neighbor, conn);
     old.close();
-    this.resendOpenQueries(conn);
+    this.queries.resendOpen(conn);
   }
 
-  /** The link is lost when its current connection closes (not a connection it replaced). */
+  /**
+   * The link is lost when its current connection closes (not a connection it replaced). When we
+   * are dialing that peer meanwhile, both ends dialed at once and the other end may have closed
+   * this twin for ours (see prefersNew): wait for our dial before calling the link lost.
+   */
   private watch(neighbor: Neighbor, conn: Connection): void {
+    const current = (): boolean => this.links.get(neighbor.ref.id) === neighbor && neighbor.conn === conn;
     conn.once('close', (err) => {
-      if (this.links.get(neighbor.ref.id) === neighbor && neighbor.conn === conn)
-        this.drop(neighbor, err?.message ?? 'connection closed');
+      if (!current()) return;
+      const reason = err?.message ?? 'connection closed';
+      const twin = this.dialing.get(addressKey(neighbor.ref));
+      if (!twin) return this.drop(neighbor, reason);
+      void twin.finally(() => {
+        if (current()) this.drop(neighbor, reason);
+      });
     });
-  }
-
-  /** Searches still open go out on a link that comes up (or moves) before they end. */
-  private resendOpenQueries(conn: Connection): void {
-    for (const query of this.openQueries.values()) {
-      this.queriesSent++;
-      conn.send(query).catch(() => undefined);
-    }
   }
 
   private drop(neighbor: Neighbor, reason: string, heal = true): void {
     if (this.links.get(neighbor.ref.id) !== neighbor) return;
     this.links.delete(neighbor.ref.id);
+    this.queries.forget(neighbor.ref.id);
     neighbor.conn.close();
     this.emit('neighbor-down', { ...neighbor.ref }, reason);
     // a random pause, so both ends of a broken link do not redial each other in lockstep
@@ -254,21 +328,31 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     await Promise.all([this.linkFirst(chain.slice(at + 1)), this.linkFirst(chain.slice(0, at).reverse())]);
   }
 
-  /** Links to the first candidate that answers (following redirects); stops at an existing link. */
-  private async linkFirst(candidates: Array<PeerRef | Address>): Promise<void> {
-    const queue = [...candidates];
+  /**
+   * Links to the first candidate that answers (following redirects); stops at an existing link.
+   * `swapIfFull`: when full, join as an edge swap, giving up a random link of ours (see mend).
+   */
+  private async linkFirst(candidates: Array<PeerRef | Address>, swapIfFull = false): Promise<void> {
+    const queue: Candidate[] = candidates.map((to) => ({ to, hops: 0 }));
     for (let attempts = 0; queue.length > 0 && attempts < MAX_JOIN_ATTEMPTS; attempts++) {
-      if (this.closed || this.links.size >= this.options.maxNeighbors) return;
-      const next = queue.shift() as PeerRef | Address;
-      if ('id' in next && this.links.has(next.id)) return; // already across
+      const room = this.options.maxNeighbors - this.links.size;
+      if (this.closed || (room <= 0 && !swapIfFull)) return;
+      const { to, hops } = queue.shift() as Candidate;
+      if ('id' in to && this.links.has(to.id)) return; // already across
       try {
-        const redirect = await this.joinOne(next);
+        // with room for one more link only, a split would leave the peer that split one short
+        const partner = swapIfFull && room < 2 ? shuffle(this.neighbors())[0] : undefined;
+        const redirect = await this.joinOne(to, { hops, partner });
         if (!redirect) return; // linked
-        queue.unshift(...redirect.filter((r) => r.id !== this.options.self.id));
+        queue.unshift(...this.redirected(redirect, hops));
       } catch {
         // dead too, or refused: try the next one
       }
     }
+  }
+
+  private redirected(peers: PeerRef[], hops: number): Candidate[] {
+    return peers.filter((r) => r.id !== this.options.self.id).map((to) => ({ to, hops: hops + 1 }));
   }
 
   /** Refreshes what a neighbour's own links are (see bridge()). */
@@ -354,10 +438,10 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
 
   /** Tries candidates (following redirects) until the wanted number of links is reached. */
   private async joinSome(candidates: Array<PeerRef | Address>, tried: Set<string>): Promise<void> {
-    const queue = [...candidates];
+    const queue: Candidate[] = candidates.map((to) => ({ to, hops: 0 }));
     let attempts = 0;
     while (queue.length > 0 && this.wanted() > 0 && attempts < MAX_JOIN_ATTEMPTS && !this.closed) {
-      const candidate = queue.shift() as PeerRef | Address;
+      const { to: candidate, hops } = queue.shift() as Candidate;
       const key = `${candidate.host}:${candidate.port}`;
       const isSelf =
         ('id' in candidate && candidate.id === this.options.self.id) ||
@@ -368,33 +452,40 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
       if (tried.has(key) || isSelf || linked) continue;
       tried.add(key);
       attempts++;
-      const redirect = await this.joinOne(candidate).catch(() => undefined);
-      if (redirect) queue.unshift(...redirect);
+      const redirect = await this.joinOne(candidate, { hops }).catch(() => undefined);
+      if (redirect) queue.unshift(...this.redirected(redirect, hops));
     }
   }
 
   /** One join attempt; returns the redirect list when the candidate is full. */
-  private async joinOne(address: Address, offerSplit = true): Promise<PeerRef[] | undefined> {
+  private joinOne(address: Address, attempt: JoinAttempt = {}): Promise<PeerRef[] | undefined> {
+    const key = addressKey(address);
+    const joining = this.requestJoin(address, attempt);
+    const settled = joining.catch(() => undefined);
+    this.dialing.set(key, settled);
+    void settled.finally(() => {
+      if (this.dialing.get(key) === settled) this.dialing.delete(key);
+    });
+    return joining;
+  }
+
+  private async requestJoin(address: Address, attempt: JoinAttempt) {
     const conn = await this.options.connect(address);
     try {
-      const { self } = this.options;
-      // our links go along so a full peer can split one of its own for us (not for the dial that
-      // completes a split: that one must not cascade)
-      const neighbors = offerSplit && this.links.size > 0 ? [...this.links.keys()] : undefined;
-      const answer = await conn.request(
-        { t: 'join', id: self.id, host: self.host, port: self.port, neighbors },
-        { timeoutMs: 5000 },
-      );
-      if (
-        answer.msg.t === 'welcome' &&
-        !this.closed &&
-        (this.links.has(answer.msg.id) || this.links.size < this.options.maxNeighbors)
-      ) {
-        const existing = this.links.get(answer.msg.id);
-        if (existing && !this.prefersNew(answer.msg.id, 'dialer')) conn.close();
-        else if (existing) this.replace(existing, conn);
-        else this.add({ id: answer.msg.id, host: address.host, port: address.port }, conn);
-        return undefined;
+      const { self, maxNeighbors } = this.options;
+      const request = joinRequest(self, [...this.links.keys()], maxNeighbors, attempt);
+      const answer = await conn.request(request, { timeoutMs: 5000 });
+      const { partner } = attempt;
+      if (answer.msg.t === 'welcome' && !this.closed) {
+        const { id } = answer.msg;
+        if (partner && !this.links.has(id)) this.handOver(partner, answer.msg.partner ?? { ...address, id });
+        if (this.links.has(id) || this.links.size < maxNeighbors) {
+          const existing = this.links.get(id);
+          if (existing && !this.prefersNew(id, 'dialer')) conn.close();
+          else if (existing) this.replace(existing, conn);
+          else this.add({ id, host: address.host, port: address.port }, conn);
+          return undefined;
+        }
       }
       conn.close();
       if (answer.msg.t === 'redirect') {
@@ -409,10 +500,6 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   }
 }
 
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
+function addressKey(address: Address): string {
+  return `${address.host}:${address.port}`;
 }

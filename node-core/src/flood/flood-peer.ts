@@ -16,44 +16,40 @@ import type {
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
-import { MetaserverClient } from '../metaserver/metaserver-client';
-import { download } from '../transfer/download-session';
+import { sharedName } from '../files/folder-listing';
+import type { MetaserverClient } from '../metaserver/metaserver-client';
+import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions } from '../peer';
+import {
+  assertCanDownload,
+  downloadCompleteEvent,
+  downloadIntoStore,
+  filesEvent,
+  followStore,
+  peerMetaserverClient,
+  peerReadyEvent,
+} from '../peer-support';
+import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { TrafficMeter } from '../transfer/traffic-meter';
+import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
+import { PauseRequest, abortedDownloadError } from '../transfer/pause';
 import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
-import { FloodOverlay, type QueryMessage } from './flood-overlay';
+import { FloodOverlay, type HitMessage, type QueryMessage } from './flood-overlay';
+import { capTtl, DEFAULT_TTL, QUERY_RATE } from './query-guard';
 import { SearchCollector, type SearchOptions } from './search-collector';
 
-export interface FloodPeerOptions {
-  id: string;
-  host?: string;
-  /** The host other peers are told to dial (default: host; see advertised-host.ts for 0.0.0.0). */
-  advertise?: string;
-  port?: number;
-  dir: string;
+export interface FloodPeerOptions extends PeerOptions {
   /** Where downloads go; default Downloads/ inside dir. */
   downloadsDir?: string;
-  metaserver?: Address;
-  /** Join this peer directly (with or without a metaserver). */
-  join?: Address;
-  key?: string;
   maxNeighbors?: number;
   ttl?: number;
   targetLinks?: number;
-  heartbeatMs?: number;
   /** A neighbour silent this long is considered dead. */
   peerTimeoutMs?: number;
-  metaserverRetryMs?: number;
   handshakeTimeoutMs?: number;
   search?: SearchOptions;
   chunkSize?: number;
-  /** Downloads from this size up are written and hashed in worker threads (default 32 MiB). */
-  workerSinkFromBytes?: number;
-  /** `--max-upload`: chunk bytes per second this peer sends, to all getters together (default: no cap). */
-  maxUploadBytesPerSecond?: number;
-  /** A downloaded chunk may take this long with nothing arriving on its link (default 30 s; tests shorten it). */
-  chunkTimeoutMs?: number;
 }
 
 /** Heartbeats a neighbour may miss before it counts as dead (a loaded machine delays a few). */
@@ -62,36 +58,35 @@ const MISSED_HEARTBEATS = 5;
 /** How long start() waits for the first joins before reporting ready. */
 const READY_JOIN_WAIT_MS = 1000;
 
-export interface DownloadOptions {
-  signal?: AbortSignal;
-  onProgress?: (bytes: number, total: number) => void;
-  /** Skip the search: download from these holders. */
-  result?: SearchResultEvent;
-}
-
-export interface FloodPeerEvents {
-  /** Spontaneous events: neighbour changes and non-fatal errors. */
-  event: [NodeEvent];
-}
-
-export class FloodPeer extends EventEmitter<FloodPeerEvents> {
+export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
   private readonly server: WireServer;
   private readonly uploadLimiter: UploadLimiter | undefined;
+  private overlay: FloodOverlay | undefined;
+  private metaserver: MetaserverClient | undefined;
   private readonly traffic = new TrafficMeter((flows) =>
     this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
   );
-  private overlay: FloodOverlay | undefined;
-  private metaserver: MetaserverClient | undefined;
   private readonly searches = new Map<string, SearchCollector>();
   private readonly downloads = new Set<AbortController>();
   private readonly outbound = new Set<Connection>();
+  private readonly addressProof = new AddressProof();
   private self: PeerRef | undefined;
   private stopping = false;
+  private ended: Promise<void> | undefined;
 
   constructor(private readonly options: FloodPeerOptions) {
     super();
-    this.store = new FileStore(options.dir, options.chunkSize, options.downloadsDir);
+    this.store = new FileStore(options.dir, {
+      chunkSize: options.chunkSize,
+      downloadsDir: options.downloadsDir,
+      watch: options.watch,
+    });
+    followStore(
+      this.store,
+      (event) => this.emit('event', event),
+      () => this.metaserver,
+    );
     this.uploadLimiter = UploadLimiter.forCap(options.maxUploadBytesPerSecond);
     this.server = new WireServer({
       key: options.key,
@@ -130,14 +125,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     this.self = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
-      if (options.metaserver) {
-        this.metaserver = new MetaserverClient({
-          address: options.metaserver,
-          self: { ...this.self, mode: 'flood' },
-          key: options.key,
-          heartbeatMs: options.heartbeatMs,
-          retryMs: options.metaserverRetryMs,
-        });
+      this.metaserver = peerMetaserverClient(options, this.self, 'flood', this.addressProof);
+      if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
           seeds.push(...(await this.metaserver.register()));
@@ -148,7 +137,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         }
       }
     } catch (err) {
-      await this.stop();
+      await this.shutdown();
       throw err;
     }
     this.overlay = new FloodOverlay({
@@ -162,6 +151,17 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     });
     this.overlay.on('neighbor-up', (ref) => this.onLinksChanged({ event: 'neighbor-up', ...ref }));
     this.overlay.on('neighbor-down', (ref) => this.onLinksChanged({ event: 'neighbor-down', ...ref }));
+    this.overlay.on('query-flood', (ref) =>
+      this.emit('event', {
+        event: 'error',
+        code: 'RATE_LIMITED',
+        message:
+          `neighbour "${ref.id}" (${ref.host}:${ref.port}) sent queries beyond ` +
+          `${QUERY_RATE.perSecond}/s: link cut`,
+        name: ref.id,
+      }),
+    );
+    this.metaserver?.on('mend', (peer) => this.overlay?.mend(peer));
     // Joining goes on in the background; ready waits for it only briefly, so a referral that
     // hangs (a stopped process accepts TCP but never handshakes) cannot delay the ready event.
     let readyTimer: NodeJS.Timeout | undefined;
@@ -172,15 +172,7 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
       }),
     ]);
     clearTimeout(readyTimer);
-    return {
-      event: 'ready',
-      role: 'peer',
-      id: options.id,
-      host: this.self.host,
-      port: this.self.port,
-      mode: 'flood',
-      dir: this.store.dir,
-    };
+    return peerReadyEvent(this.self, 'flood', this.store.dir);
   }
 
   neighbors(): PeerRef[] {
@@ -191,8 +183,8 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
     return { event: 'topology', neighbors: this.neighbors() };
   }
 
-  async files(): Promise<FilesEvent> {
-    return { event: 'files', files: await this.store.list() };
+  files(): Promise<FilesEvent> {
+    return filesEvent(this.store);
   }
 
   async share(path: string): Promise<SharedEvent> {
@@ -202,17 +194,25 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   }
 
   /** Floods a search; resolves with one result per file version found (empty: not found). */
-  async search(name: string, options: SearchOptions = {}): Promise<SearchResultEvent[]> {
-    assertFileName(name);
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResultEvent[]> {
+    const name = assertFileName(query);
     const overlay = this.requireOverlay();
     const qid = randomBytes(12).toString('hex');
     const collector = new SearchCollector(name, { ...this.options.search, ...options });
+    const results = collector.wait();
     this.searches.set(qid, collector);
     try {
       const self = this.address;
-      overlay.originate({ t: 'query', qid, name, ttl: this.options.ttl ?? 7, origin: self, path: [self.id] });
+      overlay.originate({
+        t: 'query',
+        qid,
+        name,
+        ttl: capTtl(this.options.ttl ?? DEFAULT_TTL),
+        origin: self,
+        path: [self.id],
+      });
       this.metaserver?.reportActivity({ t: 'activity-search', origin: self.id, name, qid, path: [self.id] });
-      return await collector.wait();
+      return await results;
     } finally {
       this.searches.delete(qid);
       overlay.endQuery(qid);
@@ -220,47 +220,47 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   }
 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
-  async get(name: string, options: DownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    assertFileName(name);
-    if (this.store.has(name)) throw new P2PError('FILE_EXISTS', `"${name}" is already shared by this peer`, name);
-    const result = options.result ?? (await this.search(name, { signal: options.signal }))[0];
-    if (options.signal?.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+  async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    const name = await assertCanDownload(this.store, query);
+    const versions = options.result ? [options.result] : await this.search(name, { signal: options.signal });
+    const result = versions[0];
+    if (options.signal?.aborted) throw abortedDownloadError(name, options.signal);
     if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
     const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.downloads.add(controller);
     const self = this.address;
     let lastReport = 0;
     try {
-      const done = await download({
-        name,
-        sha256: result.sha256,
-        holders: result.holders,
-        downloadsDir: this.store.downloadsDir,
-        connect: (holder) => this.connect(holder, 0),
-        signal: controller.signal,
-        workerSinkFromBytes: this.options.workerSinkFromBytes,
-        chunkTimeoutMs: this.options.chunkTimeoutMs,
-        onReceived: (holder, bytes) => this.traffic.add(holder.id, bytes),
-        onProgress: (bytes, total) => {
-          options.onProgress?.(bytes, total);
-          const now = Date.now();
-          if (now - lastReport >= 250 || bytes === total) {
-            lastReport = now;
-            this.metaserver?.reportActivity({
-              t: 'activity-transfer',
-              from: result.holders[0].id,
-              to: self.id,
-              name,
-              bytes,
-              total,
-              done: false,
-            });
-          }
-        },
-      });
-      this.store.adopt(done.path, done.manifest, done.stamp);
+      const done = await downloadFirstVersion(versions, (version) =>
+        downloadIntoStore(this.store, this.options, {
+          name,
+          root: version.root,
+          sha256: version.sha256,
+          size: version.size,
+          holders: version.holders,
+          connect: (holder) => this.connect(holder, 0),
+          signal: controller.signal,
+          onReceived: (holder, bytes) => this.traffic.add(holder.id, bytes),
+          onProgress: (bytes, total, bySource) => {
+            options.onProgress?.(bytes, total, bySource);
+            const now = Date.now();
+            if (now - lastReport >= 250 || bytes === total) {
+              lastReport = now;
+              this.metaserver?.reportActivity({
+                t: 'activity-transfer',
+                from: result.holders[0].id,
+                to: self.id,
+                name,
+                bytes,
+                total,
+                done: false,
+              });
+            }
+          },
+        }),
+      );
       this.metaserver?.reportFiles(this.store.names());
       this.metaserver?.reportActivity({
         t: 'activity-transfer',
@@ -271,29 +271,35 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
         total: done.bytes,
         done: true,
       });
-      return {
-        event: 'download-complete',
-        name,
-        path: done.path,
-        bytes: done.bytes,
-        sha256: done.sha256,
-        sources: done.sources,
-      };
+      return downloadCompleteEvent(done);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.downloads.delete(controller);
     }
   }
 
-  /** Leaves: goodbye to neighbours and the metaserver, then closes every socket and timer. */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Leaves: goodbye to neighbours and the metaserver, then closes every socket and timer.
+   * `abrupt`: no goodbyes, as if the process were killed (tests and benches of churn).
+   */
+  stop({ abrupt = false } = {}): Promise<void> {
+    return this.shutdown(abrupt);
+  }
+
+  /** The one path that ends the peer (stop, a failed start); later calls wait for the first. */
+  private shutdown(abrupt = false): Promise<void> {
+    this.ended ??= this.release(abrupt);
+    return this.ended;
+  }
+
+  private async release(abrupt: boolean): Promise<void> {
     this.stopping = true;
     for (const collector of this.searches.values()) collector.cancel();
-    for (const controller of this.downloads) controller.abort();
+    // a stop is not a cancel: the .part stays to be resumed by the next GET
+    for (const controller of this.downloads) controller.abort(new PauseRequest());
     this.traffic.close();
-    await this.overlay?.close();
-    await this.metaserver?.close();
+    await this.overlay?.close(abrupt);
+    await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();
     await this.server.close();
     await this.store.close();
@@ -333,15 +339,16 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
           : void conn.replyError(incoming, new P2PError('PEER_UNREACHABLE', 'not ready')).catch(() => undefined);
       case 'query':
         return this.onQuery(conn, msg);
-      case 'hit': {
-        this.searches.get(msg.qid)?.addHit(msg.size, msg.sha256, msg.holder);
-        void conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
-        return;
-      }
+      case 'hit':
+        return this.onHit(conn, msg);
       case 'neighbors-get':
         return this.overlay?.handleNeighborsGet(conn, incoming);
+      case 'address-check':
+        return this.addressProof.answer(conn, incoming);
       case 'split':
         return this.overlay?.handleSplit(conn);
+      case 'handover':
+        return this.overlay?.handleHandover(conn, msg.peer);
       case 'manifest-get':
       case 'chunk-get':
         void serveTransferRequest(this.store, conn, incoming, this.uploadLimiter);
@@ -361,20 +368,26 @@ export class FloodPeer extends EventEmitter<FloodPeerEvents> {
   private onQuery(conn: Connection, msg: QueryMessage): void {
     if (!this.overlay?.handleQuery(conn, msg)) return;
     if (!this.store.has(msg.name) || msg.origin.id === this.options.id) return;
-    void this.answerQuery(msg).catch(() => undefined);
+    void this.answerQuery(conn, msg).catch(() => undefined);
   }
 
-  /** Holders answer the searcher directly, on a short-lived connection to its listen address. */
-  private async answerQuery(msg: QueryMessage): Promise<void> {
+  /**
+   * Holders answer on the link the query came in on, and the hit travels back along the
+   * query's path (reverse-path.ts): `origin` is never dialed, so a query cannot aim us at anyone.
+   */
+  private async answerQuery(conn: Connection, msg: QueryMessage): Promise<void> {
     const manifest = await this.store.manifest(msg.name);
-    const conn = await this.connect(msg.origin, 0);
-    try {
-      await conn.request(
-        { t: 'hit', qid: msg.qid, name: msg.name, size: manifest.size, sha256: manifest.sha256, holder: this.address },
-        { timeoutMs: 5000 },
-      );
-    } finally {
-      conn.close();
-    }
+    const { qid } = msg;
+    const name = sharedName(msg.name);
+    const { size, sha256, root } = manifest;
+    await conn.send({ t: 'hit', qid, name, size, sha256, root, holder: this.address });
+  }
+
+  /** Our own search's hit, or one to pass back towards its searcher; only from neighbours. */
+  private onHit(conn: Connection, msg: HitMessage): void {
+    if (!this.overlay?.isNeighbor(conn)) return;
+    const collector = this.searches.get(msg.qid);
+    if (collector) collector.addHit(msg);
+    else this.overlay.routeHit(conn, msg);
   }
 }

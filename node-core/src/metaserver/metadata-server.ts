@@ -4,8 +4,11 @@
 import { EventEmitter } from 'node:events';
 import type { Address } from '../events';
 import type { BridgeMessage, TopologySnapshot, TopologySource } from '../topology';
-import { Connection, P2PError, WireServer, type Incoming } from '../wire';
+import { Connection, P2PError, toP2PError, WireServer, type Incoming } from '../wire';
+import { newAddressToken, verifyAddress } from './address-proof';
+import { PartitionRepair } from './partition-repair';
 import { PeerRegistry } from './peer-registry';
+import { TrafficRelay } from './traffic-relay';
 
 export interface MetadataServerOptions {
   host?: string;
@@ -17,7 +20,13 @@ export interface MetadataServerOptions {
   peerTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   maxReferrals?: number;
+  /** How long the dial-back to a registrant's address may take (see address-proof.ts). */
+  addressCheckTimeoutMs?: number;
+  /** How often the flood overlay is checked for parts that lost touch (default 1000 ms). */
+  repairIntervalMs?: number;
 }
+
+type RegisterMessage = Extract<Incoming['msg'], { t: 'register' }>;
 
 export interface MetadataServerEvents {
   'peer-registered': [string];
@@ -27,10 +36,14 @@ export interface MetadataServerEvents {
 
 export class MetadataServer extends EventEmitter<MetadataServerEvents> implements TopologySource {
   readonly registry = new PeerRegistry();
+  readonly traffic = new TrafficRelay(this.registry);
   private readonly wire: WireServer;
   /** The connection each registered peer id registered over. */
   private readonly registrations = new Map<string, Connection>();
+  /** Ids whose address is being checked: taken, so a second registrant cannot race in. */
+  private readonly verifying = new Set<string>();
   private bound: Address | undefined;
+  private readonly repair: PartitionRepair;
 
   constructor(private readonly options: MetadataServerOptions = {}) {
     super();
@@ -41,10 +54,20 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     });
     this.wire.on('connection', (conn) => this.attach(conn));
     this.wire.on('rejected', (err) => this.emit('refused', err));
+    this.repair = new PartitionRepair({
+      intervalMs: options.repairIntervalMs ?? 1000,
+      peers: () => this.registry.snapshot().peers.filter((p) => p.mode === 'flood'),
+      mend: (id, peer) =>
+        this.registrations
+          .get(id)
+          ?.send({ t: 'mend', peer })
+          .catch(() => undefined),
+    });
   }
 
   async listen(): Promise<Address> {
     this.bound = await this.wire.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 5000);
+    this.repair.start();
     return this.bound;
   }
 
@@ -62,64 +85,99 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   }
 
   async close(): Promise<void> {
+    this.repair.close();
     this.registrations.clear();
     await this.wire.close();
   }
 
   private attach(conn: Connection): void {
     let peerId: string | undefined;
+    let registering = false;
     conn.once('close', () => {
       if (peerId !== undefined && this.registrations.get(peerId) === conn) {
         this.registrations.delete(peerId);
         this.registry.remove(peerId);
+        this.traffic.forget(peerId);
         this.emit('peer-left', peerId);
       }
     });
     conn.setHandler((incoming) => {
       try {
-        const id = this.handle(conn, incoming, peerId);
-        if (id !== undefined) peerId = id;
+        if (incoming.msg.t !== 'register') return this.handle(conn, incoming, peerId);
+        if (registering || peerId !== undefined) throw new P2PError('PROTOCOL', 'already registered');
+        registering = true;
+        void this.register(conn, incoming, incoming.msg).then((id) => {
+          peerId = id;
+          registering = id !== undefined;
+        });
       } catch (err) {
         void conn.replyError(incoming, err).catch(() => undefined);
       }
     });
   }
 
-  /** Handles one message; returns the peer id when this message registered one. */
-  private handle(conn: Connection, incoming: Incoming, peerId: string | undefined): string | undefined {
+  /**
+   * Registers a peer once its address is proved (address-proof.ts); resolves with its id, or
+   * undefined after a refusal (answered, then the connection closes).
+   */
+  private async register(conn: Connection, incoming: Incoming, msg: RegisterMessage): Promise<string | undefined> {
+    let refusal = this.refusal(msg.id, msg.flag);
+    if (!refusal) {
+      this.verifying.add(msg.id);
+      refusal = await this.proveAddress(conn, msg).finally(() => this.verifying.delete(msg.id));
+    }
+    if (!conn.isOpen) return;
+    if (refusal) {
+      this.emit('refused', refusal);
+      void conn.replyError(incoming, refusal).finally(() => setTimeout(() => conn.close(), 50).unref());
+      return;
+    }
+    const referrals = this.registry.referrals([msg.id], this.options.maxReferrals ?? 64, msg.mode);
+    this.registry.add({ id: msg.id, host: msg.host, port: msg.port, mode: msg.mode });
+    this.registrations.set(msg.id, conn);
+    this.emit('peer-registered', msg.id);
+    void conn.reply(incoming, { t: 'registered', referrals }).catch(() => undefined);
+    return msg.id;
+  }
+
+  /** Gives the registrant a token, then asks the listener at its address for it. */
+  private async proveAddress(conn: Connection, msg: RegisterMessage): Promise<P2PError | undefined> {
+    const token = newAddressToken();
+    const timeoutMs = this.options.addressCheckTimeoutMs ?? 3000;
+    try {
+      await conn.request({ t: 'address-challenge', token }, { timeoutMs });
+    } catch (err) {
+      const reason = toP2PError(err).message;
+      return new P2PError('ADDRESS_UNVERIFIED', `the registrant did not take its address token: ${reason}`);
+    }
+    try {
+      await verifyAddress({ host: msg.host, port: msg.port }, token, { key: this.options.key, timeoutMs });
+      return;
+    } catch (err) {
+      return toP2PError(err, 'ADDRESS_UNVERIFIED');
+    }
+  }
+
+  /** Handles one message of a connection (registered as `peerId`, if it is). */
+  private handle(conn: Connection, incoming: Incoming, peerId: string | undefined): void {
     const { msg } = incoming;
     switch (msg.t) {
-      case 'register': {
-        if (peerId !== undefined) throw new P2PError('PROTOCOL', 'already registered');
-        const refusal = this.refusal(msg.id, msg.flag);
-        if (refusal) {
-          this.emit('refused', refusal);
-          void conn.replyError(incoming, refusal).finally(() => setTimeout(() => conn.close(), 50).unref());
-          return undefined;
-        }
-        const referrals = this.registry.referrals([msg.id], this.options.maxReferrals ?? 64, msg.mode);
-        this.registry.add({ id: msg.id, host: msg.host, port: msg.port, mode: msg.mode });
-        this.registrations.set(msg.id, conn);
-        this.emit('peer-registered', msg.id);
-        void conn.reply(incoming, { t: 'registered', referrals }).catch(() => undefined);
-        return msg.id;
-      }
       case 'links':
         if (peerId !== undefined) this.registry.updateLinks(peerId, msg.neighbors, msg.chord);
-        return undefined;
+        return;
       case 'files-report':
         if (peerId !== undefined) this.registry.updateFiles(peerId, msg.files);
-        return undefined;
+        return;
       case 'referrals-get': {
         const exclude = [...(msg.exclude ?? []), ...(peerId !== undefined ? [peerId] : [])];
         const mode = peerId !== undefined ? this.registry.modeOf(peerId) : undefined;
         const peers = this.registry.referrals(exclude, this.options.maxReferrals ?? 64, mode);
         void conn.reply(incoming, { t: 'referrals', peers }).catch(() => undefined);
-        return undefined;
+        return;
       }
       case 'topology-get':
         void conn.reply(incoming, { t: 'topology', peers: this.registry.snapshot().peers }).catch(() => undefined);
-        return undefined;
+        return;
       case 'activity-search':
         this.registry.announce({
           type: 'search',
@@ -128,11 +186,11 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
           queryId: msg.qid,
           path: msg.path,
         });
-        return undefined;
+        return;
       case 'activity-traffic':
         // only a registered peer reports, and only for itself: `to` is who this connection is
-        if (peerId !== undefined) this.registry.announce({ type: 'traffic', to: peerId, flows: msg.flows });
-        return undefined;
+        if (peerId !== undefined) this.traffic.relay(peerId, msg.flows);
+        return;
       case 'activity-transfer':
         this.registry.announce({
           type: 'transfer',
@@ -143,12 +201,12 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
           total: msg.total,
           done: msg.done,
         });
-        return undefined;
+        return;
       case 'ping':
-        return undefined;
+        return;
       case 'goodbye':
         conn.close();
-        return undefined;
+        return;
       default:
         throw new P2PError('PROTOCOL', `the metaserver does not handle "${msg.t}"`);
     }
@@ -158,9 +216,10 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     if (flag.toLowerCase() !== 'p2p')
       return new P2PError('BAD_FLAG', `wrong flag "${flag}": the network flag is "p2p"`);
     if (id === '') return new P2PError('EMPTY_ID', 'a peer id must not be empty');
-    if (this.registry.has(id)) return new P2PError('DUPLICATE_ID', `a live peer already uses the id "${id}"`);
+    if (this.registry.has(id) || this.verifying.has(id))
+      return new P2PError('DUPLICATE_ID', `a live peer already uses the id "${id}"`);
     const max = this.options.maxPeers ?? 0;
     if (max > 0 && this.registry.size >= max) return new P2PError('NETWORK_FULL', `the network is full (${max} peers)`);
-    return undefined;
+    return;
   }
 }

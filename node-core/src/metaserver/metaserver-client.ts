@@ -5,11 +5,14 @@ import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
 import type { TopologyPeer } from '../topology';
 import { dial, P2PError, toP2PError, type AnyMessage, type Connection } from '../wire';
+import type { AddressProof } from './address-proof';
 import type { RegisteredPeer } from './peer-registry';
 
 export interface MetaserverClientOptions {
   address: Address;
   self: RegisteredPeer;
+  /** Keeps the metaserver's token for this peer's listener, which shows it when the metaserver checks. */
+  addressProof: AddressProof;
   key?: string;
   flag?: string;
   heartbeatMs?: number;
@@ -21,6 +24,8 @@ export interface MetaserverClientEvents {
   /** (Re-)registered; carries the referrals of that registration. */
   registered: [PeerRef[]];
   disconnected: [P2PError | undefined];
+  /** The metaserver sees this peer and `peer` in different parts of the overlay (flood mode). */
+  mend: [PeerRef];
 }
 
 type Report = Extract<AnyMessage, { t: 'links' | 'files-report' }>;
@@ -74,13 +79,15 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     return answer.msg.t === 'referrals' ? answer.msg.peers : [];
   }
 
-  async close(): Promise<void> {
+  /** `abrupt`: no goodbye, the socket just closes (as when the process is killed). */
+  async close(abrupt = false): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
     clearTimeout(this.retry);
     const conn = this.conn;
     this.conn = undefined;
-    await conn?.goodbye('leaving');
+    if (abrupt) conn?.close();
+    else await conn?.goodbye('leaving');
   }
 
   private report(msg: Report): void {
@@ -103,7 +110,13 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       conn.close();
       throw new P2PError('CANCELLED', 'client closed');
     }
-    conn.setHandler(() => undefined);
+    conn.setHandler((incoming) => {
+      const { msg } = incoming;
+      if (msg.t === 'mend') this.emit('mend', msg.peer);
+      if (msg.t !== 'address-challenge') return;
+      this.options.addressProof.remember(msg.token);
+      conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
+    });
     let referrals: PeerRef[];
     try {
       const answer = await conn.request({

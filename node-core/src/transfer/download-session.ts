@@ -1,21 +1,23 @@
-// One download: fetch the manifest, then pull chunks from every holder that serves the same
-// file (a window of requests per holder), verify each chunk, write it at its offset in
-// NAME.part, and rename to NAME only when the whole file verifies. A .part left by a crash or
-// a cancel is resumed: its chunks that still verify are kept.
+// One download: the manifests of every holder (holder-manifests.ts: the first one of the chosen
+// version starts it), then the chunks (chunk-puller.ts: each checked against the manifest before it
+// is written at its offset in NAME.part, slow holders routed around), then NAME once the whole
+// file verifies. A .part left by a crash or a cancel is resumed: its chunks that still verify are
+// kept. Nothing is written before the disk is known to have room for it.
 import { createHash } from 'node:crypto';
 import { link, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PeerRef } from '../events';
 import { assertFileName } from '../files/file-store';
-import { chunkCount, chunkHash, chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
-import { openChunkSink, type ChunkSink } from './chunk-sink';
+import { chunkCount, chunkHash, chunkLength, type FileManifest } from '../files/manifest';
+import { abortedDownloadError, isPaused } from './pause';
 import { P2PError, toP2PError, type Connection } from '../wire';
-import { fetchManifest, fetchChunk } from './transfer-client';
+import { openChunkSink } from './chunk-sink';
+import { DEFAULT_DEADLINES, type DeadlinePolicy } from './chunk-deadlines';
+import { ChunkPuller } from './chunk-puller';
+import { assertFreeSpace } from './free-space';
+import { HolderManifests, type WantedVersion } from './holder-manifests';
 
-export interface DownloadRequest {
-  name: string;
-  /** The whole-file digest the search reported; holders serving anything else are ignored. */
-  sha256?: string;
+export interface DownloadRequest extends WantedVersion {
   holders: PeerRef[];
   downloadsDir: string;
   /** Opens a connection to a holder; the download closes it when it ends. */
@@ -24,13 +26,16 @@ export interface DownloadRequest {
   /** Requests in flight per holder; default: a budget of 8 shared by the holders (at least 2 each). */
   window?: number;
   maxSources?: number;
-  onProgress?: (bytes: number, total: number) => void;
-  /** Each chunk received, with the holder that sent it (traffic per link for the topology page). */
+  /** `bySource`: the bytes each holder (by id) sent in this session; a resumed .part's bytes count for none. */
+  onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
+  /** Each verified chunk, with the holder that sent it (traffic per link for the topology page). */
   onReceived?: (holder: PeerRef, bytes: number) => void;
   /** Files from this size up are written and hashed in worker threads (default: WORKER_SINK_FROM_BYTES). */
   workerSinkFromBytes?: number;
-  /** A chunk may take this long with nothing arriving on its connection (default: CHUNK_TIMEOUT_MS). */
+  /** A chunk request may take this long with nothing arriving on its connection (default: CHUNK_TIMEOUT_MS). */
   chunkTimeoutMs?: number;
+  /** When a holder counts as late (default: DEFAULT_DEADLINES). */
+  deadlines?: DeadlinePolicy;
 }
 
 export interface DownloadResult {
@@ -38,6 +43,7 @@ export interface DownloadResult {
   path: string;
   bytes: number;
   sha256: string;
+  root: string;
   sources: string[];
   manifest: FileManifest;
   /** `${size}:${mtimeMs}` of the final file, for the store's manifest cache. */
@@ -45,223 +51,165 @@ export interface DownloadResult {
   resumedBytes: number;
 }
 
-interface Source {
-  ref: PeerRef;
-  conn: Connection;
-  alive: boolean;
-  served: number;
+/** Downloads `request.name` into `request.downloadsDir`; a failure is a `P2PError`, never a half file named as done. */
+export async function download(request: DownloadRequest): Promise<DownloadResult> {
+  return new DownloadSession(request).run();
 }
 
-export async function download(request: DownloadRequest): Promise<DownloadResult> {
-  const { name, downloadsDir } = request;
-  assertFileName(name);
-  const path = join(downloadsDir, name);
-  const partPath = `${path}.part`;
-  if (await exists(path)) throw new P2PError('FILE_EXISTS', `${path} already exists; not overwriting it`, name);
-  const abort = new AbortController();
-  const onOuterAbort = (): void => abort.abort();
-  request.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const sources: Source[] = [];
-  const opened: Connection[] = [];
-  try {
-    const { manifest, found } = await openSources(request, abort.signal, opened);
-    sources.push(...found);
-    const file = await open(partPath, (await exists(partPath)) ? 'r+' : 'w+');
+class DownloadSession {
+  private readonly name: string;
+  private readonly path: string;
+  private readonly partPath: string;
+  /** Aborted when the download ends, however: stops every request still in flight. */
+  private readonly abort = new AbortController();
+  /** Every holder connection this download opened, closed when it ends. */
+  private readonly opened: Connection[] = [];
+  /** The holders whose chunks are in the .part. */
+  private readonly sources = new Set<string>();
+  /** This download made the .part (it was not resumed): removed on failure if it holds nothing verified. */
+  private createdPart = false;
+  private verifiedBytes = 0;
+  /** The bytes each holder (by id) sent in this session; a resumed .part's bytes count for none. */
+  private readonly bySource: Record<string, number> = {};
+
+  constructor(private readonly request: DownloadRequest) {
+    assertFileName(request.name);
+    this.name = request.name;
+    this.path = join(request.downloadsDir, request.name);
+    this.partPath = `${this.path}.part`;
+  }
+
+  async run(): Promise<DownloadResult> {
+    const { name, path, partPath, request } = this;
+    if (await exists(path)) throw new P2PError('FILE_EXISTS', `${path} already exists; not overwriting it`, name);
+    const holders = request.holders.slice(0, request.maxSources ?? 4);
+    if (holders.length === 0) throw new P2PError('NOT_FOUND', `nobody holds "${name}"`, name);
+    const onOuterAbort = (): void => this.abort.abort();
+    request.signal?.addEventListener('abort', onOuterAbort, { once: true });
     try {
-      const todo = await chunksToFetch(file, manifest); // before truncate: only real bytes count (resume)
-      await file.truncate(manifest.size);
-      const total = manifest.size;
-      const resumedBytes = total - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
-      let bytes = resumedBytes;
-      request.onProgress?.(bytes, total);
-      const servedBy = new Map<number, Source>();
-      let queue = [...todo];
-      let sha256 = '';
-      // Round 0 is optimistic: chunks are only folded into the whole-file hash (one hash per
-      // byte). If that hash is wrong, round 1 checks every chunk against the manifest, drops
-      // the holders that sent bad ones and refetches those chunks, verifying each.
-      for (let round = 0; ; round++) {
-        const sink = openChunkSink(manifest, { file, path: partPath }, request.workerSinkFromBytes);
-        try {
-          const pending = new Set(queue);
-          for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++)
-            if (!pending.has(index)) sink.markPresent(index);
-          await fetchAll(
-            {
-              queue,
-              sources,
-              manifest,
-              sink,
-              signal: abort.signal,
-              verifyEach: round > 0,
-              name,
-              window: request.window,
-              chunkTimeoutMs: request.chunkTimeoutMs,
-            },
-            (index, source, length) => {
-              servedBy.set(index, source);
-              source.served++;
-              request.onReceived?.(source.ref, length);
-              if (round === 0) {
-                bytes += length;
-                request.onProgress?.(bytes, total);
-              }
-            },
-          );
-          sha256 = await sink.digest();
-        } finally {
-          sink.close();
-        }
-        if (sha256 === manifest.sha256) break;
-        const bad = round === 0 ? await chunksToFetch(file, manifest) : [];
-        if (bad.length === 0) {
-          // every chunk matches the manifest yet the whole does not: the manifest itself lies
-          await file.close().catch(() => undefined);
-          await unlink(partPath).catch(() => undefined);
-          throw new P2PError('VERIFY_FAILED', `"${name}" does not match its SHA-256 ${manifest.sha256}`, name);
-        }
-        for (const index of bad) {
-          const culprit = servedBy.get(index);
-          if (culprit) culprit.alive = false;
-        }
-        queue = bad;
-      }
-      const finalSources = [...new Set([...servedBy.values()].map((source) => source.ref.id))];
-      await file.close();
-      try {
-        await link(partPath, path); // fails instead of overwriting a file that appeared meanwhile
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-          throw new P2PError('FILE_EXISTS', `${path} appeared during the download; kept ${partPath}`, name);
-        throw err;
-      }
-      await unlink(partPath);
-      const info = await stat(path);
-      return {
-        name,
-        path,
-        bytes: manifest.size,
-        sha256,
-        // the holders whose chunks are in the final file; a file with nothing left to fetch
-        // (empty, or fully resumed) still came from its manifest's holder
-        sources: finalSources.length > 0 ? finalSources : [sources[0].ref.id],
-        manifest,
-        stamp: `${info.size}:${info.mtimeMs}`,
-        resumedBytes,
+      const signal = this.abort.signal;
+      const connect = async (ref: PeerRef): Promise<Connection> => {
+        const conn = await request.connect(ref, signal);
+        this.opened.push(conn);
+        return conn;
       };
+      const manifests = new HolderManifests(request, holders, connect, signal);
+      return await this.fetchIntoPart(await manifests.first(), manifests);
+    } catch (err) {
+      if (request.signal?.aborted) {
+        // cancelled on purpose: the partial file goes too (a pause or a crash leaves it to resume)
+        if (!isPaused(request.signal)) await unlink(partPath).catch(() => undefined);
+        throw abortedDownloadError(name, request.signal);
+      }
+      // a .part holding no verified byte is worth nothing; one we did not make stays as it was
+      if (this.createdPart && this.verifiedBytes === 0) await unlink(partPath).catch(() => undefined);
+      throw toP2PError(err, 'DOWNLOAD_FAILED');
+    } finally {
+      request.signal?.removeEventListener('abort', onOuterAbort);
+      this.abort.abort();
+      for (const conn of this.opened) conn.close();
+    }
+  }
+
+  /** Opens (or resumes) the .part, fills it until the whole file verifies, then gives it its name. */
+  private async fetchIntoPart(manifest: FileManifest, manifests: HolderManifests): Promise<DownloadResult> {
+    const { downloadsDir } = this.request;
+    const resuming = await exists(this.partPath);
+    if (!resuming) await assertFreeSpace(downloadsDir, manifest.size, this.name);
+    const file = await open(this.partPath, resuming ? 'r+' : 'w+');
+    this.createdPart = !resuming;
+    try {
+      const todo = await chunksToFetch(file, manifest);
+      const { size: onDisk } = await file.stat();
+      if (onDisk > manifest.size) await file.truncate(manifest.size);
+      else if (resuming) await assertFreeSpace(downloadsDir, manifest.size - onDisk, this.name);
+      const resumedBytes = manifest.size - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
+      this.verifiedBytes = resumedBytes;
+      const sha256 = await this.pull(file, manifest, manifests, todo);
+      if (sha256 !== manifest.sha256) {
+        // every chunk matches the manifest yet the whole does not: the manifest lies about its SHA-256
+        await file.close().catch(() => undefined);
+        await unlink(this.partPath).catch(() => undefined);
+        throw new P2PError('VERIFY_FAILED', `"${this.name}" does not match its SHA-256 ${manifest.sha256}`, this.name);
+      }
+      await file.close();
+      return await this.finish(manifest, manifests, resumedBytes);
     } finally {
       await file.close().catch(() => undefined);
     }
-  } catch (err) {
-    if (request.signal?.aborted) {
-      // cancelled on purpose: the partial file goes too (a crash, by contrast, leaves it to resume)
-      await unlink(partPath).catch(() => undefined);
-      throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
+  }
+
+  /** Pulls the missing chunks into the .part; resolves with the whole file's digest. */
+  private async pull(
+    file: FileHandle,
+    manifest: FileManifest,
+    manifests: HolderManifests,
+    todo: number[],
+  ): Promise<string> {
+    const { request } = this;
+    const total = manifest.size;
+    request.onProgress?.(this.verifiedBytes, total, this.bySource);
+    const sink = openChunkSink(manifest, { file, path: this.partPath }, request.workerSinkFromBytes);
+    try {
+      const missing = new Set(todo);
+      for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++)
+        if (!missing.has(index)) sink.markPresent(index);
+      const puller = new ChunkPuller({
+        name: this.name,
+        manifest,
+        sink,
+        todo,
+        deadlines: request.deadlines ?? DEFAULT_DEADLINES,
+        signal: this.abort.signal,
+        window: request.window,
+        chunkTimeoutMs: request.chunkTimeoutMs,
+        onAccepted: (_index, holder, length) => {
+          this.sources.add(holder.id);
+          this.verifiedBytes += length;
+          this.bySource[holder.id] = (this.bySource[holder.id] ?? 0) + length;
+          request.onReceived?.(holder, length);
+          request.onProgress?.(this.verifiedBytes, total, this.bySource);
+        },
+      });
+      const pulled = puller.run();
+      manifests.onHolder((holder) => puller.addHolder(holder.ref, holder.conn));
+      void manifests.settled.then(() => puller.noMoreHolders());
+      await pulled;
+      return await sink.digest();
+    } finally {
+      sink.close();
     }
-    throw toP2PError(err, 'DOWNLOAD_FAILED');
-  } finally {
-    request.signal?.removeEventListener('abort', onOuterAbort);
-    abort.abort();
-    for (const conn of opened) conn.close(); // every holder connection this download opened
   }
-}
 
-/** Asks every holder for its manifest; keeps those that serve the expected (or first) version. */
-async function openSources(
-  request: DownloadRequest,
-  signal: AbortSignal,
-  opened: Connection[],
-): Promise<{ manifest: FileManifest; found: Source[] }> {
-  const holders = request.holders.slice(0, request.maxSources ?? 4);
-  if (holders.length === 0) throw new P2PError('NOT_FOUND', `nobody holds "${request.name}"`, request.name);
-  const attempts = await Promise.allSettled(
-    holders.map(async (ref) => {
-      const conn = await request.connect(ref, signal);
-      opened.push(conn);
-      const manifest = await fetchManifest(conn, request.name, signal);
-      return { ref, conn, manifest };
-    }),
-  );
-  let manifest: FileManifest | undefined;
-  const found: Source[] = [];
-  let lastError: unknown;
-  for (const attempt of attempts) {
-    if (attempt.status === 'rejected') {
-      lastError = attempt.reason;
-      continue;
+  /** Gives the verified .part its name, never over a file that appeared meanwhile. */
+  private async finish(
+    manifest: FileManifest,
+    manifests: HolderManifests,
+    resumedBytes: number,
+  ): Promise<DownloadResult> {
+    const { name, path, partPath } = this;
+    try {
+      await link(partPath, path); // fails instead of overwriting a file that appeared meanwhile
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new P2PError('FILE_EXISTS', `${path} appeared during the download; kept ${partPath}`, name);
+      throw err;
     }
-    const candidate = attempt.value.manifest;
-    if (!manifestIsConsistent(candidate) || (request.sha256 && candidate.sha256 !== request.sha256)) continue;
-    if (manifest && (candidate.sha256 !== manifest.sha256 || candidate.chunkSize !== manifest.chunkSize)) continue;
-    manifest ??= candidate;
-    found.push({ ref: attempt.value.ref, conn: attempt.value.conn, alive: true, served: 0 });
-  }
-  if (!manifest) {
-    if (lastError) throw toP2PError(lastError, 'DOWNLOAD_FAILED');
-    throw new P2PError('VERIFY_FAILED', `no holder serves "${request.name}" with the expected SHA-256`, request.name);
-  }
-  return { manifest, found };
-}
-
-interface FetchRound {
-  queue: number[];
-  sources: Source[];
-  manifest: FileManifest;
-  sink: ChunkSink;
-  signal: AbortSignal;
-  /** Check each chunk against the manifest before accepting it (recovery rounds). */
-  verifyEach: boolean;
-  name: string;
-  window?: number;
-  chunkTimeoutMs?: number;
-}
-
-/** Chunk requests in flight for one download, whatever the number of holders (3 holders: 2 each). */
-const WINDOW_BUDGET = 8;
-
-/**
- * Pulls every queued chunk from the live sources, `window` requests in flight per source. By
- * default the budget is shared: 8 per holder cost 3 holders 24 MiB in flight, and the getter's
- * RSS passed 150 MB on 1 GiB, without being any faster than 8 in all (loopback is CPU-bound).
- */
-async function fetchAll(
-  round: FetchRound,
-  accepted: (index: number, source: Source, length: number) => void,
-): Promise<void> {
-  const { queue, manifest, sink, signal, name } = round;
-  while (queue.length > 0) {
-    const alive = round.sources.filter((s) => s.alive);
-    if (alive.length === 0) throw new P2PError('DOWNLOAD_FAILED', `no holder could serve "${name}"`, name);
-    await Promise.all(
-      alive.flatMap((source) =>
-        Array.from({ length: round.window ?? Math.max(2, Math.floor(WINDOW_BUDGET / alive.length)) }, async () => {
-          while (source.alive && queue.length > 0) {
-            if (signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
-            const index = queue.shift() as number;
-            let pieces: readonly Buffer[];
-            try {
-              pieces = await fetchChunk(source.conn, manifest, index, signal, round.chunkTimeoutMs);
-              if (round.verifyEach && !hashOf(pieces).equals(chunkHash(manifest, index))) {
-                throw new P2PError('VERIFY_FAILED', `chunk ${index} from ${source.ref.id} does not verify`, name);
-              }
-            } catch {
-              queue.unshift(index);
-              if (signal.aborted) throw new P2PError('CANCELLED', `download of "${name}" cancelled`, name);
-              source.alive = false; // its other requests fail too; healthy holders take over
-              continue;
-            }
-            // the chunk as it came off the socket (one pooled buffer): the sink writes it at its
-            // offset and folds it into the whole-file hash. A failure here is ours (a full disk,
-            // a dead worker), not the holder's: it ends the download with its own message, and the
-            // .part stays to be resumed.
-            const length = await sink.write(index, pieces).catch((err: unknown) => {
-              throw new P2PError('DOWNLOAD_FAILED', `writing "${name}.part" failed: ${toP2PError(err).message}`, name);
-            });
-            accepted(index, source, length);
-          }
-        }),
-      ),
-    );
+    await unlink(partPath);
+    const info = await stat(path);
+    return {
+      name,
+      path,
+      bytes: manifest.size,
+      sha256: manifest.sha256,
+      root: manifest.root,
+      // the holders whose chunks are in the final file; a file with nothing left to fetch
+      // (empty, or fully resumed) still came from its manifest's holder
+      sources: this.sources.size > 0 ? [...this.sources] : [manifests.holders[0].ref.id],
+      manifest,
+      stamp: `${info.size}:${info.mtimeMs}`,
+      resumedBytes,
+    };
   }
 }
 
@@ -283,12 +231,6 @@ async function chunksToFetch(file: FileHandle, manifest: FileManifest): Promise<
     if (!intact) result.push(index);
   }
   return result;
-}
-
-function hashOf(pieces: readonly Buffer[]): Buffer {
-  const hash = createHash('sha256');
-  for (const piece of pieces) hash.update(piece);
-  return hash.digest();
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,13 +1,13 @@
-// The main-thread sink: each chunk is written with one writev of its pieces (a received chunk is
-// one buffer; callers may pass several), one write at a time, then folded into the whole-file
-// hash from those same pieces. One write at a time because concurrent positional writes to one
-// file spin on the inode lock (rwsem_spin_on_owner was 4 % of a 1 GiB GET's profile) and are no
-// faster.
+// The main-thread sink: each chunk is checked against its manifest digest, written with one
+// writev of its pieces (a received chunk is one buffer; callers may pass several), one write at a
+// time, then folded into the whole-file hash from those same pieces. One write at a time:
+// concurrent positional writes to one file contend for its inode lock and are no faster.
 import type { FileHandle } from 'node:fs/promises';
 import { InOrderDigest } from '../files/in-order-digest';
-import type { FileManifest } from '../files/manifest';
-import type { ChunkSink } from './chunk-sink';
-import { byteLength } from './transfer-client';
+import { chunkVerifies, type FileManifest } from '../files/manifest';
+import type { ChunkSink } from './chunk-sink-types';
+import { byteLength } from './pieces';
+import { chunkMismatch } from './chunk-mismatch';
 
 export class InThreadSink implements ChunkSink {
   private readonly whole: InOrderDigest;
@@ -21,6 +21,7 @@ export class InThreadSink implements ChunkSink {
   }
 
   write(index: number, pieces: readonly Buffer[]): Promise<number> {
+    if (!chunkVerifies(this.manifest, index, pieces)) return Promise.reject(chunkMismatch(this.manifest, index));
     const written = this.writes.then(async () => {
       const length = await writeAll(this.file, pieces, index * this.manifest.chunkSize);
       this.whole.add(index, pieces);

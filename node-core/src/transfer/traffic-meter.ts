@@ -1,9 +1,9 @@
 // Counts the file bytes a peer receives from each holder and hands the counts on about once a
 // second (for the topology page's link rates), only when something moved. close() stops it.
 import type { TrafficFlow } from '../topology';
+import { MAX_TRAFFIC_BYTES, MAX_TRAFFIC_FLOWS } from '../wire/fields';
 
 export const TRAFFIC_REPORT_MS = 1000;
-const MAX_FLOWS = 64;
 
 export class TrafficMeter {
   private readonly received = new Map<string, number>();
@@ -29,11 +29,11 @@ export class TrafficMeter {
       this.timer = undefined;
       return;
     }
-    // the wire takes at most MAX_FLOWS per report: the largest flows are the ones worth drawing
+    // the wire takes at most MAX_TRAFFIC_FLOWS per report: the largest flows are the ones worth drawing
     const flows = [...this.received]
-      .map(([from, bytes]) => ({ from, bytes }))
+      .map(([from, bytes]) => ({ from, bytes: Math.min(bytes, MAX_TRAFFIC_BYTES) }))
       .sort((a, b) => b.bytes - a.bytes)
-      .slice(0, MAX_FLOWS);
+      .slice(0, MAX_TRAFFIC_FLOWS);
     this.received.clear();
     this.report(flows);
   }

@@ -1,17 +1,24 @@
 // The downloader's two requests (manifest-get, chunk-get) and the holder's answers to them.
 // Kept together so the wire shape of a transfer lives in one place.
 import type { FileStore } from '../files/file-store';
-import { chunkLength, type FileManifest } from '../files/manifest';
+import { chunkLength, manifestIsConsistent, type FileManifest } from '../files/manifest';
+import { fileRoot } from '../files/merkle';
 import { P2PError, type Connection, type Incoming } from '../wire';
 import { serveQueueOf, SERVE_WAITING_MAX } from './serve-queue';
 import type { UploadLimiter } from './upload-limiter';
 
+/** A holder's manifest, its root computed here from its chunk digests (never taken from the holder). */
 export async function fetchManifest(conn: Connection, name: string, signal?: AbortSignal): Promise<FileManifest> {
   const answer = await conn.request({ t: 'manifest-get', name }, { signal });
   const { msg } = answer;
   if (msg.t !== 'manifest' || msg.name !== name) throw new P2PError('PROTOCOL', `expected the manifest of "${name}"`);
   // the payload is a buffer of its own (the decoder copied it out of the socket read): kept, not copied
-  return { name, size: msg.size, chunkSize: msg.chunkSize, sha256: msg.sha256, chunkHashes: answer.payload };
+  const { size, chunkSize, sha256 } = msg;
+  const manifest = { name, size, chunkSize, sha256, chunkHashes: answer.payload, root: '' };
+  if (!manifestIsConsistent(manifest))
+    throw new P2PError('VERIFY_FAILED', `the manifest of "${name}" does not match its size`, name);
+  manifest.root = fileRoot(manifest);
+  return manifest;
 }
 
 /** How long a chunk may take with nothing at all arriving on its connection. */
@@ -39,12 +46,6 @@ export async function fetchChunk(
     throw new P2PError('PROTOCOL', `bad answer for chunk ${index} of "${manifest.name}"`);
   }
   return [answer.payload];
-}
-
-export function byteLength(pieces: readonly Buffer[]): number {
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
-  return length;
 }
 
 /** Holder side: answers manifest-get and chunk-get from the shared files only, chunks within the upload cap if any. */

@@ -1,182 +1,91 @@
-// The large-file sink: two worker threads, one writing the chunks to the .part and one hashing
-// them, so the main thread only reads the socket and hands each chunk's buffer over (moved, not
-// copied). The buffer comes back once hashed and receives another chunk (payloadPool).
-//
-// Why (1 GiB GET between two processes on a 2-core VM, perf): in the main-thread sink SHA-256
-// took ~0.75 s of the thread that reads the socket (the GET took ~2.6 s, ~2.1 s with no hash),
-// and the 1 MiB writev calls made the kernel fill the page cache with large folios, whose
-// copy (copy_folio_from_iter_atomic) cost ~6,000 perf samples against ~600 for the same bytes
-// written 64 KiB at a time, the way a plain stream pipe writes them. The worker writes each
-// chunk 64 KiB per write() call, no event-loop round trip between them, then
-// passes the chunk to the hasher. One thread doing both was the critical path (~1.3 s of CPU for
-// a GET of ~1.6 s); split, 1 holder's GET took a median 1695 ms against 1792 ms over 12 paired
-// runs (10 of 12 faster), for one more thread and ~12 MiB of getter RSS. Copying chunks into
-// shared memory instead cost the main thread ~0.7 s per GiB (V8 copies into a
-// SharedArrayBuffer byte-safely).
-import { MessageChannel, Worker } from 'node:worker_threads';
+// The large-file sink: two worker threads, one writing the chunks to the .part
+// (sink-writer.worker.ts) and one hashing them (sink-hasher.worker.ts), so the main thread only
+// reads the socket and hands each chunk's buffer over (moved, not copied). The buffer comes back
+// once hashed and receives another chunk (payloadPool). Why two threads and not the main one:
+// node-core/README.md, "Where the bytes go".
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads';
 import { chunkCount, type FileManifest } from '../files/manifest';
-import type { ChunkSink } from './chunk-sink';
+import type { ChunkSink } from './chunk-sink-types';
 import { payloadPool } from '../wire';
-import { byteLength } from './transfer-client';
+import { byteLength } from './pieces';
+import { chunkMismatch } from './chunk-mismatch';
+import {
+  buffersOf,
+  type ChunkMessage,
+  type HasherCommand,
+  type HasherData,
+  type SinkWorkerReply,
+  type WriterData,
+} from './sink-worker-messages';
 
 /** Out-of-order chunks the hasher keeps in memory until their turn in the hash (others are read back). */
 const HELD_MAX = 4;
 
+/** From the TypeScript sources (tests under tsx) rather than a bundle. */
+const FROM_SOURCE = __filename.endsWith('.ts');
+
 /**
- * Two threads, plain JavaScript run with `eval` (the bundle needs no second entry file). The
- * writer writes each chunk and passes its buffers on to the hasher, which folds the chunks into
- * the hash in file order: a chunk it cannot keep until its turn is read back from the .part,
- * where the writer has already put it. A write settles only once the hasher has taken the chunk
- * (hashed, held, or handed back): the download's request window then bounds the chunks between
- * the socket and the hash, where a hasher slower than the writer would let them pile up.
- * Writer in: { pieces, index, id } (buffers transferred); out to the hasher: the same;
- * out to the main thread on a failure: { returned } and { failed, id, message }. Hasher in: the
- * writer's chunks, and { present } (a chunk already on disk) and { digest } from the main thread;
- * out: { taken: id }, { returned } (buffers handed back), { sha256 } or { error }.
+ * Starts one of the sink's threads from its own file: bundled, `NAME.worker.js` beside the bundle
+ * (esbuild.mjs builds it next to dist/p2p-node.js); from the sources, `NAME.worker.ts` here.
  */
-const WRITER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { openSync, writeSync } = require('node:fs');
-const { path, chunkSize, hasher } = workerData;
-const fd = openSync(path, 'r+');
-// 64 KiB per write(): the kernel copies larger writes into large page-cache folios, ~10 times
-// slower per byte on this machine (see the header)
-const SLICE = 64 * 1024;
-function writeChunk(pieces, position) {
-  for (const piece of pieces) {
-    for (let done = 0; done < piece.length; ) {
-      const n = writeSync(fd, piece, done, Math.min(SLICE, piece.length - done), position);
-      if (n <= 0) throw new Error('write returned ' + n);
-      done += n;
-      position += n;
-    }
-  }
+function startSinkWorker(name: 'sink-writer' | 'sink-hasher', options: WorkerOptions): Worker {
+  const file = join(__dirname, `${name}.worker.${FROM_SOURCE ? 'ts' : 'js'}`);
+  // on Node 20 a worker ignores tsx's --import hook but takes its require hook (resolved here, not from the cwd)
+  const execArgv = FROM_SOURCE ? ['--require', createRequire(__filename).resolve('tsx/cjs')] : undefined;
+  return new Worker(file, { ...options, execArgv });
 }
-parentPort.on('message', (msg) => {
-  try {
-    writeChunk(msg.pieces, msg.index * chunkSize);
-  } catch (err) {
-    const buffers = msg.pieces.map((piece) => piece.buffer);
-    parentPort.postMessage({ returned: buffers }, buffers);
-    parentPort.postMessage({ failed: true, id: msg.id, message: String((err && err.message) || err) });
-    return;
-  }
-  hasher.postMessage(msg, msg.pieces.map((piece) => piece.buffer));
-});
-`;
-
-const HASHER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { openSync, readSync } = require('node:fs');
-const { path, size, chunkSize, count, heldMax, writer } = workerData;
-const hash = createHash('sha256');
-const onDisk = new Uint8Array(count);
-const held = new Map();
-let scratch;
-let next = 0;
-let failure;
-let wanted = false;
-const fd = openSync(path, 'r');
-const lengthOf = (index) => Math.min(chunkSize, size - index * chunkSize);
-function readBack(index) {
-  const length = lengthOf(index);
-  scratch = scratch || Buffer.allocUnsafe(chunkSize);
-  for (let filled = 0; filled < length; ) {
-    const n = readSync(fd, scratch, filled, length - filled, index * chunkSize + filled);
-    if (n === 0) throw new Error('chunk ' + index + ' is missing from the .part');
-    filled += n;
-  }
-  return [scratch.subarray(0, length)];
-}
-// Chunks go back to the main thread once hashed, where the next chunks are received into them
-// (payloadPool): the download's memory is the same few buffers going round.
-function giveBack(pieces) {
-  const buffers = pieces.map((piece) => piece.buffer);
-  parentPort.postMessage({ returned: buffers }, buffers);
-}
-function advance() {
-  while (!failure && next < count && onDisk[next]) {
-    try {
-      const kept = held.get(next);
-      held.delete(next);
-      for (const piece of kept || readBack(next)) hash.update(piece);
-      if (kept) giveBack(kept);
-      next++;
-    } catch (err) {
-      failure = String((err && err.message) || err);
-    }
-  }
-  if (wanted && (failure || next === count)) {
-    wanted = false;
-    parentPort.postMessage(failure ? { error: failure } : { sha256: hash.digest('hex') });
-  }
-}
-writer.on('message', (msg) => {
-  onDisk[msg.index] = 1;
-  if (msg.index === next || held.size < heldMax) held.set(msg.index, msg.pieces);
-  else giveBack(msg.pieces);
-  // taken: it is held (at most heldMax, and the next one) or back in the main thread
-  parentPort.postMessage({ taken: msg.id });
-  advance();
-});
-parentPort.on('message', (msg) => {
-  if (msg.present !== undefined) onDisk[msg.present] = 1;
-  if (msg.digest) wanted = true;
-  advance();
-});
-`;
-
-type WorkerMessage =
-  | { returned: ArrayBuffer[] }
-  | { taken: number }
-  | { failed: true; id: number; message: string }
-  | { sha256: string }
-  | { error: string };
 
 interface Pending<T> {
   resolve: (value: T) => void;
   reject: (err: Error) => void;
 }
 
+/**
+ * A write settles only once the hasher has taken the chunk (hashed, held, or handed back): the
+ * download's request window then bounds the chunks between the socket and the hash, where a
+ * hasher slower than the writer would let them pile up.
+ */
 export class WorkerSink implements ChunkSink {
   private readonly writer: Worker;
   private readonly hasher: Worker;
   private readonly present: Uint8Array;
-  /** Writes waiting for the hasher to take their chunk, by id; each resolves with its length. */
-  private readonly writes = new Map<number, Pending<void>>();
+  /** Writes waiting for the hasher to take their chunk, by id, with the chunk's index. */
+  private readonly writes = new Map<number, Pending<void> & { index: number }>();
   private digestWaiter: Pending<string> | undefined;
   private nextId = 0;
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(manifest: FileManifest, partPath: string) {
+  constructor(
+    private readonly manifest: FileManifest,
+    partPath: string,
+  ) {
     const count = chunkCount(manifest.size, manifest.chunkSize);
     this.present = new Uint8Array(count);
     const { port1, port2 } = new MessageChannel();
     // their chunks are off-heap and handed back; their own heaps stay tiny
     const resourceLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 };
-    this.writer = new Worker(WRITER_SOURCE, {
-      eval: true,
-      resourceLimits,
-      workerData: { path: partPath, chunkSize: manifest.chunkSize, hasher: port1 },
-      transferList: [port1],
-    });
-    this.hasher = new Worker(HASHER_SOURCE, {
-      eval: true,
-      resourceLimits,
-      workerData: {
-        path: partPath,
-        size: manifest.size,
-        chunkSize: manifest.chunkSize,
-        count,
-        heldMax: HELD_MAX,
-        writer: port2,
-      },
-      transferList: [port2],
-    });
+    const writerData: WriterData = {
+      path: partPath,
+      size: manifest.size,
+      chunkSize: manifest.chunkSize,
+      chunkHashes: manifest.chunkHashes,
+      hasher: port1,
+    };
+    this.writer = startSinkWorker('sink-writer', { resourceLimits, workerData: writerData, transferList: [port1] });
+    const hasherData: HasherData = {
+      path: partPath,
+      size: manifest.size,
+      chunkSize: manifest.chunkSize,
+      count,
+      heldMax: HELD_MAX,
+      writer: port2,
+    };
+    this.hasher = startSinkWorker('sink-hasher', { resourceLimits, workerData: hasherData, transferList: [port2] });
     for (const worker of [this.writer, this.hasher]) {
-      worker.on('message', (msg: WorkerMessage) => this.onMessage(msg));
+      worker.on('message', (msg: SinkWorkerReply) => this.onMessage(msg));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', () => this.fail(new Error('the download worker stopped')));
     }
@@ -188,16 +97,20 @@ export class WorkerSink implements ChunkSink {
     const length = byteLength(pieces);
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
-      this.writes.set(id, { resolve: () => resolve(length), reject });
-      this.present[index] = 1;
-      this.writer.postMessage({ pieces: owned, index, id }, transfer);
+      const taken = (): void => {
+        this.present[index] = 1;
+        resolve(length);
+      };
+      this.writes.set(id, { resolve: taken, reject, index });
+      const chunk: ChunkMessage = { pieces: owned, index, id };
+      this.writer.postMessage(chunk, transfer);
     });
   }
 
   markPresent(index: number): void {
     if (this.present[index] || this.failure) return;
     this.present[index] = 1;
-    this.hasher.postMessage({ present: index });
+    this.tellHasher({ present: index });
   }
 
   digest(): Promise<string> {
@@ -205,7 +118,7 @@ export class WorkerSink implements ChunkSink {
     if (this.present.includes(0)) return Promise.reject(new Error('not every chunk has arrived'));
     return new Promise<string>((resolve, reject) => {
       this.digestWaiter = { resolve, reject };
-      this.hasher.postMessage({ digest: true });
+      this.tellHasher({ digest: true });
     });
   }
 
@@ -217,13 +130,19 @@ export class WorkerSink implements ChunkSink {
     void this.hasher.terminate();
   }
 
-  private onMessage(msg: WorkerMessage): void {
+  private tellHasher(command: HasherCommand): void {
+    this.hasher.postMessage(command);
+  }
+
+  private onMessage(msg: SinkWorkerReply): void {
     if ('returned' in msg) {
-      for (const buffer of msg.returned) payloadPool.release(Buffer.from(buffer)); // a chunk's buffer, to receive another
+      // a chunk's buffers, to receive another chunk
+      for (const buffer of msg.returned) payloadPool.release(Buffer.from(buffer));
     } else if ('taken' in msg) {
       this.settle(msg.taken)?.resolve();
     } else if ('failed' in msg) {
-      this.settle(msg.id)?.reject(new Error(msg.message));
+      const pending = this.settle(msg.id);
+      pending?.reject(msg.mismatch ? chunkMismatch(this.manifest, pending.index) : new Error(msg.message));
     } else {
       const waiter = this.digestWaiter;
       this.digestWaiter = undefined;
@@ -232,7 +151,7 @@ export class WorkerSink implements ChunkSink {
     }
   }
 
-  private settle(id: number): Pending<void> | undefined {
+  private settle(id: number): (Pending<void> & { index: number }) | undefined {
     const pending = this.writes.get(id);
     this.writes.delete(id);
     return pending;
@@ -259,5 +178,5 @@ function ownPieces(pieces: readonly Buffer[]): { owned: Uint8Array[]; transfer: 
       piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && piece.buffer instanceof ArrayBuffer;
     return whole ? piece : new Uint8Array(piece);
   });
-  return { owned, transfer: owned.map((own) => own.buffer as ArrayBuffer) };
+  return { owned, transfer: buffersOf(owned) };
 }

@@ -1,8 +1,7 @@
 // Chunk-size buffers, reused. Two users: a holder reads the chunks it serves into them (a buffer
 // comes back once the socket has handed its bytes to the kernel, see Connection.reply's
 // onPayloadReleased), and a downloader receives chunks into them (payload-pool.ts). A fresh
-// 1 MiB buffer per chunk costs malloc, 256 page faults and zeroing by the kernel, and GC work;
-// with three holders sharing a 1 GiB GET, allocation was ~12 % of each holder's main thread in perf.
+// 1 MiB buffer per chunk costs malloc, 256 page faults and zeroing by the kernel, and GC work.
 // Every buffer handed out has its own memory (never a slice of a shared slab), so it can be
 // moved to a worker thread and back.
 export class ChunkBufferPool {

@@ -3,6 +3,8 @@
 // Every failure ends in close(err), which is the one path that releases the socket and timers.
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isErrorCode, type ErrorCode } from '../error-codes';
 import { authProof, newNonce, proofMatches, type ConnectionRole } from './auth';
 import { P2PError, toP2PError } from './errors';
 import { encodeFramePrefix, FrameDecoder } from './frame';
@@ -62,14 +64,24 @@ export interface ConnectionEvents {
 export type MessageHandler = (incoming: Incoming, conn: Connection) => void;
 
 export class Connection extends EventEmitter<ConnectionEvents> {
+  readonly remoteHost: string;
+  readonly remotePort: number;
   private readonly decoder = new FrameDecoder<AnyMessage>((header, payloadLength) => this.admit(header, payloadLength));
   private readonly pending = new Map<number, Pending>();
   private nextRid = 1;
   private closedWith: P2PError | undefined | null = null; // null = still open
   private readonly requestTimeoutMs: number;
   private readonly maxQueuedBytes: number;
-  readonly remoteHost: string;
-  readonly remotePort: number;
+  private handler: MessageHandler | undefined;
+  private readonly backlog: Incoming[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lastReceived = Date.now();
+  private lastAnswered = 0;
+  /** Set while the handshake runs; afterwards messages go to the handler. */
+  private handshakeStep: ((msg: AnyMessage) => void) | undefined;
+  private handshakeDone = false;
+  /** Settles when the socket drains; shared by every writer waiting for it. */
+  private drained: Promise<void> | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -182,9 +194,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  private handler: MessageHandler | undefined;
-  private readonly backlog: Incoming[] = [];
-
   /**
    * Closes after `idleMs` without incoming bytes or answers the peer took. Not
    * socket.setTimeout(): that also counts our own writes, so a peer that keeps pinging a hung
@@ -202,14 +211,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       Math.max(10, Math.floor(idleMs / 4)),
     );
   }
-
-  private idleTimer: NodeJS.Timeout | undefined;
-  private lastReceived = Date.now();
-  private lastAnswered = 0;
-
-  /** Set while the handshake runs; afterwards messages go to 'message' listeners. */
-  private handshakeStep: ((msg: AnyMessage) => void) | undefined;
-  private handshakeDone = false;
 
   private onData(chunk: Buffer): void {
     if (!this.isOpen) return;
@@ -301,8 +302,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.drained;
   }
 
-  private drained: Promise<void> | undefined;
-
   /** Sends a request and waits for the message whose `re` matches its `rid`. */
   request(msg: AnyMessage, options: RequestOptions = {}): Promise<Incoming> {
     if (!this.isOpen) return Promise.reject(this.closedError());
@@ -382,7 +381,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   async goodbye(reason?: string): Promise<void> {
     if (!this.isOpen) return;
     try {
-      await Promise.race([this.send({ t: 'goodbye', reason }), delay(200)]);
+      await Promise.race([this.send({ t: 'goodbye', reason }), sleep(200, undefined, { ref: false })]);
     } catch {
       // closing anyway
     }
@@ -405,36 +404,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
-  });
-}
-
-const KNOWN_CODES = new Set([
-  'BAD_COMMAND',
-  'BAD_FLAG',
-  'EMPTY_ID',
-  'DUPLICATE_ID',
-  'NETWORK_FULL',
-  'AUTH_FAILED',
-  'METASERVER_UNREACHABLE',
-  'PEER_UNREACHABLE',
-  'PORT_IN_USE',
-  'BAD_NAME',
-  'NOT_SHARED',
-  'NOT_FOUND',
-  'FILE_EXISTS',
-  'VERIFY_FAILED',
-  'DOWNLOAD_FAILED',
-  'CANCELLED',
-  'PROTOCOL',
-  'INTERNAL',
-]);
-
-function asErrorCode(code: string): P2PError['code'] {
-  return (KNOWN_CODES.has(code) ? code : 'PROTOCOL') as P2PError['code'];
+function asErrorCode(code: string): ErrorCode {
+  return isErrorCode(code) ? code : 'PROTOCOL';
 }
 
 export type { Message };

@@ -6,6 +6,9 @@ import type { PeerRef, ChordNodeRef } from '../events';
 
 export const MAX_ID_LENGTH = 64;
 export const MAX_NAME_LENGTH = 255;
+/** One traffic report: at most this many holders, each at most this many bytes (1 TiB). */
+export const MAX_TRAFFIC_FLOWS = 64;
+export const MAX_TRAFFIC_BYTES = 2 ** 40;
 const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
 
 /** The TypeScript type each kind decodes to. */
@@ -78,6 +81,9 @@ const isTopologyPeer = (v: unknown): boolean =>
   (v.files === undefined || isArray(v.files, 10000, isFileName)) &&
   (v.chord === undefined || isChordView(v.chord));
 
+const isTrafficFlow = (v: unknown): boolean =>
+  isRecord(v) && Object.keys(v).length === 2 && isPeerId(v.from) && isUInt(v.bytes, MAX_TRAFFIC_BYTES);
+
 export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
   string: (v) => isString(v, 1024),
   text: (v) => isString(v, 4096),
@@ -102,6 +108,5 @@ export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
   fileNames: (v) => isArray(v, 10000, isFileName),
   topologyPeers: (v) => isArray(v, 4096, isTopologyPeer),
   chordView: isChordView,
-  trafficFlows: (v) =>
-    isArray(v, 64, (f) => isRecord(f) && isPeerId(f.from) && isUInt(f.bytes, Number.MAX_SAFE_INTEGER)),
+  trafficFlows: (v) => isArray(v, MAX_TRAFFIC_FLOWS, isTrafficFlow),
 };

@@ -48,8 +48,16 @@ const METASERVER_MESSAGES = {
   'files-report': { fields: { files: 'fileNames' }, payload: 'none' },
   'referrals-get': { fields: {}, optional: { exclude: 'peerIds' }, payload: 'none' },
   referrals: { fields: { peers: 'peerRefs' }, payload: 'none' },
+  /** Metaserver → registrant, on its registration connection: keep this token for the address check. Answer: ok. */
+  'address-challenge': { fields: { token: 'hex' }, payload: 'none' },
+  /** Metaserver → the address a peer registered: "who are you?" Answer: address-proof (or error). */
+  'address-check': { fields: {}, payload: 'none' },
+  /** The listener's answer: the token its own registration was given (see address-challenge). */
+  'address-proof': { fields: { token: 'hex' }, payload: 'none' },
   'topology-get': { fields: {}, payload: 'none' },
   topology: { fields: { peers: 'topologyPeers' }, payload: 'none' },
+  /** Metaserver to a flood peer: "`peer` is in another part of the overlay than you; link to it". */
+  mend: { fields: { peer: 'peerRef' }, payload: 'none' },
   /** Best-effort activity for the topology page. */
   'activity-search': { fields: { origin: 'peerId', name: 'fileName', qid: 'hex', path: 'peerIds' }, payload: 'none' },
   'activity-transfer': {
@@ -62,10 +70,20 @@ const METASERVER_MESSAGES = {
 
 // ---- flood overlay ---------------------------------------------------------------------
 const FLOOD_MESSAGES = {
-  /** `neighbors`: the joiner's current links; a full peer may then split a link for it (see split). */
-  join: { fields: { id: 'peerId', host: 'host', port: 'port' }, optional: { neighbors: 'peerIds' }, payload: 'none' },
-  welcome: { fields: { id: 'peerId' }, payload: 'none' },
-  /** "I am full, try one of my neighbours" (seed 004). */
+  /**
+   * `neighbors`: the joiner's current links; a full peer may then split a link for it (see split).
+   * `hops`: redirects the joiner followed to get here; a full peer splits a link for a joiner with
+   * none once it has been redirected. `partner`: the joiner is full itself and gives up its link to
+   * `partner`; a full peer then hands one of its own links to `partner` (an edge swap, see handover).
+   */
+  join: {
+    fields: { id: 'peerId', host: 'host', port: 'port' },
+    optional: { neighbors: 'peerIds', hops: 'u32', partner: 'peerRef' },
+    payload: 'none',
+  },
+  /** `partner`: the neighbour a full peer gave up for the joiner's partner (answer to a join with `partner`). */
+  welcome: { fields: { id: 'peerId' }, optional: { partner: 'peerRef' }, payload: 'none' },
+  /** "I am full, try one of my neighbours". */
   redirect: { fields: { peers: 'peerRefs' }, payload: 'none' },
   /**
    * From a full peer to one of its neighbours: "drop our link, `peer` takes it". The full peer
@@ -73,6 +91,8 @@ const FLOOD_MESSAGES = {
    * gets two links into a random part of the overlay.
    */
   split: { fields: { peer: 'peerRef' }, payload: 'none' },
+  /** To a neighbour: "drop our link and link to `peer` instead" (the other half of an edge swap). */
+  handover: { fields: { peer: 'peerRef' }, payload: 'none' },
   'neighbors-get': { fields: {}, payload: 'none' },
   neighbors: { fields: { peers: 'peerRefs' }, payload: 'none' },
   query: {
@@ -80,8 +100,15 @@ const FLOOD_MESSAGES = {
     optional: { path: 'peerIds' },
     payload: 'none',
   },
-  /** Sent by a holder straight to the searcher's listen address. */
-  hit: { fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', holder: 'peerRef' }, payload: 'none' },
+  /**
+   * A holder's answer, sent back along the query's reverse path: to the link the query came
+   * from, and by each peer on to the link it got that query from, until the origin.
+   * `root`: the file's Merkle root (its version).
+   */
+  hit: {
+    fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', root: 'sha256', holder: 'peerRef' },
+    payload: 'none',
+  },
 } satisfies Record<string, MessageSpec>;
 
 // ---- file transfer ---------------------------------------------------------------------
@@ -101,7 +128,10 @@ const TRANSFER_MESSAGES = {
 // --- chord ---
 // Requests are answered with the `-result`/`chord-neighbors` message or with `ok` (re = rid).
 const CHORD_MESSAGES = {
-  /** One step of an iterative lookup: "do you know who owns `key`, or someone closer?" `avoid`: nodes the asker found dead. */
+  /**
+   * One step of an iterative lookup: "do you know who owns `key`, or someone closer?"
+   * `avoid`: nodes the asker found dead.
+   */
   'chord-step': { fields: { key: 'nodeId' }, optional: { avoid: 'chordRefs' }, payload: 'none' },
   /** Exactly one of `owner` (the key's successor) or `next` (closer nodes, best first). */
   'chord-step-result': { fields: {}, optional: { owner: 'chordRef', next: 'chordRefs' }, payload: 'none' },
@@ -120,8 +150,16 @@ const CHORD_MESSAGES = {
     optional: { predecessor: 'chordRef' },
     payload: 'none',
   },
-  /** "Hold these files": the receiver fetches the ones it lacks from `source` with the verified transfer, then answers ok. */
+  /**
+   * "Hold these files": the receiver fetches the ones it lacks from `source` with the verified transfer,
+   * then answers ok.
+   */
   'chord-hold': { fields: { source: 'chordRef', names: 'fileNames' }, payload: 'none' },
+  /**
+   * Ring merge walk: "look your own id up through these nodes of (maybe) another ring, adopt a
+   * closer successor, pass it on to your successor"; stops back at `origin` or when `ttl` runs out. Answer: ok.
+   */
+  'chord-merge': { fields: { origin: 'chordRef', contacts: 'chordRefs', ttl: 'u32' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
 // ---- end of chord section --------------------------------------------------------------
 
@@ -135,13 +173,16 @@ export const MESSAGES = {
 
 export type MessageType = keyof typeof MESSAGES;
 
-type Required<F> = { [K in keyof F]: F[K] extends Kind ? KindTypes[F[K]] : never };
-type Optional<F> = { [K in keyof F]?: F[K] extends Kind ? KindTypes[F[K]] : never };
+/** Field kinds of a spec mapped to their TypeScript types: one for the required fields, one for the optional. */
+type RequiredFieldTypes<F> = { [K in keyof F]: F[K] extends Kind ? KindTypes[F[K]] : never };
+type OptionalFieldTypes<F> = { [K in keyof F]?: F[K] extends Kind ? KindTypes[F[K]] : never };
 type SpecOf<T extends MessageType> = (typeof MESSAGES)[T];
 
 /** The typed header of message type T (without `v`, which the connection adds). */
-export type Message<T extends MessageType> = { t: T; rid?: number; re?: number } & Required<SpecOf<T>['fields']> &
-  (SpecOf<T> extends { optional: infer O } ? Optional<O> : unknown);
+export type Message<T extends MessageType> = { t: T; rid?: number; re?: number } & RequiredFieldTypes<
+  SpecOf<T>['fields']
+> &
+  (SpecOf<T> extends { optional: infer O } ? OptionalFieldTypes<O> : unknown);
 
 export type AnyMessage = { [T in MessageType]: Message<T> }[MessageType];
 
@@ -149,8 +190,10 @@ function isMessageType(t: unknown): t is MessageType {
   return typeof t === 'string' && Object.prototype.hasOwnProperty.call(MESSAGES, t);
 }
 
-/** Validates a raw header and payload against the table. Throws P2PError('PROTOCOL'). */
-/** `payload`: only its length is checked (a Buffer, or a RawFrame's payloadLength as `{ length }`). */
+/**
+ * Validates a raw header and payload against the table. Throws P2PError('PROTOCOL').
+ * `payload`: only its length is checked (a Buffer, or a RawFrame's payloadLength as `{ length }`).
+ */
 export function decodeMessage(header: unknown, payload: { readonly length: number }): AnyMessage {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw protocol('header is not an object');
   const h = header as Record<string, unknown>;

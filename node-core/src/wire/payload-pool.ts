@@ -1,9 +1,8 @@
 // The buffers that answers' payloads are read into: in practice the downloader's 1 MiB chunks.
 // One pool per process, so a long-running peer's downloads reuse the same few megabytes: the
 // chunk sink hands each buffer back once its bytes are written and hashed (worker-sink.ts).
-// Before, every 64 KiB socket read was a fresh allocation that crossed two threads; V8 frees
-// such memory only when its GC runs, and lets ~64 MB of it pile up first, so a peer that had
-// downloaded a few large files peaked near 150 MB.
+// Fresh buffers would be freed only when V8's GC runs, which lets tens of megabytes of them pile
+// up first (node-core/README.md, "Memory of a downloader").
 import { ChunkBufferPool } from './chunk-buffer-pool';
 import { MAX_CHUNK_BYTES } from './frame';
 

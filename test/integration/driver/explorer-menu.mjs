@@ -1,7 +1,13 @@
 // Playwright side of extension-explorer-menu.test.ts: right-clicks a file in the Explorer and
 // replies with the context menu's entries, once with no peer running and once with one, so the
 // test can check that "P2P: Share File" follows the p2p.peerRunning context key.
-/** @param {{ page: import('playwright-core').Page, waitForLog: (re: RegExp) => Promise<string>, reply: (v: unknown) => void }} ctx */
+/**
+ * @param {{
+ *   page: import('playwright-core').Page,
+ *   waitForLog: (re: RegExp) => Promise<string>,
+ *   reply: (v: unknown) => void,
+ * }} ctx
+ */
 export default async function ({ page, waitForLog, reply }) {
   for (const phase of ['idle', 'peer']) {
     const line = await waitForLog(new RegExp(`\\[explorer-menu\\] ${phase} (\\S+)`));

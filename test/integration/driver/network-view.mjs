@@ -1,7 +1,13 @@
 // Playwright side of extension-views-dom.test.ts: reads the P2P side bar as a user sees it:
 // the Network view's welcome content when nothing runs, then its tree (metaserver, peers,
 // neighbours) and the Network Files view's rows with their inline Download action.
-/** @param {{ page: import('playwright-core').Page, waitForLog: (re: RegExp) => Promise<string>, reply: (v: unknown) => void }} ctx */
+/**
+ * @param {{
+ *   page: import('playwright-core').Page,
+ *   waitForLog: (re: RegExp) => Promise<string>,
+ *   reply: (v: unknown) => void,
+ * }} ctx
+ */
 export default async function ({ page, waitForLog, reply }) {
   const sidebar = page.locator('#workbench\\.parts\\.sidebar');
   const pane = (title) => sidebar.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: title }) });

@@ -1,7 +1,10 @@
 // Playwright side of extension-share-link.test.ts: when a share link is opened, VS Code shows our
 // confirmation (a notification with one action); this reads it as drawn (message, buttons) and
 // clicks the action the test names, as a user would.
-/** @param {{ page: import('playwright-core').Page, waitForLog: (re: RegExp) => Promise<string>, reply: (v: unknown) => void }} ctx */
+/**
+ * @param {{ page: import('playwright-core').Page, waitForLog: (re: RegExp) => Promise<string>,
+ *   reply: (v: unknown) => void }} ctx
+ */
 export default async function ({ page, waitForLog, reply }) {
   const line = await waitForLog(/\[share-link\] confirm: (.+)/);
   const action = line.slice(line.indexOf('confirm: ') + 'confirm: '.length).trim();

@@ -3,6 +3,7 @@
 // picture the extension test logged, plus the panel's CSP and theme. Replies its verdict to the
 // extension test (reply/driverReply) and throws on failure (one failed driver test).
 /* global getComputedStyle -- runs inside the webview frame through frame.evaluate */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 
 const sorted = (values) => [...values].sort();
@@ -42,7 +43,7 @@ async function checkPanelFrame(page, check, timeoutMs = 20_000) {
       if (problems.length === 0) return { picture };
       last = problems.join('; ');
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   return { problem: last };
 }
@@ -89,7 +90,8 @@ export default async function topologyPanelDriver({ page, waitForLog, log, reply
   reply({ ok: !drawn.problem, reason: drawn.problem });
   if (drawn.problem) throw new Error(`topology panel: ${drawn.problem}`);
   log(
-    `panel frame draws ${drawn.picture.peers.length} peers and ${drawn.picture.links.length} links; CSP ok; background ${drawn.picture.background} = theme`,
+    `panel frame draws ${drawn.picture.peers.length} peers and ${drawn.picture.links.length} links; ` +
+      `CSP ok; background ${drawn.picture.background} = theme`,
   );
   fs.mkdirSync('test-artifacts/vscode', { recursive: true });
   await page.screenshot({ path: 'test-artifacts/vscode/topology-panel.png' }).catch(() => undefined);

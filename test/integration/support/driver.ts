@@ -2,6 +2,7 @@
 // a test prints a line the driver waits for, the driver looks at the workbench page and
 // replies through a file in the channel folder, the test reads the reply.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -22,7 +23,7 @@ export async function driverReply<T>(name: string, timeoutMs = 20_000): Promise<
       fs.rmSync(file); // the same driver may answer again later
       return value;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`driver ${name} did not reply within ${timeoutMs} ms (see its output above)`);
 }

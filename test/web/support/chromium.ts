@@ -7,16 +7,6 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 export interface Chromium {
   context: BrowserContext;
   close(): Promise<void>;
@@ -24,6 +14,7 @@ export interface Chromium {
 
 export async function launchChromium(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Chromium> {
   const profile = mkdtempSync(path.join(tmpdir(), 'p2p-web-chromium-'));
+  const { CHROMIUM_ARGS, chromiumEnv } = await import('../../../scripts/chromium-args.mjs');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -31,7 +22,7 @@ export async function launchChromium(options: { colorScheme?: 'light' | 'dark' }
     viewport: { width: 1100, height: 720 },
     colorScheme: options.colorScheme ?? 'light',
     // Crash reports, dconf and caches go to the throwaway folder, never to $HOME.
-    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile, XDG_DATA_HOME: profile },
+    env: chromiumEnv(profile),
   });
   return {
     context,

@@ -7,7 +7,7 @@ import {
   type TopologyPeer,
   type TopologySnapshot,
   type TopologySource,
-} from '../../../node-core/src/topology';
+} from '@node-core/topology';
 
 export class InMemoryTopology implements TopologySource {
   private readonly peers = new Map<string, TopologyPeer>();

@@ -1,13 +1,14 @@
 // A live network for the acceptance tests: the real CLI (dist/p2p-node.js, so run
 // `npm run build` first) as a metaserver with its bridge, and real flood peers over TCP, each a
 // child process driven through stdin like a user would. close() stops every process it started.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseNodeEvent, type NodeEvent } from '../../../node-core/src/events';
-import type { TopologySnapshot } from '../../../node-core/src/topology';
+import { parseNodeEvent, type NodeEvent } from '@node-core/events';
+import type { TopologySnapshot } from '@node-core/topology';
 
 const CLI = path.resolve('dist/p2p-node.js');
 const READY_TIMEOUT_MS = 10_000;
@@ -56,7 +57,8 @@ export class NodeProcess {
         cleanup();
         reject(
           new Error(
-            `${this.name}: no matching event in ${timeoutMs} ms; events ${JSON.stringify(this.events)}; stderr ${this.stderrTail()}`,
+            `${this.name}: no matching event in ${timeoutMs} ms; ` +
+              `events ${JSON.stringify(this.events)}; stderr ${this.stderrTail()}`,
           ),
         );
       }, timeoutMs);
@@ -173,7 +175,7 @@ export class LiveNetwork {
         ids.length < 2 ||
         snapshot.peers.every((p) => p.neighbors.length > 0 || snapshot.peers.some((q) => q.neighbors.includes(p.id)));
       if (have === want && linked) return snapshot;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     throw new Error(`network did not settle on ${want}: ${JSON.stringify(snapshot)}`);
   }

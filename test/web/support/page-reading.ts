@@ -1,7 +1,7 @@
 // Reading the drawn picture the way the acceptance checks do: through data-peer-id and
 // data-link, never through the page's internals.
 import type { Page } from 'playwright-core';
-import { linkKey, type TopologySnapshot } from '../../../node-core/src/topology';
+import { linkKey, type TopologySnapshot } from '@node-core/topology';
 
 export async function drawnPeerIds(page: Page): Promise<string[]> {
   return (

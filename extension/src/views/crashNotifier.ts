@@ -4,9 +4,9 @@
 
 import * as vscode from 'vscode';
 import type { NetworkKeyStore } from '../networkKey';
-import { describeEarlyExit, describeNodeError } from './errorMessages';
-import { keyEnvironment } from './nodeArgs';
-import type { NodeManager } from './nodeManager';
+import { describeEarlyExit, describeNodeError } from '../nodes/errorMessages';
+import { keyEnvironment } from '../nodes/nodeArgs';
+import type { NodeManager } from '../nodes/nodeManager';
 
 const REPEAT_AFTER_MS = 60_000;
 

@@ -1,0 +1,37 @@
+// Every error code a node reports: in `--json` error events, in `error` frames on the wire,
+// and in the extension's notifications. Listed once; the type and the guard derive from it.
+
+export const ERROR_CODES = [
+  'BAD_COMMAND',
+  'BAD_FLAG',
+  'EMPTY_ID',
+  'DUPLICATE_ID',
+  'NETWORK_FULL',
+  'AUTH_FAILED',
+  'METASERVER_UNREACHABLE',
+  'PEER_UNREACHABLE',
+  'PORT_IN_USE',
+  'BAD_NAME',
+  'NOT_SHARED',
+  'NOT_FOUND',
+  'FILE_EXISTS',
+  'VERIFY_FAILED',
+  'DOWNLOAD_FAILED',
+  /** Not enough free disk space for a download. */
+  'NO_SPACE',
+  'CANCELLED',
+  'PAUSED',
+  'PROTOCOL',
+  'ADDRESS_UNVERIFIED',
+  'RATE_LIMITED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** True for a code in ERROR_CODES (a remote or a child process may send anything). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return KNOWN.has(code);
+}

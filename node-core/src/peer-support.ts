@@ -1,0 +1,106 @@
+// What every peer does the same way, whatever its overlay: its metaserver client, the
+// checks before a download, the download itself into its store, and the events it answers with.
+import type {
+  DownloadCompleteEvent,
+  FileAddedEvent,
+  FileRemovedEvent,
+  FilesEvent,
+  Mode,
+  PeerReadyEvent,
+  PeerRef,
+} from './events';
+import { assertFileName, type FileOrigin, type FileStore } from './files/file-store';
+import type { AddressProof } from './metaserver/address-proof';
+import { MetaserverClient } from './metaserver/metaserver-client';
+import type { PeerOptions } from './peer';
+import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
+import { P2PError } from './wire';
+
+/** The metaserver client of a peer with `--metaserver`, or undefined without one. */
+export function peerMetaserverClient(
+  options: PeerOptions,
+  self: PeerRef,
+  mode: Mode,
+  addressProof: AddressProof,
+): MetaserverClient | undefined {
+  if (!options.metaserver) return undefined;
+  return new MetaserverClient({
+    address: options.metaserver,
+    self: { id: self.id, host: self.host, port: self.port, mode },
+    addressProof,
+    key: options.key,
+    heartbeatMs: options.heartbeatMs,
+    retryMs: options.metaserverRetryMs ?? options.heartbeatMs,
+  });
+}
+
+/**
+ * A GET of a bad name, or of a name this peer already shares, fails before any network work.
+ * Resolves with the name in NFC, as the download and the wire use it.
+ */
+export async function assertCanDownload(store: FileStore, name: string): Promise<string> {
+  const nfc = assertFileName(name);
+  if (await store.holds(nfc)) throw new P2PError('FILE_EXISTS', `"${nfc}" is already shared by this peer`, nfc);
+  return nfc;
+}
+
+/** Sends the store's file changes into the peer's event stream, and its file list to the metaserver. */
+export function followStore(
+  store: FileStore,
+  emit: (event: FileAddedEvent | FileRemovedEvent, origin?: FileOrigin) => void,
+  metaserver: () => MetaserverClient | undefined,
+): void {
+  store.on('file-added', (event, origin) => {
+    metaserver()?.reportFiles(store.names());
+    emit(event, origin);
+  });
+  store.on('file-removed', (event) => {
+    metaserver()?.reportFiles(store.names());
+    emit(event);
+  });
+}
+
+export type StoreDownloadRequest = Omit<DownloadRequest, 'downloadsDir' | 'workerSinkFromBytes' | 'chunkTimeoutMs'>;
+
+/** Downloads into the store's Downloads/ with the peer's transfer options, and shares the result. */
+export async function downloadIntoStore(
+  store: FileStore,
+  options: Pick<PeerOptions, 'workerSinkFromBytes' | 'chunkTimeoutMs'>,
+  request: StoreDownloadRequest,
+): Promise<DownloadResult> {
+  const release = store.reserve(request.name);
+  try {
+    const result = await download({
+      ...request,
+      downloadsDir: store.downloadsDir,
+      workerSinkFromBytes: options.workerSinkFromBytes,
+      chunkTimeoutMs: options.chunkTimeoutMs,
+    });
+    store.adopt(result.path, result.manifest, result.stamp);
+    return result;
+  } finally {
+    release();
+  }
+}
+
+export function downloadCompleteEvent(result: DownloadResult): DownloadCompleteEvent {
+  const { name, path, bytes, sha256, root, sources } = result;
+  return { event: 'download-complete', name, path, bytes, sha256, root, sources };
+}
+
+export function peerReadyEvent(self: PeerRef, mode: Mode, dir: string, nodeId?: string): PeerReadyEvent {
+  return {
+    event: 'ready',
+    role: 'peer',
+    id: self.id,
+    host: self.host,
+    port: self.port,
+    mode,
+    ...(nodeId ? { nodeId } : {}),
+    dir,
+  };
+}
+
+export async function filesEvent(store: FileStore): Promise<FilesEvent> {
+  return { event: 'files', files: await store.list() };
+}
