@@ -92,6 +92,9 @@ describe('topology page: traffic (Chromium, in-memory source)', () => {
       assert.equal(points.length, 60, `${kind}: one point per second`);
     }
     assert.match((await traffic.locator('svg').getAttribute('aria-label')) ?? '', /last minute: up 3\.0 MiB\/s/);
+    // p2 and p4 are not neighbours: their transfer shows in the picture as a dashed flow
+    topology.emit({ type: 'traffic', to: 'p2', flows: [{ from: 'p4', bytes: MiB }] });
+    await page.locator('[data-flow="p2|p4"]').waitFor({ state: 'attached' });
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/topology-traffic.png' }); // the README's picture
     // the chart moves on with the clock: the last second's value leaves the "now" slot
