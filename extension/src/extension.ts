@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from './api';
 import { registerFileCommands } from './commands/fileCommands';
+import { registerIdentityCommands } from './commands/identityCommands';
 import { registerKeyCommands } from './commands/keyCommands';
 import { registerNodeCommands } from './commands/nodeCommands';
 import { registerShareLinkCommands } from './commands/shareLinkCommands';
@@ -90,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
   registerFileCommands(services);
   const uriHandler = registerShareLinkCommands(services);
   registerKeyCommands(services);
+  registerIdentityCommands(services);
   registerTopologyCommand(services);
   registerTransferCommands(services, transfers);
   registerP2PCommand(services, 'p2p.refresh', async () => {

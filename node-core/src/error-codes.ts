@@ -8,6 +8,14 @@ export const ERROR_CODES = [
   'DUPLICATE_ID',
   'NETWORK_FULL',
   'AUTH_FAILED',
+  /** TLS could not be set up (not our protocol, a replayed or tampered handshake). */
+  'HANDSHAKE_FAILED',
+  /** A known peer id came with another key (trust on first use). */
+  'KEY_CHANGED',
+  /** A key outside the `--trust` allow-list. */
+  'NOT_TRUSTED',
+  /** A peer announced an id other than the one dialed, or a message named another sender than the link's. */
+  'ID_MISMATCH',
   'METASERVER_UNREACHABLE',
   'PEER_UNREACHABLE',
   'PORT_IN_USE',

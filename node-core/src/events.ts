@@ -27,6 +27,8 @@ export interface MetaserverReadyEvent {
   httpPort?: number;
   /** The topology page, with its access token: `http://host:httpPort/?token=...`. */
   url?: string;
+  /** SHA-256 of its public key (64 hex digits): what peers pin and `--trust` lists. */
+  fingerprint?: string;
 }
 
 export interface PeerReadyEvent {
@@ -40,6 +42,8 @@ export interface PeerReadyEvent {
   nodeId?: string;
   /** Absolute path of the peer's shared directory. */
   dir?: string;
+  /** SHA-256 of its public key (64 hex digits): its identity, bound to `id`. */
+  fingerprint?: string;
 }
 
 export interface NeighborUpEvent extends PeerRef {

@@ -14,11 +14,12 @@ import type { AddressProof } from './metaserver/address-proof';
 import { MetaserverClient } from './metaserver/metaserver-client';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
-import { P2PError } from './wire';
+import { P2PError, type ChannelSecurity } from './wire';
 
 /** The metaserver client of a peer with `--metaserver`, or undefined without one. */
 export function peerMetaserverClient(
   options: PeerOptions,
+  security: ChannelSecurity,
   self: PeerRef,
   mode: Mode,
   addressProof: AddressProof,
@@ -29,6 +30,7 @@ export function peerMetaserverClient(
     self: { id: self.id, host: self.host, port: self.port, mode },
     addressProof,
     key: options.key,
+    security,
     heartbeatMs: options.heartbeatMs,
     retryMs: options.metaserverRetryMs ?? options.heartbeatMs,
   });
@@ -88,7 +90,13 @@ export function downloadCompleteEvent(result: DownloadResult): DownloadCompleteE
   return { event: 'download-complete', name, path, bytes, sha256, root, sources };
 }
 
-export function peerReadyEvent(self: PeerRef, mode: Mode, dir: string, nodeId?: string): PeerReadyEvent {
+export function peerReadyEvent(
+  self: PeerRef,
+  mode: Mode,
+  dir: string,
+  fingerprint: string,
+  nodeId?: string,
+): PeerReadyEvent {
   return {
     event: 'ready',
     role: 'peer',
@@ -98,6 +106,7 @@ export function peerReadyEvent(self: PeerRef, mode: Mode, dir: string, nodeId?: 
     mode,
     ...(nodeId ? { nodeId } : {}),
     dir,
+    fingerprint,
   };
 }
 

@@ -13,6 +13,7 @@ import type {
   SharedEvent,
   TopologyEvent,
 } from './events';
+import type { ChannelSecurity } from './wire';
 
 /** The options every peer takes, whatever its overlay (the CLI's `peer` flags). */
 export interface PeerOptions {
@@ -23,6 +24,8 @@ export interface PeerOptions {
   port?: number;
   dir: string;
   key?: string;
+  /** The node's key pair and pins (default: fresh ones in memory, as in `demo`). */
+  security?: ChannelSecurity;
   metaserver?: Address;
   /** `--join HOST:PORT`: a peer already in the network (with or without a metaserver). */
   join?: Address;

@@ -198,6 +198,21 @@ describe('extension: a network driven through the commands', function () {
     }
   });
 
+  it("shows each node's fingerprint in its tooltip; P2P: Copy Fingerprint copies it", async () => {
+    const s1 = api.nodes.peer('s1');
+    const fingerprint = s1?.info?.fingerprint ?? '';
+    assert.match(fingerprint, /^[0-9a-f]{64}$/);
+    const element = (await api.networkTree.getChildren()).find((e) => e.kind === 'peer' && e.node === s1);
+    assert.ok(element);
+    assert.match(String(api.networkTree.getTreeItem(element).tooltip), new RegExp(`fingerprint ${fingerprint}`));
+    const copied = await vscode.commands.executeCommand<string>('p2p.copyFingerprint', element);
+    assert.equal(copied, fingerprint);
+    assert.equal(await vscode.env.clipboard.readText(), fingerprint);
+    const ofMetaserver = await vscode.commands.executeCommand<string>('p2p.copyFingerprint', { metaserver: true });
+    assert.match(ofMetaserver, /^[0-9a-f]{64}$/);
+    assert.notEqual(ofMetaserver, fingerprint);
+  });
+
   it("shows each peer's live neighbours under it", async () => {
     for (const id of peers.keys()) {
       await waitFor(`neighbours of ${id}`, () => groupChildren(id, 'neighbors').length > 0);

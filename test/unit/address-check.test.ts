@@ -10,12 +10,14 @@ import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import type { MetadataServer } from '@node-core/metaserver';
 import { FloodFixture, waitFor } from './flood-fixture';
 import { closedPort, RawPeer, type Header } from './hostile-wire';
+import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
+import { helloFrame, rawTlsServer } from './raw-wire';
 
 const CHECK_MS = 700;
 
 /** Registers by hand under `id` at `claimed`, answering the challenge like an honest client would. */
 async function registerByHand(ms: MetadataServer, id: string, claimed: { host: string; port: number }) {
-  const raw = await RawPeer.connect(ms.address);
+  const raw = await RawPeer.connect(ms.address, { id });
   const started = Date.now();
   const rid = 1;
   raw.send({ t: 'register', rid, id, host: claimed.host, port: claimed.port, mode: 'flood', flag: 'p2p' });
@@ -71,7 +73,7 @@ describe('address check: the metaserver verifies the addresses it refers', funct
     closed.raw.close();
     // a registrant that never acknowledges its token, claiming a real peer's address
     const honest = await net.peer('honest', { metaserver: ms.address });
-    const silent = await RawPeer.connect(ms.address);
+    const silent = await RawPeer.connect(ms.address, { id: 'silent' });
     const answer = await silent.request(
       { t: 'register', id: 'silent', host: honest.address.host, port: honest.address.port, mode: 'flood', flag: 'p2p' },
       3 * CHECK_MS + 2000,
@@ -84,13 +86,48 @@ describe('address check: the metaserver verifies the addresses it refers', funct
     );
   });
 
+  it("refuses a listener that shows the token under the registrant's id but holds another key", async () => {
+    const ms = await net.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    // an accomplice the registrant handed its token to: same id, its own key pair
+    let token = '';
+    const accomplice = rawTlsServer(NodeIdentity.ephemeral(), (socket) => {
+      socket.on('error', () => undefined);
+      const decoder = new FrameDecoder();
+      socket.on('data', (bytes: Buffer) => {
+        for (const { header } of decoder.push(bytes)) {
+          const h = header as Header;
+          if (h.t === 'hello') void helloFrame(socket, { id: 'twin' }, 'listener').then((f) => socket.write(f));
+          if (h.t === 'address-check')
+            socket.write(encodeFrame({ v: PROTOCOL_VERSION, t: 'address-proof', re: h.rid, token }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => accomplice.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (accomplice.address() as AddressInfo).port;
+      const raw = await RawPeer.connect(ms.address, { id: 'twin' });
+      raw.send({ t: 'register', rid: 1, id: 'twin', host: '127.0.0.1', port, mode: 'flood', flag: 'p2p' });
+      const challenge = await raw.next((h) => h.t === 'address-challenge');
+      token = String(challenge.token);
+      raw.reply(challenge, { t: 'ok' });
+      const answer = await raw.next((h) => h.re === 1, 3 * CHECK_MS + 2000);
+      assert.equal(answer.code, 'ADDRESS_UNVERIFIED');
+      assert.match(String(answer.message), /not the one registering/);
+      raw.close();
+      assert.equal(ms.registry.has('twin'), false);
+    } finally {
+      await new Promise<void>((resolve) => accomplice.close(() => resolve()));
+    }
+  });
+
   it('a registrant cannot take an id while its address is being checked', async () => {
     const ms = await net.metaserver({ addressCheckTimeoutMs: CHECK_MS });
     const silent = await silentListener();
-    const first = await RawPeer.connect(ms.address);
+    const first = await RawPeer.connect(ms.address, { id: 'x' });
     first.send({ t: 'register', rid: 1, id: 'x', ...silent.address, mode: 'flood', flag: 'p2p' });
     await first.next((h) => h.t === 'address-challenge');
-    const second = await RawPeer.connect(ms.address);
+    // the same key: another key under "x" is refused at the handshake (KEY_CHANGED, see below)
+    const second = await RawPeer.connect(ms.address, { id: 'x', identity: first.identity });
     const answer = await second.request({
       t: 'register',
       id: 'x',

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChordRing } from '@node-core/chord/chord-ring';
 import { nodeIdOf } from '@node-core/chord/id';
 import { toNodeRef } from '@node-core/chord/remote';
-import { dial, P2PError, WireServer } from '@node-core/wire';
+import { dial, ephemeralSecurity, P2PError, WireServer } from '@node-core/wire';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomKey, ringIsExact, startRing, trueOwner, waitFor } from './chord-harness';
 
@@ -78,7 +78,7 @@ describe('chord ring merge (real sockets)', function () {
     await waitFor('the ring', () => ringIsExact(rings), 10_000);
     // A contact that counts the lookups it is asked for and refuses each.
     let stepsAsked = 0;
-    const contact = new WireServer({});
+    const contact = new WireServer({ security: ephemeralSecurity('fake') }); // the id the hints name it by
     servers.push(contact);
     contact.on('connection', (conn) =>
       conn.setHandler((incoming, c) => {

@@ -12,6 +12,8 @@ describe('cli: command line', () => {
       port: 5000,
       httpPort: undefined,
       maxPeers: undefined,
+      dir: undefined,
+      trust: undefined,
       key: undefined,
       json: false,
       heartbeatMs: undefined,
@@ -29,6 +31,7 @@ describe('cli: command line', () => {
     assert.deepEqual(parseCli(['topo'], {}), {
       command: 'topo',
       metaserver: { host: '127.0.0.1', port: 5000 },
+      trust: undefined,
       key: undefined,
       json: false,
     });

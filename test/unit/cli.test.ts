@@ -140,13 +140,40 @@ describe('cli: p2p-node over --json', function () {
     for (const line of [...a.proc.lines, ...b.proc.lines]) assert.doesNotThrow(() => JSON.parse(line), line);
   });
 
-  it('refuses a duplicate id and a wrong key with error events and exit 1', async () => {
+  it('refuses a duplicate id, the same id with another key, and a wrong key with error events and exit 1', async () => {
     const ms = await metaserver(['--key', 'sesame']);
-    await peer('k', ['--metaserver', ms.address, '--key', 'sesame']);
-    const dup = start(['peer', '--id', 'k', '--metaserver', ms.address, '--json'], { P2P_NETWORK_KEY: 'sesame' });
+    const k = await peer('k', ['--metaserver', ms.address, '--key', 'sesame']);
+    // a second copy of the same peer (same folder, so the same key) while the first is live
+    const dup = start(['peer', '--id', 'k', '--dir', k.dir, '--metaserver', ms.address, '--json'], {
+      P2P_NETWORK_KEY: 'sesame',
+    });
     assert.equal((await dup.next('error')).code, 'DUPLICATE_ID');
     assert.equal(await dup.exited, 1);
-    const wrong = start(['peer', '--id', 'w', '--metaserver', ms.address, '--json', '--key', 'open-sesame']);
+    // someone else claiming "k": another folder, another key pair
+    const other = await fixture.tempDir();
+    const impostor = start(['peer', '--id', 'k', '--dir', other, '--metaserver', ms.address, '--json'], {
+      P2P_NETWORK_KEY: 'sesame',
+    });
+    const refusal = await impostor.next('error');
+    assert.equal(refusal.code, 'KEY_CHANGED');
+    assert.match(
+      String(refusal.message),
+      new RegExp(String(k.proc.events.find((e) => e.event === 'ready')?.fingerprint)),
+    );
+    assert.equal(await impostor.exited, 1);
+    const wrongDir = await fixture.tempDir();
+    const wrong = start([
+      'peer',
+      '--id',
+      'w',
+      '--dir',
+      wrongDir,
+      '--metaserver',
+      ms.address,
+      '--json',
+      '--key',
+      'open-sesame',
+    ]);
     assert.equal((await wrong.next('error')).code, 'AUTH_FAILED');
     assert.equal(await wrong.exited, 1);
     const empty = start(['peer', '--id', '', '--metaserver', ms.address, '--json']);

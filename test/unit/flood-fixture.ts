@@ -8,7 +8,7 @@ import { FloodPeer, type FloodPeerOptions } from '@node-core/flood/flood-peer';
 import type { Address } from '@node-core/events';
 import { MetadataServer, type MetadataServerOptions } from '@node-core/metaserver';
 import { AddressProof } from '@node-core/metaserver/address-proof';
-import { WireServer, type Connection } from '@node-core/wire';
+import { ephemeralSecurity, WireServer, type ChannelSecurity, type Connection } from '@node-core/wire';
 
 export const FAST = {
   heartbeatMs: 150,
@@ -70,14 +70,17 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
  * A listener that passes the metaserver's address check for a registration made by hand: give
  * `proof` to the MetaserverClient, or answer challenges on a raw connection with `answer`.
  */
-export async function proofListener(): Promise<{
+export async function proofListener(id: string): Promise<{
   address: Address;
+  /** The listener's key pair and id: the registering link must use the same. */
+  security: ChannelSecurity;
   proof: AddressProof;
   answer: (conn: Connection) => void;
   close: () => Promise<void>;
 }> {
   const proof = new AddressProof();
-  const server = new WireServer();
+  const security = ephemeralSecurity(id);
+  const server = new WireServer({ security });
   server.on('connection', (conn) =>
     conn.setHandler((incoming) => {
       if (incoming.msg.t === 'address-check') proof.answer(conn, incoming);
@@ -90,5 +93,5 @@ export async function proofListener(): Promise<{
       proof.remember(incoming.msg.token);
       conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
     });
-  return { address, proof, answer, close: () => server.close() };
+  return { address, security, proof, answer, close: () => server.close() };
 }

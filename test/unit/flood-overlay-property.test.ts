@@ -12,7 +12,7 @@ import { FloodPeer } from '@node-core/flood/flood-peer';
 import type { MetadataServer } from '@node-core/metaserver';
 import { once } from 'node:events';
 import type { NodeEvent } from '@node-core/events';
-import { dial, WireServer, type Connection, type P2PError } from '@node-core/wire';
+import { dial, ephemeralSecurity, WireServer, type Connection, type P2PError } from '@node-core/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
 import { CapWatch, overlayGroups, untilConnected } from './overlay-graph';
 
@@ -166,7 +166,9 @@ describe('flood overlay: links', function () {
     // it), then closes that twin, as z must (the link dialed by the smaller id, a, wins), and
     // only then answers a's join: a sees its current connection close while its own dial is
     // still under way.
-    const z = new WireServer({});
+    // one key pair for z's listener and its dial back: a pins "z" to it
+    const zSecurity = ephemeralSecurity('z');
+    const z = new WireServer({ security: zSecurity });
     servers.push(z);
     const zAddress = await z.listen('127.0.0.1', 0);
     const peer = new FloodPeer({ id: 'a', dir: await net.tempDir(), join: zAddress, heartbeatMs: 150 });
@@ -194,7 +196,7 @@ describe('flood overlay: links', function () {
         }
         kept = conn;
         void (async () => {
-          const twin = await dial(peer.address, {});
+          const twin = await dial(peer.address, { security: zSecurity });
           twin.setHandler(() => undefined);
           const answer = await twin.request({ t: 'join', id: 'z', host: zAddress.host, port: zAddress.port });
           assert.equal(answer.msg.t, 'welcome');

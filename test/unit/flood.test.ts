@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dial, P2PError, WireServer } from '@node-core/wire';
+import { dial, ephemeralSecurity, P2PError, WireServer } from '@node-core/wire';
 import type { FloodPeer } from '@node-core/flood/flood-peer';
 import { MetaserverClient } from '@node-core/metaserver';
 import { AddressProof } from '@node-core/metaserver/address-proof';
@@ -156,7 +156,7 @@ describe('flood: network', function () {
     assert.deepEqual(done.sources, ['paced']);
     assert.ok((await readFile(done.path)).equals(content));
     // a holder that sends the manifest and then nothing: the same timeout ends the download
-    const silent = new WireServer({});
+    const silent = new WireServer({ security: ephemeralSecurity('silent') });
     const silentAddress = await silent.listen('127.0.0.1', 0);
     const manifest = await holder.store.manifest('queued.bin');
     silent.on('connection', (conn) =>
@@ -311,8 +311,9 @@ describe('flood: network', function () {
     a.on('event', (e) => {
       if (e.event === 'neighbor-up' || e.event === 'neighbor-down') events.push(`${e.event} ${e.id}`);
     });
+    const b = ephemeralSecurity('b');
     const join = async () => {
-      const conn = await dial(a.address, {});
+      const conn = await dial(a.address, { security: b });
       conn.setHandler(() => undefined);
       await conn.request({ t: 'join', id: 'b', host: '127.0.0.1', port: 9 });
       return conn;
@@ -339,8 +340,15 @@ describe('flood: metaserver and resilience', function () {
 
   it('refuses an empty id, a duplicate id, a wrong flag and a full network with their codes', async () => {
     const ms = await net.metaserver({ maxPeers: 2 });
-    await net.peer('a', { metaserver: ms.address });
-    await assert.rejects(net.peer('a', { metaserver: ms.address }), code('DUPLICATE_ID'));
+    const a = ephemeralSecurity('a');
+    await net.peer('a', { metaserver: ms.address, security: a });
+    await assert.rejects(net.peer('a', { metaserver: ms.address, security: a }), code('DUPLICATE_ID'));
+    // the same id with another key is not a second copy of "a" but someone else claiming its id
+    const impostor = net.peer('a', { metaserver: ms.address });
+    await assert.rejects(
+      impostor,
+      (err: P2PError) => err.code === 'KEY_CHANGED' && err.message.includes(a.identity.fingerprint),
+    );
     await assert.rejects(net.peer('', { metaserver: ms.address }), code('EMPTY_ID'));
     const wrongFlag = new MetaserverClient({
       address: ms.address,
@@ -350,11 +358,12 @@ describe('flood: metaserver and resilience', function () {
     });
     await assert.rejects(wrongFlag.register(), code('BAD_FLAG'));
     await wrongFlag.close();
-    const listener = await proofListener();
+    const listener = await proofListener('y');
     const anyCase = new MetaserverClient({
       address: ms.address,
       self: { id: 'y', ...listener.address, mode: 'flood' },
       addressProof: listener.proof,
+      security: listener.security,
       flag: 'P2p',
     });
     await anyCase.register();
@@ -414,8 +423,8 @@ describe('flood: metaserver and resilience', function () {
 
   it('expires a registered peer that stops heart-beating', async () => {
     const ms = await net.metaserver({ peerTimeoutMs: 300 });
-    const listener = await proofListener();
-    const conn = await dial(ms.address, { idleTimeoutMs: 0 });
+    const listener = await proofListener('silent');
+    const conn = await dial(ms.address, { idleTimeoutMs: 0, security: listener.security });
     listener.answer(conn);
     await conn.request({ t: 'register', id: 'silent', ...listener.address, mode: 'flood', flag: 'p2p' });
     assert.ok(ms.registry.has('silent'));

@@ -1,4 +1,5 @@
-// A lying Chord node written against the wire protocol (net sockets, encodeFrame, FrameDecoder),
+// A lying Chord node written against the wire protocol (TLS sockets with a key pair of its own,
+// the hello of raw-wire.ts, encodeFrame, FrameDecoder),
 // for the tests and bench/chord-liar.bench.ts. It knows the true ring (the honest nodes' refs,
 // given by the test), answers stabilize and pings truthfully so the ring takes it in, and lies
 // in its lookup answers:
@@ -6,11 +7,13 @@
 //   names-wrong-owner  names a random honest node as the owner
 //   false-node-id      announces a node id that is not SHA-1 of its address (placed where it
 //                      likes on the ring), then claims every key under it
-import * as net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ChordNodeRef } from '@node-core/events';
 import { hashToId, idToHex, nodeIdOf } from '@node-core/chord/id';
-import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@node-core/wire';
+import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
+import { helloFrame, rawTls, rawTlsServer } from './raw-wire';
 
 export type Lie = 'claims-every-key' | 'names-wrong-owner' | 'false-node-id';
 
@@ -20,8 +23,10 @@ export class LyingChordNode {
   ref: ChordNodeRef = { id: 'liar', host: '127.0.0.1', port: 0, nodeId: '0'.repeat(40) };
   /** chord-step requests answered (each one a lie). */
   lies = 0;
-  private readonly sockets = new Set<net.Socket>();
-  private readonly server = net.createServer((socket) => this.serve(socket));
+  private readonly sockets = new Set<TLSSocket>();
+  /** One key pair for its listener and its dials: its id is pinned to it. */
+  private readonly identity = NodeIdentity.ephemeral();
+  private readonly server = rawTlsServer(this.identity, (socket) => this.serve(socket));
 
   /** `honest`: the ring's true members, asked afresh at every answer. */
   constructor(
@@ -31,7 +36,7 @@ export class LyingChordNode {
 
   async listen(): Promise<ChordNodeRef> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    const port = (this.server.address() as net.AddressInfo).port;
+    const port = (this.server.address() as AddressInfo).port;
     const real = nodeIdOf('127.0.0.1', port);
     const claimed = this.lie === 'false-node-id' ? hashToId(randomBytes(8).toString('hex')) : real;
     this.ref = { id: 'liar', host: '127.0.0.1', port, nodeId: idToHex(claimed) };
@@ -42,8 +47,8 @@ export class LyingChordNode {
   async enter(): Promise<void> {
     const { predecessor, successors } = this.neighbours();
     await Promise.allSettled([
-      oneRequest(successors[0], { t: 'chord-notify', node: this.ref }),
-      oneRequest(predecessor, { t: 'chord-successor-hint', node: this.ref }),
+      oneRequest(successors[0], { t: 'chord-notify', node: this.ref }, this.ref.id, this.identity),
+      oneRequest(predecessor, { t: 'chord-successor-hint', node: this.ref }, this.ref.id, this.identity),
     ]);
   }
 
@@ -90,7 +95,7 @@ export class LyingChordNode {
     }
   }
 
-  private serve(socket: net.Socket): void {
+  private serve(socket: TLSSocket): void {
     this.sockets.add(socket);
     socket.on('error', () => undefined);
     socket.once('close', () => this.sockets.delete(socket));
@@ -99,7 +104,7 @@ export class LyingChordNode {
       try {
         for (const frame of decoder.push(bytes)) {
           const h = frame.header as Header;
-          if (h.t === 'hello') socket.write(frame0(hello()));
+          if (h.t === 'hello') void helloFrame(socket, { id: this.ref.id }, 'listener').then((f) => socket.write(f));
           else if (h.rid !== undefined) socket.write(frame0({ ...this.answer(h), re: h.rid }));
         }
       } catch {
@@ -109,21 +114,16 @@ export class LyingChordNode {
   }
 }
 
-function hello(): Header {
-  return { t: 'hello', proto: PROTOCOL_VERSION, nonce: randomBytes(16).toString('hex'), auth: false };
-}
-
 function frame0(h: Header): Buffer {
   return encodeFrame({ v: PROTOCOL_VERSION, ...h });
 }
 
-/** Dials `to`, says hello, sends one request, waits for its answer (or 2 s), hangs up. */
-function oneRequest(to: ChordNodeRef, request: Header): Promise<void> {
+/** Dials `to`, says hello, sends one request once the answering hello is in, waits for its answer (or 2 s). */
+async function oneRequest(to: ChordNodeRef, request: Header, id: string, identity: NodeIdentity): Promise<void> {
+  const socket = await rawTls(to, identity).catch(() => undefined);
+  if (!socket) return;
+  socket.write(await helloFrame(socket, { id }));
   return new Promise((resolve) => {
-    const socket = net.connect({ host: to.host, port: to.port }, () => {
-      socket.write(frame0(hello()));
-      socket.write(frame0({ ...request, rid: 1 }));
-    });
     const decoder = new FrameDecoder();
     const done = (): void => {
       clearTimeout(timer);
@@ -132,9 +132,12 @@ function oneRequest(to: ChordNodeRef, request: Header): Promise<void> {
     };
     const timer = setTimeout(done, 2000);
     socket.on('error', done);
+    socket.on('close', done);
     socket.on('data', (bytes: Buffer) => {
       try {
-        if (decoder.push(bytes).some((f) => (f.header as Header).re === 1)) done();
+        const frames = decoder.push(bytes).map((f) => f.header as Header);
+        if (frames.some((h) => h.t === 'hello')) socket.write(frame0({ ...request, rid: 1 }));
+        if (frames.some((h) => h.re === 1 || h.t === 'error')) done();
       } catch {
         done();
       }

@@ -1,14 +1,26 @@
-// Hostile peers for tests, written against the wire protocol itself (net sockets, encodeFrame,
-// FrameDecoder), never through our own Connection or peer classes, so they can say anything a
-// stranger could. Also a bare TCP listener that counts who connects to it (a third party).
-import { randomBytes } from 'node:crypto';
+// Hostile peers for tests, written against the wire protocol itself (a TLS socket, the hello of
+// raw-wire.ts, encodeFrame, FrameDecoder), never through our own Connection or peer classes, so
+// they can say anything a stranger could. Also a bare TCP listener that counts who connects to
+// it (a third party).
 import * as net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Address } from '@node-core/events';
-import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@node-core/wire';
+import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
+import { helloFrame, rawTls } from './raw-wire';
 
 export type Header = Record<string, unknown> & { t: string };
 
-/** One keyless wire connection driven by hand: frames in, frames out, nothing checked for us. */
+export interface RawPeerOptions {
+  /** The id its hello announces (default '': a tool's, which may not register or join). */
+  id?: string;
+  /** The network key to prove in its hello. */
+  key?: string;
+  /** Its key pair (default: a fresh one). */
+  identity?: NodeIdentity;
+  timeoutMs?: number;
+}
+
+/** One wire connection driven by hand: frames in, frames out, nothing checked for us. */
 export class RawPeer {
   readonly received: Header[] = [];
   private readonly decoder = new FrameDecoder();
@@ -16,7 +28,10 @@ export class RawPeer {
   private nextRid = 1;
   closed = false;
 
-  private constructor(private readonly socket: net.Socket) {
+  private constructor(
+    private readonly socket: TLSSocket,
+    readonly identity: NodeIdentity,
+  ) {
     socket.on('data', (bytes: Buffer) => {
       try {
         for (const frame of this.decoder.push(bytes)) this.received.push(frame.header as Header);
@@ -32,15 +47,20 @@ export class RawPeer {
     });
   }
 
-  /** Connects and completes the keyless handshake (hello both ways). */
-  static async connect(address: Address, timeoutMs = 3000): Promise<RawPeer> {
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: address.host, port: address.port }, () => resolve(s));
-      s.once('error', reject);
-    });
-    const peer = new RawPeer(socket);
-    peer.send({ t: 'hello', proto: PROTOCOL_VERSION, nonce: randomBytes(16).toString('hex'), auth: false });
-    await peer.next((h) => h.t === 'hello', timeoutMs);
+  /**
+   * Connects over TLS and completes the handshake (our hello, then the listener's). A refusal
+   * rejects with the listener's error code as `code`.
+   */
+  static async connect(address: Address, options: RawPeerOptions = {}): Promise<RawPeer> {
+    const identity = options.identity ?? NodeIdentity.ephemeral();
+    const socket = await rawTls(address, identity);
+    const peer = new RawPeer(socket, identity);
+    socket.write(await helloFrame(socket, { id: options.id, key: options.key }));
+    const answer = await peer.next((h) => h.t === 'hello' || h.t === 'error', options.timeoutMs ?? 3000);
+    if (answer.t === 'error') {
+      peer.close();
+      throw Object.assign(new Error(`refused: ${String(answer.message)}`), { code: answer.code });
+    }
     return peer;
   }
 

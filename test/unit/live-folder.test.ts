@@ -15,7 +15,7 @@ import type { FileAddedEvent, FileRemovedEvent, NodeEvent } from '@node-core/eve
 import { FolderWatcher } from '@node-core/files/folder-watcher';
 import type { FloodPeer } from '@node-core/flood/flood-peer';
 import { MAX_HOLDERS, MAX_VERSIONS } from '@node-core/flood/search-collector';
-import { P2PError, WireServer, type Connection } from '@node-core/wire';
+import { ephemeralSecurity, P2PError, WireServer, type Connection } from '@node-core/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
 
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -198,7 +198,7 @@ describe('streamed search results, hostile holders', function () {
     // a neighbour on the real wire: it accepts the join, then answers every query with a flood of
     // hits for other names, 500 versions, and 500 holders of one version
     const liesTold = new AbortController();
-    const evil = new WireServer({});
+    const evil = new WireServer({ security: ephemeralSecurity('evil') });
     servers.push(evil);
     const address = await evil.listen('127.0.0.1', 0);
     const answer = async (conn: Connection, qid: string): Promise<void> => {

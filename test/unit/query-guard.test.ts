@@ -8,12 +8,13 @@ import type { NodeEvent } from '@node-core/events';
 import type { FloodPeer } from '@node-core/flood/flood-peer';
 import { MAX_TTL, QueryBucket } from '@node-core/flood/query-guard';
 import { SeenQueries } from '@node-core/flood/seen-queries';
+import { ephemeralSecurity } from '@node-core/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
 import { closedPort, CountingListener, RawPeer } from './hostile-wire';
 
 /** A raw neighbour of `peer`: joined under `id`, claiming an address where nothing listens. */
 async function hostileNeighbor(peer: FloodPeer, id: string): Promise<RawPeer> {
-  const raw = await RawPeer.connect(peer.address);
+  const raw = await RawPeer.connect(peer.address, { id });
   const answer = await raw.request({ t: 'join', id, host: '127.0.0.1', port: await closedPort() });
   assert.equal(answer.t, 'welcome', JSON.stringify(answer));
   return raw;
@@ -93,7 +94,7 @@ describe('query guard: hostile neighbours on the wire', function () {
     await waitFor('the cut is logged', () => events.some((e) => e.event === 'error' && e.code === 'RATE_LIMITED'));
     assert.ok(!a.neighbors().some((n) => n.id === 'flooder'));
     assert.equal(third.connections, 0, 'no holder dialed the named origin');
-    const again = await RawPeer.connect(a.address);
+    const again = await RawPeer.connect(a.address, { id: 'flooder', identity: flooder.identity });
     const refused = await again.request({ t: 'join', id: 'flooder', host: '127.0.0.1', port: await closedPort() });
     assert.equal(refused.code, 'RATE_LIMITED');
     again.close();
@@ -103,9 +104,14 @@ describe('query guard: hostile neighbours on the wire', function () {
 
   it("refuses a join under a live neighbour's id; the neighbour keeps its link", async () => {
     const a = await net.peer('a');
-    const b = await net.peer('b', { join: a.address }, { 'f.txt': 'hello' });
+    const bSecurity = ephemeralSecurity('b');
+    const b = await net.peer('b', { join: a.address, security: bSecurity }, { 'f.txt': 'hello' });
     await waitFor('b linked', () => a.neighbors().some((n) => n.id === 'b'));
-    const impostor = await RawPeer.connect(a.address);
+    // another key under b's id is refused at the handshake; b's own key, joining twice, at the join
+    await assert.rejects(RawPeer.connect(a.address, { id: 'b' }), (err: { code?: string }) => {
+      return err.code === 'KEY_CHANGED';
+    });
+    const impostor = await RawPeer.connect(a.address, { id: 'b', identity: bSecurity.identity });
     const answer = await impostor.request({ t: 'join', id: 'b', host: b.address.host, port: b.address.port });
     assert.equal(answer.t, 'error');
     assert.equal(answer.code, 'DUPLICATE_ID');

@@ -13,6 +13,7 @@ import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@node-core/wire';
 import type { RawFrame } from '@node-core/wire/frame';
 import type { MetadataServer } from '@node-core/metaserver';
 import { FloodFixture, waitFor } from './flood-fixture';
+import { handshaken } from './raw-wire';
 
 const HANDSHAKE_MS = 1500;
 const IDLE_MS = 1500;
@@ -40,28 +41,6 @@ function closedWithin(socket: net.Socket, ms: number): Promise<number> {
     });
     socket.resume(); // read (and drop) whatever the server says, e.g. its hello and error frame
   });
-}
-
-/** A raw socket that completes the (keyless) handshake by hand, then is ours to abuse. */
-async function handshaken(address: Address): Promise<net.Socket> {
-  const socket = await rawSocket(address);
-  socket.write(
-    encodeFrame({
-      v: PROTOCOL_VERSION,
-      t: 'hello',
-      proto: PROTOCOL_VERSION,
-      nonce: randomBytes(16).toString('hex'),
-      auth: false,
-    }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no hello from the server')), 3000);
-    socket.once('data', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-  return socket;
 }
 
 const hugeLength = (): Buffer => Buffer.from([0xff, 0xff, 0xff, 0xf0, 0, 1, 0x7b]);

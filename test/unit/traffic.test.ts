@@ -21,9 +21,10 @@ type TrafficMessage = Extract<BridgeMessage, { type: 'traffic' }>;
 
 /** Registers `id` at the metaserver by hand, its address proved by a listener of its own. */
 async function registerByHand(ms: MetadataServer, id: string, cleanup: Array<() => unknown>): Promise<RawPeer> {
-  const listener = await proofListener();
+  const listener = await proofListener(id);
   cleanup.push(() => listener.close());
-  const raw = await RawPeer.connect(ms.address);
+  // the registering link shows the listener's key, as the address check requires
+  const raw = await RawPeer.connect(ms.address, { id, identity: listener.security.identity });
   cleanup.push(() => raw.close());
   const { host, port } = listener.address;
   raw.send({ t: 'register', rid: 1, id, host, port, mode: 'flood', flag: 'p2p' });

@@ -11,9 +11,11 @@ import {
   FrameDecoder,
   MAX_FRAME_BYTES,
   P2PError,
+  PROTOCOL_VERSION,
   WireServer,
   type ConnectionOptions,
 } from '@node-core/wire';
+import { handshaken, rawTls } from './raw-wire';
 
 async function pair(serverOptions: ConnectionOptions = {}, clientOptions: ConnectionOptions = {}) {
   const server = new WireServer(serverOptions);
@@ -45,18 +47,18 @@ function closedWithin(socket: net.Socket, ms: number): Promise<boolean> {
 describe('wire: frame codec', () => {
   it('round-trips a header and a raw payload, split at every byte boundary', () => {
     const payload = Buffer.from([0, 1, 2, 255, 254]);
-    const frame = encodeFrame({ v: 1, t: 'chunk', name: 'a.txt', index: 3 }, payload);
+    const frame = encodeFrame({ v: 2, t: 'chunk', name: 'a.txt', index: 3 }, payload);
     for (let cut = 0; cut <= frame.length; cut++) {
       const decoder = new FrameDecoder();
       const frames = [...decoder.push(frame.subarray(0, cut)), ...decoder.push(frame.subarray(cut))];
       assert.equal(frames.length, 1);
-      assert.deepEqual(frames[0].header, { v: 1, t: 'chunk', name: 'a.txt', index: 3 });
+      assert.deepEqual(frames[0].header, { v: 2, t: 'chunk', name: 'a.txt', index: 3 });
       assert.deepEqual(frames[0].payload, payload);
     }
   });
 
   it('decodes several frames from one chunk', () => {
-    const two = Buffer.concat([encodeFrame({ v: 1, t: 'ping' }), encodeFrame({ v: 1, t: 'ok' })]);
+    const two = Buffer.concat([encodeFrame({ v: 2, t: 'ping' }), encodeFrame({ v: 2, t: 'ok' })]);
     assert.equal(new FrameDecoder().push(two).length, 2);
   });
 
@@ -80,34 +82,35 @@ describe('wire: message table decoder', () => {
     );
 
   it('accepts valid messages', () => {
-    ok({ v: 1, t: 'join', id: 's1', host: '127.0.0.1', port: 4000 });
-    ok({ v: 1, t: 'chunk', name: 'f.bin', index: 0, re: 4 }, Buffer.alloc(10));
-    ok({ v: 1, t: 'register', id: '', host: 'h', port: 1, mode: 'flood', flag: 'P2P' });
+    ok({ v: 2, t: 'join', id: 's1', host: '127.0.0.1', port: 4000 });
+    ok({ v: 2, t: 'chunk', name: 'f.bin', index: 0, re: 4 }, Buffer.alloc(10));
+    ok({ v: 2, t: 'register', id: '', host: 'h', port: 1, mode: 'flood', flag: 'P2P' });
   });
 
   it('refuses wrong version, unknown type, missing or mistyped fields', () => {
     bad(null);
     bad([1]);
-    bad({ v: 2, t: 'ping' });
-    bad({ v: 1, t: 'nonsense' });
-    bad({ v: 1, t: '__proto__' });
-    bad({ v: 1, t: 'join', id: 's1', host: '127.0.0.1' });
-    bad({ v: 1, t: 'join', id: 's1', host: '127.0.0.1', port: 70000 });
-    bad({ v: 1, t: 'join', id: 'x'.repeat(65), host: 'h', port: 1 });
-    bad({ v: 1, t: 'join', id: 'has space', host: 'h', port: 1 });
-    bad({ v: 1, t: 'ping', rid: -1 });
-    bad({ v: 1, t: 'hit', qid: 'ab', name: 'f', size: 1, sha256: 'zz', holder: { id: 'a', host: 'h', port: 1 } });
+    bad({ v: 1, t: 'ping' }); // the cleartext protocol before TLS
+    bad({ v: 3, t: 'ping' });
+    bad({ v: 2, t: 'nonsense' });
+    bad({ v: 2, t: '__proto__' });
+    bad({ v: 2, t: 'join', id: 's1', host: '127.0.0.1' });
+    bad({ v: 2, t: 'join', id: 's1', host: '127.0.0.1', port: 70000 });
+    bad({ v: 2, t: 'join', id: 'x'.repeat(65), host: 'h', port: 1 });
+    bad({ v: 2, t: 'join', id: 'has space', host: 'h', port: 1 });
+    bad({ v: 2, t: 'ping', rid: -1 });
+    bad({ v: 2, t: 'hit', qid: 'ab', name: 'f', size: 1, sha256: 'zz', holder: { id: 'a', host: 'h', port: 1 } });
   });
 
   it('refuses traversal and control characters in file names', () => {
     for (const name of ['../x', 'a/b', 'a\\b', '..', 'a\u0000b', '', 'x'.repeat(256)]) {
-      bad({ v: 1, t: 'manifest-get', name });
+      bad({ v: 2, t: 'manifest-get', name });
     }
   });
 
   it('enforces payload rules', () => {
-    bad({ v: 1, t: 'ping' }, Buffer.alloc(1));
-    bad({ v: 1, t: 'chunk', name: 'f', index: 0 });
+    bad({ v: 2, t: 'ping' }, Buffer.alloc(1));
+    bad({ v: 2, t: 'chunk', name: 'f', index: 0 });
   });
 });
 
@@ -198,11 +201,20 @@ describe('wire: connections', () => {
       () => client.close(),
     );
     remote.setHandler((incoming, conn) => void conn.reply(incoming, { t: 'ok' }));
-    const rejected = new Promise<P2PError>((resolve) => server.once('rejected', resolve));
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
+    // in the clear, it is no TLS at all
+    let rejected = new Promise<P2PError>((resolve) => server.once('rejected', resolve));
     const raw = await rawSocket(address.port);
     cleanups.push(() => raw.destroy());
-    raw.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+    raw.write(garbage);
     assert.equal(await closedWithin(raw, 2000), true);
+    assert.equal((await rejected).code, 'HANDSHAKE_FAILED');
+    // inside TLS, it is no frame
+    rejected = new Promise<P2PError>((resolve) => server.once('rejected', resolve));
+    const inside = await rawTls(address);
+    cleanups.push(() => inside.destroy());
+    inside.write(garbage);
+    assert.equal(await closedWithin(inside, 2000), true);
     assert.equal((await rejected).code, 'PROTOCOL');
     const answer = await client.request({ t: 'neighbors-get' });
     assert.equal(answer.msg.t, 'ok');
@@ -216,7 +228,7 @@ describe('wire: connections', () => {
     );
     remote.setHandler(() => undefined);
     const closed = new Promise<P2PError | undefined>((resolve) => remote.once('close', resolve));
-    await client.send({ t: 'hello', proto: 1, nonce: 'ab', auth: false });
+    await client.send({ t: 'hello', proto: PROTOCOL_VERSION, id: '', auth: false });
     assert.equal((await closed)?.code, 'PROTOCOL');
   });
 
@@ -357,9 +369,8 @@ describe('wire: connections', () => {
     const address = await server.listen('127.0.0.1', 0);
     const accepted = new Promise<Connection>((resolve) => server.once('connection', resolve));
     // a remote that says hello and then never reads another byte
-    const raw = await rawSocket(address.port);
+    const raw = await handshaken(address);
     cleanups.push(() => raw.destroy());
-    raw.write(encodeFrame({ v: 1, t: 'hello', proto: 1, nonce: 'ab'.repeat(16), auth: false }));
     const conn = await accepted;
     raw.pause();
     let sent = 0;

@@ -145,6 +145,39 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
       };
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
+    case 'KEY_CHANGED':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)} refused a peer whose key changed: ` +
+          `${detail || 'a known id came with another key'}. Someone may be impersonating it; ` +
+          'if it really got a new key, remove it from known-peers.json.',
+        action: 'showLog',
+      };
+    case 'NOT_TRUSTED':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)} refused a key that is not in its trust file: ` +
+          `${detail || 'unknown fingerprint'}. Add the fingerprint to the trust file if you trust it.`,
+        action: 'showLog',
+      };
+    case 'ID_MISMATCH':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)} reached a peer that is not the one it dialed: ` +
+          `${detail || 'another id answered'}. See the log.`,
+        action: 'showLog',
+      };
+    case 'HANDSHAKE_FAILED':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)} could not set up an encrypted link: ` +
+          `${detail || 'TLS failed'}. Check that both sides run the same version.`,
+        action: 'showLog',
+      };
     case 'PAUSED':
       return { code, message: `Download of "${file}" was paused; it resumes from its .part.`, action: 'none' };
     default:

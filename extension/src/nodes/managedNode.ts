@@ -64,6 +64,8 @@ export interface NodeInfo {
   dir?: string;
   /** Chord only. */
   nodeId?: string;
+  /** SHA-256 of the node's public key: its identity on the network. */
+  fingerprint?: string;
   /** Metaserver only: the topology bridge. */
   httpPort?: number;
   url?: string;
@@ -388,6 +390,7 @@ export class ManagedNode {
       host: event.host,
       port: event.port,
       pid,
+      fingerprint: event.fingerprint,
     };
     if (event.role === 'metaserver') return { ...base, httpPort: event.httpPort, url: event.url };
     return { ...base, id: event.id, mode: event.mode, nodeId: event.nodeId, dir: event.dir ?? this.launch.dir };

@@ -129,6 +129,7 @@ export class NetworkTreeProvider implements vscode.TreeDataProvider<NetworkEleme
     item.tooltip = [
       `Metadata server ${address}`,
       node.info?.url ? `Topology page: ${node.info.url.replace(/token=[^&]+/, 'token=…')}` : '',
+      node.info?.fingerprint ? `fingerprint ${node.info.fingerprint}` : '',
       `pid ${node.pid ?? '-'}`,
     ]
       .filter(Boolean)
@@ -152,6 +153,7 @@ function peerItem(node: ManagedNode): vscode.TreeItem {
     `Peer ${id}`,
     node.info ? `${node.info.host}:${node.info.port} (${node.info.mode})` : '',
     node.info?.nodeId ? `node id ${node.info.nodeId}` : '',
+    node.info?.fingerprint ? `fingerprint ${node.info.fingerprint}` : '',
     node.launch.dir ? `folder ${node.launch.dir}` : '',
     `pid ${node.pid ?? '-'}`,
   ]

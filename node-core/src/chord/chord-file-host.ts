@@ -9,7 +9,7 @@ import { downloadIntoStore } from '../peer-support';
 import type { DownloadRequest, DownloadResult } from '../transfer/download-session';
 import type { WantedVersion } from '../transfer/holder-manifests';
 import { fetchManifest } from '../transfer/transfer-client';
-import { dial, type Connection } from '../wire';
+import { dial, type ChannelSecurity, type Connection } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
 import type { ChordContact } from './remote';
@@ -25,8 +25,10 @@ export class StoreFileHost implements ChordFileHost {
 
   constructor(
     private readonly store: FileStore,
-    /** The network key, and the transfer options every download of this peer uses. */
-    private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'>,
+    /** The network key and key pair, and the transfer options every download of this peer uses. */
+    private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'> & {
+      security: ChannelSecurity;
+    },
     /** A file was added to or removed from the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
     /** File bytes received from a holder (traffic for the topology page). */
@@ -48,7 +50,8 @@ export class StoreFileHost implements ChordFileHost {
 
   async holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean> {
     const ours = await this.store.manifest(name);
-    const conn = await dial(peer, { key: this.options.key, signal });
+    const { key, security } = this.options;
+    const conn = await dial(peer, { key, security, expectId: peer.id || undefined, signal });
     conn.setHandler(() => undefined);
     try {
       return (await fetchManifest(conn, name, signal)).sha256 === ours.sha256;
@@ -106,7 +109,8 @@ export class StoreFileHost implements ChordFileHost {
         holders,
         signal,
         connect: async (holder, s) => {
-          const conn = await dial(holder, { key: this.options.key, signal: s });
+          const { key, security } = this.options;
+          const conn = await dial(holder, { key, security, expectId: holder.id || undefined, signal: s });
           conn.setHandler(() => undefined);
           opened.push(conn);
           return conn;

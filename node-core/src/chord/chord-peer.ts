@@ -29,7 +29,7 @@ import { AddressProof } from '../metaserver/address-proof';
 import { TrafficMeter } from '../transfer/traffic-meter';
 import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
 import { UploadLimiter } from '../transfer/upload-limiter';
-import { dial, P2PError, toP2PError } from '../wire';
+import { dial, ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
 import { ChordRing } from './chord-ring';
 import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
@@ -67,8 +67,11 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private stopped = false;
   private ended: Promise<void> | undefined;
 
+  private readonly security: ChannelSecurity;
+
   constructor(private readonly options: ChordPeerOptions) {
     super();
+    this.security = options.security ?? ephemeralSecurity(options.id);
     this.store = new FileStore(options.dir, { watch: options.watch });
     followStore(
       this.store,
@@ -101,6 +104,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       advertise: options.advertise,
       port: options.port ?? 0,
       key: options.key,
+      security: this.security,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
@@ -116,7 +120,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     });
     const fileHost = new StoreFileHost(
       store,
-      options,
+      { ...options, security: this.security },
       () => this.reportFiles(),
       (holder, bytes) => this.traffic.add(holder.id, bytes),
     );
@@ -201,13 +205,14 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   readyEvent(): PeerReadyEvent {
-    return peerReadyEvent(this.self, 'chord', this.store.dir, idToHex(this.self.nodeId));
+    const fingerprint = this.security.identity.fingerprint;
+    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, idToHex(this.self.nodeId));
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
     const { join } = this.options;
-    this.metaserver = peerMetaserverClient(this.options, this.self, 'chord', this.addressProof);
+    this.metaserver = peerMetaserverClient(this.options, this.security, this.self, 'chord', this.addressProof);
     const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) {
       await this.ring.begin(join);
@@ -264,7 +269,12 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     let found: { size: number; sha256: string; root: string } | undefined;
     for (const h of holders) {
       try {
-        const conn = await dial(h, { key: this.options.key, signal: this.operations.signal });
+        const conn = await dial(h, {
+          key: this.options.key,
+          security: this.security,
+          expectId: h.id,
+          signal: this.operations.signal,
+        });
         conn.setHandler(() => undefined);
         try {
           const m = await fetchManifest(conn, name, this.operations.signal);

@@ -2,12 +2,13 @@
 // the maintenance timers, started and stopped as one. Files ride on top (key-replicator.ts);
 // the CLI peer (chord-peer.ts) adds the metaserver and stdin commands.
 import { advertisedHost } from '../advertised-host';
-import type { Connection, Incoming } from '../wire/connection';
+import type { Connection, Incoming, LinkCredentials } from '../wire/connection';
 import type { TopologyEvent } from '../events';
 import type { TopologyPeer } from '../topology';
 import { ChordNode, DEFAULT_NODE_OPTIONS, type ChordNodeOptions } from './chord-node';
 import { idToHex, nodeIdOf } from './id';
 import { WireServer } from '../wire/server';
+import { ephemeralSecurity } from '../wire/secure-channel';
 import { P2PError } from '../wire/errors';
 import { DEFAULT_TIMINGS, PeriodicTasks, type ChordTimings } from './maintenance';
 import { toNodeRef, type ChordContact } from './remote';
@@ -16,13 +17,12 @@ import { RingMerger } from './ring-merge';
 import { WireChordTransport } from './wire-transport';
 import type { LookupResult } from './lookup';
 
-export interface ChordRingOptions {
+export interface ChordRingOptions extends LinkCredentials {
   id: string;
   host: string;
   /** The host other nodes are told to dial (default: host; see advertised-host.ts). */
   advertise?: string;
   port: number;
-  key?: string;
   timings?: Partial<ChordTimings>;
   node?: Partial<ChordNodeOptions>;
   maxConnections?: number;
@@ -58,7 +58,8 @@ export class ChordRing {
   static async start(options: ChordRingOptions): Promise<ChordRing> {
     const holder: { node?: ChordNode } = {};
     const abort = new AbortController();
-    const server = new WireServer({ key: options.key, idleTimeoutMs: 60_000 });
+    const security = options.security ?? ephemeralSecurity(options.id);
+    const server = new WireServer({ key: options.key, security, idleTimeoutMs: 60_000 });
     server.on('connection', (conn) =>
       conn.setHandler((incoming, c) => {
         const handled =
@@ -76,7 +77,11 @@ export class ChordRing {
     // the node id hashes the address others dial, as they compute it from what we announce
     const host = advertisedHost(options.host, options.advertise);
     const self: ChordContact = { id: options.id, host, port: bound.port, nodeId: nodeIdOf(host, bound.port) };
-    const transport = new WireChordTransport({ key: options.key, maxConnections: options.maxConnections });
+    const transport = new WireChordTransport({
+      key: options.key,
+      security,
+      maxConnections: options.maxConnections,
+    });
     const ring = new ChordRing(
       server,
       transport,
@@ -98,7 +103,7 @@ export class ChordRing {
   async begin(bootstrap?: { host: string; port: number; id?: string }): Promise<void> {
     if (bootstrap) {
       await this.node.join({
-        id: bootstrap.id ?? 'bootstrap',
+        id: bootstrap.id ?? '', // unknown until it answers: any id may answer at a bare --join address
         host: bootstrap.host,
         port: bootstrap.port,
         nodeId: nodeIdOf(bootstrap.host, bootstrap.port),

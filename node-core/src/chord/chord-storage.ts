@@ -44,14 +44,25 @@ export interface ChordStorageOptions {
 /** Copies checked for pruning per replication round: bounds the lookups one round makes. */
 const PRUNE_PER_ROUND = 8;
 
+/**
+ * A replica's confirmation is trusted for this many replication rounds, then everything is offered
+ * again: a replica may have pruned a copy while briefly out of range (a join and a leave between two
+ * of our rounds), and offers are only names, so re-offering costs little.
+ */
+const CONFIRMATION_ROUNDS = 10;
+
 /** Not a node id (ids are ≥ 0): "not placed yet". */
 const NO_OWNER = -1n;
 
 export const DEFAULT_STORAGE_OPTIONS: ChordStorageOptions = { replicas: 2, offerTimeoutMs: 120_000 };
 
 export class ChordStorage {
-  /** Per replica node, the names it confirmed holding: offers are not repeated every round. */
-  private readonly confirmed = new Map<bigint, Set<string>>();
+  /** Per replica node, the names it confirmed holding and when: offers are not repeated every round. */
+  private readonly confirmed = new Map<bigint, { names: Set<string>; at: number }>();
+  /** Set once a graceful leave began: offers are refused so the offerer tries its next successor. */
+  private leaving = false;
+  /** Offers being received: a leave hands these files on too, once they have landed. */
+  private readonly receiving = new Set<Promise<void>>();
   private replicating: Promise<void> | undefined;
   /** Names this node put on the ring (SHARE), and the owner that last took each. */
   private readonly published = new Map<string, bigint>();
@@ -113,6 +124,8 @@ export class ChordStorage {
 
   /** Leaving: the successor takes everything this node holds (it becomes their owner or a replica). */
   async handOffAll(): Promise<void> {
+    this.leaving = true;
+    await Promise.allSettled(this.receiving);
     const names = this.files.names();
     for (const succ of this.ring.node.successors.all()) {
       if (names.length === 0) return;
@@ -134,11 +147,12 @@ export class ChordStorage {
     const targets = node.successors.all().slice(0, this.options.replicas);
     // Forget confirmations from nodes that are no longer replicas: if one comes back (a restart
     // on the same address has the same id) it is offered everything again.
-    for (const nodeId of this.confirmed.keys())
-      if (!targets.some((t) => t.nodeId === nodeId)) this.confirmed.delete(nodeId);
+    const stale = Date.now() - CONFIRMATION_ROUNDS * this.ring.replicateMs;
+    for (const [nodeId, { at }] of this.confirmed)
+      if (at < stale || !targets.some((t) => t.nodeId === nodeId)) this.confirmed.delete(nodeId);
     await Promise.all(
       targets.map(async (target) => {
-        const missing = owned.filter((name) => !this.confirmed.get(target.nodeId)?.has(name));
+        const missing = owned.filter((name) => !this.confirmed.get(target.nodeId)?.names.has(name));
         if (missing.length > 0)
           await this.offer(target, missing).catch((err: unknown) => this.onError('replicate', err));
       }),
@@ -197,13 +211,20 @@ export class ChordStorage {
 
   private async offer(target: ChordContact, names: string[]): Promise<void> {
     await this.ring.node.call(target, (r, s) => r.offerFiles(this.ring.self, names, s), this.options.offerTimeoutMs);
-    let set = this.confirmed.get(target.nodeId);
-    if (!set) this.confirmed.set(target.nodeId, (set = new Set()));
-    for (const name of names) set.add(name);
+    let entry = this.confirmed.get(target.nodeId);
+    if (!entry) this.confirmed.set(target.nodeId, (entry = { names: new Set(), at: Date.now() }));
+    for (const name of names) entry.names.add(name);
   }
 
   /** Someone asks us to hold files: fetch the missing ones from it (the host runs one download per name). */
-  private async receive(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
+  private receive(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
+    if (this.leaving) return Promise.reject(new Error('this node is leaving the ring'));
+    const landing = this.fetchOffered(source, names, signal);
+    this.receiving.add(landing);
+    return landing.finally(() => this.receiving.delete(landing));
+  }
+
+  private async fetchOffered(source: ChordContact, names: string[], signal: AbortSignal): Promise<void> {
     for (const name of names) {
       // Checked per name, after each await: another offer may have brought it meanwhile.
       if (this.files.has(name)) continue;

@@ -1,7 +1,7 @@
 // ChordTransport over the shared wire protocol: one dialed Connection per remote node, reused
 // for every RPC, kept in a small LRU so a large ring does not hold a socket to every node it
 // ever looked up through (iterative lookups talk to many nodes).
-import type { Connection, Incoming } from '../wire/connection';
+import type { Connection, Incoming, LinkCredentials } from '../wire/connection';
 import { dial } from '../wire/server';
 import { P2PError } from '../wire/errors';
 import type { AnyMessage } from '../wire/messages';
@@ -18,8 +18,7 @@ import {
   type NeighborState,
 } from './remote';
 
-export interface WireTransportOptions {
-  key?: string;
+export interface WireTransportOptions extends LinkCredentials {
   /** Cached outgoing connections kept open at most (least recently used closed first). */
   maxConnections?: number;
   connectTimeoutMs?: number;
@@ -115,6 +114,8 @@ export class WireChordTransport implements ChordTransport {
   private dial(peer: ChordContact, signal: AbortSignal): Promise<Connection> {
     return dial(peer, {
       key: this.options.key,
+      security: this.options.security,
+      expectId: peer.id || undefined,
       signal,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 3000,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,

@@ -8,15 +8,18 @@ import type { Address, Mode } from '../events';
 import { parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
 
 export const USAGE = `usage:
-  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--key K] [--json]
+  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
+                     [--trust FILE] [--key K] [--json]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
-                [--max-upload RATE] [--key K] [--json]
-  p2p-node topo [--metaserver 127.0.0.1:5000] [--key K] [--json]
-  p2p-node get LINK [--dir .] [--host 127.0.0.1] [--key K] [--json]
+                [--max-upload RATE] [--trust FILE] [--key K] [--json]
+  p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
+  p2p-node get LINK [--dir .] [--host 127.0.0.1] [--trust FILE] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
 The network key may also come from the environment: P2P_NETWORK_KEY.
+Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
+(a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
 Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follow it).`;
 
 export class UsageError extends Error {}
@@ -27,6 +30,10 @@ export interface MetaserverArgs {
   port: number;
   httpPort?: number;
   maxPeers?: number;
+  /** Where its key pair and known peers are kept (none: a fresh key each start). */
+  dir?: string;
+  /** `--trust FILE`: the allow-list of fingerprints. */
+  trust?: string;
   key?: string;
   json: boolean;
   heartbeatMs?: number;
@@ -47,6 +54,7 @@ export interface PeerArgs {
   dir: string;
   maxNeighbors: number;
   ttl: number;
+  trust?: string;
   key?: string;
   json: boolean;
   heartbeatMs?: number;
@@ -55,6 +63,7 @@ export interface PeerArgs {
 export interface TopoArgs {
   command: 'topo';
   metaserver: Address;
+  trust?: string;
   key?: string;
   json: boolean;
 }
@@ -102,6 +111,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'http-port': { type: 'string' },
         'max-peers': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
+        dir: { type: 'string' },
+        trust: { type: 'string' },
       });
       return {
         command,
@@ -109,6 +120,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         port: int('--port', values.port, 0, 65535),
         httpPort: optionalInt('--http-port', values['http-port'], 0, 65535),
         maxPeers: optionalInt('--max-peers', values['max-peers'], 1, 1_000_000),
+        dir: values.dir,
+        trust: values.trust,
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
@@ -129,6 +142,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         ttl: { type: 'string', default: '7' },
         'heartbeat-ms': { type: 'string' },
         'max-upload': { type: 'string' },
+        trust: { type: 'string' },
       });
       if (values.id === undefined) throw new UsageError('peer: --id is required');
       if (values.advertise !== undefined && (values.advertise.trim() === '' || isWildcardHost(values.advertise))) {
@@ -153,6 +167,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),
         ttl: int('--ttl', values.ttl, 1, MAX_TTL),
+        trust: values.trust,
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
@@ -161,10 +176,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       };
     }
     case 'topo': {
-      const { values } = parse(rest, { ...common, metaserver: { type: 'string', default: '127.0.0.1:5000' } });
+      const { values } = parse(rest, {
+        ...common,
+        metaserver: { type: 'string', default: '127.0.0.1:5000' },
+        trust: { type: 'string' },
+      });
       return {
         command,
         metaserver: address('--metaserver', values.metaserver),
+        trust: values.trust,
         key: key(values.key),
         json: values.json,
       };

@@ -3,6 +3,7 @@
 import { TopologyBridge } from '../bridge';
 import type { MetaserverReadyEvent } from '../events';
 import { MetadataServer } from '../metaserver';
+import { loadNodeSecurity } from '../wire';
 import type { MetaserverArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -22,8 +23,12 @@ export async function startMetaserver(options: {
   maxPeers?: number;
   key?: string;
   heartbeatMs?: number;
+  dir?: string;
+  trust?: string;
 }): Promise<RunningMetaserver> {
+  const security = await loadNodeSecurity({ id: '', folder: options.dir, trustFile: options.trust });
   const server = new MetadataServer({
+    security,
     host: options.host,
     port: options.port,
     maxPeers: options.maxPeers,
@@ -31,7 +36,13 @@ export async function startMetaserver(options: {
     ...(options.heartbeatMs ? { peerTimeoutMs: options.heartbeatMs * 5 } : {}),
   });
   const address = await server.listen();
-  const ready: MetaserverReadyEvent = { event: 'ready', role: 'metaserver', host: address.host, port: address.port };
+  const ready: MetaserverReadyEvent = {
+    event: 'ready',
+    role: 'metaserver',
+    host: address.host,
+    port: address.port,
+    fingerprint: security.identity.fingerprint,
+  };
   let bridge: TopologyBridge | undefined;
   if (options.httpPort !== undefined) {
     try {
@@ -51,6 +62,7 @@ export async function startMetaserver(options: {
     close: async () => {
       await bridge?.close();
       await server.close();
+      await security.trust.flush();
     },
   };
 }

@@ -1,6 +1,8 @@
 // `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
 // signal. Commands run concurrently (a long GET does not block TOPO).
+import { join } from 'node:path';
 import type { NodeEvent } from '../events';
+import { loadNodeSecurity, STATE_FOLDER } from '../wire';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -20,7 +22,14 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
     out.emit({ event: 'error', code: 'EMPTY_ID', message: 'a peer id must not be empty' });
     return 1;
   }
-  const node = createPeerNode(args);
+  let security;
+  try {
+    security = await loadNodeSecurity({ id: args.id, folder: join(args.dir, STATE_FOLDER), trustFile: args.trust });
+  } catch (err) {
+    out.emit(errorEvent(err));
+    return 1;
+  }
+  const node = createPeerNode(args, security);
   // Links form while start() runs; their events wait so that "ready" is always the first line.
   let early: NodeEvent[] | undefined = [];
   const show = (event: NodeEvent): void => {
@@ -44,13 +53,16 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
       onCommand: (command) => void runCommand(node, command, out, downloads),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
-        node.stop().then(
-          () => 0,
-          (err: unknown) => {
-            out.emit(errorEvent(err));
-            return 1;
-          },
-        ),
+        node
+          .stop()
+          .then(() => security.trust.flush())
+          .then(
+            () => 0,
+            (err: unknown) => {
+              out.emit(errorEvent(err));
+              return 1;
+            },
+          ),
     },
     out,
   );

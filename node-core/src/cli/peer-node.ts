@@ -2,9 +2,11 @@
 import { ChordPeer } from '../chord/chord-peer';
 import { FloodPeer } from '../flood/flood-peer';
 import type { PeerNode, PeerOptions } from '../peer';
+import type { ChannelSecurity } from '../wire';
 import type { PeerArgs } from './args';
 
-export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNode {
+/** `security`: the node's key pair and pins (default: fresh ones in memory, as in `demo`). */
+export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>, security?: ChannelSecurity): PeerNode {
   const common: PeerOptions = {
     id: args.id,
     host: args.host,
@@ -12,6 +14,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>): PeerNo
     port: args.port,
     dir: args.dir,
     key: args.key,
+    security,
     metaserver: args.metaserver,
     join: args.join,
     heartbeatMs: args.heartbeatMs,

@@ -34,7 +34,15 @@ import { TrafficMeter } from '../transfer/traffic-meter';
 import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { PauseRequest, abortedDownloadError } from '../transfer/pause';
-import { dial, P2PError, WireServer, type Connection, type Incoming } from '../wire';
+import {
+  dial,
+  ephemeralSecurity,
+  P2PError,
+  WireServer,
+  type ChannelSecurity,
+  type Connection,
+  type Incoming,
+} from '../wire';
 import { FloodOverlay, type HitMessage, type QueryMessage } from './flood-overlay';
 import { capTtl, DEFAULT_TTL, QUERY_RATE } from './query-guard';
 import { SearchCollector, type SearchOptions } from './search-collector';
@@ -73,10 +81,12 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private readonly addressProof = new AddressProof();
   private self: PeerRef | undefined;
   private stopping = false;
+  private readonly security: ChannelSecurity;
   private ended: Promise<void> | undefined;
 
   constructor(private readonly options: FloodPeerOptions) {
     super();
+    this.security = options.security ?? ephemeralSecurity(options.id);
     this.store = new FileStore(options.dir, {
       chunkSize: options.chunkSize,
       downloadsDir: options.downloadsDir,
@@ -90,6 +100,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.uploadLimiter = UploadLimiter.forCap(options.maxUploadBytesPerSecond);
     this.server = new WireServer({
       key: options.key,
+      security: this.security,
       idleTimeoutMs: this.peerTimeoutMs,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
     });
@@ -125,7 +136,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.self = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
-      this.metaserver = peerMetaserverClient(options, this.self, 'flood', this.addressProof);
+      this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof);
       if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
@@ -172,7 +183,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       }),
     ]);
     clearTimeout(readyTimer);
-    return peerReadyEvent(this.self, 'flood', this.store.dir);
+    return peerReadyEvent(this.self, 'flood', this.store.dir, this.security.identity.fingerprint);
   }
 
   neighbors(): PeerRef[] {
@@ -310,10 +321,13 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     return this.overlay;
   }
 
-  private async connect(address: Address, idleTimeoutMs: number): Promise<Connection> {
+  /** A PeerRef's id is the one the remote must prove; a bare address (`--join`) may be anyone. */
+  private async connect(address: Address | PeerRef, idleTimeoutMs: number): Promise<Connection> {
     if (this.stopping) throw new P2PError('CANCELLED', 'the peer is stopping');
     const conn = await dial(address, {
       key: this.options.key,
+      security: this.security,
+      expectId: 'id' in address ? (address as PeerRef).id : undefined,
       idleTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
     });

@@ -4,7 +4,15 @@
 import { EventEmitter } from 'node:events';
 import type { Address } from '../events';
 import type { BridgeMessage, TopologySnapshot, TopologySource } from '../topology';
-import { Connection, P2PError, toP2PError, WireServer, type Incoming } from '../wire';
+import {
+  Connection,
+  ephemeralSecurity,
+  P2PError,
+  toP2PError,
+  WireServer,
+  type ChannelSecurity,
+  type Incoming,
+} from '../wire';
 import { newAddressToken, verifyAddress } from './address-proof';
 import { PartitionRepair } from './partition-repair';
 import { PeerRegistry } from './peer-registry';
@@ -16,6 +24,8 @@ export interface MetadataServerOptions {
   /** Refuse registrations beyond this many live peers (0 or undefined: no limit). */
   maxPeers?: number;
   key?: string;
+  /** Its key pair and the pins of the peers it has seen (default: a fresh key pair, pins in memory). */
+  security?: ChannelSecurity;
   /** A registered peer silent for this long is expired. */
   peerTimeoutMs?: number;
   handshakeTimeoutMs?: number;
@@ -44,11 +54,14 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   private readonly verifying = new Set<string>();
   private bound: Address | undefined;
   private readonly repair: PartitionRepair;
+  private readonly security: ChannelSecurity;
 
   constructor(private readonly options: MetadataServerOptions = {}) {
     super();
+    this.security = options.security ?? ephemeralSecurity('');
     this.wire = new WireServer({
       key: options.key,
+      security: this.security,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       idleTimeoutMs: options.peerTimeoutMs ?? 15_000,
     });
@@ -151,7 +164,12 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
       return new P2PError('ADDRESS_UNVERIFIED', `the registrant did not take its address token: ${reason}`);
     }
     try {
-      await verifyAddress({ host: msg.host, port: msg.port }, token, { key: this.options.key, timeoutMs });
+      await verifyAddress({ host: msg.host, port: msg.port }, token, {
+        key: this.options.key,
+        security: this.security,
+        registrant: { id: msg.id, fingerprint: conn.remoteFingerprint },
+        timeoutMs,
+      });
       return;
     } catch (err) {
       return toP2PError(err, 'ADDRESS_UNVERIFIED');

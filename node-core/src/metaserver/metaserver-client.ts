@@ -4,7 +4,16 @@
 import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
 import type { TopologyPeer } from '../topology';
-import { dial, P2PError, toP2PError, type AnyMessage, type Connection } from '../wire';
+import {
+  dial,
+  ephemeralSecurity,
+  P2PError,
+  toP2PError,
+  type AnyMessage,
+  type ChannelSecurity,
+  type Connection,
+  type LinkCredentials,
+} from '../wire';
 import type { AddressProof } from './address-proof';
 import type { RegisteredPeer } from './peer-registry';
 
@@ -14,6 +23,8 @@ export interface MetaserverClientOptions {
   /** Keeps the metaserver's token for this peer's listener, which shows it when the metaserver checks. */
   addressProof: AddressProof;
   key?: string;
+  /** The peer's key pair and id on the wire (its hello must carry `self.id`). */
+  security?: ChannelSecurity;
   flag?: string;
   heartbeatMs?: number;
   retryMs?: number;
@@ -33,6 +44,7 @@ type Report = Extract<AnyMessage, { t: 'links' | 'files-report' }>;
 export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
   private conn: Connection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private security: ChannelSecurity | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
   private connecting = false;
@@ -97,9 +109,10 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
 
   private async connect(): Promise<PeerRef[]> {
     const { address, self, key } = this.options;
+    const security = (this.security ??= this.options.security ?? ephemeralSecurity(self.id));
     let conn: Connection;
     try {
-      conn = await dial(address, { key, idleTimeoutMs: 0, requestTimeoutMs: this.options.requestTimeoutMs });
+      conn = await dial(address, { key, security, idleTimeoutMs: 0, requestTimeoutMs: this.options.requestTimeoutMs });
     } catch (err) {
       const e = toP2PError(err, 'METASERVER_UNREACHABLE');
       if (e.code === 'PEER_UNREACHABLE')
@@ -166,11 +179,16 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
 /** One-shot: the whole network as the metaserver sees it (`p2p-node topo`). */
 export async function fetchTopology(
   address: Address,
-  options: { key?: string; timeoutMs?: number } = {},
+  options: LinkCredentials & { timeoutMs?: number } = {},
 ): Promise<TopologyPeer[]> {
   let conn: Connection;
   try {
-    conn = await dial(address, { key: options.key, idleTimeoutMs: 0, connectTimeoutMs: options.timeoutMs });
+    conn = await dial(address, {
+      key: options.key,
+      security: options.security,
+      idleTimeoutMs: 0,
+      connectTimeoutMs: options.timeoutMs,
+    });
   } catch (err) {
     const e = toP2PError(err, 'METASERVER_UNREACHABLE');
     throw e.code === 'PEER_UNREACHABLE' ? new P2PError('METASERVER_UNREACHABLE', e.message) : e;

@@ -5,16 +5,20 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isErrorCode, type ErrorCode } from '../error-codes';
-import { authProof, newNonce, proofMatches, type ConnectionRole } from './auth';
+import type { ConnectionRole } from './auth';
+import { ChannelHandshake, type HandshakeOutcome } from './channel-handshake';
 import { P2PError, toP2PError } from './errors';
 import { encodeFramePrefix, FrameDecoder } from './frame';
-import { decodeMessage, PROTOCOL_VERSION, type AnyMessage, type Message } from './messages';
+import { decodeMessage, PROTOCOL_VERSION, SENDER_NAMED, type AnyMessage, type Message } from './messages';
 import { payloadBuffer } from './payload-pool';
 import type { ReusedReadBuffer } from './reused-read-buffer';
+import type { ChannelSecurity, SecureSession } from './secure-channel';
 
 export interface ConnectionOptions {
   /** The shared network key; both sides must hold the same one (or both none). */
   key?: string;
+  /** This node's key pair, announced id and pins (default: anonymousSecurity()). */
+  security?: ChannelSecurity;
   handshakeTimeoutMs?: number;
   /** Close after this long without any incoming bytes; 0 disables. */
   idleTimeoutMs?: number;
@@ -29,6 +33,15 @@ export interface ConnectionOptions {
  * keeps at most 8 MiB of chunks in flight per connection (transfer/serve-queue.ts), so a queue
  * past this is a remote that stopped reading.
  */
+/** The two things every dial and server of one node share. */
+export type LinkCredentials = Pick<ConnectionOptions, 'key' | 'security'>;
+
+/** What the handshake needs beyond the connection's options. */
+export interface HandshakeOptions extends ConnectionOptions {
+  /** Dialer only: the id the remote must announce (ID_MISMATCH otherwise). */
+  expectId?: string;
+}
+
 export const QUEUED_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface Incoming {
@@ -72,6 +85,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private closedWith: P2PError | undefined | null = null; // null = still open
   private readonly requestTimeoutMs: number;
   private readonly maxQueuedBytes: number;
+  /** The id the remote announced, bound to its key ('' for a metaserver or a tool). */
+  remoteId = '';
   private handler: MessageHandler | undefined;
   private readonly backlog: Incoming[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
@@ -86,6 +101,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private constructor(
     private readonly socket: Socket,
     readonly role: ConnectionRole,
+    private readonly session: SecureSession,
     options: ConnectionOptions,
   ) {
     super();
@@ -102,23 +118,30 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   static open(
     socket: Socket,
     role: ConnectionRole,
-    options: ConnectionOptions = {},
+    session: SecureSession,
+    options: HandshakeOptions & { security: ChannelSecurity },
     reads?: ReusedReadBuffer,
   ): Promise<Connection> {
-    const conn = new Connection(socket, role, options);
+    const conn = new Connection(socket, role, session, options);
     return conn.handshake(options, reads);
+  }
+
+  /** The SHA-256 fingerprint of the remote's key, verified by TLS. */
+  get remoteFingerprint(): string {
+    return this.session.remoteFingerprint;
   }
 
   get isOpen(): boolean {
     return this.closedWith === null;
   }
 
-  private handshake(options: ConnectionOptions, reads: ReusedReadBuffer | undefined): Promise<Connection> {
+  private handshake(
+    options: HandshakeOptions & { security: ChannelSecurity },
+    reads: ReusedReadBuffer | undefined,
+  ): Promise<Connection> {
     const socket = this.socket;
     socket.setNoDelay(true);
-    const myNonce = newNonce();
-    let remoteNonce: string | undefined;
-    const key = options.key || undefined;
+    const steps = new ChannelHandshake(this.role, this.session, options);
 
     return new Promise<Connection>((resolve, reject) => {
       let settled = false;
@@ -144,32 +167,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         () => finish(new P2PError('PEER_UNREACHABLE', 'handshake timed out')),
         options.handshakeTimeoutMs ?? 5000,
       );
+      const run = (step: Promise<HandshakeOutcome>): void => {
+        step.then(
+          (outcome) => {
+            if (!this.isOpen || settled) return;
+            if (outcome.send) this.write(outcome.send);
+            if (outcome.remoteId === undefined) return;
+            this.remoteId = outcome.remoteId;
+            finish();
+          },
+          (err: unknown) => finish(toP2PError(err, 'PROTOCOL')),
+        );
+      };
 
+      let received = false;
       this.handshakeStep = (msg: AnyMessage): void => {
         if (msg.t === 'error') return finish(new P2PError(asErrorCode(msg.code), `refused by remote: ${msg.message}`));
-        if (msg.t === 'hello' && remoteNonce === undefined) {
-          if (msg.proto !== PROTOCOL_VERSION)
-            return finish(new P2PError('PROTOCOL', `remote speaks protocol ${msg.proto}`));
-          if (msg.auth !== Boolean(key)) {
-            return finish(
-              new P2PError('AUTH_FAILED', key ? 'remote has no network key' : 'remote requires a network key'),
-            );
-          }
-          remoteNonce = msg.nonce;
-          if (!key) return finish();
-          const [dialerNonce, listenerNonce] = this.role === 'dialer' ? [myNonce, remoteNonce] : [remoteNonce, myNonce];
-          this.write({ t: 'auth', proof: authProof(key, this.role, dialerNonce, listenerNonce) });
-          return;
-        }
-        if (msg.t === 'auth' && key && remoteNonce !== undefined) {
-          const remoteRole: ConnectionRole = this.role === 'dialer' ? 'listener' : 'dialer';
-          const [dialerNonce, listenerNonce] = this.role === 'dialer' ? [myNonce, remoteNonce] : [remoteNonce, myNonce];
-          if (!proofMatches(authProof(key, remoteRole, dialerNonce, listenerNonce), msg.proof)) {
-            return finish(new P2PError('AUTH_FAILED', 'wrong network key'));
-          }
-          return finish();
-        }
-        finish(new P2PError('PROTOCOL', `unexpected "${msg.t}" during handshake`));
+        if (msg.t !== 'hello' || received)
+          return finish(new P2PError('PROTOCOL', `unexpected "${msg.t}" during handshake`));
+        received = true;
+        run(steps.receive(msg));
       };
 
       if (reads) reads.attach((bytes) => this.onData(bytes));
@@ -177,7 +194,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       socket.on('error', (err) => this.close(toP2PError(err, 'PEER_UNREACHABLE')));
       socket.on('close', () => this.close());
       if (socket.destroyed) return this.close(new P2PError('PEER_UNREACHABLE', 'socket already closed'));
-      this.write({ t: 'hello', proto: PROTOCOL_VERSION, nonce: myNonce, auth: Boolean(key) });
+      if (this.role === 'dialer') run(steps.open());
     });
   }
 
@@ -247,8 +264,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.handshakeStep?.(msg);
       return;
     }
-    if (msg.t === 'hello' || msg.t === 'auth')
-      return this.close(new P2PError('PROTOCOL', `unexpected "${msg.t}"`), true);
+    if (msg.t === 'hello') return this.close(new P2PError('PROTOCOL', 'unexpected "hello"'), true);
+    if (SENDER_NAMED.has(msg.t) && (msg as { id: string }).id !== this.remoteId) {
+      const claimed = (msg as { id: string }).id;
+      const err = new P2PError(
+        'ID_MISMATCH',
+        `"${msg.t}" names "${claimed}", but this link's key is "${this.remoteId}"'s`,
+      );
+      return this.close(err, true);
+    }
     // An error that answers no request is the remote's reason for hanging up: keep its code.
     if (msg.t === 'error' && msg.re === undefined)
       return this.close(new P2PError(asErrorCode(msg.code), `closed by remote: ${msg.message}`));

@@ -22,10 +22,15 @@ export { isFileName, isPeerId, MAX_ID_LENGTH, MAX_NAME_LENGTH, type Kind } from 
 export {
   Connection,
   type ConnectionOptions,
+  type LinkCredentials,
   type Incoming,
   type MessageHandler,
   type RequestOptions,
 } from './connection';
 export { dial, WireServer, type DialOptions } from './server';
+export { anonymousSecurity, ephemeralSecurity, type ChannelSecurity } from './secure-channel';
+export { NodeIdentity, fingerprintOf, isFingerprint } from './identity';
+export { readAllowList, TrustStore } from './trust-store';
+export { loadNodeSecurity, STATE_FOLDER, type NodeSecurityOptions } from './node-security';
 export { ChunkBufferPool } from './chunk-buffer-pool';
 export { payloadPool } from './payload-pool';

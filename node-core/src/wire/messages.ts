@@ -10,7 +10,7 @@
 import { P2PError } from './errors';
 import { KIND_CHECKS, type Kind, type KindTypes } from './fields';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type PayloadRule = 'none' | 'optional' | 'required';
 
@@ -22,10 +22,11 @@ export interface MessageSpec {
 
 // ---- connection ------------------------------------------------------------------------
 const CONNECTION_MESSAGES = {
-  /** First message both ways. `auth` says whether this side requires the network key. */
-  hello: { fields: { proto: 'u32', nonce: 'hex', auth: 'bool' }, payload: 'none' },
-  /** HMAC-SHA256(key, role | dialer nonce | listener nonce): proves the key, never sends it. */
-  auth: { fields: { proof: 'hex' }, payload: 'none' },
+  /**
+   * First message both ways, inside TLS (PROTOCOL.md): the sender's id, whether it requires the
+   * network key and, if so, its proof over the session (auth.ts). The dialer's goes first.
+   */
+  hello: { fields: { proto: 'u32', id: 'peerIdOrEmpty', auth: 'bool' }, optional: { proof: 'hex' }, payload: 'none' },
   /** A refusal: the answer to a request (with `re`) or a notice before closing. */
   error: { fields: { code: 'errorCode', message: 'text' }, payload: 'none' },
   ok: { fields: {}, payload: 'none' },
@@ -172,6 +173,9 @@ export const MESSAGES = {
 };
 
 export type MessageType = keyof typeof MESSAGES;
+
+/** Messages whose `id` names their sender: it must be the id the link's key is bound to. */
+export const SENDER_NAMED: ReadonlySet<MessageType> = new Set<MessageType>(['register', 'join', 'welcome']);
 
 /** Field kinds of a spec mapped to their TypeScript types: one for the required fields, one for the optional. */
 type RequiredFieldTypes<F> = { [K in keyof F]: F[K] extends Kind ? KindTypes[F[K]] : never };

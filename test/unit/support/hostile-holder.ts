@@ -1,14 +1,16 @@
-// A hostile holder written against the wire protocol, not with our own classes: raw sockets, the
-// frame encoder and decoder, and headers spelled out by hand. It joins a flood peer as a
+// A hostile holder written against the wire protocol, not with our own classes: raw TLS sockets
+// with a key pair of its own, the hello of raw-wire.ts, the frame encoder and decoder, and
+// headers spelled out by hand. It joins a flood peer as a
 // neighbour, answers that peer's searches with a hit of its choosing, serves a manifest of its
 // choosing, and answers chunk requests with random bytes, true bytes, half a chunk then silence,
 // or one byte at a time. Everything it opens is closed by close().
-import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Server, TLSSocket } from 'node:tls';
 import type { PeerRef } from '@node-core/events';
-import { encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@node-core/wire';
+import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
+import type { ConnectionRole } from '@node-core/wire/auth';
+import { helloFrame, rawTls, rawTlsServer } from '../raw-wire';
 
 /** How the holder answers chunk-get. */
 export type ChunkBehaviour =
@@ -35,25 +37,42 @@ export interface HostileHolderOptions {
 
 type Header = Record<string, unknown> & { t: string; rid?: number };
 
-/** One framed socket: sends headers (with `v`), hands each decoded frame to `onFrame`. */
+/**
+ * One framed TLS socket: sends headers (with `v`), hands each decoded frame to `onFrame`. No
+ * network key: the handshake is the dialer's hello, then the listener's.
+ */
 class RawLink {
   private readonly decoder = new FrameDecoder();
   private helloSeen = false;
+  /** Settles once the remote's hello is in (a dialer may then send). */
+  readonly ready: Promise<void>;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: TLSSocket,
+    role: ConnectionRole,
+    id: string,
     private readonly onFrame: (header: Header, payload: Buffer, link: RawLink) => void,
   ) {
+    let helloIn: () => void = () => undefined;
+    this.ready = new Promise((resolve) => (helloIn = resolve));
+    const sayHello = (): void => {
+      helloFrame(socket, { id }, role).then(
+        (frame) => socket.destroyed || socket.write(frame),
+        () => socket.destroy(),
+      );
+    };
     socket.on('data', (bytes: Buffer) => {
       for (const frame of this.decoder.push(bytes)) {
         const header = frame.header as Header;
-        if (header.t === 'hello' && !this.helloSeen) this.helloSeen = true;
-        else this.onFrame(header, frame.payload, this);
+        if (header.t === 'hello' && !this.helloSeen) {
+          this.helloSeen = true;
+          if (role === 'listener') sayHello();
+          helloIn();
+        } else this.onFrame(header, frame.payload, this);
       }
     });
     socket.on('error', () => undefined);
-    // no network key: the handshake is one hello each way
-    this.send({ t: 'hello', proto: PROTOCOL_VERSION, nonce: randomBytes(16).toString('hex'), auth: false });
+    if (role === 'dialer') sayHello();
   }
 
   send(header: Header, payload?: Buffer): void {
@@ -70,7 +89,9 @@ export class HostileHolder {
   chunkBytesSent = 0;
   chunkRequests = 0;
   private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new Set<TLSSocket>();
+  /** Its key pair, for its listener and its dials alike (its id is pinned to it). */
+  private readonly identity = NodeIdentity.ephemeral();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stalled = false;
   /** The slow holder's answers, one after another. */
@@ -78,7 +99,9 @@ export class HostileHolder {
   private port = 0;
 
   constructor(private readonly options: HostileHolderOptions) {
-    this.server = createServer((socket) => this.adopt(socket, (h, p, link) => this.onFrame(h, p, link)));
+    this.server = rawTlsServer(this.identity, (socket) =>
+      this.adopt(socket, 'listener', (h, p, link) => this.onFrame(h, p, link)),
+    );
   }
 
   get address(): PeerRef {
@@ -94,15 +117,14 @@ export class HostileHolder {
 
   /** Becomes a neighbour of the peer at `peer` (so its searches reach us), pinging to stay one. */
   async join(peer: { host: string; port: number }): Promise<void> {
-    const socket = connect(peer.port, peer.host);
-    await once(socket, 'connect');
+    const socket = await rawTls(peer, this.identity);
     const welcomed = new Promise<void>((resolve, reject) => {
-      const link = this.adopt(socket, (header, payload, l) => {
+      const link = this.adopt(socket, 'dialer', (header, payload, l) => {
         if (header.t === 'welcome') resolve();
         else if (header.t === 'error') reject(new Error(String(header.message)));
         else this.onFrame(header, payload, l);
       });
-      link.send({ t: 'join', rid: 1, ...this.address });
+      void link.ready.then(() => link.send({ t: 'join', rid: 1, ...this.address }));
       const ping = setInterval(() => link.send({ t: 'ping' }), 100);
       this.timers.add(ping);
     });
@@ -116,10 +138,14 @@ export class HostileHolder {
     await once(this.server, 'close').catch(() => undefined);
   }
 
-  private adopt(socket: Socket, onFrame: (header: Header, payload: Buffer, link: RawLink) => void): RawLink {
+  private adopt(
+    socket: TLSSocket,
+    role: ConnectionRole,
+    onFrame: (header: Header, payload: Buffer, link: RawLink) => void,
+  ): RawLink {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    return new RawLink(socket, onFrame);
+    return new RawLink(socket, role, this.options.id, onFrame);
   }
 
   private onFrame(header: Header, _payload: Buffer, link: RawLink): void {
