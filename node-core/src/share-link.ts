@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import type { Address, Mode, PeerRef, SearchResultEvent } from './events';
 import { isFileName, isPeerId } from './wire/fields';
+import { isFingerprint } from './wire/identity';
 
 /** Where a link points: `vscode://p2p-network.p2p-network-vscode/download?...` by default. */
 export interface ShareLinkTarget {
@@ -29,6 +30,8 @@ export interface ShareLink {
   size: number;
   /** A peer that shares the file. */
   holder?: PeerRef;
+  /** The holder's key fingerprint (64 hex digits): a holder showing another key is not used. */
+  fingerprint?: string;
   /** The network's metaserver, so a fresh peer can join and find other holders. */
   metaserver?: Address;
   mode?: Mode;
@@ -41,7 +44,7 @@ export class ShareLinkError extends Error {
   }
 }
 
-type Field = 'name' | 'sha256' | 'size' | 'root' | 'holder' | 'id' | 'metaserver' | 'mode';
+type Field = 'name' | 'sha256' | 'size' | 'root' | 'holder' | 'id' | 'fp' | 'metaserver' | 'mode';
 
 export function formatShareLink(link: ShareLink, target: ShareLinkTarget = DEFAULT_LINK_TARGET): string {
   const query = new URLSearchParams({
@@ -53,6 +56,7 @@ export function formatShareLink(link: ShareLink, target: ShareLinkTarget = DEFAU
   if (link.holder) {
     query.set('holder', formatAddress(link.holder));
     query.set('id', link.holder.id);
+    if (link.fingerprint) query.set('fp', link.fingerprint);
   }
   if (link.metaserver) query.set('metaserver', formatAddress(link.metaserver));
   if (link.mode) query.set('mode', link.mode);
@@ -105,6 +109,12 @@ export function parseShareLinkQuery(query: URLSearchParams | string): ShareLink 
   if (holder !== undefined && id !== undefined) {
     if (!isPeerId(id)) throw new ShareLinkError('"id" must be a peer id');
     link.holder = { id, ...parseAddress('holder', holder) };
+  }
+  const fingerprint = field('fp')?.toLowerCase();
+  if (fingerprint !== undefined) {
+    if (!link.holder) throw new ShareLinkError('"fp" is the holder\'s key: it needs "holder" and "id"');
+    if (!isFingerprint(fingerprint)) throw new ShareLinkError('"fp" must be 64 hex digits');
+    link.fingerprint = fingerprint;
   }
   const metaserver = field('metaserver');
   if (metaserver !== undefined) link.metaserver = parseAddress('metaserver', metaserver);

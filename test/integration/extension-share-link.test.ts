@@ -125,6 +125,8 @@ describe('extension: share links', function () {
     assert.equal(parsed.sha256, manifests[first]!.sha256);
     assert.equal(parsed.size, manifests[first]!.size);
     assert.deepEqual(parsed.holder, { id: peer!.info!.id, host: peer!.info!.host, port: peer!.info!.port });
+    assert.equal(parsed.fingerprint, peer!.info!.fingerprint, "the link names this peer's key");
+    assert.match(parsed.fingerprint ?? '', /^[0-9a-f]{64}$/);
     assert.equal(parsed.metaserver?.port, link(first).metaserver!.port);
     const scripted = await vscode.commands.executeCommand<string>('p2p.copyShareLink', {
       name: first,

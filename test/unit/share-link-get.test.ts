@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Address } from '@node-core/events';
 import { computeManifest, type FileManifest } from '@node-core/files/manifest';
 import { formatShareLink, type ShareLink } from '@node-core/share-link';
+import { ephemeralSecurity } from '@node-core/wire';
 import { CliProcess } from './cli-process';
 import { useCliProcesses } from './cli-suite';
 import { HostileHolder } from './support/hostile-holder';
@@ -54,11 +55,17 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
       () => false,
     );
 
-  async function network(): Promise<{ metaserver: Address; holder: { id: string; host: string; port: number } }> {
+  async function network(): Promise<{
+    metaserver: Address;
+    holder: { id: string; host: string; port: number };
+    /** The holder's key fingerprint. */
+    fingerprint: string;
+  }> {
     const meta = await fixture.metaserver();
     const metaserver = meta.address;
-    const holder = await fixture.peer('holder', { metaserver }, { [NAME]: content });
-    return { metaserver, holder: holder.address };
+    const security = ephemeralSecurity('holder');
+    const holder = await fixture.peer('holder', { metaserver, security }, { [NAME]: content });
+    return { metaserver, holder: holder.address, fingerprint: security.identity.fingerprint };
   }
 
   it('downloads straight from the holder, verified, into --dir', async () => {
@@ -169,5 +176,32 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
     assert.equal(error.code, 'NOT_FOUND');
     assert.match(error.message, /no peer serves this version/);
     assert.deepEqual(await readdir(out), [], 'nothing written, not even a .part');
+  });
+
+  it("a link with the holder's key (fp): used with that key only, by p2p-node get and by GET <link>", async () => {
+    const { metaserver, holder, fingerprint } = await network();
+    const good = await get({ ...version, holder, fingerprint }, await fixture.tempDir());
+    assert.equal(good.code, 0, good.proc.stderr + JSON.stringify(good.proc.events));
+
+    // another key under the holder's id: not that holder, straight or found again through the network
+    const wrong = 'ab'.repeat(32);
+    const out = await fixture.tempDir();
+    const refused = await get({ ...version, holder, fingerprint: wrong, metaserver }, out);
+    assert.equal(refused.code, 1, JSON.stringify(refused.proc.events));
+    assert.match((await refused.proc.next('error')).message, /key/);
+    assert.deepEqual(await readdir(out), [], 'nothing written');
+
+    const dir = await fixture.tempDir();
+    const at = `${metaserver.host}:${metaserver.port}`;
+    const peer = cli(['peer', '--id', 'p1', '--dir', dir, '--metaserver', at, '--json', '--heartbeat-ms', '150']);
+    peer.child.stdin?.on('error', () => undefined);
+    await peer.next('ready');
+    peer.send(`GET ${formatShareLink({ ...version, holder, fingerprint: wrong, metaserver })}`);
+    const error = await peer.next('error', (e) => e.name === NAME, 15_000);
+    assert.equal(error.code, 'NOT_FOUND');
+    assert.match(error.message, /key/);
+    peer.send(`GET ${formatShareLink({ ...version, holder, fingerprint, metaserver })}`);
+    const done = await peer.next('download-complete', (e) => e.name === NAME, 15_000);
+    assert.deepEqual(done.sources, ['holder']);
   });
 });

@@ -23,6 +23,7 @@ const full: ShareLink = {
   root: ROOT,
   sha256: SHA,
   holder: { id: 's1', host: '10.0.0.7', port: 40123 },
+  fingerprint: 'ef'.repeat(32),
   metaserver: { host: 'meta.lan', port: 5000 },
   mode: 'flood',
 };
@@ -95,6 +96,9 @@ describe('share link: format and parse', () => {
       [`${BASE}name=a.txt&${V}&holder=-bad-.lan:80&id=s1`, /no valid host/],
       [`${BASE}name=a.txt&${V}&metaserver=a%20b:80`, /no valid host/],
       [`${BASE}${ok}&mode=ring`, /"mode"/],
+      [`${BASE}${ok}&fp=${'e'.repeat(63)}`, /"fp" must be 64 hex digits/],
+      [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&fp=${SHA}`, /"fp" is the holder's key/],
+      [`${BASE}${ok}&fp=${SHA}&fp=${SHA}`, /"fp" is given 2 times/],
       [`${BASE}name=a.txt&${V}`, /neither a holder nor a metaserver/],
       [`${BASE}${ok}&pad=${'x'.repeat(5000)}`, /at most 4096/],
     ];
@@ -108,7 +112,7 @@ describe('share link: format and parse', () => {
   });
 
   it('only ever throws ShareLinkError, whatever the text (fast-check)', () => {
-    const field = fc.constantFrom('name', 'sha256', 'size', 'root', 'holder', 'id', 'metaserver', 'mode', 'x');
+    const field = fc.constantFrom('name', 'sha256', 'size', 'root', 'holder', 'id', 'fp', 'metaserver', 'mode', 'x');
     const value = fc.oneof(
       fc.string(),
       fc.constantFrom(SHA, ROOT, '5', '127.0.0.1:1', '[::1]:2', 'a.txt', 's1', 'chord'),

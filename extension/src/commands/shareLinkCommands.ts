@@ -76,7 +76,9 @@ async function sharedFileLink(services: P2PServices, arg: unknown): Promise<Shar
   }
   if (!node.info?.id) throw new Error(`${node.launch.label} is not running.`);
   const holder: PeerRef = { id: node.info.id, host: node.info.host, port: node.info.port };
-  return { ...fileFields(file), holder, metaserver: metaserverOf(node), mode: node.info.mode };
+  // our own peer's key: whoever opens the link uses no other holder at that address
+  const fingerprint = node.info.fingerprint;
+  return { ...fileFields(file), holder, fingerprint, metaserver: metaserverOf(node), mode: node.info.mode };
 }
 
 function foundFileLink(services: P2PServices, arg: Record<string, unknown>): ShareLink {
@@ -171,7 +173,8 @@ async function handleShareUri(services: P2PServices, uri: vscode.Uri): Promise<v
     const link = parseShareLinkQuery(uri.query);
     const join = services.manager.runningPeers.length === 0;
     const action = join ? 'Join Network and Download' : 'Download';
-    const from = link.holder ? `${link.holder.id} at ${link.holder.host}:${link.holder.port}` : 'the network';
+    const key = link.fingerprint ? ` (key ${link.fingerprint.slice(0, 16)}…)` : '';
+    const from = link.holder ? `${link.holder.id} at ${link.holder.host}:${link.holder.port}${key}` : 'the network';
     const network = link.metaserver
       ? ` through the metadata server ${link.metaserver.host}:${link.metaserver.port}`
       : '';

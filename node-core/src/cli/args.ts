@@ -85,6 +85,8 @@ export interface GetArgs {
   dir: string;
   /** Where the searching peer listens, when the link's holder does not answer. */
   host: string;
+  /** `--trust FILE`: the allow-list of fingerprints. */
+  trust?: string;
   key?: string;
   json: boolean;
   heartbeatMs?: number;
@@ -196,6 +198,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
           ...common,
           dir: { type: 'string', default: '.' },
           host: { type: 'string', default: '127.0.0.1' },
+          trust: { type: 'string' },
           'heartbeat-ms': { type: 'string' },
         },
         true,
@@ -206,6 +209,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         link: shareLink(positionals[0]!),
         dir: values.dir,
         host: values.host,
+        trust: values.trust,
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),

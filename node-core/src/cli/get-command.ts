@@ -2,7 +2,8 @@
 // against the link's Merkle root and the whole file against its SHA-256, then exit (0 done,
 // 1 failed; a bad link is a usage error, 2). The link's holder is asked directly; only if it
 // fails does a temporary peer join the network (through the link's metaserver, else its holder)
-// to search for other holders, and leave again.
+// to search for other holders, and leave again. A link with the holder's key (`fp`) pins it for
+// this run: a holder at that address with another key is not used.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import type { DownloadCompleteEvent, SearchResultEvent } from '../events';
 import { downloadByLink } from '../share-link-download';
 import { download } from '../transfer/download-session';
-import { dial, type Connection } from '../wire';
+import { dial, loadNodeSecurity, type ChannelSecurity, type Connection } from '../wire';
 import type { GetArgs } from './args';
 import { errorEvent } from './errors';
 import type { EventOutput } from './output';
@@ -28,8 +29,12 @@ export async function runGet(args: GetArgs, out: EventOutput): Promise<number> {
   const searcher = new TemporarySearcher(args);
   try {
     await mkdir(args.dir, { recursive: true });
+    // this run's own pins (in memory), under the --trust allow-list if one is given
+    const security = await loadNodeSecurity({ id: '', trustFile: args.trust });
+    const { holder, fingerprint } = args.link;
+    if (holder && fingerprint) security.trust.admit(holder.id, fingerprint);
     const done = await downloadByLink(args.link, {
-      downloadFrom: (result) => downloadInto(args, result, cancel.signal, out),
+      downloadFrom: (result) => downloadInto(args, security, result, cancel.signal, out),
       search: () => searcher.search(),
     });
     out.emit(done);
@@ -47,6 +52,7 @@ export async function runGet(args: GetArgs, out: EventOutput): Promise<number> {
 /** Downloads straight from the holders into --dir: no peer of ours is needed for that. */
 async function downloadInto(
   args: GetArgs,
+  security: ChannelSecurity,
   result: SearchResultEvent,
   signal: AbortSignal,
   out: EventOutput,
@@ -64,7 +70,7 @@ async function downloadInto(
       downloadsDir: args.dir,
       signal,
       connect: async (holder, dialSignal) => {
-        const conn = await dial(holder, { key: args.key, signal: dialSignal });
+        const conn = await dial(holder, { key: args.key, security, expectId: holder.id, signal: dialSignal });
         conn.setHandler(() => undefined);
         opened.push(conn);
         return conn;
@@ -92,19 +98,24 @@ class TemporarySearcher {
   async search(): Promise<SearchResultEvent[]> {
     const { link } = this.args;
     this.dir = await mkdtemp(join(tmpdir(), 'p2p-get-'));
-    this.node = createPeerNode({
-      id: `get-${randomBytes(4).toString('hex')}`,
-      mode: link.mode ?? 'flood',
-      host: this.args.host,
-      port: 0,
-      dir: this.dir,
-      metaserver: link.metaserver,
-      join: link.metaserver ? undefined : link.holder,
-      maxNeighbors: 4,
-      ttl: 7,
-      key: this.args.key,
-      heartbeatMs: this.args.heartbeatMs,
-    });
+    const id = `get-${randomBytes(4).toString('hex')}`;
+    const security = await loadNodeSecurity({ id, trustFile: this.args.trust });
+    this.node = createPeerNode(
+      {
+        id,
+        mode: link.mode ?? 'flood',
+        host: this.args.host,
+        port: 0,
+        dir: this.dir,
+        metaserver: link.metaserver,
+        join: link.metaserver ? undefined : link.holder,
+        maxNeighbors: 4,
+        ttl: 7,
+        key: this.args.key,
+        heartbeatMs: this.args.heartbeatMs,
+      },
+      security,
+    );
     await this.node.start();
     return this.node.search(link.name);
   }

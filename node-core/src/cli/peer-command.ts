@@ -1,7 +1,7 @@
 // `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
 // signal. Commands run concurrently (a long GET does not block TOPO).
 import { join } from 'node:path';
-import type { NodeEvent } from '../events';
+import type { NodeEvent, PeerRef } from '../events';
 import { loadNodeSecurity, STATE_FOLDER } from '../wire';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
@@ -13,9 +13,11 @@ import { HELP_LINES, type StdinCommand } from './stdin-commands';
 import { isPaused, PauseRequest } from '../transfer/pause';
 import { P2PError } from '../wire';
 import { isShareLinkText, parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
-import { downloadByLink } from '../share-link-download';
+import { checkHolderKey, downloadByLink } from '../share-link-download';
 
 const PROGRESS_EVERY_MS = 200;
+
+type HolderKeyCheck = (holder: PeerRef, fingerprint: string, signal: AbortSignal) => Promise<void>;
 
 export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number> {
   if (args.id === '') {
@@ -48,9 +50,11 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
     return 1;
   }
   const downloads = new Map<string, AbortController>();
+  const holderKey: HolderKeyCheck = (holder, fingerprint, signal) =>
+    checkHolderKey(holder, fingerprint, { key: args.key, signal });
   return runUntilStopped(
     {
-      onCommand: (command) => void runCommand(node, command, out, downloads),
+      onCommand: (command) => void runCommand(node, command, out, downloads, holderKey),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
         node
@@ -74,6 +78,7 @@ async function runCommand(
   command: StdinCommand,
   out: EventOutput,
   downloads: Map<string, AbortController>,
+  holderKey: HolderKeyCheck,
 ): Promise<void> {
   const { arg } = command;
   try {
@@ -91,7 +96,7 @@ async function runCommand(
         return;
       }
       case 'GET':
-        return await runGet(node, arg, out, downloads);
+        return await runGet(node, arg, out, downloads, holderKey);
       case 'PAUSE':
       case 'CANCEL': {
         const controller = downloads.get(arg);
@@ -133,6 +138,7 @@ async function runGet(
   arg: string,
   out: EventOutput,
   downloads: Map<string, AbortController>,
+  holderKey: HolderKeyCheck,
 ): Promise<void> {
   const target = getTarget(arg);
   if ('error' in target) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: target.error });
@@ -158,6 +164,7 @@ async function runGet(
       ? await downloadByLink(link, {
           downloadFrom: (result) => node.get(name, { ...options, result }),
           search: () => node.search(name),
+          checkHolderKey: (holder, fingerprint) => holderKey(holder, fingerprint, controller.signal),
         })
       : await node.get(name, options);
     return out.emit(done);
