@@ -88,6 +88,10 @@ describe('extension: share links', function () {
     const uri = vscode.Uri.parse(
       formatShareLink(link(first), { scheme: vscode.env.uriScheme, authority: EXTENSION_ID }),
     );
+    // earlier suites' notifications could keep ours from showing as a toast: start from none, and
+    // open the notification center, where it shows whatever the toasts do
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('notifications.showList');
     const handled = Promise.resolve(api.uriHandler.handleUri(uri));
     console.log('[share-link] confirm: Join Network and Download');
     const dialog = await driverReply<{ text: string; labels: string[] }>('share-link', 30_000);
@@ -99,6 +103,7 @@ describe('extension: share links', function () {
     assert.match(dialog.text, new RegExp(`Merkle root ${manifests[first]!.root.slice(0, 16)}`));
     assert.ok(dialog.labels.includes('Join Network and Download'), JSON.stringify(dialog.labels));
     await handled;
+    await vscode.commands.executeCommand('notifications.hideList');
     const [peer] = api.nodes.runningPeers;
     assert.ok(peer?.info?.id, 'a peer joined');
     cleanup.push(() => vscode.commands.executeCommand('p2p.leaveNetwork', { id: peer.info!.id }));
