@@ -6,7 +6,7 @@
 import type { DownloadCompleteEvent, PeerRef, SearchResultEvent } from './events';
 import type { ShareLink } from './share-link';
 import { linkSearchResult } from './share-link';
-import { dial, ephemeralSecurity, P2PError, toP2PError } from './wire';
+import { dial, ephemeralSecurity, P2PError, toP2PError, TrustStore, type ChannelSecurity } from './wire';
 
 export interface LinkRoutes<T extends Pick<DownloadCompleteEvent, 'root' | 'sha256'>> {
   /** Downloads from these holders, accepting only `result`'s version (root, SHA-256, size). */
@@ -78,14 +78,16 @@ function checked<T extends Pick<DownloadCompleteEvent, 'root' | 'sha256'>>(link:
 /**
  * Dials `holder` and rejects (KEY_CHANGED) unless it shows `fingerprint`, checked before our
  * hello: the link's key is pinned in a throw-away trust store, never in the caller's pins, so a
- * link cannot spoil what this node knows of that id.
+ * link cannot spoil what this node knows of that id. `as`: the caller's key and id (default: an
+ * anonymous one), so a holder with a `--trust` list sees who asks.
  */
 export async function checkHolderKey(
   holder: PeerRef,
   fingerprint: string,
-  options: { key?: string; signal?: AbortSignal } = {},
+  options: { key?: string; as?: Omit<ChannelSecurity, 'trust'>; signal?: AbortSignal } = {},
 ): Promise<void> {
-  const security = ephemeralSecurity('');
+  const own = options.as ?? ephemeralSecurity('');
+  const security: ChannelSecurity = { ...own, trust: TrustStore.inMemory() };
   security.trust.admit(holder.id, fingerprint);
   const conn = await dial(holder, { key: options.key, security, expectId: holder.id, signal: options.signal });
   conn.close();

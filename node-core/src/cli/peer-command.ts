@@ -51,7 +51,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
   }
   const downloads = new Map<string, AbortController>();
   const holderKey: HolderKeyCheck = (holder, fingerprint, signal) =>
-    checkHolderKey(holder, fingerprint, { key: args.key, signal });
+    checkHolderKey(holder, fingerprint, { key: args.key, as: security, signal });
   return runUntilStopped(
     {
       onCommand: (command) => void runCommand(node, command, out, downloads, holderKey),
