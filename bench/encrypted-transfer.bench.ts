@@ -3,85 +3,19 @@
 // rotated rounds of one run; then the cost of a new connection (TCP + TLS + hello) in one process.
 // Targets (issue 16): encrypted GET ≥ 0.80× plaintext GET; a handshake under 5 ms on loopback.
 // Standalone: `npm run build && node --import tsx bench/encrypted-transfer.bench.ts [MiB] [rounds]`.
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dial, ephemeralSecurity, WireServer, type ChannelSecurity } from '@node-core/wire';
-import { CliProcess } from '../test/unit/cli-process';
-import { bareCopy, cpuMs } from './baseline';
+import type { CliProcess } from '../test/unit/cli-process';
+import { bareCopy } from './baseline';
+import { get, network, writeRandomFile } from './peer-get';
 
-const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const HANDSHAKES = 300;
-const CLI = process.env.P2P_NODE_CLI ?? resolve(__dirname, '../dist/p2p-node.js');
 const PLAINTEXT_ENV = { P2P_PLAINTEXT_BENCH_ONLY: '1' };
-
-async function writeRandomFile(path: string, mib: number): Promise<string> {
-  const out = await open(path, 'w');
-  const hash = createHash('sha256');
-  const block = randomBytes(MIB);
-  for (let i = 0; i < mib; i++) {
-    block.writeUInt32BE(i, 0);
-    hash.update(block);
-    await out.write(block);
-  }
-  await out.sync();
-  await out.close();
-  return hash.digest('hex');
-}
-
-/** A holder and a getter joined to it, both peer processes. */
-async function network(root: string, label: string, env: NodeJS.ProcessEnv): Promise<CliProcess[]> {
-  const dirs = [join(root, `${label}-holder`), join(root, `${label}-getter`)];
-  await Promise.all(dirs.map((d) => mkdir(d)));
-  const holder = new CliProcess(
-    CLI,
-    ['peer', '--id', 'holder', '--join', '127.0.0.1:1', '--dir', dirs[0], '--json'],
-    env,
-  );
-  const ready = await holder.next('ready', () => true, 60_000);
-  const getter = new CliProcess(
-    CLI,
-    ['peer', '--id', 'getter', '--join', `127.0.0.1:${ready.port}`, '--dir', dirs[1], '--json'],
-    env,
-  );
-  await getter.next('neighbor-up', () => true, 10_000);
-  return [holder, getter];
-}
-
-/**
- * The holder shares `source` under a new name (hashed before the clock starts: a peer keeps
- * sharing what it downloaded, so each GET needs a name the getter does not have), then the getter GETs it.
- */
-async function get(
-  procs: CliProcess[],
-  source: string,
-  name: string,
-  expected: string,
-): Promise<{ ms: number; cpuMs: number }> {
-  const [holder, getter] = procs;
-  const copy = join(dirname(source), name);
-  await link(source, copy);
-  const shared = holder.events.length;
-  holder.send(`SHARE ${copy}`);
-  await holder.next('shared', () => true, 300_000, shared);
-  const cpu = (): number => cpuMs(holder.child.pid) + cpuMs(getter.child.pid);
-  const before = cpu();
-  const from = getter.events.length;
-  getter.send(`GET ${name}`);
-  // from the first chunk on: the search before it (a flood with its grace period) is no transfer
-  await getter.next('download-progress', () => true, 60_000, from);
-  const started = performance.now();
-  const done = await getter.next('download-complete', () => true, 600_000, from);
-  const ms = performance.now() - started;
-  if (done.sha256 !== expected) throw new Error(`${name}: wrong digest`);
-  await rm(done.path);
-  await rm(copy);
-  return { ms, cpuMs: cpu() - before };
-}
 
 /** Mean ms for a new connection (connect, handshake, one request answered), both ends in this process. */
 async function handshakeMs(security: () => ChannelSecurity): Promise<number> {

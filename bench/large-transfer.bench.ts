@@ -19,6 +19,11 @@
 // binary prebuild-install fetches from GitHub, not the npm registry) and Node ≥ 22, so it cannot
 // run from registry-only content; the anchor (177 MiB/s = 0.49× of a 360 MiB/s bare copy on
 // this machine) is printed for comparison instead.
+// Earlier builds beside this one: P2P_BASELINE_REFS=main (git refs, comma-separated) bundles the
+// CLI of each ref (large-transfer-baseline.ts) and starts one more getter per ref on the same
+// network; each round, every one of them GETs the same single-holder file, in rotated order, so
+// today's figure and the new one come from the same minutes, holders and page cache. The refs
+// must speak this build's protocol version, as their getters join this build's holders.
 // Standalone: `npm run build && node --import tsx bench/large-transfer.bench.ts [MiB] [rounds]`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
@@ -30,6 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { CliProcess } from '../test/unit/cli-process';
 import { bareCopy, cpuMs, rssMiB } from './baseline';
+import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
@@ -39,6 +45,7 @@ const CLI = process.env.P2P_NODE_CLI ?? resolve(__dirname, '../dist/p2p-node.js'
 const WEBTORRENT_ANCHOR = 177 / 360;
 const CAPPED_MIB = 128;
 const CAP_MIB_PER_S = 32;
+const BASELINE_REFS = (process.env.P2P_BASELINE_REFS ?? '').split(',').filter((ref) => ref !== '');
 
 async function writeRandomFile(path: string, mib: number): Promise<string> {
   const out = await open(path, 'w');
@@ -80,10 +87,10 @@ class BenchNetwork {
 
   constructor(private readonly root: string) {}
 
-  async peer(id: string, args: string[] = []): Promise<CliProcess> {
+  async peer(id: string, args: string[] = [], cli = CLI): Promise<CliProcess> {
     const dir = join(this.root, id);
     await mkdir(dir, { recursive: true });
-    const p = new CliProcess(CLI, [
+    const p = new CliProcess(cli, [
       'peer',
       '--id',
       id,
@@ -101,8 +108,8 @@ class BenchNetwork {
     return p;
   }
 
-  /** `holders` share `path` (each hashes it once, before any clock starts); resolves once `getter` finds them all. */
-  async share(path: string, holders: CliProcess[], getter: CliProcess): Promise<string> {
+  /** `holders` share `path` (each hashes it once, before any clock); resolves once every getter sees them all. */
+  async share(path: string, holders: CliProcess[], getters: CliProcess[]): Promise<string> {
     await Promise.all(
       holders.map(async (h) => {
         const from = h.events.length;
@@ -111,12 +118,17 @@ class BenchNetwork {
       }),
     );
     const name = path.split('/').pop() as string;
+    for (const getter of getters) await this.found(name, holders.length, getter);
+    return name;
+  }
+
+  private async found(name: string, holderCount: number, getter: CliProcess): Promise<void> {
     for (let tries = 0; ; tries++) {
       const from = getter.events.length;
       getter.send(`SEARCH ${name}`);
       const found = await getter.next('search-result', () => true, 20_000, from).catch(() => undefined);
-      if (found && found.holders.length === holders.length) return name;
-      if (tries > 40) throw new Error(`the getter sees ${found?.holders.length ?? 0} of ${holders.length} holders`);
+      if (found && found.holders.length === holderCount) return;
+      if (tries > 40) throw new Error(`the getter sees ${found?.holders.length ?? 0} of ${holderCount} holders`);
       await sleep(250);
     }
   }
@@ -170,24 +182,40 @@ async function copyName(root: string, source: string, name: string): Promise<str
   return path;
 }
 
-async function uncappedRounds(root: string, source: string, expected: string): Promise<void> {
+async function uncappedRounds(root: string, source: string, expected: string, baselines: BaselineCli[]): Promise<void> {
   const net = new BenchNetwork(root);
   try {
     const holders = [await net.peer('h1'), await net.peer('h2'), await net.peer('h3')];
     const getter = await net.peer('getter');
+    const older: CliProcess[] = [];
+    for (const [i, b] of baselines.entries()) {
+      const joined = await net.peer(`baseline-${i}`, [], b.cli).catch((err: unknown) => {
+        throw new Error(`the getter built from ${b.ref} did not join (does it speak this build's protocol?)`, {
+          cause: err,
+        });
+      });
+      older.push(joined);
+    }
+    const getters = [getter, ...older];
     net.sampleRss();
     const warmUps: GetRun[] = [];
     for (const [i, h] of holders.entries()) {
-      const name = await net.share(await copyName(root, source, `warm-${i}.bin`), [h], getter);
+      const name = await net.share(await copyName(root, source, `warm-${i}.bin`), [h], getters);
       warmUps.push(await net.get(getter, [h], name, expected));
+      // the earlier builds' getters warm up on the same holders, not timed
+      for (const g of older) await net.get(g, [h], name, expected);
     }
     const bare: number[] = [];
     const one: GetRun[] = [];
     const three: GetRun[] = [];
+    const olderOne: GetRun[][] = older.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       const single = holders[round % 3];
-      const oneName = await net.share(await copyName(root, source, `one-${round}.bin`), [single], getter);
-      const threeName = await net.share(await copyName(root, source, `three-${round}.bin`), holders, getter);
+      const oneName = await net.share(await copyName(root, source, `one-${round}.bin`), [single], getters);
+      const threeName = await net.share(await copyName(root, source, `three-${round}.bin`), holders, [getter]);
+      const olderKinds = older.map(
+        (g, i) => async (): Promise<void> => void olderOne[i].push(await net.get(g, [single], oneName, expected)),
+      );
       const kinds = [
         async (): Promise<void> => {
           bare.push(await bareCopy(source, join(root, 'bare-copy.bin')));
@@ -195,6 +223,7 @@ async function uncappedRounds(root: string, source: string, expected: string): P
         },
         async (): Promise<void> => void one.push(await net.get(getter, [single], oneName, expected)),
         async (): Promise<void> => void three.push(await net.get(getter, holders, threeName, expected)),
+        ...olderKinds,
       ];
       // a run's place in the round changes what the page cache and the CPUs are busy with
       for (let k = 0; k < kinds.length; k++) await kinds[(round + k) % kinds.length]();
@@ -250,10 +279,35 @@ async function uncappedRounds(root: string, source: string, expected: string): P
       `  peak RSS holder / getter       ${holderRss.toFixed(0)} / ${getterRss.toFixed(0)} MiB ` +
         `over ${3 + 2 * ROUNDS} GETs of ${SIZE_MIB} MiB (target ≤ 150 MB: ${rssOk ? 'met' : 'NOT met'})`,
     );
-    console.log(`  downloads identical (SHA-256)  ${intact ? 'yes' : 'NO'}`);
-    if (!intact) process.exitCode = 1;
+    printBaselines(baselines, one, olderOne);
+    const olderIntact = olderOne.every((runs) => runs.every((r) => r.intact));
+    console.log(`  downloads identical (SHA-256)  ${intact && olderIntact ? 'yes' : 'NO'}`);
+    if (!intact || !olderIntact) process.exitCode = 1;
   } finally {
     await net.close();
+  }
+}
+
+/** Each earlier build's 1-holder GETs beside this build's, same rounds: median, range, CPU, per-round ratio. */
+function printBaselines(baselines: BaselineCli[], one: GetRun[], olderOne: GetRun[][]): void {
+  if (baselines.length === 0) return;
+  const line = (label: string, runs: GetRun[]): string => {
+    const ms = runs.map((r) => r.transferMs);
+    const cpu = runs.map((r) => r.getterCpuMs);
+    const range = `${rate(SIZE_MIB, Math.max(...ms))}–${rate(SIZE_MIB, Math.min(...ms))}`;
+    const cpuRange = `${(Math.min(...cpu) / 1000).toFixed(2)}–${(Math.max(...cpu) / 1000).toFixed(2)} s`;
+    return (
+      `  ${label.padEnd(30)} ${rate(SIZE_MIB, median(ms)).padStart(10)}   ` +
+      `(range ${range}; getter CPU per GET ${(median(cpu) / 1000).toFixed(2)} s, ${cpuRange})`
+    );
+  };
+  console.log(`  1 holder, build by build (same rounds, rotated order):`);
+  console.log(line('this build', one));
+  for (const [i, b] of baselines.entries()) {
+    const perRound = olderOne[i].map((r, k) => (r.transferMs / one[k].transferMs).toFixed(2)).join(' ');
+    const ratio = median(olderOne[i].map((r) => r.transferMs)) / median(one.map((r) => r.transferMs));
+    console.log(line(`build ${b.ref}`, olderOne[i]));
+    console.log(`  ratio this build / ${b.ref}`.padEnd(33) + `${ratio.toFixed(2)}   (per round ${perRound})`);
   }
 }
 
@@ -264,7 +318,7 @@ async function cappedRun(root: string, holderCount: number, source: string, expe
     const holders: CliProcess[] = [];
     for (let i = 1; i <= holderCount; i++) holders.push(await net.peer(`h${i}`, ['--max-upload', `${CAP_MIB_PER_S}M`]));
     const getter = await net.peer('getter');
-    return await net.get(getter, holders, await net.share(source, holders, getter), expected);
+    return await net.get(getter, holders, await net.share(source, holders, [getter]), expected);
   } finally {
     await net.close();
   }
@@ -275,10 +329,12 @@ async function main(): Promise<void> {
     throw new Error(`${CLI} is missing: run npm run build first`);
   });
   const root = await mkdtemp(join(tmpdir(), 'p2p-bench-large-'));
+  const baselines: BaselineCli[] = [];
   try {
+    for (const ref of BASELINE_REFS) baselines.push(await buildBaselineCli(ref));
     const source = join(root, 'large.bin');
     const expected = await writeRandomFile(source, SIZE_MIB);
-    await uncappedRounds(root, source, expected);
+    await uncappedRounds(root, source, expected, baselines);
     const cappedSource = join(root, 'capped.bin');
     const cappedExpected = await writeRandomFile(cappedSource, CAPPED_MIB);
     const oneCapped = await cappedRun(root, 1, cappedSource, cappedExpected);
@@ -296,6 +352,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await rm(root, { recursive: true, force: true });
+    for (const b of baselines) await b.dispose();
   }
 }
 

@@ -4,6 +4,7 @@
 //   node scripts/screenshot-workbench.mjs [--url http://127.0.0.1:8080/] [--out test-artifacts/workbench.png]
 //        [--view p2p]          click this activity-bar container first (default p2p; "none" to skip)
 //        [--command "P2P: Show Topology"]   run a command from the palette before the shot
+//        [--press Enter]...    then press these keys, each once a prompt is open (e.g. accept its default)
 //        [--wait 1500]         ms to wait after the last action
 //
 // Also a smoke check of `npm start`: exits 1 if the activity-bar item cannot be found.
@@ -22,6 +23,7 @@ const out = arg('out', 'test-artifacts/workbench.png');
 const view = arg('view', 'p2p');
 const command = arg('command', '');
 const waitMs = Number(arg('wait', '1500'));
+const presses = process.argv.flatMap((a, i) => (a === '--press' && process.argv[i + 1] ? [process.argv[i + 1]] : []));
 
 const browserHome = fs.mkdtempSync(path.join(os.tmpdir(), 'p2p-screenshot-'));
 process.env.TMPDIR = browserHome; // Playwright's temporary profile
@@ -54,6 +56,11 @@ try {
     await page.keyboard.press('F1');
     await page.keyboard.type(command);
     await page.keyboard.press('Enter');
+  }
+  for (const key of presses) {
+    await page.locator('.quick-input-widget .quick-input-box input').first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(1000);
+    await page.keyboard.press(key);
   }
   await page.waitForTimeout(waitMs);
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });

@@ -18,6 +18,7 @@ import { NetworkKeyStore } from './networkKey';
 import { nodeCliPath } from './nodeProcess';
 import { readSettings } from './settings';
 import { watchNodeHealth } from './views/crashNotifier';
+import { watchKeyChanges } from './views/keyChangeNotifier';
 import { MetaserverTopology } from './nodes/metaserverTopology';
 import { NodeManager } from './nodes/nodeManager';
 import { SearchResults } from './search/searchResults';
@@ -86,7 +87,11 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
       statusBar.update();
     },
   };
-  context.subscriptions.push(watchNodeHealth(manager, keys, services.showLog), trackPeerRunningContext(manager));
+  context.subscriptions.push(
+    watchNodeHealth(manager, keys, services.showLog),
+    watchKeyChanges(manager, services.showLog),
+    trackPeerRunningContext(manager),
+  );
   registerNodeCommands(services);
   registerFileCommands(services);
   const uriHandler = registerShareLinkCommands(services);

@@ -21,6 +21,12 @@ export interface P2PSettings {
   maxUploadMiBPerSecond: number | undefined;
   /** Start the nodes of the last session again when the window opens. */
   restoreOnStartup: boolean;
+  /** Announce the metadata server on the LAN even when it listens on loopback only. */
+  metaserverAnnounce: boolean;
+  /** The display name a metadata server announces; undefined: the CLI's (from the machine's name). */
+  networkName: string | undefined;
+  /** IPv4 addresses of the interfaces Join Network looks for networks on; undefined: all. */
+  discoveryInterfaces: string[] | undefined;
 }
 
 export function readSettings(): P2PSettings {
@@ -39,6 +45,9 @@ export function readSettings(): P2PSettings {
     peerAdvertise: hostSetting(config.get<string>('peer.advertise', '')),
     maxUploadMiBPerSecond: uploadCap(config.get<number>('maxUploadMiBPerSecond', 0)),
     restoreOnStartup: config.get<boolean>('restoreOnStartup', true) !== false,
+    metaserverAnnounce: config.get<boolean>('metaserver.announce', false) === true,
+    networkName: hostSetting(config.get<string>('metaserver.networkName', '')),
+    discoveryInterfaces: addressList(config.get<unknown>('discovery.interfaces', [])),
   };
 }
 
@@ -46,6 +55,13 @@ export function readSettings(): P2PSettings {
 function hostSetting(value: string | undefined): string | undefined {
   const host = typeof value === 'string' ? value.trim() : '';
   return host === '' ? undefined : host;
+}
+
+/** An empty (or malformed) list means "every interface". */
+function addressList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const addresses = value.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim());
+  return addresses.length > 0 ? addresses : undefined;
 }
 
 /** 0 (or nonsense) means no cap; a cap below the CLI's floor of 1 MiB/s is raised to it. */

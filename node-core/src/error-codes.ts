@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'KEY_CHANGED',
   /** A key outside the `--trust` allow-list. */
   'NOT_TRUSTED',
+  /** A peer the user blocked (by id or key): refused at the handshake, its links closed. */
+  'BLOCKED',
   /** A peer announced an id other than the one dialed, or a message named another sender than the link's. */
   'ID_MISMATCH',
   'METASERVER_UNREACHABLE',
@@ -32,6 +34,8 @@ export const ERROR_CODES = [
   'PROTOCOL',
   'ADDRESS_UNVERIFIED',
   'RATE_LIMITED',
+  /** LAN discovery (mDNS) failed: could not announce, or `--metaserver auto` found no network or several. */
+  'DISCOVERY_FAILED',
   'INTERNAL',
 ] as const;
 

@@ -29,6 +29,8 @@ export interface MetaserverReadyEvent {
   url?: string;
   /** SHA-256 of its public key (64 hex digits): what peers pin and `--trust` lists. */
   fingerprint?: string;
+  /** Present when it announces itself on the LAN (mDNS): its display name and the addresses announced. */
+  announced?: { name: string; addresses: string[] };
 }
 
 export interface PeerReadyEvent {
@@ -44,6 +46,8 @@ export interface PeerReadyEvent {
   dir?: string;
   /** SHA-256 of its public key (64 hex digits): its identity, bound to `id`. */
   fingerprint?: string;
+  /** With `--metaserver auto`: the network found on the LAN and joined. */
+  discovered?: { name: string; host: string; port: number; fingerprint?: string };
 }
 
 export interface NeighborUpEvent extends PeerRef {
@@ -79,6 +83,14 @@ export interface FilesEvent {
 export interface SharedEvent extends SharedFileInfo {
   event: 'shared';
   path: string;
+}
+
+/** SHARE of a folder: it is watched from now on (and after a restart); `files` are those it offers now. */
+export interface FolderSharedEvent {
+  event: 'folder-shared';
+  path: string;
+  /** Each with where it lies under the folder. */
+  files: (SharedFileInfo & { path: string })[];
 }
 
 /**
@@ -168,6 +180,33 @@ export interface ErrorEvent {
   name?: string;
 }
 
+/**
+ * A handshake was refused because a peer id this node had pinned came with another key: the
+ * peer reinstalled, or someone else is using its id. Printed once per (id, new fingerprint).
+ */
+export interface KeyChangedEvent {
+  event: 'key-changed';
+  id: string;
+  oldFingerprint: string;
+  newFingerprint: string;
+}
+
+/** After `BLOCK <id|fingerprint>`: what the deny-list now holds for it; its links are closed. */
+export interface BlockedEvent {
+  event: 'blocked';
+  /** Set when blocked by id. */
+  id?: string;
+  /** The keys blocked with it (by id: the one pinned for it, if any). */
+  fingerprints: string[];
+}
+
+/** After `TRUST <id> <fingerprint>`: the key now pinned for that id. */
+export interface TrustedEvent {
+  event: 'trusted';
+  id: string;
+  fingerprint: string;
+}
+
 export interface StoppedEvent {
   event: 'stopped';
 }
@@ -180,6 +219,7 @@ export type NodeEvent =
   | TopologyEvent
   | FilesEvent
   | SharedEvent
+  | FolderSharedEvent
   | FileAddedEvent
   | FileRemovedEvent
   | SearchHitEvent
@@ -189,6 +229,9 @@ export type NodeEvent =
   | DownloadPausedEvent
   | DownloadCompleteEvent
   | LookupEvent
+  | KeyChangedEvent
+  | BlockedEvent
+  | TrustedEvent
   | ErrorEvent
   | StoppedEvent;
 

@@ -1,5 +1,6 @@
 // What every peer does the same way, whatever its overlay: its metaserver client, the
 // checks before a download, the download itself into its store, and the events it answers with.
+import { join } from 'node:path';
 import type {
   DownloadCompleteEvent,
   FileAddedEvent,
@@ -14,7 +15,7 @@ import type { AddressProof } from './metaserver/address-proof';
 import { MetaserverClient } from './metaserver/metaserver-client';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
-import { P2PError, type ChannelSecurity } from './wire';
+import { P2PError, STATE_FOLDER, type ChannelSecurity } from './wire';
 
 /** The metaserver client of a peer with `--metaserver`, or undefined without one. */
 export function peerMetaserverClient(
@@ -47,6 +48,11 @@ export async function assertCanDownload(store: FileStore, name: string): Promise
 }
 
 /** Sends the store's file changes into the peer's event stream, and its file list to the metaserver. */
+/** Where a peer lists the folders it shares besides its own (in its state folder, never shared). */
+export function sharedFoldersFile(dir: string): string {
+  return join(dir, STATE_FOLDER, 'shared-folders.json');
+}
+
 export function followStore(
   store: FileStore,
   emit: (event: FileAddedEvent | FileRemovedEvent, origin?: FileOrigin) => void,

@@ -5,6 +5,7 @@ import type {
   Address,
   DownloadCompleteEvent,
   FilesEvent,
+  FolderSharedEvent,
   LookupEvent,
   NodeEvent,
   PeerReadyEvent,
@@ -67,6 +68,8 @@ export interface PeerNode {
   topology(): TopologyEvent;
   files(): Promise<FilesEvent>;
   share(path: string): Promise<SharedEvent>;
+  /** Shares every file under a folder, watched from then on and after a restart. */
+  shareFolder(path: string): Promise<FolderSharedEvent>;
   /** One result per file version found; empty: not found. */
   search(name: string, options?: PeerSearchOptions): Promise<SearchResultEvent[]>;
   /** Downloads into Downloads/, verified, and shares the file from then on. */

@@ -11,6 +11,13 @@ export interface TopologyPeer {
   mode: Mode;
   /** Ids of the peers this one links to (flood: neighbours; chord: successor + fingers' ids are in `chord`). */
   neighbors: string[];
+  /**
+   * SHA-256 of its public key, as the metaserver's TLS session saw it when the peer registered
+   * (the address check proved the peer's listener holds the same key).
+   */
+  fingerprint?: string;
+  /** Flood only: for each neighbour, the key fingerprint this peer's TLS link to it presented. */
+  neighborKeys?: Record<string, string>;
   /** Names of the files the peer shares. */
   files?: string[];
   /** Chord only: the ring as this node sees it. */

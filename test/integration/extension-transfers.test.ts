@@ -7,7 +7,7 @@
 
 import * as assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
@@ -154,7 +154,7 @@ describe('extension: the Transfers view (pause, resume, cancel, restore, folders
     assert.equal(transfer(name)?.state, 'completed');
   });
 
-  it('shares a folder (subfolders too, hidden files not) and downloads a multi-selection at once', async () => {
+  it('shares a folder (subfolders too, hidden files not, watched); downloads a multi-selection at once', async () => {
     const folder = tempFolder(cleanup, 'p2p-ext-folder-');
     mkdirSync(path.join(folder, 'sub'));
     mkdirSync(path.join(folder, '.git'));
@@ -167,6 +167,13 @@ describe('extension: the Transfers view (pause, resume, cancel, restore, folders
       peer: 'holder',
     }))!;
     assert.deepEqual(shared.map((s) => s.name).sort(), ['multi-a.txt', 'multi-b.txt']);
+    assert.equal(shared.find((s) => s.name === 'multi-b.txt')?.path, path.join(folder, 'sub', 'multi-b.txt'));
+    // The folder is watched: a file added to a subfolder later is offered, a deleted one withdrawn.
+    const holderFiles = (): string[] => api.nodes.peer('holder')?.peerState?.sharedFiles.map((f) => f.name) ?? [];
+    writeFileSync(path.join(folder, 'sub', 'later.txt'), 'later\n');
+    await waitUntil('later.txt offered by the holder', () => holderFiles().includes('later.txt'), 15_000);
+    rmSync(path.join(folder, 'sub', 'later.txt'));
+    await waitUntil('later.txt withdrawn', () => !holderFiles().includes('later.txt'), 15_000);
 
     // The view passes (clicked element, selected elements), as VS Code does with canSelectMany.
     const selection = [];

@@ -10,6 +10,7 @@
 
 import * as path from 'node:path';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
 import suites from 'integration-suites';
 import { stackMapper } from './sourceMappedStacks';
 
@@ -27,6 +28,13 @@ export function run(): Promise<void> {
   (Mocha.reporters.Base as unknown as { consoleLog: (...a: unknown[]) => void }).consoleLog = (...a) =>
     console.log(...a);
 
+  // Join Network browses the LAN (mDNS) while its pick is open: in tests, on loopback only, so no
+  // test multicasts on the machine's real interfaces.
+  mocha.suite.beforeAll(() =>
+    vscode.workspace
+      .getConfiguration('p2p')
+      .update('discovery.interfaces', ['127.0.0.1'], vscode.ConfigurationTarget.Global),
+  );
   for (const { file, load } of suites) {
     mocha.suite.emit('pre-require', globalThis, file, mocha);
     mocha.suite.emit('require', load(), file, mocha);

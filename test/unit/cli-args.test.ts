@@ -17,6 +17,8 @@ describe('cli: command line', () => {
       key: undefined,
       json: false,
       heartbeatMs: undefined,
+      announce: false,
+      networkName: undefined,
     });
     const peer = parseCli(['peer', '--id', 's1'], {});
     assert.ok(peer.command === 'peer');
@@ -59,6 +61,30 @@ describe('cli: command line', () => {
     }
   });
 
+  it('announces beyond loopback unless told not to, and on loopback only when told to; reads --metaserver auto', () => {
+    const announce = (...flags: string[]) => {
+      const parsed = parseCli(['metaserver', ...flags], {});
+      return parsed.command === 'metaserver' && parsed.announce;
+    };
+    assert.deepEqual(
+      [
+        announce(),
+        announce('--announce'),
+        announce('--host', '10.0.0.5'),
+        announce('--host', '0.0.0.0', '--no-announce'),
+      ],
+      [false, true, true, false],
+    );
+    const named = parseCli(['metaserver', '--network-name', "Team's lab"], {});
+    assert.ok(named.command === 'metaserver' && named.networkName === "Team's lab");
+    const auto = parseCli(['peer', '--id', 'a', '--metaserver', 'auto', '--discover-interface', '127.0.0.1'], {});
+    assert.ok(auto.command === 'peer');
+    assert.equal(auto.metaserver, undefined);
+    assert.deepEqual(auto.discover, { durationMs: 3000, interfaces: ['127.0.0.1'] });
+    const quick = parseCli(['peer', '--id', 'a', '--metaserver', 'auto', '--discover-ms', '500'], {});
+    assert.ok(quick.command === 'peer' && quick.discover?.durationMs === 500 && !quick.discover.interfaces);
+  });
+
   it('reads --max-upload as bytes per second in binary units, and refuses rates below 1M', () => {
     const cases: [string, number][] = [
       ['1M', 1024 ** 2],
@@ -97,6 +123,11 @@ describe('cli: command line', () => {
       ['demo', '--peers', '51'],
       ['peer', '--id', 'a', '--advertise', '0.0.0.0'],
       ['peer', '--id', 'a', '--advertise', ''],
+      ['metaserver', '--announce', '--no-announce'],
+      ['metaserver', '--network-name', '$(verified) Official'],
+      ['metaserver', '--network-name', 'x'.repeat(64)],
+      ['peer', '--id', 'a', '--metaserver', 'auto', '--discover-ms', '99'],
+      ['peer', '--id', 'a', '--metaserver', 'auto', '--discover-interface', 'eth0'],
     ]) {
       assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));
     }

@@ -181,6 +181,21 @@ describe('cli: p2p-node over --json', function () {
     assert.equal(await empty.exited, 1);
   });
 
+  it('ignores a stdin line too long to be a command (8 MiB, no newline) with BAD_COMMAND, and goes on', async () => {
+    const ms = await metaserver();
+    const a = await peer('a', ['--metaserver', ms.address]);
+    const stdin = a.proc.child.stdin!;
+    const block = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 8; i++) if (!stdin.write(block)) await new Promise((r) => stdin.once('drain', r));
+    stdin.write('\nTOPO\n');
+    const refused = await a.proc.next('error');
+    assert.equal(refused.code, 'BAD_COMMAND');
+    assert.match(refused.message, /a line of 8388608 characters \(at most 65536\) was ignored/);
+    assert.deepEqual((await a.proc.next('topology')).neighbors, []);
+    a.proc.send('STOP');
+    assert.equal(await a.proc.exited, 0);
+  });
+
   it('keeps running after stdin EOF and stops cleanly on SIGTERM', async () => {
     const ms = await metaserver();
     const a = await peer('a', ['--metaserver', ms.address]);

@@ -64,6 +64,18 @@ describe('extension argument objects', () => {
     assert.throws(() => parseSearchArgs({ name: '  ' }), /must not be empty/);
   });
 
+  it('takes LAN discovery arguments: metaserver "auto", announce, a network name without icons', () => {
+    assert.equal(parseJoinArgs({ id: 's1', metaserver: 'auto' }).metaserver, 'auto');
+    assert.deepEqual(
+      (({ announce, networkName }) => ({ announce, networkName }))(
+        parseStartMetaserverArgs({ announce: true, networkName: 'Lab 2' }),
+      ),
+      { announce: true, networkName: 'Lab 2' },
+    );
+    assert.throws(() => parseStartMetaserverArgs({ announce: 'yes' }), /"announce" must be true or false/);
+    assert.throws(() => parseStartMetaserverArgs({ networkName: '$(verified) Lab' }), /"networkName"/);
+  });
+
   it('tells argument objects from tree elements and Uris', () => {
     assert.ok(argumentObject({ id: 's1' }));
     assert.equal(argumentObject({ kind: 'peer', node: {} }), undefined);
@@ -133,6 +145,23 @@ describe('extension command lines', () => {
       assert.ok(parsed.command === 'peer' && parsed.maxUploadBytesPerSecond === 1.5 * 1024 * 1024);
     }
     assert.ok(!peerArgs({ id: 'n', join: 'h:1', mode: 'flood', dir: '/d' }).includes('--max-upload'));
+    // LAN discovery: the flags the CLI reads back
+    const announced = parseCli(
+      metaserverArgs({ host: '127.0.0.1', port: 0, announce: true, networkName: 'Lab 2' }),
+      {},
+    );
+    assert.ok(announced.command === 'metaserver' && announced.announce && announced.networkName === 'Lab 2');
+    const quiet = parseCli(metaserverArgs({ host: '127.0.0.1', port: 0, announce: false }), {});
+    assert.ok(quiet.command === 'metaserver' && !quiet.announce);
+    const auto = parseCli(
+      peerArgs({ id: 'a', metaserver: 'auto', mode: 'flood', dir: '/d', discoverInterfaces: ['127.0.0.1'] }),
+      {},
+    );
+    assert.ok(auto.command === 'peer');
+    assert.deepEqual(auto.discover, { durationMs: 3000, interfaces: ['127.0.0.1'] });
+    assert.ok(
+      !peerArgs({ id: 'b', metaserver: 'h:1', mode: 'flood', dir: '/d', discoverInterfaces: ['x'] }).includes('x'),
+    );
     // bind and advertised host (settings p2p.peer.host / p2p.peer.advertise), read back by the CLI
     const exposed = peerArgs({
       id: 'x',
@@ -212,6 +241,10 @@ describe('extension error messages', () => {
     assert.equal(describeNodeError('METASERVER_UNREACHABLE', '', subject).action, 'startMetaserver');
     assert.equal(describeNodeError('AUTH_FAILED', '', subject).action, 'setNetworkKey');
     assert.equal(describeNodeError('SOMETHING_NEW', 'x', subject).code, 'INTERNAL');
+    assert.match(
+      describeNodeError('DISCOVERY_FAILED', '2 P2P networks answered on the LAN: ...', subject).message,
+      /found no single network on the LAN: 2 P2P networks answered.*address of its metadata server/,
+    );
   });
 
   it('explains an early exit with the last meaningful stderr line', () => {

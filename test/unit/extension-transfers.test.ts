@@ -161,6 +161,17 @@ describe('extension saved nodes (restore on startup)', () => {
       metaserver: { host: '127.0.0.1', port: 5000, httpPort: undefined },
       peers: [{ id: 's1', dir: '/p/s1', mode: 'flood', port: 4001, metaserver: '127.0.0.1:5000', join: undefined }],
     });
+    const announced = { host: '127.0.0.1', port: 5000, announce: true, networkName: 'Lab 2' };
+    assert.deepEqual(parseSavedNodes({ metaserver: announced, peers: [] }).metaserver, {
+      ...announced,
+      httpPort: undefined,
+    });
+    const forged = { host: '127.0.0.1', port: 5000, announce: 'yes', networkName: '$(verified) Lab' };
+    assert.deepEqual(parseSavedNodes({ metaserver: forged, peers: [] }).metaserver, {
+      host: '127.0.0.1',
+      port: 5000,
+      httpPort: undefined,
+    });
     assert.deepEqual(parseSavedNodes(undefined), { peers: [] });
     assert.deepEqual(parseSavedNodes('garbage'), { peers: [] });
   });

@@ -4,7 +4,7 @@
 // downloaded again, names compare in NFC; and a chord peer places a file dropped into its folder.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,9 @@ import { ChordPeer } from '@node-core/chord/chord-peer';
 import { hashToId } from '@node-core/chord/id';
 import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import type { FileAddedEvent, FileRemovedEvent, NodeEvent } from '@node-core/events';
+import { FileStore } from '@node-core/files/file-store';
 import { FolderWatcher } from '@node-core/files/folder-watcher';
+import { sharedFoldersFile } from '@node-core/peer-support';
 import type { FloodPeer } from '@node-core/flood/flood-peer';
 import { MAX_HOLDERS, MAX_VERSIONS } from '@node-core/flood/search-collector';
 import { ephemeralSecurity, P2PError, WireServer, type Connection } from '@node-core/wire';
@@ -67,6 +69,43 @@ describe('live shared folder', function () {
     await holder.store.rescan();
     await holder.store.settled();
     assert.deepEqual(holder.store.names(), ['late.bin']);
+  });
+
+  it('SHARE of a folder: sub-folders too, no hidden entries, watched, and shared again after a restart', async () => {
+    const { holder, searcher } = await pair();
+    const outside = await mkdtemp(join(tmpdir(), 'p2p-shared-tree-'));
+    try {
+      await mkdir(join(outside, 'sub', '.git'), { recursive: true });
+      await writeFile(join(outside, 'top.txt'), 'top');
+      await writeFile(join(outside, 'sub', 'deep.txt'), 'deep');
+      await writeFile(join(outside, 'sub', '.secret'), 'no');
+      await writeFile(join(outside, 'sub', '.git', 'config'), 'no');
+      const shared = await holder.shareFolder(outside);
+      assert.deepEqual(
+        shared.files.map((f) => [f.name, f.sha256, f.path]),
+        [
+          ['deep.txt', sha('deep'), join(outside, 'sub', 'deep.txt')],
+          ['top.txt', sha('top'), join(outside, 'top.txt')],
+        ],
+      );
+      await assert.rejects(holder.shareFolder(join(outside, 'top.txt')), /no such folder/);
+      const events = fileEvents(holder);
+      await writeFile(join(outside, 'sub', 'later.txt'), 'later');
+      await waitFor('later.txt offered', () => events.some((e) => e.event === 'file-added' && e.name === 'later.txt'));
+      assert.equal((await searcher.search('later.txt'))[0]?.sha256, sha('later'));
+      await unlink(join(outside, 'top.txt'));
+      await waitFor('top.txt withdrawn', () => events.some((e) => e.event === 'file-removed' && e.name === 'top.txt'));
+      // the list of shared folders is in the peer's state folder: a new store on that folder shares it again
+      const again = new FileStore(holder.store.dir, { watch: false, foldersFile: sharedFoldersFile(holder.store.dir) });
+      await again.open();
+      assert.deepEqual(
+        again.names().filter((n) => n.endsWith('.txt')),
+        ['deep.txt', 'later.txt'],
+      );
+      await again.close();
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 
   it('offers a file still being written only with its final content', async () => {

@@ -14,82 +14,34 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { CliProcess } from './cli-process';
+import type { CliProcess } from './cli-process';
+import { NetnsLab } from './support/netns-lab';
 
 const run = promisify(execFile);
 const CLI = resolve(__dirname, '../../dist/p2p-node.js');
 const HOSTS = 5;
-const address = (i: number): string => `10.77.0.${i + 1}`;
-
-/** [] when root, ['sudo', '-n'] when passwordless sudo works; throws a clear message otherwise. */
-async function privilege(): Promise<string[]> {
-  if (process.getuid?.() === 0) return [];
-  const sudo = await run('sudo', ['-n', 'true']).then(
-    () => true,
-    () => false,
-  );
-  if (sudo) return ['sudo', '-n'];
-  throw new Error(
-    'netns test: creating network namespaces needs root. ' +
-      'Run `npm test` as root (as CI does) or with passwordless sudo (`sudo -n true` must work).',
-  );
-}
 
 describe('netns: five hosts on a bridge (metaserver and peers on their own addresses)', function () {
   this.timeout(60_000);
-  const tag = `p2p${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
-  const hub = `${tag}-hub`;
-  const hosts = Array.from({ length: HOSTS }, (_, i) => `${tag}-h${i + 1}`);
-  const procs: CliProcess[] = [];
-  const created: string[] = [];
-  let sudo: string[] = [];
+  let lab: NetnsLab | undefined;
+  let hosts: string[] = [];
   let root = '';
-
-  const ip = async (...args: string[]): Promise<string> => {
-    const [command, ...rest] = [...sudo, 'ip', ...args];
-    return (await run(command, rest)).stdout;
-  };
-  const inNs = async (ns: string, ...command: string[]): Promise<string> => ip('netns', 'exec', ns, ...command);
+  const address = (i: number): string => lab!.address(i);
+  const ip = (...args: string[]): Promise<string> => lab!.ip(...args);
+  const inNs = (ns: string, ...command: string[]): Promise<string> => lab!.inNs(ns, ...command);
+  const start = (ns: string, args: string[]): CliProcess => lab!.startCli(ns, CLI, args);
 
   before(async () => {
-    sudo = await privilege();
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
     root = await mkdtemp(join(tmpdir(), 'p2p-netns-'));
-    for (const ns of [hub, ...hosts]) {
-      await ip('netns', 'add', ns);
-      created.push(ns);
-    }
-    await ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge');
-    await ip('-n', hub, 'link', 'set', 'br0', 'up');
-    for (const [i, ns] of hosts.entries()) {
-      // both veth ends are made inside our namespaces: nothing appears in the caller's
-      await ip('-n', hub, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-      await ip('-n', hub, 'link', 'set', `v${i}`, 'master', 'br0', 'up');
-      await ip('-n', ns, 'addr', 'add', `${address(i)}/24`, 'dev', 'eth0');
-      await ip('-n', ns, 'link', 'set', 'eth0', 'up');
-      await ip('-n', ns, 'link', 'set', 'lo', 'up');
-    }
+    lab = await NetnsLab.create(HOSTS, '10.77.0');
+    hosts = lab.hosts;
   });
 
   after(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.kill()));
-    for (const ns of created.splice(0).reverse()) {
-      // anything still running in the namespace goes first, then the namespace (and its links)
-      const pids = (await ip('netns', 'pids', ns).catch(() => '')).split(/\s+/).filter(Boolean);
-      if (pids.length > 0)
-        await run(sudo[0] ?? 'kill', [...sudo.slice(1), ...(sudo.length ? ['kill'] : []), '-9', ...pids]).catch(
-          () => undefined,
-        );
-      await ip('netns', 'del', ns).catch(() => undefined);
-    }
+    await lab?.close();
     if (root) await rm(root, { recursive: true, force: true });
   });
-
-  function start(ns: string, args: string[]): CliProcess {
-    const proc = new CliProcess(CLI, args, {}, [...sudo, 'ip', 'netns', 'exec', ns]);
-    procs.push(proc);
-    return proc;
-  }
 
   it('searches and downloads across hosts; every server listens on its own address only', async () => {
     // the addresses exist only inside the namespaces: the caller's namespace has no 10.77 route

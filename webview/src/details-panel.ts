@@ -1,8 +1,9 @@
-// The side panel with one peer's details: address, mode, neighbours (each a button that moves
-// the selection), shared files, its traffic over the last minute (updated in place), and for
-// chord peers the node id and ring neighbours.
+// The side panel with one peer's details: address, mode, key fingerprint, neighbours (each a
+// button that moves the selection, with how its link is secured), shared files, its traffic over
+// the last minute (updated in place), and for chord peers the node id and ring neighbours.
 import type { TopologyPeer } from '@node-core/topology';
 import { htmlElement } from './dom';
+import { describeLinkSecurity, type LinkSecurity } from './link-security';
 import type { TopologyModel } from './topology-model';
 import { trafficChart } from './traffic-chart';
 import type { PeerTraffic } from './traffic-model';
@@ -33,7 +34,8 @@ export class DetailsPanel {
     const rows: Array<[string, Node | string]> = [
       ['Address', `${peer.host}:${peer.port}`],
       ['Mode', peer.mode],
-      ['Neighbours', this.peerButtons(model.neighborsOf(peer.id))],
+      ['Fingerprint', peer.fingerprint ? htmlElement('code', { class: 'fingerprint' }, peer.fingerprint) : 'unknown'],
+      ['Neighbours', this.peerButtons(model.neighborsOf(peer.id), (other) => model.linkSecurity(peer.id, other))],
       ['Shared files', fileList(peer.files ?? [])],
       ['Traffic', this.trafficSlot],
     ];
@@ -57,13 +59,25 @@ export class DetailsPanel {
     this.trafficSlot.replaceChildren(trafficChart(traffic));
   }
 
-  private peerButtons(ids: string[]): Node | string {
+  /** `securityOf`: for neighbours, how the link to each is secured (a lock before its name). */
+  private peerButtons(ids: string[], securityOf?: (id: string) => LinkSecurity): Node | string {
     if (ids.length === 0) return 'none';
     const list = htmlElement('ul', { class: 'inline-list' });
     for (const id of ids) {
       const button = htmlElement('button', { type: 'button', class: 'link-button' }, id);
       button.addEventListener('click', () => this.onSelect(id));
-      list.append(htmlElement('li', {}, button));
+      const item = htmlElement('li', {}, button);
+      if (securityOf) {
+        const security = securityOf(id);
+        const described = describeLinkSecurity(security);
+        const mark = htmlElement(
+          'span',
+          { class: 'link-lock', 'data-security': security, title: described, role: 'img', 'aria-label': described },
+          security === 'mismatch' ? '⚠' : security === 'plain' ? '' : '🔒',
+        );
+        item.prepend(mark);
+      }
+      list.append(item);
     }
     return list;
   }

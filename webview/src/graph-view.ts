@@ -4,6 +4,7 @@
 // the model changes; the layout's ticks just move them.
 import { linkKey, type TopologyPeer } from '@node-core/topology';
 import type { GraphLayout, Point } from './graph-layout';
+import { describeLinkSecurity } from './link-security';
 import { svgElement } from './svg';
 import type { Link, TopologyModel } from './topology-model';
 
@@ -67,6 +68,7 @@ export class GraphView {
     const links = model.links();
     this.syncPeers(peers, model);
     this.syncLinks(links, new Set(peers.filter((p) => p.mode === 'chord').map((p) => p.id)));
+    this.markLinkSecurity(model);
     this.ringEdges = chordEdges(peers, showFingers, new Set(links.map((l) => l.key)));
     this.syncRing(this.ringEdges);
     this.layout.update(peers, links);
@@ -185,6 +187,18 @@ export class GraphView {
         return svgElement('line', { class: 'link', 'data-link': key, 'data-kind': kind });
       },
     );
+  }
+
+  /** Each link says how it is secured: an attribute for styles and tests, a tooltip for people. */
+  private markLinkSecurity(model: TopologyModel): void {
+    for (const [key, line] of this.linkElements) {
+      const [a, b] = key.split('|');
+      const security = model.linkSecurity(a, b);
+      if (line.getAttribute('data-security') === security) continue;
+      line.setAttribute('data-security', security);
+      const title = line.querySelector('title') ?? line.appendChild(svgElement('title'));
+      title.textContent = `${a} — ${b}: ${describeLinkSecurity(security)}`;
+    }
   }
 
   private syncRing(edges: Edge[]): void {

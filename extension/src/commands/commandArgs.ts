@@ -5,6 +5,7 @@
 
 import { isAbsolute } from 'node:path';
 import type { Mode } from '@node-core/events';
+import { isNetworkName } from '@node-core/discovery/dns-sd';
 
 export class ArgumentError extends Error {
   constructor(message: string) {
@@ -30,10 +31,15 @@ export interface StartMetaserverArgs {
   port?: number;
   httpPort?: number;
   maxPeers?: number;
+  /** Announce on the LAN (mDNS) even on loopback (`--announce`). */
+  announce?: boolean;
+  /** The network's display name announced (`--network-name`). */
+  networkName?: string;
 }
 
 export interface JoinArgs {
   id?: string;
+  /** `host:port`, or `auto`: the one network announced on the LAN (`p2p-node peer --metaserver auto`). */
   metaserver?: string;
   join?: string;
   dir?: string;
@@ -69,6 +75,8 @@ export function parseStartMetaserverArgs(value: Fields): StartMetaserverArgs {
     port: optionalPort(value, 'port'),
     httpPort: optionalPort(value, 'httpPort'),
     maxPeers: optionalInteger(value, 'maxPeers', 1, 100_000),
+    announce: optionalBoolean(value, 'announce'),
+    networkName: optionalNetworkName(value, 'networkName'),
   };
 }
 
@@ -86,7 +94,7 @@ export function parseJoinArgs(value: Fields): JoinArgs {
     ttl: optionalInteger(value, 'ttl', 1, 10),
   };
   if (args.id !== undefined) validatePeerId(args.id);
-  if (args.metaserver !== undefined) validateAddress(args.metaserver, 'metaserver');
+  if (args.metaserver !== undefined && args.metaserver !== 'auto') validateAddress(args.metaserver, 'metaserver');
   if (args.join !== undefined) validateAddress(args.join, 'join');
   if (args.dir !== undefined && !isAbsolute(args.dir))
     throw new ArgumentError(`"dir" must be an absolute path, got "${args.dir}".`);
@@ -168,6 +176,20 @@ function optionalString(value: Fields, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new ArgumentError(`"${field}" must be a string.`);
   return v;
+}
+
+function optionalBoolean(value: Fields, field: string): boolean | undefined {
+  const v = value[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new ArgumentError(`"${field}" must be true or false.`);
+  return v;
+}
+
+function optionalNetworkName(value: Fields, field: string): string | undefined {
+  const name = optionalString(value, field);
+  if (name !== undefined && !isNetworkName(name))
+    throw new ArgumentError(`"${field}" must be 1 to 63 letters, digits, spaces or . _ @ : ' - (no icons).`);
+  return name;
 }
 
 function optionalHost(value: Fields, field: string): string | undefined {

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { searchNetwork, shareFile } from '../nodes/peerOperations';
 import type { NetworkFile } from '../search/searchResults';
 import { formatBytes, plural } from '../util/format';
-import { isInside } from '../util/paths';
+import { isInside } from '@node-core/files/path-inside';
 import { ArgumentError, argumentObject, parseSearchArgs } from './commandArgs';
 import { registerP2PCommand, required } from './commandRunner';
 import { downloadCommand } from './downloadCommand';

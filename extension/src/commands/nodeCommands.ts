@@ -9,7 +9,6 @@ import { isWildcardHost } from '@node-core/advertised-host';
 import type { NodeInfo } from '../nodes/managedNode';
 import { readSettings } from '../settings';
 import {
-  addressProblem,
   ArgumentError,
   argumentObject,
   isRecord,
@@ -21,6 +20,7 @@ import {
   type JoinArgs,
 } from './commandArgs';
 import { isScripted, registerP2PCommand, required } from './commandRunner';
+import { pickMetaserver } from './pickMetaserver';
 import { peerId, pickPeer } from './pickPeer';
 import type { P2PServices } from './services';
 
@@ -57,6 +57,8 @@ async function startMetadataServer(services: P2PServices, arg: unknown): Promise
       port: port ?? settings.metaserverPort,
       httpPort: args.httpPort ?? settings.metaserverHttpPort,
       maxPeers: args.maxPeers,
+      announce: args.announce ?? settings.metaserverAnnounce,
+      networkName: args.networkName ?? settings.networkName,
     },
     await services.keys.get(),
   );
@@ -83,7 +85,14 @@ export async function joinNetwork(services: P2PServices, arg: unknown): Promise<
   if (id === undefined) throw new ArgumentError('"id" is required: the peer\'s name in the network.');
   const metaserver = given.join
     ? undefined
-    : (given.metaserver ?? (scripted ? defaultMetaserver(services) : await promptMetaserver(services)));
+    : (given.metaserver ??
+      (scripted
+        ? defaultMetaserver(services)
+        : await pickMetaserver(
+            defaultMetaserver(services),
+            services.manager.metaserver?.info ? "this window's metadata server" : 'from the settings',
+            settings.discoveryInterfaces,
+          )));
   const dir = given.dir ?? (scripted ? await privatePeerFolder(services, id) : await promptFolder(services, id));
   const mode: Mode = given.mode ?? (scripted ? settings.defaultMode : await promptMode(settings.defaultMode));
   const advertise = given.advertise ?? settings.peerAdvertise;
@@ -97,6 +106,7 @@ export async function joinNetwork(services: P2PServices, arg: unknown): Promise<
     {
       id,
       metaserver,
+      discoverInterfaces: settings.discoveryInterfaces,
       join: given.join,
       dir,
       mode,
@@ -198,16 +208,6 @@ async function promptPeerId(services: P2PServices): Promise<string> {
       (services.manager.peer(value) ? 'This window already runs a peer with that id.' : undefined),
   });
   return required(id);
-}
-
-async function promptMetaserver(services: P2PServices): Promise<string> {
-  const address = await vscode.window.showInputBox({
-    title: 'P2P: Join Network (2/4)',
-    prompt: 'Metadata server address (host:port)',
-    value: defaultMetaserver(services),
-    validateInput: addressProblem,
-  });
-  return required(address).trim();
 }
 
 async function promptFolder(services: P2PServices, id: string): Promise<string> {

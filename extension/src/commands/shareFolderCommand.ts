@@ -1,21 +1,17 @@
 // P2P: Share Folder (explorer context menu on a folder): the peer shares every file in it, its
-// subfolders included. Names in the network are plain file names, so of two files with one name
+// subfolders included, and watches it (files added later are offered, removed ones withdrawn),
+// also after a restart. Names in the network are plain file names, so of two files with one name
 // only the first is shared; hidden entries (dot files, .git) are left out.
 
-import { readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
 import * as vscode from 'vscode';
-import { shareFile } from '../nodes/peerOperations';
+import { shareFolder } from '../nodes/peerOperations';
 import { plural } from '../util/format';
 import { ArgumentError, argumentObject } from './commandArgs';
 import { required } from './commandRunner';
-import { isInside } from '../util/paths';
+import { isInside } from '@node-core/files/path-inside';
 import type { ShareResult } from './fileCommands';
 import { peerId, pickPeer } from './pickPeer';
 import type { P2PServices } from './services';
-
-/** More files than this in one folder is more likely a mistake (a home folder) than a share. */
-const MAX_FOLDER_FILES = 2000;
 
 export async function shareFolderCommand(
   services: P2PServices,
@@ -24,8 +20,6 @@ export async function shareFolderCommand(
 ): Promise<ShareResult[]> {
   const fields = argumentObject(first);
   const folders = await foldersOf(first, second, fields);
-  const files = await filesToShare(folders);
-  if (files.length === 0) throw new Error(`${folders.join(', ')} has no files to share.`);
   const owner =
     (fields?.peer as string | undefined) ??
     services.manager.runningPeers.find((n) => n.launch.dir && folders.every((f) => isInside(f, n.launch.dir!)))?.info
@@ -36,19 +30,19 @@ export async function shareFolderCommand(
   });
   const results: ShareResult[] = [];
   const failures: string[] = [];
-  for (const path of files) {
+  for (const folder of folders) {
     try {
-      const shared = await shareFile(node, path);
-      results.push({ peer: peerId(node), name: shared.name, size: shared.size, sha256: shared.sha256, path });
+      const shared = await shareFolder(node, folder);
+      for (const file of shared.files) results.push({ peer: peerId(node), ...file });
     } catch (error) {
-      failures.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(`${folder}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   services.refreshViews();
-  if (failures.length > 0 && results.length === 0) throw new Error(`Nothing shared. ${failures[0]}`);
+  if (failures.length === folders.length) throw new Error(`Nothing shared. ${failures[0]}`);
   if (failures.length > 0)
     void vscode.window.showWarningMessage(
-      `P2P: ${plural(failures.length, 'file')} not shared (${failures[0]}${failures.length > 1 ? ', …' : ''}).`,
+      `P2P: ${plural(failures.length, 'folder')} not shared (${failures[0]}${failures.length > 1 ? ', …' : ''}).`,
     );
   else if (!fields)
     void vscode.window.showInformationMessage(`P2P: peer ${peerId(node)} shares ${plural(results.length, 'file')}.`);
@@ -82,26 +76,4 @@ async function foldersOf(first: unknown, second: unknown, fields: Record<string,
     }),
   );
   return chosen.map((u) => u.fsPath);
-}
-
-/** Every file under the folders, without hidden entries, first of each name only. */
-async function filesToShare(folders: string[]): Promise<string[]> {
-  const byName = new Map<string, string>();
-  for (const folder of folders) {
-    const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-    for (const entry of entries) {
-      if (!entry.isFile()) continue;
-      const path = join(entry.parentPath ?? entry.path, entry.name);
-      if (
-        relative(folder, path)
-          .split(/[\\/]/)
-          .some((part) => part.startsWith('.'))
-      )
-        continue;
-      if (!byName.has(entry.name)) byName.set(entry.name, path);
-      if (byName.size > MAX_FOLDER_FILES)
-        throw new Error(`${folder} holds more than ${MAX_FOLDER_FILES} files; share a smaller folder.`);
-    }
-  }
-  return [...byName.values()].sort();
 }

@@ -143,6 +143,14 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
         message: `Not enough free disk space for "${file}"${detail ? ` (${detail})` : ''}. Free some, then try again.`,
         action: 'none',
       };
+    case 'DISCOVERY_FAILED':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)} found no single network on the LAN: ${detail || 'none answered'}. ` +
+          'Join again with the address of its metadata server.',
+        action: 'none',
+      };
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
     case 'KEY_CHANGED':
@@ -151,7 +159,15 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
         message:
           `${capitalize(subject.node)} refused a peer whose key changed: ` +
           `${detail || 'a known id came with another key'}. Someone may be impersonating it; ` +
-          'if it really got a new key, remove it from known-peers.json.',
+          'if it really got a new key, choose Trust New Key in the warning (or remove it from known-peers.json).',
+        action: 'showLog',
+      };
+    case 'BLOCKED':
+      return {
+        code,
+        message:
+          `${capitalize(subject.node)}: a link refused by a block (${detail || 'a blocked id or key'}). ` +
+          "A peer's blocks are kept in .p2p/denied-peers.json in its folder.",
         action: 'showLog',
       };
     case 'NOT_TRUSTED':

@@ -10,12 +10,17 @@ export interface MetaserverOptions {
   /** The topology bridge; 0: the OS picks. Undefined: no bridge. */
   httpPort?: number;
   maxPeers?: number;
+  /** `--announce`: on the LAN (mDNS) even on loopback. Unset: the CLI's policy (beyond loopback only). */
+  announce?: boolean;
+  networkName?: string;
 }
 
 export interface PeerOptions {
   id: string;
-  /** `host:port` of the metadata server; or `join`, the address of a known peer. */
+  /** `host:port` of the metadata server, or `auto` (found on the LAN); or `join`, the address of a known peer. */
   metaserver?: string;
+  /** With `metaserver: 'auto'`: the interfaces to look on (`--discover-interface`); undefined: all. */
+  discoverInterfaces?: string[];
   join?: string;
   mode: Mode;
   /** Where the peer listens (`--host`); the CLI's default is 127.0.0.1. */
@@ -35,6 +40,8 @@ export function metaserverArgs(options: MetaserverOptions): string[] {
   const args = ['metaserver', '--host', options.host, '--port', String(options.port)];
   if (options.httpPort !== undefined) args.push('--http-port', String(options.httpPort));
   if (options.maxPeers !== undefined) args.push('--max-peers', String(options.maxPeers));
+  if (options.announce) args.push('--announce');
+  if (options.networkName !== undefined) args.push('--network-name', options.networkName);
   return args;
 }
 
@@ -42,6 +49,9 @@ export function peerArgs(options: PeerOptions): string[] {
   const args = ['peer', '--id', options.id, '--mode', options.mode, '--dir', options.dir];
   if (options.join) args.push('--join', options.join);
   else if (options.metaserver) args.push('--metaserver', options.metaserver);
+  if (!options.join && options.metaserver === 'auto') {
+    for (const address of options.discoverInterfaces ?? []) args.push('--discover-interface', address);
+  }
   if (options.host !== undefined) args.push('--host', options.host);
   if (options.advertise !== undefined) args.push('--advertise', options.advertise);
   args.push('--port', String(options.port ?? 0));

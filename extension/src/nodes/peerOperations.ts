@@ -3,13 +3,21 @@
 // that answer it (README.md, "Command-line"). No `vscode` import: the commands add the UI.
 
 import { basename } from 'node:path';
-import type { DownloadCompleteEvent, DownloadProgressEvent, NodeEvent, SharedEvent } from '@node-core/events';
+import type {
+  DownloadCompleteEvent,
+  DownloadProgressEvent,
+  FolderSharedEvent,
+  NodeEvent,
+  SharedEvent,
+} from '@node-core/events';
 import { mergeSearchResult, type NetworkFile } from '../search/searchResults';
 import { describeNodeError, NodeError } from './errorMessages';
 import type { ManagedNode } from './managedNode';
 
 /** Hashing a large file takes a while; a share that has not answered by then is stuck. */
 const SHARE_TIMEOUT_MS = 60_000;
+/** A folder's files are all hashed before the answer: allow for a large folder. */
+const FOLDER_SHARE_TIMEOUT_MS = 15 * 60_000;
 /** A download that makes no progress at all for this long is reported as failed. */
 const DOWNLOAD_TIMEOUT_MS = 60 * 60_000;
 
@@ -29,6 +37,20 @@ export async function shareFile(node: ManagedNode, path: string): Promise<Shared
       return errorFor(node, event.code, event.message, name);
     return undefined;
   }, SHARE_TIMEOUT_MS);
+  node.send(`SHARE ${path}`);
+  const result = await answer;
+  if (result instanceof NodeError) throw result;
+  return result;
+}
+
+/** `SHARE <folder>`: resolves with the `folder-shared` event (the folder and the files it offers now). */
+export async function shareFolder(node: ManagedNode, path: string): Promise<FolderSharedEvent> {
+  const answer = node.waitFor<FolderSharedEvent | NodeError>((event) => {
+    if (event.event === 'folder-shared' && event.path === path) return event;
+    if (event.event === 'error' && (event.name === undefined || event.name === path))
+      return errorFor(node, event.code, event.message, path);
+    return undefined;
+  }, FOLDER_SHARE_TIMEOUT_MS);
   node.send(`SHARE ${path}`);
   const result = await answer;
   if (result instanceof NodeError) throw result;

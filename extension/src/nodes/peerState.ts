@@ -53,6 +53,9 @@ export class PeerState {
       case 'shared':
         this.filesByName.set(event.name, sharedFileInfo(event));
         return true;
+      case 'folder-shared':
+        for (const f of event.files) this.filesByName.set(f.name, sharedFileInfo(f));
+        return true;
       case 'file-added':
         // new in the peer's folder, changed, or downloaded (node-core/src/events.ts)
         this.filesByName.set(event.name, sharedFileInfo(event));

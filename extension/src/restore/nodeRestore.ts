@@ -34,8 +34,10 @@ export class NodeRestore implements vscode.Disposable {
     const metaserverAddress = saved.metaserver && `${saved.metaserver.host}:${saved.metaserver.port}`;
     let newAddress = metaserverAddress;
     if (saved.metaserver) {
-      const { host, port, httpPort } = saved.metaserver;
+      const { host, port, httpPort, announce, networkName } = saved.metaserver;
       const info = await run('p2p.startMetadataServer', {
+        announce,
+        networkName,
         host,
         port: await freeOrAny(host, port),
         httpPort: httpPort === undefined ? undefined : await freeOrAny(host, httpPort),

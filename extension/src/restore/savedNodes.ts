@@ -2,6 +2,7 @@
 // metaserver's ports, each peer's id, folder, mode, port and where it joined. vscode-free: read
 // from the running nodes, checked when loaded back (the stored state may be from another version).
 
+import { isNetworkName } from '@node-core/discovery/dns-sd';
 import type { Mode } from '@node-core/events';
 import type { ManagedNode } from '../nodes/managedNode';
 
@@ -9,6 +10,9 @@ export interface SavedMetaserver {
   host: string;
   port: number;
   httpPort?: number;
+  /** Started with `--announce` (on the LAN even on loopback), and the name it announced. */
+  announce?: true;
+  networkName?: string;
 }
 
 export interface SavedPeer {
@@ -32,13 +36,20 @@ export function savedNodesOf(nodes: readonly ManagedNode[]): SavedNodes {
   for (const node of nodes) {
     const info = node.info;
     if (node.status !== 'running' || !info) continue;
+    const flag = (name: string): string | undefined => {
+      const at = node.launch.args.indexOf(name);
+      return at >= 0 ? node.launch.args[at + 1] : undefined;
+    };
     if (node.launch.role === 'metaserver') {
-      saved.metaserver = { host: info.host, port: info.port, httpPort: info.httpPort };
-    } else if (info.id && info.dir && info.mode) {
-      const flag = (name: string): string | undefined => {
-        const at = node.launch.args.indexOf(name);
-        return at >= 0 ? node.launch.args[at + 1] : undefined;
+      const networkName = flag('--network-name');
+      saved.metaserver = {
+        host: info.host,
+        port: info.port,
+        httpPort: info.httpPort,
+        ...(node.launch.args.includes('--announce') && { announce: true }),
+        ...(networkName !== undefined && { networkName }),
       };
+    } else if (info.id && info.dir && info.mode) {
       saved.peers.push({
         id: info.id,
         dir: info.dir,
@@ -62,6 +73,8 @@ export function parseSavedNodes(value: unknown): SavedNodes {
       host: metaserver.host,
       port: metaserver.port,
       httpPort: isPort(metaserver.httpPort) ? metaserver.httpPort : undefined,
+      ...(metaserver.announce === true && { announce: true }),
+      ...(isNetworkName(metaserver.networkName) && { networkName: metaserver.networkName }),
     };
   }
   for (const p of Array.isArray(peers) ? peers : []) {

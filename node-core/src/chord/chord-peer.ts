@@ -12,6 +12,7 @@ import type {
   PeerRef,
   SearchResultEvent,
   SharedEvent,
+  FolderSharedEvent,
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore, type FileOrigin } from '../files/file-store';
@@ -22,6 +23,7 @@ import {
   downloadCompleteEvent,
   filesEvent,
   followStore,
+  sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
 } from '../peer-support';
@@ -72,7 +74,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   constructor(private readonly options: ChordPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
-    this.store = new FileStore(options.dir, { watch: options.watch });
+    this.store = new FileStore(options.dir, { watch: options.watch, foldersFile: sharedFoldersFile(options.dir) });
     followStore(
       this.store,
       (event, origin) => this.onStoreChanged(event, origin),
@@ -259,6 +261,11 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.reportFiles();
     await this.storage.put(shared.name, this.operations.signal);
     return { event: 'shared', ...shared };
+  }
+
+  /** Its files are placed on the ring as they are offered (onStoreChanged), as for the peer's own folder. */
+  async shareFolder(path: string): Promise<FolderSharedEvent> {
+    return { event: 'folder-shared', ...(await this.store.shareFolder(path)) };
   }
 
   /** SEARCH: the owner (or a replica) answers with the manifest. */

@@ -1,7 +1,10 @@
 // Command-line parsing for `p2p-node` (README.md, "Command-line"). Anything wrong here is a
 // UsageError: main prints the usage and exits 2.
 import { parseArgs } from 'node:util';
+import { isIPv4 } from 'node:net';
 import { isWildcardHost } from '../advertised-host';
+import { shouldAnnounce } from '../discovery/announce-policy';
+import { isNetworkName } from '../discovery/dns-sd';
 import { MAX_TTL } from '../flood/query-guard';
 import { MIN_UPLOAD_BYTES_PER_SECOND } from '../transfer/upload-limiter';
 import type { Address, Mode } from '../events';
@@ -9,8 +12,9 @@ import { parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
 
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
-                     [--trust FILE] [--key K] [--json]
-  p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --join HOST:PORT] [--mode flood|chord]
+                     [--trust FILE] [--key K] [--json] [--announce | --no-announce] [--network-name NAME]
+  p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --metaserver auto | --join HOST:PORT] [--mode flood|chord]
+                [--discover-ms 3000] [--discover-interface IPV4]...
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
                 [--max-upload RATE] [--trust FILE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
@@ -20,6 +24,8 @@ export const USAGE = `usage:
 The network key may also come from the environment: P2P_NETWORK_KEY.
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
+A metaserver bound beyond loopback announces itself on the LAN (mDNS); on loopback only with --announce.
+--metaserver auto: the one network announced on the LAN within --discover-ms.
 Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follow it).`;
 
 export class UsageError extends Error {}
@@ -37,12 +43,24 @@ export interface MetaserverArgs {
   key?: string;
   json: boolean;
   heartbeatMs?: number;
+  /** Announce on the LAN (mDNS): `--announce`, `--no-announce`, or by the bound host. */
+  announce: boolean;
+  /** The display name announced; undefined: one from the machine's name. */
+  networkName?: string;
+}
+
+/** `--metaserver auto`: browse the LAN for this long, on these interfaces (all IPv4 ones when undefined). */
+export interface DiscoverArgs {
+  durationMs: number;
+  interfaces?: string[];
 }
 
 export interface PeerArgs {
   command: 'peer';
   id: string;
   metaserver?: Address;
+  /** Set instead of `metaserver` by `--metaserver auto`. */
+  discover?: DiscoverArgs;
   join?: Address;
   mode: Mode;
   host: string;
@@ -115,7 +133,19 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'heartbeat-ms': { type: 'string' },
         dir: { type: 'string' },
         trust: { type: 'string' },
+        announce: { type: 'boolean', default: false },
+        'no-announce': { type: 'boolean', default: false },
+        'network-name': { type: 'string' },
       });
+      if (values.announce && values['no-announce'])
+        throw new UsageError('--announce and --no-announce exclude each other');
+      const networkName = values['network-name'];
+      if (networkName !== undefined && !isNetworkName(networkName)) {
+        throw new UsageError(
+          `--network-name must be 1 to 63 letters, digits, spaces or . _ @ : ' -, starting with a letter or digit`,
+        );
+      }
+      const choice = values.announce ? 'yes' : values['no-announce'] ? 'no' : 'default';
       return {
         command,
         host: values.host,
@@ -127,6 +157,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         key: key(values.key),
         json: values.json,
         heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
+        announce: shouldAnnounce(values.host, choice),
+        networkName,
       };
     }
     case 'peer': {
@@ -145,22 +177,34 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'heartbeat-ms': { type: 'string' },
         'max-upload': { type: 'string' },
         trust: { type: 'string' },
+        'discover-ms': { type: 'string', default: '3000' },
+        'discover-interface': { type: 'string', multiple: true },
       });
       if (values.id === undefined) throw new UsageError('peer: --id is required');
       if (values.advertise !== undefined && (values.advertise.trim() === '' || isWildcardHost(values.advertise))) {
         throw new UsageError(`--advertise needs the address other peers can dial, not "${values.advertise}"`);
       }
       const join = values.join === undefined ? undefined : address('--join', values.join);
+      const auto = values.metaserver === 'auto';
       const metaserver =
         values.metaserver !== undefined
-          ? address('--metaserver', values.metaserver)
+          ? auto
+            ? undefined
+            : address('--metaserver', values.metaserver)
           : join
             ? undefined
             : address('--metaserver', '127.0.0.1:5000');
+      const interfaces = values['discover-interface'];
+      for (const i of interfaces ?? []) {
+        if (!isIPv4(i)) throw new UsageError(`--discover-interface must be an IPv4 address of this host, not "${i}"`);
+      }
       return {
         command,
         id: values.id,
         metaserver,
+        discover: auto
+          ? { durationMs: int('--discover-ms', values['discover-ms'], 100, 60_000), interfaces }
+          : undefined,
         join,
         mode: mode(values.mode),
         host: values.host,

@@ -1,6 +1,6 @@
 // Reads commands from stdin until STOP or SIGTERM/SIGINT. EOF is not a stop: a peer spawned
 // by the VS Code extension may never write to stdin, and it must keep running until told.
-import { createInterface } from 'node:readline';
+import { MAX_COMMAND_LINE, readBoundedLines } from './bounded-lines';
 import type { EventOutput } from './output';
 import { parseCommand, type StdinCommand } from './stdin-commands';
 
@@ -16,12 +16,11 @@ export interface StdinSession {
 /** Runs `session` until STOP or a signal; prints "stopped" and resolves with the exit code. */
 export function runUntilStopped(session: StdinSession, out: EventOutput): Promise<number> {
   return new Promise<number>((resolve) => {
-    const rl = createInterface({ input: process.stdin, terminal: false });
     let stopping = false;
     const stop = (): void => {
       if (stopping) return;
       stopping = true;
-      rl.close();
+      detach();
       process.stdin.pause();
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
@@ -38,13 +37,18 @@ export function runUntilStopped(session: StdinSession, out: EventOutput): Promis
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
-    rl.on('line', (line) => {
-      if (stopping) return;
-      const parsed = parseCommand(line);
-      if (parsed === undefined) return;
-      if ('error' in parsed) return session.onBadLine(parsed.error);
-      if (parsed.name === 'STOP') return stop();
-      session.onCommand(parsed);
+    const detach = readBoundedLines(process.stdin, {
+      line: (line) => {
+        if (stopping) return;
+        const parsed = parseCommand(line);
+        if (parsed === undefined) return;
+        if ('error' in parsed) return session.onBadLine(parsed.error);
+        if (parsed.name === 'STOP') return stop();
+        session.onCommand(parsed);
+      },
+      tooLong: (length) => {
+        if (!stopping) session.onBadLine(`a line of ${length} characters (at most ${MAX_COMMAND_LINE}) was ignored`);
+      },
     });
   });
 }

@@ -1,9 +1,11 @@
 // `p2p-node metaserver`: the metadata server, plus the topology bridge (HTTP + WebSocket,
 // written in node-core/src/bridge) when --http-port is given.
 import { TopologyBridge } from '../bridge';
+import { announceInterfaces, defaultNetworkName } from '../discovery/announce-policy';
+import { MdnsAnnouncer, type AnnouncerOptions } from '../discovery/mdns-announcer';
 import type { MetaserverReadyEvent } from '../events';
 import { MetadataServer } from '../metaserver';
-import { loadNodeSecurity } from '../wire';
+import { loadNodeSecurity, P2PError } from '../wire';
 import type { MetaserverArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -25,6 +27,8 @@ export async function startMetaserver(options: {
   heartbeatMs?: number;
   dir?: string;
   trust?: string;
+  announce?: boolean;
+  networkName?: string;
 }): Promise<RunningMetaserver> {
   const security = await loadNodeSecurity({ id: '', folder: options.dir, trustFile: options.trust });
   const server = new MetadataServer({
@@ -44,27 +48,48 @@ export async function startMetaserver(options: {
     fingerprint: security.identity.fingerprint,
   };
   let bridge: TopologyBridge | undefined;
-  if (options.httpPort !== undefined) {
-    try {
+  let announcer: MdnsAnnouncer | undefined;
+  const close = async (): Promise<void> => {
+    await announcer?.close();
+    await bridge?.close();
+    await server.close();
+    await security.trust.flush();
+  };
+  try {
+    if (options.httpPort !== undefined) {
       bridge = new TopologyBridge(server, { host: options.host, port: options.httpPort });
       const bound = await bridge.listen();
       ready.httpPort = bound.port;
       ready.url = bound.url;
-    } catch (err) {
-      await bridge?.close();
-      await server.close();
-      throw err;
     }
+    if (options.announce) {
+      const name = options.networkName ?? defaultNetworkName();
+      announcer = await startAnnouncer(() => ({
+        name,
+        port: address.port,
+        needsKey: Boolean(options.key),
+        fingerprint: security.identity.fingerprint,
+        interfaces: announceInterfaces(address.host),
+      }));
+      ready.announced = { name, addresses: announcer.addresses };
+    }
+  } catch (err) {
+    await close();
+    throw err;
   }
-  return {
-    server,
-    ready,
-    close: async () => {
-      await bridge?.close();
-      await server.close();
-      await security.trust.flush();
-    },
-  };
+  return { server, ready, close };
+}
+
+/** `options` is a thunk: choosing the interfaces can fail too, and says so the same way. */
+async function startAnnouncer(options: () => AnnouncerOptions): Promise<MdnsAnnouncer> {
+  try {
+    return await MdnsAnnouncer.start(options());
+  } catch (err) {
+    throw new P2PError(
+      'DISCOVERY_FAILED',
+      `could not announce the network on the LAN: ${(err as Error).message} (--no-announce skips it)`,
+    );
+  }
 }
 
 export async function runMetaserver(args: MetaserverArgs, out: EventOutput): Promise<number> {

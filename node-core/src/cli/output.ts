@@ -35,11 +35,19 @@ function humanLine(event: CliEvent): string {
   switch (event.event) {
     case 'ready':
       if (event.role === 'metaserver') {
-        return `metaserver listening on ${event.host}:${event.port}${event.url ? `; topology page: ${event.url}` : ''}`;
+        return (
+          `metaserver listening on ${event.host}:${event.port}${event.url ? `; topology page: ${event.url}` : ''}` +
+          (event.announced
+            ? `; announced on the LAN as "${event.announced.name}" (${event.announced.addresses.join(', ')})`
+            : '')
+        );
       }
       return (
         `peer ${event.id} (${event.mode}) listening on ${event.host}:${event.port}` +
-        `${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}`
+        `${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}` +
+        (event.discovered
+          ? `; joined "${event.discovered.name}" found on the LAN at ${event.discovered.host}:${event.discovered.port}`
+          : '')
       );
     case 'neighbor-up':
       return `neighbour up: ${ref(event)}`;
@@ -60,6 +68,8 @@ function humanLine(event: CliEvent): string {
         : event.files.map((f) => `${f.name}  ${f.size} bytes  ${f.sha256.slice(0, 16)}…`).join('\n');
     case 'shared':
       return `sharing ${event.name} (${event.size} bytes) from ${event.path}`;
+    case 'folder-shared':
+      return `sharing the folder ${event.path} (${event.files.length} files now, watched)`;
     case 'file-added':
       return `now sharing ${event.name} (${event.size} bytes) from ${event.path}`;
     case 'file-removed':
@@ -86,6 +96,15 @@ function humanLine(event: CliEvent): string {
       );
     case 'lookup':
       return `${event.key} is owned by ${ref(event.owner)} (${event.hops} hops)`;
+    case 'key-changed':
+      return (
+        `warning: peer ${event.id} presented key ${event.newFingerprint}, but it is known with key ` +
+        `${event.oldFingerprint}: refused (TRUST ${event.id} ${event.newFingerprint} if it really changed its key)`
+      );
+    case 'blocked':
+      return `blocked ${[event.id, ...event.fingerprints].filter(Boolean).join(', ')}`;
+    case 'trusted':
+      return `peer ${event.id} is now trusted with key ${event.fingerprint}`;
     case 'error':
       return `error ${event.code}: ${event.message}`;
     case 'stopped':

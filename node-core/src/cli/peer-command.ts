@@ -1,8 +1,10 @@
 // `p2p-node peer`: start a peer, print its events, run its stdin commands until STOP or a
 // signal. Commands run concurrently (a long GET does not block TOPO).
-import { join } from 'node:path';
-import type { NodeEvent, PeerRef } from '../events';
-import { loadNodeSecurity, STATE_FOLDER } from '../wire';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { NodeEvent, PeerReadyEvent, PeerRef } from '../events';
+import { loadNodeSecurity, STATE_FOLDER, type ChannelSecurity } from '../wire';
+import { withDiscoveredMetaserver } from './discover-metaserver';
 import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
@@ -10,6 +12,7 @@ import type { EventOutput } from './output';
 import type { PeerNode } from '../peer';
 import { createPeerNode } from './peer-node';
 import { HELP_LINES, type StdinCommand } from './stdin-commands';
+import { reportKeyChanges, runTrustCommand } from './trust-commands';
 import { isPaused, PauseRequest } from '../transfer/pause';
 import { P2PError } from '../wire';
 import { isShareLinkText, parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
@@ -19,13 +22,16 @@ const PROGRESS_EVERY_MS = 200;
 
 type HolderKeyCheck = (holder: PeerRef, fingerprint: string, signal: AbortSignal) => Promise<void>;
 
-export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number> {
-  if (args.id === '') {
+export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number> {
+  if (given.id === '') {
     out.emit({ event: 'error', code: 'EMPTY_ID', message: 'a peer id must not be empty' });
     return 1;
   }
+  let args: PeerArgs;
+  let discovered: PeerReadyEvent['discovered'];
   let security;
   try {
+    ({ args, discovered } = await withDiscoveredMetaserver(given, out));
     security = await loadNodeSecurity({ id: args.id, folder: join(args.dir, STATE_FOLDER), trustFile: args.trust });
   } catch (err) {
     out.emit(errorEvent(err));
@@ -39,8 +45,9 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
     if (event.event === 'neighbor-up' || event.event === 'neighbor-down') out.emit(node.topology());
   };
   node.on('event', (event) => (early ? early.push(event) : show(event)));
+  reportKeyChanges(security, (event) => (early ? early.push(event) : out.emit(event)));
   try {
-    out.emit(await node.start());
+    out.emit({ ...(await node.start()), ...(discovered && { discovered }) });
     const queued = early;
     early = undefined;
     queued.forEach(show);
@@ -54,7 +61,7 @@ export async function runPeer(args: PeerArgs, out: EventOutput): Promise<number>
     checkHolderKey(holder, fingerprint, { key: args.key, as: security, signal });
   return runUntilStopped(
     {
-      onCommand: (command) => void runCommand(node, command, out, downloads, holderKey),
+      onCommand: (command) => void runCommand(node, command, out, downloads, args.dir, security, holderKey),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
         node
@@ -78,6 +85,8 @@ async function runCommand(
   command: StdinCommand,
   out: EventOutput,
   downloads: Map<string, AbortController>,
+  dir: string,
+  security: ChannelSecurity,
   holderKey: HolderKeyCheck,
 ): Promise<void> {
   const { arg } = command;
@@ -88,7 +97,8 @@ async function runCommand(
       case 'FILES':
         return out.emit(await node.files());
       case 'SHARE':
-        return out.emit(await node.share(arg));
+        // a relative path is taken from the peer's folder, as the store does
+        return out.emit(await ((await isFolder(resolve(dir, arg))) ? node.shareFolder(arg) : node.share(arg)));
       case 'SEARCH': {
         const results = await node.search(arg, { onHit: (hit) => out.emit(hit) });
         if (results.length === 0) return out.emit({ event: 'not-found', name: arg });
@@ -119,6 +129,9 @@ async function runCommand(
             message: 'LOOKUP is a chord command; this peer runs in flood mode',
           });
         return out.emit(await node.lookup(arg));
+      case 'BLOCK':
+      case 'TRUST':
+        return out.emit(runTrustCommand(security, command));
       case 'HELP':
         return out.emit({ event: 'help', commands: HELP_LINES });
       case 'STOP':
@@ -188,4 +201,8 @@ function getTarget(arg: string): { name: string; link?: ShareLink } | { error: s
     if (err instanceof ShareLinkError) return { error: err.message };
     throw err;
   }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -1,7 +1,7 @@
 // The peer's stdin language (README.md, "Command-line"): one command per line, any case; a bare
 // file name means GET. Parsing only; peer-command.ts runs them.
 export type CommandName =
-  'TOPO' | 'FILES' | 'SHARE' | 'SEARCH' | 'GET' | 'PAUSE' | 'CANCEL' | 'LOOKUP' | 'STOP' | 'HELP';
+  'TOPO' | 'FILES' | 'SHARE' | 'SEARCH' | 'GET' | 'PAUSE' | 'CANCEL' | 'LOOKUP' | 'BLOCK' | 'TRUST' | 'STOP' | 'HELP';
 
 export interface StdinCommand {
   name: CommandName;
@@ -18,20 +18,24 @@ const COMMANDS = new Set<CommandName>([
   'PAUSE',
   'CANCEL',
   'LOOKUP',
+  'BLOCK',
+  'TRUST',
   'STOP',
   'HELP',
 ]);
-const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'PAUSE', 'CANCEL', 'LOOKUP']);
+const NEEDS_ARGUMENT = new Set<CommandName>(['SHARE', 'SEARCH', 'GET', 'PAUSE', 'CANCEL', 'LOOKUP', 'BLOCK', 'TRUST']);
 
 export const HELP_LINES = [
   "TOPO              this peer's neighbours (chord: predecessor, successors, fingers)",
   'FILES             the files this peer shares',
-  'SHARE <path>      share a file',
+  'SHARE <path>      share a file, or every file under a folder (watched)',
   'SEARCH <name>     find who holds a file',
   'GET <name|link>   download a file into Downloads/ (a bare name works too; a share link: that version)',
   'PAUSE <name>      stop a download in progress, keeping its .part file (GET resumes it)',
   'CANCEL <name>     stop a download in progress and remove its .part file',
   'LOOKUP <name|key> chord: which node owns a key',
+  'BLOCK <id|fp>     refuse a peer (by id and its pinned key, or by key fingerprint) from now on; its links close',
+  'TRUST <id> <fp>   pin a new key for a peer id (after a key-changed event)',
   'STOP              leave the network and exit',
   'HELP              this list',
 ];

@@ -1,16 +1,19 @@
-// The files a peer shares: everything in its directory and in Downloads/, plus files shared
-// explicitly. Only names in this table can ever be read by another peer. Manifests are
-// cached by path + size + mtime, so a file is hashed once, not once per request. The folders
-// are watched: a new or changed file is hashed in the background and offered once hashed, a
-// removed one is withdrawn at once. Names are kept in Unicode NFC.
+// The files a peer shares: everything in its directory and in Downloads/, plus files and folders
+// shared explicitly (the shared folders are listed in `foldersFile`, so they survive a restart).
+// Only names in this table can ever be read by another peer. Manifests are cached by path + size
+// + mtime, so a file is hashed once, not once per request. The folders are watched: a new or
+// changed file is hashed in the background and offered once hashed, a removed one is withdrawn at
+// once. Names are kept in Unicode NFC.
 import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { FileAddedEvent, FileRemovedEvent, SharedFileInfo } from '../events';
 import { ChunkBufferPool, isFileName, P2PError } from '../wire';
-import { fileStamp, listSharedFiles, sharedName, stampOf, type ListedFile } from './folder-listing';
+import { fileStamp, listSharedFiles, MAX_TREE_FILES, sharedName, stampOf, type ListedFile } from './folder-listing';
 import { FolderWatcher, type FolderWatcherOptions } from './folder-watcher';
 import { OpenFiles } from './open-files';
+import { isInside } from './path-inside';
+import { readFolderList, writeFolderList } from './shared-folder-list';
 import { chunkLength, computeManifest, DEFAULT_CHUNK_SIZE, type FileManifest } from './manifest';
 
 export interface FileStoreOptions {
@@ -19,6 +22,14 @@ export interface FileStoreOptions {
   downloadsDir?: string;
   /** Watch the folders after open() (default true); see FolderWatcher for the timings. */
   watch?: boolean | FolderWatcherOptions;
+  /** Where the folders shared with shareFolder() are listed (JSON); none: they last until close(). */
+  foldersFile?: string;
+}
+
+/** A shared folder's summary: where it is and the files of it now offered. */
+export interface SharedFolder {
+  path: string;
+  files: (SharedFileInfo & { path: string })[];
 }
 
 /** How a file came into the shared set: found in a folder, SHARE, or a finished download. */
@@ -66,6 +77,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
   private scanning: Promise<void> | undefined;
   private scanAgain = false;
   private watcher: FolderWatcher | undefined;
+  /** Folders shared with shareFolder(), read with their sub-folders. */
+  private readonly trees: string[] = [];
   /** Aborted by close(): a large file still being hashed does not hold the peer's shutdown. */
   private readonly closing = new AbortController();
 
@@ -83,7 +96,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
   /** Creates the folders, shares what is already there (hashing each file once), then watches them. */
   async open(): Promise<void> {
     await mkdir(this.downloadsDir, { recursive: true });
-    for (const [name, file] of await listSharedFiles([this.dir, this.downloadsDir])) {
+    if (this.options.foldersFile) this.trees.push(...(await readFolderList(this.options.foldersFile)));
+    for (const [name, file] of await this.listAll()) {
       const entry: SharedEntry = { path: file.path };
       this.shared.set(name, entry);
       const manifest = await this.manifest(name).catch(() => undefined);
@@ -98,6 +112,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
       () => void this.rescan(),
       watch === true ? {} : watch,
     );
+    for (const tree of this.trees) this.watcher.add(tree, true);
     void this.rescan(); // files copied in while the ones above were being hashed
   }
 
@@ -160,7 +175,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
   }
 
   private async scanOnce(): Promise<void> {
-    const listed = await listSharedFiles([this.dir, this.downloadsDir]);
+    const listed = await this.listAll();
     for (const [name, entry] of [...this.shared]) {
       // a file shared from outside the folders (SHARE) is not listed: it stays while it exists
       const present = listed.get(name)?.path === entry.path || (await fileStamp(entry.path)) !== undefined;
@@ -171,6 +186,40 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
       if (this.reserved.has(name) || (entry && (entry.path !== file.path || entry.stamp === file.stamp))) continue;
       this.hashQueue = this.hashQueue.then(() => this.hashListed(name, file)).catch(() => undefined);
     }
+  }
+
+  private listAll(): Promise<Map<string, ListedFile>> {
+    return listSharedFiles([this.dir, this.downloadsDir], this.trees);
+  }
+
+  /**
+   * Shares every file under `path` (sub-folders too, hidden entries left out), watched as the
+   * peer's own folder is and again after a restart. Resolves once its files are hashed and offered.
+   */
+  async shareFolder(path: string): Promise<SharedFolder> {
+    const folder = resolve(this.dir, path);
+    const info = await stat(folder).catch(() => undefined);
+    if (!info?.isDirectory()) throw new P2PError('NOT_FOUND', `no such folder: ${folder}`);
+    if (!this.trees.includes(folder) && !this.coveredByOwnFolders(folder)) {
+      const count = (await listSharedFiles([], [folder])).size;
+      if (count >= MAX_TREE_FILES)
+        throw new P2PError('BAD_COMMAND', `${folder} holds ${MAX_TREE_FILES} files or more; share a smaller folder`);
+      this.trees.push(folder);
+      if (this.options.foldersFile) await writeFolderList(this.options.foldersFile, this.trees);
+      this.watcher?.add(folder, true);
+    }
+    await this.rescan();
+    await this.settled();
+    const files: SharedFolder['files'] = [];
+    for (const [name, { manifest, path: filePath }] of this.shared)
+      if (manifest && isInside(filePath, folder))
+        files.push({ name, size: manifest.size, sha256: manifest.sha256, root: manifest.root, path: filePath });
+    return { path: folder, files: files.sort((a, b) => (a.name < b.name ? -1 : 1)) };
+  }
+
+  /** The peer's folder and Downloads/ are read flat: sharing either again changes nothing. */
+  private coveredByOwnFolders(folder: string): boolean {
+    return folder === this.dir || folder === this.downloadsDir;
   }
 
   /** Hashes a new or changed file and offers it, unless it changed meanwhile (still being written). */

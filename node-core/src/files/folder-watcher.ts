@@ -24,20 +24,24 @@ export class FolderWatcher {
     private readonly onChange: () => void,
     private readonly options: FolderWatcherOptions = {},
   ) {
-    for (const folder of folders) {
-      try {
-        const watcher = watch(folder, { persistent: false }, () => this.changed());
-        // a folder that vanishes or cannot be watched is left to the periodic rescan
-        watcher.on('error', () => watcher.close());
-        this.watchers.push(watcher);
-      } catch {
-        // not watchable here (permissions, inotify limits): the rescan still covers it
-      }
-    }
+    for (const folder of folders) this.add(folder);
     const rescanMs = options.rescanMs ?? DEFAULT_RESCAN_MS;
     if (rescanMs > 0) {
       this.rescanTimer = setInterval(() => this.onChange(), rescanMs);
       this.rescanTimer.unref();
+    }
+  }
+
+  /** Watches one more folder (`recursive`: its sub-folders too). */
+  add(folder: string, recursive = false): void {
+    if (this.closed) return;
+    try {
+      const watcher = watch(folder, { persistent: false, recursive }, () => this.changed());
+      // a folder that vanishes or cannot be watched is left to the periodic rescan
+      watcher.on('error', () => watcher.close());
+      this.watchers.push(watcher);
+    } catch {
+      // not watchable here (permissions, inotify limits): the rescan still covers it
     }
   }
 

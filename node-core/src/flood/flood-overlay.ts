@@ -72,6 +72,11 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     return [...this.links.values()].map((n) => ({ ...n.ref }));
   }
 
+  /** Each neighbour's key fingerprint, as its TLS link presented it. */
+  neighborKeys(): Map<string, string> {
+    return new Map([...this.links.values()].map((n) => [n.ref.id, n.conn.remoteFingerprint]));
+  }
+
   isNeighbor(conn: Connection): boolean {
     return [...this.links.values()].some((n) => n.conn === conn);
   }

@@ -13,6 +13,7 @@ import type {
   PeerRef,
   SearchResultEvent,
   SharedEvent,
+  FolderSharedEvent,
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
@@ -25,6 +26,7 @@ import {
   downloadIntoStore,
   filesEvent,
   followStore,
+  sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
 } from '../peer-support';
@@ -91,6 +93,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       chunkSize: options.chunkSize,
       downloadsDir: options.downloadsDir,
       watch: options.watch,
+      foldersFile: sharedFoldersFile(options.dir),
     });
     followStore(
       this.store,
@@ -202,6 +205,10 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const info = await this.store.share(path);
     this.metaserver?.reportFiles(this.store.names());
     return { event: 'shared', ...info };
+  }
+
+  async shareFolder(path: string): Promise<FolderSharedEvent> {
+    return { event: 'folder-shared', ...(await this.store.shareFolder(path)) };
   }
 
   /** Floods a search; resolves with one result per file version found (empty: not found). */
@@ -339,7 +346,11 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   private onLinksChanged(event: NodeEvent): void {
-    this.metaserver?.reportLinks(this.neighbors().map((n) => n.id));
+    const neighbors = this.neighbors().map((n) => n.id);
+    const seen = this.overlay?.neighborKeys();
+    const keys = neighbors.map((id) => seen?.get(id) ?? '');
+    // a plaintext (bench-only) link has no key: then no keys at all rather than a malformed report
+    this.metaserver?.reportLinks(neighbors, undefined, keys.every(Boolean) ? keys : undefined);
     this.emit('event', event);
   }
 

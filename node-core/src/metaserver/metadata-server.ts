@@ -146,7 +146,8 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
       return;
     }
     const referrals = this.registry.referrals([msg.id], this.options.maxReferrals ?? 64, msg.mode);
-    this.registry.add({ id: msg.id, host: msg.host, port: msg.port, mode: msg.mode });
+    const { remoteFingerprint } = conn;
+    this.registry.add({ id: msg.id, host: msg.host, port: msg.port, mode: msg.mode, fingerprint: remoteFingerprint });
     this.registrations.set(msg.id, conn);
     this.emit('peer-registered', msg.id);
     void conn.reply(incoming, { t: 'registered', referrals }).catch(() => undefined);
@@ -181,7 +182,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     const { msg } = incoming;
     switch (msg.t) {
       case 'links':
-        if (peerId !== undefined) this.registry.updateLinks(peerId, msg.neighbors, msg.chord);
+        if (peerId !== undefined) this.registry.updateLinks(peerId, msg.neighbors, msg.chord, msg.keys);
         return;
       case 'files-report':
         if (peerId !== undefined) this.registry.updateFiles(peerId, msg.files);

@@ -72,8 +72,9 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     this.scheduleRetry();
   }
 
-  reportLinks(neighbors: string[], chord?: TopologyPeer['chord']): void {
-    this.report({ t: 'links', neighbors, chord });
+  /** `keys`: the fingerprint each neighbour's link presented, in the order of `neighbors`. */
+  reportLinks(neighbors: string[], chord?: TopologyPeer['chord'], keys?: string[]): void {
+    this.report({ t: 'links', neighbors, chord, keys });
   }
 
   reportFiles(files: string[]): void {

@@ -15,6 +15,8 @@ export interface RegisteredPeer {
   host: string;
   port: number;
   mode: Mode;
+  /** The key its registration's TLS session presented ('' on a bench-only plaintext link). */
+  fingerprint?: string;
 }
 
 export class PeerRegistry implements TopologySource {
@@ -53,8 +55,8 @@ export class PeerRegistry implements TopologySource {
     }
   }
 
-  add(peer: RegisteredPeer): void {
-    const entry: TopologyPeer = { ...peer, neighbors: [], files: [] };
+  add({ fingerprint, ...peer }: RegisteredPeer): void {
+    const entry: TopologyPeer = { ...peer, ...(fingerprint ? { fingerprint } : {}), neighbors: [], files: [] };
     this.peers.set(peer.id, entry);
     this.announce({ type: 'peer-joined', peer: structuredClone(entry) });
   }
@@ -67,12 +69,16 @@ export class PeerRegistry implements TopologySource {
     this.announce({ type: 'peer-left', id });
   }
 
-  updateLinks(id: string, neighbors: string[], chord?: TopologyPeer['chord']): void {
+  /** `keys[i]`: the fingerprint the peer's link to `neighbors[i]` presented (ignored unless aligned). */
+  updateLinks(id: string, neighbors: string[], chord?: TopologyPeer['chord'], keys?: string[]): void {
     const peer = this.peers.get(id);
     if (!peer) return;
     const before = this.links();
     peer.neighbors = [...new Set(neighbors.filter((n) => n !== id))].sort();
     if (chord) peer.chord = chord;
+    if (keys && keys.length === neighbors.length)
+      peer.neighborKeys = Object.fromEntries(neighbors.map((n, i) => [n, keys[i]!]).filter(([n]) => n !== id));
+    else delete peer.neighborKeys;
     this.announce({ type: 'peer-updated', peer: structuredClone(peer) });
     this.announceLinkDiff(before);
   }

@@ -13,6 +13,7 @@ import { decodeMessage, PROTOCOL_VERSION, SENDER_NAMED, type AnyMessage, type Me
 import { payloadBuffer } from './payload-pool';
 import type { ReusedReadBuffer } from './reused-read-buffer';
 import type { ChannelSecurity, SecureSession } from './secure-channel';
+import type { BlockedPeer } from './trust-store';
 
 export interface ConnectionOptions {
   /** The shared network key; both sides must hold the same one (or both none). */
@@ -157,6 +158,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           this.handshakeStep = undefined;
           this.handshakeDone = true;
           this.watchIdle(options.idleTimeoutMs ?? 60_000);
+          this.watchBlocks(options.security);
           resolve(this);
         }
       };
@@ -227,6 +229,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       },
       Math.max(10, Math.floor(idleMs / 4)),
     );
+  }
+
+  /** A block of this link's peer (by id or key) made while it is open closes it at once. */
+  private watchBlocks(security: ChannelSecurity): void {
+    if (security.plaintextBenchOnly) return;
+    const onBlocked = (blocked: BlockedPeer): void => {
+      const byId = blocked.id !== undefined && blocked.id === this.remoteId;
+      if (!byId && !blocked.fingerprints.includes(this.remoteFingerprint)) return;
+      // by id: its key too, so it cannot come back under another id
+      if (byId) security.trust.denyList.add(undefined, [this.remoteFingerprint]);
+      this.close(new P2PError('BLOCKED', `peer "${this.remoteId}" was blocked`), true);
+    };
+    security.trust.on('blocked', onBlocked);
+    this.once('close', () => security.trust.off('blocked', onBlocked));
   }
 
   private onData(chunk: Buffer): void {

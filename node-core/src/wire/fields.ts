@@ -33,6 +33,7 @@ export interface KindTypes {
   chordRef: ChordNodeRef;
   chordRefs: ChordNodeRef[];
   peerIds: string[];
+  fingerprints: string[];
   fileNames: string[];
   topologyPeers: TopologyPeer[];
   chordView: NonNullable<TopologyPeer['chord']>;
@@ -73,13 +74,21 @@ const isChordView = (v: unknown): boolean =>
   isArray(v.successors, 256, isPeerId) &&
   isArray(v.fingers, 256, isPeerId);
 
+const isFingerprintHex = (v: unknown): boolean => isHex(v, 64, 64);
+const isNeighborKeys = (v: unknown): boolean =>
+  isRecord(v) &&
+  Object.keys(v).length <= 1024 &&
+  Object.entries(v).every(([id, fp]) => isPeerId(id) && isFingerprintHex(fp));
+
 const isTopologyPeer = (v: unknown): boolean =>
   isPeerRef(v) &&
   isRecord(v) &&
   (v.mode === 'flood' || v.mode === 'chord') &&
   isArray(v.neighbors, 1024, isPeerId) &&
   (v.files === undefined || isArray(v.files, 10000, isFileName)) &&
-  (v.chord === undefined || isChordView(v.chord));
+  (v.chord === undefined || isChordView(v.chord)) &&
+  (v.fingerprint === undefined || isFingerprintHex(v.fingerprint)) &&
+  (v.neighborKeys === undefined || isNeighborKeys(v.neighborKeys));
 
 const isTrafficFlow = (v: unknown): boolean =>
   isRecord(v) && Object.keys(v).length === 2 && isPeerId(v.from) && isUInt(v.bytes, MAX_TRAFFIC_BYTES);
@@ -105,6 +114,7 @@ export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
   chordRef: isChordRef,
   chordRefs: (v) => isArray(v, 256, isChordRef),
   peerIds: (v) => isArray(v, 1024, isPeerId),
+  fingerprints: (v) => isArray(v, 1024, isFingerprintHex),
   fileNames: (v) => isArray(v, 10000, isFileName),
   topologyPeers: (v) => isArray(v, 4096, isTopologyPeer),
   chordView: isChordView,

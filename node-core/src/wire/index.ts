@@ -30,7 +30,8 @@ export {
 export { dial, WireServer, type DialOptions } from './server';
 export { anonymousSecurity, ephemeralSecurity, type ChannelSecurity } from './secure-channel';
 export { NodeIdentity, fingerprintOf, isFingerprint } from './identity';
-export { readAllowList, TrustStore } from './trust-store';
+export { readAllowList, TrustStore, type BlockedPeer, type KeyChange } from './trust-store';
+export { DENIED_PEERS_FILE, DenyList } from './deny-list';
 export { loadNodeSecurity, STATE_FOLDER, type NodeSecurityOptions } from './node-security';
 export { ChunkBufferPool } from './chunk-buffer-pool';
 export { payloadPool } from './payload-pool';

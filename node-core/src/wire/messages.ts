@@ -45,7 +45,12 @@ const METASERVER_MESSAGES = {
   },
   registered: { fields: { referrals: 'peerRefs' }, payload: 'none' },
   /** A peer's current links (and, in chord mode, its ring view); replaces the previous report. */
-  links: { fields: { neighbors: 'peerIds' }, optional: { chord: 'chordView' }, payload: 'none' },
+  links: {
+    fields: { neighbors: 'peerIds' },
+    /** `keys[i]`: the fingerprint the TLS link to `neighbors[i]` presented (flood peers). */
+    optional: { chord: 'chordView', keys: 'fingerprints' },
+    payload: 'none',
+  },
   'files-report': { fields: { files: 'fileNames' }, payload: 'none' },
   'referrals-get': { fields: {}, optional: { exclude: 'peerIds' }, payload: 'none' },
   referrals: { fields: { peers: 'peerRefs' }, payload: 'none' },

@@ -1,11 +1,14 @@
 // Which keys a node accepts: trust on first use (the first key seen for a peer id is pinned,
 // and a later connection claiming that id with another key is refused), and, with `--trust
-// FILE`, an allow-list outside which no fingerprint gets in at all.
+// FILE`, an allow-list outside which no fingerprint gets in at all. A deny-list (deny-list.ts)
+// comes first: a peer the user blocked gets in under no id and no key.
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { DenyList } from './deny-list';
 import { P2PError } from './errors';
 import { isFingerprint } from './identity';
+import { StateFileWriter } from './state-file';
 
 /** The pinned file inside a node's state folder. */
 export const KNOWN_PEERS_FILE = 'known-peers.json';
@@ -44,18 +47,42 @@ export interface TrustStoreOptions {
   file?: string;
   /** Only these fingerprints are admitted (`--trust`). */
   allowList?: ReadonlySet<string>;
+  /** Peers refused whatever else they present (default: an empty list in memory). */
+  denyList?: DenyList;
 }
 
-export class TrustStore {
+/** A handshake refused because a pinned id came with another key. */
+export interface KeyChange {
+  id: string;
+  oldFingerprint: string;
+  newFingerprint: string;
+}
+
+/** What one block added: links matching it close at once (connection.ts). */
+export interface BlockedPeer {
+  id?: string;
+  fingerprints: string[];
+}
+
+export interface TrustStoreEvents {
+  'key-changed': [KeyChange];
+  blocked: [BlockedPeer];
+}
+
+export class TrustStore extends EventEmitter<TrustStoreEvents> {
   private readonly pins: Map<string, string>;
-  private writing: Promise<void> = Promise.resolve();
-  private dirty = false;
+  private readonly writer: StateFileWriter;
+  readonly denyList: DenyList;
 
   private constructor(
     private readonly options: TrustStoreOptions,
     pins: Map<string, string>,
   ) {
+    super();
+    this.setMaxListeners(0); // one 'blocked' listener per live connection
     this.pins = pins;
+    this.denyList = options.denyList ?? DenyList.inMemory();
+    this.writer = new StateFileWriter(options.file, () => Object.fromEntries(this.pins));
   }
 
   static inMemory(allowList?: ReadonlySet<string>): TrustStore {
@@ -64,6 +91,29 @@ export class TrustStore {
 
   static async open(options: TrustStoreOptions): Promise<TrustStore> {
     return new TrustStore(options, options.file ? await readPins(options.file) : new Map());
+  }
+
+  /**
+   * Blocks a peer by fingerprint, or by id together with the key pinned for it (so it cannot
+   * come back under a new id with the same key). Links already open to it close at once.
+   */
+  block(target: string): BlockedPeer {
+    const fingerprint = target.toLowerCase();
+    const blocked: BlockedPeer = isFingerprint(fingerprint)
+      ? { fingerprints: [fingerprint] }
+      : { id: target, fingerprints: this.pins.has(target) ? [this.pins.get(target) as string] : [] };
+    this.denyList.add(blocked.id, blocked.fingerprints);
+    this.emit('blocked', blocked);
+    return blocked;
+  }
+
+  /** The user trusts `fingerprint` as `id`'s new key: the old pin is replaced. */
+  replacePin(id: string, fingerprint: string): void {
+    if (id === '') throw new P2PError('BAD_COMMAND', 'an empty id has no pin');
+    if (!isFingerprint(fingerprint))
+      throw new P2PError('BAD_COMMAND', `"${fingerprint.slice(0, 80)}" is not a fingerprint`);
+    this.pins.set(id, fingerprint);
+    this.writer.save();
   }
 
   /** The fingerprint pinned for `id`, if any. */
@@ -79,11 +129,13 @@ export class TrustStore {
     this.check(id, fingerprint);
     if (id === '' || this.pins.has(id) || this.pins.size >= MAX_PINNED_IDS) return;
     this.pins.set(id, fingerprint);
-    this.save();
+    this.writer.save();
   }
 
   /** The checks of admit() without pinning: for a listener not yet heard from (its id is unproven). */
   check(id: string, fingerprint: string): void {
+    if (this.denyList.denies(id, fingerprint))
+      throw new P2PError('BLOCKED', `${describe(id)} with key ${fingerprint} is blocked`, id || undefined);
     const { allowList } = this.options;
     if (allowList && !allowList.has(fingerprint)) {
       throw new P2PError('NOT_TRUSTED', `${describe(id)} has key ${fingerprint}, which is not in the trust file`, id);
@@ -92,36 +144,19 @@ export class TrustStore {
     const known = this.pins.get(id);
     if (known === fingerprint) return;
     if (known !== undefined) {
+      this.emit('key-changed', { id, oldFingerprint: known, newFingerprint: fingerprint });
       throw new P2PError(
         'KEY_CHANGED',
         `peer "${id}" presented key ${fingerprint}, but it is known with key ${known}: refused ` +
-          '(if it really changed its key, remove its entry from known-peers.json)',
+          `(if it really changed its key: TRUST ${id} ${fingerprint}, or remove its entry from known-peers.json)`,
         id,
       );
     }
   }
 
-  /** Resolves once every pin made so far is on disk. */
-  flush(): Promise<void> {
-    return this.writing;
-  }
-
-  private save(): void {
-    const file = this.options.file;
-    if (!file) return;
-    if (this.dirty) return; // the queued write will include this pin
-    this.dirty = true;
-    this.writing = this.writing.then(async () => {
-      this.dirty = false;
-      const aside = `${file}.tmp`;
-      try {
-        await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-        await writeFile(aside, JSON.stringify(Object.fromEntries(this.pins), null, 1), { mode: 0o600 });
-        await rename(aside, file);
-      } catch {
-        // pins stay in memory; the next new pin tries again
-      }
-    });
+  /** Resolves once every pin and block made so far is on disk. */
+  async flush(): Promise<void> {
+    await Promise.all([this.writer.flush(), this.denyList.flush()]);
   }
 }
 

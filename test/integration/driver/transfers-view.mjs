@@ -14,6 +14,8 @@ export default async function ({ page, waitForLog, reply }) {
   const pane = sidebar.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: /^transfers$/i }) });
   const row = pane.locator('.monaco-list-row', { hasText: fileName });
   await row.first().waitFor({ timeout: 15_000 });
+  // the README's picture of the view comes from here (docs/transfers.png)
+  await page.screenshot({ path: 'test-artifacts/vscode/transfers-view.png' }).catch(() => undefined);
   reply({
     rows: (await pane.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()),
   });

@@ -26,8 +26,15 @@ export class InMemoryTopology implements TopologySource {
     return this.listeners.size;
   }
 
-  addPeer(id: string, port: number, mode: TopologyPeer['mode'] = 'flood', files: string[] = []): void {
-    const peer: TopologyPeer = { id, host: '127.0.0.1', port, mode, neighbors: [], files };
+  /** `keys`: the peer's fingerprint and the keys its links presented, as the metaserver reports them. */
+  addPeer(
+    id: string,
+    port: number,
+    mode: TopologyPeer['mode'] = 'flood',
+    files: string[] = [],
+    keys: Pick<TopologyPeer, 'fingerprint' | 'neighborKeys'> = {},
+  ): void {
+    const peer: TopologyPeer = { id, host: '127.0.0.1', port, mode, neighbors: [], files, ...keys };
     this.peers.set(id, peer);
     this.emit({ type: 'peer-joined', peer: { ...peer, neighbors: [] } });
   }

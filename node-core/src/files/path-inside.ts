@@ -1,9 +1,8 @@
-// Path questions the commands ask.
-
+// One path question the store and the extension both ask.
 import { isAbsolute, relative } from 'node:path';
 
 /** Whether `path` lies inside `dir` (not `dir` itself). */
 export function isInside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  const rest = relative(dir, path);
+  return rest !== '' && !rest.startsWith('..') && !isAbsolute(rest);
 }
