@@ -1,6 +1,8 @@
 // What both transfer benches measure against: the bare Node copy (fs stream → TCP → fs stream
 // over loopback, sender in its own process), and the RSS and CPU time of a process read from /proc.
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -52,4 +54,19 @@ export function rssMiB(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** Writes `mib` MiB of random bytes (each MiB numbered, so no two alike) to `path`; returns their SHA-256. */
+export async function writeRandomFile(path: string, mib: number): Promise<string> {
+  const out = await open(path, 'w');
+  const hash = createHash('sha256');
+  const block = randomBytes(1024 * 1024);
+  for (let i = 0; i < mib; i++) {
+    block.writeUInt32BE(i, 0);
+    hash.update(block);
+    await out.write(block);
+  }
+  await out.sync();
+  await out.close();
+  return hash.digest('hex');
 }

@@ -56,6 +56,12 @@ export const SYSTEM_PACKAGES = [
     why: 'the test with several hosts puts peers in network namespaces (ip netns)',
     for: ['test'],
   },
+  {
+    name: 'nftables',
+    files: ['/usr/sbin/nft'],
+    why: "the NAT test's router namespaces masquerade their homes (nft)",
+    for: ['test'],
+  },
 ];
 
 const DEFAULT_APT_GET = '/usr/bin/apt-get';

@@ -10,6 +10,8 @@ export interface Address {
 
 export interface PeerRef extends Address {
   id: string;
+  /** Behind NAT: not dialable at host:port, reached through the metaserver's relay (relay/). */
+  relayed?: boolean;
 }
 
 export interface ChordNodeRef extends PeerRef {
@@ -29,6 +31,8 @@ export interface MetaserverReadyEvent {
   url?: string;
   /** SHA-256 of its public key (64 hex digits): what peers pin and `--trust` lists. */
   fingerprint?: string;
+  /** The relay for peers behind NAT listens here, on `host`. */
+  relayPort?: number;
   /** Present when it announces itself on the LAN (mDNS): its display name and the addresses announced. */
   announced?: { name: string; addresses: string[] };
 }
@@ -46,6 +50,10 @@ export interface PeerReadyEvent {
   dir?: string;
   /** SHA-256 of its public key (64 hex digits): its identity, bound to `id`. */
   fingerprint?: string;
+  /** With a metaserver: whether it could dial this peer back (see ReachabilityEvent). */
+  reachable?: boolean;
+  /** Unreachable, and reached through the metaserver's relay (`--allow-relay`). */
+  relayed?: boolean;
   /** With `--metaserver auto`: the network found on the LAN and joined. */
   discovered?: { name: string; host: string; port: number; fingerprint?: string };
 }
@@ -207,6 +215,25 @@ export interface TrustedEvent {
   fingerprint: string;
 }
 
+/**
+ * After each registration: whether the metaserver could dial this peer back. Unreachable with
+ * `--allow-relay`, the peer is admitted as relayed: others reach it through the metaserver.
+ */
+export interface ReachabilityEvent {
+  event: 'reachability';
+  reachable: boolean;
+  relayed: boolean;
+}
+
+/** A hole punch this peer tried to a relayed peer (`--punch`): on success the link is direct, else relayed. */
+export interface PunchEvent {
+  event: 'punch';
+  peer: string;
+  ok: boolean;
+  ms: number;
+  message?: string;
+}
+
 export interface StoppedEvent {
   event: 'stopped';
 }
@@ -233,6 +260,8 @@ export type NodeEvent =
   | BlockedEvent
   | TrustedEvent
   | ErrorEvent
+  | ReachabilityEvent
+  | PunchEvent
   | StoppedEvent;
 
 export type NodeEventName = NodeEvent['event'];

@@ -9,10 +9,14 @@ import type {
   Mode,
   PeerReadyEvent,
   PeerRef,
+  SearchResultEvent,
+  PunchEvent,
+  ReachabilityEvent,
 } from './events';
 import { assertFileName, type FileOrigin, type FileStore } from './files/file-store';
 import type { AddressProof } from './metaserver/address-proof';
-import { MetaserverClient } from './metaserver/metaserver-client';
+import { MetaserverClient, type Reachability } from './metaserver/metaserver-client';
+import { MetaserverRelay, type InboundStreams } from './relay/relay-route';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
 import { P2PError, STATE_FOLDER, type ChannelSecurity } from './wire';
@@ -32,6 +36,7 @@ export function peerMetaserverClient(
     addressProof,
     key: options.key,
     security,
+    allowRelay: options.allowRelay,
     heartbeatMs: options.heartbeatMs,
     retryMs: options.metaserverRetryMs ?? options.heartbeatMs,
   });
@@ -45,6 +50,17 @@ export async function assertCanDownload(store: FileStore, name: string): Promise
   const nfc = assertFileName(name);
   if (await store.holds(nfc)) throw new P2PError('FILE_EXISTS', `"${nfc}" is already shared by this peer`, nfc);
   return nfc;
+}
+
+/**
+ * The versions a GET may try, most held first: those found, or only the one whose SHA-256 or
+ * root is `version`. None: NOT_FOUND.
+ */
+export function versionsToTry(name: string, found: SearchResultEvent[], version?: string): SearchResultEvent[] {
+  const versions = version ? found.filter((r) => r.sha256 === version || r.root === version) : found;
+  if (versions.length > 0) return versions;
+  const what = version ? `version ${version.slice(0, 16)}… of "${name}"` : `"${name}"`;
+  throw new P2PError('NOT_FOUND', `nobody in the network shares ${what}`, name);
 }
 
 /** Sends the store's file changes into the peer's event stream, and its file list to the metaserver. */
@@ -102,6 +118,7 @@ export function peerReadyEvent(
   dir: string,
   fingerprint: string,
   nodeId?: string,
+  reachability?: Reachability,
 ): PeerReadyEvent {
   return {
     event: 'ready',
@@ -113,7 +130,33 @@ export function peerReadyEvent(
     ...(nodeId ? { nodeId } : {}),
     dir,
     fingerprint,
+    ...(reachability ?? {}),
   };
+}
+
+/** A peer's relay route (attached once its metaserver client exists), punching if `--punch`. */
+export function peerRelayRoute(options: PeerOptions, emit: (event: PunchEvent) => void): MetaserverRelay {
+  return new MetaserverRelay({ punch: options.punch, onPunch: emit });
+}
+
+/**
+ * Attaches the peer's relay to its metaserver client and listener (dialing relayed peers, and
+ * being reached when it is relayed itself); its reachability after each later registration goes
+ * into its event stream (the first one is in the ready event).
+ */
+export function attachRelay(
+  relay: MetaserverRelay,
+  client: MetaserverClient | undefined,
+  listener: InboundStreams,
+  emit: (event: ReachabilityEvent) => void,
+): void {
+  if (!client) return;
+  let first = true;
+  client.on('reachability', (status) => {
+    if (!first) emit({ event: 'reachability', ...status });
+    first = false;
+  });
+  relay.attach(client, listener);
 }
 
 export async function filesEvent(store: FileStore): Promise<FilesEvent> {

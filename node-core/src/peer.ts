@@ -28,6 +28,13 @@ export interface PeerOptions {
   /** The node's key pair and pins (default: fresh ones in memory, as in `demo`). */
   security?: ChannelSecurity;
   metaserver?: Address;
+  /**
+   * `--allow-relay`: behind NAT, if the metaserver cannot dial this peer back it is admitted as
+   * relayed, and others reach it through the metaserver's relay (relay/).
+   */
+  allowRelay?: boolean;
+  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying (relay/hole-punch.ts). */
+  punch?: boolean;
   /** `--join HOST:PORT`: a peer already in the network (with or without a metaserver). */
   join?: Address;
   /** `--heartbeat-ms`: the metaserver heartbeat, and the pace of the overlay's own timers. */
@@ -51,10 +58,12 @@ export interface PeerSearchOptions {
 
 export interface PeerDownloadOptions {
   signal?: AbortSignal;
+  /** The version to download and its holders, as SEARCH reported it or a share link names it (skips the search). */
+  result?: SearchResultEvent;
+  /** The SHA-256 or Merkle root (hex) of the version to download, among those a search finds. */
+  version?: string;
   /** `bySource`: bytes received from each holder (by id) since this GET started. */
   onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
-  /** Skip the search (or lookup): this version only, from these holders (a share link's holder, say). */
-  result?: SearchResultEvent;
 }
 
 export interface PeerNodeEvents {

@@ -9,6 +9,8 @@ export interface TopologyPeer {
   host: string;
   port: number;
   mode: Mode;
+  /** Behind NAT: reached only through the metaserver's relay (links to it are relayed). */
+  relayed?: boolean;
   /** Ids of the peers this one links to (flood: neighbours; chord: successor + fingers' ids are in `chord`). */
   neighbors: string[];
   /**

@@ -6,7 +6,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -195,6 +195,35 @@ describe('extension: a network driven through the commands', function () {
     } finally {
       await config.update('peer.host', undefined, global);
       await config.update('peer.advertise', undefined, global);
+    }
+  });
+
+  it('shows reachability: "reachable", or for a peer behind NAT "behind NAT, relayed" (it still links)', async () => {
+    const s1 = api.networkTree.getChildren().find((e) => e.kind === 'peer' && e.node.info?.id === 's1');
+    assert.ok(s1);
+    assert.match(String(api.networkTree.getTreeItem(s1).description), / · reachable$/);
+    // 127.0.0.3: where it does not listen, so the metaserver cannot dial it back, as behind NAT
+    const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+      id: 'nat1',
+      metaserver: `127.0.0.1:${metaserver.port}`,
+      dir: tempDir('nat1'),
+      mode: 'flood',
+      advertise: '127.0.0.3',
+      allowRelay: true,
+    }))!;
+    try {
+      assert.equal(info.relayed, true);
+      assert.equal(info.reachable, false);
+      await waitFor(
+        'nat1 linked through the relay',
+        () => (api.nodes.peer('nat1')?.peerState?.neighbors.length ?? 0) > 0,
+        15_000,
+      );
+      const item = api.networkTree.getTreeItem(peerElement('nat1'));
+      assert.match(String(item.description), / · behind NAT, relayed$/);
+      assert.match(String(item.tooltip), /behind NAT: other peers reach it through the metaserver's relay/);
+    } finally {
+      await vscode.commands.executeCommand('p2p.leaveNetwork', { id: 'nat1' });
     }
   });
 
@@ -425,27 +454,70 @@ describe('extension: a network driven through the commands', function () {
 describe('extension: chord peers through the commands', function () {
   this.timeout(60_000);
   const dirs: string[] = [];
+  const infos = new Map<string, NodeInfo>();
+  let server: NodeInfo;
 
   after(async () => {
-    for (const id of ['c1', 'c2'])
+    for (const id of infos.keys())
       await vscode.commands.executeCommand('p2p.leaveNetwork', { id }).then(undefined, () => undefined);
     await vscode.commands.executeCommand('p2p.stopMetadataServer');
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
+  const joinChord = async (id: string): Promise<NodeInfo> => {
+    const dir = mkdtempSync(path.join(tmpdir(), `p2p-ext-${id}-`));
+    dirs.push(dir);
+    const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
+      id,
+      metaserver: `127.0.0.1:${server.port}`,
+      dir,
+      mode: 'chord',
+    }))!;
+    infos.set(id, info);
+    return info;
+  };
+
   it('joins two chord peers; each reports its 40-hex node id', async () => {
-    const server = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
+    server = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
     for (const id of ['c1', 'c2']) {
-      const dir = mkdtempSync(path.join(tmpdir(), `p2p-ext-${id}-`));
-      dirs.push(dir);
-      const info = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
-        id,
-        metaserver: `127.0.0.1:${server.port}`,
-        dir,
-        mode: 'chord',
-      }))!;
+      const info = await joinChord(id);
       assert.equal(info.mode, 'chord');
       assert.match(info.nodeId ?? '', /^[0-9a-f]{40}$/);
     }
+  });
+
+  it('two peers share one name with different content: Network Files lists both; the pick downloads', async () => {
+    const api = vscode.extensions.getExtension<P2PExtensionApi>(EXTENSION_ID)!.exports;
+    for (const id of ['c3', 'c4', 'c5', 'c6']) await joinChord(id);
+    // The name's owner and its 2 replicas hold the ring's copy of the name: share and get elsewhere.
+    const name = `same-${randomBytes(4).toString('hex')}.txt`;
+    const key = createHash('sha1').update(name).digest('hex');
+    const sorted = [...infos.values()].sort((a, b) => (a.nodeId! < b.nodeId! ? -1 : 1));
+    const first = Math.max(
+      0,
+      sorted.findIndex((i) => i.nodeId! >= key),
+    );
+    const placed = [0, 1, 2].map((k) => sorted[(first + k) % sorted.length]!.id);
+    const [s1, s2, getter] = [...infos.keys()].filter((id) => !placed.includes(id));
+    const contents = [randomBytes(3000), randomBytes(5000)];
+    for (const [i, peer] of [s1, s2].entries()) {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'p2p-ext-version-')), name);
+      dirs.push(path.dirname(file));
+      writeFileSync(file, contents[i]!);
+      await vscode.commands.executeCommand('p2p.shareFile', { uri: file, peer });
+    }
+    const shaOf = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    let found: NetworkFile[] = [];
+    for (let tries = 0; found.length !== 2 && tries < 20; tries++) {
+      if (tries > 0) await sleep(250);
+      found = (await vscode.commands.executeCommand<NetworkFile[]>('p2p.searchFile', { name, peer: getter }))!;
+    }
+    assert.deepEqual(found.map((f) => f.sha256).sort(), contents.map(shaOf).sort());
+    const elements = api.filesTree.getChildren().filter((e) => e.kind === 'networkFile' && e.file.name === name);
+    assert.equal(elements.length, 2, 'two entries of one name, one per version');
+    const picked = elements.find((e) => e.kind === 'networkFile' && e.file.sha256 === shaOf(contents[1]!))!;
+    const result = (await vscode.commands.executeCommand<DownloadResult>('p2p.downloadFile', picked))!;
+    assert.equal(result.sha256, shaOf(contents[1]!));
+    assert.ok(readFileSync(result.path).equals(contents[1]!), 'the picked version, not the most held one');
   });
 });

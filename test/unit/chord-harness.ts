@@ -57,6 +57,17 @@ export function trueOwner(key: bigint, nodes: readonly ChordContact[]): ChordCon
   return sorted.find((n) => n.nodeId >= key) ?? sorted[0];
 }
 
+/** The key's owner and the next `count - 1` nodes after it, among anything with a `self`. */
+export function placementAmong<T extends { self: ChordContact }>(items: readonly T[], key: bigint, count = 3): T[] {
+  const sorted = [...items].sort((a, b) => (a.self.nodeId < b.self.nodeId ? -1 : 1));
+  const owner = trueOwner(
+    key,
+    sorted.map((p) => p.self),
+  );
+  const i = sorted.findIndex((p) => p.self.nodeId === owner.nodeId);
+  return Array.from({ length: Math.min(count, sorted.length) }, (_, k) => sorted[(i + k) % sorted.length]);
+}
+
 /** Every node's successor and predecessor are the true ones. */
 export function ringIsExact(rings: readonly ChordRing[]): boolean {
   const sorted = rings.map((r) => r.self).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));

@@ -1,7 +1,7 @@
 // The CLI's pure parts: command lines (README.md, "Command-line": flags and defaults) and stdin commands.
 import assert from 'node:assert/strict';
 import { parseCli, UsageError } from '@node-core/cli/args';
-import { parseCommand } from '@node-core/cli/stdin-commands';
+import { parseCommand, splitVersionPick } from '@node-core/cli/stdin-commands';
 import { advertisedHost } from '@node-core/advertised-host';
 
 describe('cli: command line', () => {
@@ -17,6 +17,8 @@ describe('cli: command line', () => {
       key: undefined,
       json: false,
       heartbeatMs: undefined,
+      relayPort: undefined,
+      relayRate: undefined,
       announce: false,
       networkName: undefined,
     });
@@ -26,6 +28,12 @@ describe('cli: command line', () => {
       [peer.metaserver, peer.join, peer.mode, peer.host, peer.port, peer.dir, peer.maxNeighbors, peer.ttl],
       [{ host: '127.0.0.1', port: 5000 }, undefined, 'flood', '127.0.0.1', 0, '.', 4, 7],
     );
+    assert.equal(peer.allowRelay, false);
+    const relayed = parseCli(['peer', '--id', 's1', '--allow-relay'], {});
+    assert.ok(relayed.command === 'peer' && relayed.allowRelay);
+    const relay = parseCli(['metaserver', '--relay-port', '7001', '--relay-rate', '2M'], {});
+    assert.ok(relay.command === 'metaserver' && relay.relayPort === 7001 && relay.relayRate === 2 * 1024 * 1024);
+    assert.throws(() => parseCli(['metaserver', '--relay-rate', '10K'], {}), UsageError);
     const joined = parseCli(['peer', '--id', 's1', '--join', '127.0.0.1:4000', '--json'], {});
     assert.ok(
       joined.command === 'peer' && joined.metaserver === undefined && joined.join?.port === 4000 && joined.json,
@@ -145,5 +153,13 @@ describe('cli: stdin commands', () => {
     assert.equal(parseCommand('   '), undefined);
     assert.ok('error' in (parseCommand('GET') ?? {}));
     assert.ok('error' in (parseCommand('frobnicate the file') ?? {}));
+  });
+
+  it('GET <name> <hash>: a last word of 64 hex digits picks a version', () => {
+    const hash = 'AB'.repeat(32);
+    assert.deepEqual(splitVersionPick(`my file.txt ${hash}`), { name: 'my file.txt', version: hash.toLowerCase() });
+    assert.deepEqual(splitVersionPick('my file.txt'), { name: 'my file.txt' });
+    assert.deepEqual(splitVersionPick(`${hash}`), { name: hash }, 'a name alone is a name, whatever it looks like');
+    assert.deepEqual(splitVersionPick('f.txt abc'), { name: 'f.txt abc' });
   });
 });

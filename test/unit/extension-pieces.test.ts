@@ -145,6 +145,14 @@ describe('extension command lines', () => {
       assert.ok(parsed.command === 'peer' && parsed.maxUploadBytesPerSecond === 1.5 * 1024 * 1024);
     }
     assert.ok(!peerArgs({ id: 'n', join: 'h:1', mode: 'flood', dir: '/d' }).includes('--max-upload'));
+    // behind NAT: relayed and punching, as the CLI reads them back
+    const nat = parseCli(
+      peerArgs({ id: 'r', metaserver: 'h:1', mode: 'flood', dir: '/d', allowRelay: true, punch: true }),
+      {},
+    );
+    assert.ok(nat.command === 'peer' && nat.allowRelay === true && nat.punch === true);
+    const plain = parseCli(peerArgs({ id: 'p', metaserver: 'h:1', mode: 'flood', dir: '/d' }), {});
+    assert.ok(plain.command === 'peer' && plain.allowRelay === false && plain.punch === false);
     // LAN discovery: the flags the CLI reads back
     const announced = parseCli(
       metaserverArgs({ host: '127.0.0.1', port: 0, announce: true, networkName: 'Lab 2' }),

@@ -92,7 +92,7 @@ describe('extension TransferList', () => {
   it('restores a snapshot: an active transfer comes back paused, malformed records are skipped', () => {
     const list = new TransferList(clock);
     const link = 'vscode://p2p-network.p2p-network-vscode/download?name=a.bin';
-    const a = list.start('s1', 'a.bin', link)!;
+    const a = list.start('s1', 'a.bin', { link })!;
     list.progress(a.id, 5, 10);
     const b = list.start('s1', 'b.bin')!;
     list.completed(b.id, { path: '/d/b.bin', bytes: 3, sources: ['s3'] });
@@ -109,6 +109,18 @@ describe('extension TransferList', () => {
     // one started from a share link resumes that link's version
     assert.equal(restored.get('s1/a.bin')?.link, link);
     assert.equal(restored.get('s1/b.bin')?.link, undefined);
+  });
+
+  it('keeps the version picked from a search through a pause, a restart and a resume', () => {
+    const list = new TransferList(clock);
+    const root = 'ab'.repeat(32);
+    const t = list.start('s1', 'same-name.bin', { version: root })!;
+    list.paused(t.id, 1, 2);
+    const restored = new TransferList(clock);
+    restored.restore(JSON.parse(JSON.stringify([...list.snapshot(), { ...t, name: 'x', version: 'not hex' }])));
+    assert.equal(restored.get(t.id)?.version, root);
+    assert.equal(restored.get(transferId('s1', 'x'))?.version, undefined, 'a malformed version is dropped');
+    assert.equal(restored.start('s1', 'same-name.bin')?.version, root, 'a resume without a pick keeps it');
   });
 
   it('describes each state for the tree', () => {

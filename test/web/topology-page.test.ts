@@ -58,6 +58,30 @@ describe('topology page (Chromium, in-memory source)', () => {
     await page.locator('.status[data-state="open"]').waitFor();
   });
 
+  it('draws a peer behind NAT and every link to it dashed (relayed), the others solid', async () => {
+    topology.addPeer('home', 42001, 'flood', [], { relayed: true });
+    topology.link('home', 'p1');
+    topology.link('home', 'p2');
+    await waitForPicture(page, async () => expectedPicture(topology.snapshot()));
+    const relayedLinks = await page
+      .locator('line.link[data-relayed="true"]')
+      .evaluateAll((lines) => lines.map((l) => l.getAttribute('data-link')));
+    assert.deepEqual(relayedLinks.sort(), ['home|p1', 'home|p2']);
+    const home = page.locator('[data-peer-id="home"]');
+    assert.equal(await home.getAttribute('data-relayed'), 'true');
+    assert.match(String(await home.getAttribute('aria-label')), /behind NAT \(relayed\)/);
+    const dash = await page
+      .locator('line.link[data-link="home|p1"]')
+      .evaluate((line) => getComputedStyle(line).strokeDasharray);
+    assert.notEqual(dash, 'none', 'a relayed link is dashed');
+    const solid = await page
+      .locator('line.link:not([data-relayed])')
+      .first()
+      .evaluate((line) => getComputedStyle(line).strokeDasharray);
+    assert.equal(solid, 'none');
+    assert.equal(await page.locator('[data-peer-id="p0"]').getAttribute('data-relayed'), null);
+  });
+
   it('animates a search hop by hop along its path and a transfer from holder to downloader', async () => {
     topology.emit({ type: 'search', origin: 'p0', name: 'file-3.txt', queryId: 'q1', path: ['p0', 'p1', 'p2', 'p3'] });
     await page.locator('[data-activity="search"]').first().waitFor({ state: 'attached', timeout: 1000 });

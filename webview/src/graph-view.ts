@@ -69,6 +69,7 @@ export class GraphView {
     this.syncPeers(peers, model);
     this.syncLinks(links, new Set(peers.filter((p) => p.mode === 'chord').map((p) => p.id)));
     this.markLinkSecurity(model);
+    this.markRelayed(new Set(peers.filter((p) => p.relayed).map((p) => p.id)));
     this.ringEdges = chordEdges(peers, showFingers, new Set(links.map((l) => l.key)));
     this.syncRing(this.ringEdges);
     this.layout.update(peers, links);
@@ -118,7 +119,8 @@ export class GraphView {
       element.dataset.mode = peer.mode;
       element.setAttribute(
         'aria-label',
-        `Peer ${peer.id}, ${peer.mode}, ${neighbors} neighbour${neighbors === 1 ? '' : 's'}`,
+        `Peer ${peer.id}, ${peer.mode}, ${neighbors} neighbour${neighbors === 1 ? '' : 's'}` +
+          (peer.relayed ? ', behind NAT (relayed)' : ''),
       );
     }
     this.peerOrder = peers.map((p) => p.id);
@@ -198,6 +200,15 @@ export class GraphView {
       line.setAttribute('data-security', security);
       const title = line.querySelector('title') ?? line.appendChild(svgElement('title'));
       title.textContent = `${a} — ${b}: ${describeLinkSecurity(security)}`;
+    }
+  }
+
+  /** Peers behind NAT, and every link to one (it runs through the metaserver's relay), are drawn dashed. */
+  private markRelayed(relayed: Set<string>): void {
+    for (const [id, element] of this.peerElements) toggleFlag(element, 'relayed', relayed.has(id));
+    for (const [key, line] of this.linkElements) {
+      const [a, b] = key.split('|');
+      toggleFlag(line, 'relayed', relayed.has(a) || relayed.has(b));
     }
   }
 
@@ -338,4 +349,10 @@ function chordEdges(peers: TopologyPeer[], showFingers: boolean, linkKeys: Set<s
       for (const finger of new Set(peer.chord.fingers)) if (finger !== successor) add('finger', peer.id, finger);
   }
   return [...edges.values()];
+}
+
+/** `data-NAME="true"` when `on`, no attribute otherwise. */
+function toggleFlag(element: Element, name: string, on: boolean): void {
+  if (on) element.setAttribute(`data-${name}`, 'true');
+  else element.removeAttribute(`data-${name}`);
 }

@@ -50,6 +50,8 @@ export interface JoinArgs {
   port?: number;
   maxNeighbors?: number;
   ttl?: number;
+  /** Behind NAT, be reached through the metaserver's relay (`--allow-relay`; default: the setting). */
+  allowRelay?: boolean;
 }
 
 export interface SearchArgs {
@@ -92,6 +94,7 @@ export function parseJoinArgs(value: Fields): JoinArgs {
     port: optionalPort(value, 'port'),
     maxNeighbors: optionalInteger(value, 'maxNeighbors', 1, 1000),
     ttl: optionalInteger(value, 'ttl', 1, 10),
+    allowRelay: optionalBoolean(value, 'allowRelay'),
   };
   if (args.id !== undefined) validatePeerId(args.id);
   if (args.metaserver !== undefined && args.metaserver !== 'auto') validateAddress(args.metaserver, 'metaserver');

@@ -32,6 +32,8 @@ export interface DownloadRequest {
   peer?: string;
   /** A share link naming `name`: that version, from the link's holder first. */
   link?: string;
+  /** The version picked in Network Files (its root): several may share a name. */
+  version?: string;
 }
 
 /**
@@ -45,14 +47,14 @@ export async function downloadCommand(
 ): Promise<DownloadResult | undefined | Array<DownloadResult | undefined>> {
   const selected = Array.isArray(selection) ? selection.map(networkFileOf).filter((f) => f !== undefined) : [];
   if (selected.length > 1) {
-    const requests = selected.map((file) => ({ name: file.name, peer: file.foundBy }));
+    const requests = selected.map((file) => ({ name: file.name, peer: file.foundBy, version: file.root }));
     void vscode.commands.executeCommand('p2p.transfers.focus');
     return Promise.all(requests.map((request) => downloadOne(services, request, false)));
   }
   const fields = argumentObject(arg);
   const file = networkFileOf(arg);
   let request: DownloadRequest;
-  if (file) request = { name: file.name, peer: file.foundBy };
+  if (file) request = { name: file.name, peer: file.foundBy, version: file.root };
   else if (fields) {
     const { name, peer } = parseDownloadArgs(fields);
     if (name === undefined) throw new ArgumentError('"name" is required: the file to download.');
@@ -80,7 +82,7 @@ export async function downloadOne(
 
 async function downloadTracked(services: P2PServices, node: ManagedNode, request: DownloadRequest) {
   try {
-    return await services.transfers.download(node, request.name, request.link);
+    return await services.transfers.download(node, request.name, { link: request.link, version: request.version });
   } finally {
     services.refreshViews();
   }
@@ -102,7 +104,8 @@ async function promptDownload(services: P2PServices): Promise<DownloadRequest> {
           ...found.map((file) => ({
             label: file.name,
             description:
-              `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · ` + `found by ${file.foundBy}`,
+              `${formatBytes(file.size)} · ${plural(file.holders.length, 'holder')} · ` +
+              `root ${file.root.slice(0, 8)} · found by ${file.foundBy}`,
             file,
           })),
           other,
@@ -110,7 +113,7 @@ async function promptDownload(services: P2PServices): Promise<DownloadRequest> {
         { title: 'P2P: Download File', placeHolder: 'Which file?' },
       ),
     );
-    if (picked.file) return { name: picked.file.name, peer: picked.file.foundBy };
+    if (picked.file) return { name: picked.file.name, peer: picked.file.foundBy, version: picked.file.root };
   }
   const name = await vscode.window.showInputBox({
     title: 'P2P: Download File',

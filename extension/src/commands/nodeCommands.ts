@@ -116,6 +116,8 @@ export async function joinNetwork(services: P2PServices, arg: unknown): Promise<
       maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors,
       ttl: given.ttl ?? settings.ttl,
       maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond,
+      allowRelay: given.allowRelay ?? settings.allowRelay,
+      punch: settings.punch,
     },
     await services.keys.get(),
   );

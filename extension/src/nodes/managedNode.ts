@@ -66,6 +66,10 @@ export interface NodeInfo {
   nodeId?: string;
   /** SHA-256 of the node's public key: its identity on the network. */
   fingerprint?: string;
+  /** Peers with a metaserver: whether it could dial them back (updated on each re-registration). */
+  reachable?: boolean;
+  /** Unreachable (behind NAT) and reached through the metaserver's relay. */
+  relayed?: boolean;
   /** Metaserver only: the topology bridge. */
   httpPort?: number;
   url?: string;
@@ -367,6 +371,8 @@ export class ManagedNode {
       }
       this.options.log.trace(line);
       if (event.event === 'error') this.options.log.warn(`${event.code}: ${event.message}`);
+      if (event.event === 'reachability' && this.readyInfo)
+        this.readyInfo = { ...this.readyInfo, reachable: event.reachable, relayed: event.relayed };
       this.peerState?.apply(event);
       this.eventEmitter.fire(event);
     };
@@ -393,7 +399,16 @@ export class ManagedNode {
       fingerprint: event.fingerprint,
     };
     if (event.role === 'metaserver') return { ...base, httpPort: event.httpPort, url: event.url };
-    return { ...base, id: event.id, mode: event.mode, nodeId: event.nodeId, dir: event.dir ?? this.launch.dir };
+    const { reachable, relayed } = event;
+    return {
+      ...base,
+      id: event.id,
+      mode: event.mode,
+      nodeId: event.nodeId,
+      dir: event.dir ?? this.launch.dir,
+      reachable,
+      relayed,
+    };
   }
 
   private errorSubject(): ErrorSubject {

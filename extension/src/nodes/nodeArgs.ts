@@ -34,6 +34,10 @@ export interface PeerOptions {
   ttl?: number;
   /** `--max-upload`, in MiB/s (at least 1); undefined: no cap. */
   maxUploadMiBPerSecond?: number;
+  /** `--allow-relay`: behind NAT, be reached through the metaserver's relay. */
+  allowRelay?: boolean;
+  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying. */
+  punch?: boolean;
 }
 
 export function metaserverArgs(options: MetaserverOptions): string[] {
@@ -56,6 +60,8 @@ export function peerArgs(options: PeerOptions): string[] {
   if (options.advertise !== undefined) args.push('--advertise', options.advertise);
   args.push('--port', String(options.port ?? 0));
   if (options.maxUploadMiBPerSecond !== undefined) args.push('--max-upload', `${options.maxUploadMiBPerSecond}M`);
+  if (options.allowRelay) args.push('--allow-relay');
+  if (options.punch) args.push('--punch');
   if (options.mode === 'flood') {
     if (options.maxNeighbors !== undefined) args.push('--max-neighbors', String(options.maxNeighbors));
     if (options.ttl !== undefined) args.push('--ttl', String(options.ttl));

@@ -125,6 +125,8 @@ export interface DownloadOptions {
   onProgress?(progress: DownloadProgressEvent): void;
   /** A share link naming this file: the peer downloads that version from its holder. */
   link?: string;
+  /** The version picked from a search (its root or SHA-256): `GET <name> <version>`. */
+  version?: string;
   /** Aborting sends `CANCEL <name>` to the node, which removes its partial file. */
   signal?: AbortSignal;
 }
@@ -191,7 +193,7 @@ export async function downloadFile(
       DOWNLOAD_TIMEOUT_MS,
       options.signal,
     );
-    node.send(`GET ${options.link ?? name}`);
+    node.send(`GET ${options.link ?? (options.version ? `${name} ${options.version}` : name)}`);
     let result: DownloadCompleteEvent | NodeError | DownloadPaused;
     try {
       result = await answer;

@@ -147,12 +147,15 @@ function peerItem(node: ManagedNode): vscode.TreeItem {
   const neighbors = node.peerState?.neighbors.length ?? 0;
   item.description =
     node.status === 'running' && node.info
-      ? `${node.info.host}:${node.info.port} · ${node.info.mode ?? ''} · ${plural(neighbors, 'neighbour')}`
+      ? `${node.info.host}:${node.info.port} · ${node.info.mode ?? ''} · ${plural(neighbors, 'neighbour')}` +
+        reachabilityText(node.info)
       : statusText(node);
   item.tooltip = [
     `Peer ${id}`,
     node.info ? `${node.info.host}:${node.info.port} (${node.info.mode})` : '',
     node.info?.nodeId ? `node id ${node.info.nodeId}` : '',
+    node.info?.relayed ? "behind NAT: other peers reach it through the metaserver's relay" : '',
+    node.info?.reachable ? 'reachable: the metaserver dialed it back' : '',
     node.info?.fingerprint ? `fingerprint ${node.info.fingerprint}` : '',
     node.launch.dir ? `folder ${node.launch.dir}` : '',
     `pid ${node.pid ?? '-'}`,
@@ -203,4 +206,10 @@ function statusText(node: ManagedNode): string {
     default:
       return node.status;
   }
+}
+
+/** " · reachable" or " · behind NAT, relayed"; nothing for a peer without a metaserver. */
+function reachabilityText(info: { reachable?: boolean; relayed?: boolean }): string {
+  if (info.relayed) return ' · behind NAT, relayed';
+  return info.reachable ? ' · reachable' : '';
 }

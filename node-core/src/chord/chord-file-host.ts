@@ -7,17 +7,11 @@ import type { FileStore } from '../files/file-store';
 import type { PeerOptions } from '../peer';
 import { downloadIntoStore } from '../peer-support';
 import type { DownloadRequest, DownloadResult } from '../transfer/download-session';
-import type { WantedVersion } from '../transfer/holder-manifests';
 import { fetchManifest } from '../transfer/transfer-client';
-import { dial, type ChannelSecurity, type Connection } from '../wire';
+import { dial, P2PError, type ChannelSecurity, type Connection, type RelayRoute } from '../wire';
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
-import type { ChordContact } from './remote';
-
-export interface DownloadHostOptions {
-  onProgress?: DownloadRequest['onProgress'];
-  version?: Omit<WantedVersion, 'name'>;
-}
+import type { ChordContact, VersionClaim } from './remote';
 
 export class StoreFileHost implements ChordFileHost {
   /** One download per name at a time: a GET and a replica fetch of the same file share it (one .part). */
@@ -28,6 +22,7 @@ export class StoreFileHost implements ChordFileHost {
     /** The network key and key pair, and the transfer options every download of this peer uses. */
     private readonly options: Pick<PeerOptions, 'key' | 'workerSinkFromBytes' | 'chunkTimeoutMs'> & {
       security: ChannelSecurity;
+      relay?: RelayRoute;
     },
     /** A file was added to or removed from the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
@@ -50,13 +45,26 @@ export class StoreFileHost implements ChordFileHost {
 
   async holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean> {
     const ours = await this.store.manifest(name);
-    const { key, security } = this.options;
-    const conn = await dial(peer, { key, security, expectId: peer.id || undefined, signal });
+    return (await this.versionAt(name, peer, signal))?.sha256 === ours.sha256;
+  }
+
+  async versionHere(name: string): Promise<VersionClaim | undefined> {
+    const manifest = await this.store.manifest(name).catch(() => undefined);
+    return manifest && { size: manifest.size, sha256: manifest.sha256, root: manifest.root };
+  }
+
+  async versionAt(name: string, peer: ChordContact, signal: AbortSignal): Promise<VersionClaim | undefined> {
+    const { key, security, relay } = this.options;
+    const conn = await dial(peer, { key, security, relay, expectId: peer.id || undefined, signal }).catch(
+      () => undefined,
+    );
+    if (!conn) return undefined;
     conn.setHandler(() => undefined);
     try {
-      return (await fetchManifest(conn, name, signal)).sha256 === ours.sha256;
+      const { size, sha256, root } = await fetchManifest(conn, name, signal);
+      return { size, sha256, root };
     } catch {
-      return false; // not held there (NOT_SHARED), or another version
+      return undefined; // not held there (NOT_SHARED), or a manifest that does not add up
     } finally {
       conn.close();
     }
@@ -79,38 +87,44 @@ export class StoreFileHost implements ChordFileHost {
 
   /**
    * Downloads from the given holders (all tried at once by the transfer) and shares the result.
-   * `version`: only that version (root, SHA-256, size) is accepted, as when a share link names it.
+   * `version`: the one wanted (without it, the first holder's manifest chooses).
    */
-  download(
+  async download(
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
-    options: DownloadHostOptions = {},
+    onProgress?: DownloadRequest['onProgress'],
+    version?: VersionClaim,
   ): Promise<DownloadResult> {
     let pending = this.inFlight.get(name);
     if (!pending) {
-      pending = this.downloadNow(name, holders, signal, options).finally(() => this.inFlight.delete(name));
+      pending = this.downloadNow(name, holders, signal, onProgress, version).finally(() => this.inFlight.delete(name));
       this.inFlight.set(name, pending);
     }
-    return pending;
+    const result = await pending;
+    // A download of the name already running (a ring copy) may have fetched another version.
+    if (version && result.root !== version.root)
+      throw new P2PError('DOWNLOAD_FAILED', `another version of "${name}" was being downloaded here`, name);
+    return result;
   }
 
   private async downloadNow(
     name: string,
     holders: PeerRef[],
     signal: AbortSignal,
-    { onProgress, version }: DownloadHostOptions,
+    onProgress?: DownloadRequest['onProgress'],
+    version?: VersionClaim,
   ): Promise<DownloadResult> {
     const opened: Connection[] = [];
     try {
       const result = await downloadIntoStore(this.store, this.options, {
-        ...version,
         name,
+        ...(version && { root: version.root, sha256: version.sha256, size: version.size }),
         holders,
         signal,
         connect: async (holder, s) => {
-          const { key, security } = this.options;
-          const conn = await dial(holder, { key, security, expectId: holder.id || undefined, signal: s });
+          const { key, security, relay } = this.options;
+          const conn = await dial(holder, { key, security, relay, expectId: holder.id || undefined, signal: s });
           conn.setHandler(() => undefined);
           opened.push(conn);
           return conn;

@@ -25,6 +25,7 @@ import {
   type LookupStep,
   type MergeHint,
   type NeighborState,
+  type VersionService,
 } from './remote';
 
 export interface ChordNodeOptions {
@@ -77,6 +78,8 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   onFileOffer: FileOfferHandler | undefined;
   /** Receives merge-walk steps other nodes send (ring-merge.ts). */
   onMergeHint: ((hint: MergeHint) => void) | undefined;
+  /** Keeps and answers the version records of file names (chord-versions.ts). */
+  versionRecords: VersionService | undefined;
 
   constructor(
     readonly self: ChordContact,

@@ -26,18 +26,25 @@ import {
   sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
+  versionsToTry,
+  attachRelay,
+  peerRelayRoute,
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
+import type { MetaserverRelay } from '../relay/relay-route';
 import { TrafficMeter } from '../transfer/traffic-meter';
-import { fetchManifest, serveTransferRequest } from '../transfer/transfer-client';
+import { serveTransferRequest } from '../transfer/transfer-client';
+import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
-import { dial, ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
+import { ephemeralSecurity, P2PError, toP2PError, type ChannelSecurity } from '../wire';
 import { ChordRing } from './chord-ring';
 import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
+import { ChordVersions } from './chord-versions';
 import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
 import { toNodeRef, type ChordContact } from './remote';
+import { searchVersions } from './version-search';
 
 export interface ChordPeerOptions extends PeerOptions {
   timings?: Partial<ChordTimings>;
@@ -57,7 +64,8 @@ const MEET_EVERY_REPLICATIONS = 4;
  */
 export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
-  private started: { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage } | undefined;
+  private started:
+    { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage; versions: ChordVersions } | undefined;
   private metaserver: MetaserverClient | undefined;
   private readonly traffic = new TrafficMeter((flows) =>
     this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
@@ -70,10 +78,12 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private ended: Promise<void> | undefined;
 
   private readonly security: ChannelSecurity;
+  private readonly relay: MetaserverRelay;
 
   constructor(private readonly options: ChordPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
+    this.relay = peerRelayRoute(options, (event) => this.emit('event', event));
     this.store = new FileStore(options.dir, { watch: options.watch, foldersFile: sharedFoldersFile(options.dir) });
     followStore(
       this.store,
@@ -107,6 +117,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       port: options.port ?? 0,
       key: options.key,
       security: this.security,
+      relay: this.relay,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
@@ -122,17 +133,14 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     });
     const fileHost = new StoreFileHost(
       store,
-      { ...options, security: this.security },
+      { ...options, security: this.security, relay: this.relay },
       () => this.reportFiles(),
       (holder, bytes) => this.traffic.add(holder.id, bytes),
     );
-    const storage = new ChordStorage(
-      ring,
-      fileHost,
-      { ...DEFAULT_STORAGE_OPTIONS, replicas: options.replicas ?? 2 },
-      log,
-    );
-    this.started = { ring, fileHost, storage };
+    const replicas = options.replicas ?? 2;
+    const versions = new ChordVersions(ring, fileHost, replicas, log);
+    const storage = new ChordStorage(ring, fileHost, versions, { ...DEFAULT_STORAGE_OPTIONS, replicas }, log);
+    this.started = { ring, fileHost, storage, versions };
     try {
       await this.enterRing();
     } catch (err) {
@@ -202,19 +210,26 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     return this.require().storage;
   }
 
+  /** The version records this node keeps (as a name's owner or replica). */
+  get versions(): ChordVersions {
+    return this.require().versions;
+  }
+
   get self(): ChordContact {
     return this.ring.self;
   }
 
   readyEvent(): PeerReadyEvent {
     const fingerprint = this.security.identity.fingerprint;
-    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, idToHex(this.self.nodeId));
+    const nodeId = idToHex(this.self.nodeId);
+    return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, nodeId, this.metaserver?.reachability);
   }
 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
     const { join } = this.options;
     this.metaserver = peerMetaserverClient(this.options, this.security, this.self, 'chord', this.addressProof);
+    attachRelay(this.relay, this.metaserver, this.ring, (event) => this.emit('event', event));
     const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) {
       await this.ring.begin(join);
@@ -268,56 +283,39 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     return { event: 'folder-shared', ...(await this.store.shareFolder(path)) };
   }
 
-  /** SEARCH: the owner (or a replica) answers with the manifest. */
-  async search(query: string, options: PeerSearchOptions = {}): Promise<SearchResultEvent[]> {
+  /**
+   * SEARCH: every version of the name, from the records its owner and replicas keep, each
+   * listed with the holders whose own manifest proves it (version-search.ts).
+   */
+  search(query: string, options: PeerSearchOptions = {}): Promise<SearchResultEvent[]> {
     const name = assertFileName(query);
-    const { holders } = await this.storage.holders(name, this.operations.signal);
-    const serving: PeerRef[] = [];
-    let found: { size: number; sha256: string; root: string } | undefined;
-    for (const h of holders) {
-      try {
-        const conn = await dial(h, {
-          key: this.options.key,
-          security: this.security,
-          expectId: h.id,
-          signal: this.operations.signal,
-        });
-        conn.setHandler(() => undefined);
-        try {
-          const m = await fetchManifest(conn, name, this.operations.signal);
-          if (found && (m.sha256 !== found.sha256 || m.root !== found.root)) continue;
-          found ??= { size: m.size, sha256: m.sha256, root: m.root };
-          const holder = { id: h.id, host: h.host, port: h.port };
-          serving.push(holder);
-          options.onHit?.({ event: 'search-hit', name, size: m.size, sha256: m.sha256, root: m.root, holder });
-        } finally {
-          conn.close();
-        }
-      } catch {
-        // not held there (yet) or unreachable: the other holders may answer
-      }
-    }
-    if (!found) return [];
-    const { size, sha256, root } = found;
-    return [{ event: 'search-result', name, size, sha256, root, holders: serving }];
+    const { storage, ring, fileHost } = this.require();
+    const sources = {
+      placement: async (n: string, signal: AbortSignal) => (await storage.holders(n, signal)).holders,
+      recordsAt: (node: ChordContact, n: string, signal: AbortSignal) =>
+        ring.node.call(node, (r, s) => r.versionsOf(n, AbortSignal.any([s, signal]))),
+      versionAt: (n: string, peer: ChordContact, signal: AbortSignal) => fileHost.versionAt(n, peer, signal),
+    };
+    return searchVersions(sources, name, this.operations.signal, options.onHit);
   }
 
-  /** GET: look the key up (unless given a result), then download from the owner and its replicas at once. */
+  /**
+   * GET: the version given (`result`, a pick from SEARCH), or else every version found, most
+   * held first, until one downloads and verifies. The getter then serves it and tells the owner.
+   */
   async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     const name = await assertCanDownload(this.store, query);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
-    const holders = options.result?.holders ?? (await this.storage.holders(name, signal)).holders;
-    const wanted = options.result;
-    const result = await this.require().fileHost.download(
-      name,
-      holders.map(({ id, host, port }) => ({ id, host, port })),
-      signal,
-      {
-        onProgress: options.onProgress,
-        version: wanted && { root: wanted.root, sha256: wanted.sha256, size: wanted.size },
-      },
+    const found = options.result ? [options.result] : await this.search(name);
+    const versions = versionsToTry(name, found, options.version);
+    const { fileHost, storage } = this.require();
+    const result = await downloadFirstVersion(versions, (version) =>
+      fileHost.download(name, version.holders, signal, options.onProgress, version),
     );
     this.reportFiles();
+    storage.put(name, this.operations.signal).catch((err: unknown) => {
+      if (!this.stopped) this.options.log?.(`chord publish ${name}: ${toP2PError(err).message}`);
+    });
     return downloadCompleteEvent(result);
   }
 
@@ -346,6 +344,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private async release(handOff: boolean, endRing: (ring: ChordRing) => Promise<void>): Promise<void> {
     if (handOff && this.started) {
       await this.started.storage.handOffAll();
+      await this.started.versions.handOffAll();
       await this.started.ring.leave();
     }
     this.stopped = true;
@@ -359,6 +358,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       await this.started.fileHost.settle();
     }
     await this.store.close();
+    this.relay.close();
     await this.metaserver?.close();
     this.removeAllListeners();
   }

@@ -7,6 +7,7 @@ import type { TopologyEvent } from '../events';
 import type { TopologyPeer } from '../topology';
 import { ChordNode, DEFAULT_NODE_OPTIONS, type ChordNodeOptions } from './chord-node';
 import { idToHex, nodeIdOf } from './id';
+import type { Socket } from 'node:net';
 import { WireServer } from '../wire/server';
 import { ephemeralSecurity } from '../wire/secure-channel';
 import { P2PError } from '../wire/errors';
@@ -80,6 +81,7 @@ export class ChordRing {
     const transport = new WireChordTransport({
       key: options.key,
       security,
+      relay: options.relay,
       maxConnections: options.maxConnections,
     });
     const ring = new ChordRing(
@@ -97,6 +99,11 @@ export class ChordRing {
 
   get self(): ChordContact {
     return this.node.self;
+  }
+
+  /** An inbound link on a stream this node opened itself (the relayed end of a circuit, relay/). */
+  adopt(socket: Socket): void {
+    this.server.adopt(socket);
   }
 
   /** Starts a new ring (no bootstrap) or joins the ring `bootstrap` is on, then runs maintenance. */

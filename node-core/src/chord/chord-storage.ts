@@ -9,6 +9,9 @@
 //   hand off   a leaving node offers everything to its successor before it goes;
 //   republish  the sharer re-offers what it put whenever the key's owner changed, so a file
 //              outlives even the loss of its owner and all replicas while its sharer lives;
+//   records    with each put and every round, the sharer tells the owner which version it
+//              serves (VersionPublisher, chord-versions.ts): a node keeps one file per name, so
+//              other versions of the name are found through those records, not the copies;
 //   prune      a copy this node fetched for the ring (never one it shares itself or the user
 //              downloaded) whose key moved on (joins) is dropped once the key's owner and its
 //              `replicas` successors, this node not among them, all serve the same version.
@@ -17,7 +20,7 @@
 import type { ChordRing } from './chord-ring';
 import { hashToId } from './id';
 import type { LookupResult } from './lookup';
-import { samePeer, type ChordContact } from './remote';
+import { samePeer, type ChordContact, type VersionClaim } from './remote';
 
 export interface ChordFileHost {
   /** Names this node holds and serves. */
@@ -30,8 +33,18 @@ export interface ChordFileHost {
   fetch(name: string, sources: ChordContact[], signal: AbortSignal): Promise<void>;
   /** Does `peer` serve the version of `name` this node holds? */
   holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean>;
+  /** The version of `name` this node serves (undefined: none). */
+  versionHere(name: string): Promise<VersionClaim | undefined>;
+  /** The version of `name` `peer` serves, from its manifest (root computed here); undefined: none, or no answer. */
+  versionAt(name: string, peer: ChordContact, signal: AbortSignal): Promise<VersionClaim | undefined>;
   /** Stops serving `name` and deletes the copy the ring brought. */
   drop(name: string): Promise<void>;
+}
+
+/** Tells a name's owner which version this node serves (chord-versions.ts). */
+export interface VersionPublisher {
+  publish(name: string, owner: ChordContact, signal?: AbortSignal): Promise<void>;
+  withdraw(name: string): Promise<void>;
 }
 
 export interface ChordStorageOptions {
@@ -72,6 +85,7 @@ export class ChordStorage {
   constructor(
     private readonly ring: ChordRing,
     private readonly files: ChordFileHost,
+    private readonly versions: VersionPublisher,
     private readonly options: ChordStorageOptions = DEFAULT_STORAGE_OPTIONS,
     private readonly onError: (what: string, err: unknown) => void = () => undefined,
   ) {
@@ -90,13 +104,18 @@ export class ChordStorage {
     const found = await this.ring.lookup(hashToId(name), signal);
     if (!samePeer(found.owner, this.ring.self)) await this.offer(found.owner, [name]);
     else await this.replicate();
+    await this.versions.publish(name, found.owner, signal);
     this.published.set(name, found.owner.nodeId);
     return found;
   }
 
-  /** The sharer no longer serves `name`: stop re-offering it (copies already placed stay until replaced). */
+  /**
+   * The sharer no longer serves `name`: stop re-offering it and withdraw its version record
+   * (copies already placed stay until replaced).
+   */
   unpublish(name: string): void {
     this.published.delete(name);
+    this.versions.withdraw(name).catch((err: unknown) => this.onError('withdraw', err));
   }
 
   /** GET: who serves `name`: the key's owner first, then its replicas. */
@@ -164,14 +183,14 @@ export class ChordStorage {
       const found = await this.ring.lookup(hashToId(name)).catch((err: unknown) => this.onError('republish', err));
       if (!found) continue;
       const { owner } = found;
-      if (owner.nodeId === lastOwner || samePeer(owner, this.ring.self)) {
-        this.published.set(name, owner.nodeId);
-        continue;
+      try {
+        if (owner.nodeId !== lastOwner && !samePeer(owner, this.ring.self)) await this.offer(owner, [name]);
+        // Every round, changed owner or not: the owner forgets holders that stop vouching.
+        await this.versions.publish(name, owner);
+        if (this.published.has(name)) this.published.set(name, owner.nodeId);
+      } catch (err) {
+        this.onError('republish', err);
       }
-      await this.offer(owner, [name]).then(
-        () => this.published.set(name, owner.nodeId),
-        (err: unknown) => this.onError('republish', err),
-      );
     }
   }
 

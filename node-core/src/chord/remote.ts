@@ -4,6 +4,7 @@
 // shared frame protocol, so the ring logic never touches a socket.
 import type { ChordNodeRef } from '../events';
 import { P2PError } from '../wire/errors';
+import type { ChordVersionRef } from '../wire/fields';
 import { idFromHex, idToHex, nodeIdOf } from './id';
 
 /** A node on the ring: its peer id (`--id`), where it listens, and its ring position. */
@@ -31,6 +32,21 @@ export interface MergeHint {
   ttl: number;
 }
 
+/** One version of a file name: its size, whole-file SHA-256 and Merkle root (its identity). */
+export interface VersionClaim {
+  size: number;
+  sha256: string;
+  root: string;
+}
+
+/** What names a version: its root (bound to size and chunk size) and the SHA-256 claimed with it. */
+export type VersionId = Pick<VersionClaim, 'sha256' | 'root'>;
+
+/** A version and the nodes said to serve it. */
+export interface FileVersion extends VersionClaim {
+  holders: ChordContact[];
+}
+
 export interface NeighborState {
   predecessor: ChordContact | null;
   successors: ChordContact[];
@@ -55,10 +71,28 @@ export interface ChordRemote {
   offerFiles(source: ChordContact, names: string[], signal: AbortSignal): Promise<void>;
   /** Ring merge: the remote queues a merge step (answers at once, works in the background). */
   mergeHint(hint: MergeHint, signal: AbortSignal): Promise<void>;
+  /** To a name's owner: `holder` serves this version (chord-versions.ts). */
+  publishVersion(name: string, claim: VersionClaim, holder: ChordContact, signal: AbortSignal): Promise<void>;
+  /** To a name's owner: `holder` no longer serves this version. */
+  withdrawVersion(name: string, version: VersionId, holder: ChordContact, signal: AbortSignal): Promise<void>;
+  /** The versions of `name` the remote keeps records of. */
+  versionsOf(name: string, signal: AbortSignal): Promise<FileVersion[]>;
+  /** Version records for the remote to keep (replication, hand-over, hand-off). */
+  putVersions(name: string, versions: readonly FileVersion[], signal: AbortSignal): Promise<void>;
+}
+
+/** The version records a node keeps and answers about (chord-versions.ts). */
+export interface VersionService {
+  publishVersion(name: string, claim: VersionClaim, holder: ChordContact, signal: AbortSignal): Promise<void>;
+  withdrawVersion(name: string, version: VersionId, holder: ChordContact, signal: AbortSignal): Promise<void>;
+  versionsOf(name: string): FileVersion[];
+  putVersions(name: string, versions: readonly FileVersion[]): void;
 }
 
 /** What a node answers to remote calls; the wire adapter dispatches incoming requests here. */
 export interface ChordService {
+  /** The version records this node keeps, if it keeps files (chord-versions.ts). */
+  readonly versionRecords: VersionService | undefined;
   lookupStep(key: bigint, avoid?: ReadonlySet<bigint>): LookupStep;
   getNeighbors(): NeighborState;
   notify(from: ChordContact): void;
@@ -93,4 +127,15 @@ export function fromNodeRef(ref: ChordNodeRef): ChordContact {
   if (nodeId !== nodeIdOf(ref.host, ref.port))
     throw new P2PError('PROTOCOL', `node "${ref.id}": id ${ref.nodeId} is not SHA-1 of ${ref.host}:${ref.port}`);
   return { id: ref.id, host: ref.host, port: ref.port, nodeId };
+}
+
+export function toVersionRef(version: FileVersion): ChordVersionRef {
+  const { size, sha256, root, holders } = version;
+  return { size, sha256, root, holders: holders.map(toNodeRef) };
+}
+
+/** A version record from the wire: every holder's id is checked as fromNodeRef does. */
+export function fromVersionRef(ref: ChordVersionRef): FileVersion {
+  const { size, sha256, root, holders } = ref;
+  return { size, sha256, root, holders: holders.map(fromNodeRef) };
 }

@@ -4,7 +4,7 @@
 import type { Connection, Incoming } from '../wire/connection';
 import { P2PError } from '../wire/errors';
 import { idFromHex } from './id';
-import { fromNodeRef, toNodeRef, type ChordService } from './remote';
+import { fromNodeRef, fromVersionRef, toNodeRef, toVersionRef, type ChordService, type VersionService } from './remote';
 
 export function handleChordMessage(
   conn: Connection,
@@ -20,6 +20,10 @@ export function handleChordMessage(
     return true;
   };
   const ok = (): Promise<void> => conn.reply(incoming, { t: 'ok' });
+  const records = (): VersionService => {
+    if (!service.versionRecords) throw new P2PError('NOT_SHARED', 'this node keeps no file records');
+    return service.versionRecords;
+  };
   switch (msg.t) {
     case 'chord-step':
       return answer(() => {
@@ -75,8 +79,34 @@ export function handleChordMessage(
         });
         return ok();
       });
+    case 'chord-publish':
+      return answer(async () => {
+        const { name, size, sha256, root } = msg;
+        await records().publishVersion(name, { size, sha256, root }, fromNodeRef(msg.holder), signal);
+        await ok();
+      });
+    case 'chord-withdraw':
+      return answer(async () => {
+        const { name, sha256, root } = msg;
+        await records().withdrawVersion(name, { sha256, root }, fromNodeRef(msg.holder), signal);
+        await ok();
+      });
+    case 'chord-versions-get':
+      return answer(() =>
+        conn.reply(incoming, {
+          t: 'chord-versions',
+          name: msg.name,
+          versions: records().versionsOf(msg.name).map(toVersionRef),
+        }),
+      );
+    case 'chord-versions-put':
+      return answer(() => {
+        records().putVersions(msg.name, msg.versions.map(fromVersionRef));
+        return ok();
+      });
     case 'chord-step-result':
     case 'chord-neighbors':
+    case 'chord-versions':
       // Answers arrive with `re` and never reach here; one without is a protocol error.
       return answer(() => {
         throw new P2PError('PROTOCOL', `unsolicited "${msg.t}"`);

@@ -9,13 +9,18 @@ import type { ChordNodeRef } from '../events';
 import { idToHex } from './id';
 import {
   fromNodeRef,
+  fromVersionRef,
   toNodeRef,
+  toVersionRef,
   type ChordContact,
+  type FileVersion,
   type ChordRemote,
   type ChordTransport,
   type LookupStep,
   type MergeHint,
   type NeighborState,
+  type VersionClaim,
+  type VersionId,
 } from './remote';
 
 export interface WireTransportOptions extends LinkCredentials {
@@ -115,6 +120,7 @@ export class WireChordTransport implements ChordTransport {
     return dial(peer, {
       key: this.options.key,
       security: this.options.security,
+      relay: this.options.relay,
       expectId: peer.id || undefined,
       signal,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 3000,
@@ -188,6 +194,26 @@ class WireChordRemote implements ChordRemote {
       { t: 'chord-merge', origin: toNodeRef(hint.origin), contacts: hint.contacts.map(toNodeRef), ttl: hint.ttl },
       signal,
     );
+  }
+
+  async publishVersion(name: string, claim: VersionClaim, holder: ChordContact, signal: AbortSignal): Promise<void> {
+    const { size, sha256, root } = claim;
+    await this.expectOk({ t: 'chord-publish', name, size, sha256, root, holder: toNodeRef(holder) }, signal);
+  }
+
+  async withdrawVersion(name: string, version: VersionId, holder: ChordContact, signal: AbortSignal): Promise<void> {
+    const { sha256, root } = version;
+    await this.expectOk({ t: 'chord-withdraw', name, sha256, root, holder: toNodeRef(holder) }, signal);
+  }
+
+  async versionsOf(name: string, signal: AbortSignal): Promise<FileVersion[]> {
+    const { msg } = await this.request({ t: 'chord-versions-get', name }, signal);
+    if (msg.t !== 'chord-versions' || msg.name !== name) throw unexpected(msg);
+    return msg.versions.map(fromVersionRef);
+  }
+
+  async putVersions(name: string, versions: readonly FileVersion[], signal: AbortSignal): Promise<void> {
+    await this.expectOk({ t: 'chord-versions-put', name, versions: versions.map(toVersionRef) }, signal);
   }
 
   private async expectOk(msg: AnyMessage, signal: AbortSignal): Promise<void> {

@@ -13,15 +13,19 @@ import { parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
                      [--trust FILE] [--key K] [--json] [--announce | --no-announce] [--network-name NAME]
+                     [--relay-port 0] [--relay-rate RATE]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --metaserver auto | --join HOST:PORT] [--mode flood|chord]
                 [--discover-ms 3000] [--discover-interface IPV4]...
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
-                [--max-upload RATE] [--trust FILE] [--key K] [--json]
+                [--max-upload RATE] [--allow-relay] [--punch] [--trust FILE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
   p2p-node get LINK [--dir .] [--host 127.0.0.1] [--trust FILE] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
 The network key may also come from the environment: P2P_NETWORK_KEY.
+--allow-relay: a peer the metaserver cannot dial back (behind NAT) is reached through the metaserver's
+relay (its --relay-port, capped by --relay-rate) instead of being refused; links stay end-to-end TLS.
+--punch: two relayed peers first try a TCP hole punch (coordinated by the metaserver) for a direct link.
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
 A metaserver bound beyond loopback announces itself on the LAN (mDNS); on loopback only with --announce.
@@ -43,6 +47,10 @@ export interface MetaserverArgs {
   key?: string;
   json: boolean;
   heartbeatMs?: number;
+  /** The relay's port on --host (0: the OS picks). */
+  relayPort?: number;
+  /** `--relay-rate`: bytes per second all relayed circuits carry together. */
+  relayRate?: number;
   /** Announce on the LAN (mDNS): `--announce`, `--no-announce`, or by the bound host. */
   announce: boolean;
   /** The display name announced; undefined: one from the machine's name. */
@@ -68,6 +76,10 @@ export interface PeerArgs {
   advertise?: string;
   /** `--max-upload 20M`: chunk bytes per second sent to all getters together. */
   maxUploadBytesPerSecond?: number;
+  /** `--allow-relay`: unreachable (behind NAT), be reached through the metaserver's relay. */
+  allowRelay?: boolean;
+  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying. */
+  punch?: boolean;
   port: number;
   dir: string;
   maxNeighbors: number;
@@ -133,6 +145,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'heartbeat-ms': { type: 'string' },
         dir: { type: 'string' },
         trust: { type: 'string' },
+        'relay-port': { type: 'string' },
+        'relay-rate': { type: 'string' },
         announce: { type: 'boolean', default: false },
         'no-announce': { type: 'boolean', default: false },
         'network-name': { type: 'string' },
@@ -149,6 +163,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       return {
         command,
         host: values.host,
+        relayPort: optionalInt('--relay-port', values['relay-port'], 0, 65535),
+        relayRate: values['relay-rate'] === undefined ? undefined : rate('--relay-rate', values['relay-rate']),
         port: int('--port', values.port, 0, 65535),
         httpPort: optionalInt('--http-port', values['http-port'], 0, 65535),
         maxPeers: optionalInt('--max-peers', values['max-peers'], 1, 1_000_000),
@@ -176,6 +192,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         ttl: { type: 'string', default: '7' },
         'heartbeat-ms': { type: 'string' },
         'max-upload': { type: 'string' },
+        'allow-relay': { type: 'boolean', default: false },
+        punch: { type: 'boolean', default: false },
         trust: { type: 'string' },
         'discover-ms': { type: 'string', default: '3000' },
         'discover-interface': { type: 'string', multiple: true },
@@ -209,6 +227,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         mode: mode(values.mode),
         host: values.host,
         advertise: values.advertise,
+        allowRelay: values['allow-relay'],
+        punch: values.punch,
         port: int('--port', values.port, 0, 65535),
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),

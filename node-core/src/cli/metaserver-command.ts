@@ -27,6 +27,8 @@ export async function startMetaserver(options: {
   heartbeatMs?: number;
   dir?: string;
   trust?: string;
+  relayPort?: number;
+  relayRate?: number;
   announce?: boolean;
   networkName?: string;
 }): Promise<RunningMetaserver> {
@@ -37,6 +39,7 @@ export async function startMetaserver(options: {
     port: options.port,
     maxPeers: options.maxPeers,
     key: options.key,
+    relay: { port: options.relayPort, rateBytesPerSecond: options.relayRate },
     ...(options.heartbeatMs ? { peerTimeoutMs: options.heartbeatMs * 5 } : {}),
   });
   const address = await server.listen();
@@ -46,6 +49,7 @@ export async function startMetaserver(options: {
     host: address.host,
     port: address.port,
     fingerprint: security.identity.fingerprint,
+    relayPort: server.relay.port,
   };
   let bridge: TopologyBridge | undefined;
   let announcer: MdnsAnnouncer | undefined;

@@ -47,7 +47,8 @@ function humanLine(event: CliEvent): string {
         `${event.nodeId ? `, node id ${event.nodeId}` : ''}${event.dir ? `, sharing ${event.dir}` : ''}` +
         (event.discovered
           ? `; joined "${event.discovered.name}" found on the LAN at ${event.discovered.host}:${event.discovered.port}`
-          : '')
+          : '') +
+        `${event.relayed ? '; behind NAT, reached through the relay' : ''}`
       );
     case 'neighbor-up':
       return `neighbour up: ${ref(event)}`;
@@ -107,6 +108,12 @@ function humanLine(event: CliEvent): string {
       return `peer ${event.id} is now trusted with key ${event.fingerprint}`;
     case 'error':
       return `error ${event.code}: ${event.message}`;
+    case 'reachability':
+      return event.reachable ? 'reachable at its address' : 'behind NAT: reached through the relay';
+    case 'punch':
+      return event.ok
+        ? `hole punched to ${event.peer} in ${event.ms} ms: direct link`
+        : `no hole punched to ${event.peer} (${event.message ?? 'failed'}): relayed`;
     case 'stopped':
       return 'stopped';
     case 'help':
@@ -117,6 +124,10 @@ function humanLine(event: CliEvent): string {
 export function humanTopology(peers: TopologyPeer[]): string {
   if (peers.length === 0) return 'no peers registered';
   return peers
-    .map((p) => `${p.id} (${p.host}:${p.port}, ${p.mode}): ${p.neighbors.join(' ') || '(no links)'}`)
+    .map(
+      (p) =>
+        `${p.id} (${p.host}:${p.port}, ${p.mode}${p.relayed ? ', relayed' : ''}): ` +
+        `${p.neighbors.join(' ') || '(no links)'}`,
+    )
     .join('\n');
 }

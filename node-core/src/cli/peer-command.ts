@@ -11,7 +11,7 @@ import { runUntilStopped } from './line-input';
 import type { EventOutput } from './output';
 import type { PeerNode } from '../peer';
 import { createPeerNode } from './peer-node';
-import { HELP_LINES, type StdinCommand } from './stdin-commands';
+import { HELP_LINES, splitVersionPick, type StdinCommand } from './stdin-commands';
 import { reportKeyChanges, runTrustCommand } from './trust-commands';
 import { isPaused, PauseRequest } from '../transfer/pause';
 import { P2PError } from '../wire';
@@ -143,8 +143,9 @@ async function runCommand(
 }
 
 /**
- * GET: progress at most every PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE.
- * The argument may be a share link: its events, PAUSE and CANCEL then use the file name it names.
+ * GET (a version picked by its SHA-256 or root, or the most held one): progress at most every
+ * PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE. The argument may be
+ * a share link: its events, PAUSE and CANCEL then use the file name it names.
  */
 async function runGet(
   node: PeerNode,
@@ -155,7 +156,7 @@ async function runGet(
 ): Promise<void> {
   const target = getTarget(arg);
   if ('error' in target) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: target.error });
-  const { name, link } = target;
+  const { name, link, version } = target;
   if (downloads.has(name))
     return out.emit({ event: 'error', code: 'BAD_COMMAND', message: `"${name}" is already being downloaded`, name });
   const controller = new AbortController();
@@ -164,6 +165,7 @@ async function runGet(
   const progress = { bytes: 0, total: 0 };
   const options = {
     signal: controller.signal,
+    version,
     onProgress: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => {
       Object.assign(progress, { bytes, total });
       const now = Date.now();
@@ -191,9 +193,9 @@ async function runGet(
   }
 }
 
-/** A GET's argument: a file name, or a share link (checked here, as any input from a user). */
-function getTarget(arg: string): { name: string; link?: ShareLink } | { error: string } {
-  if (!isShareLinkText(arg)) return { name: arg };
+/** A GET's argument: a file name (and a version pick), or a share link (checked here, as any input from a user). */
+function getTarget(arg: string): { name: string; link?: ShareLink; version?: string } | { error: string } {
+  if (!isShareLinkText(arg)) return splitVersionPick(arg);
   try {
     const link = parseShareLink(arg);
     return { name: link.name, link };

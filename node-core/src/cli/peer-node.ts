@@ -11,6 +11,8 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>, securit
     id: args.id,
     host: args.host,
     advertise: args.advertise,
+    allowRelay: args.allowRelay,
+    punch: args.punch,
     port: args.port,
     dir: args.dir,
     key: args.key,

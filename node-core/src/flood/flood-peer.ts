@@ -29,7 +29,11 @@ import {
   sharedFoldersFile,
   peerMetaserverClient,
   peerReadyEvent,
+  versionsToTry,
+  attachRelay,
+  peerRelayRoute,
 } from '../peer-support';
+import type { MetaserverRelay } from '../relay/relay-route';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { TrafficMeter } from '../transfer/traffic-meter';
@@ -77,6 +81,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private readonly traffic = new TrafficMeter((flows) =>
     this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
   );
+  private readonly relay: MetaserverRelay;
   private readonly searches = new Map<string, SearchCollector>();
   private readonly downloads = new Set<AbortController>();
   private readonly outbound = new Set<Connection>();
@@ -89,6 +94,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   constructor(private readonly options: FloodPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
+    this.relay = peerRelayRoute(options, (event) => this.emit('event', event));
     this.store = new FileStore(options.dir, {
       chunkSize: options.chunkSize,
       downloadsDir: options.downloadsDir,
@@ -140,6 +146,12 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
       this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof);
+      attachRelay(this.relay, this.metaserver, this.server, (event) => this.emit('event', event));
+      // a relayed peer says so wherever it names itself (hits, joins), so others dial it through the relay
+      this.metaserver?.on('reachability', ({ relayed }) => {
+        if (this.self && relayed) this.self.relayed = true;
+        else delete this.self?.relayed;
+      });
       if (this.metaserver) {
         this.metaserver.reportFiles(this.store.names());
         try {
@@ -186,7 +198,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       }),
     ]);
     clearTimeout(readyTimer);
-    return peerReadyEvent(this.self, 'flood', this.store.dir, this.security.identity.fingerprint);
+    const fingerprint = this.security.identity.fingerprint;
+    return peerReadyEvent(this.self, 'flood', this.store.dir, fingerprint, undefined, this.metaserver?.reachability);
   }
 
   neighbors(): PeerRef[] {
@@ -240,10 +253,10 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
   async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     const name = await assertCanDownload(this.store, query);
-    const versions = options.result ? [options.result] : await this.search(name, { signal: options.signal });
-    const result = versions[0];
+    const found = options.result ? [options.result] : await this.search(name, { signal: options.signal });
     if (options.signal?.aborted) throw abortedDownloadError(name, options.signal);
-    if (!result) throw new P2PError('NOT_FOUND', `nobody in the network shares "${name}"`, name);
+    const versions = versionsToTry(name, found, options.version);
+    const result = versions[0];
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -317,6 +330,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     for (const controller of this.downloads) controller.abort(new PauseRequest());
     this.traffic.close();
     await this.overlay?.close(abrupt);
+    this.relay.close();
     await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();
     await this.server.close();
@@ -335,6 +349,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       key: this.options.key,
       security: this.security,
       expectId: 'id' in address ? (address as PeerRef).id : undefined,
+      relay: this.relay,
       idleTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
     });

@@ -13,6 +13,7 @@ import {
   type ChannelSecurity,
   type Incoming,
 } from '../wire';
+import { RelayHub, type RelayLimits } from '../relay/relay-hub';
 import { newAddressToken, verifyAddress } from './address-proof';
 import { PartitionRepair } from './partition-repair';
 import { PeerRegistry } from './peer-registry';
@@ -34,6 +35,8 @@ export interface MetadataServerOptions {
   addressCheckTimeoutMs?: number;
   /** How often the flood overlay is checked for parts that lost touch (default 1000 ms). */
   repairIntervalMs?: number;
+  /** The relay for peers behind NAT (relay/relay-hub.ts): its port on `host` (default 0: the OS picks) and caps. */
+  relay?: RelayLimits & { port?: number };
 }
 
 type RegisterMessage = Extract<Incoming['msg'], { t: 'register' }>;
@@ -55,6 +58,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   private bound: Address | undefined;
   private readonly repair: PartitionRepair;
   private readonly security: ChannelSecurity;
+  readonly relay: RelayHub;
 
   constructor(private readonly options: MetadataServerOptions = {}) {
     super();
@@ -67,6 +71,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     });
     this.wire.on('connection', (conn) => this.attach(conn));
     this.wire.on('rejected', (err) => this.emit('refused', err));
+    this.relay = new RelayHub(options.relay);
     this.repair = new PartitionRepair({
       intervalMs: options.repairIntervalMs ?? 1000,
       peers: () => this.registry.snapshot().peers.filter((p) => p.mode === 'flood'),
@@ -79,7 +84,14 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   }
 
   async listen(): Promise<Address> {
-    this.bound = await this.wire.listen(this.options.host ?? '127.0.0.1', this.options.port ?? 5000);
+    const host = this.options.host ?? '127.0.0.1';
+    this.bound = await this.wire.listen(host, this.options.port ?? 5000);
+    try {
+      await this.relay.listen(host, this.options.relay?.port ?? 0);
+    } catch (err) {
+      await this.wire.close();
+      throw err;
+    }
     this.repair.start();
     return this.bound;
   }
@@ -100,6 +112,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   async close(): Promise<void> {
     this.repair.close();
     this.registrations.clear();
+    await this.relay.close();
     await this.wire.close();
   }
 
@@ -111,6 +124,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         this.registrations.delete(peerId);
         this.registry.remove(peerId);
         this.traffic.forget(peerId);
+        this.relay.forget(peerId);
         this.emit('peer-left', peerId);
       }
     });
@@ -135,9 +149,15 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
    */
   private async register(conn: Connection, incoming: Incoming, msg: RegisterMessage): Promise<string | undefined> {
     let refusal = this.refusal(msg.id, msg.flag);
+    let reachable = true;
     if (!refusal) {
       this.verifying.add(msg.id);
       refusal = await this.proveAddress(conn, msg).finally(() => this.verifying.delete(msg.id));
+      // unreachable but asking for the relay: admitted, and never referred to at its address alone
+      if (refusal?.code === 'ADDRESS_UNVERIFIED' && msg.relay === true && !unreachableAfterChallenge(refusal)) {
+        refusal = undefined;
+        reachable = false;
+      }
     }
     if (!conn.isOpen) return;
     if (refusal) {
@@ -147,10 +167,18 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     }
     const referrals = this.registry.referrals([msg.id], this.options.maxReferrals ?? 64, msg.mode);
     const { remoteFingerprint } = conn;
-    this.registry.add({ id: msg.id, host: msg.host, port: msg.port, mode: msg.mode, fingerprint: remoteFingerprint });
+    this.registry.add({
+      id: msg.id,
+      host: msg.host,
+      port: msg.port,
+      mode: msg.mode,
+      fingerprint: remoteFingerprint,
+      relayed: !reachable || undefined,
+    });
     this.registrations.set(msg.id, conn);
     this.emit('peer-registered', msg.id);
-    void conn.reply(incoming, { t: 'registered', referrals }).catch(() => undefined);
+    const answer = { t: 'registered', referrals, reachable, relayPort: this.relay.port } as const;
+    void conn.reply(incoming, answer).catch(() => undefined);
     return msg.id;
   }
 
@@ -162,7 +190,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
       await conn.request({ t: 'address-challenge', token }, { timeoutMs });
     } catch (err) {
       const reason = toP2PError(err).message;
-      return new P2PError('ADDRESS_UNVERIFIED', `the registrant did not take its address token: ${reason}`);
+      return new P2PError('ADDRESS_UNVERIFIED', `${NO_TOKEN}: ${reason}`);
     }
     try {
       await verifyAddress({ host: msg.host, port: msg.port }, token, {
@@ -194,6 +222,14 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         void conn.reply(incoming, { t: 'referrals', peers }).catch(() => undefined);
         return;
       }
+      case 'relay-connect':
+        return this.openCircuit(conn, incoming, peerId, msg.id);
+      case 'punch-request':
+        this.coordinatePunch(conn, peerId, msg.id, msg.port).then(
+          (peer) => conn.reply(incoming, { t: 'punch-go', peer }),
+          (err: unknown) => conn.replyError(incoming, err),
+        );
+        return;
       case 'topology-get':
         void conn.reply(incoming, { t: 'topology', peers: this.registry.snapshot().peers }).catch(() => undefined);
         return;
@@ -231,6 +267,36 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     }
   }
 
+  /**
+   * A circuit from a registered peer to a relayed one: a token for each end, the target's sent
+   * over its registration connection, the dialer's in the answer.
+   */
+  private openCircuit(conn: Connection, incoming: Incoming, dialer: string | undefined, target: string): void {
+    if (dialer === undefined) throw new P2PError('PROTOCOL', 'only a registered peer may use the relay');
+    const targetConn = this.registrations.get(target);
+    if (!targetConn || !this.registry.isRelayed(target))
+      throw new P2PError('PEER_UNREACHABLE', `"${target}" is not a relayed peer of this network`);
+    const tickets = this.relay.open(dialer, target);
+    const port = this.relay.port;
+    void targetConn.send({ t: 'relay-open', token: tickets.targetToken, port }).catch(() => undefined);
+    void conn.reply(incoming, { t: 'relay-ticket', token: tickets.dialerToken, port }).catch(() => undefined);
+  }
+
+  /**
+   * A hole punch between a registered peer and a relayed one: each learns the other's address as
+   * seen from here and the local port it connects from (relay/hole-punch.ts).
+   */
+  private async coordinatePunch(conn: Connection, dialer: string | undefined, target: string, port: number) {
+    if (dialer === undefined) throw new P2PError('PROTOCOL', 'only a registered peer may ask for a punch');
+    const targetConn = this.registrations.get(target);
+    if (!targetConn || !this.registry.isRelayed(target))
+      throw new P2PError('PEER_UNREACHABLE', `"${target}" is not a relayed peer of this network`);
+    const offer = { id: dialer, host: seenHost(conn), port };
+    const answer = await targetConn.request({ t: 'punch-offer', peer: offer }, { timeoutMs: 3000 });
+    if (answer.msg.t !== 'punch-port') throw new P2PError('PROTOCOL', `"${target}" answered no port`);
+    return { id: target, host: seenHost(targetConn), port: answer.msg.port };
+  }
+
   private refusal(id: string, flag: string): P2PError | undefined {
     if (flag.toLowerCase() !== 'p2p')
       return new P2PError('BAD_FLAG', `wrong flag "${flag}": the network flag is "p2p"`);
@@ -241,4 +307,16 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     if (max > 0 && this.registry.size >= max) return new P2PError('NETWORK_FULL', `the network is full (${max} peers)`);
     return;
   }
+}
+
+const NO_TOKEN = 'the registrant did not take its address token';
+
+/** True when the registrant itself failed the check (not its address): no relay admits that. */
+function unreachableAfterChallenge(refusal: P2PError): boolean {
+  return refusal.message.startsWith(NO_TOKEN);
+}
+
+/** The address a peer's connection comes from, as a plain IPv4 when it is one (a dual-stack listener maps it). */
+function seenHost(conn: Connection): string {
+  return conn.remoteHost.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }

@@ -12,6 +12,7 @@ import {
   type AnyMessage,
   type ChannelSecurity,
   type Connection,
+  type Incoming,
   type LinkCredentials,
 } from '../wire';
 import type { AddressProof } from './address-proof';
@@ -26,6 +27,8 @@ export interface MetaserverClientOptions {
   /** The peer's key pair and id on the wire (its hello must carry `self.id`). */
   security?: ChannelSecurity;
   flag?: string;
+  /** `--allow-relay`: if the metaserver cannot dial this peer back, be admitted as relayed instead of refused. */
+  allowRelay?: boolean;
   heartbeatMs?: number;
   retryMs?: number;
   requestTimeoutMs?: number;
@@ -37,6 +40,18 @@ export interface MetaserverClientEvents {
   disconnected: [P2PError | undefined];
   /** The metaserver sees this peer and `peer` in different parts of the overlay (flood mode). */
   mend: [PeerRef];
+  /** After each registration: whether the metaserver could dial this peer back. */
+  reachability: [Reachability];
+  /** A peer asks for a relayed link to this one: connect to the relay at `port` with `token`. */
+  'relay-open': [token: string, port: number];
+  /** A peer punches a hole to this one: `answer` the local port this peer connects from (undefined: refuse). */
+  'punch-offer': [peer: PeerRef, answer: (port: number | undefined) => void];
+}
+
+export interface Reachability {
+  reachable: boolean;
+  /** Unreachable and admitted through the relay. */
+  relayed: boolean;
 }
 
 type Report = Extract<AnyMessage, { t: 'links' | 'files-report' }>;
@@ -49,9 +64,16 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
   private closed = false;
   private connecting = false;
   private readonly latest = new Map<Report['t'], Report>();
+  /** The latest registration's answer about this peer's address (undefined before the first). */
+  reachability: Reachability | undefined;
 
   constructor(private readonly options: MetaserverClientOptions) {
     super();
+  }
+
+  /** The metaserver's address (its relay listens on the same host). */
+  get address(): Address {
+    return this.options.address;
   }
 
   get connected(): boolean {
@@ -92,6 +114,36 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     return answer.msg.t === 'referrals' ? answer.msg.peers : [];
   }
 
+  /** A ticket for a relayed circuit to `id` (relay/relay-route.ts): the relay's port and this end's token. */
+  async relayTicket(id: string, signal?: AbortSignal): Promise<{ token: string; port: number }> {
+    if (!this.conn?.isOpen) throw new P2PError('METASERVER_UNREACHABLE', 'not connected to the metaserver');
+    const answer = await this.conn.request({ t: 'relay-connect', id }, { signal });
+    if (answer.msg.t !== 'relay-ticket') throw new P2PError('PROTOCOL', `"${answer.msg.t}" is no relay ticket`);
+    return { token: answer.msg.token, port: answer.msg.port };
+  }
+
+  /** Coordinates a hole punch to the relayed peer `id`: resolves with its address and port to connect to now. */
+  async punch(id: string, localPort: number, signal?: AbortSignal): Promise<PeerRef> {
+    if (!this.conn?.isOpen) throw new P2PError('METASERVER_UNREACHABLE', 'not connected to the metaserver');
+    const answer = await this.conn.request({ t: 'punch-request', id, port: localPort }, { signal });
+    if (answer.msg.t !== 'punch-go') throw new P2PError('PROTOCOL', `"${answer.msg.t}" is no punch answer`);
+    return answer.msg.peer;
+  }
+
+  private offerPunch(conn: Connection, incoming: Incoming, peer: PeerRef): void {
+    let answered = false;
+    const answer = (port: number | undefined): void => {
+      if (answered) return;
+      answered = true;
+      const reply =
+        port === undefined
+          ? conn.replyError(incoming, new P2PError('RATE_LIMITED', 'not punching now'))
+          : conn.reply(incoming, { t: 'punch-port', port });
+      reply.catch(() => undefined);
+    };
+    if (!this.emit('punch-offer', peer, answer)) answer(undefined);
+  }
+
   /** `abrupt`: no goodbye, the socket just closes (as when the process is killed). */
   async close(abrupt = false): Promise<void> {
     this.closed = true;
@@ -127,6 +179,8 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     conn.setHandler((incoming) => {
       const { msg } = incoming;
       if (msg.t === 'mend') this.emit('mend', msg.peer);
+      if (msg.t === 'relay-open') this.emit('relay-open', msg.token, msg.port);
+      if (msg.t === 'punch-offer') this.offerPunch(conn, incoming, msg.peer);
       if (msg.t !== 'address-challenge') return;
       this.options.addressProof.remember(msg.token);
       conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
@@ -140,8 +194,11 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
         port: self.port,
         mode: self.mode,
         flag: this.options.flag ?? 'p2p',
+        ...(this.options.allowRelay ? { relay: true } : {}),
       });
       referrals = answer.msg.t === 'registered' ? answer.msg.referrals : [];
+      const reachable = answer.msg.t !== 'registered' || answer.msg.reachable !== false;
+      this.reachability = { reachable, relayed: !reachable };
     } catch (err) {
       conn.close();
       throw toP2PError(err, 'METASERVER_UNREACHABLE');
@@ -158,6 +215,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       this.emit('disconnected', err);
       this.scheduleRetry();
     });
+    this.emit('reachability', this.reachability);
     this.emit('registered', referrals);
     return referrals;
   }

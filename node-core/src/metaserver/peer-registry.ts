@@ -17,6 +17,8 @@ export interface RegisteredPeer {
   mode: Mode;
   /** The key its registration's TLS session presented ('' on a bench-only plaintext link). */
   fingerprint?: string;
+  /** Behind NAT: reached through the metaserver's relay only. */
+  relayed?: boolean;
 }
 
 export class PeerRegistry implements TopologySource {
@@ -29,6 +31,10 @@ export class PeerRegistry implements TopologySource {
 
   has(id: string): boolean {
     return this.peers.has(id);
+  }
+
+  isRelayed(id: string): boolean {
+    return this.peers.get(id)?.relayed === true;
   }
 
   modeOf(id: string): Mode | undefined {
@@ -57,6 +63,7 @@ export class PeerRegistry implements TopologySource {
 
   add({ fingerprint, ...peer }: RegisteredPeer): void {
     const entry: TopologyPeer = { ...peer, ...(fingerprint ? { fingerprint } : {}), neighbors: [], files: [] };
+    if (!peer.relayed) delete entry.relayed;
     this.peers.set(peer.id, entry);
     this.announce({ type: 'peer-joined', peer: structuredClone(entry) });
   }
@@ -101,7 +108,7 @@ export class PeerRegistry implements TopologySource {
       .sort((a, b) => a.peer.neighbors.length - b.peer.neighbors.length || a.tieBreak - b.tieBreak)
       .slice(0, limit)
       .map(({ peer }) => peer)
-      .map(({ id, host, port }) => ({ id, host, port }));
+      .map(({ id, host, port, relayed }) => (relayed ? { id, host, port, relayed } : { id, host, port }));
   }
 
   /** Links either end reports, between peers that are both registered. */

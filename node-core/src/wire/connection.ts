@@ -14,6 +14,7 @@ import { payloadBuffer } from './payload-pool';
 import type { ReusedReadBuffer } from './reused-read-buffer';
 import type { ChannelSecurity, SecureSession } from './secure-channel';
 import type { BlockedPeer } from './trust-store';
+import type { RelayRoute } from './server';
 
 export interface ConnectionOptions {
   /** The shared network key; both sides must hold the same one (or both none). */
@@ -34,8 +35,8 @@ export interface ConnectionOptions {
  * keeps at most 8 MiB of chunks in flight per connection (transfer/serve-queue.ts), so a queue
  * past this is a remote that stopped reading.
  */
-/** The two things every dial and server of one node share. */
-export type LinkCredentials = Pick<ConnectionOptions, 'key' | 'security'>;
+/** What every dial and server of one node share: its key, its identity, and its way to relayed peers. */
+export type LinkCredentials = Pick<ConnectionOptions, 'key' | 'security'> & { relay?: RelayRoute };
 
 /** What the handshake needs beyond the connection's options. */
 export interface HandshakeOptions extends ConnectionOptions {

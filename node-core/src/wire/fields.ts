@@ -9,7 +9,19 @@ export const MAX_NAME_LENGTH = 255;
 /** One traffic report: at most this many holders, each at most this many bytes (1 TiB). */
 export const MAX_TRAFFIC_FLOWS = 64;
 export const MAX_TRAFFIC_BYTES = 2 ** 40;
+/** Versions of one file name a chord record set carries (and an owner keeps). */
+export const MAX_CHORD_VERSIONS = 16;
+/** Holders one chord version record names. */
+export const MAX_VERSION_HOLDERS = 8;
 const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
+
+/** One version of a file name as chord nodes exchange it: its identity and who serves it. */
+export interface ChordVersionRef {
+  size: number;
+  sha256: string;
+  root: string;
+  holders: ChordNodeRef[];
+}
 
 /** The TypeScript type each kind decodes to. */
 export interface KindTypes {
@@ -32,6 +44,7 @@ export interface KindTypes {
   peerRefs: PeerRef[];
   chordRef: ChordNodeRef;
   chordRefs: ChordNodeRef[];
+  chordVersions: ChordVersionRef[];
   peerIds: string[];
   fingerprints: string[];
   fileNames: string[];
@@ -64,8 +77,21 @@ export function isFileName(v: unknown): v is string {
 }
 
 const isPeerRef = (v: unknown): boolean =>
-  isRecord(v) && isPeerId(v.id) && isString(v.host, 255, 1) && isUInt(v.port, 65535);
+  isRecord(v) &&
+  isPeerId(v.id) &&
+  isString(v.host, 255, 1) &&
+  isUInt(v.port, 65535) &&
+  (v.relayed === undefined || typeof v.relayed === 'boolean');
 const isChordRef = (v: unknown): boolean => isPeerRef(v) && isHex((v as { nodeId?: unknown }).nodeId, 40, 40);
+
+const isChordVersion = (v: unknown): boolean =>
+  isRecord(v) &&
+  isUInt(v.size, Number.MAX_SAFE_INTEGER) &&
+  isHex(v.sha256, 64, 64) &&
+  isHex(v.root, 64, 64) &&
+  Array.isArray(v.holders) &&
+  v.holders.length >= 1 &&
+  isArray(v.holders, MAX_VERSION_HOLDERS, isChordRef);
 
 const isChordView = (v: unknown): boolean =>
   isRecord(v) &&
@@ -113,6 +139,7 @@ export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
   peerRefs: (v) => isArray(v, 256, isPeerRef),
   chordRef: isChordRef,
   chordRefs: (v) => isArray(v, 256, isChordRef),
+  chordVersions: (v) => isArray(v, MAX_CHORD_VERSIONS, isChordVersion),
   peerIds: (v) => isArray(v, 1024, isPeerId),
   fingerprints: (v) => isArray(v, 1024, isFingerprintHex),
   fileNames: (v) => isArray(v, 10000, isFileName),

@@ -27,7 +27,7 @@ export {
   type MessageHandler,
   type RequestOptions,
 } from './connection';
-export { dial, WireServer, type DialOptions } from './server';
+export { dial, WireServer, type DialOptions, type RelayRoute } from './server';
 export { anonymousSecurity, ephemeralSecurity, type ChannelSecurity } from './secure-channel';
 export { NodeIdentity, fingerprintOf, isFingerprint } from './identity';
 export { readAllowList, TrustStore, type BlockedPeer, type KeyChange } from './trust-store';

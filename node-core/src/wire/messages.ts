@@ -38,12 +38,18 @@ const CONNECTION_MESSAGES = {
 
 // ---- metaserver ------------------------------------------------------------------------
 const METASERVER_MESSAGES = {
+  /** `relay`: if the address cannot be dialed back, admit the peer as unreachable, reached through the relay. */
   register: {
     fields: { id: 'peerIdOrEmpty', host: 'host', port: 'port', mode: 'mode', flag: 'string' },
-    optional: { nodeId: 'nodeId' },
+    optional: { nodeId: 'nodeId', relay: 'bool' },
     payload: 'none',
   },
-  registered: { fields: { referrals: 'peerRefs' }, payload: 'none' },
+  /** `reachable`: whether the dial-back reached the peer; `relayPort`: the metaserver's relay (relay/relay-hub.ts). */
+  registered: {
+    fields: { referrals: 'peerRefs' },
+    optional: { reachable: 'bool', relayPort: 'port' },
+    payload: 'none',
+  },
   /** A peer's current links (and, in chord mode, its ring view); replaces the previous report. */
   links: {
     fields: { neighbors: 'peerIds' },
@@ -60,6 +66,23 @@ const METASERVER_MESSAGES = {
   'address-check': { fields: {}, payload: 'none' },
   /** The listener's answer: the token its own registration was given (see address-challenge). */
   'address-proof': { fields: { token: 'hex' }, payload: 'none' },
+  /** A registered peer to the metaserver: "open a circuit to the relayed peer `id`". Answer: relay-ticket. */
+  'relay-connect': { fields: { id: 'peerId' }, payload: 'none' },
+  /** Connect to the relay at `port` (the metaserver's host) and present `token` (PROTOCOL.md, "Relayed links"). */
+  'relay-ticket': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
+  /** Metaserver → a relayed peer, on its registration connection: the same, for the circuit's other end. */
+  'relay-open': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
+  /**
+   * Hole punching (a TCP simultaneous open): "I will connect from local `port`; coordinate with the
+   * relayed peer `id`". Answer: punch-go.
+   */
+  'punch-request': { fields: { id: 'peerId', port: 'port' }, payload: 'none' },
+  /** Metaserver → the relayed peer: `peer` (its address as seen by the metaserver) connects now. Answer: punch-port. */
+  'punch-offer': { fields: { peer: 'peerRef' }, payload: 'none' },
+  /** The relayed peer's local port; it is already connecting to the offer's address from it. */
+  'punch-port': { fields: { port: 'port' }, payload: 'none' },
+  /** Metaserver → the asker: connect now to `peer` (its address as the metaserver sees it) from your port. */
+  'punch-go': { fields: { peer: 'peerRef' }, payload: 'none' },
   'topology-get': { fields: {}, payload: 'none' },
   topology: { fields: { peers: 'topologyPeers' }, payload: 'none' },
   /** Metaserver to a flood peer: "`peer` is in another part of the overlay than you; link to it". */
@@ -166,6 +189,24 @@ const CHORD_MESSAGES = {
    * closer successor, pass it on to your successor"; stops back at `origin` or when `ttl` runs out. Answer: ok.
    */
   'chord-merge': { fields: { origin: 'chordRef', contacts: 'chordRefs', ttl: 'u32' }, payload: 'none' },
+  /**
+   * A holder to a name's owner: "I serve this version of `name`". The owner keeps the record only
+   * once `holder` answered `manifest-get` with that size, SHA-256 and root. Answer: ok.
+   */
+  'chord-publish': {
+    fields: { name: 'fileName', size: 'uint', sha256: 'sha256', root: 'sha256', holder: 'chordRef' },
+    payload: 'none',
+  },
+  /** "`holder` no longer serves this version": the owner forgets it once `holder` no longer serves it. Answer: ok. */
+  'chord-withdraw': {
+    fields: { name: 'fileName', sha256: 'sha256', root: 'sha256', holder: 'chordRef' },
+    payload: 'none',
+  },
+  /** Every version of `name` the asked node keeps a record of. Answer: chord-versions. */
+  'chord-versions-get': { fields: { name: 'fileName' }, payload: 'none' },
+  'chord-versions': { fields: { name: 'fileName', versions: 'chordVersions' }, payload: 'none' },
+  /** Version records to keep (owner to replicas, a leaving node, a hand-over). Answer: ok. */
+  'chord-versions-put': { fields: { name: 'fileName', versions: 'chordVersions' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
 // ---- end of chord section --------------------------------------------------------------
 

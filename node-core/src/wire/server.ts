@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { Address } from '../events';
+import type { Address, PeerRef } from '../events';
 import { Connection, type ConnectionOptions, type HandshakeOptions } from './connection';
 import { P2PError, toP2PError } from './errors';
 import { ReusedReadBuffer } from './reused-read-buffer';
@@ -21,24 +21,82 @@ import {
 export interface DialOptions extends HandshakeOptions {
   connectTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Reaches peers behind NAT: a dial with `expectId` may go through this relay (see dial()). */
+  relay?: RelayRoute;
 }
 
-/** Connects to `address`, runs TLS and then the handshake as the dialer. */
-export function dial(address: Address, options: DialOptions = {}): Promise<Connection> {
+/** A way to a peer that cannot be dialed: a raw stream to it, spliced by a relay that sees only TLS records. */
+export interface RelayRoute {
+  /** True when the peer is known to be unreachable directly: dial it through the relay at once. */
+  prefers(peer: PeerRef): boolean;
+  /** A raw byte stream whose far end is `peer`'s listener (TLS runs over it end to end). */
+  open(peer: PeerRef, signal?: AbortSignal): Promise<net.Socket>;
+  /** `peer` answered through the relay: prefer the relay for it from now on. */
+  reachedThroughRelay(peer: PeerRef): void;
+}
+
+/** A direct dial that failed in one of these ways may still reach the peer through a relay. */
+const RELAY_FALLBACK: ReadonlySet<string> = new Set(['PEER_UNREACHABLE', 'ID_MISMATCH']);
+
+/**
+ * Connects to `address`, runs TLS and then the handshake as the dialer. With `relay` and
+ * `expectId`, a peer marked relayed is dialed through the relay, and a failed direct dial is
+ * retried through it; the TLS session and the hello are end to end either way.
+ */
+export async function dial(address: Address | PeerRef, options: DialOptions = {}): Promise<Connection> {
+  const { relay, expectId } = options;
+  if (!relay || !expectId) return dialDirect(address, options);
+  const peer: PeerRef = { ...address, id: expectId };
+  if (relay.prefers(peer)) return dialThroughRelay(peer, relay, options);
+  try {
+    return await dialDirect(address, options);
+  } catch (err) {
+    if (!(err instanceof P2PError) || !RELAY_FALLBACK.has(err.code) || options.signal?.aborted) throw err;
+    const stream = await relay.open(peer, options.signal).catch(() => Promise.reject(err));
+    return secureChannel(stream, address, options).then((conn) => {
+      relay.reachedThroughRelay(peer);
+      return conn;
+    });
+  }
+}
+
+async function dialThroughRelay(peer: PeerRef, relay: RelayRoute, options: DialOptions): Promise<Connection> {
+  return secureChannel(await relay.open(peer, options.signal), peer, options);
+}
+
+function dialDirect(address: Address, options: DialOptions): Promise<Connection> {
   const reads = new ReusedReadBuffer();
+  // `onread` works on TLS sockets too (decrypted bytes), though @types/node lists it for net only
+  return secureChannel({ host: address.host, port: address.port, onread: reads.onread }, address, options, reads);
+}
+
+/** TLS over a new TCP connection to `target`, or over a stream already open (a relayed circuit); then the hello. */
+function secureChannel(
+  target: net.Socket | (Address & { onread: ReusedReadBuffer['onread'] }),
+  address: Address,
+  options: DialOptions,
+  reads?: ReusedReadBuffer,
+): Promise<Connection> {
   const security = options.security ?? anonymousSecurity();
   const plaintext = security.plaintextBenchOnly === true;
+  const stream = target instanceof net.Socket ? target : undefined;
   return new Promise<net.Socket>((resolve, reject) => {
-    if (options.signal?.aborted) return reject(new P2PError('CANCELLED', 'dial cancelled'));
-    const target = { host: address.host, port: address.port, onread: reads.onread };
-    // `onread` works on TLS sockets too (decrypted bytes), though @types/node lists it for net only
-    const socket = plaintext
-      ? net.connect(target)
-      : tls.connect({ ...tlsClientOptions(security.identity), ...target } as tls.ConnectionOptions);
+    if (options.signal?.aborted) {
+      stream?.destroy();
+      return reject(new P2PError('CANCELLED', 'dial cancelled'));
+    }
+    if (stream && plaintext) return resolve(stream);
+    const clientOptions = tlsClientOptions(security.identity);
+    const socket = stream
+      ? tls.connect({ ...clientOptions, socket: stream })
+      : plaintext
+        ? net.connect(target as net.NetConnectOpts)
+        : tls.connect({ ...clientOptions, ...target } as tls.ConnectionOptions);
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const fail = (err: P2PError): void => {
       cleanup();
       socket.destroy();
+      stream?.destroy();
       reject(err);
     };
     const onError = (err: Error): void =>
@@ -122,6 +180,15 @@ export class WireServer extends EventEmitter<WireServerEvents> {
         resolve({ host, port: bound.port });
       });
     });
+  }
+
+  /**
+   * Takes a socket this node opened itself as an inbound link (the far end of a relayed
+   * circuit): TLS and the handshake run over it as the listener, as for an accepted socket.
+   */
+  adopt(socket: net.Socket): void {
+    if (!this.server.listening) return void socket.destroy();
+    this.server.emit('connection', socket);
   }
 
   get openConnections(): number {

@@ -1,5 +1,6 @@
 // Hosts for tests: network namespaces on one bridge (a 'hub' namespace acting as the switch),
-// addresses PREFIX.1, PREFIX.2, ... /24 living only inside them, loopback up in each. Nothing is
+// addresses PREFIX.1, PREFIX.2, ... /24 living only inside them, loopback up in each; or, from
+// `bare()`, namespaces and veth links a test wires itself (routers, NAT). Nothing is
 // made in the caller's namespace. Needs root (CI is root) or passwordless sudo, else it fails and
 // says so. close() kills what still runs in the namespaces and removes them.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -49,6 +50,31 @@ export class NetnsLab {
       throw err;
     }
     return lab;
+  }
+
+  /** No hosts: the test makes its own namespaces (`namespace`, `link`, `addAddress`). */
+  static async bare(): Promise<NetnsLab> {
+    return new NetnsLab(await privilege(), 0, '');
+  }
+
+  /** A new namespace named TAG-`name`, loopback up; returns its full name. close() removes it. */
+  async namespace(name: string): Promise<string> {
+    const ns = `${this.hub.replace(/-hub$/, '')}-${name}`;
+    await this.ip('netns', 'add', ns);
+    this.created.push(ns);
+    await this.ip('-n', ns, 'link', 'set', 'lo', 'up');
+    return ns;
+  }
+
+  /** A veth pair made inside `a` with its other end moved into `b`, both up. */
+  async link(a: string, aName: string, b: string, bName: string): Promise<void> {
+    await this.ip('-n', a, 'link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b);
+    await this.ip('-n', a, 'link', 'set', aName, 'up');
+    await this.ip('-n', b, 'link', 'set', bName, 'up');
+  }
+
+  async addAddress(ns: string, dev: string, cidr: string): Promise<void> {
+    await this.ip('-n', ns, 'addr', 'add', cidr, 'dev', dev);
   }
 
   /** Host i's address (0-based). */

@@ -26,15 +26,15 @@ export class InMemoryTopology implements TopologySource {
     return this.listeners.size;
   }
 
-  /** `keys`: the peer's fingerprint and the keys its links presented, as the metaserver reports them. */
+  /** `extra`: the peer's fingerprint and its links' keys as the metaserver reports them, and whether it is relayed. */
   addPeer(
     id: string,
     port: number,
     mode: TopologyPeer['mode'] = 'flood',
     files: string[] = [],
-    keys: Pick<TopologyPeer, 'fingerprint' | 'neighborKeys'> = {},
+    extra: Pick<TopologyPeer, 'fingerprint' | 'neighborKeys' | 'relayed'> = {},
   ): void {
-    const peer: TopologyPeer = { id, host: '127.0.0.1', port, mode, neighbors: [], files, ...keys };
+    const peer: TopologyPeer = { id, host: '127.0.0.1', port, mode, neighbors: [], files, ...extra };
     this.peers.set(id, peer);
     this.emit({ type: 'peer-joined', peer: { ...peer, neighbors: [] } });
   }
