@@ -1,6 +1,7 @@
 // What activate() returns: `vscode.extensions.getExtension('p2p-network.p2p-network-vscode').exports`.
 // For the integration tests and for other extensions that want to drive or watch the network.
 
+import type * as vscode from 'vscode';
 import type { NodeManager } from './nodes/nodeManager';
 import type { MetaserverTopology } from './nodes/metaserverTopology';
 import type { SearchResults } from './search/searchResults';
@@ -20,6 +21,8 @@ export interface P2PExtensionApi {
   readonly searchResults: SearchResults;
   /** The metadata server's own view of the network (via its bridge), when this window runs it. */
   readonly metaserverTopology: MetaserverTopology;
+  /** Opens share links (`vscode://p2p-network.p2p-network-vscode/download?...`): asks, then downloads. */
+  readonly uriHandler: vscode.UriHandler;
   /** The status bar text, e.g. "$(radio-tower) 3 peers · 4 neighbours" (empty while hidden). */
   statusBarText(): string;
   /** Every download of this window (active, paused, and the history), with speeds. */

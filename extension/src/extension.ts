@@ -9,6 +9,7 @@ import { registerFileCommands } from './commands/fileCommands';
 import { registerIdentityCommands } from './commands/identityCommands';
 import { registerKeyCommands } from './commands/keyCommands';
 import { registerNodeCommands } from './commands/nodeCommands';
+import { registerShareLinkCommands } from './commands/shareLinkCommands';
 import { registerP2PCommand } from './commands/commandRunner';
 import type { P2PServices } from './commands/services';
 import { registerTopologyCommand } from './commands/topologyCommand';
@@ -93,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
   );
   registerNodeCommands(services);
   registerFileCommands(services);
+  const uriHandler = registerShareLinkCommands(services);
   registerKeyCommands(services);
   registerIdentityCommands(services);
   registerTopologyCommand(services);
@@ -117,6 +119,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     filesTree,
     searchResults,
     metaserverTopology,
+    uriHandler,
     statusBarText: () => statusBar.text,
     transfers: transferList,
     transfersTree,

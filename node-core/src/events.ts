@@ -79,6 +79,8 @@ export interface SharedFileInfo {
   name: string;
   size: number;
   sha256: string;
+  /** The version's Merkle root (see SearchResultEvent): what a share link of this file names. */
+  root: string;
 }
 
 export interface FilesEvent {

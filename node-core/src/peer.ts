@@ -58,7 +58,7 @@ export interface PeerSearchOptions {
 
 export interface PeerDownloadOptions {
   signal?: AbortSignal;
-  /** The version to download, as SEARCH reported it (skips the search); default: the most held one. */
+  /** The version to download and its holders, as SEARCH reported it or a share link names it (skips the search). */
   result?: SearchResultEvent;
   /** The SHA-256 or Merkle root (hex) of the version to download, among those a search finds. */
   version?: string;

@@ -45,7 +45,14 @@ export type BridgeMessage =
   | { type: 'link-down'; a: string; b: string }
   | { type: 'file-shared'; peer: string; name: string }
   | { type: 'search'; origin: string; name: string; queryId: string; path: string[] }
-  | { type: 'transfer'; from: string; to: string; name: string; bytes: number; total: number; done: boolean };
+  | { type: 'transfer'; from: string; to: string; name: string; bytes: number; total: number; done: boolean }
+  /** File bytes peer `to` received from each holder since its previous report (about one a second). */
+  | { type: 'traffic'; to: string; flows: TrafficFlow[] };
+
+export interface TrafficFlow {
+  from: string;
+  bytes: number;
+}
 
 /** The key of an undirected link as drawn on the page: ids sorted, joined with `|`. */
 export function linkKey(a: string, b: string): string {

@@ -307,7 +307,7 @@ describe('extension search results and peer state', () => {
       state.neighbors.map((n) => n.id),
       ['s4'],
     );
-    state.apply({ event: 'shared', name: 'a', size: 1, sha256: 'x', path: '/a' });
+    state.apply({ event: 'shared', name: 'a', size: 1, sha256: 'x', root: 'r', path: '/a' });
     state.apply({ event: 'download-progress', name: 'b', bytes: 1, total: 2 });
     assert.deepEqual(state.downloads, [{ name: 'b', bytes: 1, total: 2 }]);
     state.apply({
@@ -331,12 +331,12 @@ describe('extension search results and peer state', () => {
 
   it('follows the files a peer adds to and removes from its folder', () => {
     const state = new PeerState();
-    state.apply({ event: 'files', files: [{ name: 'a', size: 1, sha256: 'x' }] });
-    assert.equal(state.apply({ event: 'file-added', name: 'b', size: 2, sha256: 'y', path: '/d/b' }), true);
-    state.apply({ event: 'file-added', name: 'a', size: 3, sha256: 'z', path: '/d/a' });
+    state.apply({ event: 'files', files: [{ name: 'a', size: 1, sha256: 'x', root: 'rx' }] });
+    assert.equal(state.apply({ event: 'file-added', name: 'b', size: 2, sha256: 'y', root: 'ry', path: '/d/b' }), true);
+    state.apply({ event: 'file-added', name: 'a', size: 3, sha256: 'z', root: 'rz', path: '/d/a' });
     assert.deepEqual(state.sharedFiles, [
-      { name: 'a', size: 3, sha256: 'z' },
-      { name: 'b', size: 2, sha256: 'y' },
+      { name: 'a', size: 3, sha256: 'z', root: 'rz' },
+      { name: 'b', size: 2, sha256: 'y', root: 'ry' },
     ]);
     assert.equal(state.apply({ event: 'file-removed', name: 'a' }), true);
     assert.equal(state.apply({ event: 'file-removed', name: 'a' }), false);

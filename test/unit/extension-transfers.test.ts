@@ -91,7 +91,8 @@ describe('extension TransferList', () => {
 
   it('restores a snapshot: an active transfer comes back paused, malformed records are skipped', () => {
     const list = new TransferList(clock);
-    const a = list.start('s1', 'a.bin')!;
+    const link = 'vscode://p2p-network.p2p-network-vscode/download?name=a.bin';
+    const a = list.start('s1', 'a.bin', { link })!;
     list.progress(a.id, 5, 10);
     const b = list.start('s1', 'b.bin')!;
     list.completed(b.id, { path: '/d/b.bin', bytes: 3, sources: ['s3'] });
@@ -105,12 +106,15 @@ describe('extension TransferList', () => {
       ['s1/b.bin', 'completed', 3],
     ]);
     assert.deepEqual(restored.get('s1/b.bin')?.sources, ['s3']);
+    // one started from a share link resumes that link's version
+    assert.equal(restored.get('s1/a.bin')?.link, link);
+    assert.equal(restored.get('s1/b.bin')?.link, undefined);
   });
 
   it('keeps the version picked from a search through a pause, a restart and a resume', () => {
     const list = new TransferList(clock);
     const root = 'ab'.repeat(32);
-    const t = list.start('s1', 'same-name.bin', root)!;
+    const t = list.start('s1', 'same-name.bin', { version: root })!;
     list.paused(t.id, 1, 2);
     const restored = new TransferList(clock);
     restored.restore(JSON.parse(JSON.stringify([...list.snapshot(), { ...t, name: 'x', version: 'not hex' }])));

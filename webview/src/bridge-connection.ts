@@ -18,6 +18,7 @@ const MESSAGE_TYPES = new Set<BridgeMessage['type']>([
   'file-shared',
   'search',
   'transfer',
+  'traffic',
 ]);
 
 /** The bridge is trusted but the wire is not typed: check the discriminant before use. */

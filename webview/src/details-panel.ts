@@ -1,13 +1,16 @@
 // The side panel with one peer's details: address, mode, key fingerprint, neighbours (each a
-// button that moves the selection, with how its link is secured), shared files, and for chord
-// peers the node id and ring neighbours.
+// button that moves the selection, with how its link is secured), shared files, its traffic over
+// the last minute (updated in place), and for chord peers the node id and ring neighbours.
 import type { TopologyPeer } from '@node-core/topology';
 import { htmlElement } from './dom';
 import { describeLinkSecurity, type LinkSecurity } from './link-security';
 import type { TopologyModel } from './topology-model';
+import { trafficChart } from './traffic-chart';
+import type { PeerTraffic } from './traffic-model';
 
 export class DetailsPanel {
   readonly element = htmlElement('aside', { class: 'details', 'aria-label': 'Peer details' });
+  private readonly trafficSlot = htmlElement('div', { class: 'traffic-slot' });
 
   constructor(private readonly onSelect: (id: string | undefined) => void) {
     this.show(undefined, undefined);
@@ -34,6 +37,7 @@ export class DetailsPanel {
       ['Fingerprint', peer.fingerprint ? htmlElement('code', { class: 'fingerprint' }, peer.fingerprint) : 'unknown'],
       ['Neighbours', this.peerButtons(model.neighborsOf(peer.id), (other) => model.linkSecurity(peer.id, other))],
       ['Shared files', fileList(peer.files ?? [])],
+      ['Traffic', this.trafficSlot],
     ];
     if (peer.chord) {
       rows.push(
@@ -48,6 +52,11 @@ export class DetailsPanel {
       htmlElement('div', { class: 'details-head' }, htmlElement('h2', {}, `Peer ${peer.id}`), close),
       list,
     );
+  }
+
+  /** Redraws only the chart, so a focused button in the panel keeps its focus. */
+  showTraffic(traffic: PeerTraffic): void {
+    this.trafficSlot.replaceChildren(trafficChart(traffic));
   }
 
   /** `securityOf`: for neighbours, how the link to each is secured (a lock before its name). */

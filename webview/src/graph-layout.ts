@@ -94,13 +94,14 @@ export class GraphLayout {
     return ticks;
   }
 
-  onTick(listener: () => void): void {
-    this.simulation.on('tick', listener);
+  /** Several views may follow the layout: each registers under its own name. */
+  onTick(listener: () => void, name = 'graph'): void {
+    this.simulation.on(`tick.${name}`, listener);
   }
 
   stop(): void {
     this.simulation.stop();
-    this.simulation.on('tick', null);
+    this.simulation.on('tick.graph', null).on('tick.traffic', null);
   }
 
   /** Near a neighbour already placed, so a joining peer appears where it belongs. */

@@ -11,9 +11,13 @@ import { GraphView } from './graph-view';
 import { PeerList } from './peer-list';
 import { StatusLine } from './status-line';
 import { TopologyModel } from './topology-model';
+import { TrafficLayer } from './traffic-layer';
+import { TrafficModel } from './traffic-model';
 
 /** Changes arrive in bursts (a peer joining brings several links): draw once per burst. */
 const RENDER_COALESCE_MS = 16;
+/** Rates and the chart move on with the clock, also between reports (a transfer that stopped decays). */
+const TRAFFIC_REDRAW_MS = 1000;
 
 export class TopologyApp {
   private readonly model = new TopologyModel();
@@ -23,6 +27,10 @@ export class TopologyApp {
   private readonly details = new DetailsPanel((id) => this.select(id));
   private readonly peerList = new PeerList((id) => this.select(id, true));
   private readonly status = new StatusLine();
+  private readonly traffic = new TrafficModel();
+  private readonly trafficLayer = new TrafficLayer(this.graph, this.layout);
+  private readonly trafficTimer = setInterval(() => this.renderTraffic(), TRAFFIC_REDRAW_MS);
+  private trafficShown = false;
   private readonly fingerToggle = htmlElement('input', { type: 'checkbox', id: 'show-fingers' });
   private readonly fingerControl = htmlElement(
     'label',
@@ -61,6 +69,7 @@ export class TopologyApp {
 
   dispose(): void {
     clearTimeout(this.renderTimer);
+    clearInterval(this.trafficTimer);
     this.connection.dispose();
     this.animator.dispose();
     this.layout.stop();
@@ -68,6 +77,11 @@ export class TopologyApp {
   }
 
   private receive(message: BridgeMessage): void {
+    if (message.type === 'traffic') {
+      this.traffic.record(message, performance.now());
+      this.renderTraffic();
+      return;
+    }
     const activity = this.model.apply(message);
     if (activity) {
       this.flushRender(); // the animation needs the links it runs along
@@ -91,14 +105,25 @@ export class TopologyApp {
     if (this.selected && !this.model.peer(this.selected)) this.selected = undefined;
     this.graph.select(this.selected);
     this.details.show(this.selected ? this.model.peer(this.selected) : undefined, this.model);
+    if (this.selected) this.details.showTraffic(this.traffic.history(this.selected, performance.now()));
     this.peerList.render(this.model, this.selected);
     this.status.setCounts(peers.length, this.model.links().length);
+  }
+
+  private renderTraffic(): void {
+    const now = performance.now();
+    const active = this.traffic.active(now);
+    if (!active && !this.trafficShown) return;
+    this.trafficShown = active;
+    this.trafficLayer.render(this.traffic.linkRates(now));
+    if (this.selected) this.details.showTraffic(this.traffic.history(this.selected, now));
   }
 
   private select(id: string | undefined, focusGraph = false): void {
     this.selected = id && this.model.peer(id) ? id : undefined;
     this.graph.select(this.selected);
     this.details.show(this.selected ? this.model.peer(this.selected) : undefined, this.model);
+    if (this.selected) this.details.showTraffic(this.traffic.history(this.selected, performance.now()));
     this.peerList.render(this.model, this.selected);
     if (focusGraph && this.selected) this.graph.focusPeer(this.selected);
   }

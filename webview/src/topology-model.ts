@@ -19,7 +19,8 @@ export class TopologyModel {
 
   /** Applies one bridge message; returns the activity to animate, if it is one. */
   apply(message: BridgeMessage): ActivityMessage | undefined {
-    if (message.type !== 'search' && message.type !== 'transfer') this.derived = undefined;
+    if (message.type !== 'search' && message.type !== 'transfer' && message.type !== 'traffic')
+      this.derived = undefined;
     switch (message.type) {
       case 'snapshot':
         this.replace(message.topology);
@@ -47,6 +48,8 @@ export class TopologyModel {
       case 'search':
       case 'transfer':
         return message;
+      case 'traffic':
+        return undefined; // rates live in TrafficModel
     }
   }
 

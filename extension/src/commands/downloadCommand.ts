@@ -27,9 +27,11 @@ export interface DownloadResult {
   sources: string[];
 }
 
-interface DownloadRequest {
+export interface DownloadRequest {
   name: string;
   peer?: string;
+  /** A share link naming `name`: that version, from the link's holder first. */
+  link?: string;
   /** The version picked in Network Files (its root): several may share a name. */
   version?: string;
 }
@@ -62,7 +64,8 @@ export async function downloadCommand(
   return downloadOne(services, request, fields !== undefined);
 }
 
-async function downloadOne(
+/** One download with a peer of this window (picked, unless `request.peer` names it), in the Transfers view. */
+export async function downloadOne(
   services: P2PServices,
   request: DownloadRequest,
   scripted: boolean,
@@ -70,16 +73,16 @@ async function downloadOne(
   const node = await pickPeer(services.manager, request.peer, { placeHolder: 'Download with which peer?', scripted });
   const done = await vscode.window.withProgress(
     { location: { viewId: 'p2p.transfers' }, title: `Downloading ${request.name}` },
-    () => downloadTracked(services, node, request.name, request.version),
+    () => downloadTracked(services, node, request),
   );
   if (!done) return undefined;
   const path = await copyToDownloadsFolder(done.path);
   return { peer: peerId(node), ...done, path, sharedPath: done.path };
 }
 
-async function downloadTracked(services: P2PServices, node: ManagedNode, name: string, version?: string) {
+async function downloadTracked(services: P2PServices, node: ManagedNode, request: DownloadRequest) {
   try {
-    return await services.transfers.download(node, name, version);
+    return await services.transfers.download(node, request.name, { link: request.link, version: request.version });
   } finally {
     services.refreshViews();
   }

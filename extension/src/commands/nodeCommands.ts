@@ -76,7 +76,7 @@ async function stopMetadataServer(services: P2PServices): Promise<boolean> {
   return true;
 }
 
-async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInfo> {
+export async function joinNetwork(services: P2PServices, arg: unknown): Promise<NodeInfo> {
   const settings = readSettings();
   const fields = argumentObject(arg);
   const given: JoinArgs = fields ? parseJoinArgs(fields) : {};

@@ -123,6 +123,8 @@ export function pauseDownload(node: ManagedNode, name: string): void {
 
 export interface DownloadOptions {
   onProgress?(progress: DownloadProgressEvent): void;
+  /** A share link naming this file: the peer downloads that version from its holder. */
+  link?: string;
   /** The version picked from a search (its root or SHA-256): `GET <name> <version>`. */
   version?: string;
   /** Aborting sends `CANCEL <name>` to the node, which removes its partial file. */
@@ -191,7 +193,7 @@ export async function downloadFile(
       DOWNLOAD_TIMEOUT_MS,
       options.signal,
     );
-    node.send(options.version ? `GET ${name} ${options.version}` : `GET ${name}`);
+    node.send(`GET ${options.link ?? (options.version ? `${name} ${options.version}` : name)}`);
     let result: DownloadCompleteEvent | NodeError | DownloadPaused;
     try {
       result = await answer;

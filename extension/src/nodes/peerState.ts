@@ -48,18 +48,17 @@ export class PeerState {
         return true;
       case 'files':
         this.filesByName.clear();
-        for (const f of event.files ?? [])
-          this.filesByName.set(f.name, { name: f.name, size: f.size, sha256: f.sha256 });
+        for (const f of event.files ?? []) this.filesByName.set(f.name, sharedFileInfo(f));
         return true;
       case 'shared':
-        this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });
+        this.filesByName.set(event.name, sharedFileInfo(event));
         return true;
       case 'folder-shared':
-        for (const f of event.files) this.filesByName.set(f.name, { name: f.name, size: f.size, sha256: f.sha256 });
+        for (const f of event.files) this.filesByName.set(f.name, sharedFileInfo(f));
         return true;
       case 'file-added':
         // new in the peer's folder, changed, or downloaded (node-core/src/events.ts)
-        this.filesByName.set(event.name, { name: event.name, size: event.size, sha256: event.sha256 });
+        this.filesByName.set(event.name, sharedFileInfo(event));
         return true;
       case 'file-removed':
         return this.filesByName.delete(event.name);
@@ -72,7 +71,12 @@ export class PeerState {
         this.downloadsByName.delete(event.name);
         this.finished++;
         // A finished download is shared from then on (node-core/README.md, `files/file-store.ts`).
-        this.filesByName.set(event.name, { name: event.name, size: event.bytes, sha256: event.sha256 });
+        this.filesByName.set(event.name, {
+          name: event.name,
+          size: event.bytes,
+          sha256: event.sha256,
+          root: event.root,
+        });
         return true;
       case 'error':
         return event.name !== undefined && this.downloadsByName.delete(event.name);
@@ -96,4 +100,9 @@ export class PeerState {
     this.downloadsByName.clear();
     this.finished = 0;
   }
+}
+
+/** Only the file's fields, not the event's (path, event name). */
+function sharedFileInfo({ name, size, sha256, root }: SharedFileInfo): SharedFileInfo {
+  return { name, size, sha256, root };
 }

@@ -10,7 +10,7 @@ import { peerId } from '../commands/pickPeer';
 import type { ManagedNode } from '../nodes/managedNode';
 import type { NodeManager } from '../nodes/nodeManager';
 import { DownloadCancelled, DownloadPaused, downloadFile, pauseDownload } from '../nodes/peerOperations';
-import { transferId, type Transfer, type TransferList } from './transferList';
+import { transferId, type Transfer, type TransferList, type VersionChoice } from './transferList';
 
 export class TransferController {
   private readonly running = new Map<string, AbortController>();
@@ -21,19 +21,24 @@ export class TransferController {
   ) {}
 
   /**
-   * Downloads `name` with `node` (`version`: the one picked from a search, by its root), tracked
-   * in the list. Resolves with the finished download, or undefined when it was paused or
-   * cancelled (the list says which); a failure rejects.
+   * Downloads `name` with `node`, tracked in the list. Resolves with the finished download, or
+   * undefined when it was paused or cancelled (the list says which); a failure rejects.
+   * `which`: the version picked from a search (its root), or the share link naming `name`.
    */
-  async download(node: ManagedNode, name: string, version?: string): Promise<DownloadCompleteEvent | undefined> {
+  async download(
+    node: ManagedNode,
+    name: string,
+    which: VersionChoice = {},
+  ): Promise<DownloadCompleteEvent | undefined> {
     const peer = peerId(node);
     const id = transferId(peer, name);
-    const transfer = this.list.start(peer, name, version);
+    const transfer = this.list.start(peer, name, which);
     if (!transfer) throw new Error(`Peer ${peer} is already downloading "${name}".`);
     const controller = new AbortController();
     this.running.set(id, controller);
     try {
       const done = await downloadFile(node, name, {
+        link: transfer.link,
         signal: controller.signal,
         version: transfer.version,
         onProgress: ({ bytes, total, sources }) => this.list.progress(id, bytes, total, sources),
@@ -64,7 +69,7 @@ export class TransferController {
   /** Resume (paused) and retry (failed, cancelled) are both a new GET of the same name. */
   resume(transfer: Transfer): Promise<DownloadCompleteEvent | undefined> {
     if (transfer.state === 'active') throw new Error(`"${transfer.name}" is already downloading.`);
-    return this.download(this.runningPeer(transfer), transfer.name, transfer.version);
+    return this.download(this.runningPeer(transfer), transfer.name, { link: transfer.link, version: transfer.version });
   }
 
   async cancel(transfer: Transfer): Promise<void> {

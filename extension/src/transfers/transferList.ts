@@ -12,6 +12,10 @@ export interface Transfer {
   readonly id: string;
   readonly peer: string;
   readonly name: string;
+  /** The share link it was started from: resume and retry download that version again. */
+  link?: string;
+  /** The version picked from a search (its root), kept so a resume gets the same one. */
+  version?: string;
   state: TransferState;
   bytes: number;
   total: number;
@@ -22,10 +26,11 @@ export interface Transfer {
   received?: Record<string, number>;
   /** Why it failed, for the tooltip. */
   error?: string;
-  /** The version picked from a search (its root), kept so a resume gets the same one. */
-  version?: string;
   updatedAt: number;
 }
+
+/** Which version a download takes: a share link's, or one picked from a search; neither: the most held. */
+export type VersionChoice = Pick<Transfer, 'link' | 'version'>;
 
 /** Which states each step may leave from: a late event for a transfer in another state is ignored. */
 const ALLOWED_FROM: Record<'start' | 'progress' | 'pause' | 'complete' | 'fail' | 'cancel', TransferState[]> = {
@@ -65,13 +70,14 @@ export class TransferList {
   }
 
   /** A new transfer, or a paused/ended one started again (resume, retry). False if it already runs. */
-  start(peer: string, name: string, version?: string): Transfer | undefined {
+  start(peer: string, name: string, { link, version }: VersionChoice = {}): Transfer | undefined {
     const id = transferId(peer, name);
     const existing = this.byId.get(id);
     if (existing && !ALLOWED_FROM.start.includes(existing.state)) return undefined;
     const transfer: Transfer = existing ?? { id, peer, name, state: 'active', bytes: 0, total: 0, updatedAt: 0 };
     if (existing?.state !== 'paused') Object.assign(transfer, { bytes: 0, total: existing?.total ?? 0 });
     Object.assign(transfer, { state: 'active', error: undefined, path: undefined, received: undefined });
+    transfer.link = link;
     if (version) transfer.version = version;
     transfer.updatedAt = this.clock();
     this.byId.set(id, transfer);
@@ -192,6 +198,8 @@ function asTransfer(value: unknown): Transfer | undefined {
     total: total as number,
     updatedAt: updatedAt as number,
     path: typeof r.path === 'string' ? r.path : undefined,
+    // a stored link is parsed again by the peer before it is used
+    link: typeof r.link === 'string' ? r.link : undefined,
     error: typeof r.error === 'string' ? r.error : undefined,
     version: typeof r.version === 'string' && /^[0-9a-f]{64}$/.test(r.version) ? r.version : undefined,
     sources: Array.isArray(r.sources) ? r.sources.filter((s): s is string => typeof s === 'string') : undefined,

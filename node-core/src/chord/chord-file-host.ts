@@ -26,6 +26,8 @@ export class StoreFileHost implements ChordFileHost {
     },
     /** A file was added to or removed from the store (the metaserver's file list follows). */
     private readonly onStored: () => void = () => undefined,
+    /** File bytes received from a holder (traffic for the topology page). */
+    private readonly onReceived?: DownloadRequest['onReceived'],
   ) {}
 
   /** Resolves once no download is running (after an abort, their files are closed). */
@@ -128,6 +130,7 @@ export class StoreFileHost implements ChordFileHost {
           return conn;
         },
         onProgress,
+        onReceived: this.onReceived,
       });
       this.onStored();
       return result;

@@ -32,6 +32,7 @@ import {
 } from '../peer-support';
 import { AddressProof } from '../metaserver/address-proof';
 import type { MetaserverRelay } from '../relay/relay-route';
+import { TrafficMeter } from '../transfer/traffic-meter';
 import { serveTransferRequest } from '../transfer/transfer-client';
 import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
@@ -66,6 +67,9 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private started:
     { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage; versions: ChordVersions } | undefined;
   private metaserver: MetaserverClient | undefined;
+  private readonly traffic = new TrafficMeter((flows) =>
+    this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
+  );
   private reportTimer: NodeJS.Timeout | undefined;
   private links = new Map<string, PeerRef>();
   private readonly operations = new AbortController();
@@ -127,8 +131,11 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         return true;
       },
     });
-    const fileHost = new StoreFileHost(store, { ...options, security: this.security, relay: this.relay }, () =>
-      this.reportFiles(),
+    const fileHost = new StoreFileHost(
+      store,
+      { ...options, security: this.security, relay: this.relay },
+      () => this.reportFiles(),
+      (holder, bytes) => this.traffic.add(holder.id, bytes),
     );
     const replicas = options.replicas ?? 2;
     const versions = new ChordVersions(ring, fileHost, replicas, log);
@@ -343,6 +350,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.stopped = true;
     this.operations.abort();
     clearTimeout(this.reportTimer);
+    this.traffic.close();
     if (this.started) {
       await endRing(this.started.ring);
       // Closing the ring aborted the downloads it started (replicas, hand-overs); wait until

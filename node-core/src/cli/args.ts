@@ -8,6 +8,7 @@ import { isNetworkName } from '../discovery/dns-sd';
 import { MAX_TTL } from '../flood/query-guard';
 import { MIN_UPLOAD_BYTES_PER_SECOND } from '../transfer/upload-limiter';
 import type { Address, Mode } from '../events';
+import { parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
 
 export const USAGE = `usage:
   p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
@@ -18,6 +19,7 @@ export const USAGE = `usage:
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
                 [--max-upload RATE] [--allow-relay] [--punch] [--trust FILE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
+  p2p-node get LINK [--dir .] [--host 127.0.0.1] [--trust FILE] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
 The network key may also come from the environment: P2P_NETWORK_KEY.
@@ -106,7 +108,21 @@ export interface DemoArgs {
   json: boolean;
 }
 
-export type CliArgs = MetaserverArgs | PeerArgs | TopoArgs | DemoArgs | { command: 'version' };
+export interface GetArgs {
+  command: 'get';
+  link: ShareLink;
+  /** Where the file lands (DIR/NAME). */
+  dir: string;
+  /** Where the searching peer listens, when the link's holder does not answer. */
+  host: string;
+  /** `--trust FILE`: the allow-list of fingerprints. */
+  trust?: string;
+  key?: string;
+  json: boolean;
+  heartbeatMs?: number;
+}
+
+export type CliArgs = MetaserverArgs | PeerArgs | TopoArgs | GetArgs | DemoArgs | { command: 'version' };
 
 const common = {
   key: { type: 'string' },
@@ -239,6 +255,30 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         json: values.json,
       };
     }
+    case 'get': {
+      const { values, positionals } = parse(
+        rest,
+        {
+          ...common,
+          dir: { type: 'string', default: '.' },
+          host: { type: 'string', default: '127.0.0.1' },
+          trust: { type: 'string' },
+          'heartbeat-ms': { type: 'string' },
+        },
+        true,
+      );
+      if (positionals.length !== 1) throw new UsageError('get: give exactly one share link');
+      return {
+        command,
+        link: shareLink(positionals[0]!),
+        dir: values.dir,
+        host: values.host,
+        trust: values.trust,
+        key: key(values.key),
+        json: values.json,
+        heartbeatMs: optionalInt('--heartbeat-ms', values['heartbeat-ms'], 10, 3_600_000),
+      };
+    }
     case 'demo': {
       const { values } = parse(rest, {
         ...common,
@@ -264,10 +304,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
 
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
-function parse<O extends Options>(args: string[], options: O) {
+function parse<O extends Options>(args: string[], options: O, allowPositionals = false) {
   let parsed;
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -298,6 +338,15 @@ function rate(flag: string, value: string): number {
     );
   }
   return bytes;
+}
+
+function shareLink(value: string): ShareLink {
+  try {
+    return parseShareLink(value);
+  } catch (err) {
+    if (err instanceof ShareLinkError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 function mode(value: string): Mode {

@@ -2,6 +2,7 @@
 import { version } from '../../../package.json';
 import { parseCli, UsageError, USAGE } from './args';
 import { runDemo } from './demo-command';
+import { runGet } from './get-command';
 import { runMetaserver } from './metaserver-command';
 import { EventOutput } from './output';
 import { runPeer } from './peer-command';
@@ -29,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return runPeer(args, out);
     case 'topo':
       return runTopo(args, out);
+    case 'get':
+      return runGet(args, out);
     case 'demo':
       return runDemo(args, out);
   }

@@ -2,7 +2,7 @@
 // signal. Commands run concurrently (a long GET does not block TOPO).
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { NodeEvent, PeerReadyEvent } from '../events';
+import type { NodeEvent, PeerReadyEvent, PeerRef } from '../events';
 import { loadNodeSecurity, STATE_FOLDER, type ChannelSecurity } from '../wire';
 import { withDiscoveredMetaserver } from './discover-metaserver';
 import type { PeerArgs } from './args';
@@ -15,8 +15,12 @@ import { HELP_LINES, splitVersionPick, type StdinCommand } from './stdin-command
 import { reportKeyChanges, runTrustCommand } from './trust-commands';
 import { isPaused, PauseRequest } from '../transfer/pause';
 import { P2PError } from '../wire';
+import { isShareLinkText, parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
+import { checkHolderKey, downloadByLink } from '../share-link-download';
 
 const PROGRESS_EVERY_MS = 200;
+
+type HolderKeyCheck = (holder: PeerRef, fingerprint: string, signal: AbortSignal) => Promise<void>;
 
 export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number> {
   if (given.id === '') {
@@ -53,9 +57,11 @@ export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number
     return 1;
   }
   const downloads = new Map<string, AbortController>();
+  const holderKey: HolderKeyCheck = (holder, fingerprint, signal) =>
+    checkHolderKey(holder, fingerprint, { key: args.key, as: security, signal });
   return runUntilStopped(
     {
-      onCommand: (command) => void runCommand(node, command, out, downloads, args.dir, security),
+      onCommand: (command) => void runCommand(node, command, out, downloads, args.dir, security, holderKey),
       onBadLine: (message) => out.emit({ event: 'error', code: 'BAD_COMMAND', message }),
       shutdown: () =>
         node
@@ -81,6 +87,7 @@ async function runCommand(
   downloads: Map<string, AbortController>,
   dir: string,
   security: ChannelSecurity,
+  holderKey: HolderKeyCheck,
 ): Promise<void> {
   const { arg } = command;
   try {
@@ -99,7 +106,7 @@ async function runCommand(
         return;
       }
       case 'GET':
-        return await runGet(node, arg, out, downloads);
+        return await runGet(node, arg, out, downloads, holderKey);
       case 'PAUSE':
       case 'CANCEL': {
         const controller = downloads.get(arg);
@@ -137,41 +144,64 @@ async function runCommand(
 
 /**
  * GET (a version picked by its SHA-256 or root, or the most held one): progress at most every
- * PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE.
+ * PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE. The argument may be
+ * a share link: its events, PAUSE and CANCEL then use the file name it names.
  */
 async function runGet(
   node: PeerNode,
   arg: string,
   out: EventOutput,
   downloads: Map<string, AbortController>,
+  holderKey: HolderKeyCheck,
 ): Promise<void> {
-  const { name, version } = splitVersionPick(arg);
+  const target = getTarget(arg);
+  if ('error' in target) return out.emit({ event: 'error', code: 'BAD_COMMAND', message: target.error });
+  const { name, link, version } = target;
   if (downloads.has(name))
     return out.emit({ event: 'error', code: 'BAD_COMMAND', message: `"${name}" is already being downloaded`, name });
   const controller = new AbortController();
   downloads.set(name, controller);
   let last = 0;
   const progress = { bytes: 0, total: 0 };
+  const options = {
+    signal: controller.signal,
+    version,
+    onProgress: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => {
+      Object.assign(progress, { bytes, total });
+      const now = Date.now();
+      if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
+      last = now;
+      out.emit({ event: 'download-progress', name, bytes, total, ...(bySource && { sources: { ...bySource } }) });
+    },
+  };
   try {
-    const done = await node.get(name, {
-      signal: controller.signal,
-      version,
-      onProgress: (bytes, total, bySource) => {
-        Object.assign(progress, { bytes, total });
-        const now = Date.now();
-        if (now - last < PROGRESS_EVERY_MS && bytes < total) return;
-        last = now;
-        out.emit({ event: 'download-progress', name, bytes, total, ...(bySource && { sources: { ...bySource } }) });
-      },
-    });
+    const done = link
+      ? await downloadByLink(link, {
+          downloadFrom: (result) => node.get(name, { ...options, result }),
+          search: () => node.search(name),
+          checkHolderKey: (holder, fingerprint) => holderKey(holder, fingerprint, controller.signal),
+        })
+      : await node.get(name, options);
     return out.emit(done);
   } catch (err) {
     // PAUSE, or the peer stopping (which keeps the .part as a pause does)
     if (isPaused(controller.signal) || (err instanceof P2PError && err.code === 'PAUSED'))
       return out.emit({ event: 'download-paused', name, ...progress });
-    throw err;
+    return out.emit(errorEvent(err, 'INTERNAL', name));
   } finally {
     downloads.delete(name);
+  }
+}
+
+/** A GET's argument: a file name (and a version pick), or a share link (checked here, as any input from a user). */
+function getTarget(arg: string): { name: string; link?: ShareLink; version?: string } | { error: string } {
+  if (!isShareLinkText(arg)) return splitVersionPick(arg);
+  try {
+    const link = parseShareLink(arg);
+    return { name: link.name, link };
+  } catch (err) {
+    if (err instanceof ShareLinkError) return { error: err.message };
+    throw err;
   }
 }
 

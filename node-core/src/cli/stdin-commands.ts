@@ -31,6 +31,7 @@ export const HELP_LINES = [
   'SHARE <path>      share a file, or every file under a folder (watched)',
   'SEARCH <name>     find who holds a file',
   'GET <name> [hash] download a file into Downloads/ (a bare name works too); hash: the SHA-256 or root of a version',
+  "GET <link>        download a share link's version of a file",
   'PAUSE <name>      stop a download in progress, keeping its .part file (GET resumes it)',
   'CANCEL <name>     stop a download in progress and remove its .part file',
   'LOOKUP <name|key> chord: which node owns a key',

@@ -213,7 +213,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     const files: SharedFolder['files'] = [];
     for (const [name, { manifest, path: filePath }] of this.shared)
       if (manifest && isInside(filePath, folder))
-        files.push({ name, size: manifest.size, sha256: manifest.sha256, path: filePath });
+        files.push({ name, size: manifest.size, sha256: manifest.sha256, root: manifest.root, path: filePath });
     return { path: folder, files: files.sort((a, b) => (a.name < b.name ? -1 : 1)) };
   }
 
@@ -242,8 +242,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     entry.stamp = stamp;
     if (!origin || entry.announced === manifest.sha256) return;
     entry.announced = manifest.sha256;
-    const { size, sha256 } = manifest;
-    this.emit('file-added', { event: 'file-added', name, size, sha256, path: entry.path }, origin);
+    const { size, sha256, root } = manifest;
+    this.emit('file-added', { event: 'file-added', name, size, sha256, root, path: entry.path }, origin);
   }
 
   private unshare(name: string, entry: SharedEntry): void {
@@ -275,14 +275,14 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     if (entry?.path !== absolute) this.shared.set(name, (entry = { path: absolute }));
     const manifest = await this.manifest(name);
     this.record(name, entry, manifest, entry.stamp ?? stampOf(info), 'share');
-    return { name, size: manifest.size, sha256: manifest.sha256, path: absolute };
+    return { name, size: manifest.size, sha256: manifest.sha256, root: manifest.root, path: absolute };
   }
 
   async list(): Promise<SharedFileInfo[]> {
     const files: SharedFileInfo[] = [];
     for (const name of this.names()) {
       const manifest = await this.manifest(name).catch(() => undefined);
-      if (manifest) files.push({ name, size: manifest.size, sha256: manifest.sha256 });
+      if (manifest) files.push({ name, size: manifest.size, sha256: manifest.sha256, root: manifest.root });
     }
     return files;
   }

@@ -36,6 +36,7 @@ import {
 import type { MetaserverRelay } from '../relay/relay-route';
 import { AddressProof } from '../metaserver/address-proof';
 import { serveTransferRequest } from '../transfer/transfer-client';
+import { TrafficMeter } from '../transfer/traffic-meter';
 import { downloadFirstVersion } from '../transfer/try-versions';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { PauseRequest, abortedDownloadError } from '../transfer/pause';
@@ -71,15 +72,15 @@ const MISSED_HEARTBEATS = 5;
 /** How long start() waits for the first joins before reporting ready. */
 const READY_JOIN_WAIT_MS = 1000;
 
-/** `result`: skip the search, download that version from its holders. */
-export type FloodDownloadOptions = PeerDownloadOptions;
-
 export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
   private readonly server: WireServer;
   private readonly uploadLimiter: UploadLimiter | undefined;
   private overlay: FloodOverlay | undefined;
   private metaserver: MetaserverClient | undefined;
+  private readonly traffic = new TrafficMeter((flows) =>
+    this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
+  );
   private readonly relay: MetaserverRelay;
   private readonly searches = new Map<string, SearchCollector>();
   private readonly downloads = new Set<AbortController>();
@@ -250,7 +251,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
-  async get(query: string, options: FloodDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+  async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     const name = await assertCanDownload(this.store, query);
     const found = options.result ? [options.result] : await this.search(name, { signal: options.signal });
     if (options.signal?.aborted) throw abortedDownloadError(name, options.signal);
@@ -272,6 +273,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
           holders: version.holders,
           connect: (holder) => this.connect(holder, 0),
           signal: controller.signal,
+          onReceived: (holder, bytes) => this.traffic.add(holder.id, bytes),
           onProgress: (bytes, total, bySource) => {
             options.onProgress?.(bytes, total, bySource);
             const now = Date.now();
@@ -326,6 +328,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     for (const collector of this.searches.values()) collector.cancel();
     // a stop is not a cancel: the .part stays to be resumed by the next GET
     for (const controller of this.downloads) controller.abort(new PauseRequest());
+    this.traffic.close();
     await this.overlay?.close(abrupt);
     this.relay.close();
     await this.metaserver?.close(abrupt);

@@ -17,6 +17,7 @@ import { RelayHub, type RelayLimits } from '../relay/relay-hub';
 import { newAddressToken, verifyAddress } from './address-proof';
 import { PartitionRepair } from './partition-repair';
 import { PeerRegistry } from './peer-registry';
+import { TrafficRelay } from './traffic-relay';
 
 export interface MetadataServerOptions {
   host?: string;
@@ -48,6 +49,7 @@ export interface MetadataServerEvents {
 
 export class MetadataServer extends EventEmitter<MetadataServerEvents> implements TopologySource {
   readonly registry = new PeerRegistry();
+  readonly traffic = new TrafficRelay(this.registry);
   private readonly wire: WireServer;
   /** The connection each registered peer id registered over. */
   private readonly registrations = new Map<string, Connection>();
@@ -121,6 +123,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
       if (peerId !== undefined && this.registrations.get(peerId) === conn) {
         this.registrations.delete(peerId);
         this.registry.remove(peerId);
+        this.traffic.forget(peerId);
         this.relay.forget(peerId);
         this.emit('peer-left', peerId);
       }
@@ -238,6 +241,10 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
           queryId: msg.qid,
           path: msg.path,
         });
+        return;
+      case 'activity-traffic':
+        // only a registered peer reports, and only for itself: `to` is who this connection is
+        if (peerId !== undefined) this.traffic.relay(peerId, msg.flows);
         return;
       case 'activity-transfer':
         this.registry.announce({

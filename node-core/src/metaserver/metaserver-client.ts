@@ -104,7 +104,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
   }
 
   /** Best-effort activity for the topology page; dropped while disconnected. */
-  reportActivity(msg: Extract<AnyMessage, { t: 'activity-search' | 'activity-transfer' }>): void {
+  reportActivity(msg: Extract<AnyMessage, { t: 'activity-search' | 'activity-transfer' | 'activity-traffic' }>): void {
     if (this.conn?.isOpen) this.conn.send(msg).catch(() => undefined);
   }
 

@@ -28,6 +28,8 @@ export interface DownloadRequest extends WantedVersion {
   maxSources?: number;
   /** `bySource`: the bytes each holder (by id) sent in this session; a resumed .part's bytes count for none. */
   onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
+  /** Each verified chunk, with the holder that sent it (traffic per link for the topology page). */
+  onReceived?: (holder: PeerRef, bytes: number) => void;
   /** Files from this size up are written and hashed in worker threads (default: WORKER_SINK_FROM_BYTES). */
   workerSinkFromBytes?: number;
   /** A chunk request may take this long with nothing arriving on its connection (default: CHUNK_TIMEOUT_MS). */
@@ -165,6 +167,7 @@ class DownloadSession {
           this.sources.add(holder.id);
           this.verifiedBytes += length;
           this.bySource[holder.id] = (this.bySource[holder.id] ?? 0) + length;
+          request.onReceived?.(holder, length);
           request.onProgress?.(this.verifiedBytes, total, this.bySource);
         },
       });

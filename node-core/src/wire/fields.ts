@@ -1,11 +1,14 @@
 // The field kinds a message header may carry, each with its limits. messages.ts names a
 // kind per field; the decoder runs the matching check. Adding a kind = one check + one type.
 import type { Mode } from '../events';
-import type { TopologyPeer } from '../topology';
+import type { TopologyPeer, TrafficFlow } from '../topology';
 import type { PeerRef, ChordNodeRef } from '../events';
 
 export const MAX_ID_LENGTH = 64;
 export const MAX_NAME_LENGTH = 255;
+/** One traffic report: at most this many holders, each at most this many bytes (1 TiB). */
+export const MAX_TRAFFIC_FLOWS = 64;
+export const MAX_TRAFFIC_BYTES = 2 ** 40;
 /** Versions of one file name a chord record set carries (and an owner keeps). */
 export const MAX_CHORD_VERSIONS = 16;
 /** Holders one chord version record names. */
@@ -47,6 +50,7 @@ export interface KindTypes {
   fileNames: string[];
   topologyPeers: TopologyPeer[];
   chordView: NonNullable<TopologyPeer['chord']>;
+  trafficFlows: TrafficFlow[];
 }
 
 export type Kind = keyof KindTypes;
@@ -112,6 +116,9 @@ const isTopologyPeer = (v: unknown): boolean =>
   (v.fingerprint === undefined || isFingerprintHex(v.fingerprint)) &&
   (v.neighborKeys === undefined || isNeighborKeys(v.neighborKeys));
 
+const isTrafficFlow = (v: unknown): boolean =>
+  isRecord(v) && Object.keys(v).length === 2 && isPeerId(v.from) && isUInt(v.bytes, MAX_TRAFFIC_BYTES);
+
 export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
   string: (v) => isString(v, 1024),
   text: (v) => isString(v, 4096),
@@ -138,4 +145,5 @@ export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
   fileNames: (v) => isArray(v, 10000, isFileName),
   topologyPeers: (v) => isArray(v, 4096, isTopologyPeer),
   chordView: isChordView,
+  trafficFlows: (v) => isArray(v, MAX_TRAFFIC_FLOWS, isTrafficFlow),
 };

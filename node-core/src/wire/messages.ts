@@ -93,6 +93,8 @@ const METASERVER_MESSAGES = {
     fields: { from: 'peerId', to: 'peerId', name: 'fileName', bytes: 'uint', total: 'uint', done: 'bool' },
     payload: 'none',
   },
+  /** File bytes the reporting peer received from each holder since its last report (about once a second). */
+  'activity-traffic': { fields: { flows: 'trafficFlows' }, payload: 'none' },
 } satisfies Record<string, MessageSpec>;
 
 // ---- flood overlay ---------------------------------------------------------------------
