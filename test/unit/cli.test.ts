@@ -225,9 +225,9 @@ describe('cli: p2p-node over --json', function () {
     const ms = await metaserver();
     const hub = await peer('hub', ['--metaserver', ms.address]);
     const hubAddress = `127.0.0.1:${(await hub.proc.next('ready')).port}`;
-    const l1 = await peer('l1', ['--join', hubAddress, '--metaserver', ms.address]);
+    // l1 and l2 take one link each (the hub), so the hub is the only path between them until it dies
+    const l1 = await peer('l1', ['--join', hubAddress, '--max-neighbors', '1', '--metaserver', ms.address]);
     await l1.proc.next('neighbor-up', (e) => e.id === 'hub');
-    // l2 takes one link only (the hub), so the hub is the only path between l1 and l2
     const l2 = await peer('l2', ['--join', hubAddress, '--max-neighbors', '1', '--metaserver', ms.address], {
       'x.txt': 'x',
     });
