@@ -9,32 +9,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChordPeer } from '@node-core/chord/chord-peer';
 import { FAST_TIMINGS } from '@node-core/chord/maintenance';
-import type { MetadataServer } from '@node-core/metaserver';
 import { TRAFFIC_REPORTS_PER_SECOND, TrafficRelay } from '@node-core/metaserver/traffic-relay';
 import type { BridgeMessage, TrafficFlow } from '@node-core/topology';
 import { TrafficMeter } from '@node-core/transfer/traffic-meter';
 import { MAX_TRAFFIC_BYTES } from '@node-core/wire/fields';
-import { FloodFixture, proofListener, waitFor } from './flood-fixture';
+import { FloodFixture, waitFor } from './flood-fixture';
 import { RawPeer } from './hostile-wire';
+import { registerByHand } from './support/register-by-hand';
 
 type TrafficMessage = Extract<BridgeMessage, { type: 'traffic' }>;
-
-/** Registers `id` at the metaserver by hand, its address proved by a listener of its own. */
-async function registerByHand(ms: MetadataServer, id: string, cleanup: Array<() => unknown>): Promise<RawPeer> {
-  const listener = await proofListener(id);
-  cleanup.push(() => listener.close());
-  // the registering link shows the listener's key, as the address check requires
-  const raw = await RawPeer.connect(ms.address, { id, identity: listener.security.identity });
-  cleanup.push(() => raw.close());
-  const { host, port } = listener.address;
-  raw.send({ t: 'register', rid: 1, id, host, port, mode: 'flood', flag: 'p2p' });
-  const challenge = await raw.next((h) => h.t === 'address-challenge');
-  listener.proof.remember(String(challenge.token));
-  raw.reply(challenge, { t: 'ok' });
-  const answer = await raw.next((h) => h.re === 1);
-  assert.equal(answer.t, 'registered', JSON.stringify(answer));
-  return raw;
-}
 
 describe('traffic: bytes per link, reported about once a second', function () {
   this.timeout(20_000);

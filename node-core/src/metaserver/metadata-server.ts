@@ -17,6 +17,7 @@ import { RelayHub, type RelayLimits } from '../relay/relay-hub';
 import { newAddressToken, verifyAddress } from './address-proof';
 import { PartitionRepair } from './partition-repair';
 import { PeerRegistry } from './peer-registry';
+import { ActivityGuard } from './activity-guard';
 import { TrafficRelay } from './traffic-relay';
 
 export interface MetadataServerOptions {
@@ -50,6 +51,7 @@ export interface MetadataServerEvents {
 export class MetadataServer extends EventEmitter<MetadataServerEvents> implements TopologySource {
   readonly registry = new PeerRegistry();
   readonly traffic = new TrafficRelay(this.registry);
+  readonly activity = new ActivityGuard(this.registry);
   private readonly wire: WireServer;
   /** The connection each registered peer id registered over. */
   private readonly registrations = new Map<string, Connection>();
@@ -124,6 +126,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         this.registrations.delete(peerId);
         this.registry.remove(peerId);
         this.traffic.forget(peerId);
+        this.activity.forget(peerId);
         this.relay.forget(peerId);
         this.emit('peer-left', peerId);
       }
@@ -234,28 +237,14 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         void conn.reply(incoming, { t: 'topology', peers: this.registry.snapshot().peers }).catch(() => undefined);
         return;
       case 'activity-search':
-        this.registry.announce({
-          type: 'search',
-          origin: msg.origin,
-          name: msg.name,
-          queryId: msg.qid,
-          path: msg.path,
-        });
+        if (peerId !== undefined) this.activity.search(peerId, msg);
         return;
       case 'activity-traffic':
         // only a registered peer reports, and only for itself: `to` is who this connection is
         if (peerId !== undefined) this.traffic.relay(peerId, msg.flows);
         return;
       case 'activity-transfer':
-        this.registry.announce({
-          type: 'transfer',
-          from: msg.from,
-          to: msg.to,
-          name: msg.name,
-          bytes: msg.bytes,
-          total: msg.total,
-          done: msg.done,
-        });
+        if (peerId !== undefined) this.activity.transfer(peerId, msg);
         return;
       case 'ping':
         return;

@@ -3,6 +3,7 @@
 // registered reporter, at most REPORTS_PER_SECOND reports pass (a token bucket); a flow must
 // name another registered peer, at most once per report. Everything else is dropped, silently.
 import type { BridgeMessage, TrafficFlow } from '../topology';
+import { RateBuckets } from './rate-buckets';
 
 /** A meter reports about once a second; twice that leaves room for timer jitter. */
 export const TRAFFIC_REPORTS_PER_SECOND = 2;
@@ -13,24 +14,21 @@ export interface TrafficRelayTarget {
   announce(message: BridgeMessage): void;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 export class TrafficRelay {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets: RateBuckets;
   /** Reports refused by the rate limit (for tests and diagnostics). */
   droppedReports = 0;
 
   constructor(
     private readonly target: TrafficRelayTarget,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    now?: () => number,
+  ) {
+    this.buckets = new RateBuckets(TRAFFIC_REPORTS_PER_SECOND, BURST, now);
+  }
 
   /** Relays what holds up of `reporter`'s report; false when nothing was relayed. */
   relay(reporter: string, flows: readonly TrafficFlow[]): boolean {
-    if (!this.take(reporter)) {
+    if (!this.buckets.take(reporter)) {
       this.droppedReports++;
       return false;
     }
@@ -48,17 +46,6 @@ export class TrafficRelay {
 
   /** The reporter left: its bucket goes too (the map holds registered peers only). */
   forget(reporter: string): void {
-    this.buckets.delete(reporter);
-  }
-
-  private take(reporter: string): boolean {
-    const now = this.now();
-    const bucket = this.buckets.get(reporter) ?? { tokens: BURST, at: now };
-    bucket.tokens = Math.min(BURST, bucket.tokens + ((now - bucket.at) * TRAFFIC_REPORTS_PER_SECOND) / 1000);
-    bucket.at = now;
-    this.buckets.set(reporter, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    this.buckets.forget(reporter);
   }
 }
