@@ -62,10 +62,11 @@ export async function writeRandomFile(path: string, mib: number): Promise<string
   const hash = createHash('sha256');
   const block = randomBytes(1024 * 1024);
   for (let i = 0; i < mib; i++) {
-    block.writeUInt32BE(i, 0);
+    block.writeUInt32BE(i, 0); // every MiB distinct, so a misplaced chunk cannot verify
     hash.update(block);
     await out.write(block);
   }
+  // on disk before the runs: else the kernel writes it back ~30 s later, in the middle of one
   await out.sync();
   await out.close();
   return hash.digest('hex');

@@ -26,15 +26,15 @@
 // must speak this build's protocol version, as their getters join this build's holders.
 // Standalone: `npm run build && node --import tsx bench/large-transfer.bench.ts [MiB] [rounds]`.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { CliProcess } from '../test/unit/cli-process';
-import { bareCopy, cpuMs, rssMiB } from './baseline';
+import { bareCopy, cpuMs, rssMiB, writeRandomFile } from './baseline';
 import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 
 const MIB = 1024 * 1024;
@@ -46,21 +46,6 @@ const WEBTORRENT_ANCHOR = 177 / 360;
 const CAPPED_MIB = 128;
 const CAP_MIB_PER_S = 32;
 const BASELINE_REFS = (process.env.P2P_BASELINE_REFS ?? '').split(',').filter((ref) => ref !== '');
-
-async function writeRandomFile(path: string, mib: number): Promise<string> {
-  const out = await open(path, 'w');
-  const hash = createHash('sha256');
-  const block = randomBytes(MIB);
-  for (let i = 0; i < mib; i++) {
-    block.writeUInt32BE(i, 0); // every MiB distinct, so a misplaced chunk cannot verify
-    hash.update(block);
-    await out.write(block);
-  }
-  // on disk before the runs: else the kernel writes it back ~30 s later, in the middle of one
-  await out.sync();
-  await out.close();
-  return hash.digest('hex');
-}
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');

@@ -1,29 +1,14 @@
 // Two p2p-node peer processes on loopback, a holder and a getter joined to it, and one timed
 // GET between them: what the transfer benches compare against other ways of moving a file.
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, rm } from 'node:fs/promises';
+import { link, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CliProcess } from '../test/unit/cli-process';
 import { cpuMs } from './baseline';
 
-const MIB = 1024 * 1024;
-const CLI = process.env.P2P_NODE_CLI ?? resolve(__dirname, '../dist/p2p-node.js');
+export { writeRandomFile } from './baseline';
 
-/** Writes `mib` MiB of random bytes (each MiB numbered); returns its SHA-256. */
-export async function writeRandomFile(path: string, mib: number): Promise<string> {
-  const out = await open(path, 'w');
-  const hash = createHash('sha256');
-  const block = randomBytes(MIB);
-  for (let i = 0; i < mib; i++) {
-    block.writeUInt32BE(i, 0);
-    hash.update(block);
-    await out.write(block);
-  }
-  await out.sync();
-  await out.close();
-  return hash.digest('hex');
-}
+const CLI = process.env.P2P_NODE_CLI ?? resolve(__dirname, '../dist/p2p-node.js');
 
 /** A holder and a getter joined to it, both peer processes. */
 export async function network(root: string, label: string, env: NodeJS.ProcessEnv): Promise<CliProcess[]> {
