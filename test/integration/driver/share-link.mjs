@@ -18,6 +18,8 @@ export default async function ({ page, waitForLog, reply }) {
       await page.screenshot({ path: 'test-artifacts/vscode/share-link-driver.png' }).catch(() => undefined);
       throw err;
     });
+  // the README's picture of an opened link comes from here (docs/share-link.png)
+  await page.screenshot({ path: 'test-artifacts/vscode/share-link.png' }).catch(() => undefined);
   const text = (await toast.first().locator('.notification-list-item-message').innerText()).replace(/\s+/g, ' ').trim();
   const buttons = toast.first().locator('.notification-list-item-buttons-container .monaco-button');
   const labels = (await buttons.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
