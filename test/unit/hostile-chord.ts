@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ChordNodeRef } from '@node-core/events';
 import { hashToId, idToHex, nodeIdOf } from '@node-core/chord/id';
 import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
-import { helloFrame, rawTls, rawTlsServer } from './raw-wire';
+import { answerRequests, helloFrame, rawTls, rawTlsServer } from './raw-wire';
 
 export type Lie = 'claims-every-key' | 'names-wrong-owner' | 'false-node-id';
 
@@ -97,20 +97,8 @@ export class LyingChordNode {
 
   private serve(socket: TLSSocket): void {
     this.sockets.add(socket);
-    socket.on('error', () => undefined);
     socket.once('close', () => this.sockets.delete(socket));
-    const decoder = new FrameDecoder();
-    socket.on('data', (bytes: Buffer) => {
-      try {
-        for (const frame of decoder.push(bytes)) {
-          const h = frame.header as Header;
-          if (h.t === 'hello') void helloFrame(socket, { id: this.ref.id }, 'listener').then((f) => socket.write(f));
-          else if (h.rid !== undefined) socket.write(frame0({ ...this.answer(h), re: h.rid }));
-        }
-      } catch {
-        socket.destroy();
-      }
-    });
+    answerRequests(socket, this.ref.id, (h) => frame0({ ...this.answer(h), re: h.rid }));
   }
 }
 

@@ -10,9 +10,9 @@ import type { TLSSocket } from 'node:tls';
 import { idToHex, nodeIdOf } from '@node-core/chord/id';
 import type { ChordNodeRef } from '@node-core/events';
 import { fileRoot } from '@node-core/files/merkle';
-import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
+import { encodeFrame, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
 import { RawPeer, type Header } from './hostile-wire';
-import { helloFrame, rawTlsServer } from './raw-wire';
+import { answerRequests, rawTlsServer } from './raw-wire';
 
 const CHUNK_SIZE = 1024 * 1024;
 
@@ -50,20 +50,8 @@ class ForgedHolder {
 
   private serve(socket: TLSSocket): void {
     this.sockets.add(socket);
-    socket.on('error', () => undefined);
     socket.once('close', () => this.sockets.delete(socket));
-    const decoder = new FrameDecoder();
-    socket.on('data', (bytes: Buffer) => {
-      try {
-        for (const frame of decoder.push(bytes)) {
-          const h = frame.header as Header & { rid?: number };
-          if (h.t === 'hello') void helloFrame(socket, { id: this.ref.id }, 'listener').then((f) => socket.write(f));
-          else if (h.rid !== undefined) socket.write(this.answer(h, h.rid));
-        }
-      } catch {
-        socket.destroy();
-      }
-    });
+    answerRequests(socket, this.ref.id, (h) => this.answer(h, h.rid));
   }
 
   private answer(h: Header, rid: number): Buffer {

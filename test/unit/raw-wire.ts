@@ -3,7 +3,7 @@
 // encoder. Tests abuse what it returns.
 import * as tls from 'node:tls';
 import type { Address } from '@node-core/events';
-import { encodeFrame, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
+import { encodeFrame, FrameDecoder, NodeIdentity, PROTOCOL_VERSION } from '@node-core/wire';
 import { authProof, stretchNetworkKey, type ConnectionRole } from '@node-core/wire/auth';
 
 /** The exporter label of the channel binding (PROTOCOL.md). */
@@ -88,4 +88,27 @@ export async function handshaken(address: Address, hello: RawHello = {}): Promis
     });
   });
   return socket;
+}
+
+/** A request header as a hand-made listener reads it. */
+export type RawRequest = Record<string, unknown> & { t: string; rid: number };
+
+/**
+ * A hand-made listener's side of a socket: answers the hello as `id`, then each request with the
+ * frame `answer` makes (its `re` set by `answer`); a frame it cannot read ends the socket.
+ */
+export function answerRequests(socket: tls.TLSSocket, id: string, answer: (request: RawRequest) => Buffer): void {
+  socket.on('error', () => undefined);
+  const decoder = new FrameDecoder();
+  socket.on('data', (bytes: Buffer) => {
+    try {
+      for (const frame of decoder.push(bytes)) {
+        const h = frame.header as Record<string, unknown> & { t: string; rid?: number };
+        if (h.t === 'hello') void helloFrame(socket, { id }, 'listener').then((f) => socket.write(f));
+        else if (h.rid !== undefined) socket.write(answer(h as RawRequest));
+      }
+    } catch {
+      socket.destroy();
+    }
+  });
 }

@@ -13,6 +13,7 @@ import type {
 import { mergeSearchResult, type NetworkFile } from '../search/searchResults';
 import { describeNodeError, NodeError } from './errorMessages';
 import type { ManagedNode } from './managedNode';
+import { requestOf } from './nodeRequest';
 
 /** Hashing a large file takes a while; a share that has not answered by then is stuck. */
 const SHARE_TIMEOUT_MS = 60_000;
@@ -29,32 +30,34 @@ function errorFor(node: ManagedNode, code: string, message: string, name?: strin
 }
 
 /** `SHARE <path>`: resolves with the `shared` event (name, size, sha256, path). */
-export async function shareFile(node: ManagedNode, path: string): Promise<SharedEvent> {
+export function shareFile(node: ManagedNode, path: string): Promise<SharedEvent> {
   const name = basename(path);
-  const answer = node.waitFor<SharedEvent | NodeError>((event) => {
-    if (event.event === 'shared' && (event.path === path || event.name === name)) return event;
-    if (event.event === 'error' && (event.name === undefined || event.name === name || event.name === path))
-      return errorFor(node, event.code, event.message, name);
-    return undefined;
-  }, SHARE_TIMEOUT_MS);
-  node.send(`SHARE ${path}`);
-  const result = await answer;
-  if (result instanceof NodeError) throw result;
-  return result;
+  return requestOf<SharedEvent>(
+    node,
+    `SHARE ${path}`,
+    (event) => {
+      if (event.event === 'shared' && (event.path === path || event.name === name)) return event;
+      if (event.event === 'error' && (event.name === undefined || event.name === name || event.name === path))
+        return errorFor(node, event.code, event.message, name);
+      return undefined;
+    },
+    SHARE_TIMEOUT_MS,
+  );
 }
 
 /** `SHARE <folder>`: resolves with the `folder-shared` event (the folder and the files it offers now). */
-export async function shareFolder(node: ManagedNode, path: string): Promise<FolderSharedEvent> {
-  const answer = node.waitFor<FolderSharedEvent | NodeError>((event) => {
-    if (event.event === 'folder-shared' && event.path === path) return event;
-    if (event.event === 'error' && (event.name === undefined || event.name === path))
-      return errorFor(node, event.code, event.message, path);
-    return undefined;
-  }, FOLDER_SHARE_TIMEOUT_MS);
-  node.send(`SHARE ${path}`);
-  const result = await answer;
-  if (result instanceof NodeError) throw result;
-  return result;
+export function shareFolder(node: ManagedNode, path: string): Promise<FolderSharedEvent> {
+  return requestOf<FolderSharedEvent>(
+    node,
+    `SHARE ${path}`,
+    (event) => {
+      if (event.event === 'folder-shared' && event.path === path) return event;
+      if (event.event === 'error' && (event.name === undefined || event.name === path))
+        return errorFor(node, event.code, event.message, path);
+      return undefined;
+    },
+    FOLDER_SHARE_TIMEOUT_MS,
+  );
 }
 
 export interface SearchOptions {

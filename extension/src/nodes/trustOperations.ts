@@ -5,6 +5,7 @@
 import type { BlockedEvent, NodeEvent, TrustedEvent } from '@node-core/events';
 import { describeNodeError, NodeError } from './errorMessages';
 import type { ManagedNode } from './managedNode';
+import { requestOf } from './nodeRequest';
 
 const ANSWER_TIMEOUT_MS = 10_000;
 
@@ -18,14 +19,15 @@ export function trustKey(node: ManagedNode, id: string, fingerprint: string): Pr
   return ask(node, `TRUST ${id} ${fingerprint}`, (event) => (event.event === 'trusted' ? event : undefined));
 }
 
-async function ask<T>(node: ManagedNode, line: string, accept: (event: NodeEvent) => T | undefined): Promise<T> {
-  const answer = node.waitFor<T | NodeError>((event) => {
-    if (event.event === 'error' && event.code === 'BAD_COMMAND')
-      return new NodeError(describeNodeError(event.code, event.message, { node: node.launch.label }), node.key);
-    return accept(event);
-  }, ANSWER_TIMEOUT_MS);
-  node.send(line);
-  const result = await answer;
-  if (result instanceof NodeError) throw result;
-  return result;
+function ask<T>(node: ManagedNode, line: string, accept: (event: NodeEvent) => T | undefined): Promise<T> {
+  return requestOf<T>(
+    node,
+    line,
+    (event) => {
+      if (event.event === 'error' && event.code === 'BAD_COMMAND')
+        return new NodeError(describeNodeError(event.code, event.message, { node: node.launch.label }), node.key);
+      return accept(event);
+    },
+    ANSWER_TIMEOUT_MS,
+  );
 }

@@ -9,7 +9,15 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { FileAddedEvent, FileRemovedEvent, SharedFileInfo } from '../events';
 import { ChunkBufferPool, isFileName, P2PError } from '../wire';
-import { fileStamp, listSharedFiles, MAX_TREE_FILES, sharedName, stampOf, type ListedFile } from './folder-listing';
+import {
+  fileStamp,
+  filesUnder,
+  listSharedFiles,
+  MAX_TREE_FILES,
+  sharedName,
+  stampOf,
+  type ListedFile,
+} from './folder-listing';
 import { FolderWatcher, type FolderWatcherOptions } from './folder-watcher';
 import { OpenFiles } from './open-files';
 import { isInside } from './path-inside';
@@ -201,8 +209,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     const info = await stat(folder).catch(() => undefined);
     if (!info?.isDirectory()) throw new P2PError('NOT_FOUND', `no such folder: ${folder}`);
     if (!this.trees.includes(folder) && !this.coveredByOwnFolders(folder)) {
-      const count = (await listSharedFiles([], [folder])).size;
-      if (count >= MAX_TREE_FILES)
+      // counted from the listing alone: the files are stat'ed and hashed once, by the rescan below
+      if ((await filesUnder(folder)).length >= MAX_TREE_FILES)
         throw new P2PError('BAD_COMMAND', `${folder} holds ${MAX_TREE_FILES} files or more; share a smaller folder`);
       this.trees.push(folder);
       if (this.options.foldersFile) await writeFolderList(this.options.foldersFile, this.trees);

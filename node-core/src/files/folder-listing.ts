@@ -68,7 +68,7 @@ async function filesIn(folder: string): Promise<string[]> {
 }
 
 /** The plain files under `folder` as relative paths, sorted, without hidden entries or what lies under them. */
-async function filesUnder(folder: string): Promise<string[]> {
+export async function filesUnder(folder: string): Promise<string[]> {
   const entries: Dirent[] = await readdir(folder, { withFileTypes: true, recursive: true }).catch(() => []);
   return entries
     .filter((e) => e.isFile())
