@@ -1,5 +1,6 @@
 // What every peer does the same way, whatever its overlay: its metaserver client, the
 // checks before a download, the download itself into its store, and the events it answers with.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   DownloadCompleteEvent,
@@ -100,7 +101,10 @@ export async function downloadIntoStore(
       workerSinkFromBytes: options.workerSinkFromBytes,
       chunkTimeoutMs: options.chunkTimeoutMs,
     });
-    store.adopt(result.path, result.manifest, result.stamp);
+    if (!store.adopt(result.path, result.manifest, result.stamp)) {
+      await rm(result.path, { force: true });
+      throw new P2PError('FILE_EXISTS', `"${request.name}" was shared by this peer during the download`, request.name);
+    }
     return result;
   } finally {
     release();

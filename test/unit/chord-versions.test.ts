@@ -22,9 +22,6 @@ const NAME = 'report.txt';
 
 describe('chord: several versions of one name', function () {
   this.timeout(60_000);
-  // A fresh ring per test; under a loaded 2-core machine one test in a full run has missed a
-  // version for 15 s (not reproduced alone or under a CPU hog): one retry, and the lead's note.
-  this.retries(1);
   let peers: ChordPeer[] = [];
   let root: string;
   let counter = 0;

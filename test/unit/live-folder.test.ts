@@ -172,6 +172,32 @@ describe('live shared folder', function () {
     assert.equal(holder.store.has('again.txt'), true);
   });
 
+  it('a file the user shares while a download of its name runs keeps the name; the download is dropped', async () => {
+    // The chord ring fetches copies on its own, so a user's SHARE can meet a running download of
+    // the name: the user's file must stay the one served (the ring's copy is only a copy).
+    const chunkSize = 256 * 1024;
+    const remote = randomBytes(3 * 1024 * 1024);
+    const holder = await net.peer('paced', { chunkSize, maxUploadBytesPerSecond: 1024 * 1024 }, { 'same.bin': remote });
+    const getter = await net.peer('getter', { join: holder.address, watch: WATCH });
+    await waitFor('link', () => getter.neighbors().length === 1);
+    const running = getter.get('same.bin');
+    await waitFor('the download to start', async () =>
+      (await readdir(getter.store.downloadsDir)).includes('same.bin.part'),
+    );
+    const mine = Buffer.from("the user's own same.bin");
+    const outside = await mkdtemp(join(tmpdir(), 'p2p-own-'));
+    await writeFile(join(outside, 'same.bin'), mine);
+    await getter.share(join(outside, 'same.bin'));
+    await assert.rejects(running, (e) => e instanceof P2PError && e.code === 'FILE_EXISTS');
+    assert.equal((await getter.store.manifest('same.bin')).sha256, sha(mine), "the user's file is still served");
+    const left = await readdir(getter.store.downloadsDir);
+    assert.ok(
+      !left.includes('same.bin') && !left.includes('same.bin.part'),
+      `nothing left in Downloads/: ${left.join(', ')}`,
+    );
+    await rm(outside, { recursive: true, force: true });
+  });
+
   it('compares names in NFC: an NFD name on disk is found by an NFC search and the reverse', async () => {
     const nfc = 'Caf\u00e9.txt';
     const nfd = 'Cafe\u0301.txt';

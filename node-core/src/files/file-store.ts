@@ -386,11 +386,17 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     return entry.path;
   }
 
-  /** Adds a completed, verified download to the shared set, reusing its manifest. */
-  adopt(path: string, manifest: FileManifest, stamp: string): void {
+  /**
+   * Adds a completed, verified download to the shared set, reusing its manifest. False when the
+   * user shared another file under the name while it downloaded: the user's file keeps the name.
+   */
+  adopt(path: string, manifest: FileManifest, stamp: string): boolean {
     const name = sharedName(manifest.name);
+    const current = this.shared.get(name);
+    if (current && current.path !== path) return false;
     const entry: SharedEntry = { path };
     this.shared.set(name, entry);
     this.record(name, entry, manifest, stamp, 'download');
+    return true;
   }
 }
