@@ -1,7 +1,7 @@
 // The page shows how each link is secured and each peer's key: against a live metaserver with
 // real flood peers (every link TLS, each end reporting the key its link presented: verified),
-// and against an in-memory source for what live peers do not produce on demand (a chord link
-// whose keys are not reported, a key that does not match the registered one).
+// live chord peers too, and against an in-memory source for what live peers do not produce on
+// demand (a link whose keys are not reported, a key that does not match the registered one).
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { TopologyBridge } from '@node-core/bridge';
@@ -81,7 +81,35 @@ describe('topology page: encrypted links and fingerprints', function () {
     }
   });
 
-  it('in memory: chord link without reported keys is encrypted, a wrong key flagged, keyless peer plain', async () => {
+  it('live chord: ring links are drawn verified too (each end reports the key its link presented)', async () => {
+    const network = await LiveNetwork.start();
+    const page = await browser.context.newPage();
+    try {
+      const ids = ['r1', 'r2', 'r3'];
+      for (const id of ids) await (await network.addPeer(id, 'chord')).waitForEvent((e) => e.event === 'ready');
+      await network.waitForPeers(ids);
+      await page.goto(network.pageUrl);
+      await page.waitForFunction(
+        (count) => {
+          const lines = [...document.querySelectorAll('[data-link]')];
+          return lines.length >= count && lines.every((l) => l.getAttribute('data-security') === 'verified');
+        },
+        ids.length,
+        { timeout: 15_000 },
+      );
+      const snapshot = await network.topology();
+      for (const peer of snapshot.peers) {
+        for (const [neighbor, key] of Object.entries(peer.neighborKeys ?? {}))
+          assert.equal(key, snapshot.peers.find((p) => p.id === neighbor)?.fingerprint, `${peer.id} saw ${neighbor}`);
+        assert.ok(Object.keys(peer.neighborKeys ?? {}).length > 0, `${peer.id} reported its links' keys`);
+      }
+    } finally {
+      await page.close();
+      await network.close();
+    }
+  });
+
+  it('in memory: a link without reported keys is encrypted, a wrong key flagged, keyless peer plain', async () => {
     const topology = new InMemoryTopology();
     const peer = (id: string, mode: TopologyPeer['mode'], keys: Pick<TopologyPeer, 'fingerprint' | 'neighborKeys'>) =>
       topology.addPeer(id, 4000 + Number(id.slice(1)), mode, [], keys);

@@ -1,13 +1,14 @@
 // What the page can say about a link's security from what the metaserver reports: every
-// registered peer's key (seen by its TLS session at registration) and, for flood peers, the
-// key each of its links presented. Pure, no DOM.
+// registered peer's key (seen by its TLS session at registration) and the key each of its
+// links presented. Pure, no DOM.
 import type { TopologyPeer } from '@node-core/topology';
 
 /**
  * `verified`: both ends registered over TLS and each saw, on the link, the key the other
  * registered with. `encrypted`: both ends registered over TLS, but the keys on the link were
- * not reported (chord peers). `mismatch`: an end saw another key than the one the other
- * registered with (an impostor or a man in the middle). `plain`: an end without a key.
+ * not reported (yet: they come with a peer's next links report). `mismatch`: an end saw
+ * another key than the one the other registered with (an impostor or a man in the middle).
+ * `plain`: an end without a key.
  */
 export type LinkSecurity = 'verified' | 'encrypted' | 'mismatch' | 'plain';
 

@@ -381,7 +381,10 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       this.reportTimer = setTimeout(() => {
         this.reportTimer = undefined;
         const view = this.ring.topologyView();
-        this.metaserver?.reportLinks(view.neighbors, view.chord);
+        // Every ring link is TLS with a pinned key (a link presenting another key is refused),
+        // so the pin is the key the link presented; a plaintext bench link has none.
+        const keys = view.neighbors.map((id) => this.security.trust.pinned(id) ?? '');
+        this.metaserver?.reportLinks(view.neighbors, view.chord, keys.every(Boolean) ? keys : undefined);
       }, 100);
     }
   }

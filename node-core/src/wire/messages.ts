@@ -53,7 +53,7 @@ const METASERVER_MESSAGES = {
   /** A peer's current links (and, in chord mode, its ring view); replaces the previous report. */
   links: {
     fields: { neighbors: 'peerIds' },
-    /** `keys[i]`: the fingerprint the TLS link to `neighbors[i]` presented (flood peers). */
+    /** `keys[i]`: the fingerprint the TLS link to `neighbors[i]` presented. */
     optional: { chord: 'chordView', keys: 'fingerprints' },
     payload: 'none',
   },
