@@ -15,9 +15,6 @@ import {
 
 describe('chord ring (real sockets)', function () {
   this.timeout(30_000);
-  // Repairs run on timers: on a loaded 2-core machine a full run has missed a 15 s repair
-  // deadline now and then (crash of 4 of 16). One retry on a fresh ring.
-  this.retries(1);
   let rings: ChordRing[] = [];
 
   afterEach(async () => {
