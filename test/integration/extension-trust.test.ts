@@ -127,6 +127,43 @@ describe('extension: Block Peer, key changes', function () {
     );
   });
 
+  it('the metadata server too: a changed key is reported; Block Peer keeps a peer out of the network', async () => {
+    await pinnedPair('tm1', 'tm2');
+    const metaserver: Address = { host: '127.0.0.1', port: server.port };
+    const impostor = NodeIdentity.ephemeral();
+    const changed = new Promise<unknown>((resolve) => {
+      const subscription = api.nodes.onNodeEvent(({ node, event }) => {
+        if (node !== api.nodes.metaserver || event.event !== 'key-changed') return;
+        subscription.dispose();
+        resolve(event);
+      });
+    });
+    assert.equal(await helloAnswer(metaserver, 'tm2', impostor), 'error KEY_CHANGED');
+    assert.deepEqual(await changed, {
+      event: 'key-changed',
+      id: 'tm2',
+      oldFingerprint: api.nodes.peer('tm2')?.info?.fingerprint,
+      newFingerprint: impostor.fingerprint,
+    });
+    const byMetaserver = await vscode.commands.executeCommand<PeerBlocked[]>('p2p.blockPeer', {
+      metaserver: true,
+      block: impostor.fingerprint,
+    });
+    assert.deepEqual(byMetaserver[0]!.blocked.fingerprints, [impostor.fingerprint]);
+    assert.equal(await helloAnswer(metaserver, 'anyone', impostor), 'error BLOCKED', 'that key, under any id');
+
+    // Block Peer on a peer of this window: the other peers and the metaserver refuse its key
+    const peerElement = api.networkTree
+      .getChildren()
+      .find((e) => e.kind === 'peer' && e.node === api.nodes.peer('tm2'));
+    assert.ok(peerElement, 'tm2 is listed');
+    const blocked = await vscode.commands.executeCommand<PeerBlocked[]>('p2p.blockPeer', peerElement);
+    assert.deepEqual(blocked.map((b) => b.by).sort(), ['metaserver', 'tm1']);
+    const tm2Key = api.nodes.peer('tm2')?.info?.fingerprint;
+    for (const b of blocked) assert.deepEqual(b.blocked.fingerprints, [tm2Key]);
+    await waitUntil('tm1 and tm2 to unlink', () => !neighborsOf('tm1').includes('tm2'));
+  });
+
   it('as a user: the context menu blocks a neighbour; the key-change warning trusts the new key', async function () {
     if (!driverRunning('trust-ui')) this.skip(); // desktop VS Code: no Playwright beside it
     await pinnedPair('tu1', 'tu2');

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Address } from '@node-core/events';
-import { FrameDecoder, NodeIdentity, STATE_FOLDER } from '@node-core/wire';
+import { fetchTopology } from '@node-core/metaserver/metaserver-client';
+import { ephemeralSecurity, FrameDecoder, NodeIdentity, STATE_FOLDER } from '@node-core/wire';
 import type { CliProcess } from './cli-process';
 import { CliProcess as Cli } from './cli-process';
 import { useCliProcesses } from './cli-suite';
+import { waitFor } from './flood-fixture';
 import { helloFrame, rawTls } from './raw-wire';
 
 /** Dials as a stranger with `identity`, says hello as `id`; the first frame back (a hello or an error). */
@@ -43,7 +45,11 @@ describe('block a peer, notice a changed key', function () {
     return p;
   };
 
-  async function peer(id: string, dir: string, metaserver: string): Promise<{ proc: CliProcess; address: Address }> {
+  async function peer(
+    id: string,
+    dir: string,
+    metaserver: string,
+  ): Promise<{ proc: CliProcess; address: Address; dir: string }> {
     const proc = start([
       'peer',
       '--id',
@@ -57,7 +63,7 @@ describe('block a peer, notice a changed key', function () {
       '200',
     ]);
     const ready = await proc.next('ready');
-    return { proc, address: { host: ready.host, port: ready.port } };
+    return { proc, address: { host: ready.host, port: ready.port }, dir };
   }
 
   const fingerprintOf = (proc: CliProcess): string => {
@@ -148,5 +154,42 @@ describe('block a peer, notice a changed key', function () {
 
     holder.proc.send('TRUST friend not-a-fingerprint');
     assert.equal((await holder.proc.next('error', (e) => e.code === 'BAD_COMMAND', 5000, mark)).code, 'BAD_COMMAND');
+  });
+
+  it('the metaserver too: BLOCK ends a registration and refuses it; a changed key is reported; TRUST', async () => {
+    const msProc = start(['metaserver', '--port', '0', '--json', '--heartbeat-ms', '200']);
+    const ready = await msProc.next('ready');
+    const msAddress = { host: String(ready.host), port: Number(ready.port) };
+    const metaserver = `127.0.0.1:${ready.port}`;
+    const registered = async (): Promise<string[]> =>
+      (await fetchTopology(msAddress, { security: ephemeralSecurity(''), timeoutMs: 3000 })).map((p) => p.id).sort();
+    const intruder = await peer('intruder', await fixture.tempDir(), metaserver);
+    await peer('member', await fixture.tempDir(), metaserver);
+    await waitFor('both registered', async () => (await registered()).length === 2, 10_000);
+
+    let mark = msProc.events.length;
+    msProc.send('BLOCK intruder');
+    const blocked = await msProc.next('blocked', () => true, 5000, mark);
+    assert.deepEqual([blocked.id, blocked.fingerprints], ['intruder', [fingerprintOf(intruder.proc)]]);
+    // its link closes, so its registration ends; its client keeps retrying and is refused each time
+    await waitFor('the intruder gone from the network', async () => (await registered()).join() === 'member', 10_000);
+    const byId = await answerToHello(msAddress, 'intruder', NodeIdentity.ephemeral());
+    assert.deepEqual([byId.t, byId.code], ['error', 'BLOCKED'], 'its id, whatever key');
+    const byKey = await answerToHello(
+      msAddress,
+      'someone',
+      await NodeIdentity.loadOrCreate(join(intruder.dir, STATE_FOLDER)),
+    );
+    assert.deepEqual([byKey.t, byKey.code], ['error', 'BLOCKED'], 'its key, whatever id');
+
+    const newKey = NodeIdentity.ephemeral();
+    const refused = await answerToHello(msAddress, 'member', newKey);
+    assert.deepEqual([refused.t, refused.code], ['error', 'KEY_CHANGED']);
+    const changed = await msProc.next('key-changed', () => true, 5000, mark);
+    assert.deepEqual([changed.id, changed.newFingerprint], ['member', newKey.fingerprint]);
+    mark = msProc.events.length;
+    msProc.send(`TRUST member ${newKey.fingerprint}`);
+    await msProc.next('trusted', () => true, 5000, mark);
+    assert.equal((await answerToHello(msAddress, 'member', newKey)).t, 'hello', 'the new key is pinned now');
   });
 });

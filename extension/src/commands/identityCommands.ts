@@ -33,7 +33,8 @@ export function registerIdentityCommands(services: P2PServices): void {
 
 /**
  * From the view: a neighbour (its peer blocks it) or a managed peer (every other peer of this
- * window blocks its key); scripted: `{peer, block}`, block being an id or a fingerprint.
+ * window, and its metaserver, block its key); scripted: `{peer, block}` or `{metaserver: true,
+ * block}`, block being an id or a fingerprint.
  */
 async function blockCommand(services: P2PServices, arg: unknown): Promise<PeerBlocked[]> {
   const { manager } = services;
@@ -44,18 +45,23 @@ async function blockCommand(services: P2PServices, arg: unknown): Promise<PeerBl
     const blocked = nodeByKey(services, arg.node.key);
     const fingerprint = blocked.info?.fingerprint;
     if (!fingerprint) throw new Error(`${blocked.launch.label} has no fingerprint yet: it is ${blocked.status}.`);
-    const others = manager.runningPeers.filter((n) => n !== blocked);
-    if (others.length === 0) throw new Error(`No other peer runs in this window to block ${blocked.launch.label}.`);
+    // the metaserver blocking it too keeps it out of the whole network this window serves
+    const metaserver = manager.metaserver?.status === 'running' ? [manager.metaserver] : [];
+    const others = [...manager.runningPeers.filter((n) => n !== blocked), ...metaserver];
+    if (others.length === 0) throw new Error(`No other node runs in this window to block ${blocked.launch.label}.`);
     blocks = others.map((node) => ({ node, target: fingerprint }));
   } else {
     const scripted = isScripted(arg);
     const fields = isRecord(arg) ? arg : {};
     if (fields.peer !== undefined && typeof fields.peer !== 'string')
       throw new ArgumentError('"peer" must be a string');
-    const node = await pickPeer(manager, fields.peer as string | undefined, {
-      placeHolder: 'Which of your peers blocks?',
-      scripted,
-    });
+    const node =
+      fields.metaserver === true
+        ? runningMetaserver(services)
+        : await pickPeer(manager, fields.peer as string | undefined, {
+            placeHolder: 'Which of your peers blocks?',
+            scripted,
+          });
     if (scripted && typeof fields.block !== 'string')
       throw new ArgumentError('"block" must be the id or fingerprint of the peer to block');
     const target =
@@ -79,15 +85,18 @@ async function blockCommand(services: P2PServices, arg: unknown): Promise<PeerBl
   return results;
 }
 
-/** Scripted `{peer, id, fingerprint}`: `peer` pins `fingerprint` as `id`'s key (after a key change). */
+/**
+ * Scripted `{peer, id, fingerprint}` (or `{metaserver: true, id, fingerprint}`): that node pins
+ * `fingerprint` as `id`'s key (after a key change).
+ */
 async function trustNewKey(services: P2PServices, arg: unknown): Promise<TrustedEvent> {
   if (!isRecord(arg) || typeof arg.id !== 'string' || typeof arg.fingerprint !== 'string')
     throw new ArgumentError('Trust New Key takes {peer, id, fingerprint}');
   const peer = typeof arg.peer === 'string' ? arg.peer : undefined;
-  const node = await pickPeer(services.manager, peer, {
-    placeHolder: 'Which of your peers trusts it?',
-    scripted: true,
-  });
+  const node =
+    arg.metaserver === true
+      ? runningMetaserver(services)
+      : await pickPeer(services.manager, peer, { placeHolder: 'Which of your peers trusts it?', scripted: true });
   const trusted = await trustKey(node, arg.id, arg.fingerprint);
   void vscode.window.showInformationMessage(
     `P2P: ${peerId(node)} now trusts peer "${trusted.id}" with key ${trusted.fingerprint.slice(0, 16)}….`,
@@ -98,6 +107,12 @@ async function trustNewKey(services: P2PServices, arg: unknown): Promise<Trusted
 function describeBlocked(blocked: BlockedEvent): string {
   if (blocked.id !== undefined) return `peer "${blocked.id}"`;
   return `key ${(blocked.fingerprints[0] ?? '').slice(0, 16)}…`;
+}
+
+function runningMetaserver(services: P2PServices): ManagedNode {
+  const node = services.manager.metaserver;
+  if (node?.status !== 'running') throw new Error('No metadata server runs in this window.');
+  return node;
 }
 
 function nodeByKey(services: P2PServices, key: unknown): ManagedNode {

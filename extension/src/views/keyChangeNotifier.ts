@@ -1,4 +1,4 @@
-// Warns when one of this window's peers refused a known peer id presenting another key: the
+// Warns when one of this window's nodes refused a known peer id presenting another key: the
 // peer reinstalled, or someone is using its id. One warning per (peer, id, new key), with what
 // the user can do about it: block that key, or trust it as the id's new key.
 
@@ -21,12 +21,19 @@ export function watchKeyChanges(manager: NodeManager, showLog: (key: string) => 
     const key = `${node.key} ${event.id} ${event.newFingerprint}`;
     if (warned.has(key) || warned.size >= MAX_WARNINGS) return;
     warned.add(key);
-    void warn(node, event, showLog);
+    void warn(node, event, node === manager.metaserver, showLog);
   });
 }
 
-async function warn(node: ManagedNode, change: KeyChangedEvent, showLog: (key: string) => void): Promise<void> {
-  const by = peerId(node);
+async function warn(
+  node: ManagedNode,
+  change: KeyChangedEvent,
+  isMetaserver: boolean,
+  showLog: (key: string) => void,
+): Promise<void> {
+  const by = isMetaserver ? 'the metadata server' : peerId(node);
+  // which node acts on the choice, as the commands take it
+  const actor = isMetaserver ? { metaserver: true } : { peer: by };
   const choice = await vscode.window.showWarningMessage(
     `P2P: ${by} refused peer "${change.id}": it came with key ${change.newFingerprint.slice(0, 16)}…, ` +
       `but it is known with key ${change.oldFingerprint.slice(0, 16)}…. It may have been reinstalled, ` +
@@ -36,10 +43,10 @@ async function warn(node: ManagedNode, change: KeyChangedEvent, showLog: (key: s
     'Show Log',
   );
   if (choice === BLOCK_ACTION)
-    await vscode.commands.executeCommand('p2p.blockPeer', { peer: by, block: change.newFingerprint });
+    await vscode.commands.executeCommand('p2p.blockPeer', { ...actor, block: change.newFingerprint });
   if (choice === TRUST_ACTION)
     await vscode.commands.executeCommand('p2p.trustNewKey', {
-      peer: by,
+      ...actor,
       id: change.id,
       fingerprint: change.newFingerprint,
     });

@@ -5,15 +5,19 @@ import { announceInterfaces, defaultNetworkName } from '../discovery/announce-po
 import { MdnsAnnouncer, type AnnouncerOptions } from '../discovery/mdns-announcer';
 import type { MetaserverReadyEvent } from '../events';
 import { MetadataServer } from '../metaserver';
-import { loadNodeSecurity, P2PError } from '../wire';
+import { loadNodeSecurity, P2PError, type ChannelSecurity } from '../wire';
 import type { MetaserverArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
 import { humanTopology, type EventOutput } from './output';
+import type { StdinCommand } from './stdin-commands';
+import { reportKeyChanges, runTrustCommand } from './trust-commands';
 
 export interface RunningMetaserver {
   server: MetadataServer;
   ready: MetaserverReadyEvent;
+  /** Its key pair, pins and deny-list (BLOCK and TRUST change them). */
+  security: ChannelSecurity;
   close(): Promise<void>;
 }
 
@@ -81,7 +85,7 @@ export async function startMetaserver(options: {
     await close();
     throw err;
   }
-  return { server, ready, close };
+  return { server, ready, security, close };
 }
 
 /** `options` is a thunk: choosing the interfaces can fail too, and says so the same way. */
@@ -108,15 +112,29 @@ export async function runMetaserver(args: MetaserverArgs, out: EventOutput): Pro
   running.server.on('peer-registered', (id) => out.note(`peer ${id} registered`));
   running.server.on('peer-left', (id) => out.note(`peer ${id} left`));
   running.server.on('refused', (err) => out.note(`refused: ${err.code} ${err.message}`));
+  const unsubscribe = reportKeyChanges(running.security, (event) => out.emit(event));
   return runUntilStopped(
     {
-      onCommand: (command) => {
-        if (command.name === 'TOPO') out.note(humanTopology(running.server.snapshot().peers));
-        else out.note('the metaserver understands TOPO and STOP');
+      onCommand: (command) => runMetaserverCommand(running, command, out),
+      onBadLine: () => out.note(METASERVER_COMMANDS),
+      shutdown: () => {
+        unsubscribe();
+        return running.close().then(() => 0);
       },
-      onBadLine: () => out.note('the metaserver understands TOPO and STOP'),
-      shutdown: () => running.close().then(() => 0),
     },
     out,
   );
+}
+
+const METASERVER_COMMANDS = 'the metaserver understands TOPO, BLOCK <id|fp>, TRUST <id> <fp> and STOP';
+
+/** TOPO, and BLOCK / TRUST as a peer has them: a blocked peer's registration ends with its link. */
+function runMetaserverCommand(running: RunningMetaserver, command: StdinCommand, out: EventOutput): void {
+  try {
+    if (command.name === 'TOPO') out.note(humanTopology(running.server.snapshot().peers));
+    else if (command.name === 'BLOCK' || command.name === 'TRUST') out.emit(runTrustCommand(running.security, command));
+    else out.note(METASERVER_COMMANDS);
+  } catch (err) {
+    out.emit(errorEvent(err, 'INTERNAL', command.arg || undefined));
+  }
 }
