@@ -2,7 +2,8 @@
 // folder the test names, starts a demo network there from the Network view's welcome button,
 // reloads that window for real (a new extension host) and reads its Network view once the nodes
 // are back, with the restore's status-bar note. The README's picture (docs/restore.png) comes
-// from here. On the test's word it closes the window, which stops the nodes with it.
+// from here. On the test's word it reloads again (restore now off: the view shows its welcome),
+// then closes the window.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +41,14 @@ export default async function ({ page, baseUrl, waitForLog, reply }) {
     await window.locator('.workbench-hover').first().waitFor({ state: 'hidden', timeout: 5_000 });
     await window.screenshot({ path: 'test-artifacts/vscode/restore.png', clip: await clipOf(window, note.first()) });
     reply({ before, after, note: (await note.first().innerText()).trim() });
+
+    // The test turns p2p.restoreOnStartup off in the folder's settings: after this reload, nothing.
+    await waitForLog(/\[restore-reload\] reload, restore off/);
+    await window.reload({ timeout: 60_000 });
+    network = await showNetworkView(window, { reopened: true });
+    const buttons = network.locator('.welcome-view-content .monaco-button');
+    await buttons.first().waitFor({ timeout: 60_000 });
+    reply({ welcome: (await buttons.allInnerTexts()).map((t) => t.trim()) });
     await waitForLog(/\[restore-reload\] close/);
   } catch (err) {
     // what the second window showed instead, for the post-mortem
