@@ -6,6 +6,7 @@
 // then closes the window.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resizeSidebar } from '../support/workbench-page.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -26,12 +27,12 @@ export default async function ({ page, baseUrl, waitForLog, reply }) {
   try {
     await window.goto(windowUrl(baseUrl, folder), { timeout: 60_000 });
     let network = await showNetworkView(window);
-    await widenSidebar(window, 440);
+    await resizeSidebar(window, 480);
     await network.locator('.welcome-view-content .monaco-button', { hasText: 'Start Demo Network' }).click();
     const before = await nodeRows(network, Number(peers));
     await window.reload({ timeout: 60_000 });
     network = await showNetworkView(window, { reopened: true });
-    await widenSidebar(window, 440);
+    await resizeSidebar(window, 480);
     const after = await nodeRows(network, Number(peers));
     const note = window.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: 'P2P: restored' });
     await note.first().waitFor({ timeout: 30_000 });
@@ -95,21 +96,6 @@ async function showNetworkView(window, { reopened = false } = {}) {
     if ((await other.getAttribute('aria-expanded')) === 'true') await other.click();
   }
   return sidebar.locator('.pane', { has: headerIn(window, /^network$/i) });
-}
-
-/** Drags the side bar's edge until the rows' descriptions fit (a drag during a layout may not take). */
-async function widenSidebar(window, width) {
-  const sidebar = window.locator('#workbench\\.parts\\.sidebar');
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const box = await sidebar.boundingBox();
-    if (box.width >= width - 60) return;
-    const y = box.y + box.height / 2;
-    await window.mouse.move(box.x + box.width - 1, y);
-    await window.mouse.down();
-    await window.mouse.move(box.x + width, y, { steps: 5 });
-    await window.mouse.up();
-  }
-  throw new Error('could not widen the side bar');
 }
 
 /** Waits until the Network view shows the metaserver and `peers` peers; their labels and descriptions. */
