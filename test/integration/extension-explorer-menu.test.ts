@@ -97,5 +97,7 @@ describe('extension: explorer context menu', function () {
       await waitUntil(`${name} downloaded`, () => api.transfers.get(`fetch/${name}`)?.state === 'completed');
     assert.equal(readFileSync(path.join(fetchDir, 'Downloads', 'menu-a.txt'), 'utf8'), 'a, at the top\n');
     assert.equal(readFileSync(path.join(fetchDir, 'Downloads', 'menu-b.txt'), 'utf8'), 'b, in a subfolder\n');
+    await vscode.commands.executeCommand('p2p.clearSearchResults');
+    assert.deepEqual(api.filesTree.getChildren(), [], 'P2P: Clear Network Files empties the view');
   });
 });
