@@ -16,7 +16,7 @@ export interface P2PExtensionApi {
   readonly nodes: NodeManager;
   /** The `p2p.network` view's data: metaserver, peers, and under each peer neighbours, files, downloads. */
   readonly networkTree: NetworkTreeProvider;
-  /** The `p2p.files` view's data: the last search's results. */
+  /** The `p2p.files` view's data: what the searches found, the latest first. */
   readonly filesTree: FilesTreeProvider;
   readonly searchResults: SearchResults;
   /** The metadata server's own view of the network (via its bridge), when this window runs it. */

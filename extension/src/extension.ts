@@ -111,7 +111,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
   const nodeRestore = new NodeRestore(manager, context.workspaceState);
   context.subscriptions.push(nodeRestore);
   // after the commands exist: it runs them; not awaited, activation stays cheap
-  if (readSettings().restoreOnStartup) void nodeRestore.restore();
+  if (readSettings().restoreOnStartup) void nodeRestore.restoreOnStartup();
 
   return {
     nodes: manager,

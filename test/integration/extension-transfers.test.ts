@@ -2,8 +2,8 @@
 // p2p.maxUploadMiBPerSecond (slow enough to pause on purpose) is paused (the .part stays), resumed
 // from where it stopped and verified; one is cancelled (the .part goes); one interrupted by its
 // peer stopping comes back paused from the persisted snapshot and resumes once the peer rejoins.
-// Also: Share Folder, several files downloaded at once from a multi-selection, and the view's
-// rows as drawn (driver/transfers-view.mjs).
+// Also: Retry, Open and Reveal; Share Folder, several files downloaded at once from a
+// multi-selection, and the view's rows as drawn (driver/transfers-view.mjs).
 
 import * as assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -27,6 +27,7 @@ describe('extension: the Transfers view (pause, resume, cancel, restore, folders
   let api: P2PExtensionApi;
   let metaserverPort: number;
   let fetcherDir: string;
+  let holderDir: string;
   const files = new Map<string, Buffer>();
 
   const transfer = (name: string): Transfer | undefined => api.transfers.get(`fetcher/${name}`);
@@ -46,7 +47,7 @@ describe('extension: the Transfers view (pause, resume, cancel, restore, folders
   before(async () => {
     api = await activateP2P();
     metaserverPort = (await startMetaserver(cleanup)).port;
-    const holderDir = tempFolder(cleanup, 'p2p-ext-holder-');
+    holderDir = tempFolder(cleanup, 'p2p-ext-holder-');
     for (const name of ['paused.bin', 'cancelled.bin', 'interrupted.bin']) {
       files.set(name, randomBytes(SIZE));
       writeFileSync(path.join(holderDir, name), files.get(name)!);
@@ -189,6 +190,46 @@ describe('extension: the Transfers view (pause, resume, cancel, restore, folders
     assert.deepEqual(results.map((r) => readFileSync(r.path, 'utf8')).sort(), ['a\n', 'b\n']);
     assert.equal(transfer('multi-a.txt')?.state, 'completed');
     assert.equal(transfer('multi-b.txt')?.state, 'completed');
+  });
+
+  it('retries a cancelled download from 0; opens and reveals a finished one', async () => {
+    const name = 'retried.bin';
+    files.set(name, randomBytes(8 * MiB));
+    writeFileSync(path.join(holderDir, name), files.get(name)!);
+    await waitUntil('the holder to offer the new file', () =>
+      api.nodes.peer('holder')?.peerState?.sharedFiles.some((f) => f.name === name),
+    );
+    assert.equal((await search(name))?.length, 1);
+    const started = download(name);
+    await waitUntil('some progress', () => (transfer(name)?.bytes ?? 0) > 0, 20_000);
+    await vscode.commands.executeCommand('p2p.cancelTransfer', { peer: 'fetcher', name });
+    assert.equal(await started, undefined);
+    const cancelled = api.transfersTree.getTreeItem({ kind: 'transfer', transfer: transfer(name)! });
+    assert.equal(cancelled.contextValue, 'p2p.transfer.cancelled', 'the row offers Retry');
+    assert.ok(!existsSync(partOf(name)), 'nothing kept: Retry starts from 0');
+    const done = (await vscode.commands.executeCommand<DownloadResult>('p2p.retryTransfer', {
+      peer: 'fetcher',
+      name,
+    }))!;
+    assert.ok(readFileSync(done.path).equals(files.get(name)!));
+    assert.equal(transfer(name)?.state, 'completed');
+
+    const finished = transfer('multi-a.txt')!;
+    await vscode.commands.executeCommand('p2p.openTransfer', { peer: 'fetcher', name: 'multi-a.txt' });
+    await waitUntil('the finished file open in an editor', () => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      return input instanceof vscode.TabInputText && input.uri.fsPath === finished.path;
+    });
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await vscode.env.clipboard.writeText('');
+    await vscode.commands.executeCommand('p2p.revealTransfer', { peer: 'fetcher', name: 'multi-a.txt' });
+    // A browser's VS Code (code-server here) has no system file manager: the path is copied instead.
+    if (!(await vscode.commands.getCommands(true)).includes('revealFileInOS'))
+      assert.equal(await vscode.env.clipboard.readText(), finished.path);
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('p2p.openTransfer', { peer: 'fetcher', name: 'cancelled.bin' })),
+      /"cancelled\.bin" is cancelled; it has no file yet/,
+    );
   });
 
   it('the Transfers view draws the finished transfers, and Clear History empties it', async function () {

@@ -1,10 +1,14 @@
 // P2P: Show Topology inside a real VS Code: the command opens one webview panel (a second call
 // reveals it instead of opening another), closing it disposes it, and the panel's frame draws
-// the managed metaserver's peers. The frame itself is checked by the Playwright driver
+// the managed metaserver's peers and a download's traffic. The frame itself is checked by the Playwright driver
 // test/integration/driver/topology-panel.mjs, which this test hands the expected picture through
 // the log and waits for through the channel folder.
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { linkKey, type TopologySnapshot } from '@node-core/topology';
 import { driverReply, driverRunning } from './support/driver';
@@ -117,6 +121,47 @@ describe('topology panel (P2P: Show Topology)', function () {
     console.log(`[topology] left ${leaving}`);
     const verdict = await driverReply<{ ok: boolean; reason?: string }>(DRIVER, DRIVER_WAIT_MS);
     assert.ok(verdict.ok, verdict.reason);
+  });
+
+  it("draws a download's traffic in the open panel: a rate on the link, or a flow between the two", async () => {
+    if (!driverRunning(DRIVER)) return;
+    const downloader = demoPeers[0];
+    assert.ok(downloader, 'the demo network has peers');
+    const dir = mkdtempSync(path.join(tmpdir(), 'p2p-ext-traffic-'));
+    const name = 'traffic.bin';
+    writeFileSync(path.join(dir, name), randomBytes(16 * 1024 * 1024));
+    const config = vscode.workspace.getConfiguration('p2p');
+    await config.update('maxUploadMiBPerSecond', 4, vscode.ConfigurationTarget.Global); // a few seconds of traffic
+    try {
+      const server = vscode.extensions.getExtension<{ nodes: { metaserver?: { info?: { port: number } } } }>(
+        EXTENSION_ID,
+      )!.exports.nodes.metaserver!.info!;
+      await vscode.commands.executeCommand('p2p.joinNetwork', {
+        id: 'traffic-src',
+        metaserver: `127.0.0.1:${server.port}`,
+        dir,
+      });
+    } finally {
+      await config.update('maxUploadMiBPerSecond', undefined, vscode.ConfigurationTarget.Global);
+    }
+    try {
+      await waitFor(
+        async () => {
+          const found = await vscode.commands.executeCommand<unknown[]>('p2p.searchFile', { name, peer: downloader });
+          return found && found.length > 0 ? true : undefined;
+        },
+        20_000,
+        `${downloader} to find ${name}`,
+      );
+      const downloaded = vscode.commands.executeCommand('p2p.downloadFile', { name, peer: downloader });
+      console.log(`[topology] traffic ${linkKey('traffic-src', downloader)}`);
+      const verdict = await driverReply<{ ok: boolean; reason?: string }>(DRIVER, DRIVER_WAIT_MS);
+      assert.ok(verdict.ok, verdict.reason);
+      await downloaded;
+    } finally {
+      await vscode.commands.executeCommand('p2p.leaveNetwork', { id: 'traffic-src' }).then(undefined, () => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('closing the panel disposes it; the command opens a fresh one', async () => {

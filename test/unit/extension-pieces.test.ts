@@ -21,7 +21,7 @@ import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
 import { metaserverArgs, peerArgs, keyEnvironment, pinPorts } from '../../extension/src/nodes/nodeArgs';
 import { parseCli } from '@node-core/cli/args';
 import { PeerState } from '../../extension/src/nodes/peerState';
-import { mergeSearchResult, type NetworkFile } from '../../extension/src/search/searchResults';
+import { mergeSearchResult, SearchResults, type NetworkFile } from '../../extension/src/search/searchResults';
 import { formatBytes, percentOf, plural } from '../../extension/src/util/format';
 
 describe('extension LineSplitter', () => {
@@ -291,6 +291,39 @@ describe('extension search results and peer state', () => {
       results[0]!.holders.map((x) => x.id),
       ['s2', 's3'],
     );
+  });
+
+  it("keeps earlier searches' results for other names, the latest first; a new search for a name replaces it", () => {
+    const file = (name: string, root: string): NetworkFile => ({
+      name,
+      size: 1,
+      sha256: root,
+      root,
+      holders: [{ id: 'h', host: '127.0.0.1', port: 1 }],
+      foundBy: 's1',
+    });
+    const results = new SearchResults();
+    results.replace('a', [file('a', 'r1')]);
+    results.replace('b', [file('b', 'r2')]);
+    assert.deepEqual(
+      results.files.map((f) => [f.name, f.root]),
+      [
+        ['b', 'r2'],
+        ['a', 'r1'],
+      ],
+    );
+    results.replace('a', [file('a', 'r3')]);
+    assert.deepEqual(
+      results.files.map((f) => [f.name, f.root]),
+      [
+        ['a', 'r3'],
+        ['b', 'r2'],
+      ],
+    );
+    for (let n = 0; n < 300; n++) results.replace(`n${n}`, [file(`n${n}`, 'r')]);
+    assert.equal(results.files.length, 200, 'bounded');
+    results.clear();
+    assert.deepEqual(results.files, []);
   });
 
   it('rebuilds neighbours, files and downloads from events', () => {

@@ -2,8 +2,9 @@
 // state machine with its persisted snapshot (what a restart of VS Code brings back).
 
 import * as assert from 'node:assert/strict';
+import type { NodeInfo } from '../../extension/src/nodes/managedNode';
 import { PeerState } from '../../extension/src/nodes/peerState';
-import { parseSavedNodes } from '../../extension/src/restore/savedNodes';
+import { parseSavedNodes, restoredMessage } from '../../extension/src/restore/savedNodes';
 import { RateMeter } from '../../extension/src/transfers/rateMeter';
 import { TransferList, transferId } from '../../extension/src/transfers/transferList';
 import { describeTransfer, holderShares } from '../../extension/src/transfers/describeTransfer';
@@ -186,5 +187,23 @@ describe('extension saved nodes (restore on startup)', () => {
     });
     assert.deepEqual(parseSavedNodes(undefined), { peers: [] });
     assert.deepEqual(parseSavedNodes('garbage'), { peers: [] });
+  });
+
+  it('says what a restore brought back, and nothing when nothing came back', () => {
+    const node = (role: 'metaserver' | 'peer', port: number): NodeInfo => ({
+      key: role === 'peer' ? `peer:p${port}` : role,
+      role,
+      label: role,
+      host: '127.0.0.1',
+      port,
+      pid: 1,
+    });
+    assert.equal(
+      restoredMessage([node('metaserver', 5000), node('peer', 4001), node('peer', 4002)]),
+      'P2P: restored the metadata server and 2 peers',
+    );
+    assert.equal(restoredMessage([node('peer', 4001)]), 'P2P: restored 1 peer');
+    assert.equal(restoredMessage([node('metaserver', 5000)]), 'P2P: restored the metadata server');
+    assert.equal(restoredMessage([]), undefined);
   });
 });

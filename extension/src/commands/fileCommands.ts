@@ -30,6 +30,7 @@ const SEARCH_SETTLE_MS = 300;
 export function registerFileCommands(services: P2PServices): void {
   registerP2PCommand(services, 'p2p.shareFile', (first, second) => shareCommand(services, first, second));
   registerP2PCommand(services, 'p2p.searchFile', (arg) => searchCommand(services, arg));
+  registerP2PCommand(services, 'p2p.clearSearchResults', async () => services.searchResults.clear());
   registerP2PCommand(services, 'p2p.shareFolder', (first, second) => shareFolderCommand(services, first, second));
   registerP2PCommand(services, 'p2p.downloadFile', (arg, selection) => downloadCommand(services, arg, selection));
 }

@@ -15,7 +15,7 @@ export function registerTransferCommands(services: P2PServices, transfers: Trans
   on('p2p.resumeTransfer', (t) => transfers.resume(t));
   on('p2p.retryTransfer', (t) => transfers.resume(t));
   on('p2p.cancelTransfer', (t) => transfers.cancel(t));
-  on('p2p.revealTransfer', (t) => vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(finishedPath(t))));
+  on('p2p.revealTransfer', (t) => revealFinished(finishedPath(t)));
   on('p2p.openTransfer', (t) => vscode.commands.executeCommand('vscode.open', vscode.Uri.file(finishedPath(t))));
   registerP2PCommand(services, 'p2p.clearTransferHistory', async () => transfers.list.clearHistory());
 }
@@ -34,6 +34,24 @@ function transferOf(transfers: TransferController, arg: unknown): Transfer {
   const transfer = transfers.list.get(transferId(peer, name));
   if (!transfer) throw new ArgumentError(`No transfer of "${name}" by peer ${peer}.`);
   return transfer;
+}
+
+/**
+ * The system's file manager where VS Code has one (desktop). In a browser (VS Code for the Web,
+ * code-server) there is none: the Explorer shows the file if it is in the workspace, otherwise
+ * its path is copied and said. Resolves with the path.
+ */
+async function revealFinished(path: string): Promise<string> {
+  const uri = vscode.Uri.file(path);
+  if ((await vscode.commands.getCommands(true)).includes('revealFileInOS')) {
+    await vscode.commands.executeCommand('revealFileInOS', uri);
+  } else if (vscode.workspace.getWorkspaceFolder(uri)) {
+    await vscode.commands.executeCommand('revealInExplorer', uri);
+  } else {
+    await vscode.env.clipboard.writeText(path);
+    void vscode.window.showInformationMessage(`P2P: the file is at ${path} (path copied; no file manager here).`);
+  }
+  return path;
 }
 
 function finishedPath(t: Transfer): string {

@@ -7,12 +7,15 @@ import { createServer } from 'node:net';
 import * as vscode from 'vscode';
 import type { NodeInfo } from '../nodes/managedNode';
 import type { NodeManager } from '../nodes/nodeManager';
-import { parseSavedNodes, savedNodesOf, type SavedNodes } from './savedNodes';
+import { parseSavedNodes, restoredMessage, savedNodesOf, type SavedNodes } from './savedNodes';
 
 export const RESTORE_STATE_KEY = 'p2p.savedNodes';
+/** Long enough to notice once the window has settled, short enough not to linger. */
+const RESTORED_NOTE_MS = 15_000;
 
 export class NodeRestore implements vscode.Disposable {
   private readonly subscription: { dispose(): void };
+  private restoredNote: vscode.Disposable | undefined;
 
   constructor(
     manager: NodeManager,
@@ -60,8 +63,15 @@ export class NodeRestore implements vscode.Disposable {
     return started;
   }
 
+  /** Activation's restore: the saved nodes, then a status-bar note saying what came back. */
+  async restoreOnStartup(): Promise<void> {
+    const message = restoredMessage(await this.restore());
+    if (message) this.restoredNote = vscode.window.setStatusBarMessage(`$(history) ${message}`, RESTORED_NOTE_MS);
+  }
+
   dispose(): void {
     this.subscription.dispose();
+    this.restoredNote?.dispose();
   }
 }
 

@@ -4,7 +4,8 @@
 
 import { isNetworkName } from '@node-core/discovery/dns-sd';
 import type { Mode } from '@node-core/events';
-import type { ManagedNode } from '../nodes/managedNode';
+import type { ManagedNode, NodeInfo } from '../nodes/managedNode';
+import { plural } from '../util/format';
 
 export interface SavedMetaserver {
   host: string;
@@ -61,6 +62,16 @@ export function savedNodesOf(nodes: readonly ManagedNode[]): SavedNodes {
     }
   }
   return saved;
+}
+
+/** What a restore brought back, in words ("P2P: restored the metadata server and 3 peers"), if anything. */
+export function restoredMessage(started: readonly NodeInfo[]): string | undefined {
+  const peers = started.filter((node) => node.role === 'peer').length;
+  const parts = [
+    ...(started.some((node) => node.role === 'metaserver') ? ['the metadata server'] : []),
+    ...(peers > 0 ? [plural(peers, 'peer')] : []),
+  ];
+  return parts.length > 0 ? `P2P: restored ${parts.join(' and ')}` : undefined;
 }
 
 /** Loads stored state; anything malformed is dropped rather than started. */

@@ -1,6 +1,7 @@
-// Files found in the network, as the `p2p.files` view lists them. A search may answer with
-// several `search-result` events for one name (one per holder, or per content); they are
-// merged here by name and version (Merkle root and SHA-256). No `vscode` import.
+// Files found in the network, as the `p2p.files` view lists them: the latest search's first, then
+// earlier searches' for other names. A search may answer with several `search-result` events for
+// one name (one per holder, or per content); they are merged here by name and version (Merkle root
+// and SHA-256). No `vscode` import.
 
 import type { PeerRef, SearchResultEvent } from '@node-core/events';
 import { Emitter, type Event } from '../util/emitter';
@@ -44,6 +45,9 @@ function dedupeHolders(holders: PeerRef[]): PeerRef[] {
   return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
+/** Holders answer for themselves: what they can make the list hold is bounded. */
+const MAX_RESULTS = 200;
+
 export class SearchResults {
   private current: NetworkFile[] = [];
   private lastQuery: string | undefined;
@@ -58,10 +62,14 @@ export class SearchResults {
     return this.lastQuery;
   }
 
-  /** Replaces the results with a new search's (the view shows the latest search). */
+  /**
+   * A search's results, first in the list: they replace an earlier search for the same name and
+   * keep the others', so files found by several searches can be selected and downloaded together.
+   */
   replace(query: string, files: NetworkFile[]): void {
     this.lastQuery = query;
-    this.current = files;
+    const earlier = this.current.filter((file) => file.name !== query && !files.includes(file));
+    this.current = [...files, ...earlier].slice(0, MAX_RESULTS);
     this.changeEmitter.fire();
   }
 

@@ -1,4 +1,4 @@
-// The `p2p.files` view: files the last search found (name, size, holders), each with an inline
+// The `p2p.files` view: files the searches found (name, size, holders), each with an inline
 // Download action (contextValue `p2p.networkFile`, see package.json menus).
 
 import * as vscode from 'vscode';

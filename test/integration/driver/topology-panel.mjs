@@ -12,6 +12,11 @@ async function readPicture(frame) {
   return frame.evaluate(() => ({
     peers: [...document.querySelectorAll('[data-peer-id]')].map((e) => e.getAttribute('data-peer-id')).sort(),
     links: [...document.querySelectorAll('[data-link]')].map((e) => e.getAttribute('data-link')).sort(),
+    rates: [...document.querySelectorAll('[data-link][data-rate]')].map((e) => [
+      e.getAttribute('data-link'),
+      Number(e.getAttribute('data-rate')),
+    ]),
+    flows: [...document.querySelectorAll('[data-flow]')].map((e) => e.getAttribute('data-flow')),
     csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
     scripts: [...document.querySelectorAll('script')].map((s) => ({
       nonce: s.nonce || s.getAttribute('nonce') || '',
@@ -126,4 +131,29 @@ export default async function topologyPanelDriver({ page, waitForLog, log, reply
   reply({ ok: !gone.problem, reason: gone.problem });
   if (gone.problem) throw new Error(`topology panel: ${gone.problem}`);
   log(`panel dropped ${id} ${Date.now() - started} ms after the command returned`);
+
+  // Fourth act: a capped download between two peers; the panel draws its traffic while it runs.
+  let traffic;
+  try {
+    traffic = await waitForLog(/\[topology\] traffic (\S+)/);
+  } catch {
+    return;
+  }
+  const pair = /\[topology\] traffic (\S+)/.exec(traffic)[1];
+  const busy = await checkPanelFrame(
+    page,
+    (picture) =>
+      picture.flows.includes(pair) || picture.rates.some(([link, rate]) => link === pair && rate > 0)
+        ? []
+        : [
+            `no traffic drawn for ${pair}: rates ${JSON.stringify(picture.rates)}, ` +
+              `flows ${JSON.stringify(picture.flows)}`,
+          ],
+    15_000,
+  );
+  if (!busy.problem)
+    await page.screenshot({ path: 'test-artifacts/vscode/topology-panel-traffic.png' }).catch(() => {});
+  reply({ ok: !busy.problem, reason: busy.problem });
+  if (busy.problem) throw new Error(`topology panel traffic: ${busy.problem}`);
+  log(`panel draws the traffic of ${pair}`);
 }
