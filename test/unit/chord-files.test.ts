@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChordPeer, type ChordPeerOptions } from '@node-core/chord/chord-peer';
 import { hashToId, idToHex } from '@node-core/chord/id';
 import { FAST_TIMINGS } from '@node-core/chord/maintenance';
+import { loadNodeSecurity, STATE_FOLDER } from '@node-core/wire';
 import { ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord files (real sockets, real directories)', function () {
@@ -207,5 +208,51 @@ describe('chord files (real sockets, real directories)', function () {
     await waitFor('owner + 2 replicas again for every file', () => placedCorrectly(names), 15_000);
     const reader = peers.find((p) => names.every((n) => !p.store.has(n))) ?? peers[0];
     await assertDownloadable(new Map([...contents].filter(([n]) => !reader.store.has(n))), reader);
+  });
+  it('a peer that stops mid-download keeps the .part; started again, its GET resumes from it', async () => {
+    const holder = await startPeer(undefined, { replicas: 0, maxUploadBytesPerSecond: 1024 * 1024 });
+    const dir = join(root, 'getter');
+    // the same key pair (from its folder, as the CLI loads it) and port after the restart, so
+    // the same node id: the key's owner stays the holder, which never hands the file over
+    const startGetter = async (port = 0): Promise<ChordPeer> => {
+      const peer = new ChordPeer({
+        id: 'getter',
+        dir,
+        port,
+        security: await loadNodeSecurity({ id: 'getter', folder: join(dir, STATE_FOLDER) }),
+        join: { host: holder.self.host, port: holder.self.port },
+        timings: { ...FAST_TIMINGS, replicateMs: 150 },
+        replicas: 0,
+      });
+      peers.push(peer);
+      await peer.start();
+      return peer;
+    };
+    let getter = await startGetter();
+    await waitFor('the ring', () => ringIsExact([holder.ring, getter.ring]), 10_000);
+    // a name the holder owns, so no ring copy of it lands on the getter
+    const nodes = [holder.self, getter.self];
+    const name = Array.from({ length: 64 }, (_, i) => `big-${i}.bin`).find(
+      (n) => trueOwner(hashToId(n), nodes).nodeId === holder.self.nodeId,
+    )!;
+    const content = randomBytes(4 * 1024 * 1024);
+    await writeFile(join(holder.store.dir, name), content);
+    await holder.share(join(holder.store.dir, name));
+
+    let received = 0;
+    const first = getter.get(name, { onProgress: (bytes) => (received = bytes) });
+    await waitFor('a MiB in', () => received >= 1024 * 1024, 15_000);
+    await getter.stop();
+    await assert.rejects(first);
+    const part = join(dir, 'Downloads', `${name}.part`);
+    assert.ok((await stat(part)).size > 0, 'the .part stays after a stop');
+    assert.ok(!existsSync(join(dir, 'Downloads', name)), 'nothing under the final name');
+
+    getter = await startGetter(getter.self.port);
+    let resumedAt: number | undefined;
+    const done = await getter.get(name, { onProgress: (bytes) => (resumedAt ??= bytes) });
+    assert.ok((resumedAt ?? 0) > 0, `resumed from the .part, not from 0 (first progress ${resumedAt})`);
+    assert.ok((await readFile(done.path)).equals(content));
+    assert.ok(!existsSync(part));
   });
 });

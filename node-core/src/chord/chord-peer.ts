@@ -45,6 +45,7 @@ import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
 import { toNodeRef, type ChordContact } from './remote';
 import { searchVersions } from './version-search';
+import { PauseRequest } from '../transfer/pause';
 
 export interface ChordPeerOptions extends PeerOptions {
   timings?: Partial<ChordTimings>;
@@ -348,7 +349,8 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       await this.started.ring.leave();
     }
     this.stopped = true;
-    this.operations.abort();
+    // a stop is not a cancel: a GET's .part stays, to be resumed by the next GET
+    this.operations.abort(new PauseRequest());
     clearTimeout(this.reportTimer);
     this.traffic.close();
     if (this.started) {
