@@ -516,6 +516,13 @@ describe('extension: chord peers through the commands', function () {
     assert.deepEqual(found.map((f) => f.sha256).sort(), contents.map(shaOf).sort());
     const elements = api.filesTree.getChildren().filter((e) => e.kind === 'networkFile' && e.file.name === name);
     assert.equal(elements.length, 2, 'two entries of one name, one per version');
+    // A successor list still stale from the joins may have placed a ring copy on the getter; the
+    // ring drops it once the true owner and replicas hold the name (a node keeps one per name).
+    await waitFor(
+      'no ring copy left on the getter',
+      () => !api.nodes.peer(getter!)?.peerState?.sharedFiles.some((f) => f.name === name),
+      20_000,
+    );
     const picked = elements.find((e) => e.kind === 'networkFile' && e.file.sha256 === shaOf(contents[1]!))!;
     const result = (await vscode.commands.executeCommand<DownloadResult>('p2p.downloadFile', picked))!;
     assert.equal(result.sha256, shaOf(contents[1]!));
