@@ -31,6 +31,11 @@ export default async function ({ page, waitForLog, reply }) {
       detail: el.querySelector('.quick-input-list-label-meta .label-name')?.textContent?.trim() ?? '',
     })),
   );
+  // the README's picture of the peer picker comes from here (docs/peer-picker.png)
+  await page
+    .locator('.quick-input-widget')
+    .screenshot({ path: 'test-artifacts/vscode/peer-picker.png' })
+    .catch(() => undefined);
   await page.keyboard.press('Escape');
   reply({ rows: drawn });
 }
