@@ -58,9 +58,10 @@ export function encodeFrame(header: object, payload: Buffer = EMPTY): Buffer {
  * ('PROTOCOL') on an oversized or malformed frame; the caller then drops the connection.
  *
  * It keeps nothing of the buffer it is given: what a frame needs is copied out (the header,
- * and the payload straight into the buffer `admit` chose for it), or the socket reads the payload
- * there itself (payloadTarget). So a socket can read into one reused buffer, and a 1 MiB chunk lands in one buffer of its own (from a pool, in the
- * downloader) instead of as ~16 socket-sized allocations that outlive the read. The payload
+ * and the payload straight into the buffer `admit` chose for it), or the socket reads the
+ * payload there itself (payloadTarget). So a socket can read into one reused buffer, and a 1 MiB
+ * chunk lands in one buffer of its own (from a pool, in the downloader) instead of as ~16
+ * socket-sized allocations that outlive the read. The payload
  * buffer is only asked for once the header is known and admitted: a peer that announces a
  * large payload it is not expected to send gets no memory for it.
  */
