@@ -1,6 +1,7 @@
 // What encryption costs: a 1 GiB GET over TLS 1.3 against the same GET in the clear
-// (P2P_PLAINTEXT_BENCH_ONLY=1, the baseline only benches may use) and the bare Node copy, in
-// rotated rounds of one run; then the cost of a new connection (TCP + TLS + hello) in one process.
+// (P2P_PLAINTEXT_BENCH_ONLY=1, the baseline only benches may use), the bare Node copy and the
+// same copy over Node's TLS (what TLS costs with no p2p code), in rotated rounds of one run;
+// then the cost of a new connection (TCP + TLS + hello) in one process.
 // Targets (issue 16): encrypted GET ≥ 0.80× plaintext GET; a handshake under 5 ms on loopback.
 // P2P_BASELINE_REFS=main (git refs, comma-separated) adds, per ref, a holder and a getter built
 // from that commit (large-transfer-baseline.ts), GETting over TLS in the same rotated rounds.
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     ]);
     for (const b of baselines) networks.set(`tls ${b.ref}`, await network(root, `tls-${b.ref}`, {}, b.cli));
     for (const pair of networks.values()) procs.push(...pair);
-    const kinds = [...networks.keys(), 'bare'];
+    const kinds = [...networks.keys(), 'bare', 'bare tls'];
     const times = new Map<string, number[]>(kinds.map((k) => [k, []]));
     const cpu = new Map<string, number[]>(kinds.map((k) => [k, []]));
     for (let round = 0; round < ROUNDS; round++) {
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
         const pair = networks.get(kind);
         if (!pair) {
           const target = join(root, 'bare-copy.bin');
-          times.get(kind)?.push(await bareCopy(source, target));
+          times.get(kind)?.push(await bareCopy(source, target, kind === 'bare tls'));
           await rm(target);
         } else {
           const run = await get(pair, source, `${kind.replace(/\W/g, '-')}-${round}.bin`, expected);
@@ -97,11 +98,18 @@ async function main(): Promise<void> {
       console.log(`  encrypted, ${b.ref} build  ${rates(ms(kind))}   CPU of both peers ${cpuOf(kind)}`);
     }
     console.log(`  bare Node copy       ${rates(ms('bare'))}`);
+    console.log(`  bare Node TLS copy   ${rates(ms('bare tls'))}   (no p2p code: Node's TLS alone)`);
     const [tls, plain, bare] = [median(ms('tls')), median(ms('plain')), median(ms('bare'))];
     console.log(
       `  encrypted / plaintext: ${(plain / tls).toFixed(2)}× (target ≥ 0.80; per round ${perRound('plain', 'tls')})`,
     );
-    console.log(`  encrypted / bare copy: ${(bare / tls).toFixed(2)}×`);
+    const bareTls = median(ms('bare tls'));
+    console.log(
+      `  encrypted / bare copy: ${(bare / tls).toFixed(2)}×; encrypted / bare TLS copy: ${(bareTls / tls).toFixed(2)}×`,
+    );
+    console.log(
+      `  bare TLS copy / bare copy: ${(bare / bareTls).toFixed(2)}× (per round ${perRound('bare', 'bare tls')})`,
+    );
     for (const b of baselines) {
       const kind = `tls ${b.ref}`;
       console.log(
