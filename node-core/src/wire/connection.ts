@@ -11,7 +11,7 @@ import { P2PError, toP2PError } from './errors';
 import { encodeFramePrefix, FrameDecoder } from './frame';
 import { decodeMessage, PROTOCOL_VERSION, SENDER_NAMED, type AnyMessage, type Message } from './messages';
 import { payloadBuffer } from './payload-pool';
-import type { SocketReads } from './socket-reads';
+import type { ReusedReadBuffer } from './reused-read-buffer';
 import type { ChannelSecurity, SecureSession } from './secure-channel';
 import type { BlockedPeer } from './trust-store';
 import type { RelayRoute } from './server';
@@ -122,7 +122,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     role: ConnectionRole,
     session: SecureSession,
     options: HandshakeOptions & { security: ChannelSecurity },
-    reads?: SocketReads,
+    reads?: ReusedReadBuffer,
   ): Promise<Connection> {
     const conn = new Connection(socket, role, session, options);
     return conn.handshake(options, reads);
@@ -139,7 +139,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private handshake(
     options: HandshakeOptions & { security: ChannelSecurity },
-    reads: SocketReads | undefined,
+    reads: ReusedReadBuffer | undefined,
   ): Promise<Connection> {
     const socket = this.socket;
     socket.setNoDelay(true);
@@ -192,12 +192,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         run(steps.receive(msg));
       };
 
-      if (reads)
-        reads.attach({
-          bytes: (bytes) => this.onData(bytes),
-          target: () => (this.isOpen ? this.decoder.payloadTarget() : undefined),
-          inPlace: (count) => this.onData(count),
-        });
+      if (reads) reads.attach((bytes) => this.onData(bytes));
       else socket.on('data', (chunk: Buffer) => this.onData(chunk));
       socket.on('error', (err) => this.close(toP2PError(err, 'PEER_UNREACHABLE')));
       socket.on('close', () => this.close());
@@ -251,13 +246,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.once('close', () => security.trust.off('blocked', onBlocked));
   }
 
-  /** Bytes from the socket, or the count of those it read straight into the payload being received. */
-  private onData(chunk: Buffer | number): void {
+  private onData(chunk: Buffer): void {
     if (!this.isOpen) return;
     this.lastReceived = Date.now();
     let frames;
     try {
-      frames = typeof chunk === 'number' ? this.decoder.pushedInPlace(chunk) : this.decoder.push(chunk);
+      frames = this.decoder.push(chunk);
     } catch (err) {
       return this.close(toP2PError(err, 'PROTOCOL'), true);
     }

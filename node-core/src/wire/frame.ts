@@ -58,10 +58,9 @@ export function encodeFrame(header: object, payload: Buffer = EMPTY): Buffer {
  * ('PROTOCOL') on an oversized or malformed frame; the caller then drops the connection.
  *
  * It keeps nothing of the buffer it is given: what a frame needs is copied out (the header,
- * and the payload straight into the buffer `admit` chose for it), or the socket reads the
- * payload there itself (payloadTarget). So a socket can read into one reused buffer, and a 1 MiB
- * chunk lands in one buffer of its own (from a pool, in the downloader) instead of as ~16
- * socket-sized allocations that outlive the read. The payload
+ * and the payload straight into the buffer `admit` chose for it). So a socket can read into
+ * one reused buffer, and a 1 MiB chunk lands in one buffer of its own (from a pool, in the
+ * downloader) instead of as ~16 socket-sized allocations that outlive the read. The payload
  * buffer is only asked for once the header is known and admitted: a peer that announces a
  * large payload it is not expected to send gets no memory for it.
  */
@@ -83,46 +82,22 @@ export class FrameDecoder<M = unknown> {
       if (current) {
         const take = Math.min(current.length - current.filled, chunk.length - offset);
         if (current.payload) chunk.copy(current.payload, current.filled, offset, offset + take);
+        current.filled += take;
         offset += take;
-        this.payloadFilled(take, frames);
+        if (current.filled === current.length) {
+          this.current = undefined;
+          frames.push({
+            header: current.header,
+            message: current.message,
+            payload: current.payload ?? EMPTY,
+            skipped: current.payload === null,
+          });
+        }
         continue;
       }
       offset = this.readHead(chunk, offset);
     }
     return frames;
-  }
-
-  /**
-   * Where the next bytes of the stream may be read straight to: the rest of the payload being
-   * received, when it is kept. Bytes read there are reported with pushedInPlace(), not push().
-   */
-  payloadTarget(): Buffer | undefined {
-    const current = this.current;
-    if (!current?.payload || current.filled === current.length) return undefined;
-    return current.payload.subarray(current.filled);
-  }
-
-  /** `count` bytes were read into the buffer payloadTarget() returned; the frame they complete, if any. */
-  pushedInPlace(count: number): RawFrame<M>[] {
-    const current = this.current;
-    if (!current?.payload || count <= 0 || count > current.length - current.filled)
-      throw new P2PError('INTERNAL', `${count} bytes read in place of a payload that has room for fewer`);
-    const frames: RawFrame<M>[] = [];
-    this.payloadFilled(count, frames);
-    return frames;
-  }
-
-  private payloadFilled(count: number, frames: RawFrame<M>[]): void {
-    const current = this.current as NonNullable<typeof this.current>;
-    current.filled += count;
-    if (current.filled < current.length) return;
-    this.current = undefined;
-    frames.push({
-      header: current.header,
-      message: current.message,
-      payload: current.payload ?? EMPTY,
-      skipped: current.payload === null,
-    });
   }
 
   /** Copies prefix and header bytes from `chunk`; once the header is whole, admits the frame. */

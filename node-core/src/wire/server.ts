@@ -7,7 +7,7 @@ import * as tls from 'node:tls';
 import type { Address, PeerRef } from '../events';
 import { Connection, type ConnectionOptions, type HandshakeOptions } from './connection';
 import { P2PError, toP2PError } from './errors';
-import { SocketReads } from './socket-reads';
+import { ReusedReadBuffer } from './reused-read-buffer';
 import {
   anonymousSecurity,
   type ChannelSecurity,
@@ -65,17 +65,17 @@ async function dialThroughRelay(peer: PeerRef, relay: RelayRoute, options: DialO
 }
 
 function dialDirect(address: Address, options: DialOptions): Promise<Connection> {
-  const reads = new SocketReads();
+  const reads = new ReusedReadBuffer();
   // `onread` works on TLS sockets too (decrypted bytes), though @types/node lists it for net only
   return secureChannel({ host: address.host, port: address.port, onread: reads.onread }, address, options, reads);
 }
 
 /** TLS over a new TCP connection to `target`, or over a stream already open (a relayed circuit); then the hello. */
 function secureChannel(
-  target: net.Socket | (Address & { onread: SocketReads['onread'] }),
+  target: net.Socket | (Address & { onread: ReusedReadBuffer['onread'] }),
   address: Address,
   options: DialOptions,
-  reads?: SocketReads,
+  reads?: ReusedReadBuffer,
 ): Promise<Connection> {
   const security = options.security ?? anonymousSecurity();
   const plaintext = security.plaintextBenchOnly === true;
@@ -128,7 +128,7 @@ function openChannel(
   socket: net.Socket,
   role: 'dialer' | 'listener',
   options: DialOptions & { security: ChannelSecurity },
-  reads?: SocketReads,
+  reads?: ReusedReadBuffer,
 ): Promise<Connection> {
   let session = PLAINTEXT_SESSION;
   try {
