@@ -1,29 +1,43 @@
-// What both transfer benches measure against: the bare Node copy (fs stream → TCP → fs stream
-// over loopback, sender in its own process), and the RSS and CPU time of a process read from /proc.
+// What the transfer benches measure against: the bare Node copy (fs stream → TCP → fs stream
+// over loopback, sender in its own process; or over TLS), and the RSS and CPU time of a process
+// read from /proc.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { NodeIdentity } from '@node-core/wire';
+import { tlsClientOptions, tlsServerOptions } from '@node-core/wire/secure-channel';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 
-/** A child process streams `source` into a socket; this process streams it to `target`. Returns ms. */
-export async function bareCopy(source: string, target: string): Promise<number> {
-  const server = createServer();
+/**
+ * A child process streams `source` into a socket; this process streams it to `target`. Returns ms.
+ * `tls`: the same over TLS 1.3 (Node's, the suites our links offer, an Ed25519 key each side), no
+ * p2p code at all: the ceiling Node's TLS sets on this machine.
+ */
+export async function bareCopy(source: string, target: string, tls = false): Promise<number> {
+  const identity = tls ? NodeIdentity.ephemeral() : undefined;
+  const server = identity ? createTlsServer(tlsServerOptions(identity, 5000)) : createServer({ noDelay: true });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   const received = new Promise<number>((done, reject) => {
-    server.once('connection', (socket) => {
+    server.once(identity ? 'secureConnection' : 'connection', (socket: Socket) => {
       const started = performance.now();
       pipeline(socket, createWriteStream(target)).then(() => done(performance.now() - started), reject);
     });
   });
+  const client = identity ? tlsClientOptions(NodeIdentity.ephemeral()) : {};
+  const connect = identity
+    ? `require('tls').connect({...${JSON.stringify({ ...client, secureContext: undefined })},` +
+      `port:${port},host:'127.0.0.1'},go)`
+    : `require('net').connect(${port},'127.0.0.1',go)`;
   const sender = spawn(process.execPath, [
     '-e',
-    `const net=require('net'),fs=require('fs');` +
-      `const s=net.connect(${port},'127.0.0.1',` +
-      `()=>fs.createReadStream(${JSON.stringify(source)},{highWaterMark:1<<20}).pipe(s));`,
+    `const fs=require('fs');` +
+      `function go(){s.setNoDelay(true);fs.createReadStream(${JSON.stringify(source)},{highWaterMark:1<<20}).pipe(s)}` +
+      `const s=${connect};`,
   ]);
   try {
     return await received;

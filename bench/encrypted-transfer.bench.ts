@@ -1,7 +1,10 @@
 // What encryption costs: a 1 GiB GET over TLS 1.3 against the same GET in the clear
-// (P2P_PLAINTEXT_BENCH_ONLY=1, the baseline only benches may use) and the bare Node copy, in
-// rotated rounds of one run; then the cost of a new connection (TCP + TLS + hello) in one process.
+// (P2P_PLAINTEXT_BENCH_ONLY=1, the baseline only benches may use), the bare Node copy and the
+// same copy over Node's TLS (what TLS costs with no p2p code), in rotated rounds of one run;
+// then the cost of a new connection (TCP + TLS + hello) in one process.
 // Targets (issue 16): encrypted GET ≥ 0.80× plaintext GET; a handshake under 5 ms on loopback.
+// P2P_BASELINE_REFS=main (git refs, comma-separated) adds, per ref, a holder and a getter built
+// from that commit (large-transfer-baseline.ts), GETting over TLS in the same rotated rounds.
 // Standalone: `npm run build && node --import tsx bench/encrypted-transfer.bench.ts [MiB] [rounds]`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,12 +13,14 @@ import { performance } from 'node:perf_hooks';
 import { dial, ephemeralSecurity, WireServer, type ChannelSecurity } from '@node-core/wire';
 import type { CliProcess } from '../test/unit/cli-process';
 import { bareCopy } from './baseline';
+import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 import { get, network, writeRandomFile } from './peer-get';
 
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const HANDSHAKES = 300;
 const PLAINTEXT_ENV = { P2P_PLAINTEXT_BENCH_ONLY: '1' };
+const BASELINE_REFS = (process.env.P2P_BASELINE_REFS ?? '').split(',').filter((ref) => ref !== '');
 
 /** Mean ms for a new connection (connect, handshake, one request answered), both ends in this process. */
 async function handshakeMs(security: () => ChannelSecurity): Promise<number> {
@@ -39,44 +44,79 @@ async function handshakeMs(security: () => ChannelSecurity): Promise<number> {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (ms: number): string => `${((SIZE_MIB * 1000) / ms).toFixed(0)} MiB/s`;
+/** Median rate, with the range of the rounds. */
+const rates = (ms: number[]): string =>
+  `${rate(median(ms))} (${rate(Math.max(...ms)).split(' ')[0]}–${rate(Math.min(...ms))})`;
 
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'p2p-bench-tls-'));
   const procs: CliProcess[] = [];
+  const baselines: BaselineCli[] = [];
   try {
+    for (const ref of BASELINE_REFS) baselines.push(await buildBaselineCli(ref));
     const source = join(root, 'payload.bin');
     const expected = await writeRandomFile(source, SIZE_MIB);
-    const encrypted = await network(root, 'tls', {});
-    procs.push(...encrypted);
-    const plaintext = await network(root, 'plain', PLAINTEXT_ENV);
-    procs.push(...plaintext);
-    const times: Record<'bare' | 'plain' | 'tls', number[]> = { bare: [], plain: [], tls: [] };
-    const cpu: Record<'plain' | 'tls', number[]> = { plain: [], tls: [] };
-    const kinds = ['tls', 'plain', 'bare'] as const;
+    const networks = new Map<string, CliProcess[]>([
+      ['tls', await network(root, 'tls', {})],
+      ['plain', await network(root, 'plain', PLAINTEXT_ENV)],
+    ]);
+    for (const b of baselines) networks.set(`tls ${b.ref}`, await network(root, `tls-${b.ref}`, {}, b.cli));
+    for (const pair of networks.values()) procs.push(...pair);
+    const kinds = [...networks.keys(), 'bare', 'bare tls'];
+    const times = new Map<string, number[]>(kinds.map((k) => [k, []]));
+    const cpu = new Map<string, number[]>(kinds.map((k) => [k, []]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]);
       const line: string[] = [];
       for (const kind of order) {
-        if (kind === 'bare') {
+        const pair = networks.get(kind);
+        if (!pair) {
           const target = join(root, 'bare-copy.bin');
-          times.bare.push(await bareCopy(source, target));
+          times.get(kind)?.push(await bareCopy(source, target, kind === 'bare tls'));
           await rm(target);
         } else {
-          const run = await get(kind === 'tls' ? encrypted : plaintext, source, `${kind}-${round}.bin`, expected);
-          times[kind].push(run.ms);
-          cpu[kind].push(run.cpuMs);
+          const run = await get(pair, source, `${kind.replace(/\W/g, '-')}-${round}.bin`, expected);
+          times.get(kind)?.push(run.ms);
+          cpu.get(kind)?.push(run.cpuMs);
         }
-        line.push(`${kind} ${rate(times[kind].at(-1) as number)}`);
+        line.push(`${kind} ${rate(times.get(kind)?.at(-1) as number)}`);
       }
-      const within = (times.plain.at(-1) as number) / (times.tls.at(-1) as number);
+      const within = (times.get('plain')?.at(-1) as number) / (times.get('tls')?.at(-1) as number);
       console.log(`round ${round + 1}: ${line.join(', ')}; encrypted/plaintext ${within.toFixed(2)}×`);
     }
-    const [tls, plain, bare] = [median(times.tls), median(times.plain), median(times.bare)];
-    console.log(`GET ${SIZE_MIB} MiB, medians of ${ROUNDS} rounds:`);
-    console.log(`  encrypted (TLS 1.3)  ${rate(tls)}   CPU of both peers ${median(cpu.tls).toFixed(0)} ms`);
-    console.log(`  plaintext (baseline) ${rate(plain)}   CPU of both peers ${median(cpu.plain).toFixed(0)} ms`);
-    console.log(`  bare Node copy       ${rate(bare)}`);
-    console.log(`  encrypted / plaintext: ${(plain / tls).toFixed(2)}× (target ≥ 0.80)`);
+    const ms = (kind: string): number[] => times.get(kind) as number[];
+    const cpuOf = (kind: string): string => `${median(cpu.get(kind) as number[]).toFixed(0)} ms`;
+    const perRound = (num: string, den: string): string =>
+      ms(num)
+        .map((x, i) => (x / ms(den)[i]).toFixed(2))
+        .join(' / ');
+    console.log(`GET ${SIZE_MIB} MiB, medians (ranges) of ${ROUNDS} rounds:`);
+    console.log(`  encrypted (TLS 1.3)  ${rates(ms('tls'))}   CPU of both peers ${cpuOf('tls')}`);
+    console.log(`  plaintext (baseline) ${rates(ms('plain'))}   CPU of both peers ${cpuOf('plain')}`);
+    for (const b of baselines) {
+      const kind = `tls ${b.ref}`;
+      console.log(`  encrypted, ${b.ref} build  ${rates(ms(kind))}   CPU of both peers ${cpuOf(kind)}`);
+    }
+    console.log(`  bare Node copy       ${rates(ms('bare'))}`);
+    console.log(`  bare Node TLS copy   ${rates(ms('bare tls'))}   (no p2p code: Node's TLS alone)`);
+    const [tls, plain, bare] = [median(ms('tls')), median(ms('plain')), median(ms('bare'))];
+    console.log(
+      `  encrypted / plaintext: ${(plain / tls).toFixed(2)}× (target ≥ 0.80; per round ${perRound('plain', 'tls')})`,
+    );
+    const bareTls = median(ms('bare tls'));
+    console.log(
+      `  encrypted / bare copy: ${(bare / tls).toFixed(2)}×; encrypted / bare TLS copy: ${(bareTls / tls).toFixed(2)}×`,
+    );
+    console.log(
+      `  bare TLS copy / bare copy: ${(bare / bareTls).toFixed(2)}× (per round ${perRound('bare', 'bare tls')})`,
+    );
+    for (const b of baselines) {
+      const kind = `tls ${b.ref}`;
+      console.log(
+        `  encrypted, this build / ${b.ref}: ${(median(ms(kind)) / tls).toFixed(2)}× ` +
+          `(per round ${perRound(kind, 'tls')})`,
+      );
+    }
     for (const p of procs) p.send('STOP');
     await Promise.all(procs.map((p) => p.exited));
     procs.length = 0;
@@ -91,6 +131,7 @@ async function main(): Promise<void> {
   } finally {
     for (const p of procs) p.child.kill('SIGKILL');
     await rm(root, { recursive: true, force: true });
+    for (const b of baselines) await b.dispose();
   }
 }
 

@@ -10,18 +10,18 @@ export { writeRandomFile } from './baseline';
 
 const CLI = process.env.P2P_NODE_CLI ?? resolve(__dirname, '../dist/p2p-node.js');
 
-/** A holder and a getter joined to it, both peer processes. */
-export async function network(root: string, label: string, env: NodeJS.ProcessEnv): Promise<CliProcess[]> {
+/** A holder and a getter joined to it, both peer processes (of `cli`: this build's by default). */
+export async function network(root: string, label: string, env: NodeJS.ProcessEnv, cli = CLI): Promise<CliProcess[]> {
   const dirs = [join(root, `${label}-holder`), join(root, `${label}-getter`)];
   await Promise.all(dirs.map((d) => mkdir(d)));
   const holder = new CliProcess(
-    CLI,
+    cli,
     ['peer', '--id', 'holder', '--join', '127.0.0.1:1', '--dir', dirs[0], '--json'],
     env,
   );
   const ready = await holder.next('ready', () => true, 60_000);
   const getter = new CliProcess(
-    CLI,
+    cli,
     ['peer', '--id', 'getter', '--join', `127.0.0.1:${ready.port}`, '--dir', dirs[1], '--json'],
     env,
   );

@@ -11,10 +11,12 @@ import {
   FrameDecoder,
   MAX_FRAME_BYTES,
   P2PError,
+  payloadWithHeadroom,
   PROTOCOL_VERSION,
   WireServer,
   type ConnectionOptions,
 } from '@node-core/wire';
+import { encodeFramePrefix, FRAME_HEADROOM, framed } from '@node-core/wire/frame';
 import { handshaken, rawTls } from './raw-wire';
 
 async function pair(serverOptions: ConnectionOptions = {}, clientOptions: ConnectionOptions = {}) {
@@ -291,6 +293,50 @@ describe('wire: connections', () => {
     assert.equal(new Set(answers.map((a) => a.payload.buffer)).size, 64);
   });
 
+  it('sends payloads with headroom as one buffer each, intact and in order among other messages', async () => {
+    const { server, client, remote } = await pair();
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
+    const released: number[] = [];
+    remote.setHandler((incoming) => {
+      const { msg } = incoming;
+      if (msg.t === 'ping') return void remote.reply(incoming, { t: 'ok' });
+      if (msg.t !== 'chunk-get') return;
+      const payload = payloadWithHeadroom(MIB - msg.index); // lengths differ, as a file's last chunk does
+      payload.fill(msg.index);
+      void remote.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, payload, () =>
+        released.push(msg.index),
+      );
+    });
+    const requests = Array.from({ length: 24 }, (_, index) => [
+      client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }),
+      client.request({ t: 'ping' }),
+    ]).flat();
+    const answers = await Promise.all(requests);
+    for (let index = 0; index < 24; index++) {
+      const answer = answers[2 * index];
+      assert.equal(answer.msg.t === 'chunk' && answer.msg.index, index);
+      assert.ok(answer.payload.equals(Buffer.alloc(MIB - index, index)), `chunk ${index} intact`);
+      assert.equal(answers[2 * index + 1].msg.t, 'ok');
+    }
+    for (let i = 0; i < 500 && released.length < 24; i++) await sleep(10);
+    assert.deepEqual(released, [...Array(24).keys()]);
+  });
+
+  it("writes a prefix into a payload's headroom only when it has that headroom and the prefix fits", () => {
+    const payload = payloadWithHeadroom(8).fill(7);
+    const prefix = encodeFramePrefix({ t: 'chunk', name: 'f', index: 1 }, payload.length);
+    const frame = framed(prefix, payload);
+    assert.ok(frame && frame.buffer === payload.buffer, "the frame shares the payload's memory");
+    assert.deepEqual(new FrameDecoder().push(frame)[0].payload, payload);
+    assert.equal(framed(prefix, Buffer.alloc(8)), undefined);
+    assert.equal(framed(prefix, payload.subarray(1)), undefined);
+    const long = encodeFramePrefix({ t: 'chunk', name: 'x'.repeat(FRAME_HEADROOM), index: 1 }, payload.length);
+    assert.equal(framed(long, payload), undefined);
+  });
+
   it('reads past a payload nobody asked for (unsolicited, or late), keeps none of it, stays open', async () => {
     const { server, client, remote } = await pair();
     cleanups.push(
@@ -327,41 +373,46 @@ describe('wire: connections', () => {
     assert.ok(remote.isOpen);
   });
 
-  it('says when a payload buffer is free again: once written, or once the connection died', async () => {
-    const { server, client, remote } = await pair();
-    cleanups.push(
-      () => server.close(),
-      () => client.close(),
-    );
-    let released = 0;
-    let replied = 0;
-    // every answer written at once (no waiting for drain), so most of them queue behind a full socket
-    client.setHandler((incoming) => {
-      const { msg } = incoming;
-      if (msg.t !== 'chunk-get') return;
-      replied++;
-      client
-        .reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, Buffer.alloc(MIB, 7), () => released++)
-        .catch(() => undefined);
+  const payloadKinds: Array<[string, () => Buffer]> = [
+    ['a plain buffer', () => Buffer.alloc(MIB, 7)],
+    ['a buffer with headroom (one frame at a time)', () => payloadWithHeadroom(MIB).fill(7)],
+  ];
+  for (const [kind, makePayload] of payloadKinds)
+    it(`says when a payload buffer is free again: once written, or once the connection died (${kind})`, async () => {
+      const { server, client, remote } = await pair();
+      cleanups.push(
+        () => server.close(),
+        () => client.close(),
+      );
+      let released = 0;
+      let replied = 0;
+      // every answer written at once (no waiting for drain), so most of them queue behind a full socket
+      client.setHandler((incoming) => {
+        const { msg } = incoming;
+        if (msg.t !== 'chunk-get') return;
+        replied++;
+        client
+          .reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, makePayload(), () => released++)
+          .catch(() => undefined);
+      });
+      const until = async (what: string, ok: () => boolean): Promise<void> => {
+        for (let i = 0; i < 500 && !ok(); i++) await sleep(10);
+        assert.ok(ok(), what);
+      };
+      const answers = await Promise.all(
+        [0, 1, 2, 3].map((index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index })),
+      );
+      assert.equal(answers.length, 4);
+      await until('4 delivered and released', () => released === 4);
+      // 16 MiB asked for, queued behind a full socket, then the answering side closes: every buffer comes back
+      const queued = Array.from({ length: 16 }, (_, index) =>
+        remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).catch(() => undefined),
+      );
+      await until('every answer handed to the socket', () => replied === 20);
+      client.close();
+      await Promise.all(queued);
+      await until('all 20 released after the close', () => released === 20);
     });
-    const until = async (what: string, ok: () => boolean): Promise<void> => {
-      for (let i = 0; i < 500 && !ok(); i++) await sleep(10);
-      assert.ok(ok(), what);
-    };
-    const answers = await Promise.all(
-      [0, 1, 2, 3].map((index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index })),
-    );
-    assert.equal(answers.length, 4);
-    await until('4 delivered and released', () => released === 4);
-    // 16 MiB asked for, queued behind a full socket, then the answering side closes: every buffer comes back
-    const queued = Array.from({ length: 16 }, (_, index) =>
-      remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).catch(() => undefined),
-    );
-    await until('every answer handed to the socket', () => replied === 20);
-    client.close();
-    await Promise.all(queued);
-    await until('all 20 released after the close', () => released === 20);
-  });
 
   it('closes a connection whose remote stops reading once too much is queued for it', async () => {
     const server = new WireServer({ maxQueuedBytes: 4 * MIB });

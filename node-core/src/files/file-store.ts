@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { FileAddedEvent, FileRemovedEvent, SharedFileInfo } from '../events';
-import { ChunkBufferPool, isFileName, P2PError } from '../wire';
+import { ChunkBufferPool, isFileName, P2PError, payloadWithHeadroom } from '../wire';
 import {
   fileStamp,
   filesUnder,
@@ -98,7 +98,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     this.dir = resolve(dir);
     this.downloadsDir = options.downloadsDir ? resolve(options.downloadsDir) : join(this.dir, 'Downloads');
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    this.readBuffers = new ChunkBufferPool(this.chunkSize);
+    // headroom: each chunk's frame leaves as one buffer (frame.ts, payloadWithHeadroom)
+    this.readBuffers = new ChunkBufferPool(this.chunkSize, 16, payloadWithHeadroom);
   }
 
   /** Creates the folders, shares what is already there (hashing each file once), then watches them. */

@@ -13,14 +13,16 @@ export class ChunkBufferPool {
     private readonly size: number,
     /** Buffers kept for reuse at most; beyond that, released ones are left to the GC. */
     private readonly maxRetained = 16,
+    /** Makes a buffer with memory of its own (a holder's: with room for its frame's prefix, frame.ts). */
+    private readonly allocate: (length: number) => Buffer = (length) => Buffer.allocUnsafeSlow(length),
   ) {}
 
   acquire(length: number): Buffer {
-    if (length !== this.size) return Buffer.allocUnsafeSlow(length);
+    if (length !== this.size) return this.allocate(length);
     const reused = this.free.pop();
     if (reused) return reused;
     this.made++;
-    return Buffer.allocUnsafeSlow(length);
+    return this.allocate(length);
   }
 
   /** Chunk-size buffers this pool had to allocate so far (the rest of its hand-outs were reused). */

@@ -8,7 +8,7 @@ import { isErrorCode, type ErrorCode } from '../error-codes';
 import type { ConnectionRole } from './auth';
 import { ChannelHandshake, type HandshakeOutcome } from './channel-handshake';
 import { P2PError, toP2PError } from './errors';
-import { encodeFramePrefix, FrameDecoder } from './frame';
+import { encodeFramePrefix, framed, FrameDecoder, hasHeadroom } from './frame';
 import { decodeMessage, PROTOCOL_VERSION, SENDER_NAMED, type AnyMessage, type Message } from './messages';
 import { payloadBuffer } from './payload-pool';
 import type { ReusedReadBuffer } from './reused-read-buffer';
@@ -99,6 +99,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private handshakeDone = false;
   /** Settles when the socket drains; shared by every writer waiting for it. */
   private drained: Promise<void> | undefined;
+  /** The last frame sent as one buffer (framed()): the next waits for it, so the socket never joins two. */
+  private framedTail: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly socket: Socket,
@@ -307,9 +309,23 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     else this.close(new P2PError('PROTOCOL', 'too many unhandled messages'), true);
   }
 
-  /** Writes one frame; resolves when the socket can take more (backpressure). */
+  /**
+   * Writes one frame; resolves when the socket can take more (backpressure). A payload with
+   * headroom (a holder's chunk) goes out with its prefix as one buffer, after the previous such
+   * frame has drained: a TLS socket joins the writes queued in it into one copy before encrypting.
+   */
   send(msg: AnyMessage, payload: Buffer = EMPTY, onPayloadReleased?: () => void): Promise<void> {
-    if (!this.isOpen) return Promise.reject(this.closedError());
+    if (!hasHeadroom(payload)) return this.sendNow(msg, payload, onPayloadReleased);
+    const turn = this.framedTail.then(() => this.sendNow(msg, payload, onPayloadReleased));
+    this.framedTail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private sendNow(msg: AnyMessage, payload: Buffer, onPayloadReleased?: () => void): Promise<void> {
+    if (!this.isOpen) {
+      onPayloadReleased?.();
+      return Promise.reject(this.closedError());
+    }
     let flushed: boolean;
     try {
       flushed = this.write(msg, payload, onPayloadReleased);
@@ -432,6 +448,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private write(msg: AnyMessage, payload: Buffer = EMPTY, onPayloadReleased?: () => void): boolean {
     const prefix = encodeFramePrefix({ v: PROTOCOL_VERSION, ...msg }, payload.length);
     if (payload.length === 0) return this.socket.write(prefix);
+    const frame = framed(prefix, payload);
+    if (frame) return this.socket.write(frame, onPayloadReleased);
     this.socket.cork();
     this.socket.write(prefix);
     // the callback runs when the write is done with the buffer, flushed or failed

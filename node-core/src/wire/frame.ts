@@ -48,6 +48,34 @@ export function encodeFramePrefix(header: object, payloadLength: number): Buffer
   return prefix;
 }
 
+/** Bytes kept free in front of a payload from payloadWithHeadroom(), for its frame's prefix and header. */
+export const FRAME_HEADROOM = 512;
+const withHeadroom = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A payload buffer of `length` bytes with FRAME_HEADROOM bytes of its own in front, so that its
+ * frame goes out as one contiguous buffer (framed()): a TLS socket copies the buffers of a
+ * multi-buffer write into one before encrypting them.
+ */
+export function payloadWithHeadroom(length: number): Buffer {
+  const whole = Buffer.allocUnsafeSlow(FRAME_HEADROOM + length);
+  withHeadroom.add(whole.buffer);
+  return whole.subarray(FRAME_HEADROOM);
+}
+
+/** Whether `payload` came from payloadWithHeadroom(). */
+export function hasHeadroom(payload: Buffer): boolean {
+  return payload.byteOffset === FRAME_HEADROOM && withHeadroom.has(payload.buffer);
+}
+
+/** The frame as one buffer, its prefix written into the payload's headroom; undefined without (enough) headroom. */
+export function framed(prefix: Buffer, payload: Buffer): Buffer | undefined {
+  if (!hasHeadroom(payload) || prefix.length > FRAME_HEADROOM) return undefined;
+  const frame = Buffer.from(payload.buffer, FRAME_HEADROOM - prefix.length, prefix.length + payload.length);
+  prefix.copy(frame, 0);
+  return frame;
+}
+
 /** Whole frame in one buffer (tests and small messages). */
 export function encodeFrame(header: object, payload: Buffer = EMPTY): Buffer {
   return Buffer.concat([encodeFramePrefix(header, payload.length), payload]);

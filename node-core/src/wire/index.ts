@@ -8,6 +8,7 @@ export {
   MAX_FRAME_BYTES,
   MAX_HEADER_BYTES,
   MAX_PAYLOAD_BYTES,
+  payloadWithHeadroom,
 } from './frame';
 export {
   decodeMessage,
