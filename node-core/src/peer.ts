@@ -33,7 +33,7 @@ export interface PeerOptions {
    * relayed, and others reach it through the metaserver's relay (relay/).
    */
   allowRelay?: boolean;
-  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying (relay/hole-punch.ts). */
+  /** `--punch`: behind NAT, a relayed link to another relayed peer moves to a punched direct path (relay/). */
   punch?: boolean;
   /** `--join HOST:PORT`: a peer already in the network (with or without a metaserver). */
   join?: Address;

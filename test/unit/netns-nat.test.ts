@@ -1,10 +1,10 @@
-// Peers behind real NAT. Network namespaces the test makes: a "public" segment (a bridge in the
-// metaserver's namespace, 10.78.0.0/24) and two homes, each behind its own router namespace that
-// masquerades (nftables) the home's 10.78.N.0/24 onto the public segment. A home peer can dial
-// out; nobody can dial in (the public side has no route to the homes). With --allow-relay each
-// home peer is admitted as relayed, and a file in home A is found and downloaded, verified, by a
-// peer in home B through the metaserver's relay; a holder killed mid-transfer on the relay path
-// leaves the GET to the other holder. Needs root (CI is root) or `sudo -n`, and nft; removed in every case.
+// Peers behind real NAT, in the namespaces of support/nat-lab.ts: a "public" segment with the
+// metaserver and two homes, each behind its own masquerading router (nobody can dial in). With
+// --allow-relay each home peer is admitted as relayed, and a file in home A is found and
+// downloaded, verified, by a peer in home B through the metaserver's relay; a holder or the relay
+// killed mid-transfer leaves the GET to another holder; with --punch the relayed link moves to a
+// punched direct path mid-GET and the GET outlives the relay. Needs root (or `sudo -n`) and nft;
+// everything is removed in every case.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -16,7 +16,6 @@ import { NatLab, PUBLIC_ADDRESS as PUBLIC, type NatPeer } from './support/nat-la
 
 const CLI = resolve(__dirname, '../../dist/p2p-node.js');
 const FAST = ['--heartbeat-ms', '300'];
-const TRIES = 20;
 
 describe('netns: peers behind NAT reach each other through the relay', function () {
   this.timeout(120_000);
@@ -99,30 +98,62 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
   });
 
-  it('with --punch, two relayed peers punch a hole and go direct; the success rate over 20 tries', async () => {
-    const port = (await nat.metaserver(FAST)).ready.port;
-    const files: Record<string, Buffer> = {};
-    for (let i = 0; i < TRIES; i++) files[`p${i}.bin`] = randomBytes(64 * 1024 + i);
-    const a = await peer(0, 'punch-a', port, files, ['--punch']);
-    const b = await peer(1, 'punch-b', port, {}, ['--punch']);
+  it('the relay killed mid-GET: the GET finishes from another holder, verified, not named early', async () => {
+    const { proc: ms, ready } = await nat.metaserver(FAST);
+    const port = ready.port;
+    const large = randomBytes(24 * 1024 * 1024 + 7);
+    await peer(0, 'relayed-holder', port, { 'large.bin': large });
+    const open = await peer('public', 'open-holder', port, { 'large.bin': large });
+    const b = await peer(1, 'relay-getter', port);
+    await b.proc.next('neighbor-up', () => true, 15_000);
+    await open.proc.next('neighbor-up', () => true, 15_000);
+    const from = b.proc.events.length;
+    b.proc.send('SEARCH large.bin');
+    const found = await b.proc.next('search-result', (e) => e.name === 'large.bin', 15_000, from);
+    assert.deepEqual(found.holders.map((h) => h.id).sort(), ['open-holder', 'relayed-holder']);
+    b.proc.send('GET large.bin');
+    const relayedPart = (e: { sources?: Record<string, number> }): boolean =>
+      (e.sources?.['relayed-holder'] ?? 0) >= 2 * 1024 * 1024;
+    await b.proc.next('download-progress', relayedPart, 30_000, from);
+    const target = join(b.dir, 'Downloads', 'large.bin');
+    await ms.kill();
+    assert.equal(existsSync(target), false, 'nothing under the final name before it verifies');
+    const done = await b.proc.next('download-complete', (e) => e.name === 'large.bin', 60_000, from);
+    assert.ok(done.sources.includes('open-holder'), JSON.stringify(done.sources));
+    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.ok((await readFile(target)).equals(large), 'downloaded bytes differ');
+    assert.equal(existsSync(`${target}.part`), false, 'the .part is gone once the file verified');
+  });
+
+  it('with --punch, a relayed link moves direct mid-GET (DCUtR) and the GET outlives the relay', async () => {
+    const { proc: ms, ready } = await nat.metaserver(FAST);
+    const large = randomBytes(24 * 1024 * 1024 + 3);
+    const a = await peer(0, 'punch-a', ready.port, { 'large.bin': large }, ['--punch']);
+    const b = await peer(1, 'punch-b', ready.port, {}, ['--punch']);
     assert.ok(a.ready.role === 'peer' && a.ready.relayed && b.ready.role === 'peer' && b.ready.relayed);
     await b.proc.next('neighbor-up', (e) => e.id === 'punch-a', 15_000);
+    // the overlay link came up relayed and moved: the relay ends its circuit
+    await ms.next('relay-circuit', (e) => e.ended === 'closed', 15_000);
     const from = b.proc.events.length;
-    for (let i = 0; i < TRIES; i++) {
-      b.proc.send(`GET p${i}.bin`);
-      const done = await b.proc.next('download-complete', (e) => e.name === `p${i}.bin`, 30_000, from);
-      assert.equal(done.sha256, createHash('sha256').update(files[`p${i}.bin`]).digest('hex'));
-    }
-    const punches = b.proc.events.slice(from).filter((e) => e.event === 'punch' && e.peer === 'punch-a');
-    const ok = punches.filter((e) => e.event === 'punch' && e.ok).length;
-    const ms_ = punches.map((e) => (e.event === 'punch' ? e.ms : 0)).sort((x, y) => x - y);
-    console.log(
-      `      punch success ${ok}/${punches.length} (one per GET; libp2p reports ~70 % on the internet), ` +
-        `median ${ms_[Math.floor(ms_.length / 2)] ?? '-'} ms`,
+    const msFrom = ms.events.length;
+    b.proc.send('GET large.bin');
+    // the GET's link comes up through the relay, then moves direct while the GET goes on
+    const moved = await ms.next(
+      'relay-circuit',
+      (e) => e.dialer === 'punch-b' && e.target === 'punch-a',
+      15_000,
+      msFrom,
     );
-    assert.equal(punches.length, TRIES, 'every GET punched (or tried to)');
-    assert.ok(ok > 0, 'at least one punch went through');
-    // a direct link: home B holds a TCP connection to home A's router, the metaserver carries none of it
+    assert.ok(moved.event === 'relay-circuit' && moved.bytes > 0 && moved.ended === 'closed', JSON.stringify(moved));
+    assert.ok(!b.proc.events.slice(from).some((e) => e.event === 'download-complete'), 'the GET is still under way');
+    await b.proc.next('punch', (e) => e.peer === 'punch-a' && e.ok, 10_000, from);
+    // the relay goes: the moved link carries the rest of the same GET
+    await ms.kill();
+    const done = await b.proc.next('download-complete', (e) => e.name === 'large.bin', 60_000, from);
+    assert.deepEqual(done.sources, ['punch-a']);
+    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
+    // a direct link: home B holds a TCP connection to home A's router, with no metaserver left
     const router = nat.homes[0].router;
     assert.match(await nat.established(nat.homes[1].ns, router), new RegExp(router.replaceAll('.', '\\.')));
   });

@@ -25,7 +25,7 @@ export const USAGE = `usage:
 The network key may also come from the environment: P2P_NETWORK_KEY.
 --allow-relay: a peer the metaserver cannot dial back (behind NAT) is reached through the metaserver's
 relay (its --relay-port, capped by --relay-rate) instead of being refused; links stay end-to-end TLS.
---punch: two relayed peers first try a TCP hole punch (coordinated by the metaserver) for a direct link.
+--punch: a relayed link between two relayed peers moves to a direct path when a TCP hole punch works.
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
 A metaserver bound beyond loopback announces itself on the LAN (mDNS); on loopback only with --announce.
@@ -78,7 +78,7 @@ export interface PeerArgs {
   maxUploadBytesPerSecond?: number;
   /** `--allow-relay`: unreachable (behind NAT), be reached through the metaserver's relay. */
   allowRelay?: boolean;
-  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying. */
+  /** `--punch`: behind NAT, a relayed link to another relayed peer moves direct when a hole punch works. */
   punch?: boolean;
   port: number;
   dir: string;

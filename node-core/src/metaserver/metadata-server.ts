@@ -41,6 +41,7 @@ export interface MetadataServerOptions {
 }
 
 type RegisterMessage = Extract<Incoming['msg'], { t: 'register' }>;
+type PunchRequest = Extract<Incoming['msg'], { t: 'punch-request' }>;
 
 export interface MetadataServerEvents {
   'peer-registered': [string];
@@ -228,7 +229,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
       case 'relay-connect':
         return this.openCircuit(conn, incoming, peerId, msg.id);
       case 'punch-request':
-        this.coordinatePunch(conn, peerId, msg.id, msg.port).then(
+        this.coordinatePunch(conn, peerId, msg).then(
           (peer) => conn.reply(incoming, { t: 'punch-go', peer }),
           (err: unknown) => conn.replyError(incoming, err),
         );
@@ -272,16 +273,19 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   }
 
   /**
-   * A hole punch between a registered peer and a relayed one: each learns the other's address as
-   * seen from here and the local port it connects from (relay/hole-punch.ts).
+   * A hole punch between the two ends of a relayed circuit, to move it onto a direct path: each
+   * learns the other's address as seen from here, the local port it connects from
+   * (relay/hole-punch.ts), and the target which of its circuits moves (by its own end's token).
    */
-  private async coordinatePunch(conn: Connection, dialer: string | undefined, target: string, port: number) {
+  private async coordinatePunch(conn: Connection, dialer: string | undefined, request: PunchRequest) {
     if (dialer === undefined) throw new P2PError('PROTOCOL', 'only a registered peer may ask for a punch');
+    const { id: target, port } = request;
     const targetConn = this.registrations.get(target);
     if (!targetConn || !this.registry.isRelayed(target))
       throw new P2PError('PEER_UNREACHABLE', `"${target}" is not a relayed peer of this network`);
+    const token = this.relay.otherEnd(request.token, dialer, target);
     const offer = { id: dialer, host: seenHost(conn), port };
-    const answer = await targetConn.request({ t: 'punch-offer', peer: offer }, { timeoutMs: 3000 });
+    const answer = await targetConn.request({ t: 'punch-offer', peer: offer, token }, { timeoutMs: 3000 });
     if (answer.msg.t !== 'punch-port') throw new P2PError('PROTOCOL', `"${target}" answered no port`);
     return { id: target, host: seenHost(targetConn), port: answer.msg.port };
   }

@@ -44,8 +44,11 @@ export interface MetaserverClientEvents {
   reachability: [Reachability];
   /** A peer asks for a relayed link to this one: connect to the relay at `port` with `token`. */
   'relay-open': [token: string, port: number];
-  /** A peer punches a hole to this one: `answer` the local port this peer connects from (undefined: refuse). */
-  'punch-offer': [peer: PeerRef, answer: (port: number | undefined) => void];
+  /**
+   * A peer punches a hole to this one, to move the relayed circuit whose end here is `token`:
+   * `answer` the local port this peer connects from (undefined: refuse).
+   */
+  'punch-offer': [peer: PeerRef, token: string, answer: (port: number | undefined) => void];
 }
 
 export interface Reachability {
@@ -122,15 +125,18 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     return { token: answer.msg.token, port: answer.msg.port };
   }
 
-  /** Coordinates a hole punch to the relayed peer `id`: resolves with its address and port to connect to now. */
-  async punch(id: string, localPort: number, signal?: AbortSignal): Promise<PeerRef> {
+  /**
+   * Coordinates a hole punch to the relayed peer `id`, for the circuit whose end here is `token`:
+   * resolves with its address and port to connect to now.
+   */
+  async punch(id: string, localPort: number, token: string, signal?: AbortSignal): Promise<PeerRef> {
     if (!this.conn?.isOpen) throw new P2PError('METASERVER_UNREACHABLE', 'not connected to the metaserver');
-    const answer = await this.conn.request({ t: 'punch-request', id, port: localPort }, { signal });
+    const answer = await this.conn.request({ t: 'punch-request', id, port: localPort, token }, { signal });
     if (answer.msg.t !== 'punch-go') throw new P2PError('PROTOCOL', `"${answer.msg.t}" is no punch answer`);
     return answer.msg.peer;
   }
 
-  private offerPunch(conn: Connection, incoming: Incoming, peer: PeerRef): void {
+  private offerPunch(conn: Connection, incoming: Incoming, peer: PeerRef, token: string): void {
     let answered = false;
     const answer = (port: number | undefined): void => {
       if (answered) return;
@@ -141,7 +147,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
           : conn.reply(incoming, { t: 'punch-port', port });
       reply.catch(() => undefined);
     };
-    if (!this.emit('punch-offer', peer, answer)) answer(undefined);
+    if (!this.emit('punch-offer', peer, token, answer)) answer(undefined);
   }
 
   /** `abrupt`: no goodbye, the socket just closes (as when the process is killed). */
@@ -180,7 +186,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       const { msg } = incoming;
       if (msg.t === 'mend') this.emit('mend', msg.peer);
       if (msg.t === 'relay-open') this.emit('relay-open', msg.token, msg.port);
-      if (msg.t === 'punch-offer') this.offerPunch(conn, incoming, msg.peer);
+      if (msg.t === 'punch-offer') this.offerPunch(conn, incoming, msg.peer, msg.token);
       if (msg.t !== 'address-challenge') return;
       this.options.addressProof.remember(msg.token);
       conn.reply(incoming, { t: 'ok' }).catch(() => undefined);

@@ -73,12 +73,16 @@ const METASERVER_MESSAGES = {
   /** Metaserver → a relayed peer, on its registration connection: the same, for the circuit's other end. */
   'relay-open': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
   /**
-   * Hole punching (a TCP simultaneous open): "I will connect from local `port`; coordinate with the
-   * relayed peer `id`". Answer: punch-go.
+   * Hole punching (a TCP simultaneous open) to move the relayed circuit whose dialer end is `token`
+   * onto a direct path: "I will connect from local `port`; coordinate with the relayed peer `id`".
+   * Answer: punch-go.
    */
-  'punch-request': { fields: { id: 'peerId', port: 'port' }, payload: 'none' },
-  /** Metaserver → the relayed peer: `peer` (its address as seen by the metaserver) connects now. Answer: punch-port. */
-  'punch-offer': { fields: { peer: 'peerRef' }, payload: 'none' },
+  'punch-request': { fields: { id: 'peerId', port: 'port', token: 'hex' }, payload: 'none' },
+  /**
+   * Metaserver → the relayed peer: `peer` (its address as seen by the metaserver) connects now, to
+   * move the circuit whose end at this peer is `token`. Answer: punch-port.
+   */
+  'punch-offer': { fields: { peer: 'peerRef', token: 'hex' }, payload: 'none' },
   /** The relayed peer's local port; it is already connecting to the offer's address from it. */
   'punch-port': { fields: { port: 'port' }, payload: 'none' },
   /** Metaserver → the asker: connect now to `peer` (its address as the metaserver sees it) from your port. */
