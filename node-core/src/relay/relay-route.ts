@@ -6,8 +6,9 @@
 // (direct-upgrade.ts).
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Address, PeerRef, PunchEvent } from '../events';
-import type { MetaserverClient } from '../metaserver/metaserver-client';
+import type { Address, PeerRef, PunchEvent, RelayCircuitEvent } from '../events';
+import type { MetaserverClient, RelayTicket } from '../metaserver/metaserver-client';
+import { RelayHub, type RelayLimits } from './relay-hub';
 import { P2PError, toP2PError, type RelayRoute } from '../wire';
 import { DirectUpgrade } from './direct-upgrade';
 import { MigratingStream } from './migrating-stream';
@@ -24,6 +25,10 @@ export interface MetaserverRelayOptions {
   punch?: boolean;
   /** Each punch this peer tried as the dialer, and how it went. */
   onPunch?: (event: PunchEvent) => void;
+  /** `--relay-for-others`: this peer also relays circuits between others, within these caps. */
+  relayForOthers?: RelayLimits;
+  /** Each circuit this peer relayed for others, as it ends, with its relay's counters. */
+  onRelayed?: (event: RelayCircuitEvent) => void;
 }
 
 /** Where a relayed end's stream goes: the peer's own listener (WireServer.adopt). */
@@ -38,15 +43,27 @@ export interface InboundStreams {
 export class MetaserverRelay implements RelayRoute {
   private readonly relayedIds = new Set<string>();
   private readonly opening = new Set<net.Socket>();
-  private readonly onRelayOpen = (token: string, port: number): void => this.answerCircuit(token, port);
+  private readonly onRelayOpen = (ticket: RelayTicket): void => this.answerCircuit(ticket);
   private attached: { client: MetaserverClient; listener: InboundStreams } | undefined;
   private closed = false;
   private readonly upgrade: DirectUpgrade | undefined;
   private readonly onPunchOffer = (peer: PeerRef, token: string, answer: (port: number | undefined) => void): void =>
     this.upgrade ? this.upgrade.answer(peer, token, answer) : answer(undefined);
 
+  /** `--relay-for-others`: the relay this peer runs for others (listening once listenForOthers() resolved). */
+  readonly forOthers: RelayHub | undefined;
+
   constructor(private readonly options: MetaserverRelayOptions = {}) {
     if (options.punch) this.upgrade = new DirectUpgrade(options.onPunch);
+    if (options.relayForOthers) {
+      this.forOthers = new RelayHub(options.relayForOthers);
+      if (options.onRelayed) this.forOthers.on('circuit-end', options.onRelayed);
+    }
+  }
+
+  /** Starts the relay for others (if asked for) on `host`, before registering, which announces its port. */
+  async listenForOthers(host: string): Promise<void> {
+    await this.forOthers?.listen(host);
   }
 
   attach(client: MetaserverClient, listener: InboundStreams): void {
@@ -65,7 +82,7 @@ export class MetaserverRelay implements RelayRoute {
     if (!this.attached) throw new P2PError('PEER_UNREACHABLE', 'no metaserver to relay through');
     const { client } = this.attached;
     const ticket = await client.relayTicket(peer.id, signal);
-    const relay = { host: client.address.host, port: ticket.port };
+    const relay = { host: ticket.host, port: ticket.port };
     const upgrade = this.shouldPunch(peer) ? this.upgrade : undefined;
     const socket = await this.connect(relay, ticket.token, upgrade !== undefined, signal);
     if (!upgrade) return socket;
@@ -79,12 +96,13 @@ export class MetaserverRelay implements RelayRoute {
     this.relayedIds.add(peer.id);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     this.attached?.client.off('relay-open', this.onRelayOpen);
     this.attached?.client.off('punch-offer', this.onPunchOffer);
     this.upgrade?.close();
     for (const socket of this.opening) socket.destroy();
+    await this.forOthers?.close();
   }
 
   /** Both ends behind NAT (this peer relayed too), and no recent failed punch with this peer. */
@@ -94,10 +112,10 @@ export class MetaserverRelay implements RelayRoute {
   }
 
   /** The relayed end of a circuit: connect to the relay, then serve the stream as an inbound link. */
-  private answerCircuit(token: string, port: number): void {
+  private answerCircuit({ token, host, port }: RelayTicket): void {
     const attached = this.attached;
     if (this.closed || !attached || this.opening.size >= MAX_OPENING) return;
-    const opened = this.connect({ host: attached.client.address.host, port }, token, this.upgrade !== undefined);
+    const opened = this.connect({ host, port }, token, this.upgrade !== undefined);
     const serve = (stream: Promise<Duplex>): void =>
       void stream.then(
         (s) => (this.closed ? s.destroy() : attached.listener.adopt(s)),

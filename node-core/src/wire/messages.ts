@@ -38,10 +38,13 @@ const CONNECTION_MESSAGES = {
 
 // ---- metaserver ------------------------------------------------------------------------
 const METASERVER_MESSAGES = {
-  /** `relay`: if the address cannot be dialed back, admit the peer as unreachable, reached through the relay. */
+  /**
+   * `relay`: if the address cannot be dialed back, admit the peer as unreachable, reached through the relay.
+   * `relayPort`: this peer relays for others on its host at that port (`--relay-for-others`).
+   */
   register: {
     fields: { id: 'peerIdOrEmpty', host: 'host', port: 'port', mode: 'mode', flag: 'string' },
-    optional: { nodeId: 'nodeId', relay: 'bool' },
+    optional: { nodeId: 'nodeId', relay: 'bool', relayPort: 'port' },
     payload: 'none',
   },
   /** `reachable`: whether the dial-back reached the peer; `relayPort`: the metaserver's relay (relay/relay-hub.ts). */
@@ -68,10 +71,17 @@ const METASERVER_MESSAGES = {
   'address-proof': { fields: { token: 'hex' }, payload: 'none' },
   /** A registered peer to the metaserver: "open a circuit to the relayed peer `id`". Answer: relay-ticket. */
   'relay-connect': { fields: { id: 'peerId' }, payload: 'none' },
-  /** Connect to the relay at `port` (the metaserver's host) and present `token` (PROTOCOL.md, "Relayed links"). */
-  'relay-ticket': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
+  /**
+   * Connect to the relay at `host:port` (`host` absent: the metaserver's host) and present `token`
+   * (PROTOCOL.md, "Relayed links").
+   */
+  'relay-ticket': { fields: { token: 'hex', port: 'port' }, optional: { host: 'host' }, payload: 'none' },
   /** Metaserver → a relayed peer, on its registration connection: the same, for the circuit's other end. */
-  'relay-open': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
+  'relay-open': { fields: { token: 'hex', port: 'port' }, optional: { host: 'host' }, payload: 'none' },
+  /** Metaserver → a peer that relays for others: "open a circuit from `dialer` to `target`". Answer: relay-tokens. */
+  'relay-host': { fields: { dialer: 'peerId', target: 'peerId' }, payload: 'none' },
+  /** The two ends' tokens of a circuit opened on a peer's relay. */
+  'relay-tokens': { fields: { dialerToken: 'hex', targetToken: 'hex' }, payload: 'none' },
   /**
    * Hole punching (a TCP simultaneous open) to move the relayed circuit whose dialer end is `token`
    * onto a direct path: "I will connect from local `port`; coordinate with the relayed peer `id`".
