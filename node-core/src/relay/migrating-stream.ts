@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { P2PError } from '../wire';
+import { readExactly } from './relay-preamble';
 
 /** The first bytes each side writes on the direct socket: "I move this stream onto you". */
 const MOVE_MARKER = Buffer.from('P2PMOVE1', 'latin1');
@@ -119,25 +120,7 @@ export class MigratingStream extends Duplex {
 }
 
 /** Reads exactly the move marker off `socket`, leaving whatever follows it unread. */
-function readMarker(socket: Socket, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const finish = (err?: Error): void => {
-      clearTimeout(timer);
-      socket.off('readable', onReadable);
-      socket.off('close', onClose);
-      socket.off('error', onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onReadable = (): void => {
-      const bytes = socket.read(MOVE_MARKER.length) as Buffer | null;
-      if (bytes === null) return;
-      finish(bytes.equals(MOVE_MARKER) ? undefined : new P2PError('PROTOCOL', 'not a move marker'));
-    };
-    const onClose = (): void => finish(new P2PError('PEER_UNREACHABLE', 'the direct path closed before moving'));
-    const timer = setTimeout(() => finish(new P2PError('PEER_UNREACHABLE', 'no move marker in time')), timeoutMs);
-    socket.on('readable', onReadable);
-    socket.once('close', onClose);
-    socket.once('error', onClose);
-  });
+async function readMarker(socket: Socket, timeoutMs: number): Promise<void> {
+  const bytes = await readExactly(socket, MOVE_MARKER.length, timeoutMs, 'move marker');
+  if (!bytes.equals(MOVE_MARKER)) throw new P2PError('PROTOCOL', 'not a move marker');
 }
