@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     console.log(
       `  relayed / direct: ${(direct / relayed).toFixed(2)}× (relay overhead ${(relayed / direct).toFixed(2)}×)`,
     );
-    console.log('punch success rate: test/unit/netns-nat.test.ts prints it (it needs real NAT, in namespaces)');
+    console.log('punch success rate and throughput across real NAT: bench/punch.bench.ts');
     for (const p of net.all) p.send('STOP');
     await Promise.all(net.all.map((p) => p.exited));
     net = undefined;

@@ -234,6 +234,22 @@ export interface PunchEvent {
   message?: string;
 }
 
+/**
+ * The metaserver's relay ended a circuit: both ends left, it moved to a punched direct path, or it
+ * hit a cap (`capped`), idled out (`idle`) or never got its second end (`unpaired`).
+ */
+export interface RelayCircuitEvent {
+  event: 'relay-circuit';
+  dialer: string;
+  target: string;
+  /** What this circuit carried, both ways together. */
+  bytes: number;
+  ended: 'closed' | 'capped' | 'idle' | 'unpaired';
+  /** The relay's counters after it: circuits still open, and bytes carried by every ended circuit. */
+  circuitsOpen: number;
+  bytesCarried: number;
+}
+
 export interface StoppedEvent {
   event: 'stopped';
 }
@@ -262,6 +278,7 @@ export type NodeEvent =
   | ErrorEvent
   | ReachabilityEvent
   | PunchEvent
+  | RelayCircuitEvent
   | StoppedEvent;
 
 export type NodeEventName = NodeEvent['event'];

@@ -13,6 +13,7 @@ import type {
   SearchResultEvent,
   PunchEvent,
   ReachabilityEvent,
+  RelayCircuitEvent,
 } from './events';
 import { assertFileName, type FileOrigin, type FileStore } from './files/file-store';
 import type { AddressProof } from './metaserver/address-proof';
@@ -29,6 +30,7 @@ export function peerMetaserverClient(
   self: PeerRef,
   mode: Mode,
   addressProof: AddressProof,
+  relay?: MetaserverRelay,
 ): MetaserverClient | undefined {
   if (!options.metaserver) return undefined;
   return new MetaserverClient({
@@ -38,6 +40,7 @@ export function peerMetaserverClient(
     key: options.key,
     security,
     allowRelay: options.allowRelay,
+    relayForOthers: relay?.forOthers,
     heartbeatMs: options.heartbeatMs,
     retryMs: options.metaserverRetryMs ?? options.heartbeatMs,
   });
@@ -138,9 +141,19 @@ export function peerReadyEvent(
   };
 }
 
-/** A peer's relay route (attached once its metaserver client exists), punching if `--punch`. */
-export function peerRelayRoute(options: PeerOptions, emit: (event: PunchEvent) => void): MetaserverRelay {
-  return new MetaserverRelay({ punch: options.punch, onPunch: emit });
+/** Circuits a peer relays for others at once, and per peer, unless told otherwise. */
+const PEER_RELAY_DEFAULTS = { maxCircuits: 16, maxCircuitsPerPeer: 4 };
+
+/**
+ * A peer's relay route (attached once its metaserver client exists), punching if `--punch`, and
+ * relaying for others if `--relay-for-others`.
+ */
+export function peerRelayRoute(
+  options: PeerOptions,
+  emit: (event: PunchEvent | RelayCircuitEvent) => void,
+): MetaserverRelay {
+  const forOthers = options.relayForOthers && { ...PEER_RELAY_DEFAULTS, ...options.relayForOthers };
+  return new MetaserverRelay({ punch: options.punch, onPunch: emit, relayForOthers: forOthers, onRelayed: emit });
 }
 
 /**

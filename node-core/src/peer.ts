@@ -15,6 +15,7 @@ import type {
   TopologyEvent,
 } from './events';
 import type { ChannelSecurity } from './wire';
+import type { RelayLimits } from './relay/relay-hub';
 
 /** The options every peer takes, whatever its overlay (the CLI's `peer` flags). */
 export interface PeerOptions {
@@ -33,8 +34,13 @@ export interface PeerOptions {
    * relayed, and others reach it through the metaserver's relay (relay/).
    */
   allowRelay?: boolean;
-  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying (relay/hole-punch.ts). */
+  /** `--punch`: behind NAT, a relayed link to another relayed peer moves to a punched direct path (relay/). */
   punch?: boolean;
+  /**
+   * `--relay-for-others` (caps: `--relay-cap` bytes per second; circuits at once, per peer, idle
+   * time): reachable, this peer relays circuits between others when the metaserver's relay is full.
+   */
+  relayForOthers?: RelayLimits;
   /** `--join HOST:PORT`: a peer already in the network (with or without a metaserver). */
   join?: Address;
   /** `--heartbeat-ms`: the metaserver heartbeat, and the pace of the overlay's own timers. */

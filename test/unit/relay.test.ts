@@ -20,6 +20,7 @@ import { dial, P2PError, type RelayRoute } from '@node-core/wire';
 import { FloodPeer } from '@node-core/flood/flood-peer';
 import { FAST, FloodFixture, waitFor } from './flood-fixture';
 import { RawPeer } from './hostile-wire';
+import { registerByHand } from './support/register-by-hand';
 
 const UNREACHABLE_HOST = '127.0.0.3';
 const CHECK_MS = 700;
@@ -88,7 +89,7 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     assert.ok(ms.relay.stats.circuitsOpened >= 1);
   });
 
-  it('a punch the other side refuses falls back to the relay at once; the GET still verifies', async () => {
+  it('a punch the other side refuses leaves the link relayed; the GET still verifies, without waiting', async () => {
     const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
     const content = randomBytes(256 * 1024 + 9);
     const behindNat = { metaserver: ms.address, advertise: UNREACHABLE_HOST, allowRelay: true };
@@ -101,12 +102,32 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     await puncher.start();
     const done = await puncher.get('refused.bin');
     assert.equal(done.sha256, createHash('sha256').update(content).digest('hex'));
-    assert.ok(punches.length >= 1, 'the GET tried a punch first');
+    assert.ok(performance.now() - started < 5000, 'a refused punch costs no punch timeout');
+    await waitFor('a punch was tried beside the relayed link', () => punches.length >= 1);
     assert.ok(
       punches.every((p) => !p.ok && /not punching/.test(p.message ?? '')),
       JSON.stringify(punches),
     );
-    assert.ok(performance.now() - started < 5000, 'a refused punch costs no punch timeout');
+  });
+
+  it("a punch is coordinated only for the asker's own circuit, named by its own token", async () => {
+    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    const hidden = { metaserver: ms.address, advertise: UNREACHABLE_HOST, allowRelay: true };
+    await net_.peer('hidden', { ...hidden, punch: true });
+    await net_.peer('other', hidden);
+    const stranger = await registerByHand(ms, 'stranger', cleanups);
+    const ticket = await stranger.request({ t: 'relay-connect', id: 'hidden' });
+    assert.equal(ticket.t, 'relay-ticket');
+    // port 1: nothing listens there, so the target's punch toward it is refused at once
+    const punch = (id: string, token: string) => stranger.request({ t: 'punch-request', id, port: 1, token });
+    // a made-up token, or a real one for another target, names no circuit of the asker's
+    for (const refused of [await punch('hidden', newRelayToken()), await punch('other', String(ticket.token))]) {
+      assert.ok(refused.t === 'error' && refused.code === 'PEER_UNREACHABLE', JSON.stringify(refused));
+    }
+    // its own circuit: the target is asked and answers the port it punches from
+    const own = await punch('hidden', String(ticket.token));
+    assert.equal(own.t, 'punch-go', JSON.stringify(own));
+    assert.equal((own.peer as PeerRef).id, 'hidden');
   });
 
   it('a peer without --allow-relay is still refused at an address the metaserver cannot dial', async () => {

@@ -229,7 +229,9 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
   private async enterRing(): Promise<void> {
     const { join } = this.options;
-    this.metaserver = peerMetaserverClient(this.options, this.security, this.self, 'chord', this.addressProof);
+    await this.relay.listenForOthers(this.options.host ?? '127.0.0.1');
+    const { security, self, addressProof, relay } = this;
+    this.metaserver = peerMetaserverClient(this.options, security, self, 'chord', addressProof, relay);
     attachRelay(this.relay, this.metaserver, this.ring, (event) => this.emit('event', event));
     const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
     if (join) {
@@ -360,7 +362,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       await this.started.fileHost.settle();
     }
     await this.store.close();
-    this.relay.close();
+    await this.relay.close();
     await this.metaserver?.close();
     this.removeAllListeners();
   }

@@ -17,7 +17,8 @@ export const USAGE = `usage:
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --metaserver auto | --join HOST:PORT] [--mode flood|chord]
                 [--discover-ms 3000] [--discover-interface IPV4]...
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
-                [--max-upload RATE] [--allow-relay] [--punch] [--trust FILE] [--key K] [--json]
+                [--max-upload RATE] [--allow-relay] [--punch] [--relay-for-others [--relay-cap RATE]]
+                [--trust FILE] [--key K] [--json]
   p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
   p2p-node get LINK [--dir .] [--host 127.0.0.1] [--trust FILE] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
@@ -25,7 +26,9 @@ export const USAGE = `usage:
 The network key may also come from the environment: P2P_NETWORK_KEY.
 --allow-relay: a peer the metaserver cannot dial back (behind NAT) is reached through the metaserver's
 relay (its --relay-port, capped by --relay-rate) instead of being refused; links stay end-to-end TLS.
---punch: two relayed peers first try a TCP hole punch (coordinated by the metaserver) for a direct link.
+--punch: a relayed link between two relayed peers moves to a direct path when a TCP hole punch works.
+--relay-for-others: a reachable peer relays for others when the metaserver's relay is full (--relay-cap RATE
+caps its bytes per second; 16 circuits at once, 4 per peer, idle ones dropped after 60 s).
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
 A metaserver bound beyond loopback announces itself on the LAN (mDNS); on loopback only with --announce.
@@ -78,8 +81,10 @@ export interface PeerArgs {
   maxUploadBytesPerSecond?: number;
   /** `--allow-relay`: unreachable (behind NAT), be reached through the metaserver's relay. */
   allowRelay?: boolean;
-  /** `--punch`: behind NAT, try a hole punch to another relayed peer before relaying. */
+  /** `--punch`: behind NAT, a relayed link to another relayed peer moves direct when a hole punch works. */
   punch?: boolean;
+  /** `--relay-for-others`: relay circuits between others; `--relay-cap`: their bytes per second together. */
+  relayForOthers?: { rateBytesPerSecond?: number };
   port: number;
   dir: string;
   maxNeighbors: number;
@@ -194,6 +199,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'max-upload': { type: 'string' },
         'allow-relay': { type: 'boolean', default: false },
         punch: { type: 'boolean', default: false },
+        'relay-for-others': { type: 'boolean', default: false },
+        'relay-cap': { type: 'string' },
         trust: { type: 'string' },
         'discover-ms': { type: 'string', default: '3000' },
         'discover-interface': { type: 'string', multiple: true },
@@ -229,6 +236,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         advertise: values.advertise,
         allowRelay: values['allow-relay'],
         punch: values.punch,
+        relayForOthers: relayForOthers(values['relay-for-others'], values['relay-cap']),
         port: int('--port', values.port, 0, 65535),
         dir: values.dir,
         maxNeighbors: int('--max-neighbors', values['max-neighbors'], 1, 1024),
@@ -329,6 +337,13 @@ function optionalInt(flag: string, value: string | undefined, min: number, max: 
 const RATE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
 /** Bytes per second from "1M", "20M", "1.5G", "2048K" (binary units, an optional "iB", "B" or "/s"). */
+/** `--relay-for-others [--relay-cap RATE]`; a cap alone is a usage error. */
+function relayForOthers(offered: boolean | undefined, cap: string | undefined): PeerArgs['relayForOthers'] {
+  if (cap !== undefined && !offered) throw new UsageError('--relay-cap needs --relay-for-others');
+  if (!offered) return undefined;
+  return cap === undefined ? {} : { rateBytesPerSecond: rate('--relay-cap', cap) };
+}
+
 function rate(flag: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?(?:\/s)?$/i.exec(value.trim());
   const bytes = match ? Math.floor(Number(match[1]) * RATE_UNITS[match[2].toUpperCase()]) : NaN;

@@ -112,6 +112,7 @@ export async function runMetaserver(args: MetaserverArgs, out: EventOutput): Pro
   running.server.on('peer-registered', (id) => out.note(`peer ${id} registered`));
   running.server.on('peer-left', (id) => out.note(`peer ${id} left`));
   running.server.on('refused', (err) => out.note(`refused: ${err.code} ${err.message}`));
+  running.server.relay.on('circuit-end', (event) => out.emit(event));
   const unsubscribe = reportKeyChanges(running.security, (event) => out.emit(event));
   return runUntilStopped(
     {

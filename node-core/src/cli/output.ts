@@ -114,6 +114,11 @@ function humanLine(event: CliEvent): string {
       return event.ok
         ? `hole punched to ${event.peer} in ${event.ms} ms: direct link`
         : `no hole punched to ${event.peer} (${event.message ?? 'failed'}): relayed`;
+    case 'relay-circuit':
+      return (
+        `relayed circuit ${event.dialer} -> ${event.target} ended (${event.ended}) after ${event.bytes} bytes; ` +
+        `${event.circuitsOpen} open, ${event.bytesCarried} bytes relayed in all`
+      );
     case 'stopped':
       return 'stopped';
     case 'help':

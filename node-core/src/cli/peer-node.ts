@@ -13,6 +13,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>, securit
     advertise: args.advertise,
     allowRelay: args.allowRelay,
     punch: args.punch,
+    relayForOthers: args.relayForOthers,
     port: args.port,
     dir: args.dir,
     key: args.key,

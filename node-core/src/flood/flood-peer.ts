@@ -145,7 +145,8 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.self = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
-      this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof);
+      await this.relay.listenForOthers(bound.host);
+      this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof, this.relay);
       attachRelay(this.relay, this.metaserver, this.server, (event) => this.emit('event', event));
       // a relayed peer says so wherever it names itself (hits, joins), so others dial it through the relay
       this.metaserver?.on('reachability', ({ relayed }) => {
@@ -330,7 +331,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     for (const controller of this.downloads) controller.abort(new PauseRequest());
     this.traffic.close();
     await this.overlay?.close(abrupt);
-    this.relay.close();
+    await this.relay.close();
     await this.metaserver?.close(abrupt);
     for (const conn of this.outbound) conn.close();
     await this.server.close();

@@ -13,6 +13,7 @@ import {
   type ChannelSecurity,
   type Incoming,
 } from '../wire';
+import { CircuitBroker } from '../relay/circuit-broker';
 import { RelayHub, type RelayLimits } from '../relay/relay-hub';
 import { newAddressToken, verifyAddress } from './address-proof';
 import { PartitionRepair } from './partition-repair';
@@ -41,6 +42,7 @@ export interface MetadataServerOptions {
 }
 
 type RegisterMessage = Extract<Incoming['msg'], { t: 'register' }>;
+type PunchRequest = Extract<Incoming['msg'], { t: 'punch-request' }>;
 
 export interface MetadataServerEvents {
   'peer-registered': [string];
@@ -61,6 +63,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   private readonly repair: PartitionRepair;
   private readonly security: ChannelSecurity;
   readonly relay: RelayHub;
+  private readonly circuits: CircuitBroker;
 
   constructor(private readonly options: MetadataServerOptions = {}) {
     super();
@@ -74,6 +77,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     this.wire.on('connection', (conn) => this.attach(conn));
     this.wire.on('rejected', (err) => this.emit('refused', err));
     this.relay = new RelayHub(options.relay);
+    this.circuits = new CircuitBroker(this.relay, (id) => this.registrations.get(id));
     this.repair = new PartitionRepair({
       intervalMs: options.repairIntervalMs ?? 1000,
       peers: () => this.registry.snapshot().peers.filter((p) => p.mode === 'flood'),
@@ -128,6 +132,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         this.traffic.forget(peerId);
         this.activity.forget(peerId);
         this.relay.forget(peerId);
+        this.circuits.forget(peerId);
         this.emit('peer-left', peerId);
       }
     });
@@ -179,6 +184,8 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
       relayed: !reachable || undefined,
     });
     this.registrations.set(msg.id, conn);
+    // only a peer others can reach may relay for them
+    if (reachable && msg.relayPort !== undefined) this.circuits.offer(msg.id, msg.host, msg.relayPort);
     this.emit('peer-registered', msg.id);
     const answer = { t: 'registered', referrals, reachable, relayPort: this.relay.port } as const;
     void conn.reply(incoming, answer).catch(() => undefined);
@@ -226,9 +233,16 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         return;
       }
       case 'relay-connect':
-        return this.openCircuit(conn, incoming, peerId, msg.id);
+        this.openCircuit(peerId, msg.id)
+          .then(
+            ({ token, port, host }) =>
+              conn.reply(incoming, { t: 'relay-ticket', token, port, ...(host ? { host } : {}) }),
+            (err: unknown) => conn.replyError(incoming, err),
+          )
+          .catch(() => undefined);
+        return;
       case 'punch-request':
-        this.coordinatePunch(conn, peerId, msg.id, msg.port).then(
+        this.coordinatePunch(conn, peerId, msg).then(
           (peer) => conn.reply(incoming, { t: 'punch-go', peer }),
           (err: unknown) => conn.replyError(incoming, err),
         );
@@ -257,31 +271,37 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
   }
 
   /**
-   * A circuit from a registered peer to a relayed one: a token for each end, the target's sent
-   * over its registration connection, the dialer's in the answer.
+   * A circuit from a registered peer to a relayed one, on this relay or a helper's
+   * (circuit-broker.ts): a token for each end, the target's sent over its registration
+   * connection; resolves with the dialer's ticket.
    */
-  private openCircuit(conn: Connection, incoming: Incoming, dialer: string | undefined, target: string): void {
+  private async openCircuit(dialer: string | undefined, target: string) {
     if (dialer === undefined) throw new P2PError('PROTOCOL', 'only a registered peer may use the relay');
     const targetConn = this.registrations.get(target);
     if (!targetConn || !this.registry.isRelayed(target))
       throw new P2PError('PEER_UNREACHABLE', `"${target}" is not a relayed peer of this network`);
-    const tickets = this.relay.open(dialer, target);
-    const port = this.relay.port;
-    void targetConn.send({ t: 'relay-open', token: tickets.targetToken, port }).catch(() => undefined);
-    void conn.reply(incoming, { t: 'relay-ticket', token: tickets.dialerToken, port }).catch(() => undefined);
+    const { tickets, relay } = await this.circuits.open(dialer, target);
+    const port = relay?.port ?? this.relay.port;
+    const host = relay?.host;
+    const where = host ? { host } : {};
+    void targetConn.send({ t: 'relay-open', token: tickets.targetToken, port, ...where }).catch(() => undefined);
+    return { token: tickets.dialerToken, port, host };
   }
 
   /**
-   * A hole punch between a registered peer and a relayed one: each learns the other's address as
-   * seen from here and the local port it connects from (relay/hole-punch.ts).
+   * A hole punch between the two ends of a relayed circuit, to move it onto a direct path: each
+   * learns the other's address as seen from here, the local port it connects from
+   * (relay/hole-punch.ts), and the target which of its circuits moves (by its own end's token).
    */
-  private async coordinatePunch(conn: Connection, dialer: string | undefined, target: string, port: number) {
+  private async coordinatePunch(conn: Connection, dialer: string | undefined, request: PunchRequest) {
     if (dialer === undefined) throw new P2PError('PROTOCOL', 'only a registered peer may ask for a punch');
+    const { id: target, port } = request;
     const targetConn = this.registrations.get(target);
     if (!targetConn || !this.registry.isRelayed(target))
       throw new P2PError('PEER_UNREACHABLE', `"${target}" is not a relayed peer of this network`);
+    const token = this.relay.otherEnd(request.token, dialer, target);
     const offer = { id: dialer, host: seenHost(conn), port };
-    const answer = await targetConn.request({ t: 'punch-offer', peer: offer }, { timeoutMs: 3000 });
+    const answer = await targetConn.request({ t: 'punch-offer', peer: offer, token }, { timeoutMs: 3000 });
     if (answer.msg.t !== 'punch-port') throw new P2PError('PROTOCOL', `"${target}" answered no port`);
     return { id: target, host: seenHost(targetConn), port: answer.msg.port };
   }

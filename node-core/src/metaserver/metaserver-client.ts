@@ -15,8 +15,16 @@ import {
   type Incoming,
   type LinkCredentials,
 } from '../wire';
+import type { RelayTickets } from '../relay/relay-hub';
 import type { AddressProof } from './address-proof';
 import type { RegisteredPeer } from './peer-registry';
+
+/** One end of a relayed circuit: the relay to connect to and the token to show it. */
+export interface RelayTicket {
+  token: string;
+  host: string;
+  port: number;
+}
 
 export interface MetaserverClientOptions {
   address: Address;
@@ -29,6 +37,8 @@ export interface MetaserverClientOptions {
   flag?: string;
   /** `--allow-relay`: if the metaserver cannot dial this peer back, be admitted as relayed instead of refused. */
   allowRelay?: boolean;
+  /** `--relay-for-others`: this peer's relay, announced at registration; the metaserver opens circuits on it. */
+  relayForOthers?: { port: number; open(dialer: string, target: string): RelayTickets };
   heartbeatMs?: number;
   retryMs?: number;
   requestTimeoutMs?: number;
@@ -42,10 +52,13 @@ export interface MetaserverClientEvents {
   mend: [PeerRef];
   /** After each registration: whether the metaserver could dial this peer back. */
   reachability: [Reachability];
-  /** A peer asks for a relayed link to this one: connect to the relay at `port` with `token`. */
-  'relay-open': [token: string, port: number];
-  /** A peer punches a hole to this one: `answer` the local port this peer connects from (undefined: refuse). */
-  'punch-offer': [peer: PeerRef, answer: (port: number | undefined) => void];
+  /** A peer asks for a relayed link to this one: connect to the relay at `host:port` with `token`. */
+  'relay-open': [RelayTicket];
+  /**
+   * A peer punches a hole to this one, to move the relayed circuit whose end here is `token`:
+   * `answer` the local port this peer connects from (undefined: refuse).
+   */
+  'punch-offer': [peer: PeerRef, token: string, answer: (port: number | undefined) => void];
 }
 
 export interface Reachability {
@@ -115,22 +128,38 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
   }
 
   /** A ticket for a relayed circuit to `id` (relay/relay-route.ts): the relay's port and this end's token. */
-  async relayTicket(id: string, signal?: AbortSignal): Promise<{ token: string; port: number }> {
+  async relayTicket(id: string, signal?: AbortSignal): Promise<RelayTicket> {
     if (!this.conn?.isOpen) throw new P2PError('METASERVER_UNREACHABLE', 'not connected to the metaserver');
     const answer = await this.conn.request({ t: 'relay-connect', id }, { signal });
     if (answer.msg.t !== 'relay-ticket') throw new P2PError('PROTOCOL', `"${answer.msg.t}" is no relay ticket`);
-    return { token: answer.msg.token, port: answer.msg.port };
+    const { token, port, host } = answer.msg;
+    return { token, port, host: host ?? this.address.host };
   }
 
-  /** Coordinates a hole punch to the relayed peer `id`: resolves with its address and port to connect to now. */
-  async punch(id: string, localPort: number, signal?: AbortSignal): Promise<PeerRef> {
+  /** The metaserver asks this peer's relay for a circuit (`--relay-for-others`): its tokens, or why not. */
+  private hostCircuit(conn: Connection, incoming: Incoming, dialer: string, target: string): void {
+    const relay = this.options.relayForOthers;
+    try {
+      if (!relay) throw new P2PError('PROTOCOL', 'this peer does not relay for others');
+      const { dialerToken, targetToken } = relay.open(dialer, target);
+      conn.reply(incoming, { t: 'relay-tokens', dialerToken, targetToken }).catch(() => undefined);
+    } catch (err) {
+      conn.replyError(incoming, err).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Coordinates a hole punch to the relayed peer `id`, for the circuit whose end here is `token`:
+   * resolves with its address and port to connect to now.
+   */
+  async punch(id: string, localPort: number, token: string, signal?: AbortSignal): Promise<PeerRef> {
     if (!this.conn?.isOpen) throw new P2PError('METASERVER_UNREACHABLE', 'not connected to the metaserver');
-    const answer = await this.conn.request({ t: 'punch-request', id, port: localPort }, { signal });
+    const answer = await this.conn.request({ t: 'punch-request', id, port: localPort, token }, { signal });
     if (answer.msg.t !== 'punch-go') throw new P2PError('PROTOCOL', `"${answer.msg.t}" is no punch answer`);
     return answer.msg.peer;
   }
 
-  private offerPunch(conn: Connection, incoming: Incoming, peer: PeerRef): void {
+  private offerPunch(conn: Connection, incoming: Incoming, peer: PeerRef, token: string): void {
     let answered = false;
     const answer = (port: number | undefined): void => {
       if (answered) return;
@@ -141,7 +170,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
           : conn.reply(incoming, { t: 'punch-port', port });
       reply.catch(() => undefined);
     };
-    if (!this.emit('punch-offer', peer, answer)) answer(undefined);
+    if (!this.emit('punch-offer', peer, token, answer)) answer(undefined);
   }
 
   /** `abrupt`: no goodbye, the socket just closes (as when the process is killed). */
@@ -179,8 +208,10 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     conn.setHandler((incoming) => {
       const { msg } = incoming;
       if (msg.t === 'mend') this.emit('mend', msg.peer);
-      if (msg.t === 'relay-open') this.emit('relay-open', msg.token, msg.port);
-      if (msg.t === 'punch-offer') this.offerPunch(conn, incoming, msg.peer);
+      if (msg.t === 'relay-open')
+        this.emit('relay-open', { token: msg.token, port: msg.port, host: msg.host ?? address.host });
+      if (msg.t === 'relay-host') this.hostCircuit(conn, incoming, msg.dialer, msg.target);
+      if (msg.t === 'punch-offer') this.offerPunch(conn, incoming, msg.peer, msg.token);
       if (msg.t !== 'address-challenge') return;
       this.options.addressProof.remember(msg.token);
       conn.reply(incoming, { t: 'ok' }).catch(() => undefined);
@@ -195,6 +226,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
         mode: self.mode,
         flag: this.options.flag ?? 'p2p',
         ...(this.options.allowRelay ? { relay: true } : {}),
+        ...(this.options.relayForOthers ? { relayPort: this.options.relayForOthers.port } : {}),
       });
       referrals = answer.msg.t === 'registered' ? answer.msg.referrals : [];
       const reachable = answer.msg.t !== 'registered' || answer.msg.reachable !== false;

@@ -1,5 +1,6 @@
 // TCP hole punching: both peers behind NAT connect to each other's public address at the same
-// time, each from the local port it told the other (a TCP simultaneous open). A NAT that keeps
+// time, each from the local port it told the other (a TCP simultaneous open), to move a relayed
+// link onto the direct path (direct-upgrade.ts). A NAT that keeps
 // the local port for a fresh mapping and lets in packets answering a mapping it made (as home
 // routers do) then carries the link directly. The metaserver tells each side the other's address
 // as it sees it; nothing here is trusted: TLS and the hello run over the result as over any link.
@@ -50,7 +51,8 @@ export async function simultaneousOpen(
 
 function attempt(remote: Address, localPort: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: remote.host, port: remote.port, localPort });
+    // half-open, as a moved stream ends each direction on its own (migrating-stream.ts)
+    const socket = net.connect({ host: remote.host, port: remote.port, localPort, allowHalfOpen: true });
     const timer = setTimeout(() => fail(new Error('timed out')), Math.max(1, timeoutMs));
     const fail = (err: Error): void => {
       clearTimeout(timer);

@@ -1,5 +1,5 @@
-// One relayed link: two sockets spliced byte for byte. The relay reads nothing in them (the
-// two peers run TLS end to end over it); it only counts, caps and times them out.
+// One relayed link: two sockets spliced byte for byte, half-closes included. The relay reads
+// nothing in them (the two peers run TLS end to end over it); it only counts, caps and times them out.
 import type { Socket } from 'node:net';
 import type { UploadLimiter } from '../transfer/upload-limiter';
 
@@ -29,7 +29,8 @@ export class RelayCircuit {
       socket.setNoDelay(true);
       // any byte either way counts as activity on both sockets, as each is written what the other read
       socket.setTimeout(limits.idleMs, () => this.close('idle'));
-      socket.once('close', () => this.close('closed'));
+      // a clean close waits for the other socket to flush what it still owes its end
+      socket.once('close', (hadError) => (hadError || (a.closed && b.closed) ? this.close('closed') : undefined));
       socket.on('error', () => this.close('closed'));
     }
     this.pump(a, b);
@@ -62,6 +63,9 @@ export class RelayCircuit {
         if (!this.ended) from.resume();
       });
     });
+    // a half-close is passed on: an end that moves its stream to a direct path (migrating-stream.ts)
+    // stops writing here while the other end may still be sending
+    from.once('end', () => to.end());
     from.resume();
   }
 }

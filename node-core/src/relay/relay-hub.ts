@@ -4,8 +4,9 @@
 // shows its token (relay-preamble.ts); once both are in, the two sockets are spliced
 // (relay-circuit.ts). Only network members get tokens, and the relay never holds a key that
 // could read what it carries.
+import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import type { Address } from '../events';
+import type { Address, RelayCircuitEvent } from '../events';
 import { UploadLimiter } from '../transfer/upload-limiter';
 import { P2PError, toP2PError } from '../wire';
 import { RelayCircuit, type CircuitEnd } from './relay-circuit';
@@ -55,8 +56,14 @@ const DEFAULTS = {
   pairTimeoutMs: 10_000,
 };
 
-export class RelayHub {
-  private readonly server = net.createServer((socket) => this.accept(socket));
+export interface RelayHubEvents {
+  /** Each circuit as it ends, with the relay's counters after it. */
+  'circuit-end': [RelayCircuitEvent];
+}
+
+export class RelayHub extends EventEmitter<RelayHubEvents> {
+  // half-open: one end of a circuit may stop writing (moving to a direct path) while the other still sends
+  private readonly server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   private readonly limits: Required<Omit<RelayLimits, 'rateBytesPerSecond'>>;
   private readonly limiter: UploadLimiter | undefined;
   /** Every circuit not yet ended, by each of its two tokens. */
@@ -72,6 +79,7 @@ export class RelayHub {
   };
 
   constructor(limits: RelayLimits = {}) {
+    super();
     this.limits = { ...DEFAULTS, ...withoutUndefined(limits) };
     this.limiter = UploadLimiter.forCap(limits.rateBytesPerSecond);
     this.server.maxConnections = this.limits.maxCircuits * 2 + 64;
@@ -118,6 +126,18 @@ export class RelayHub {
     this.stats.circuitsOpened++;
     this.stats.circuitsOpen = this.circuits.size;
     return { dialerToken: pending.tokens[0], targetToken: pending.tokens[1] };
+  }
+
+  /**
+   * The target's token of the open circuit from `dialer` to `target` whose dialer token is
+   * `dialerToken` (a punch moves that circuit); PEER_UNREACHABLE when there is none.
+   */
+  otherEnd(dialerToken: string, dialer: string, target: string): string {
+    for (const pending of this.circuits) {
+      const [d, t] = pending.peers;
+      if (d === dialer && t === target && pending.tokens[0] === dialerToken) return pending.tokens[1];
+    }
+    throw new P2PError('PEER_UNREACHABLE', `no relayed circuit from "${dialer}" to "${target}" with that token`);
   }
 
   /** Drops every circuit `id` takes part in (it left the network). */
@@ -169,9 +189,13 @@ export class RelayHub {
     for (const token of pending.tokens) this.byToken.delete(token);
     for (const socket of pending.sockets) socket?.destroy();
     pending.circuit?.close(why === 'unpaired' ? 'closed' : why);
-    this.stats.bytesCarried += pending.circuit?.bytes ?? 0;
+    const bytes = pending.circuit?.bytes ?? 0;
+    this.stats.bytesCarried += bytes;
     this.stats.ended[why]++;
     this.stats.circuitsOpen = this.circuits.size;
+    const [dialer, target] = pending.peers;
+    const { circuitsOpen, bytesCarried } = this.stats;
+    this.emit('circuit-end', { event: 'relay-circuit', dialer, target, bytes, ended: why, circuitsOpen, bytesCarried });
   }
 }
 

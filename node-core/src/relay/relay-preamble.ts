@@ -24,25 +24,32 @@ export function encodePreamble(tokenHex: string): Buffer {
  * Reads exactly the preamble off a fresh socket (nothing past it) and resolves with its token in
  * hex. Rejects on a wrong magic, a close, or silence past `timeoutMs`.
  */
-export function readPreamble(socket: Socket, timeoutMs: number): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const finish = (err?: Error, token?: string): void => {
+export async function readPreamble(socket: Socket, timeoutMs: number): Promise<string> {
+  const bytes = await readExactly(socket, PREAMBLE_BYTES, timeoutMs, 'a relay preamble');
+  if (!timingSafeEqual(bytes.subarray(0, MAGIC.length), MAGIC)) throw new P2PError('PROTOCOL', 'not a relay preamble');
+  return bytes.subarray(MAGIC.length).toString('hex');
+}
+
+/**
+ * Reads exactly `count` bytes off `socket`, leaving whatever follows unread for the next reader.
+ * Rejects (naming `what`) on a close, or when they do not come within `timeoutMs`.
+ */
+export function readExactly(socket: Socket, count: number, timeoutMs: number, what: string): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const finish = (err?: Error, bytes?: Buffer): void => {
       clearTimeout(timer);
       socket.off('readable', onReadable);
       socket.off('close', onClose);
       socket.off('error', onClose);
       if (err) reject(err);
-      else resolve(token ?? '');
+      else resolve(bytes as Buffer);
     };
     const onReadable = (): void => {
-      const bytes = socket.read(PREAMBLE_BYTES) as Buffer | null;
-      if (bytes === null) return;
-      if (!timingSafeEqual(bytes.subarray(0, MAGIC.length), MAGIC))
-        return finish(new P2PError('PROTOCOL', 'not a relay preamble'));
-      finish(undefined, bytes.subarray(MAGIC.length).toString('hex'));
+      const bytes = socket.read(count) as Buffer | null;
+      if (bytes !== null) finish(undefined, bytes);
     };
-    const onClose = (): void => finish(new P2PError('PEER_UNREACHABLE', 'closed before its relay preamble'));
-    const timer = setTimeout(() => finish(new P2PError('PROTOCOL', 'no relay preamble in time')), timeoutMs);
+    const onClose = (): void => finish(new P2PError('PEER_UNREACHABLE', `closed before ${what}`));
+    const timer = setTimeout(() => finish(new P2PError('PEER_UNREACHABLE', `no ${what} in time`)), timeoutMs);
     socket.on('readable', onReadable);
     socket.once('close', onClose);
     socket.once('error', onClose);

@@ -2,13 +2,16 @@
 // ticket over its registration connection and connects to the relay with it (dial() then runs
 // TLS over that stream, end to end). As a relayed peer it answers each `relay-open` by
 // connecting to the relay itself and handing the stream to its own listener, so the link
-// arrives as any inbound link would.
+// arrives as any inbound link would. With --punch both ends' streams may move to a direct path
+// (direct-upgrade.ts).
 import * as net from 'node:net';
-import type { Address, PeerRef } from '../events';
-import type { MetaserverClient } from '../metaserver/metaserver-client';
+import type { Duplex } from 'node:stream';
+import type { Address, PeerRef, PunchEvent, RelayCircuitEvent } from '../events';
+import type { MetaserverClient, RelayTicket } from '../metaserver/metaserver-client';
+import { RelayHub, type RelayLimits } from './relay-hub';
 import { P2PError, toP2PError, type RelayRoute } from '../wire';
-import type { PunchEvent } from '../events';
-import { freePort, PUNCH_TIMEOUT_MS, simultaneousOpen } from './hole-punch';
+import { DirectUpgrade } from './direct-upgrade';
+import { MigratingStream } from './migrating-stream';
 import { encodePreamble } from './relay-preamble';
 
 /** Relayed circuits this peer may be opening at once as the relayed end (a flood of relay-open costs no more). */
@@ -18,20 +21,19 @@ const MAX_REMEMBERED = 10_000;
 
 export interface MetaserverRelayOptions {
   connectTimeoutMs?: number;
-  /** `--punch`: between two relayed peers, try a hole punch before the relay (hole-punch.ts). */
+  /** `--punch`: a relayed link between two relayed peers moves to a punched direct path (direct-upgrade.ts). */
   punch?: boolean;
   /** Each punch this peer tried as the dialer, and how it went. */
   onPunch?: (event: PunchEvent) => void;
+  /** `--relay-for-others`: this peer also relays circuits between others, within these caps. */
+  relayForOthers?: RelayLimits;
+  /** Each circuit this peer relayed for others, as it ends, with its relay's counters. */
+  onRelayed?: (event: RelayCircuitEvent) => void;
 }
-
-/** After a failed punch, the relay is used for that peer this long before punching again. */
-const PUNCH_BACKOFF_MS = 60_000;
-/** Punches this peer may be answering at once (a flood of offers costs no more). */
-const MAX_PUNCHING = 8;
 
 /** Where a relayed end's stream goes: the peer's own listener (WireServer.adopt). */
 export interface InboundStreams {
-  adopt(socket: net.Socket): void;
+  adopt(socket: Duplex): void;
 }
 
 /**
@@ -41,37 +43,52 @@ export interface InboundStreams {
 export class MetaserverRelay implements RelayRoute {
   private readonly relayedIds = new Set<string>();
   private readonly opening = new Set<net.Socket>();
-  private readonly onRelayOpen = (token: string, port: number): void => this.answerCircuit(token, port);
+  private readonly onRelayOpen = (ticket: RelayTicket): void => this.answerCircuit(ticket);
   private attached: { client: MetaserverClient; listener: InboundStreams } | undefined;
   private closed = false;
-  /** When a punch to each peer id last failed. */
-  private readonly punchFailed = new Map<string, number>();
-  private readonly punching = new Set<Promise<unknown>>();
-  private readonly onPunchOffer = (peer: PeerRef, answer: (port: number | undefined) => void): void =>
-    this.answerPunch(peer, answer);
+  private readonly upgrade: DirectUpgrade | undefined;
+  private readonly onPunchOffer = (peer: PeerRef, token: string, answer: (port: number | undefined) => void): void =>
+    this.upgrade ? this.upgrade.answer(peer, token, answer) : answer(undefined);
 
-  constructor(private readonly options: MetaserverRelayOptions = {}) {}
+  /** `--relay-for-others`: the relay this peer runs for others (listening once listenForOthers() resolved). */
+  readonly forOthers: RelayHub | undefined;
+
+  constructor(private readonly options: MetaserverRelayOptions = {}) {
+    if (options.punch) this.upgrade = new DirectUpgrade(options.onPunch);
+    if (options.relayForOthers) {
+      this.forOthers = new RelayHub(options.relayForOthers);
+      if (options.onRelayed) this.forOthers.on('circuit-end', options.onRelayed);
+    }
+  }
+
+  /** Starts the relay for others (if asked for) on `host`, before registering, which announces its port. */
+  async listenForOthers(host: string): Promise<void> {
+    await this.forOthers?.listen(host);
+  }
 
   attach(client: MetaserverClient, listener: InboundStreams): void {
     this.attached = { client, listener };
     client.on('relay-open', this.onRelayOpen);
-    if (this.options.punch) client.on('punch-offer', this.onPunchOffer);
+    client.on('punch-offer', this.onPunchOffer);
   }
 
   prefers(peer: PeerRef): boolean {
     return peer.relayed === true || this.relayedIds.has(peer.id);
   }
 
-  async open(peer: PeerRef, signal?: AbortSignal): Promise<net.Socket> {
+  /** A stream through the relay at once; with --punch, between two relayed peers, it moves direct if a punch works. */
+  async open(peer: PeerRef, signal?: AbortSignal): Promise<Duplex> {
     if (this.closed) throw new P2PError('CANCELLED', 'the peer is stopping');
     if (!this.attached) throw new P2PError('PEER_UNREACHABLE', 'no metaserver to relay through');
     const { client } = this.attached;
-    if (this.shouldPunch(peer)) {
-      const punched = await this.punch(client, peer, signal).catch(() => undefined);
-      if (punched) return punched;
-    }
     const ticket = await client.relayTicket(peer.id, signal);
-    return this.connect({ host: client.address.host, port: ticket.port }, ticket.token, signal);
+    const relay = { host: ticket.host, port: ticket.port };
+    const upgrade = this.shouldPunch(peer) ? this.upgrade : undefined;
+    const socket = await this.connect(relay, ticket.token, upgrade !== undefined, signal);
+    if (!upgrade) return socket;
+    const stream = new MigratingStream(socket);
+    upgrade.start(client, peer, ticket.token, stream);
+    return stream;
   }
 
   reachedThroughRelay(peer: PeerRef): void {
@@ -79,68 +96,43 @@ export class MetaserverRelay implements RelayRoute {
     this.relayedIds.add(peer.id);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     this.attached?.client.off('relay-open', this.onRelayOpen);
     this.attached?.client.off('punch-offer', this.onPunchOffer);
+    this.upgrade?.close();
     for (const socket of this.opening) socket.destroy();
+    await this.forOthers?.close();
   }
 
-  /** Both ends behind NAT (this peer relayed too), and no recent failure with this peer. */
+  /** Both ends behind NAT (this peer relayed too), and no recent failed punch with this peer. */
   private shouldPunch(peer: PeerRef): boolean {
-    if (!this.options.punch || !this.attached?.client.reachability?.relayed) return false;
-    const failed = this.punchFailed.get(peer.id);
-    return failed === undefined || Date.now() - failed > PUNCH_BACKOFF_MS;
-  }
-
-  private async punch(client: MetaserverClient, peer: PeerRef, signal?: AbortSignal): Promise<net.Socket> {
-    const started = performance.now();
-    try {
-      const port = await freePort();
-      const remote = await client.punch(peer.id, port, signal);
-      const socket = await simultaneousOpen(remote, port, PUNCH_TIMEOUT_MS, signal);
-      this.punchFailed.delete(peer.id);
-      this.options.onPunch?.({ event: 'punch', peer: peer.id, ok: true, ms: Math.round(performance.now() - started) });
-      return socket;
-    } catch (err) {
-      this.punchFailed.set(peer.id, Date.now());
-      const ms = Math.round(performance.now() - started);
-      this.options.onPunch?.({ event: 'punch', peer: peer.id, ok: false, ms, message: toP2PError(err).message });
-      throw err;
-    }
-  }
-
-  /** The relayed end of a punch: a port for the asker, then connect from it; a link that comes up is inbound. */
-  private answerPunch(peer: PeerRef, answer: (port: number | undefined) => void): void {
-    const attached = this.attached;
-    if (this.closed || !attached || this.punching.size >= MAX_PUNCHING) return answer(undefined);
-    const attempt = freePort()
-      .then(async (port) => {
-        answer(port);
-        const socket = await simultaneousOpen(peer, port);
-        if (this.closed) socket.destroy();
-        else attached.listener.adopt(socket);
-      })
-      .catch(() => answer(undefined));
-    this.punching.add(attempt);
-    void attempt.finally(() => this.punching.delete(attempt));
+    if (!this.upgrade || !this.attached?.client.reachability?.relayed) return false;
+    return this.upgrade.worthTrying(peer.id);
   }
 
   /** The relayed end of a circuit: connect to the relay, then serve the stream as an inbound link. */
-  private answerCircuit(token: string, port: number): void {
+  private answerCircuit({ token, host, port }: RelayTicket): void {
     const attached = this.attached;
     if (this.closed || !attached || this.opening.size >= MAX_OPENING) return;
-    this.connect({ host: attached.client.address.host, port }, token).then(
-      (socket) => (this.closed ? socket.destroy() : attached.listener.adopt(socket)),
-      () => undefined,
-    );
+    const opened = this.connect({ host, port }, token, this.upgrade !== undefined);
+    const serve = (stream: Promise<Duplex>): void =>
+      void stream.then(
+        (s) => (this.closed ? s.destroy() : attached.listener.adopt(s)),
+        () => undefined,
+      );
+    if (!this.upgrade) return serve(opened);
+    const movable = opened.then((socket) => new MigratingStream(socket));
+    this.upgrade.track(token, movable);
+    serve(movable);
   }
 
   /** A TCP connection to the relay that has sent its preamble; nothing else is read or written here. */
-  private connect(relay: Address, token: string, signal?: AbortSignal): Promise<net.Socket> {
+  private connect(relay: Address, token: string, halfOpen: boolean, signal?: AbortSignal): Promise<net.Socket> {
     const preamble = encodePreamble(token);
     return new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.connect({ host: relay.host, port: relay.port });
+      // a stream that may move stops writing here on its own while the far end may still send
+      const socket = net.connect({ host: relay.host, port: relay.port, allowHalfOpen: halfOpen });
       this.opening.add(socket);
       const finish = (err?: Error): void => {
         clearTimeout(timer);

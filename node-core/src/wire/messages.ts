@@ -38,10 +38,13 @@ const CONNECTION_MESSAGES = {
 
 // ---- metaserver ------------------------------------------------------------------------
 const METASERVER_MESSAGES = {
-  /** `relay`: if the address cannot be dialed back, admit the peer as unreachable, reached through the relay. */
+  /**
+   * `relay`: if the address cannot be dialed back, admit the peer as unreachable, reached through the relay.
+   * `relayPort`: this peer relays for others on its host at that port (`--relay-for-others`).
+   */
   register: {
     fields: { id: 'peerIdOrEmpty', host: 'host', port: 'port', mode: 'mode', flag: 'string' },
-    optional: { nodeId: 'nodeId', relay: 'bool' },
+    optional: { nodeId: 'nodeId', relay: 'bool', relayPort: 'port' },
     payload: 'none',
   },
   /** `reachable`: whether the dial-back reached the peer; `relayPort`: the metaserver's relay (relay/relay-hub.ts). */
@@ -68,17 +71,28 @@ const METASERVER_MESSAGES = {
   'address-proof': { fields: { token: 'hex' }, payload: 'none' },
   /** A registered peer to the metaserver: "open a circuit to the relayed peer `id`". Answer: relay-ticket. */
   'relay-connect': { fields: { id: 'peerId' }, payload: 'none' },
-  /** Connect to the relay at `port` (the metaserver's host) and present `token` (PROTOCOL.md, "Relayed links"). */
-  'relay-ticket': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
-  /** Metaserver → a relayed peer, on its registration connection: the same, for the circuit's other end. */
-  'relay-open': { fields: { token: 'hex', port: 'port' }, payload: 'none' },
   /**
-   * Hole punching (a TCP simultaneous open): "I will connect from local `port`; coordinate with the
-   * relayed peer `id`". Answer: punch-go.
+   * Connect to the relay at `host:port` (`host` absent: the metaserver's host) and present `token`
+   * (PROTOCOL.md, "Relayed links").
    */
-  'punch-request': { fields: { id: 'peerId', port: 'port' }, payload: 'none' },
-  /** Metaserver → the relayed peer: `peer` (its address as seen by the metaserver) connects now. Answer: punch-port. */
-  'punch-offer': { fields: { peer: 'peerRef' }, payload: 'none' },
+  'relay-ticket': { fields: { token: 'hex', port: 'port' }, optional: { host: 'host' }, payload: 'none' },
+  /** Metaserver → a relayed peer, on its registration connection: the same, for the circuit's other end. */
+  'relay-open': { fields: { token: 'hex', port: 'port' }, optional: { host: 'host' }, payload: 'none' },
+  /** Metaserver → a peer that relays for others: "open a circuit from `dialer` to `target`". Answer: relay-tokens. */
+  'relay-host': { fields: { dialer: 'peerId', target: 'peerId' }, payload: 'none' },
+  /** The two ends' tokens of a circuit opened on a peer's relay. */
+  'relay-tokens': { fields: { dialerToken: 'hex', targetToken: 'hex' }, payload: 'none' },
+  /**
+   * Hole punching (a TCP simultaneous open) to move the relayed circuit whose dialer end is `token`
+   * onto a direct path: "I will connect from local `port`; coordinate with the relayed peer `id`".
+   * Answer: punch-go.
+   */
+  'punch-request': { fields: { id: 'peerId', port: 'port', token: 'hex' }, payload: 'none' },
+  /**
+   * Metaserver → the relayed peer: `peer` (its address as seen by the metaserver) connects now, to
+   * move the circuit whose end at this peer is `token`. Answer: punch-port.
+   */
+  'punch-offer': { fields: { peer: 'peerRef', token: 'hex' }, payload: 'none' },
   /** The relayed peer's local port; it is already connecting to the offer's address from it. */
   'punch-port': { fields: { port: 'port' }, payload: 'none' },
   /** Metaserver → the asker: connect now to `peer` (its address as the metaserver sees it) from your port. */

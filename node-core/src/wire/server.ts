@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { Duplex } from 'node:stream';
 import type { Address, PeerRef } from '../events';
 import { Connection, type ConnectionOptions, type HandshakeOptions } from './connection';
 import { P2PError, toP2PError } from './errors';
@@ -30,7 +31,7 @@ export interface RelayRoute {
   /** True when the peer is known to be unreachable directly: dial it through the relay at once. */
   prefers(peer: PeerRef): boolean;
   /** A raw byte stream whose far end is `peer`'s listener (TLS runs over it end to end). */
-  open(peer: PeerRef, signal?: AbortSignal): Promise<net.Socket>;
+  open(peer: PeerRef, signal?: AbortSignal): Promise<Duplex>;
   /** `peer` answered through the relay: prefer the relay for it from now on. */
   reachedThroughRelay(peer: PeerRef): void;
 }
@@ -72,20 +73,24 @@ function dialDirect(address: Address, options: DialOptions): Promise<Connection>
 
 /** TLS over a new TCP connection to `target`, or over a stream already open (a relayed circuit); then the hello. */
 function secureChannel(
-  target: net.Socket | (Address & { onread: ReusedReadBuffer['onread'] }),
+  target: Duplex | (Address & { onread: ReusedReadBuffer['onread'] }),
   address: Address,
   options: DialOptions,
   reads?: ReusedReadBuffer,
 ): Promise<Connection> {
   const security = options.security ?? anonymousSecurity();
   const plaintext = security.plaintextBenchOnly === true;
-  const stream = target instanceof net.Socket ? target : undefined;
+  const stream = target instanceof Duplex ? target : undefined;
   return new Promise<net.Socket>((resolve, reject) => {
     if (options.signal?.aborted) {
       stream?.destroy();
       return reject(new P2PError('CANCELLED', 'dial cancelled'));
     }
-    if (stream && plaintext) return resolve(stream);
+    if (stream && plaintext) {
+      if (stream instanceof net.Socket) return resolve(stream);
+      stream.destroy();
+      return reject(new P2PError('INTERNAL', 'a plaintext link runs over a socket only'));
+    }
     const clientOptions = tlsClientOptions(security.identity);
     const socket = stream
       ? tls.connect({ ...clientOptions, socket: stream })
@@ -186,8 +191,9 @@ export class WireServer extends EventEmitter<WireServerEvents> {
    * Takes a socket this node opened itself as an inbound link (the far end of a relayed
    * circuit): TLS and the handshake run over it as the listener, as for an accepted socket.
    */
-  adopt(socket: net.Socket): void {
-    if (!this.server.listening) return void socket.destroy();
+  adopt(socket: Duplex): void {
+    const plaintext = this.options.security.plaintextBenchOnly === true;
+    if (!this.server.listening || (plaintext && !(socket instanceof net.Socket))) return void socket.destroy();
     this.server.emit('connection', socket);
   }
 
