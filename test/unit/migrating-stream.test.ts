@@ -19,7 +19,7 @@ describe('migrating stream: a relayed stream moves onto a direct path', function
   this.timeout(30_000);
   let hub: RelayHub;
   const cleanup: Array<{ destroy(): void }> = [];
-  let direct: net.Server | undefined;
+  const servers: net.Server[] = [];
 
   beforeEach(async () => {
     hub = new RelayHub();
@@ -27,8 +27,7 @@ describe('migrating stream: a relayed stream moves onto a direct path', function
   });
   afterEach(async () => {
     for (const s of cleanup.splice(0)) s.destroy();
-    if (direct) await new Promise<void>((resolve) => direct?.close(() => resolve()));
-    direct = undefined;
+    for (const server of servers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
     await hub.close();
   });
 
@@ -51,7 +50,7 @@ describe('migrating stream: a relayed stream moves onto a direct path', function
   /** A direct TCP connection on loopback: [client side, server side], both half-open as punched sockets are. */
   async function directPair(): Promise<[net.Socket, net.Socket]> {
     const server = net.createServer({ allowHalfOpen: true });
-    direct = server;
+    servers.push(server);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const accepted = once(server, 'connection') as Promise<[net.Socket]>;
