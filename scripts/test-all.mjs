@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mochaBin = path.join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+/** How long a mocha suite may take to exit once it printed its results. */
+const EXIT_GRACE_MS = 30_000;
 
 const SUITES = {
   unit: { args: [mochaBin], parse: parseMocha },
@@ -39,15 +41,27 @@ function runSuite(name) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
+    let lingering;
     child.stdout.on('data', (d) => {
       text += d;
       process.stdout.write(d);
+      // mocha runs with --no-exit, so a server, socket or timer a test left open keeps it alive
+      // after its summary: fail the suite with that said, rather than hang the whole run
+      if (parse === parseMocha && !lingering && /^ +\d+ passing/m.test(text))
+        lingering = setTimeout(() => {
+          process.stderr.write(
+            `\n[test-all] test:${name} did not exit ${EXIT_GRACE_MS / 1000} s after its results: ` +
+              'something a test started is still open (a server, socket, child or timer); stopping it\n',
+          );
+          child.kill('SIGINT'); // mocha's launcher passes it on to the process running the tests
+        }, EXIT_GRACE_MS);
     });
     child.stderr.on('data', (d) => process.stderr.write(d));
     // Forward Ctrl-C/TERM so each runner cleans up (code-server, Chromium) itself.
     const forward = (sig) => child.kill(sig);
     process.on('SIGINT', forward).on('SIGTERM', forward);
     child.on('close', (code, signal) => {
+      clearTimeout(lingering);
       process.off('SIGINT', forward).off('SIGTERM', forward);
       resolve({ name, code: code ?? (signal ? 1 : 0), counts: parse(text), seconds: (Date.now() - started) / 1000 });
     });
