@@ -242,10 +242,12 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
           .catch(() => undefined);
         return;
       case 'punch-request':
-        this.coordinatePunch(conn, peerId, msg).then(
-          (peer) => conn.reply(incoming, { t: 'punch-go', peer }),
-          (err: unknown) => conn.replyError(incoming, err),
-        );
+        this.coordinatePunch(conn, peerId, msg)
+          .then(
+            (peer) => conn.reply(incoming, { t: 'punch-go', peer }),
+            (err: unknown) => conn.replyError(incoming, err),
+          )
+          .catch(() => undefined); // the asker left before the answer
         return;
       case 'topology-get':
         void conn.reply(incoming, { t: 'topology', peers: this.registry.snapshot().peers }).catch(() => undefined);
