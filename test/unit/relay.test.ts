@@ -130,6 +130,23 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     assert.equal((own.peer as PeerRef).id, 'hidden');
   });
 
+  it('an asker that leaves before its punch is answered leaves the metaserver serving', async () => {
+    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    await net_.peer('hidden', { metaserver: ms.address, advertise: UNREACHABLE_HOST, allowRelay: true, punch: true });
+    for (const id of ['quitter-1', 'quitter-2']) {
+      const quitter = await registerByHand(ms, id, cleanups);
+      const ticket = await quitter.request({ t: 'relay-connect', id: 'hidden' });
+      // one asks for its own circuit (answered after the target replies), one for none (refused at once)
+      const token = id === 'quitter-1' ? String(ticket.token) : newRelayToken();
+      quitter.send({ t: 'punch-request', rid: 99, id: 'hidden', port: 1, token });
+      quitter.close();
+    }
+    const asker = await registerByHand(ms, 'asker', cleanups);
+    const ticket = await asker.request({ t: 'relay-connect', id: 'hidden' });
+    const answer = await asker.request({ t: 'punch-request', id: 'hidden', port: 1, token: String(ticket.token) });
+    assert.equal(answer.t, 'punch-go', JSON.stringify(answer));
+  });
+
   it('a peer without --allow-relay is still refused at an address the metaserver cannot dial', async () => {
     const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
     await assert.rejects(
