@@ -9,7 +9,7 @@ export interface TopologyPeer {
   host: string;
   port: number;
   mode: Mode;
-  /** Behind NAT: reached only through the metaserver's relay (links to it are relayed). */
+  /** Behind NAT: reached only through a relay (its links are relayed unless it reports `relayedLinks`). */
   relayed?: boolean;
   /** Ids of the peers this one links to (flood: neighbours; chord: successor + fingers' ids are in `chord`). */
   neighbors: string[];
@@ -18,6 +18,11 @@ export interface TopologyPeer {
    * (the address check proved the peer's listener holds the same key).
    */
   fingerprint?: string;
+  /**
+   * The neighbours whose link this peer reports going through a relay now (a subset of
+   * `neighbors`); absent when the peer does not report it (then its `relayed` stands for all its links).
+   */
+  relayedLinks?: string[];
   /** Flood only: for each neighbour, the key fingerprint this peer's TLS link to it presented. */
   neighborKeys?: Record<string, string>;
   /** Names of the files the peer shares. */

@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TopologyPeer } from '@node-core/topology';
+import { waitFor } from './flood-fixture';
 import { NatLab, PUBLIC_ADDRESS as PUBLIC, type NatPeer } from './support/nat-lab';
 
 const CLI = resolve(__dirname, '../../dist/p2p-node.js');
@@ -57,6 +58,22 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     return (JSON.parse(out) as { peers: TopologyPeer[] }).peers;
   }
 
+  /** Waits until `a` and `b` both report their link to the metaserver, each end saying it is `path`. */
+  async function linkReported(port: number, a: string, b: string, path: 'relayed' | 'direct'): Promise<void> {
+    const says = (peers: TopologyPeer[], from: string, to: string): boolean => {
+      const end = peers.find((p) => p.id === from);
+      return !!end?.neighbors.includes(to) && end.relayedLinks?.includes(to) === (path === 'relayed');
+    };
+    await waitFor(
+      `${a} and ${b} to report their link ${path}`,
+      async () => {
+        const peers = await topology(port);
+        return says(peers, a, b) && says(peers, b, a);
+      },
+      15_000,
+    );
+  }
+
   it('a peer in home B finds and downloads, verified, a file in home A; a killed holder falls back', async () => {
     // the caller's namespace sees none of it
     assert.doesNotMatch(await nat.netns.ip('-o', 'addr', 'show'), /10\.78\./);
@@ -74,6 +91,8 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     await b.proc.next('neighbor-up', (e) => e.id === 'home-a', 15_000);
     const relayed = (await topology(port)).filter((p) => p.relayed).map((p) => p.id);
     assert.deepEqual(relayed.sort(), ['home-a', 'home-b']);
+    // no --punch: the link stays on the relay, and both ends say so
+    await linkReported(port, 'home-a', 'home-b', 'relayed');
 
     // home B has no route to home A: only the relay carries this
     b.proc.send('GET small.bin');
@@ -134,6 +153,8 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     await b.proc.next('neighbor-up', (e) => e.id === 'punch-a', 15_000);
     // the overlay link came up relayed and moved: the relay ends its circuit
     await ms.next('relay-circuit', (e) => e.ended === 'closed', 15_000);
+    // both ends report the moved link direct: the page draws it solid, though both are behind NAT
+    await linkReported(ready.port, 'punch-a', 'punch-b', 'direct');
     const from = b.proc.events.length;
     const msFrom = ms.events.length;
     b.proc.send('GET large.bin');

@@ -82,6 +82,35 @@ describe('topology page (Chromium, in-memory source)', () => {
     assert.equal(await page.locator('[data-peer-id="p0"]').getAttribute('data-relayed'), null);
   });
 
+  it("draws each link by the path its ends report: a NATed peer's link moved direct is solid", async () => {
+    topology.addPeer('home', 42001, 'flood', [], { relayed: true });
+    for (const other of ['p1', 'p2', 'p3']) topology.link('home', other);
+    await waitForPicture(page, async () => expectedPicture(topology.snapshot()));
+    const relayedLinks = (): Promise<string[]> =>
+      page
+        .locator('line.link[data-relayed="true"]')
+        .evaluateAll((lines) => lines.map((l) => String(l.getAttribute('data-link'))).sort());
+    assert.deepEqual(await relayedLinks(), ['home|p1', 'home|p2', 'home|p3'], 'no path reported: all relayed');
+
+    // home's link to p2 moved direct after a punch; p3 still sees its own end of the link relayed
+    topology.reportRelayedLinks('home', ['p1']);
+    topology.reportRelayedLinks('p3', ['home']);
+    await page.locator('line.link[data-link="home|p2"]:not([data-relayed])').waitFor({ timeout: 5000 });
+    assert.deepEqual(await relayedLinks(), ['home|p1', 'home|p3'], 'relayed where either end says so');
+    const style = (key: string): Promise<string> =>
+      page.locator(`line.link[data-link="${key}"]`).evaluate((line) => getComputedStyle(line).strokeDasharray);
+    assert.equal(await style('home|p1'), '10px, 3px, 2px, 3px', 'the still-relayed link is dash-dotted');
+    assert.notEqual(await style('home|p2'), await style('home|p1'), 'the moved link is not');
+    const home = page.locator('[data-peer-id="home"]');
+    assert.equal(await home.getAttribute('data-relayed'), 'true', 'the peer keeps its NAT marking');
+    assert.match(String(await home.getAttribute('aria-label')), /behind NAT \(relayed\)/);
+
+    topology.reportRelayedLinks('home', []);
+    topology.reportRelayedLinks('p3', []);
+    await page.locator('line.link[data-relayed="true"]').first().waitFor({ state: 'detached', timeout: 5000 });
+    assert.deepEqual(await relayedLinks(), [], 'every link moved direct');
+  });
+
   it('animates a search hop by hop along its path and a transfer from holder to downloader', async () => {
     topology.emit({ type: 'search', origin: 'p0', name: 'file-3.txt', queryId: 'q1', path: ['p0', 'p1', 'p2', 'p3'] });
     await page.locator('[data-activity="search"]').first().waitFor({ state: 'attached', timeout: 1000 });

@@ -69,7 +69,7 @@ export class GraphView {
     this.syncPeers(peers, model);
     this.syncLinks(links, new Set(peers.filter((p) => p.mode === 'chord').map((p) => p.id)));
     this.markLinkSecurity(model);
-    this.markRelayed(new Set(peers.filter((p) => p.relayed).map((p) => p.id)));
+    this.markRelayed(new Set(peers.filter((p) => p.relayed).map((p) => p.id)), model);
     this.ringEdges = chordEdges(peers, showFingers, new Set(links.map((l) => l.key)));
     this.syncRing(this.ringEdges);
     this.layout.update(peers, links);
@@ -203,12 +203,12 @@ export class GraphView {
     }
   }
 
-  /** Peers behind NAT, and every link to one (it runs through the metaserver's relay), are drawn dashed. */
-  private markRelayed(relayed: Set<string>): void {
+  /** Peers behind NAT, and each link that runs through a relay now (one may have moved direct), are drawn dashed. */
+  private markRelayed(relayed: Set<string>, model: TopologyModel): void {
     for (const [id, element] of this.peerElements) toggleFlag(element, 'relayed', relayed.has(id));
     for (const [key, line] of this.linkElements) {
       const [a, b] = key.split('|');
-      toggleFlag(line, 'relayed', relayed.has(a) || relayed.has(b));
+      toggleFlag(line, 'relayed', model.linkRelayed(a, b));
     }
   }
 

@@ -1,6 +1,7 @@
 // The page's copy of the network: the snapshot plus every change applied in order. Pure data,
 // no DOM, so the same rules run in the page, in Node tests and in the bench.
 import { linkKey, type BridgeMessage, type TopologyPeer, type TopologySnapshot } from '@node-core/topology';
+import { linkRelayed } from './link-path';
 import { linkSecurity, type LinkSecurity } from './link-security';
 
 export interface Link {
@@ -69,6 +70,11 @@ export class TopologyModel {
   /** How far the link between `a` and `b` is encrypted and its keys checked (link-security.ts). */
   linkSecurity(a: string, b: string): LinkSecurity {
     return linkSecurity(this.peers.get(a), this.peers.get(b));
+  }
+
+  /** Whether the link between `a` and `b` runs through a relay now (link-path.ts). */
+  linkRelayed(a: string, b: string): boolean {
+    return linkRelayed(this.peers.get(a), this.peers.get(b));
   }
 
   /** Neighbours in both directions, so the details panel agrees with the drawn links. */

@@ -388,7 +388,11 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         // Every ring link is TLS with a pinned key (a link presenting another key is refused),
         // so the pin is the key the link presented; a plaintext bench link has none.
         const keys = view.neighbors.map((id) => this.security.trust.pinned(id) ?? '');
-        this.metaserver?.reportLinks(view.neighbors, view.chord, keys.every(Boolean) ? keys : undefined);
+        this.metaserver?.reportLinks({
+          neighbors: view.neighbors,
+          chord: view.chord,
+          keys: keys.every(Boolean) ? keys : undefined,
+        });
       }, 100);
     }
   }

@@ -25,6 +25,8 @@ export type { HitMessage, QueryMessage } from './query-flood';
 export interface FloodOverlayEvents {
   'neighbor-up': [PeerRef];
   'neighbor-down': [PeerRef, string];
+  /** A link's path changed: it moved off its relay, or its new connection runs another way. */
+  'link-path': [PeerRef];
   /** A neighbour sent queries far beyond QUERY_RATE: its link was cut (query-guard.ts). */
   'query-flood': [PeerRef];
 }
@@ -75,6 +77,11 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
   /** Each neighbour's key fingerprint, as its TLS link presented it. */
   neighborKeys(): Map<string, string> {
     return new Map([...this.links.values()].map((n) => [n.ref.id, n.conn.remoteFingerprint]));
+  }
+
+  /** The neighbours whose link goes through a relay now. */
+  relayedNeighbors(): string[] {
+    return [...this.links.values()].filter((n) => n.conn.relayed).map((n) => n.ref.id);
   }
 
   isNeighbor(conn: Connection): boolean {
@@ -278,6 +285,7 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     this.watch(neighbor, conn);
     old.close();
     this.queries.resendOpen(conn);
+    if (old.relayed !== conn.relayed) this.emit('link-path', { ...neighbor.ref });
   }
 
   /**
@@ -287,6 +295,9 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
    */
   private watch(neighbor: Neighbor, conn: Connection): void {
     const current = (): boolean => this.links.get(neighbor.ref.id) === neighbor && neighbor.conn === conn;
+    conn.once('moved', () => {
+      if (current()) this.emit('link-path', { ...neighbor.ref });
+    });
     conn.once('close', (err) => {
       if (!current()) return;
       const reason = err?.message ?? 'connection closed';

@@ -178,6 +178,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     });
     this.overlay.on('neighbor-up', (ref) => this.onLinksChanged({ event: 'neighbor-up', ...ref }));
     this.overlay.on('neighbor-down', (ref) => this.onLinksChanged({ event: 'neighbor-down', ...ref }));
+    this.overlay.on('link-path', () => this.reportLinks());
     this.overlay.on('query-flood', (ref) =>
       this.emit('event', {
         event: 'error',
@@ -362,12 +363,17 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   private onLinksChanged(event: NodeEvent): void {
+    this.reportLinks();
+    this.emit('event', event);
+  }
+
+  private reportLinks(): void {
     const neighbors = this.neighbors().map((n) => n.id);
     const seen = this.overlay?.neighborKeys();
     const keys = neighbors.map((id) => seen?.get(id) ?? '');
     // a plaintext (bench-only) link has no key: then no keys at all rather than a malformed report
-    this.metaserver?.reportLinks(neighbors, undefined, keys.every(Boolean) ? keys : undefined);
-    this.emit('event', event);
+    const relayed = this.overlay?.relayedNeighbors() ?? [];
+    this.metaserver?.reportLinks({ neighbors, keys: keys.every(Boolean) ? keys : undefined, relayed });
   }
 
   /** The one dispatcher for every connection this peer has, inbound or outbound. */

@@ -220,7 +220,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
     const { msg } = incoming;
     switch (msg.t) {
       case 'links':
-        if (peerId !== undefined) this.registry.updateLinks(peerId, msg.neighbors, msg.chord, msg.keys);
+        if (peerId !== undefined) this.registry.updateLinks(peerId, msg);
         return;
       case 'files-report':
         if (peerId !== undefined) this.registry.updateFiles(peerId, msg.files);

@@ -17,7 +17,7 @@ import {
 } from '../wire';
 import type { RelayTickets } from '../relay/relay-hub';
 import type { AddressProof } from './address-proof';
-import type { RegisteredPeer } from './peer-registry';
+import type { LinksReport, RegisteredPeer } from './peer-registry';
 
 /** One end of a relayed circuit: the relay to connect to and the token to show it. */
 export interface RelayTicket {
@@ -107,9 +107,9 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     this.scheduleRetry();
   }
 
-  /** `keys`: the fingerprint each neighbour's link presented, in the order of `neighbors`. */
-  reportLinks(neighbors: string[], chord?: TopologyPeer['chord'], keys?: string[]): void {
-    this.report({ t: 'links', neighbors, chord, keys });
+  /** This peer's links now (see LinksReport): replaces its last report. */
+  reportLinks(report: LinksReport): void {
+    this.report({ t: 'links', ...report });
   }
 
   reportFiles(files: string[]): void {

@@ -21,6 +21,14 @@ export interface RegisteredPeer {
   relayed?: boolean;
 }
 
+/** What a `links` message says (wire/messages.ts). */
+export interface LinksReport {
+  neighbors: string[];
+  chord?: TopologyPeer['chord'];
+  keys?: string[];
+  relayed?: string[];
+}
+
 export class PeerRegistry implements TopologySource {
   private readonly peers = new Map<string, TopologyPeer>();
   private readonly listeners = new Set<(message: BridgeMessage) => void>();
@@ -76,8 +84,12 @@ export class PeerRegistry implements TopologySource {
     this.announce({ type: 'peer-left', id });
   }
 
-  /** `keys[i]`: the fingerprint the peer's link to `neighbors[i]` presented (ignored unless aligned). */
-  updateLinks(id: string, neighbors: string[], chord?: TopologyPeer['chord'], keys?: string[]): void {
+  /**
+   * A peer's links report, replacing its last. `keys[i]`: the fingerprint its link to
+   * `neighbors[i]` presented (ignored unless aligned). `relayed`: its links through a relay, kept
+   * only for ids among `neighbors`.
+   */
+  updateLinks(id: string, { neighbors, chord, keys, relayed }: LinksReport): void {
     const peer = this.peers.get(id);
     if (!peer) return;
     const before = this.links();
@@ -86,6 +98,9 @@ export class PeerRegistry implements TopologySource {
     if (keys && keys.length === neighbors.length)
       peer.neighborKeys = Object.fromEntries(neighbors.map((n, i) => [n, keys[i]!]).filter(([n]) => n !== id));
     else delete peer.neighborKeys;
+    const linked = new Set(peer.neighbors);
+    if (relayed) peer.relayedLinks = [...new Set(relayed.filter((n) => linked.has(n)))].sort();
+    else delete peer.relayedLinks;
     this.announce({ type: 'peer-updated', peer: structuredClone(peer) });
     this.announceLinkDiff(before);
   }

@@ -79,6 +79,7 @@ export class MigratingStream extends Duplex {
     this.writeTo = direct;
     this.relay.end();
     if (this.relayEnded) this.readDirect();
+    this.emit('moved');
   }
 
   override _read(): void {

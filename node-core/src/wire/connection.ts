@@ -35,6 +35,15 @@ export interface ConnectionOptions {
  * keeps at most 8 MiB of chunks in flight per connection (transfer/serve-queue.ts), so a queue
  * past this is a remote that stopped reading.
  */
+/**
+ * The stream under a link that came up through a relay: relayed until it moves onto a direct
+ * path (relay/migrating-stream.ts has `moved` and emits 'moved'; a plain relayed socket never moves).
+ */
+export interface RelayedStream {
+  readonly moved?: boolean;
+  once(event: 'moved', listener: () => void): unknown;
+}
+
 /** What every dial and server of one node share: its key, its identity, and its way to relayed peers. */
 export type LinkCredentials = Pick<ConnectionOptions, 'key' | 'security'> & { relay?: RelayRoute };
 
@@ -74,6 +83,8 @@ const EMPTY = Buffer.alloc(0);
 
 export interface ConnectionEvents {
   close: [P2PError | undefined];
+  /** The link's bytes moved off the relay onto a direct path (see `relayed`). */
+  moved: [];
 }
 
 export type MessageHandler = (incoming: Incoming, conn: Connection) => void;
@@ -107,8 +118,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     readonly role: ConnectionRole,
     private readonly session: SecureSession,
     options: ConnectionOptions,
+    private readonly relayedOver?: RelayedStream,
   ) {
     super();
+    relayedOver?.once('moved', () => {
+      if (this.isOpen) this.emit('moved');
+    });
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.maxQueuedBytes = options.maxQueuedBytes ?? QUEUED_MAX_BYTES;
     this.remoteHost = socket.remoteAddress ?? '?';
@@ -123,16 +138,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     socket: Socket,
     role: ConnectionRole,
     session: SecureSession,
-    options: HandshakeOptions & { security: ChannelSecurity },
+    options: HandshakeOptions & { security: ChannelSecurity; relayed?: RelayedStream },
     reads?: ReusedReadBuffer,
   ): Promise<Connection> {
-    const conn = new Connection(socket, role, session, options);
+    const conn = new Connection(socket, role, session, options, options.relayed);
     return conn.handshake(options, reads);
   }
 
   /** The SHA-256 fingerprint of the remote's key, verified by TLS. */
   get remoteFingerprint(): string {
     return this.session.remoteFingerprint;
+  }
+
+  /** True while this link's bytes go through a relay (a move direct emits 'moved'). */
+  get relayed(): boolean {
+    return this.relayedOver !== undefined && this.relayedOver.moved !== true;
   }
 
   get isOpen(): boolean {

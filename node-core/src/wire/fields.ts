@@ -113,6 +113,7 @@ const isTopologyPeer = (v: unknown): boolean =>
   isArray(v.neighbors, 1024, isPeerId) &&
   (v.files === undefined || isArray(v.files, 10000, isFileName)) &&
   (v.chord === undefined || isChordView(v.chord)) &&
+  (v.relayedLinks === undefined || isArray(v.relayedLinks, 1024, isPeerId)) &&
   (v.fingerprint === undefined || isFingerprintHex(v.fingerprint)) &&
   (v.neighborKeys === undefined || isNeighborKeys(v.neighborKeys));
 

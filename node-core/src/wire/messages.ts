@@ -56,8 +56,11 @@ const METASERVER_MESSAGES = {
   /** A peer's current links (and, in chord mode, its ring view); replaces the previous report. */
   links: {
     fields: { neighbors: 'peerIds' },
-    /** `keys[i]`: the fingerprint the TLS link to `neighbors[i]` presented. */
-    optional: { chord: 'chordView', keys: 'fingerprints' },
+    /**
+     * `keys[i]`: the fingerprint the TLS link to `neighbors[i]` presented. `relayed`: the
+     * neighbours whose link goes through a relay now (ids not in `neighbors` are ignored).
+     */
+    optional: { chord: 'chordView', keys: 'fingerprints', relayed: 'peerIds' },
     payload: 'none',
   },
   'files-report': { fields: { files: 'fileNames' }, payload: 'none' },

@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import type { Address, PeerRef } from '../events';
-import { Connection, type ConnectionOptions, type HandshakeOptions } from './connection';
+import { Connection, type ConnectionOptions, type HandshakeOptions, type RelayedStream } from './connection';
 import { P2PError, toP2PError } from './errors';
 import { ReusedReadBuffer } from './reused-read-buffer';
 import {
@@ -54,7 +54,7 @@ export async function dial(address: Address | PeerRef, options: DialOptions = {}
   } catch (err) {
     if (!(err instanceof P2PError) || !RELAY_FALLBACK.has(err.code) || options.signal?.aborted) throw err;
     const stream = await relay.open(peer, options.signal).catch(() => Promise.reject(err));
-    return secureChannel(stream, address, options).then((conn) => {
+    return secureChannel(stream, address, { ...options, relayed: stream }).then((conn) => {
       relay.reachedThroughRelay(peer);
       return conn;
     });
@@ -62,7 +62,8 @@ export async function dial(address: Address | PeerRef, options: DialOptions = {}
 }
 
 async function dialThroughRelay(peer: PeerRef, relay: RelayRoute, options: DialOptions): Promise<Connection> {
-  return secureChannel(await relay.open(peer, options.signal), peer, options);
+  const stream = await relay.open(peer, options.signal);
+  return secureChannel(stream, peer, { ...options, relayed: stream });
 }
 
 function dialDirect(address: Address, options: DialOptions): Promise<Connection> {
@@ -75,7 +76,7 @@ function dialDirect(address: Address, options: DialOptions): Promise<Connection>
 function secureChannel(
   target: Duplex | (Address & { onread: ReusedReadBuffer['onread'] }),
   address: Address,
-  options: DialOptions,
+  options: DialOptions & { relayed?: RelayedStream },
   reads?: ReusedReadBuffer,
 ): Promise<Connection> {
   const security = options.security ?? anonymousSecurity();
@@ -132,7 +133,7 @@ function secureChannel(
 function openChannel(
   socket: net.Socket,
   role: 'dialer' | 'listener',
-  options: DialOptions & { security: ChannelSecurity },
+  options: DialOptions & { security: ChannelSecurity; relayed?: RelayedStream },
   reads?: ReusedReadBuffer,
 ): Promise<Connection> {
   let session = PLAINTEXT_SESSION;
@@ -156,18 +157,18 @@ export class WireServer extends EventEmitter<WireServerEvents> {
   private readonly sockets = new Set<net.Socket>();
   private readonly connections = new Set<Connection>();
   private readonly options: ConnectionOptions & { security: ChannelSecurity };
+  private readonly tlsOptions: tls.TlsOptions;
+  private adoptedContext: tls.SecureContext | undefined;
 
   constructor(options: ConnectionOptions = {}) {
     super();
     this.options = { ...options, security: options.security ?? anonymousSecurity() };
     const tlsOptions = tlsServerOptions(this.options.security.identity, options.handshakeTimeoutMs ?? 5000);
+    this.tlsOptions = tlsOptions;
     this.server = this.options.security.plaintextBenchOnly
       ? net.createServer((socket) => this.accept(socket))
       : tls.createServer(tlsOptions, (socket) => this.accept(socket));
-    this.server.on('connection', (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
+    this.server.on('connection', (socket: net.Socket) => this.track(socket));
     this.server.on('tlsClientError', (err: Error, socket: net.Socket) => {
       socket.destroy();
       this.emit('rejected', new P2PError('HANDSHAKE_FAILED', `TLS handshake failed: ${err.message}`));
@@ -188,13 +189,39 @@ export class WireServer extends EventEmitter<WireServerEvents> {
   }
 
   /**
-   * Takes a socket this node opened itself as an inbound link (the far end of a relayed
-   * circuit): TLS and the handshake run over it as the listener, as for an accepted socket.
+   * Takes a stream this node opened itself as an inbound link (the far end of a relayed
+   * circuit): TLS and the handshake run over it as the listener, as for an accepted socket, and
+   * the link knows it is relayed (Connection.relayed).
    */
-  adopt(socket: Duplex): void {
-    const plaintext = this.options.security.plaintextBenchOnly === true;
-    if (!this.server.listening || (plaintext && !(socket instanceof net.Socket))) return void socket.destroy();
-    this.server.emit('connection', socket);
+  adopt(stream: Duplex): void {
+    if (!this.server.listening) return void stream.destroy();
+    if (this.options.security.plaintextBenchOnly) {
+      if (!(stream instanceof net.Socket)) return void stream.destroy();
+      this.track(stream);
+      return this.accept(stream, stream);
+    }
+    // TLS here rather than in the server, which would hide which stream a session runs over
+    this.adoptedContext ??= tls.createSecureContext(this.tlsOptions);
+    const socket = new tls.TLSSocket(stream as net.Socket, {
+      isServer: true,
+      secureContext: this.adoptedContext,
+      requestCert: true,
+      rejectUnauthorized: false,
+    });
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      stream.destroy();
+      this.emit('rejected', new P2PError('HANDSHAKE_FAILED', `TLS handshake failed: ${err.message}`));
+    };
+    const timer = setTimeout(() => fail(new Error('timed out')), this.options.handshakeTimeoutMs ?? 5000);
+    socket.once('error', fail);
+    socket.once('secure', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      this.accept(socket, stream);
+    });
+    this.track(socket);
   }
 
   get openConnections(): number {
@@ -206,8 +233,13 @@ export class WireServer extends EventEmitter<WireServerEvents> {
     return this.options.security.identity.fingerprint;
   }
 
-  private accept(socket: net.Socket): void {
-    openChannel(socket, 'listener', this.options).then(
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  private accept(socket: net.Socket, relayed?: RelayedStream): void {
+    openChannel(socket, 'listener', { ...this.options, relayed }).then(
       (conn) => {
         if (!this.server.listening) return conn.close();
         this.connections.add(conn);

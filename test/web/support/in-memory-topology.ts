@@ -56,6 +56,14 @@ export class InMemoryTopology implements TopologySource {
     this.emit({ type: 'link-down', a, b });
   }
 
+  /** `id` reports which of its links go through a relay now (a links report's `relayed`). */
+  reportRelayedLinks(id: string, relayedLinks: string[]): void {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    peer.relayedLinks = relayedLinks;
+    this.emit({ type: 'peer-updated', peer: structuredClone(peer) });
+  }
+
   removePeer(id: string): void {
     this.peers.delete(id);
     for (const peer of this.peers.values()) peer.neighbors = peer.neighbors.filter((n) => n !== id);
