@@ -11,7 +11,7 @@ export interface TopologyPeer {
   mode: Mode;
   /** Behind NAT: reached only through a relay (its links are relayed unless it reports `relayedLinks`). */
   relayed?: boolean;
-  /** Ids of the peers this one links to (flood: neighbours; chord: successor + fingers' ids are in `chord`). */
+  /** Ids of the peers this one links to (flood: neighbours; chord: successor and predecessor, the ring in `chord`). */
   neighbors: string[];
   /**
    * SHA-256 of its public key, as the metaserver's TLS session saw it when the peer registered
@@ -23,7 +23,7 @@ export interface TopologyPeer {
    * `neighbors`); absent when the peer does not report it (then its `relayed` stands for all its links).
    */
   relayedLinks?: string[];
-  /** Flood only: for each neighbour, the key fingerprint this peer's TLS link to it presented. */
+  /** For each neighbour, the key fingerprint this peer's TLS link to it presented (flood and chord). */
   neighborKeys?: Record<string, string>;
   /** Names of the files the peer shares. */
   files?: string[];
