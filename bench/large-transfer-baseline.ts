@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { bundleCliOf } from '../test/unit/cli-process';
 
 const REPO = resolve(__dirname, '..');
 
@@ -40,21 +39,7 @@ export async function buildBaselineCli(ref: string): Promise<BaselineCli> {
     await run('git', ['archive', ref], REPO, { command: 'tar', args: ['-x', '-C', dir] });
     // the commit's sources against today's packages (the bundle needs none of them at run time)
     await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-    const workers = (await import(pathToFileURL(join(dir, 'scripts', 'node-core-workers.mjs')).href)) as {
-      nodeCoreWorkerEntries: (root: string) => Record<string, string>;
-    };
-    await build({
-      entryPoints: { 'p2p-node': join(dir, 'node-core/src/cli/main.ts'), ...workers.nodeCoreWorkerEntries(dir) },
-      outdir: join(dir, 'dist'),
-      absWorkingDir: dir,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      logLevel: 'error',
-      external: ['bufferutil', 'utf-8-validate'],
-    });
-    return { ref, cli: join(dir, 'dist', 'p2p-node.js'), dispose };
+    return { ref, cli: await bundleCliOf(dir, join(dir, 'dist')), dispose };
   } catch (err) {
     await dispose();
     throw err;

@@ -214,20 +214,14 @@ describe('chord files (real sockets, real directories)', function () {
     const dir = join(root, 'getter');
     // the same key pair (from its folder, as the CLI loads it) and port after the restart, so
     // the same node id: the key's owner stays the holder, which never hands the file over
-    const startGetter = async (port = 0): Promise<ChordPeer> => {
-      const peer = new ChordPeer({
+    const startGetter = async (port = 0): Promise<ChordPeer> =>
+      startPeer(holder, {
         id: 'getter',
         dir,
         port,
-        security: await loadNodeSecurity({ id: 'getter', folder: join(dir, STATE_FOLDER) }),
-        join: { host: holder.self.host, port: holder.self.port },
-        timings: { ...FAST_TIMINGS, replicateMs: 150 },
         replicas: 0,
+        security: await loadNodeSecurity({ id: 'getter', folder: join(dir, STATE_FOLDER) }),
       });
-      peers.push(peer);
-      await peer.start();
-      return peer;
-    };
     let getter = await startGetter();
     await waitFor('the ring', () => ringIsExact([holder.ring, getter.ring]), 10_000);
     // a name the holder owns, so no ring copy of it lands on the getter

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { parseNodeEvent, type NodeEvent } from '@node-core/events';
 
@@ -13,10 +14,18 @@ let bundleDir: string | undefined;
 /** Bundles node-core/src/cli/main.ts, and the worker threads it starts, to a temp folder; returns the CLI's path. */
 export async function bundleCli(): Promise<string> {
   bundleDir ??= await mkdtemp(join(tmpdir(), 'p2p-cli-'));
-  const { nodeCoreWorkerEntries } = await import('../../scripts/node-core-workers.mjs');
+  return bundleCliOf(join(__dirname, '..', '..'), bundleDir);
+}
+
+/** Bundles the CLI and its worker threads of the checkout at `root` into `outdir`; returns the CLI's path. */
+export async function bundleCliOf(root: string, outdir: string): Promise<string> {
+  const workers = (await import(pathToFileURL(join(root, 'scripts', 'node-core-workers.mjs')).href)) as {
+    nodeCoreWorkerEntries: (root: string) => Record<string, string>;
+  };
   await build({
-    entryPoints: { 'p2p-node': 'node-core/src/cli/main.ts', ...nodeCoreWorkerEntries(join(__dirname, '..', '..')) },
-    outdir: bundleDir,
+    entryPoints: { 'p2p-node': join(root, 'node-core/src/cli/main.ts'), ...workers.nodeCoreWorkerEntries(root) },
+    outdir,
+    absWorkingDir: root,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -24,7 +33,7 @@ export async function bundleCli(): Promise<string> {
     logLevel: 'error',
     external: ['bufferutil', 'utf-8-validate'],
   });
-  return join(bundleDir, 'p2p-node.js');
+  return join(outdir, 'p2p-node.js');
 }
 
 export async function removeCliBundle(): Promise<void> {
