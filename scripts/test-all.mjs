@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test` (after `npm run build`): every suite in turn, even after one fails, so one run
 // shows every failure; exits non-zero if any suite failed. Output is streamed live; at the end
-// one line per suite and the closing line `total: N passed, N failed`.
+// each suite's failures repeated, one line per suite and the closing line `total: N passed, N failed`.
 //
 //   node scripts/test-all.mjs [unit] [web] [vscode] [start]     a subset, in that order
 import { spawn } from 'node:child_process';
@@ -12,6 +12,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const mochaBin = path.join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
 /** How long a mocha suite may take to exit once it printed its results. */
 const EXIT_GRACE_MS = 30_000;
+/** Lines of each suite's failures repeated at the end, where a CI log's tail shows them. */
+const FAILURE_LINES = 60;
 
 const SUITES = {
   unit: { args: [mochaBin], parse: parseMocha },
@@ -32,6 +34,14 @@ function parseCheck(text) {
 function parseVscode(text) {
   const m = [...text.matchAll(/^vscode: (\d+) passed, (\d+) failed$/gm)].pop();
   return m ? { passed: Number(m[1]), failed: Number(m[2]) } : null;
+}
+
+/** Mocha's failure section (titles, messages, first stack lines), cut to a screenful. */
+function failureReport(text) {
+  const start = [...text.matchAll(/^ +\d+ failing$/gm)].pop();
+  if (!start) return '';
+  const lines = text.slice(start.index).split('\n');
+  return lines.slice(0, FAILURE_LINES).join('\n') + (lines.length > FAILURE_LINES ? '\n  [...]' : '');
 }
 
 function runSuite(name) {
@@ -63,7 +73,13 @@ function runSuite(name) {
     child.on('close', (code, signal) => {
       clearTimeout(lingering);
       process.off('SIGINT', forward).off('SIGTERM', forward);
-      resolve({ name, code: code ?? (signal ? 1 : 0), counts: parse(text), seconds: (Date.now() - started) / 1000 });
+      resolve({
+        name,
+        code: code ?? (signal ? 1 : 0),
+        counts: parse(text),
+        failures: failureReport(text),
+        seconds: (Date.now() - started) / 1000,
+      });
     });
   });
 }
@@ -75,6 +91,8 @@ for (const name of names) results.push(await runSuite(name));
 
 let passed = 0;
 let failed = 0;
+for (const r of results)
+  if (r.failures) process.stdout.write(`\n== failures of test:${r.name} (repeated from above)\n${r.failures}\n`);
 process.stdout.write('\n');
 for (const r of results) {
   const c = r.counts ?? { passed: 0, failed: 0 };
