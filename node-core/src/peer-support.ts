@@ -67,12 +67,12 @@ export function versionsToTry(name: string, found: SearchResultEvent[], version?
   throw new P2PError('NOT_FOUND', `nobody in the network shares ${what}`, name);
 }
 
-/** Sends the store's file changes into the peer's event stream, and its file list to the metaserver. */
 /** Where a peer lists the folders it shares besides its own (in its state folder, never shared). */
 export function sharedFoldersFile(dir: string): string {
   return join(dir, STATE_FOLDER, 'shared-folders.json');
 }
 
+/** Sends the store's file changes into the peer's event stream, and its file list to the metaserver. */
 export function followStore(
   store: FileStore,
   emit: (event: FileAddedEvent | FileRemovedEvent, origin?: FileOrigin) => void,

@@ -181,6 +181,35 @@ describe('chord files (real sockets, real directories)', function () {
     if (reader) await assertDownloadable(contents, reader);
   });
 
+  it("a GET of a name the ring placed here takes that copy as the user's; another version asked for replaces it", async () => {
+    await startPeers(5);
+    const sharer = peers[0];
+    const contents = await shareFiles(sharer, 1);
+    const [[name, first]] = [...contents];
+    await waitFor('owner + 2 replicas to hold it', () => placedCorrectly([name]), 10_000);
+    const copies = placement(name).filter((p) => p !== sharer);
+    await waitFor('ring copies marked', () => copies.every((p) => p.storage.holdsForRing(name)), 5_000);
+    const [taker, replacer] = copies;
+
+    const taken = await taker.get(name);
+    assert.deepEqual(taken.sources, [], 'nothing was transferred');
+    assert.equal(taken.bytes, first.length);
+    assert.ok((await readFile(taken.path)).equals(first));
+    assert.equal(taker.storage.holdsForRing(name), false, "the copy is the user's now: never pruned");
+
+    // A second version of the name, shared by a peer outside the placement.
+    const other = peers.find((p) => p !== sharer && !placement(name).includes(p));
+    assert.ok(other, 'a peer outside the placement');
+    const second = randomBytes(5000);
+    await mkdir(join(root, 'other'), { recursive: true });
+    await writeFile(join(root, 'other', name), second);
+    const v2 = await other.share(join(root, 'other', name));
+    const replaced = await replacer.get(name, { version: v2.sha256 });
+    assert.deepEqual(replaced.sources, [other.self.id]);
+    assert.ok((await readFile(replaced.path)).equals(second));
+    assert.equal((await replacer.store.manifest(name)).sha256, v2.sha256);
+  });
+
   it('4 of 16 nodes crash at once (an owner, its first replica, the sharer): replicas take over', async () => {
     await startPeers(16);
     const sharer = peers[3];

@@ -304,22 +304,56 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
 
   /**
    * GET: the version given (`result`, a pick from SEARCH), or else every version found, most
-   * held first, until one downloads and verifies. The getter then serves it and tells the owner.
+   * held first, until one downloads and verifies (or the ring's copy already here). The getter
+   * then serves it and tells the owner.
    */
   async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
+    const { storage } = this.require();
+    const done = (await this.takeRingCopy(assertFileName(query), options)) ?? (await this.download(query, options));
+    storage.keepForUser(done.name);
+    this.reportFiles();
+    storage.put(done.name, this.operations.signal).catch((err: unknown) => {
+      if (!this.stopped) this.options.log?.(`chord publish ${done.name}: ${toP2PError(err).message}`);
+    });
+    return done;
+  }
+
+  private async download(query: string, options: PeerDownloadOptions): Promise<DownloadCompleteEvent> {
     const name = await assertCanDownload(this.store, query);
     const signal = options.signal ? AbortSignal.any([options.signal, this.operations.signal]) : this.operations.signal;
     const found = options.result ? [options.result] : await this.search(name);
     const versions = versionsToTry(name, found, options.version);
-    const { fileHost, storage } = this.require();
+    const { fileHost } = this.require();
     const result = await downloadFirstVersion(versions, (version) =>
       fileHost.download(name, version.holders, signal, options.onProgress, version),
     );
-    this.reportFiles();
-    storage.put(name, this.operations.signal).catch((err: unknown) => {
-      if (!this.stopped) this.options.log?.(`chord publish ${name}: ${toP2PError(err).message}`);
-    });
     return downloadCompleteEvent(result);
+  }
+
+  /**
+   * A GET of a name the ring placed a copy of here: that copy, if it is the version asked for,
+   * becomes the user's download at once (verified when it was fetched); another version asked
+   * for replaces it (a node keeps one file per name).
+   */
+  private async takeRingCopy(name: string, options: PeerDownloadOptions): Promise<DownloadCompleteEvent | undefined> {
+    const { storage } = this.require();
+    if (!storage.holdsForRing(name)) return undefined;
+    const manifest = await this.store.manifest(name).catch(() => undefined);
+    const path = this.store.pathOf(name);
+    const wanted = options.result ?? options.version;
+    const isWanted =
+      manifest &&
+      (wanted === undefined ||
+        (typeof wanted === 'string'
+          ? wanted === manifest.sha256 || wanted === manifest.root
+          : wanted.sha256 === manifest.sha256 && wanted.root === manifest.root));
+    if (!manifest || !path || !isWanted) {
+      await storage.dropRingCopy(name);
+      return undefined;
+    }
+    storage.keepForUser(name);
+    const { size: bytes, sha256, root } = manifest;
+    return { event: 'download-complete', name, path, bytes, sha256, root, sources: [] };
   }
 
   /** STOP: hand the keys on, tell the neighbours, leave the metaserver, close. */

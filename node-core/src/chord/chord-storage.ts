@@ -81,6 +81,8 @@ export class ChordStorage {
   private readonly published = new Map<string, bigint>();
   /** Names fetched because the ring offered them: the only copies prune may drop. */
   private readonly heldForRing = new Set<string>();
+  /** Names the user downloaded (a ring fetch that lands for one of them is the user's copy). */
+  private readonly keptByUser = new Set<string>();
 
   constructor(
     private readonly ring: ChordRing,
@@ -116,6 +118,23 @@ export class ChordStorage {
   unpublish(name: string): void {
     this.published.delete(name);
     this.versions.withdraw(name).catch((err: unknown) => this.onError('withdraw', err));
+  }
+
+  /** Whether this node holds `name` only because the ring placed a copy here. */
+  holdsForRing(name: string): boolean {
+    return this.heldForRing.has(name) && this.files.has(name);
+  }
+
+  /** The user downloaded `name` (or took the ring's copy of it as theirs): prune never drops it. */
+  keepForUser(name: string): void {
+    this.heldForRing.delete(name);
+    this.keptByUser.add(name);
+  }
+
+  /** Drops the ring's copy of `name` (the user wants another version; one file per name). */
+  async dropRingCopy(name: string): Promise<void> {
+    if (!this.heldForRing.delete(name)) return;
+    await this.files.drop(name);
   }
 
   /** GET: who serves `name`: the key's owner first, then its replicas. */
@@ -211,6 +230,7 @@ export class ChordStorage {
       await this.files.drop(name);
     }
     for (const name of this.heldForRing) if (!this.files.has(name)) this.heldForRing.delete(name);
+    for (const name of this.keptByUser) if (!this.files.has(name)) this.keptByUser.delete(name);
   }
 
   /** The key's owner and its first `replicas` successors, as the owner sees them now. */
@@ -248,7 +268,7 @@ export class ChordStorage {
       // Checked per name, after each await: another offer may have brought it meanwhile.
       if (this.files.has(name)) continue;
       await this.files.fetch(name, [source], signal);
-      this.heldForRing.add(name);
+      if (!this.keptByUser.has(name)) this.heldForRing.add(name);
     }
     // Files that landed in our own range must reach our replicas without waiting a round.
     if (names.some((name) => this.ring.node.owns(hashToId(name)))) {

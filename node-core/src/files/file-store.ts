@@ -378,6 +378,11 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     await this.openFiles.close();
   }
 
+  /** Where the shared file `name` is on disk (undefined: not shared). */
+  pathOf(name: string): string | undefined {
+    return this.shared.get(sharedName(name))?.path;
+  }
+
   /** Stops sharing `name` (nothing more is served from it); returns the path it was served from. */
   withdraw(name: string): string | undefined {
     const key = sharedName(name);
