@@ -181,7 +181,7 @@ describe('chord files (real sockets, real directories)', function () {
     if (reader) await assertDownloadable(contents, reader);
   });
 
-  it("a GET of a name the ring placed here takes that copy as the user's; another version asked for replaces it", async () => {
+  it('a GET of a name the ring placed here takes that copy; another version asked for replaces it', async () => {
     await startPeers(5);
     const sharer = peers[0];
     const contents = await shareFiles(sharer, 1);
