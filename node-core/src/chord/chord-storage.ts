@@ -244,7 +244,8 @@ export class ChordStorage {
 
   private async handOver(pred: ChordContact): Promise<void> {
     const node = this.ring.node;
-    const theirs = this.files.names().filter((name) => !node.owns(hashToId(name)));
+    // The user's own files are not handed over: republish offers them to their owner, wherever it is.
+    const theirs = this.files.names().filter((name) => !node.owns(hashToId(name)) && !this.published.has(name));
     if (theirs.length > 0) await this.offer(pred, theirs);
   }
 
