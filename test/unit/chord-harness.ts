@@ -110,12 +110,6 @@ export function randomKey(): bigint {
   return key;
 }
 
-export async function waitFor(what: string, condition: () => boolean, timeoutMs: number, pollMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(pollMs);
-  }
-}
+export { waitFor } from './support/wait-for';
 
 export { inHalfOpen };

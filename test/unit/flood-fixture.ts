@@ -1,6 +1,5 @@
 // Test fixture for flood networks: a metaserver and in-process peers on 127.0.0.1 with port 0,
 // short heartbeats, temp folders; cleanup() closes and removes everything it made.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,14 +56,7 @@ export class FloodFixture {
 }
 
 /** Polls `check` until it is true or `ms` elapse (then throws with `what`). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
+export { waitFor } from './support/wait-for';
 
 /**
  * A listener that passes the metaserver's address check for a registration made by hand: give

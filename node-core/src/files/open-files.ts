@@ -30,7 +30,7 @@ export class OpenFiles {
       if (file.users === 0 && this.files.get(path) === file) {
         file.idleTimer = setTimeout(() => this.evict(path, file), this.idleMs);
         file.idleTimer.unref();
-      }
+      } else if (file.users === 0) this.evict(path, file); // forgotten while in use: its last user closes it
     }
   }
 
