@@ -9,6 +9,7 @@ import type { ChordRing } from '@node-core/chord/chord-ring';
 import { DEFAULT_TIMINGS, FAST_TIMINGS, type ChordTimings } from '@node-core/chord/maintenance';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomKey, ringIsExact, startRing, trueOwner, waitFor } from '../test/unit/chord-harness';
+import { median, range } from './stats';
 
 interface MergeRow {
   nodesPerRing: number;
@@ -67,11 +68,9 @@ function format(rows: readonly MergeRow[]): string {
   const lines = ['Chord ring merge (two rings built apart, one node meets the other ring)'];
   lines.push('  rings   timers            merge ms (median, min-max)   lookups exact');
   for (const r of rows) {
-    const sorted = [...r.mergeMs].sort((x, y) => x - y);
-    const median = sorted[Math.floor(sorted.length / 2)];
-    const range = `${median.toFixed(0)} (${sorted[0].toFixed(0)}-${sorted[sorted.length - 1].toFixed(0)})`;
+    const spread = `${median(r.mergeMs).toFixed(0)} (${range(r.mergeMs)})`;
     lines.push(
-      `  2x${String(r.nodesPerRing).padEnd(5)} ${r.timers.padEnd(17)} ${range.padEnd(28)} ${r.exact}/${r.lookups}`,
+      `  2x${String(r.nodesPerRing).padEnd(5)} ${r.timers.padEnd(17)} ${spread.padEnd(28)} ${r.exact}/${r.lookups}`,
     );
   }
   lines.push(`merge ms: from the meeting until every successor and predecessor is the true one; ${ROUNDS} rounds`);

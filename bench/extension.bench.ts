@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { median } from './stats';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const ROOT = resolve(__dirname, '..');
@@ -36,7 +37,6 @@ function oneRound(): Promise<Round> {
   });
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const range = (values: number[]): string => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
 
 async function main(): Promise<void> {

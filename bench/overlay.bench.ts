@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { FloodPeer } from '@node-core/flood/flood-peer';
 import { MetadataServer } from '@node-core/metaserver';
 import { untilConnected } from '../test/unit/overlay-graph';
+import { median, range } from './stats';
 
 const PEERS = Number(process.argv[2] ?? 100);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -72,9 +73,7 @@ async function round(cap: number, root: string): Promise<Round> {
 }
 
 function summary(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
-  return `${median.toFixed(0)} ms (${sorted[0].toFixed(0)}–${sorted[sorted.length - 1].toFixed(0)})`;
+  return `${median(values).toFixed(0)} ms (${range(values)})`;
 }
 
 async function main(): Promise<void> {

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NatLab, type NatPeer } from '../test/unit/support/nat-lab';
 import { writeRandomFile } from './baseline';
+import { median } from './stats';
 
 const SIZE_MIB = Number(process.argv[2] ?? 64);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -65,7 +66,6 @@ async function get(net: Network, kind: Kind, source: string, name: string, expec
   return ms;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (ms: number): string => `${((SIZE_MIB * 1000) / ms).toFixed(1)} MiB/s`;
 
 async function main(): Promise<void> {
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const ok = punches.filter((p) => p.ok);
     const okMs = median(ok.map((p) => p.ms));
     console.log(
-      `punch success ${ok.length}/${punches.length} over ${TRIES} GETs, median ${okMs ?? '-'} ms when it worked`,
+      `punch success ${ok.length}/${punches.length} over ${TRIES} GETs, median ${ok.length > 0 ? okMs : '-'} ms when it worked`,
     );
 
     const source = join(root, 'payload.bin');

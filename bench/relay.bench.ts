@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CliProcess } from '../test/unit/cli-process';
 import { cpuMs, writeRandomFile } from './baseline';
+import { median } from './stats';
 
 const SIZE_MIB = Number(process.argv[2] ?? 256);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -78,7 +79,6 @@ async function get(net: Network, kind: Kind, source: string, name: string, expec
   return { ms, relayCpuMs: cpuMs(net.metaserver.child.pid) - relayCpu };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (ms: number): string => `${((SIZE_MIB * 1000) / ms).toFixed(0)} MiB/s`;
 
 async function main(): Promise<void> {

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CliProcess } from '../test/unit/cli-process';
 import { get, network, writeRandomFile } from './peer-get';
 import { SyncthingPair } from './syncthing-pair';
+import { median } from './stats';
 
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -54,7 +55,6 @@ async function runInNamespace(): Promise<number> {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (ms: number): string => `${((SIZE_MIB * 1000) / ms).toFixed(0)} MiB/s`;
 
 /** Inside the namespace: both ways of moving the file, in alternating rounds. */

@@ -11,6 +11,7 @@ import { InMemoryTopology, buildMesh } from '../test/web/support/in-memory-topol
 import { launchChromium } from '../test/web/support/chromium';
 import { GraphLayout } from '../webview/src/graph-layout';
 import { TopologyModel } from '../webview/src/topology-model';
+import { median } from './stats';
 
 const PEERS = 200;
 const LAYOUT_RUNS = 5;
@@ -60,7 +61,6 @@ export function measureLayout(): LayoutFigures {
   }
   times.sort((a, b) => a - b);
   cpuTimes.sort((a, b) => a - b);
-  const median = (values: number[]) => values[Math.floor(values.length / 2)];
   return {
     ticks,
     medianMs: median(times),

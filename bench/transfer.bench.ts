@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CliProcess } from '../test/unit/cli-process';
 import { bareCopy, rssMiB } from './baseline';
+import { median } from './stats';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 256);
@@ -110,7 +111,6 @@ async function main(): Promise<void> {
         await rm(join(root, 'holder'), { recursive: true }).then(() => rm(join(root, 'getter'), { recursive: true }));
       p2pRuns.push(await p2pCopy(root, source));
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const bareMs = median(bareRuns);
     const p2p = {
       transferMs: median(p2pRuns.map((r) => r.transferMs)),
