@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChordPeer, type ChordPeerOptions } from '@node-core/chord/chord-peer';
 import { hashToId, idToHex } from '@node-core/chord/id';
-import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import { loadNodeSecurity, STATE_FOLDER } from '@node-core/wire';
-import { ringIsExact, trueOwner, waitFor } from './chord-harness';
+import { filePeer, ringIsExact, trueOwner, waitFor } from './chord-harness';
 
 describe('chord files (real sockets, real directories)', function () {
   this.timeout(30_000);
@@ -31,15 +30,7 @@ describe('chord files (real sockets, real directories)', function () {
 
   async function startPeer(via?: ChordPeer, extra: Partial<ChordPeerOptions> = {}): Promise<ChordPeer> {
     const id = `f${++counter}`;
-    const peer = new ChordPeer({
-      id,
-      dir: join(root, id),
-      join: via ? { host: via.self.host, port: via.self.port } : undefined,
-      timings: { ...FAST_TIMINGS, replicateMs: 150 },
-      successorListLength: 6,
-      log: process.env.CHORD_DEBUG ? (line) => console.error(id, line) : undefined,
-      ...extra,
-    });
+    const peer = filePeer(root, id, via, extra);
     const ready = await peer.start();
     assert.equal(ready.nodeId, idToHex(peer.self.nodeId));
     peers.push(peer);

@@ -1,6 +1,8 @@
 // Shared helpers of the chord tests and the chord benchmark: start in-process nodes on real
 // sockets (127.0.0.1, port 0), wait for the ring to settle, compute true owners from the ids.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import { ChordPeer, type ChordPeerOptions } from '@node-core/chord/chord-peer';
 import { ChordRing, type ChordRingOptions } from '@node-core/chord/chord-ring';
 import { inHalfOpen } from '@node-core/chord/id';
 import { FAST_TIMINGS, type ChordTimings } from '@node-core/chord/maintenance';
@@ -15,6 +17,22 @@ export interface HarnessOptions {
 }
 
 let counter = 0;
+
+/**
+ * A chord peer as the file tests run them (not started): folder `root/id`, joining through `via`,
+ * fast timers with 150 ms replication rounds, 6 successors; CHORD_DEBUG=1 prints its log.
+ */
+export function filePeer(root: string, id: string, via?: ChordPeer, extra: Partial<ChordPeerOptions> = {}): ChordPeer {
+  return new ChordPeer({
+    id,
+    dir: join(root, id),
+    join: via ? { host: via.self.host, port: via.self.port } : undefined,
+    timings: { ...FAST_TIMINGS, replicateMs: 150 },
+    successorListLength: 6,
+    log: process.env.CHORD_DEBUG ? (line) => console.error(id, line) : undefined,
+    ...extra,
+  });
+}
 
 export async function startNode(options: HarnessOptions = {}, bootstrap?: ChordRing): Promise<ChordRing> {
   const ring = await ChordRing.start({

@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChordPeer } from '@node-core/chord/chord-peer';
 import { hashToId, inHalfOpen, nodeIdOf } from '@node-core/chord/id';
-import { FAST_TIMINGS } from '@node-core/chord/maintenance';
 import type { SearchResultEvent } from '@node-core/events';
 import { MAX_CHORD_VERSIONS } from '@node-core/wire/fields';
-import { placementAmong, ringIsExact, waitFor } from './chord-harness';
+import { filePeer, placementAmong, ringIsExact, waitFor } from './chord-harness';
 import { VersionForger } from './hostile-publisher';
 
 const NAME = 'report.txt';
@@ -40,15 +39,7 @@ describe('chord: several versions of one name', function () {
     for (let i = 0; i < n; i++) {
       const id = `v${++counter}`;
       const via = peers[Math.floor(Math.random() * peers.length)];
-      const peer = new ChordPeer({
-        id,
-        dir: join(root, id),
-        join: via ? { host: via.self.host, port: via.self.port } : undefined,
-        timings: { ...FAST_TIMINGS, replicateMs: 150 },
-        successorListLength: 6,
-        ...extra,
-        log: process.env.CHORD_DEBUG ? (line) => console.error(id, line) : undefined,
-      });
+      const peer = filePeer(root, id, via, extra);
       await peer.start();
       peers.push(peer);
     }
