@@ -201,6 +201,33 @@ describe('chord files (real sockets, real directories)', function () {
     assert.equal((await replacer.store.manifest(name)).sha256, v2.sha256);
   });
 
+  it('a GET of a name the ring is fetching here joins that download, with its progress; a cancel ends only its wait', async () => {
+    const sharer = await startPeer(undefined, { maxUploadBytesPerSecond: 1024 * 1024 });
+    for (let i = 0; i < 3; i++) await startPeer(sharer, { maxUploadBytesPerSecond: 1024 * 1024 });
+    await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
+    const name = 'paced.bin';
+    const data = randomBytes(4 * 1024 * 1024);
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src', name), data);
+    const sharing = sharer.share(join(root, 'src', name)); // its owner fetches at 1 MiB/s
+    const fetcher = placement(name).find((p) => p !== sharer) as ChordPeer;
+    const part = join(fetcher.store.downloadsDir, `${name}.part`);
+    await waitFor('the ring fetch under way', () => existsSync(part), 15_000);
+
+    const cancel = new AbortController();
+    const cancelled = fetcher.get(name, { signal: cancel.signal, onProgress: () => cancel.abort() });
+    await assert.rejects(cancelled);
+    assert.ok(existsSync(part), "the ring's download goes on");
+
+    const seen: number[] = [];
+    const done = await fetcher.get(name, { onProgress: (bytes) => seen.push(bytes) });
+    assert.ok(seen.length > 0, 'progress while it joined the ring fetch');
+    assert.ok(seen.every((bytes, i) => bytes <= data.length && (i === 0 || bytes >= seen[i - 1])));
+    assert.equal(done.bytes, data.length);
+    assert.ok((await readFile(done.path)).equals(data));
+    await sharing;
+  });
+
   it('4 of 16 nodes crash at once (an owner, its first replica, the sharer): replicas take over', async () => {
     await startPeers(16);
     const sharer = peers[3];
@@ -256,8 +283,9 @@ describe('chord files (real sockets, real directories)', function () {
     let received = 0;
     const first = getter.get(name, { onProgress: (bytes) => (received = bytes) });
     await waitFor('a MiB in', () => received >= 1024 * 1024, 15_000);
+    const stopped = assert.rejects(first); // the stop ends it: a handler before it rejects
     await getter.stop();
-    await assert.rejects(first);
+    await stopped;
     const part = join(dir, 'Downloads', `${name}.part`);
     assert.ok((await stat(part)).size > 0, 'the .part stays after a stop');
     assert.ok(!existsSync(join(dir, 'Downloads', name)), 'nothing under the final name');

@@ -13,9 +13,17 @@ import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
 import type { ChordContact, VersionClaim } from './remote';
 
+type ProgressListener = NonNullable<DownloadRequest['onProgress']>;
+
+/** A download running for a name, and everyone who waits on it and wants its progress. */
+interface RunningDownload {
+  result: Promise<DownloadResult>;
+  watchers: Set<ProgressListener>;
+}
+
 export class StoreFileHost implements ChordFileHost {
   /** One download per name at a time: a GET and a replica fetch of the same file share it (one .part). */
-  private readonly inFlight = new Map<string, Promise<DownloadResult>>();
+  private readonly inFlight = new Map<string, RunningDownload>();
 
   constructor(
     private readonly store: FileStore,
@@ -32,7 +40,7 @@ export class StoreFileHost implements ChordFileHost {
 
   /** Resolves once no download is running (after an abort, their files are closed). */
   async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()].map((d) => d.result));
   }
 
   names(): string[] {
@@ -87,7 +95,9 @@ export class StoreFileHost implements ChordFileHost {
 
   /**
    * Downloads from the given holders (all tried at once by the transfer) and shares the result.
-   * `version`: the one wanted (without it, the first holder's manifest chooses).
+   * `version`: the one wanted (without it, the first holder's manifest chooses). A call for a
+   * name already downloading here waits on that download, with its progress; its own `signal`
+   * ends only its wait.
    */
   async download(
     name: string,
@@ -96,16 +106,25 @@ export class StoreFileHost implements ChordFileHost {
     onProgress?: DownloadRequest['onProgress'],
     version?: VersionClaim,
   ): Promise<DownloadResult> {
-    let pending = this.inFlight.get(name);
-    if (!pending) {
-      pending = this.downloadNow(name, holders, signal, onProgress, version).finally(() => this.inFlight.delete(name));
-      this.inFlight.set(name, pending);
+    let running = this.inFlight.get(name);
+    if (!running) {
+      const watchers = new Set<ProgressListener>();
+      const report: ProgressListener = (...progress) => {
+        for (const watcher of watchers) watcher(...progress);
+      };
+      const result = this.downloadNow(name, holders, signal, report, version).finally(() => this.inFlight.delete(name));
+      this.inFlight.set(name, (running = { result, watchers }));
     }
-    const result = await pending;
-    // A download of the name already running (a ring copy) may have fetched another version.
-    if (version && result.root !== version.root)
-      throw new P2PError('DOWNLOAD_FAILED', `another version of "${name}" was being downloaded here`, name);
-    return result;
+    if (onProgress) running.watchers.add(onProgress);
+    try {
+      const result = await untilAborted(running.result, signal);
+      // A download of the name already running (a ring copy) may have fetched another version.
+      if (version && result.root !== version.root)
+        throw new P2PError('DOWNLOAD_FAILED', `another version of "${name}" was being downloaded here`, name);
+      return result;
+    } finally {
+      if (onProgress) running.watchers.delete(onProgress);
+    }
   }
 
   private async downloadNow(
@@ -138,4 +157,14 @@ export class StoreFileHost implements ChordFileHost {
       for (const conn of opened) conn.close();
     }
   }
+}
+
+/** `work`, or the signal's reason as soon as it aborts (the work itself goes on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

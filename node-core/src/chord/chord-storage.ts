@@ -104,9 +104,10 @@ export class ChordStorage {
     // Remembered first, with no owner yet: if this attempt fails, republish retries it.
     if (!this.published.has(name)) this.published.set(name, NO_OWNER);
     const found = await this.ring.lookup(hashToId(name), signal);
+    // The record first: searches find the file here while the owner is still fetching its copy.
+    await this.versions.publish(name, found.owner, signal);
     if (!samePeer(found.owner, this.ring.self)) await this.offer(found.owner, [name]);
     else await this.replicate();
-    await this.versions.publish(name, found.owner, signal);
     this.published.set(name, found.owner.nodeId);
     return found;
   }
