@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { NodeIdentity } from '@node-core/wire';
@@ -49,9 +49,26 @@ export async function bareCopy(source: string, target: string, tls = false): Pro
 
 /** CPU time (user + system, every thread) a process has used so far, in ms (0 once it is gone). */
 export function cpuMs(pid: number | undefined): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time (user + system) each live thread of a process has used so far, in ms, by thread id. */
+export function threadCpuMs(pid: number | undefined): Map<number, number> {
+  const threads = new Map<number, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`))
+      threads.set(Number(tid), statCpuMs(`/proc/${pid}/task/${tid}/stat`));
+  } catch {
+    // the process is gone
+  }
+  return threads;
+}
+
+/** utime + stime of a /proc stat file, in ms (0 if it is gone). */
+function statCpuMs(path: string): number {
   try {
     // the fields after the ") " that ends the command name: utime and stime are the 12th and 13th
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
   } catch {
     return 0;

@@ -319,6 +319,34 @@ describe('folder watcher', () => {
     }
   });
 
+  it('a muted folder makes no call while written to; lifting the last mute makes one', async () => {
+    let calls = 0;
+    const other = join(root, 'other');
+    await mkdir(other);
+    const watcher = new FolderWatcher([root, other], () => calls++, { debounceMs: 20, rescanMs: 0 });
+    try {
+      const unmuteFirst = watcher.mute(root);
+      const unmuteSecond = watcher.mute(root);
+      for (let i = 0; i < 20; i++) await appendFile(join(root, 'big.part'), randomBytes(64 * 1024));
+      // the other folder still speaks: once its call came, any call from the muted one would have too
+      await writeFile(join(other, 'o'), 'x');
+      await waitFor('the other folder', () => calls === 1, 2000);
+      await sleep(100);
+      assert.equal(calls, 1, 'writes to the muted folder made no call');
+      unmuteFirst();
+      unmuteFirst(); // a second call of one release lifts nothing more
+      await writeFile(join(root, 'still-muted'), 'x');
+      await sleep(100);
+      assert.equal(calls, 1, 'one mute is left');
+      unmuteSecond();
+      await waitFor('the call for what changed while muted', () => calls === 2, 2000);
+      await writeFile(join(root, 'watched-again'), 'x');
+      await waitFor('events again', () => calls === 3, 2000);
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('rescans on its own a folder it cannot watch, and calls nothing after close()', async () => {
     let calls = 0;
     const watcher = new FolderWatcher([join(root, 'missing')], () => calls++, { rescanMs: 30 });

@@ -146,11 +146,19 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     return false;
   }
 
-  /** Keeps the folder scan off `name` while a download fills it; returns the release. */
+  /**
+   * Keeps the folder scan off `name` while a download fills it; returns the release. Downloads/
+   * is not watched meanwhile: each write to the .part would be an event for the main thread
+   * (the periodic scan goes on, and one runs at the release).
+   */
   reserve(name: string): () => void {
     const key = sharedName(name);
     this.reserved.add(key);
-    return () => this.reserved.delete(key);
+    const unmute = this.watcher?.mute(this.downloadsDir);
+    return () => {
+      this.reserved.delete(key);
+      unmute?.();
+    };
   }
 
   /**
