@@ -17,6 +17,7 @@ import type { CliProcess } from '../test/unit/cli-process';
 import { bareCopy } from './baseline';
 import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 import { get, network, writeRandomFile, type GetRun } from './peer-get';
+import { median } from './stats';
 
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -44,7 +45,6 @@ async function handshakeMs(security: () => ChannelSecurity): Promise<number> {
   return ms;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (ms: number): string => `${((SIZE_MIB * 1000) / ms).toFixed(0)} MiB/s`;
 /** Median rate, with the range of the rounds. */
 const rates = (ms: number[]): string =>

@@ -36,6 +36,7 @@ import { pipeline } from 'node:stream/promises';
 import { CliProcess } from '../test/unit/cli-process';
 import { bareCopy, cpuMs, rssMiB, writeRandomFile } from './baseline';
 import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
+import { median } from './stats';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
@@ -157,7 +158,6 @@ class BenchNetwork {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (mib: number, ms: number): string => `${(mib / (ms / 1000)).toFixed(0)} MiB/s`;
 
 /** Hard links: the same bytes (and page cache) under a new name, so each GET is of a file the getter does not have. */
