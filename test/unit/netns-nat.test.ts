@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { hashToId, inHalfOpen, nodeIdOf } from '@node-core/chord/id';
 import type { TopologyPeer } from '@node-core/topology';
 import { waitFor } from './flood-fixture';
 import { NatLab, PUBLIC_ADDRESS as PUBLIC, type NatPeer } from './support/nat-lab';
@@ -117,6 +118,60 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
   });
 
+  it('chord: nodes in two homes form one ring; home B finds and downloads, verified, a file in home A', async () => {
+    const { ready } = await nat.metaserver(FAST);
+    const port = ready.port;
+    // Fixed ports (each namespace has its own) fix the node ids, so the file can be named for a key
+    // home A owns: its record stays in home A, and home B's GET is not answered by a copy of its own.
+    const [aPort, bPort] = [41001, 41002];
+    const name = nameOwnedBy(nodeIdOf(nat.homes[0].address, aPort), nodeIdOf(nat.homes[1].address, bPort));
+    const large = randomBytes(24 * 1024 * 1024 + 9);
+    const chord = (p: number): string[] => ['--mode', 'chord', '--port', String(p)];
+    const a = await peer(0, 'chord-a', port, { [name]: large }, chord(aPort));
+    const b = await peer(1, 'chord-b', port, {}, chord(bPort));
+    for (const { ready: r } of [a, b]) {
+      assert.ok(r.role === 'peer' && r.mode === 'chord' && r.relayed === true, JSON.stringify(r));
+    }
+    // B's GET races the ring's own copy to B (A's replica duty): they share one download, from A
+    let from = b.proc.events.length;
+    await waitFor(
+      'home B finds the file in home A',
+      async () => {
+        b.proc.send(`SEARCH ${name}`);
+        const named = (e: { name: string }): boolean => e.name === name;
+        const answer = await Promise.race(
+          [b.proc.next('search-result', named, 5000, from), b.proc.next('not-found', named, 5000, from)].map((p) =>
+            p.catch(() => undefined),
+          ),
+        );
+        from = b.proc.events.length;
+        return answer?.event === 'search-result' && answer.holders.some((h) => h.id === 'chord-a');
+      },
+      15_000,
+    );
+    b.proc.send(`GET ${name}`);
+    const done = await b.proc.next('download-complete', (e) => e.name === name, 60_000, from);
+    assert.deepEqual(done.sources, ['chord-a']);
+    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
+
+    // one ring: each home is the other's successor and predecessor, as both report to the metaserver
+    await waitFor(
+      'a ring of the two homes',
+      async () => {
+        const peers = await topology(port);
+        const pointsAt = (id: string, other: string): boolean => {
+          const ring = peers.find((p) => p.id === id)?.chord;
+          return ring?.successors[0] === other && ring.predecessor === other;
+        };
+        return pointsAt('chord-a', 'chord-b') && pointsAt('chord-b', 'chord-a');
+      },
+      20_000,
+    );
+    // neither home can dial the other: each end's ring link runs through the relay, and says so
+    await linkReported(port, 'chord-a', 'chord-b', 'relayed');
+  });
+
   it('the relay killed mid-GET: the GET finishes from another holder, verified, not named early', async () => {
     const { proc: ms, ready } = await nat.metaserver(FAST);
     const port = ready.port;
@@ -179,3 +234,11 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     assert.match(await nat.established(nat.homes[1].ns, router), new RegExp(router.replaceAll('.', '\\.')));
   });
 });
+
+/** A file name whose chord key falls in (other, owner]: `owner` owns it in a ring of the two. */
+function nameOwnedBy(owner: bigint, other: bigint): string {
+  for (let i = 0; ; i++) {
+    const name = `ring-${i}.bin`;
+    if (inHalfOpen(hashToId(name), other, owner)) return name;
+  }
+}
