@@ -7,7 +7,7 @@ import type { TopologyEvent } from '../events';
 import type { TopologyPeer } from '../topology';
 import { ChordNode, DEFAULT_NODE_OPTIONS, type ChordNodeOptions } from './chord-node';
 import { idToHex, nodeIdOf } from './id';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WireServer } from '../wire/server';
 import { ephemeralSecurity } from '../wire/secure-channel';
 import { P2PError } from '../wire/errors';
@@ -107,8 +107,8 @@ export class ChordRing {
   }
 
   /** An inbound link on a stream this node opened itself (the relayed end of a circuit, relay/). */
-  adopt(socket: Socket): void {
-    this.server.adopt(socket);
+  adopt(stream: Duplex): void {
+    this.server.adopt(stream);
   }
 
   /** Starts a new ring (no bootstrap) or joins the ring `bootstrap` is on, then runs maintenance. */
