@@ -75,6 +75,28 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     );
   }
 
+  /** Searches from `searcher` until `holder` is named among the holders of `name`; returns the event index after. */
+  async function searchUntilHeld(searcher: NatPeer, name: string, holder: string): Promise<number> {
+    let from = searcher.proc.events.length;
+    await waitFor(
+      `${searcher.ready.role === 'peer' ? searcher.ready.id : 'the searcher'} to find ${name} held by ${holder}`,
+      async () => {
+        searcher.proc.send(`SEARCH ${name}`);
+        const named = (e: { name: string }): boolean => e.name === name;
+        const answer = await Promise.race(
+          [
+            searcher.proc.next('search-result', named, 5000, from),
+            searcher.proc.next('not-found', named, 5000, from),
+          ].map((p) => p.catch(() => undefined)),
+        );
+        from = searcher.proc.events.length;
+        return answer?.event === 'search-result' && answer.holders.some((h) => h.id === holder);
+      },
+      15_000,
+    );
+    return from;
+  }
+
   it('a peer in home B finds and downloads, verified, a file in home A; a killed holder falls back', async () => {
     // the caller's namespace sees none of it
     assert.doesNotMatch(await nat.netns.ip('-o', 'addr', 'show'), /10\.78\./);
@@ -133,22 +155,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
       assert.ok(r.role === 'peer' && r.mode === 'chord' && r.relayed === true, JSON.stringify(r));
     }
     // B's GET races the ring's own copy to B (A's replica duty): they share one download, from A
-    let from = b.proc.events.length;
-    await waitFor(
-      'home B finds the file in home A',
-      async () => {
-        b.proc.send(`SEARCH ${name}`);
-        const named = (e: { name: string }): boolean => e.name === name;
-        const answer = await Promise.race(
-          [b.proc.next('search-result', named, 5000, from), b.proc.next('not-found', named, 5000, from)].map((p) =>
-            p.catch(() => undefined),
-          ),
-        );
-        from = b.proc.events.length;
-        return answer?.event === 'search-result' && answer.holders.some((h) => h.id === 'chord-a');
-      },
-      15_000,
-    );
+    const from = await searchUntilHeld(b, name, 'chord-a');
     b.proc.send(`GET ${name}`);
     const done = await b.proc.next('download-complete', (e) => e.name === name, 60_000, from);
     assert.deepEqual(done.sources, ['chord-a']);
@@ -170,6 +177,25 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     );
     // neither home can dial the other: each end's ring link runs through the relay, and says so
     await linkReported(port, 'chord-a', 'chord-b', 'relayed');
+  });
+
+  it("chord with --punch: the ring link moves direct, both ends report it so; the ring's copy verifies", async () => {
+    const { proc: ms, ready } = await nat.metaserver(FAST);
+    const port = ready.port;
+    const content = randomBytes(8 * 1024 * 1024 + 5);
+    const chord = ['--mode', 'chord', '--punch'];
+    await peer(0, 'punch-chord-a', port, { 'punched.bin': content }, chord);
+    const b = await peer(1, 'punch-chord-b', port, {}, chord);
+    // each end's ring connection came up through the relay, moved to a punched path, and was reported again
+    await ms.next('relay-circuit', (e) => e.ended === 'closed', 15_000);
+    await linkReported(port, 'punch-chord-a', 'punch-chord-b', 'direct');
+    await b.proc.next('punch', (e) => e.peer === 'punch-chord-a' && e.ok, 15_000);
+    // in a ring of two, each node holds every key or its replica: home B fetched the file, verified
+    const copy = await b.proc.next('file-added', (e) => e.name === 'punched.bin', 30_000);
+    assert.equal(copy.sha256, createHash('sha256').update(content).digest('hex'));
+    assert.ok((await readFile(copy.path)).equals(content), 'the copy differs');
+    const router = nat.homes[0].router;
+    assert.match(await nat.established(nat.homes[1].ns, router), new RegExp(router.replaceAll('.', '\\.')));
   });
 
   it('the relay killed mid-GET: the GET finishes from another holder, verified, not named early', async () => {
