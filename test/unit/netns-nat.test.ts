@@ -3,13 +3,15 @@
 // --allow-relay each home peer is admitted as relayed, and a file in home A is found and
 // downloaded, verified, by a peer in home B through the metaserver's relay; a holder or the relay
 // killed mid-transfer leaves the GET to another holder; with --punch the relayed link moves to a
-// punched direct path mid-GET and the GET outlives the relay. Needs root (or `sudo -n`) and nft;
-// everything is removed in every case.
+// punched direct path mid-GET and the GET outlives the relay. Chord nodes do the same across the
+// homes: one ring, a verified GET, a killed holder, a punched ring link. Needs root (or `sudo -n`)
+// and nft; everything is removed in every case.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { hashToId, inHalfOpen, nodeIdOf } from '@node-core/chord/id';
 import type { TopologyPeer } from '@node-core/topology';
@@ -75,11 +77,11 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     );
   }
 
-  /** Searches from `searcher` until `holder` is named among the holders of `name`; returns the event index after. */
-  async function searchUntilHeld(searcher: NatPeer, name: string, holder: string): Promise<number> {
+  /** Searches from `searcher` until every one of `holders` is named for `name`; returns the event index after. */
+  async function searchUntilHeld(searcher: NatPeer, name: string, holders: string[], ms = 15_000): Promise<number> {
     let from = searcher.proc.events.length;
     await waitFor(
-      `${searcher.ready.role === 'peer' ? searcher.ready.id : 'the searcher'} to find ${name} held by ${holder}`,
+      `${name} found held by ${holders.join(', ')}`,
       async () => {
         searcher.proc.send(`SEARCH ${name}`);
         const named = (e: { name: string }): boolean => e.name === name;
@@ -90,9 +92,12 @@ describe('netns: peers behind NAT reach each other through the relay', function 
           ].map((p) => p.catch(() => undefined)),
         );
         from = searcher.proc.events.length;
-        return answer?.event === 'search-result' && answer.holders.some((h) => h.id === holder);
+        const found = answer?.event === 'search-result' ? answer.holders.map((h) => h.id) : [];
+        if (holders.every((id) => found.includes(id))) return true;
+        await sleep(200); // one search at a time, a few a second: the ring has copies to place meanwhile
+        return false;
       },
-      15_000,
+      ms,
     );
     return from;
   }
@@ -155,7 +160,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
       assert.ok(r.role === 'peer' && r.mode === 'chord' && r.relayed === true, JSON.stringify(r));
     }
     // B's GET races the ring's own copy to B (A's replica duty): they share one download, from A
-    const from = await searchUntilHeld(b, name, 'chord-a');
+    const from = await searchUntilHeld(b, name, ['chord-a']);
     b.proc.send(`GET ${name}`);
     const done = await b.proc.next('download-complete', (e) => e.name === name, 60_000, from);
     assert.deepEqual(done.sources, ['chord-a']);
@@ -177,6 +182,38 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     );
     // neither home can dial the other: each end's ring link runs through the relay, and says so
     await linkReported(port, 'chord-a', 'chord-b', 'relayed');
+  });
+
+  it('chord: a ring across both homes and the public segment; home A killed mid-GET, the GET verifies', async () => {
+    const { ready } = await nat.metaserver(FAST);
+    const port = ready.port;
+    // Four nodes at fixed ports: the file is named for a key home B's successor owns, so its owner and
+    // two replicas are the three others and home B holds no copy before its GET
+    const ports = { a: 41021, b: 41022, p1: 41023, p2: 41024 };
+    const ids = [nodeIdOf(nat.homes[0].address, ports.a), nodeIdOf(PUBLIC, ports.p1), nodeIdOf(PUBLIC, ports.p2)];
+    const bId = nodeIdOf(nat.homes[1].address, ports.b);
+    const name = nameOwnedBy(successorOf(bId, ids), bId);
+    const large = randomBytes(16 * 1024 * 1024 + 7);
+    const chord = (p: number): string[] => ['--mode', 'chord', '--port', String(p)];
+    await peer('public', 'chord-p1', port, {}, chord(ports.p1));
+    await peer('public', 'chord-p2', port, {}, chord(ports.p2));
+    const a = await peer(0, 'chord-home-a', port, { [name]: large }, chord(ports.a));
+    const b = await peer(1, 'chord-home-b', port, {}, chord(ports.b));
+    // placing the owner's copy and two replicas at --max-upload 4M takes a while
+    const from = await searchUntilHeld(b, name, ['chord-home-a', 'chord-p1', 'chord-p2'], 45_000);
+    b.proc.send(`GET ${name}`);
+    // bytes from home A reach home B through the relay; then home A dies
+    await b.proc.next('download-progress', (e) => (e.sources?.['chord-home-a'] ?? 0) >= 2 * 1024 * 1024, 30_000, from);
+    await a.proc.kill();
+    assert.ok(!b.proc.events.slice(from).some((e) => e.event === 'download-complete'), 'killed mid-GET');
+    const done = await b.proc.next('download-complete', (e) => e.name === name, 60_000, from);
+    assert.ok(done.sources.includes('chord-home-a'), JSON.stringify(done.sources));
+    assert.ok(
+      done.sources.some((s) => s.startsWith('chord-p')),
+      JSON.stringify(done.sources),
+    );
+    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
   });
 
   it("chord with --punch: the ring link moves direct, both ends report it so; the ring's copy verifies", async () => {
@@ -267,4 +304,10 @@ function nameOwnedBy(owner: bigint, other: bigint): string {
     const name = `ring-${i}.bin`;
     if (inHalfOpen(hashToId(name), other, owner)) return name;
   }
+}
+
+/** The first of `ids` after `id` on the ring (the successor `id` would have among them). */
+function successorOf(id: bigint, ids: bigint[]): bigint {
+  const sorted = [...ids].sort((x, y) => (x < y ? -1 : 1));
+  return sorted.find((other) => other > id) ?? sorted[0];
 }
