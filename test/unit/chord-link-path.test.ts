@@ -3,15 +3,13 @@
 // path the node is told (onLinkPath) and reports the link direct. Two rings on loopback, the
 // metaserver's relay hub between them, a direct TCP connection to move onto: real sockets and TLS.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import * as net from 'node:net';
 import type { ChordRing } from '@node-core/chord/chord-ring';
-import { MigratingStream } from '@node-core/relay/migrating-stream';
+import type { MigratingStream } from '@node-core/relay/migrating-stream';
 import { RelayHub } from '@node-core/relay/relay-hub';
-import { encodePreamble } from '@node-core/relay/relay-preamble';
 import type { RelayRoute } from '@node-core/wire';
 import { startNode } from './chord-harness';
 import { waitFor } from './flood-fixture';
+import { directPair, relayEnd } from './support/relay-ends';
 
 describe('chord link paths: ring links through a relay, and moved direct', function () {
   this.timeout(20_000);
@@ -19,38 +17,6 @@ describe('chord link paths: ring links through a relay, and moved direct', funct
   afterEach(async () => {
     for (const done of cleanup.splice(0).reverse()) await done();
   });
-
-  function connect(port: number): Promise<net.Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => resolve(socket));
-      socket.once('error', reject);
-    });
-  }
-
-  /** One end of a circuit on the hub, movable as a punched circuit's end is. */
-  async function relayEnd(hub: RelayHub, token: string): Promise<MigratingStream> {
-    const socket = await connect(hub.port);
-    socket.write(encodePreamble(token));
-    const stream = new MigratingStream(socket);
-    cleanup.push(() => stream.destroy());
-    return stream;
-  }
-
-  /** A connected pair of sockets on loopback: the "punched" direct path. */
-  async function directPair(): Promise<[net.Socket, net.Socket]> {
-    const server = net.createServer({ allowHalfOpen: true });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanup.push(() => new Promise((resolve) => server.close(resolve)));
-    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-    const a = await connect((server.address() as net.AddressInfo).port);
-    const [b] = await accepted;
-    cleanup.push(
-      () => a.destroy(),
-      () => b.destroy(),
-    );
-    return [a, b];
-  }
 
   it('reports the link relayed only at the end that dialed through the relay, then direct once it moves', async () => {
     const hub = new RelayHub();
@@ -65,8 +31,8 @@ describe('chord link paths: ring links through a relay, and moved direct', funct
       prefers: (peer) => peer.id === reachable.self.id,
       open: async () => {
         const tickets = hub.open('relayed', reachable.self.id);
-        const dialerEnd = await relayEnd(hub, tickets.dialerToken);
-        const targetEnd = await relayEnd(hub, tickets.targetToken);
+        const dialerEnd = await relayEnd(hub, tickets.dialerToken, cleanup);
+        const targetEnd = await relayEnd(hub, tickets.targetToken, cleanup);
         reachable.adopt(targetEnd);
         circuits.push({ dialerEnd, targetEnd });
         return dialerEnd;
@@ -86,7 +52,7 @@ describe('chord link paths: ring links through a relay, and moved direct', funct
     assert.equal(circuits.length, 1, 'one connection, reused for every request');
 
     const before = pathChanges;
-    const [a, b] = await directPair();
+    const [a, b] = await directPair(cleanup);
     await Promise.all([circuits[0].dialerEnd.moveTo(a), circuits[0].targetEnd.moveTo(b)]);
     await waitFor('the move announced', () => pathChanges > before);
     assert.deepEqual(relayed.topologyView().relayed, [], 'moved direct: reported direct');
