@@ -15,11 +15,13 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PeerRef, PunchEvent, ReachabilityEvent, SearchResultEvent } from '@node-core/events';
 import { RelayHub } from '@node-core/relay/relay-hub';
+import type { TopologyPeer } from '@node-core/topology';
 import { encodePreamble, newRelayToken } from '@node-core/relay/relay-preamble';
 import { dial, P2PError, type RelayRoute } from '@node-core/wire';
 import { FloodPeer } from '@node-core/flood/flood-peer';
 import { FAST, FloodFixture, waitFor } from './flood-fixture';
 import { RawPeer } from './hostile-wire';
+import { linkRelayed } from '../../webview/src/link-path';
 import { registerByHand } from './support/register-by-hand';
 
 const UNREACHABLE_HOST = '127.0.0.3';
@@ -87,6 +89,49 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
       10_000,
     );
     assert.ok(ms.relay.stats.circuitsOpened >= 1);
+  });
+
+  it('chord: nodes report the ring links they reach through the relay; the topology draws them relayed', async () => {
+    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    const start = async (id: string, extra: Partial<ChordPeerOptions> = {}): Promise<ChordPeer> => {
+      const peer = new ChordPeer({
+        id,
+        dir: await net_.tempDir(),
+        metaserver: ms.address,
+        timings: FAST_TIMINGS,
+        ...extra,
+      });
+      cleanups.push(() => peer.close());
+      await peer.start();
+      return peer;
+    };
+    await start('hidden', { advertise: UNREACHABLE_HOST, allowRelay: true });
+    await start('open-1');
+    await start('open-2');
+    // a ring of three: every node links to both others (successor and predecessor)
+    const everyone = ['hidden', 'open-1', 'open-2'];
+    const reported = (): TopologyPeer[] => ms.snapshot().peers;
+    await waitFor(
+      'every node reports both others as ring links, with their paths',
+      () =>
+        reported().length === 3 &&
+        reported().every(
+          (p) => p.relayedLinks && p.neighbors.length === 2 && p.neighbors.every((n) => everyone.includes(n)),
+        ),
+      15_000,
+    );
+    // the reachable nodes dial the hidden one through the relay; it dials them directly
+    const relayedSeenBy = (peers: TopologyPeer[], id: string): string | undefined =>
+      peers.find((p) => p.id === id)?.relayedLinks?.join();
+    await waitFor('the relayed paths reported', () =>
+      ['open-1', 'open-2'].every((id) => relayedSeenBy(reported(), id) === 'hidden'),
+    );
+    const peers = new Map(reported().map((p) => [p.id, p]));
+    assert.deepEqual(peers.get('hidden')?.relayedLinks, [], JSON.stringify(peers.get('hidden')));
+    const drawnRelayed = (a: string, b: string): boolean => linkRelayed(peers.get(a), peers.get(b));
+    assert.equal(drawnRelayed('open-1', 'hidden'), true);
+    assert.equal(drawnRelayed('open-2', 'hidden'), true);
+    assert.equal(drawnRelayed('open-1', 'open-2'), false, 'a link between reachable nodes is direct');
   });
 
   it('a punch the other side refuses leaves the link relayed; the GET still verifies, without waiting', async () => {

@@ -4,12 +4,10 @@
 // the metaserver's relay hub and a direct TCP connection, all on loopback.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import * as net from 'node:net';
-import { MigratingStream } from '@node-core/relay/migrating-stream';
 import { RelayHub } from '@node-core/relay/relay-hub';
-import { encodePreamble } from '@node-core/relay/relay-preamble';
 import { dial, ephemeralSecurity, WireServer, type RelayRoute } from '@node-core/wire';
 import type { Connection } from '@node-core/wire/connection';
+import { directPair, relayEnd } from './support/relay-ends';
 
 describe('relayed link: a connection knows whether it runs through a relay', function () {
   this.timeout(20_000);
@@ -17,22 +15,6 @@ describe('relayed link: a connection knows whether it runs through a relay', fun
   afterEach(async () => {
     for (const done of cleanup.splice(0).reverse()) await done();
   });
-
-  function connect(port: number): Promise<net.Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => resolve(socket));
-      socket.once('error', reject);
-    });
-  }
-
-  /** A relay end: a socket to the hub that presented `token`, movable like a punched circuit's. */
-  async function relayEnd(hub: RelayHub, token: string): Promise<MigratingStream> {
-    const socket = await connect(hub.port);
-    socket.write(encodePreamble(token));
-    const stream = new MigratingStream(socket);
-    cleanup.push(() => stream.destroy());
-    return stream;
-  }
 
   it('both ends report relayed; after a move direct both emit moved, report direct and still talk', async () => {
     const hub = new RelayHub();
@@ -42,8 +24,8 @@ describe('relayed link: a connection knows whether it runs through a relay', fun
     const address = await server.listen('127.0.0.1', 0);
     cleanup.push(() => server.close());
     const tickets = hub.open('dialer', 'listener');
-    const dialerEnd = await relayEnd(hub, tickets.dialerToken);
-    const listenerEnd = await relayEnd(hub, tickets.targetToken);
+    const dialerEnd = await relayEnd(hub, tickets.dialerToken, cleanup);
+    const listenerEnd = await relayEnd(hub, tickets.targetToken, cleanup);
     const inbound = once(server, 'connection') as Promise<[Connection]>;
     server.adopt(listenerEnd);
     const route: RelayRoute = {
@@ -60,17 +42,7 @@ describe('relayed link: a connection knows whether it runs through a relay', fun
     assert.equal(listener.remoteId, 'dialer');
     assert.deepEqual([dialer.relayed, listener.relayed], [true, true], 'both ends came up through the relay');
 
-    const direct = net.createServer({ allowHalfOpen: true });
-    direct.listen(0, '127.0.0.1');
-    await once(direct, 'listening');
-    cleanup.push(() => new Promise((resolve) => direct.close(resolve)));
-    const accepted = once(direct, 'connection') as Promise<[net.Socket]>;
-    const a = await connect((direct.address() as net.AddressInfo).port);
-    const [b] = await accepted;
-    cleanup.push(
-      () => a.destroy(),
-      () => b.destroy(),
-    );
+    const [a, b] = await directPair(cleanup);
     const moved = Promise.all([once(dialer, 'moved'), once(listener, 'moved')]);
     await Promise.all([dialerEnd.moveTo(a), listenerEnd.moveTo(b)]);
     await moved;

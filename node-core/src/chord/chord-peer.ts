@@ -121,6 +121,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       relay: this.relay,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
+      onLinkPath: () => this.reportLinksSoon(),
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
       fallbackRouter: (conn, incoming) => {
         if (incoming.msg.t === 'address-check') {
@@ -414,21 +415,21 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     for (const [id, p] of this.links) if (!now.has(id)) this.emit('event', { event: 'neighbor-down', ...p });
     for (const [id, p] of now) if (!this.links.has(id)) this.emit('event', { event: 'neighbor-up', ...p });
     this.links = now;
-    // Ring changes come in bursts (stabilize, then notify): report once they settle.
-    if (this.metaserver && !this.reportTimer) {
-      this.reportTimer = setTimeout(() => {
-        this.reportTimer = undefined;
-        const view = this.ring.topologyView();
-        // Every ring link is TLS with a pinned key (a link presenting another key is refused),
-        // so the pin is the key the link presented; a plaintext bench link has none.
-        const keys = view.neighbors.map((id) => this.security.trust.pinned(id) ?? '');
-        this.metaserver?.reportLinks({
-          neighbors: view.neighbors,
-          chord: view.chord,
-          keys: keys.every(Boolean) ? keys : undefined,
-        });
-      }, 100);
-    }
+    this.reportLinksSoon();
+  }
+
+  /** Ring changes and path changes come in bursts (stabilize, then notify): report once they settle. */
+  private reportLinksSoon(): void {
+    if (this.stopped || !this.started || !this.metaserver || this.reportTimer) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      if (this.stopped) return;
+      const { neighbors, relayed, chord } = this.ring.topologyView();
+      // Every ring link is TLS with a pinned key (a link presenting another key is refused),
+      // so the pin is the key the link presented; a plaintext bench link has none.
+      const keys = neighbors.map((id) => this.security.trust.pinned(id) ?? '');
+      this.metaserver?.reportLinks({ neighbors, chord, keys: keys.every(Boolean) ? keys : undefined, relayed });
+    }, 100);
   }
 
   private reportFiles(): void {

@@ -7,7 +7,7 @@ import type { TopologyEvent } from '../events';
 import type { TopologyPeer } from '../topology';
 import { ChordNode, DEFAULT_NODE_OPTIONS, type ChordNodeOptions } from './chord-node';
 import { idToHex, nodeIdOf } from './id';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WireServer } from '../wire/server';
 import { ephemeralSecurity } from '../wire/secure-channel';
 import { P2PError } from '../wire/errors';
@@ -31,6 +31,8 @@ export interface ChordRingOptions extends LinkCredentials {
   fallbackRouter?: (conn: Connection, incoming: Incoming) => boolean;
   /** Maintenance failures worth a log line. */
   onError?: (task: string, err: unknown) => void;
+  /** The path to a ring link's peer (successor, predecessor) may have changed: through a relay or direct. */
+  onLinkPath?: () => void;
 }
 
 export class ChordRing {
@@ -83,6 +85,9 @@ export class ChordRing {
       security,
       relay: options.relay,
       maxConnections: options.maxConnections,
+      onPath: (peer) => {
+        if (holder.node && ringLinks(holder.node).some((p) => p.nodeId === peer.nodeId)) options.onLinkPath?.();
+      },
     });
     const ring = new ChordRing(
       server,
@@ -102,8 +107,8 @@ export class ChordRing {
   }
 
   /** An inbound link on a stream this node opened itself (the relayed end of a circuit, relay/). */
-  adopt(socket: Socket): void {
-    this.server.adopt(socket);
+  adopt(stream: Duplex): void {
+    this.server.adopt(stream);
   }
 
   /** Starts a new ring (no bootstrap) or joins the ring `bootstrap` is on, then runs maintenance. */
@@ -152,7 +157,7 @@ export class ChordRing {
 
   topologyEvent(): TopologyEvent {
     const n = this.node;
-    const neighbors = this.linkPeers().map((p) => ({ id: p.id, host: p.host, port: p.port }));
+    const neighbors = ringLinks(n).map((p) => ({ id: p.id, host: p.host, port: p.port }));
     return {
       event: 'topology',
       neighbors,
@@ -162,11 +167,16 @@ export class ChordRing {
     };
   }
 
-  /** What the metaserver draws: links = successor + predecessor; the ring view in `chord`. */
-  topologyView(): { neighbors: string[]; chord: NonNullable<TopologyPeer['chord']> } {
+  /**
+   * What the metaserver draws: links = successor + predecessor, `relayed` those this node reaches
+   * through a relay now (requests go out on the connections it dials); the ring view in `chord`.
+   */
+  topologyView(): { neighbors: string[]; relayed: string[]; chord: NonNullable<TopologyPeer['chord']> } {
     const n = this.node;
+    const links = ringLinks(n);
     return {
-      neighbors: this.linkPeers().map((p) => p.id),
+      neighbors: links.map((p) => p.id),
+      relayed: links.filter((p) => this.transport.relayed(p)).map((p) => p.id),
       chord: {
         nodeId: idToHex(n.self.nodeId),
         predecessor: n.predecessor?.id ?? null,
@@ -203,12 +213,12 @@ export class ChordRing {
     this.transport.destroyAll();
     await this.server.close();
   }
+}
 
-  private linkPeers(): ChordContact[] {
-    const n = this.node;
-    const out: ChordContact[] = [];
-    if (!n.successors.isEmpty()) out.push(n.successor);
-    if (n.predecessor && !out.some((p) => p.nodeId === n.predecessor?.nodeId)) out.push(n.predecessor);
-    return out;
-  }
+/** A node's ring links: its successor and its predecessor (one link when they are the same node). */
+function ringLinks(n: ChordNode): ChordContact[] {
+  const out: ChordContact[] = [];
+  if (!n.successors.isEmpty()) out.push(n.successor);
+  if (n.predecessor && !out.some((p) => p.nodeId === n.predecessor?.nodeId)) out.push(n.predecessor);
+  return out;
 }

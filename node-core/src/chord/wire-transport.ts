@@ -28,16 +28,30 @@ export interface WireTransportOptions extends LinkCredentials {
   maxConnections?: number;
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** A connection to `peer` came up, moved off its relay, or closed: the path to it may have changed. */
+  onPath?: (peer: ChordContact) => void;
 }
 
 export class WireChordTransport implements ChordTransport {
   private readonly connections = new Map<string, Promise<Connection>>();
+  /** The connections of `connections` that are up, by the same key. */
+  private readonly open = new Map<string, Connection>();
   private closed = false;
 
   constructor(private readonly options: WireTransportOptions = {}) {}
 
   remote(peer: ChordContact): ChordRemote {
     return new WireChordRemote(peer, (signal) => this.connection(peer, signal));
+  }
+
+  /**
+   * Whether the way to `peer` runs through a relay now: its open connection's path, or without
+   * one, how the next dial would go.
+   */
+  relayed(peer: ChordContact): boolean {
+    const conn = this.open.get(addressKey(peer));
+    if (conn) return conn.relayed;
+    return peer.id !== '' && (this.options.relay?.prefers({ id: peer.id, host: peer.host, port: peer.port }) ?? false);
   }
 
   forget(peer: ChordContact): void {
@@ -90,6 +104,7 @@ export class WireChordTransport implements ChordTransport {
     this.connections.set(key, opening);
     opening.then(
       (conn) => {
+        this.watchPath(key, peer, conn);
         conn.once('close', () => {
           if (this.connections.get(key) === opening) this.connections.delete(key);
         });
@@ -101,6 +116,21 @@ export class WireChordTransport implements ChordTransport {
     );
     this.evictBeyondCapacity();
     return opening;
+  }
+
+  /** Keeps `open` in step with the connection's life and tells `onPath` each time its path may change. */
+  private watchPath(key: string, peer: ChordContact, conn: Connection): void {
+    const notify = (): void => {
+      if (!this.closed) this.options.onPath?.(peer);
+    };
+    if (!conn.isOpen) return;
+    this.open.set(key, conn);
+    conn.once('moved', notify);
+    conn.once('close', () => {
+      if (this.open.get(key) === conn) this.open.delete(key);
+      notify();
+    });
+    notify();
   }
 
   private evictBeyondCapacity(): void {

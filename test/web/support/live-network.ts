@@ -125,8 +125,8 @@ export class LiveNetwork {
     return `http://127.0.0.1:${this.httpPort}`;
   }
 
-  /** Starts a peer sharing one small file named `<id>.txt`. */
-  async addPeer(id: string, mode: 'flood' | 'chord' = 'flood'): Promise<NodeProcess> {
+  /** Starts a peer sharing one small file named `<id>.txt`; `extra`: more CLI flags. */
+  async addPeer(id: string, mode: 'flood' | 'chord' = 'flood', extra: string[] = []): Promise<NodeProcess> {
     const dir = path.join(this.root, id);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, `${id}.txt`), `shared by ${id}\n`);
@@ -145,6 +145,7 @@ export class LiveNetwork {
         '--mode',
         mode,
         '--json',
+        ...extra,
       ]),
     );
     this.peers.set(id, peer);
