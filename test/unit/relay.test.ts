@@ -91,6 +91,36 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     assert.ok(ms.relay.stats.circuitsOpened >= 1);
   });
 
+  it('chord: a newcomer dials a referral the metaserver admitted as relayed through the relay at once', async () => {
+    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    const hidden = new ChordPeer({
+      id: 'hidden',
+      dir: await net_.tempDir(),
+      metaserver: ms.address,
+      timings: FAST_TIMINGS,
+      advertise: UNREACHABLE_HOST,
+      allowRelay: true,
+    });
+    cleanups.push(() => hidden.close());
+    await hidden.start();
+    // Where a direct dial to `hidden` would land: counted and cut, as a NAT that answers would.
+    const directDials: net.Socket[] = [];
+    const trap = net.createServer((socket) => directDials.push(socket.destroy()));
+    trap.listen(hidden.self.port, UNREACHABLE_HOST);
+    await once(trap, 'listening');
+    cleanups.push(() => new Promise((resolve) => trap.close(resolve)));
+    const newcomer = new ChordPeer({
+      id: 'newcomer',
+      dir: await net_.tempDir(),
+      metaserver: ms.address,
+      timings: FAST_TIMINGS,
+    });
+    cleanups.push(() => newcomer.close());
+    await newcomer.start();
+    await waitFor('a ring of two', () => newcomer.topology().successors?.[0]?.id === 'hidden', 10_000);
+    assert.equal(directDials.length, 0, 'no direct dial to an address the metaserver found unreachable');
+  });
+
   it('chord: nodes report the ring links they reach through the relay; the topology draws them relayed', async () => {
     const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
     const start = async (id: string, extra: Partial<ChordPeerOptions> = {}): Promise<ChordPeer> => {

@@ -180,7 +180,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private async rejoinIfIsolated(): Promise<void> {
     const { ring } = this.require();
     if (!ring.node.successors.isEmpty() || ring.node.predecessor || !this.metaserver?.connected) return;
-    const referrals = await this.metaserver.referrals([this.self.id]);
+    const referrals = this.noteRelayed(await this.metaserver.referrals([this.self.id]));
     for (const ref of referrals) {
       try {
         await ring.node.join({ id: ref.id, host: ref.host, port: ref.port, nodeId: nodeIdOf(ref.host, ref.port) });
@@ -199,9 +199,15 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private async meetAReferral(): Promise<void> {
     const { ring } = this.require();
     if (ring.node.isAlone() || !this.metaserver?.connected) return;
-    const referrals = await this.metaserver.referrals([this.self.id]);
+    const referrals = this.noteRelayed(await this.metaserver.referrals([this.self.id]));
     const pick = referrals[Math.floor(Math.random() * referrals.length)];
     if (pick && (await ring.meet(pick))) this.options.log?.(`chord: ${pick.id} is on another ring, merging`);
+  }
+
+  /** Referrals the metaserver admitted as relayed are dialed through the relay from the first try. */
+  private noteRelayed(referrals: PeerRef[]): PeerRef[] {
+    for (const ref of referrals) if (ref.relayed) this.relay.reachedThroughRelay(ref);
+    return referrals;
   }
 
   get ring(): ChordRing {
@@ -234,7 +240,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const { security, self, addressProof, relay } = this;
     this.metaserver = peerMetaserverClient(this.options, security, self, 'chord', addressProof, relay);
     attachRelay(this.relay, this.metaserver, this.ring, (event) => this.emit('event', event));
-    const referrals: PeerRef[] = this.metaserver ? await this.metaserver.register() : [];
+    const referrals = this.noteRelayed(this.metaserver ? await this.metaserver.register() : []);
     if (join) {
       await this.ring.begin(join);
       // The referrals may be on another ring than the --join address: merge with it.
