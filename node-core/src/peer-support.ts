@@ -39,6 +39,7 @@ export function peerMetaserverClient(
     addressProof,
     key: options.key,
     security,
+    expectedKey: options.metaserverKey,
     allowRelay: options.allowRelay,
     relayForOthers: relay?.forOthers,
     heartbeatMs: options.heartbeatMs,

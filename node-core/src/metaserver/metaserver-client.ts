@@ -12,6 +12,7 @@ import {
   type AnyMessage,
   type ChannelSecurity,
   type Connection,
+  type ExpectedKey,
   type Incoming,
   type LinkCredentials,
 } from '../wire';
@@ -34,6 +35,11 @@ export interface MetaserverClientOptions {
   key?: string;
   /** The peer's key pair and id on the wire (its hello must carry `self.id`). */
   security?: ChannelSecurity;
+  /**
+   * The metaserver's key must be this one (`--metaserver-fp`, a LAN announcement, a share link);
+   * either way it is pinned under its address in `security`'s trust store on first use.
+   */
+  expectedKey?: ExpectedKey;
   flag?: string;
   /** `--allow-relay`: if the metaserver cannot dial this peer back, be admitted as relayed instead of refused. */
   allowRelay?: boolean;
@@ -61,10 +67,13 @@ export interface MetaserverClientEvents {
   'punch-offer': [peer: PeerRef, token: string, answer: (port: number | undefined) => void];
 }
 
+/** What a registration established: whether the metaserver could dial this peer back, and its key. */
 export interface Reachability {
   reachable: boolean;
   /** Unreachable and admitted through the relay. */
   relayed: boolean;
+  /** The metaserver's key fingerprint (pinned under its address). */
+  metaserverFingerprint?: string;
 }
 
 type Report = Extract<AnyMessage, { t: 'links' | 'files-report' }>;
@@ -194,7 +203,13 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     const security = (this.security ??= this.options.security ?? ephemeralSecurity(self.id));
     let conn: Connection;
     try {
-      conn = await dial(address, { key, security, idleTimeoutMs: 0, requestTimeoutMs: this.options.requestTimeoutMs });
+      conn = await dial(address, {
+        key,
+        security,
+        metaserver: { address, expected: this.options.expectedKey },
+        idleTimeoutMs: 0,
+        requestTimeoutMs: this.options.requestTimeoutMs,
+      });
     } catch (err) {
       const e = toP2PError(err, 'METASERVER_UNREACHABLE');
       if (e.code === 'PEER_UNREACHABLE')
@@ -230,7 +245,8 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       });
       referrals = answer.msg.t === 'registered' ? answer.msg.referrals : [];
       const reachable = answer.msg.t !== 'registered' || answer.msg.reachable !== false;
-      this.reachability = { reachable, relayed: !reachable };
+      const metaserverFingerprint = conn.remoteFingerprint || undefined;
+      this.reachability = { reachable, relayed: !reachable, ...(metaserverFingerprint && { metaserverFingerprint }) };
     } catch (err) {
       conn.close();
       throw toP2PError(err, 'METASERVER_UNREACHABLE');
@@ -270,13 +286,14 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
 /** One-shot: the whole network as the metaserver sees it (`p2p-node topo`). */
 export async function fetchTopology(
   address: Address,
-  options: LinkCredentials & { timeoutMs?: number } = {},
+  options: LinkCredentials & { timeoutMs?: number; expectedKey?: ExpectedKey } = {},
 ): Promise<TopologyPeer[]> {
   let conn: Connection;
   try {
     conn = await dial(address, {
       key: options.key,
       security: options.security,
+      metaserver: { address, expected: options.expectedKey },
       idleTimeoutMs: 0,
       connectTimeoutMs: options.timeoutMs,
     });
