@@ -40,9 +40,6 @@ Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follo
 
 export class UsageError extends Error {}
 
-/** The flag that pins a metaserver's key up front (also the `source` of the key it gives). */
-export const METASERVER_FP_FLAG = '--metaserver-fp';
-
 export interface MetaserverArgs {
   command: 'metaserver';
   host: string;
@@ -387,7 +384,7 @@ function metaserverKey(value: string | undefined): ExpectedKey | undefined {
   const fingerprint = value.toLowerCase();
   if (!isFingerprint(fingerprint))
     throw new UsageError(`--metaserver-fp must be a key fingerprint (64 hex digits), not "${value.slice(0, 80)}"`);
-  return { fingerprint, source: METASERVER_FP_FLAG };
+  return { fingerprint, source: '--metaserver-fp', overridesPin: true };
 }
 
 function mode(value: string): Mode {

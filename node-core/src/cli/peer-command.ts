@@ -3,9 +3,9 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NodeEvent, PeerReadyEvent, PeerRef } from '../events';
-import { loadNodeSecurity, metaserverPinId, STATE_FOLDER, type ChannelSecurity } from '../wire';
+import { loadNodeSecurity, STATE_FOLDER, type ChannelSecurity } from '../wire';
 import { withDiscoveredMetaserver } from './discover-metaserver';
-import { METASERVER_FP_FLAG, type PeerArgs } from './args';
+import type { PeerArgs } from './args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
 import type { EventOutput } from './output';
@@ -33,9 +33,6 @@ export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number
   try {
     ({ args, discovered } = await withDiscoveredMetaserver(given, out));
     security = await loadNodeSecurity({ id: args.id, folder: join(args.dir, STATE_FOLDER), trustFile: args.trust });
-    // a key given on the command line replaces the one pinned for that address
-    if (args.metaserver && args.metaserverKey?.source === METASERVER_FP_FLAG)
-      security.trust.replacePin(metaserverPinId(args.metaserver), args.metaserverKey.fingerprint);
   } catch (err) {
     out.emit(errorEvent(err));
     return 1;

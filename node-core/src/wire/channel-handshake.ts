@@ -47,8 +47,8 @@ export class ChannelHandshake {
       const fingerprint = this.session.remoteFingerprint;
       security.trust.check(expectId ?? '', fingerprint);
       if (metaserver) {
-        security.trust.check(metaserverPinId(metaserver.address), fingerprint);
         assertExpectedKey(metaserver, fingerprint);
+        if (!metaserver.expected?.overridesPin) security.trust.check(metaserverPinId(metaserver.address), fingerprint);
       }
     }
     return { send: await this.hello() };
@@ -74,7 +74,11 @@ export class ChannelHandshake {
       security.trust.admit(remote.id, this.session.remoteFingerprint);
       // pinned only now: a first sighting counts once the remote has also passed the network key
       const { metaserver } = this.settings;
-      if (metaserver) security.trust.admit(metaserverPinId(metaserver.address), this.session.remoteFingerprint);
+      if (metaserver) {
+        const pin = metaserverPinId(metaserver.address);
+        if (metaserver.expected?.overridesPin) security.trust.replacePin(pin, this.session.remoteFingerprint);
+        else security.trust.admit(pin, this.session.remoteFingerprint);
+      }
     }
     return { send: this.role === 'listener' ? await this.hello() : undefined, remoteId: remote.id };
   }

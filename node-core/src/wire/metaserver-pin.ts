@@ -11,6 +11,8 @@ export interface ExpectedKey {
   fingerprint: string;
   /** Where the fingerprint came from: `--metaserver-fp`, `the LAN announcement`, `the share link`. */
   source: string;
+  /** The user said so (`--metaserver-fp`): it replaces the key pinned for the address once the metaserver shows it. */
+  overridesPin?: boolean;
 }
 
 /** A dial to a metaserver: its key is pinned under `address`, and must be `expected` if that is set. */
