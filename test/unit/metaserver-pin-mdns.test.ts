@@ -3,8 +3,6 @@
 // (multicast on 127.0.0.1, on a UDP port of the test's own), the discovery module's own seams
 // (withDiscoveredMetaserver, the CLI's path), a real metaserver and peer over TCP.
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { ipv4Interfaces } from '@node-core/discovery/interfaces';
 import { MdnsAnnouncer } from '@node-core/discovery/mdns-announcer';
 import type { PeerArgs } from '@node-core/cli/args';
@@ -12,15 +10,7 @@ import { withDiscoveredMetaserver } from '@node-core/cli/discover-metaserver';
 import { EventOutput } from '@node-core/cli/output';
 import { ephemeralSecurity, NodeIdentity, P2PError } from '@node-core/wire';
 import { FloodFixture } from './flood-fixture';
-
-async function freeUdpPort(): Promise<number> {
-  const probe = createSocket('udp4');
-  probe.bind(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+import { freeUdpPort } from './support/free-udp-port';
 
 describe('--metaserver auto: the announced key', function () {
   this.timeout(30_000);
