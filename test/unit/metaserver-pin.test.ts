@@ -124,6 +124,13 @@ describe("peers pin the metaserver's key", function () {
         newFingerprint: impostor.identity.fingerprint,
         metaserver: `127.0.0.1:${ms.address.port}`,
       });
+      const error = await running.next('error', (e) => e.code === 'KEY_CHANGED');
+      assert.ok(error.message.includes(impostor.identity.fingerprint), error.message);
+      assert.equal(error.name, pin, 'about the metaserver, not about a command in flight');
+      const tries = impostor.sockets.length;
+      await waitFor('two more retries', () => impostor.sockets.length >= tries + 2);
+      const refusals = running.events.filter((e) => e.event === 'error' || e.event === 'key-changed');
+      assert.equal(refusals.length, 2, `reported once, whatever the retries: ${JSON.stringify(refusals)}`);
 
       // a peer starting with that pin is refused at once, with both keys named
       running.send('STOP');

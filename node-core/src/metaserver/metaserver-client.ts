@@ -58,6 +58,11 @@ export interface MetaserverClientEvents {
   mend: [PeerRef];
   /** After each registration: whether the metaserver could dial this peer back. */
   reachability: [Reachability];
+  /**
+   * A re-registration refused the metaserver that answered (its key: KEY_CHANGED, NOT_TRUSTED,
+   * BLOCKED); once per distinct refusal. Retries go on: a TRUST may let the next one in.
+   */
+  refused: [P2PError];
   /** A peer asks for a relayed link to this one: connect to the relay at `host:port` with `token`. */
   'relay-open': [RelayTicket];
   /**
@@ -78,6 +83,9 @@ export interface Reachability {
 
 type Report = Extract<AnyMessage, { t: 'links' | 'files-report' }>;
 
+/** Why a retry can fail that the user should hear about: the metaserver's key is not the one expected. */
+const KEY_REFUSALS: ReadonlySet<string> = new Set(['KEY_CHANGED', 'NOT_TRUSTED', 'BLOCKED']);
+
 export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
   private conn: Connection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -86,6 +94,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
   private closed = false;
   private connecting = false;
   private readonly latest = new Map<Report['t'], Report>();
+  private lastRefusal: string | undefined;
   /** The latest registration's answer about this peer's address (undefined before the first). */
   reachability: Reachability | undefined;
 
@@ -263,9 +272,16 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       this.emit('disconnected', err);
       this.scheduleRetry();
     });
+    this.lastRefusal = undefined;
     this.emit('reachability', this.reachability);
     this.emit('registered', referrals);
     return referrals;
+  }
+
+  private reportRefusal(err: unknown): void {
+    if (!(err instanceof P2PError) || !KEY_REFUSALS.has(err.code) || err.message === this.lastRefusal) return;
+    this.lastRefusal = err.message;
+    this.emit('refused', err);
   }
 
   private scheduleRetry(): void {
@@ -275,7 +291,10 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       if (this.closed || this.connecting || this.connected) return;
       this.connecting = true;
       this.connect()
-        .catch(() => this.scheduleRetry())
+        .catch((err: unknown) => {
+          this.reportRefusal(err);
+          this.scheduleRetry();
+        })
         .finally(() => {
           this.connecting = false;
         });
