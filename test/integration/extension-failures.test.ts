@@ -92,25 +92,24 @@ describe('extension: keys, crashes and errors', function () {
 
   it("cancelling a download: the node confirms, and nothing is left under the file's name", async () => {
     const server = (await vscode.commands.executeCommand<NodeInfo>('p2p.startMetadataServer', { port: 0 }))!;
-    // ids of their own: the window's metaserver keeps the keys it met across suites
     const holderDir = tempDir('holder');
     const name = 'big.bin';
     writeFileSync(path.join(holderDir, name), randomBytes(48 * 1024 * 1024));
     await vscode.commands.executeCommand('p2p.joinNetwork', {
-      id: 'cancel-holder',
+      id: 'holder',
       metaserver: `127.0.0.1:${server.port}`,
       dir: holderDir,
     });
     const fetcher = (await vscode.commands.executeCommand<NodeInfo>('p2p.joinNetwork', {
-      id: 'cancel-fetcher',
+      id: 'fetcher',
       metaserver: `127.0.0.1:${server.port}`,
       dir: tempDir('fetcher'),
     }))!;
-    const found = await vscode.commands.executeCommand<unknown[]>('p2p.searchFile', { name, peer: 'cancel-fetcher' });
+    const found = await vscode.commands.executeCommand<unknown[]>('p2p.searchFile', { name, peer: 'fetcher' });
     assert.equal(found?.length, 1, 'the holder shares the file from its folder');
     // What the progress notification's Cancel button does: abort the download's signal.
     const controller = new AbortController();
-    const download = downloadFile(api.nodes.peer('cancel-fetcher')!, name, {
+    const download = downloadFile(api.nodes.peer('fetcher')!, name, {
       signal: controller.signal,
       onProgress: () => controller.abort(),
     });
@@ -121,11 +120,7 @@ describe('extension: keys, crashes and errors', function () {
     });
     const downloads = path.join(fetcher.dir!, 'Downloads');
     assert.ok(!existsSync(path.join(downloads, name)), 'a cancelled download left a file under its final name');
-    assert.deepEqual(
-      api.nodes.peer('cancel-fetcher')?.peerState?.downloads,
-      [],
-      'the view shows no download in progress',
-    );
+    assert.deepEqual(api.nodes.peer('fetcher')?.peerState?.downloads, [], 'the view shows no download in progress');
   });
 
   it('notices a peer that dies, shows it as crashed, and restarts it', async () => {

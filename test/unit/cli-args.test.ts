@@ -13,6 +13,7 @@ describe('cli: command line', () => {
       httpPort: undefined,
       maxPeers: undefined,
       dir: undefined,
+      identityDir: undefined,
       trust: undefined,
       key: undefined,
       json: false,
@@ -60,6 +61,7 @@ describe('cli: command line', () => {
     const auto = parseCli(['peer', '--id', 's1', '--metaserver', 'auto', '--metaserver-fp', fp], {});
     assert.ok(auto.command === 'peer' && auto.discover);
     assert.deepEqual(auto.metaserverKey, expected);
+    assert.throws(() => parseCli(['metaserver', '--dir', '/a', '--identity-dir', '/b'], {}), /exclude each other/);
     const topo = parseCli(['topo', '--metaserver-fp', fp], {});
     assert.ok(topo.command === 'topo');
     assert.deepEqual(topo.metaserverKey, expected);

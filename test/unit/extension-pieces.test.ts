@@ -162,8 +162,8 @@ describe('extension command lines', () => {
     const quiet = parseCli(metaserverArgs({ host: '127.0.0.1', port: 0, announce: false }), {});
     assert.ok(quiet.command === 'metaserver' && !quiet.announce);
     // the metaserver's key kept across starts, and a peer that must find that key there
-    const kept = parseCli(metaserverArgs({ host: '127.0.0.1', port: 0, dir: '/state/metaserver' }), {});
-    assert.ok(kept.command === 'metaserver' && kept.dir === '/state/metaserver');
+    const kept = parseCli(metaserverArgs({ host: '127.0.0.1', port: 0, identityDir: '/state/metaserver' }), {});
+    assert.ok(kept.command === 'metaserver' && kept.identityDir === '/state/metaserver' && kept.dir === undefined);
     const fp = 'ab'.repeat(32);
     const pinned = parseCli(
       peerArgs({ id: 'p', metaserver: 'h:1', metaserverFingerprint: fp, mode: 'flood', dir: '/d' }),

@@ -4,7 +4,7 @@
 // both keys; the real metaserver, restarted with its saved key, is accepted again. `--trust`,
 // `--metaserver-fp` and `topo --metaserver-fp` apply to the metaserver too.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server, TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import type { Address } from '@node-core/events';
@@ -156,6 +156,25 @@ describe("peers pin the metaserver's key", function () {
       await waitFor('registered', async () => (await fetchTopology(back.address)).some((p) => p.id === 'pinner'));
     });
   }
+
+  it("--identity-dir keeps the metaserver's key pair across restarts, and only that", async () => {
+    const keyDir = await fixture.tempDir();
+    const start1 = start(['metaserver', '--port', '0', '--identity-dir', keyDir, '--json', '--heartbeat-ms', '200']);
+    const first = await start1.next('ready', () => true, 15_000);
+    assert.ok(first.role === 'metaserver' && first.fingerprint);
+    const address = { host: '127.0.0.1', port: first.port };
+    const dir = await fixture.tempDir();
+    await peer('kept', dir, address).next('ready', () => true, 15_000);
+    await waitFor('registered', async () => (await fetchTopology(address)).some((p) => p.id === 'kept'));
+    await start1.kill();
+    const again = start(['metaserver', '--port', String(first.port), '--identity-dir', keyDir, '--json']);
+    const second = await again.next('ready', () => true, 15_000);
+    assert.equal(second.role === 'metaserver' && second.fingerprint, first.fingerprint, 'the same key pair');
+    assert.deepEqual(await readdir(keyDir), ['identity.key'], 'no pins, no deny-list on disk');
+    await waitFor('the running peer registered again', async () =>
+      (await fetchTopology(address)).some((p) => p.id === 'kept'),
+    );
+  });
 
   it('a metaserver that really changed its key: TRUST metaserver/HOST:PORT lets a running peer register', async () => {
     const ms = await metaserver(await fixture.tempDir());

@@ -59,7 +59,7 @@ async function startMetadataServer(services: P2PServices, arg: unknown): Promise
       maxPeers: args.maxPeers,
       announce: args.announce ?? settings.metaserverAnnounce,
       networkName: args.networkName ?? settings.networkName,
-      dir: metaserverFolder(services),
+      identityDir: metaserverFolder(services),
     },
     await services.keys.get(),
   );
@@ -69,8 +69,8 @@ async function startMetadataServer(services: P2PServices, arg: unknown): Promise
 }
 
 /**
- * The metaserver's key pair and pins, kept across starts: peers pin its key under its address
- * and refuse another one there.
+ * The metaserver's key pair, kept across starts: peers pin its key under its address and refuse
+ * another one there. (The peers' keys it meets stay per run, as before.)
  */
 function metaserverFolder(services: P2PServices): string {
   return join(services.context.globalStorageUri.fsPath, 'metaserver');
@@ -173,7 +173,7 @@ async function startDemoNetwork(services: P2PServices, arg: unknown): Promise<De
                 host: settings.metaserverHost,
                 port: args.port ?? 0,
                 httpPort: settings.metaserverHttpPort,
-                dir: metaserverFolder(services),
+                identityDir: metaserverFolder(services),
               },
               await services.keys.get(),
             );

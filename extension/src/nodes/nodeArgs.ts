@@ -13,8 +13,8 @@ export interface MetaserverOptions {
   /** `--announce`: on the LAN (mDNS) even on loopback. Unset: the CLI's policy (beyond loopback only). */
   announce?: boolean;
   networkName?: string;
-  /** `--dir`: where it keeps its key pair (peers pin it) and the keys of the peers it met. */
-  dir?: string;
+  /** `--identity-dir`: where it keeps its key pair across starts (peers pin it). */
+  identityDir?: string;
 }
 
 export interface PeerOptions {
@@ -50,7 +50,7 @@ export function metaserverArgs(options: MetaserverOptions): string[] {
   if (options.maxPeers !== undefined) args.push('--max-peers', String(options.maxPeers));
   if (options.announce) args.push('--announce');
   if (options.networkName !== undefined) args.push('--network-name', options.networkName);
-  if (options.dir !== undefined) args.push('--dir', options.dir);
+  if (options.identityDir !== undefined) args.push('--identity-dir', options.identityDir);
   return args;
 }
 

@@ -12,7 +12,7 @@ import { parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
 import { isFingerprint, type ExpectedKey } from '../wire';
 
 export const USAGE = `usage:
-  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
+  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR | --identity-dir DIR]
                      [--trust FILE] [--key K] [--json] [--announce | --no-announce] [--network-name NAME]
                      [--relay-port 0] [--relay-rate RATE]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --metaserver auto | --join HOST:PORT] [--mode flood|chord]
@@ -33,7 +33,8 @@ caps its bytes per second; 16 circuits at once, 4 per peer, idle ones dropped af
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
 A peer pins its metaserver's key under its address on first use and refuses another key there;
---metaserver-fp FINGERPRINT says up front which key it must have (a metaserver keeps its key only with --dir).
+--metaserver-fp FINGERPRINT says up front which key it must have. A metaserver keeps its key only with --dir,
+or with --identity-dir DIR (its key pair alone: the peers' keys it meets stay in memory).
 A metaserver bound beyond loopback announces itself on the LAN (mDNS); on loopback only with --announce.
 --metaserver auto: the one network announced on the LAN within --discover-ms, with the key it announced.
 Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follow it).`;
@@ -48,6 +49,8 @@ export interface MetaserverArgs {
   maxPeers?: number;
   /** Where its key pair and known peers are kept (none: a fresh key each start). */
   dir?: string;
+  /** Where its key pair alone is kept (`--identity-dir`; pins and blocks in memory). */
+  identityDir?: string;
   /** `--trust FILE`: the allow-list of fingerprints. */
   trust?: string;
   key?: string;
@@ -158,6 +161,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'max-peers': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         dir: { type: 'string' },
+        'identity-dir': { type: 'string' },
         trust: { type: 'string' },
         'relay-port': { type: 'string' },
         'relay-rate': { type: 'string' },
@@ -165,6 +169,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'no-announce': { type: 'boolean', default: false },
         'network-name': { type: 'string' },
       });
+      if (values.dir !== undefined && values['identity-dir'] !== undefined)
+        throw new UsageError('--dir and --identity-dir exclude each other (--dir keeps the key pair too)');
       if (values.announce && values['no-announce'])
         throw new UsageError('--announce and --no-announce exclude each other');
       const networkName = values['network-name'];
@@ -183,6 +189,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         httpPort: optionalInt('--http-port', values['http-port'], 0, 65535),
         maxPeers: optionalInt('--max-peers', values['max-peers'], 1, 1_000_000),
         dir: values.dir,
+        identityDir: values['identity-dir'],
         trust: values.trust,
         key: key(values.key),
         json: values.json,
