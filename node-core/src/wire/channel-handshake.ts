@@ -72,9 +72,10 @@ export class ChannelHandshake {
     this.refusePlaintextWithKey();
     if (!security.plaintextBenchOnly) {
       security.trust.admit(remote.id, this.session.remoteFingerprint);
-      // pinned only now: a first sighting counts once the remote has also passed the network key
+      // pinned only now: a first sighting counts once the remote has also passed the network key;
+      // a tool (no id) pins nothing, as its trust store may be one shared by its whole process
       const { metaserver } = this.settings;
-      if (metaserver) {
+      if (metaserver && security.id !== '') {
         const pin = metaserverPinId(metaserver.address);
         if (metaserver.expected?.overridesPin) security.trust.replacePin(pin, this.session.remoteFingerprint);
         else security.trust.admit(pin, this.session.remoteFingerprint);
