@@ -54,6 +54,8 @@ export interface PeerReadyEvent {
   reachable?: boolean;
   /** Unreachable, and reached through the metaserver's relay (`--allow-relay`). */
   relayed?: boolean;
+  /** With a metaserver: its key fingerprint, pinned under its address (a share link carries it as `mfp`). */
+  metaserverFingerprint?: string;
   /** With `--metaserver auto`: the network found on the LAN and joined. */
   discovered?: { name: string; host: string; port: number; fingerprint?: string };
 }
@@ -191,12 +193,15 @@ export interface ErrorEvent {
 /**
  * A handshake was refused because a peer id this node had pinned came with another key: the
  * peer reinstalled, or someone else is using its id. Printed once per (id, new fingerprint).
+ * A metaserver's key is pinned under the id `metaserver/HOST:PORT` (`TRUST` takes that id).
  */
 export interface KeyChangedEvent {
   event: 'key-changed';
   id: string;
   oldFingerprint: string;
   newFingerprint: string;
+  /** Set when the key is a metaserver's: its `HOST:PORT` (then `id` is `metaserver/HOST:PORT`). */
+  metaserver?: string;
 }
 
 /** After `BLOCK <id|fingerprint>`: what the deny-list now holds for it; its links are closed. */
@@ -223,6 +228,8 @@ export interface ReachabilityEvent {
   event: 'reachability';
   reachable: boolean;
   relayed: boolean;
+  /** The metaserver's key fingerprint at this registration. */
+  metaserverFingerprint?: string;
 }
 
 /** A hole punch this peer tried to a relayed peer (`--punch`): on success the link is direct, else relayed. */

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   DownloadCompleteEvent,
+  ErrorEvent,
   FileAddedEvent,
   FileRemovedEvent,
   FilesEvent,
@@ -21,7 +22,7 @@ import { MetaserverClient, type Reachability } from './metaserver/metaserver-cli
 import { MetaserverRelay, type InboundStreams } from './relay/relay-route';
 import type { PeerOptions } from './peer';
 import { download, type DownloadRequest, type DownloadResult } from './transfer/download-session';
-import { P2PError, STATE_FOLDER, type ChannelSecurity } from './wire';
+import { metaserverPinId, P2PError, STATE_FOLDER, type ChannelSecurity } from './wire';
 
 /** The metaserver client of a peer with `--metaserver`, or undefined without one. */
 export function peerMetaserverClient(
@@ -39,6 +40,7 @@ export function peerMetaserverClient(
     addressProof,
     key: options.key,
     security,
+    expectedKey: options.metaserverKey,
     allowRelay: options.allowRelay,
     relayForOthers: relay?.forOthers,
     heartbeatMs: options.heartbeatMs,
@@ -159,13 +161,14 @@ export function peerRelayRoute(
 /**
  * Attaches the peer's relay to its metaserver client and listener (dialing relayed peers, and
  * being reached when it is relayed itself); its reachability after each later registration goes
- * into its event stream (the first one is in the ready event).
+ * into its event stream (the first one is in the ready event), and so does a re-registration
+ * refused for the metaserver's key.
  */
 export function attachRelay(
   relay: MetaserverRelay,
   client: MetaserverClient | undefined,
   listener: InboundStreams,
-  emit: (event: ReachabilityEvent) => void,
+  emit: (event: ReachabilityEvent | ErrorEvent) => void,
 ): void {
   if (!client) return;
   let first = true;
@@ -173,6 +176,9 @@ export function attachRelay(
     if (!first) emit({ event: 'reachability', ...status });
     first = false;
   });
+  // named after the metaserver, so that no command waiting for its own answer takes it for one
+  const name = metaserverPinId(client.address);
+  client.on('refused', (err) => emit({ event: 'error', code: err.code, message: err.message, name }));
   relay.attach(client, listener);
 }
 

@@ -14,7 +14,7 @@ import type {
   SharedEvent,
   TopologyEvent,
 } from './events';
-import type { ChannelSecurity } from './wire';
+import type { ChannelSecurity, ExpectedKey } from './wire';
 import type { RelayLimits } from './relay/relay-hub';
 
 /** The options every peer takes, whatever its overlay (the CLI's `peer` flags). */
@@ -29,6 +29,8 @@ export interface PeerOptions {
   /** The node's key pair and pins (default: fresh ones in memory, as in `demo`). */
   security?: ChannelSecurity;
   metaserver?: Address;
+  /** The key the metaserver must show (`--metaserver-fp`, a LAN announcement, a share link). */
+  metaserverKey?: ExpectedKey;
   /**
    * `--allow-relay`: behind NAT, if the metaserver cannot dial this peer back it is admitted as
    * relayed, and others reach it through the metaserver's relay (relay/).

@@ -34,6 +34,8 @@ export interface ShareLink {
   fingerprint?: string;
   /** The network's metaserver, so a fresh peer can join and find other holders. */
   metaserver?: Address;
+  /** The metaserver's key fingerprint (`mfp`): a metaserver showing another key is not used. */
+  metaserverFingerprint?: string;
   mode?: Mode;
 }
 
@@ -44,7 +46,7 @@ export class ShareLinkError extends Error {
   }
 }
 
-type Field = 'name' | 'sha256' | 'size' | 'root' | 'holder' | 'id' | 'fp' | 'metaserver' | 'mode';
+type Field = 'name' | 'sha256' | 'size' | 'root' | 'holder' | 'id' | 'fp' | 'metaserver' | 'mfp' | 'mode';
 
 export function formatShareLink(link: ShareLink, target: ShareLinkTarget = DEFAULT_LINK_TARGET): string {
   const query = new URLSearchParams({
@@ -58,7 +60,10 @@ export function formatShareLink(link: ShareLink, target: ShareLinkTarget = DEFAU
     query.set('id', link.holder.id);
     if (link.fingerprint) query.set('fp', link.fingerprint);
   }
-  if (link.metaserver) query.set('metaserver', formatAddress(link.metaserver));
+  if (link.metaserver) {
+    query.set('metaserver', formatAddress(link.metaserver));
+    if (link.metaserverFingerprint) query.set('mfp', link.metaserverFingerprint);
+  }
   if (link.mode) query.set('mode', link.mode);
   return `${target.scheme}://${target.authority}${SHARE_LINK_PATH}?${query.toString()}`;
 }
@@ -118,6 +123,12 @@ export function parseShareLinkQuery(query: URLSearchParams | string): ShareLink 
   }
   const metaserver = field('metaserver');
   if (metaserver !== undefined) link.metaserver = parseAddress('metaserver', metaserver);
+  const metaserverFingerprint = field('mfp')?.toLowerCase();
+  if (metaserverFingerprint !== undefined) {
+    if (!link.metaserver) throw new ShareLinkError('"mfp" is the metaserver\'s key: it needs "metaserver"');
+    if (!isFingerprint(metaserverFingerprint)) throw new ShareLinkError('"mfp" must be 64 hex digits');
+    link.metaserverFingerprint = metaserverFingerprint;
+  }
   const mode = field('mode');
   if (mode !== undefined) {
     if (mode !== 'flood' && mode !== 'chord') throw new ShareLinkError('"mode" must be flood or chord');

@@ -53,6 +53,7 @@ describe('extension: share links', function () {
   };
   let link: (name: string) => ShareLink;
   const manifests: Record<string, FileManifest> = {};
+  let metaserverFingerprint = '';
 
   before(async () => {
     const api = await activateP2P();
@@ -65,9 +66,10 @@ describe('extension: share links', function () {
     }
     const holder = await outsideHolder(cleanup, server.port, dir);
     const metaserver = { host: '127.0.0.1', port: server.port };
+    metaserverFingerprint = server.fingerprint!;
     link = (name) => {
       const { size, root, sha256 } = manifests[name]!;
-      return { name, size, root, sha256, holder, metaserver };
+      return { name, size, root, sha256, holder, metaserver, metaserverFingerprint };
     };
   });
 
@@ -107,6 +109,12 @@ describe('extension: share links', function () {
     const [peer] = api.nodes.runningPeers;
     assert.ok(peer?.info?.id, 'a peer joined');
     cleanup.push(() => vscode.commands.executeCommand('p2p.leaveNetwork', { id: peer.info!.id }));
+    const { args } = peer.launch;
+    assert.equal(
+      args[args.indexOf('--metaserver-fp') + 1],
+      metaserverFingerprint,
+      "the link's metaserver key is pinned",
+    );
     const downloaded = path.join(peer.launch.dir!, 'Downloads', first);
     assert.equal(readFileSync(downloaded, 'utf8'), content[first]);
   });
@@ -133,6 +141,7 @@ describe('extension: share links', function () {
     assert.equal(parsed.fingerprint, peer!.info!.fingerprint, "the link names this peer's key");
     assert.match(parsed.fingerprint ?? '', /^[0-9a-f]{64}$/);
     assert.equal(parsed.metaserver?.port, link(first).metaserver!.port);
+    assert.equal(parsed.metaserverFingerprint, metaserverFingerprint, "the link names the metaserver's key");
     const scripted = await vscode.commands.executeCommand<string>('p2p.copyShareLink', {
       name: first,
       peer: peer!.info!.id,

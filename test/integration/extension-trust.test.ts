@@ -2,15 +2,19 @@
 // drops the link and keeps the peer out; a stranger presenting a known id with another key
 // makes the peer refuse it and the window warn once, with Block Peer and Trust New Key. The
 // Playwright driver test/integration/driver/trust-ui.mjs does it as a user: the tree's context
-// menu, and the warning's button.
+// menu, and the warning's button. A peer's metaserver that comes back with another key is
+// refused and warned about the same way.
 
 import * as assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Address } from '@node-core/events';
-import { FrameDecoder, NodeIdentity } from '@node-core/wire';
+import type { Address, KeyChangedEvent } from '@node-core/events';
+import { MetadataServer } from '@node-core/metaserver';
+import { ephemeralSecurity, FrameDecoder, NodeIdentity } from '@node-core/wire';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
 import type { PeerBlocked } from '../../extension/src/commands/identityCommands';
+import type { ManagedNode } from '../../extension/src/nodes/managedNode';
+import { keyChangeWarning } from '../../extension/src/views/keyChangeNotifier';
 import type { NetworkElement } from '../../extension/src/views/networkTreeProvider';
 import { waitUntil } from '../unit/extension-helpers';
 import { helloFrame, rawTls } from '../unit/raw-wire';
@@ -63,10 +67,10 @@ describe('extension: Block Peer, key changes', function () {
 
   // the peers this suite runs; each test leaves its own, so the next starts from an empty network
   const running = new Set<string>();
-  const join = async (id: string): Promise<void> => {
+  const join = async (id: string, metaserverPort = server.port): Promise<void> => {
     await vscode.commands.executeCommand('p2p.joinNetwork', {
       id,
-      metaserver: `127.0.0.1:${server.port}`,
+      metaserver: `127.0.0.1:${metaserverPort}`,
       dir: tempFolder(cleanup, `p2p-ext-${id}-`),
     });
     running.add(id);
@@ -162,6 +166,51 @@ describe('extension: Block Peer, key changes', function () {
     const tm2Key = api.nodes.peer('tm2')?.info?.fingerprint;
     for (const b of blocked) assert.deepEqual(b.blocked.fingerprints, [tm2Key]);
     await waitUntil('tm1 and tm2 to unlink', () => !neighborsOf('tm1').includes('tm2'));
+  });
+
+  it("a peer's metaserver with another key: refused, warned about, and Trust New Key lets it register", async () => {
+    const first = ephemeralSecurity('');
+    const original = new MetadataServer({ port: 0, security: first });
+    const at = await original.listen();
+    cleanup.push(() => original.close());
+    await join('tk1', at.port);
+    const peer = (): ManagedNode | undefined => api.nodes.peer('tk1');
+    await waitUntil('tk1 registered', () => original.registry.has('tk1'));
+    assert.equal(peer()?.info?.metaserverFingerprint, first.identity.fingerprint, 'the key it pinned');
+
+    // reinstalled at the same address with a new key
+    await original.close();
+    const changed = new Promise<KeyChangedEvent>((resolve) => {
+      const subscription = api.nodes.onNodeEvent(({ node, event }) => {
+        if (node !== peer() || event.event !== 'key-changed') return;
+        subscription.dispose();
+        resolve(event);
+      });
+    });
+    const second = ephemeralSecurity('');
+    const reinstalled = new MetadataServer({ port: at.port, security: second });
+    await reinstalled.listen();
+    cleanup.push(() => reinstalled.close());
+    const change = await changed;
+    const address = `127.0.0.1:${at.port}`;
+    assert.deepEqual(change, {
+      event: 'key-changed',
+      id: `metaserver/${address}`,
+      oldFingerprint: first.identity.fingerprint,
+      newFingerprint: second.identity.fingerprint,
+      metaserver: address,
+    });
+    assert.match(keyChangeWarning('tk1', change), new RegExp(`tk1 refused the metadata server at ${address}: `));
+    assert.equal(reinstalled.registry.has('tk1'), false, 'refused: not registered');
+
+    const trusted = await vscode.commands.executeCommand('p2p.trustNewKey', {
+      peer: 'tk1',
+      id: change.id,
+      fingerprint: change.newFingerprint,
+    });
+    assert.deepEqual(trusted, { event: 'trusted', id: change.id, fingerprint: second.identity.fingerprint });
+    await waitUntil('tk1 registered with the new key', () => reinstalled.registry.has('tk1'));
+    await waitUntil('its info names the new key', () => peer()?.info?.metaserverFingerprint === change.newFingerprint);
   });
 
   it('as a user: the context menu blocks a neighbour; the key-change warning trusts the new key', async function () {

@@ -280,7 +280,17 @@ describe('churn: crashes (kill -9) of peer processes', function () {
   });
 
   it('metaserver killed, then a peer: the overlay heals alone; a restarted metaserver learns it again', async () => {
-    const first = new CliProcess(suite.cli, ['metaserver', '--port', '0', '--json', '--heartbeat-ms', HEARTBEAT]);
+    // its key kept in --dir, so the peers that pinned it accept it again after the restart
+    const msDir = ['--dir', await fixture.tempDir()];
+    const first = new CliProcess(suite.cli, [
+      'metaserver',
+      '--port',
+      '0',
+      '--json',
+      '--heartbeat-ms',
+      HEARTBEAT,
+      ...msDir,
+    ]);
     procs.push(first);
     const port = (await first.next('ready')).port;
     const msAddress = { host: '127.0.0.1', port };
@@ -348,6 +358,7 @@ describe('churn: crashes (kill -9) of peer processes', function () {
       '--json',
       '--heartbeat-ms',
       HEARTBEAT,
+      ...msDir,
     ]);
     procs.push(second);
     await second.next('ready');

@@ -13,6 +13,7 @@ describe('cli: command line', () => {
       httpPort: undefined,
       maxPeers: undefined,
       dir: undefined,
+      identityDir: undefined,
       trust: undefined,
       key: undefined,
       json: false,
@@ -41,6 +42,7 @@ describe('cli: command line', () => {
     assert.deepEqual(parseCli(['topo'], {}), {
       command: 'topo',
       metaserver: { host: '127.0.0.1', port: 5000 },
+      metaserverKey: undefined,
       trust: undefined,
       key: undefined,
       json: false,
@@ -48,6 +50,26 @@ describe('cli: command line', () => {
     const demo = parseCli(['demo', '--peers', '3', '--mode', 'chord', '--http-port', '8080'], {});
     assert.ok(demo.command === 'demo' && demo.peers === 3 && demo.mode === 'chord' && demo.httpPort === 8080);
     assert.deepEqual(parseCli(['--version'], {}), { command: 'version' });
+  });
+
+  it("--metaserver-fp: the metaserver's fingerprint, for peer and topo; refused without a metaserver", () => {
+    const fp = 'AB'.repeat(32);
+    const expected = { fingerprint: fp.toLowerCase(), source: '--metaserver-fp', overridesPin: true };
+    const peer = parseCli(['peer', '--id', 's1', '--metaserver', '10.0.0.1:5000', '--metaserver-fp', fp], {});
+    assert.ok(peer.command === 'peer');
+    assert.deepEqual(peer.metaserverKey, expected);
+    const auto = parseCli(['peer', '--id', 's1', '--metaserver', 'auto', '--metaserver-fp', fp], {});
+    assert.ok(auto.command === 'peer' && auto.discover);
+    assert.deepEqual(auto.metaserverKey, expected);
+    assert.throws(() => parseCli(['metaserver', '--dir', '/a', '--identity-dir', '/b'], {}), /exclude each other/);
+    const topo = parseCli(['topo', '--metaserver-fp', fp], {});
+    assert.ok(topo.command === 'topo');
+    assert.deepEqual(topo.metaserverKey, expected);
+    assert.throws(() => parseCli(['peer', '--id', 's1', '--metaserver-fp', 'ab'.repeat(31)], {}), /64 hex digits/);
+    assert.throws(
+      () => parseCli(['peer', '--id', 's1', '--join', '127.0.0.1:4000', '--metaserver-fp', fp], {}),
+      /--metaserver-fp needs --metaserver/,
+    );
   });
 
   it('takes the key from --key or P2P_NETWORK_KEY', () => {

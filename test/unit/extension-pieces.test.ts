@@ -161,6 +161,18 @@ describe('extension command lines', () => {
     assert.ok(announced.command === 'metaserver' && announced.announce && announced.networkName === 'Lab 2');
     const quiet = parseCli(metaserverArgs({ host: '127.0.0.1', port: 0, announce: false }), {});
     assert.ok(quiet.command === 'metaserver' && !quiet.announce);
+    // the metaserver's key kept across starts, and a peer that must find that key there
+    const kept = parseCli(metaserverArgs({ host: '127.0.0.1', port: 0, identityDir: '/state/metaserver' }), {});
+    assert.ok(kept.command === 'metaserver' && kept.identityDir === '/state/metaserver' && kept.dir === undefined);
+    const fp = 'ab'.repeat(32);
+    const pinned = parseCli(
+      peerArgs({ id: 'p', metaserver: 'h:1', metaserverFingerprint: fp, mode: 'flood', dir: '/d' }),
+      {},
+    );
+    assert.ok(pinned.command === 'peer');
+    assert.deepEqual(pinned.metaserverKey, { fingerprint: fp, source: '--metaserver-fp', overridesPin: true });
+    const joined = peerArgs({ id: 'p', join: 'h:2', metaserverFingerprint: fp, mode: 'flood', dir: '/d' });
+    assert.ok(!joined.includes('--metaserver-fp'), 'no metaserver to pin with --join');
     const auto = parseCli(
       peerArgs({ id: 'a', metaserver: 'auto', mode: 'flood', dir: '/d', discoverInterfaces: ['127.0.0.1'] }),
       {},
@@ -253,6 +265,13 @@ describe('extension error messages', () => {
       describeNodeError('DISCOVERY_FAILED', '2 P2P networks answered on the LAN: ...', subject).message,
       /found no single network on the LAN: 2 P2P networks answered.*address of its metadata server/,
     );
+    const metaserverKey = describeNodeError(
+      'KEY_CHANGED',
+      `the metaserver at 127.0.0.1:5000 presented key ${'a'.repeat(64)}, but it is known with key ${'b'.repeat(64)}`,
+      subject,
+    );
+    assert.match(metaserverKey.message, /^Peer s1 refused its metadata server: the metaserver at 127\.0\.0\.1:5000/);
+    assert.match(metaserverKey.message, /Trust New Key.*known-peers\.json/);
   });
 
   it('explains an early exit with the last meaningful stderr line', () => {

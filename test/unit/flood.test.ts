@@ -456,7 +456,9 @@ describe('flood: metaserver and resilience', function () {
   });
 
   it('keeps searching and downloading while the metaserver is down; peers re-register when it returns', async () => {
-    const ms = await net.metaserver();
+    // restarted with its own key, as a metaserver with --dir is: peers pinned it
+    const security = ephemeralSecurity('');
+    const ms = await net.metaserver({ security });
     const port = ms.address.port;
     const a = await net.peer('a', { metaserver: ms.address }, { 'm.txt': 'still here' });
     const b = await net.peer('b', { metaserver: ms.address });
@@ -466,7 +468,7 @@ describe('flood: metaserver and resilience', function () {
     const found = await b.search('m.txt');
     assert.equal(found.length, 1);
     assert.equal((await b.get('m.txt')).bytes, 10);
-    const back = await net.metaserver({ port });
+    const back = await net.metaserver({ port, security });
     await waitFor('re-registered', () => back.registry.has('a') && back.registry.has('b'), 5000);
     await waitFor('links reported', () => back.snapshot().peers.every((p) => p.neighbors.length === 1), 5000);
     assert.deepEqual(back.snapshot().peers.find((p) => p.id === 'b')?.files, ['m.txt']);

@@ -22,17 +22,9 @@ import {
   responseBytes,
   sendTo,
 } from './support/hostile-mdns';
+import { freeUdpPort } from './support/free-udp-port';
 
 const decode = (bytes: Buffer) => dnsPacket.decode(bytes);
-
-async function freeUdpPort(): Promise<number> {
-  const probe = createSocket('udp4');
-  probe.bind(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 async function until<T>(what: string, check: () => T | undefined, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

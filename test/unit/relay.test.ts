@@ -17,7 +17,7 @@ import type { PeerRef, PunchEvent, ReachabilityEvent, SearchResultEvent } from '
 import { RelayHub } from '@node-core/relay/relay-hub';
 import type { TopologyPeer } from '@node-core/topology';
 import { encodePreamble, newRelayToken } from '@node-core/relay/relay-preamble';
-import { dial, P2PError, type RelayRoute } from '@node-core/wire';
+import { dial, ephemeralSecurity, P2PError, type RelayRoute } from '@node-core/wire';
 import { FloodPeer } from '@node-core/flood/flood-peer';
 import { FAST, FloodFixture, waitFor } from './flood-fixture';
 import { RawPeer } from './hostile-wire';
@@ -231,7 +231,8 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
   });
 
   it('reports reachability in the ready event and again after a re-registration', async () => {
-    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    const security = ephemeralSecurity('');
+    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS, security });
     const hidden = await net_.peer('hidden', { metaserver: ms.address, advertise: UNREACHABLE_HOST, allowRelay: true });
     assert.equal(ms.registry.isRelayed('hidden'), true);
     const seen: ReachabilityEvent[] = [];
@@ -239,9 +240,14 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     const port = ms.address.port;
     await ms.close();
     net_.servers.splice(0);
-    await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS, port });
+    await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS, port, security });
     await waitFor('a reachability event after re-registering', () => seen.length > 0, 10_000);
-    assert.deepEqual(seen[0], { event: 'reachability', reachable: false, relayed: true });
+    assert.deepEqual(seen[0], {
+      event: 'reachability',
+      reachable: false,
+      relayed: true,
+      metaserverFingerprint: security.identity.fingerprint,
+    });
   });
 
   it('a relay that flips bytes breaks the TLS handshake with a clear error, never a link', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Address } from '@node-core/events';
 import { computeManifest, type FileManifest } from '@node-core/files/manifest';
 import { formatShareLink, type ShareLink } from '@node-core/share-link';
-import { ephemeralSecurity } from '@node-core/wire';
+import { ephemeralSecurity, NodeIdentity } from '@node-core/wire';
 import { CliProcess } from './cli-process';
 import { useCliProcesses } from './cli-suite';
 import { HostileHolder } from './support/hostile-holder';
@@ -48,6 +48,14 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
   const get = async (link: ShareLink, dir: string): Promise<{ proc: CliProcess; code: number | null }> => {
     const proc = cli(['get', formatShareLink(link), '--dir', dir, '--json', '--heartbeat-ms', '150']);
     return { proc, code: await proc.exited };
+  };
+  /** A port nothing listens on (a holder that is gone). */
+  const closedPort = async (): Promise<number> => {
+    const dead = net.createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const { port } = dead.address() as net.AddressInfo;
+    await new Promise((resolve) => dead.close(resolve));
+    return port;
   };
   const exists = (path: string): Promise<boolean> =>
     access(path).then(
@@ -94,6 +102,28 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
     const { proc, code } = await get(link, out);
     assert.equal(code, 0, proc.stderr + JSON.stringify(proc.events));
     assert.deepEqual((await proc.next('download-complete')).sources, ['holder']);
+    assert.ok((await readFile(join(out, NAME))).equals(content));
+  });
+
+  it("a link's metaserver key (mfp): another key there is refused naming both; the right one is used", async () => {
+    const msSecurity = ephemeralSecurity('');
+    const { address: metaserver } = await fixture.metaserver({ security: msSecurity });
+    await fixture.peer('holder', { metaserver }, { [NAME]: content });
+    const gone = { id: 'gone', host: '127.0.0.1', port: await closedPort() };
+    const wrong = NodeIdentity.ephemeral().fingerprint;
+    const refused = await get(
+      { ...version, holder: gone, metaserver, metaserverFingerprint: wrong },
+      await fixture.tempDir(),
+    );
+    assert.equal(refused.code, 1);
+    const error = await refused.proc.next('error');
+    assert.equal(error.code, 'KEY_CHANGED', error.message);
+    assert.ok(error.message.includes(wrong) && error.message.includes(msSecurity.identity.fingerprint), error.message);
+    assert.match(error.message, /the share link names key/);
+    const out = await fixture.tempDir();
+    const link = { ...version, holder: gone, metaserver, metaserverFingerprint: msSecurity.identity.fingerprint };
+    const { proc, code } = await get(link, out);
+    assert.equal(code, 0, proc.stderr + JSON.stringify(proc.events));
     assert.ok((await readFile(join(out, NAME))).equals(content));
   });
 

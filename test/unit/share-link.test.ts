@@ -25,6 +25,7 @@ const full: ShareLink = {
   holder: { id: 's1', host: '10.0.0.7', port: 40123 },
   fingerprint: 'ef'.repeat(32),
   metaserver: { host: 'meta.lan', port: 5000 },
+  metaserverFingerprint: '12'.repeat(32),
   mode: 'flood',
 };
 
@@ -32,6 +33,7 @@ describe('share link: format and parse', () => {
   it('round-trips every field, in the vscode:// form the UriHandler receives', () => {
     const text = formatShareLink(full);
     assert.ok(text.startsWith(BASE), text);
+    assert.ok(text.includes(`&mfp=${'12'.repeat(32)}`), "the metaserver's key travels with its address");
     assert.ok(isShareLinkText(text));
     assert.deepEqual(parseShareLink(text), full);
     assert.deepEqual(parseShareLinkQuery(new URL(text).search.slice(1)), full);
@@ -99,6 +101,9 @@ describe('share link: format and parse', () => {
       [`${BASE}${ok}&fp=${'e'.repeat(63)}`, /"fp" must be 64 hex digits/],
       [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&fp=${SHA}`, /"fp" is the holder's key/],
       [`${BASE}${ok}&fp=${SHA}&fp=${SHA}`, /"fp" is given 2 times/],
+      [`${BASE}${ok}&mfp=${SHA}`, /"mfp" is the metaserver's key: it needs "metaserver"/],
+      [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&mfp=${'z'.repeat(64)}`, /"mfp" must be 64 hex digits/],
+      [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&mfp=${SHA}&mfp=${SHA}`, /"mfp" is given 2 times/],
       [`${BASE}name=a.txt&${V}`, /neither a holder nor a metaserver/],
       [`${BASE}${ok}&pad=${'x'.repeat(5000)}`, /at most 4096/],
     ];

@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import type { Mode } from '@node-core/events';
 import { isNetworkName } from '@node-core/discovery/dns-sd';
+import { isFingerprint } from '@node-core/wire/identity';
 
 export class ArgumentError extends Error {
   constructor(message: string) {
@@ -52,6 +53,8 @@ export interface JoinArgs {
   ttl?: number;
   /** Behind NAT, be reached through the metaserver's relay (`--allow-relay`; default: the setting). */
   allowRelay?: boolean;
+  /** The key the metaserver must show (`--metaserver-fp`; a share link's `mfp`). */
+  metaserverFingerprint?: string;
 }
 
 export interface SearchArgs {
@@ -95,8 +98,11 @@ export function parseJoinArgs(value: Fields): JoinArgs {
     maxNeighbors: optionalInteger(value, 'maxNeighbors', 1, 1000),
     ttl: optionalInteger(value, 'ttl', 1, 10),
     allowRelay: optionalBoolean(value, 'allowRelay'),
+    metaserverFingerprint: optionalString(value, 'metaserverFingerprint')?.toLowerCase(),
   };
   if (args.id !== undefined) validatePeerId(args.id);
+  if (args.metaserverFingerprint !== undefined && !isFingerprint(args.metaserverFingerprint))
+    throw new ArgumentError('"metaserverFingerprint" must be a key fingerprint: 64 hex digits.');
   if (args.metaserver !== undefined && args.metaserver !== 'auto') validateAddress(args.metaserver, 'metaserver');
   if (args.join !== undefined) validateAddress(args.join, 'join');
   if (args.dir !== undefined && !isAbsolute(args.dir))

@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import type { BlockedEvent, TrustedEvent } from '@node-core/events';
+import { metaserverOfPin } from '@node-core/wire/metaserver-pin';
 import type { ManagedNode } from '../nodes/managedNode';
 import { blockPeer, trustKey } from '../nodes/trustOperations';
 import { ArgumentError, isRecord } from './commandArgs';
@@ -98,8 +99,10 @@ async function trustNewKey(services: P2PServices, arg: unknown): Promise<Trusted
       ? runningMetaserver(services)
       : await pickPeer(services.manager, peer, { placeHolder: 'Which of your peers trusts it?', scripted: true });
   const trusted = await trustKey(node, arg.id, arg.fingerprint);
+  const metaserver = metaserverOfPin(trusted.id);
+  const whom = metaserver === undefined ? `peer "${trusted.id}"` : `the metadata server at ${metaserver}`;
   void vscode.window.showInformationMessage(
-    `P2P: ${peerId(node)} now trusts peer "${trusted.id}" with key ${trusted.fingerprint.slice(0, 16)}….`,
+    `P2P: ${peerId(node)} now trusts ${whom} with key ${trusted.fingerprint.slice(0, 16)}….`,
   );
   return trusted;
 }

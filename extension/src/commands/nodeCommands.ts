@@ -59,12 +59,21 @@ async function startMetadataServer(services: P2PServices, arg: unknown): Promise
       maxPeers: args.maxPeers,
       announce: args.announce ?? settings.metaserverAnnounce,
       networkName: args.networkName ?? settings.networkName,
+      identityDir: metaserverFolder(services),
     },
     await services.keys.get(),
   );
   if (!fields)
     void vscode.window.showInformationMessage(`P2P: metadata server listening on ${info.host}:${info.port}.`);
   return info;
+}
+
+/**
+ * The metaserver's key pair, kept across starts: peers pin its key under its address and refuse
+ * another one there. (The peers' keys it meets stay per run, as before.)
+ */
+function metaserverFolder(services: P2PServices): string {
+  return join(services.context.globalStorageUri.fsPath, 'metaserver');
 }
 
 async function stopMetadataServer(services: P2PServices): Promise<boolean> {
@@ -106,6 +115,7 @@ export async function joinNetwork(services: P2PServices, arg: unknown): Promise<
     {
       id,
       metaserver,
+      metaserverFingerprint: given.metaserverFingerprint,
       discoverInterfaces: settings.discoveryInterfaces,
       join: given.join,
       dir,
@@ -159,7 +169,12 @@ async function startDemoNetwork(services: P2PServices, arg: unknown): Promise<De
           ? running.info
           : // Port 0 by default: a demo must not fail because 5000 is taken.
             await services.manager.startMetaserver(
-              { host: settings.metaserverHost, port: args.port ?? 0, httpPort: settings.metaserverHttpPort },
+              {
+                host: settings.metaserverHost,
+                port: args.port ?? 0,
+                httpPort: settings.metaserverHttpPort,
+                identityDir: metaserverFolder(services),
+              },
               await services.keys.get(),
             );
       const peers: NodeInfo[] = [];

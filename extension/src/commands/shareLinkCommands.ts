@@ -78,7 +78,7 @@ async function sharedFileLink(services: P2PServices, arg: unknown): Promise<Shar
   const holder: PeerRef = { id: node.info.id, host: node.info.host, port: node.info.port };
   // our own peer's key: whoever opens the link uses no other holder at that address
   const fingerprint = node.info.fingerprint;
-  return { ...fileFields(file), holder, fingerprint, metaserver: metaserverOf(node), mode: node.info.mode };
+  return { ...fileFields(file), holder, fingerprint, ...metaserverOf(node), mode: node.info.mode };
 }
 
 function foundFileLink(services: P2PServices, arg: Record<string, unknown>): ShareLink {
@@ -86,7 +86,7 @@ function foundFileLink(services: P2PServices, arg: Record<string, unknown>): Sha
   const holder = file.holders[0];
   if (!holder) throw new Error(`No holder of ${file.name} is known any more: search again.`);
   const finder = services.manager.peer(file.foundBy);
-  return { ...fileFields(file), holder, metaserver: finder && metaserverOf(finder), mode: finder?.info?.mode };
+  return { ...fileFields(file), holder, ...(finder && metaserverOf(finder)), mode: finder?.info?.mode };
 }
 
 function fileFields(file: SharedFileInfo): Pick<ShareLink, 'name' | 'sha256' | 'size' | 'root'> {
@@ -95,9 +95,15 @@ function fileFields(file: SharedFileInfo): Pick<ShareLink, 'name' | 'sha256' | '
   return { name: file.name, size: file.size, root: file.root, sha256: file.sha256 };
 }
 
-function metaserverOf(node: ManagedNode): Address | undefined {
+/** The peer's metaserver, with the key it registered with: whoever opens the link uses no other key there. */
+function metaserverOf(node: ManagedNode): Pick<ShareLink, 'metaserver' | 'metaserverFingerprint'> {
   const match = /^\[?(.+?)\]?:(\d+)$/.exec(node.launch.metaserver ?? '');
-  return match ? { host: match[1]!, port: Number(match[2]) } : undefined;
+  if (!match) return {};
+  const metaserverFingerprint = node.info?.metaserverFingerprint;
+  return {
+    metaserver: { host: match[1]!, port: Number(match[2]) },
+    ...(metaserverFingerprint && { metaserverFingerprint }),
+  };
 }
 
 /** Scripted: the link as a string, or `{link, peer?, join?}` (`join: true` joins its network when no peer runs). */
@@ -162,7 +168,12 @@ function joinArgsFor(services: P2PServices, link: ShareLink): Record<string, unk
   let n = services.manager.peers.length + 1;
   while (services.manager.peer(`peer-${n}`)) n++;
   const address = (a: Address): string => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
-  const via = link.metaserver ? { metaserver: address(link.metaserver) } : { join: address(link.holder!) };
+  const via = link.metaserver
+    ? {
+        metaserver: address(link.metaserver),
+        ...(link.metaserverFingerprint && { metaserverFingerprint: link.metaserverFingerprint }),
+      }
+    : { join: address(link.holder!) };
   return { id: `peer-${n}`, ...via, ...(link.mode ? { mode: link.mode } : {}) };
 }
 

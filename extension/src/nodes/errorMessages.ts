@@ -154,6 +154,15 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
     case 'CANCELLED':
       return { code, message: `Download of "${file}" was cancelled.`, action: 'none' };
     case 'KEY_CHANGED':
+      if (detail.startsWith('the metaserver at '))
+        return {
+          code,
+          message:
+            `${capitalize(subject.node)} refused its metadata server: ${detail}. If it really got a new key: ` +
+            'Trust New Key in the warning while the peer runs, or remove its "metaserver/…" entry from ' +
+            ".p2p/known-peers.json in the peer's folder.",
+          action: 'showLog',
+        };
       return {
         code,
         message:

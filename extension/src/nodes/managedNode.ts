@@ -70,6 +70,8 @@ export interface NodeInfo {
   reachable?: boolean;
   /** Unreachable (behind NAT) and reached through the metaserver's relay. */
   relayed?: boolean;
+  /** Peers with a metaserver: its key, pinned under its address (what a share link carries as `mfp`). */
+  metaserverFingerprint?: string;
   /** Metaserver only: the topology bridge. */
   httpPort?: number;
   url?: string;
@@ -372,7 +374,12 @@ export class ManagedNode {
       this.options.log.trace(line);
       if (event.event === 'error') this.options.log.warn(`${event.code}: ${event.message}`);
       if (event.event === 'reachability' && this.readyInfo)
-        this.readyInfo = { ...this.readyInfo, reachable: event.reachable, relayed: event.relayed };
+        this.readyInfo = {
+          ...this.readyInfo,
+          reachable: event.reachable,
+          relayed: event.relayed,
+          metaserverFingerprint: event.metaserverFingerprint,
+        };
       this.peerState?.apply(event);
       this.eventEmitter.fire(event);
     };
@@ -399,7 +406,7 @@ export class ManagedNode {
       fingerprint: event.fingerprint,
     };
     if (event.role === 'metaserver') return { ...base, httpPort: event.httpPort, url: event.url };
-    const { reachable, relayed } = event;
+    const { reachable, relayed, metaserverFingerprint } = event;
     return {
       ...base,
       id: event.id,
@@ -408,6 +415,7 @@ export class ManagedNode {
       dir: event.dir ?? this.launch.dir,
       reachable,
       relayed,
+      metaserverFingerprint,
     };
   }
 

@@ -13,6 +13,8 @@ export interface MetaserverOptions {
   /** `--announce`: on the LAN (mDNS) even on loopback. Unset: the CLI's policy (beyond loopback only). */
   announce?: boolean;
   networkName?: string;
+  /** `--identity-dir`: where it keeps its key pair across starts (peers pin it). */
+  identityDir?: string;
 }
 
 export interface PeerOptions {
@@ -21,6 +23,8 @@ export interface PeerOptions {
   metaserver?: string;
   /** With `metaserver: 'auto'`: the interfaces to look on (`--discover-interface`); undefined: all. */
   discoverInterfaces?: string[];
+  /** `--metaserver-fp`: the key the metaserver must show (a share link's `mfp`). */
+  metaserverFingerprint?: string;
   join?: string;
   mode: Mode;
   /** Where the peer listens (`--host`); the CLI's default is 127.0.0.1. */
@@ -46,6 +50,7 @@ export function metaserverArgs(options: MetaserverOptions): string[] {
   if (options.maxPeers !== undefined) args.push('--max-peers', String(options.maxPeers));
   if (options.announce) args.push('--announce');
   if (options.networkName !== undefined) args.push('--network-name', options.networkName);
+  if (options.identityDir !== undefined) args.push('--identity-dir', options.identityDir);
   return args;
 }
 
@@ -53,6 +58,8 @@ export function peerArgs(options: PeerOptions): string[] {
   const args = ['peer', '--id', options.id, '--mode', options.mode, '--dir', options.dir];
   if (options.join) args.push('--join', options.join);
   else if (options.metaserver) args.push('--metaserver', options.metaserver);
+  if (!options.join && options.metaserver && options.metaserverFingerprint)
+    args.push('--metaserver-fp', options.metaserverFingerprint);
   if (!options.join && options.metaserver === 'auto') {
     for (const address of options.discoverInterfaces ?? []) args.push('--discover-interface', address);
   }

@@ -1,6 +1,6 @@
-// Warns when one of this window's nodes refused a known peer id presenting another key: the
-// peer reinstalled, or someone is using its id. One warning per (peer, id, new key), with what
-// the user can do about it: block that key, or trust it as the id's new key.
+// Warns when one of this window's nodes refused a known peer id (or a peer, its known metaserver)
+// presenting another key: it reinstalled, or someone is using its id (or address). One warning
+// per (node, id, new key), with what the user can do: block that key, or trust it as the new one.
 
 import * as vscode from 'vscode';
 import type { KeyChangedEvent } from '@node-core/events';
@@ -13,6 +13,24 @@ const MAX_WARNINGS = 1000;
 
 export const BLOCK_ACTION = 'Block Peer';
 export const TRUST_ACTION = 'Trust New Key';
+/** For a metaserver's key: it has no id to block, only that key. */
+export const BLOCK_KEY_ACTION = 'Block Key';
+
+/** What `by` refused and why; a metaserver's key is pinned under its address (`change.metaserver`). */
+export function keyChangeWarning(by: string, change: KeyChangedEvent): string {
+  const keys =
+    `it came with key ${change.newFingerprint.slice(0, 16)}…, ` +
+    `but it is known with key ${change.oldFingerprint.slice(0, 16)}….`;
+  if (change.metaserver !== undefined)
+    return (
+      `P2P: ${by} refused the metadata server at ${change.metaserver}: ${keys} It may have been reinstalled ` +
+      'or restarted without its key, or someone else may be answering at its address.'
+    );
+  return (
+    `P2P: ${by} refused peer "${change.id}": ${keys} It may have been reinstalled, ` +
+    'or someone else may be using its id.'
+  );
+}
 
 export function watchKeyChanges(manager: NodeManager, showLog: (key: string) => void): vscode.Disposable {
   const warned = new Set<string>();
@@ -35,14 +53,12 @@ async function warn(
   // which node acts on the choice, as the commands take it
   const actor = isMetaserver ? { metaserver: true } : { peer: by };
   const choice = await vscode.window.showWarningMessage(
-    `P2P: ${by} refused peer "${change.id}": it came with key ${change.newFingerprint.slice(0, 16)}…, ` +
-      `but it is known with key ${change.oldFingerprint.slice(0, 16)}…. It may have been reinstalled, ` +
-      'or someone else may be using its id.',
-    BLOCK_ACTION,
+    keyChangeWarning(by, change),
+    change.metaserver ? BLOCK_KEY_ACTION : BLOCK_ACTION,
     TRUST_ACTION,
     'Show Log',
   );
-  if (choice === BLOCK_ACTION)
+  if (choice === BLOCK_ACTION || choice === BLOCK_KEY_ACTION)
     await vscode.commands.executeCommand('p2p.blockPeer', { ...actor, block: change.newFingerprint });
   if (choice === TRUST_ACTION)
     await vscode.commands.executeCommand('p2p.trustNewKey', {

@@ -9,17 +9,18 @@ import { MAX_TTL } from '../flood/query-guard';
 import { MIN_UPLOAD_BYTES_PER_SECOND } from '../transfer/upload-limiter';
 import type { Address, Mode } from '../events';
 import { parseShareLink, ShareLinkError, type ShareLink } from '../share-link';
+import { isFingerprint, type ExpectedKey } from '../wire';
 
 export const USAGE = `usage:
-  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR]
+  p2p-node metaserver [--host 127.0.0.1] [--port 5000] [--http-port N] [--max-peers N] [--dir DIR | --identity-dir DIR]
                      [--trust FILE] [--key K] [--json] [--announce | --no-announce] [--network-name NAME]
                      [--relay-port 0] [--relay-rate RATE]
   p2p-node peer --id ID [--metaserver 127.0.0.1:5000 | --metaserver auto | --join HOST:PORT] [--mode flood|chord]
-                [--discover-ms 3000] [--discover-interface IPV4]...
+                [--metaserver-fp FINGERPRINT] [--discover-ms 3000] [--discover-interface IPV4]...
                 [--host 127.0.0.1] [--advertise HOST] [--port 0] [--dir .] [--max-neighbors 4] [--ttl 7]
                 [--max-upload RATE] [--allow-relay] [--punch] [--relay-for-others [--relay-cap RATE]]
                 [--trust FILE] [--key K] [--json]
-  p2p-node topo [--metaserver 127.0.0.1:5000] [--trust FILE] [--key K] [--json]
+  p2p-node topo [--metaserver 127.0.0.1:5000] [--metaserver-fp FINGERPRINT] [--trust FILE] [--key K] [--json]
   p2p-node get LINK [--dir .] [--host 127.0.0.1] [--trust FILE] [--key K] [--json]
   p2p-node demo [--peers 5] [--mode flood|chord] [--http-port 8080] [--key K] [--json]
   p2p-node --version
@@ -31,8 +32,11 @@ relay (its --relay-port, capped by --relay-rate) instead of being refused; links
 caps its bytes per second; 16 circuits at once, 4 per peer, idle ones dropped after 60 s).
 Every link is TLS 1.3. A peer keeps its key pair and the keys of the peers it has met in DIR/.p2p
 (a metaserver in its --dir, if given); --trust FILE admits only the fingerprints listed in FILE.
+A peer pins its metaserver's key under its address on first use and refuses another key there;
+--metaserver-fp FINGERPRINT says up front which key it must have. A metaserver keeps its key only with --dir,
+or with --identity-dir DIR (its key pair alone: the peers' keys it meets stay in memory).
 A metaserver bound beyond loopback announces itself on the LAN (mDNS); on loopback only with --announce.
---metaserver auto: the one network announced on the LAN within --discover-ms.
+--metaserver auto: the one network announced on the LAN within --discover-ms, with the key it announced.
 Tuning (tests, benchmarks): --heartbeat-ms N (peer and metaserver timeouts follow it).`;
 
 export class UsageError extends Error {}
@@ -45,6 +49,8 @@ export interface MetaserverArgs {
   maxPeers?: number;
   /** Where its key pair and known peers are kept (none: a fresh key each start). */
   dir?: string;
+  /** Where its key pair alone is kept (`--identity-dir`; pins and blocks in memory). */
+  identityDir?: string;
   /** `--trust FILE`: the allow-list of fingerprints. */
   trust?: string;
   key?: string;
@@ -64,6 +70,8 @@ export interface MetaserverArgs {
 export interface DiscoverArgs {
   durationMs: number;
   interfaces?: string[];
+  /** The mDNS UDP port (5353; tests use one of their own). */
+  mdnsPort?: number;
 }
 
 export interface PeerArgs {
@@ -73,6 +81,8 @@ export interface PeerArgs {
   /** Set instead of `metaserver` by `--metaserver auto`. */
   discover?: DiscoverArgs;
   join?: Address;
+  /** `--metaserver-fp`, or the fingerprint `--metaserver auto` found announced: the metaserver must show it. */
+  metaserverKey?: ExpectedKey;
   mode: Mode;
   host: string;
   /** The host announced to other peers when it differs from --host (e.g. --host 0.0.0.0). */
@@ -98,6 +108,8 @@ export interface PeerArgs {
 export interface TopoArgs {
   command: 'topo';
   metaserver: Address;
+  /** `--metaserver-fp`: the key the metaserver must show. */
+  metaserverKey?: ExpectedKey;
   trust?: string;
   key?: string;
   json: boolean;
@@ -149,6 +161,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'max-peers': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         dir: { type: 'string' },
+        'identity-dir': { type: 'string' },
         trust: { type: 'string' },
         'relay-port': { type: 'string' },
         'relay-rate': { type: 'string' },
@@ -156,6 +169,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'no-announce': { type: 'boolean', default: false },
         'network-name': { type: 'string' },
       });
+      if (values.dir !== undefined && values['identity-dir'] !== undefined)
+        throw new UsageError('--dir and --identity-dir exclude each other (--dir keeps the key pair too)');
       if (values.announce && values['no-announce'])
         throw new UsageError('--announce and --no-announce exclude each other');
       const networkName = values['network-name'];
@@ -174,6 +189,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         httpPort: optionalInt('--http-port', values['http-port'], 0, 65535),
         maxPeers: optionalInt('--max-peers', values['max-peers'], 1, 1_000_000),
         dir: values.dir,
+        identityDir: values['identity-dir'],
         trust: values.trust,
         key: key(values.key),
         json: values.json,
@@ -187,6 +203,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         ...common,
         id: { type: 'string' },
         metaserver: { type: 'string' },
+        'metaserver-fp': { type: 'string' },
         join: { type: 'string' },
         mode: { type: 'string', default: 'flood' },
         host: { type: 'string', default: '127.0.0.1' },
@@ -219,6 +236,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
           : join
             ? undefined
             : address('--metaserver', '127.0.0.1:5000');
+      if (values['metaserver-fp'] !== undefined && !metaserver && !auto)
+        throw new UsageError('--metaserver-fp needs --metaserver');
       const interfaces = values['discover-interface'];
       for (const i of interfaces ?? []) {
         if (!isIPv4(i)) throw new UsageError(`--discover-interface must be an IPv4 address of this host, not "${i}"`);
@@ -231,6 +250,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
           ? { durationMs: int('--discover-ms', values['discover-ms'], 100, 60_000), interfaces }
           : undefined,
         join,
+        metaserverKey: metaserverKey(values['metaserver-fp']),
         mode: mode(values.mode),
         host: values.host,
         advertise: values.advertise,
@@ -253,11 +273,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       const { values } = parse(rest, {
         ...common,
         metaserver: { type: 'string', default: '127.0.0.1:5000' },
+        'metaserver-fp': { type: 'string' },
         trust: { type: 'string' },
       });
       return {
         command,
         metaserver: address('--metaserver', values.metaserver),
+        metaserverKey: metaserverKey(values['metaserver-fp']),
         trust: values.trust,
         key: key(values.key),
         json: values.json,
@@ -362,6 +384,14 @@ function shareLink(value: string): ShareLink {
     if (err instanceof ShareLinkError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+function metaserverKey(value: string | undefined): ExpectedKey | undefined {
+  if (value === undefined) return undefined;
+  const fingerprint = value.toLowerCase();
+  if (!isFingerprint(fingerprint))
+    throw new UsageError(`--metaserver-fp must be a key fingerprint (64 hex digits), not "${value.slice(0, 80)}"`);
+  return { fingerprint, source: '--metaserver-fp', overridesPin: true };
 }
 
 function mode(value: string): Mode {

@@ -16,9 +16,20 @@ export async function withDiscoveredMetaserver(
   if (!given.discover) return { args: given };
   out.note(`looking for a P2P network on the LAN (${given.discover.durationMs / 1000} s)…`);
   const { name, host, port, fingerprint } = await discoverMetaserver(given.discover);
+  // anyone on the LAN can announce: the metaserver that answers must show the key announced
+  if (!fingerprint)
+    throw new P2PError(
+      'DISCOVERY_FAILED',
+      `the network "${name}" at ${host}:${port} announced no key fingerprint, so its metaserver cannot be ` +
+        'checked; give its address with --metaserver HOST:PORT (and its key with --metaserver-fp)',
+    );
   return {
-    args: { ...given, metaserver: { host, port } },
-    discovered: { name, host, port, ...(fingerprint && { fingerprint }) },
+    args: {
+      ...given,
+      metaserver: { host, port },
+      metaserverKey: given.metaserverKey ?? { fingerprint, source: 'the LAN announcement' },
+    },
+    discovered: { name, host, port, fingerprint },
   };
 }
 
@@ -32,7 +43,9 @@ export async function discoverMetaserver(discover: DiscoverArgs): Promise<FoundN
   const seconds = discover.durationMs / 1000;
   let found: FoundNetwork[];
   try {
-    found = oneEachInstance(await browseNetworks({ interfaces, durationMs: discover.durationMs }));
+    found = oneEachInstance(
+      await browseNetworks({ interfaces, durationMs: discover.durationMs, mdnsPort: discover.mdnsPort }),
+    );
   } catch (err) {
     throw new P2PError('DISCOVERY_FAILED', `could not look for networks on the LAN: ${(err as Error).message}`);
   }

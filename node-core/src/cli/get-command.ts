@@ -3,7 +3,7 @@
 // 1 failed; a bad link is a usage error, 2). The link's holder is asked directly; only if it
 // fails does a temporary peer join the network (through the link's metaserver, else its holder)
 // to search for other holders, and leave again. A link with the holder's key (`fp`) pins it for
-// this run: a holder at that address with another key is not used.
+// this run: a holder at that address with another key is not used, nor a metaserver without `mfp`'s.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -108,6 +108,9 @@ class TemporarySearcher {
         port: 0,
         dir: this.dir,
         metaserver: link.metaserver,
+        metaserverKey: link.metaserverFingerprint
+          ? { fingerprint: link.metaserverFingerprint, source: 'the share link' }
+          : undefined,
         join: link.metaserver ? undefined : link.holder,
         maxNeighbors: 4,
         ttl: 7,

@@ -30,13 +30,19 @@ export async function startMetaserver(options: {
   key?: string;
   heartbeatMs?: number;
   dir?: string;
+  identityDir?: string;
   trust?: string;
   relayPort?: number;
   relayRate?: number;
   announce?: boolean;
   networkName?: string;
 }): Promise<RunningMetaserver> {
-  const security = await loadNodeSecurity({ id: '', folder: options.dir, trustFile: options.trust });
+  const security = await loadNodeSecurity({
+    id: '',
+    folder: options.dir,
+    identityFolder: options.identityDir,
+    trustFile: options.trust,
+  });
   const server = new MetadataServer({
     security,
     host: options.host,

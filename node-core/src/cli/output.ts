@@ -99,7 +99,8 @@ function humanLine(event: CliEvent): string {
       return `${event.key} is owned by ${ref(event.owner)} (${event.hops} hops)`;
     case 'key-changed':
       return (
-        `warning: peer ${event.id} presented key ${event.newFingerprint}, but it is known with key ` +
+        `warning: ${event.metaserver ? `the metaserver at ${event.metaserver}` : `peer ${event.id}`} ` +
+        `presented key ${event.newFingerprint}, but it is known with key ` +
         `${event.oldFingerprint}: refused (TRUST ${event.id} ${event.newFingerprint} if it really changed its key)`
       );
     case 'blocked':

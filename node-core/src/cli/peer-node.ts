@@ -19,6 +19,7 @@ export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>, securit
     key: args.key,
     security,
     metaserver: args.metaserver,
+    metaserverKey: args.metaserverKey,
     join: args.join,
     heartbeatMs: args.heartbeatMs,
     maxUploadBytesPerSecond: args.maxUploadBytesPerSecond,

@@ -8,7 +8,12 @@ import { humanTopology, type EventOutput } from './output';
 export async function runTopo(args: TopoArgs, out: EventOutput): Promise<number> {
   try {
     const security = await loadNodeSecurity({ id: '', trustFile: args.trust });
-    const peers = await fetchTopology(args.metaserver, { key: args.key, security, timeoutMs: 5000 });
+    const peers = await fetchTopology(args.metaserver, {
+      key: args.key,
+      security,
+      timeoutMs: 5000,
+      expectedKey: args.metaserverKey,
+    });
     if (args.json) process.stdout.write(`${JSON.stringify({ peers })}\n`);
     else process.stdout.write(`${humanTopology(peers)}\n`);
     return 0;

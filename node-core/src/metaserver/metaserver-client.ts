@@ -12,6 +12,7 @@ import {
   type AnyMessage,
   type ChannelSecurity,
   type Connection,
+  type ExpectedKey,
   type Incoming,
   type LinkCredentials,
 } from '../wire';
@@ -34,6 +35,11 @@ export interface MetaserverClientOptions {
   key?: string;
   /** The peer's key pair and id on the wire (its hello must carry `self.id`). */
   security?: ChannelSecurity;
+  /**
+   * The metaserver's key must be this one (`--metaserver-fp`, a LAN announcement, a share link);
+   * either way it is pinned under its address in `security`'s trust store on first use.
+   */
+  expectedKey?: ExpectedKey;
   flag?: string;
   /** `--allow-relay`: if the metaserver cannot dial this peer back, be admitted as relayed instead of refused. */
   allowRelay?: boolean;
@@ -52,6 +58,11 @@ export interface MetaserverClientEvents {
   mend: [PeerRef];
   /** After each registration: whether the metaserver could dial this peer back. */
   reachability: [Reachability];
+  /**
+   * A re-registration refused the metaserver that answered (its key: KEY_CHANGED, NOT_TRUSTED,
+   * BLOCKED); once per distinct refusal. Retries go on: a TRUST may let the next one in.
+   */
+  refused: [P2PError];
   /** A peer asks for a relayed link to this one: connect to the relay at `host:port` with `token`. */
   'relay-open': [RelayTicket];
   /**
@@ -61,13 +72,19 @@ export interface MetaserverClientEvents {
   'punch-offer': [peer: PeerRef, token: string, answer: (port: number | undefined) => void];
 }
 
+/** What a registration established: whether the metaserver could dial this peer back, and its key. */
 export interface Reachability {
   reachable: boolean;
   /** Unreachable and admitted through the relay. */
   relayed: boolean;
+  /** The metaserver's key fingerprint (pinned under its address). */
+  metaserverFingerprint?: string;
 }
 
 type Report = Extract<AnyMessage, { t: 'links' | 'files-report' }>;
+
+/** Why a retry can fail that the user should hear about: the metaserver's key is not the one expected. */
+const KEY_REFUSALS: ReadonlySet<string> = new Set(['KEY_CHANGED', 'NOT_TRUSTED', 'BLOCKED']);
 
 export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
   private conn: Connection | undefined;
@@ -77,6 +94,7 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
   private closed = false;
   private connecting = false;
   private readonly latest = new Map<Report['t'], Report>();
+  private lastRefusal: string | undefined;
   /** The latest registration's answer about this peer's address (undefined before the first). */
   reachability: Reachability | undefined;
 
@@ -194,7 +212,13 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     const security = (this.security ??= this.options.security ?? ephemeralSecurity(self.id));
     let conn: Connection;
     try {
-      conn = await dial(address, { key, security, idleTimeoutMs: 0, requestTimeoutMs: this.options.requestTimeoutMs });
+      conn = await dial(address, {
+        key,
+        security,
+        metaserver: { address, expected: this.options.expectedKey },
+        idleTimeoutMs: 0,
+        requestTimeoutMs: this.options.requestTimeoutMs,
+      });
     } catch (err) {
       const e = toP2PError(err, 'METASERVER_UNREACHABLE');
       if (e.code === 'PEER_UNREACHABLE')
@@ -230,7 +254,8 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       });
       referrals = answer.msg.t === 'registered' ? answer.msg.referrals : [];
       const reachable = answer.msg.t !== 'registered' || answer.msg.reachable !== false;
-      this.reachability = { reachable, relayed: !reachable };
+      const metaserverFingerprint = conn.remoteFingerprint || undefined;
+      this.reachability = { reachable, relayed: !reachable, ...(metaserverFingerprint && { metaserverFingerprint }) };
     } catch (err) {
       conn.close();
       throw toP2PError(err, 'METASERVER_UNREACHABLE');
@@ -247,9 +272,16 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       this.emit('disconnected', err);
       this.scheduleRetry();
     });
+    this.lastRefusal = undefined;
     this.emit('reachability', this.reachability);
     this.emit('registered', referrals);
     return referrals;
+  }
+
+  private reportRefusal(err: unknown): void {
+    if (!(err instanceof P2PError) || !KEY_REFUSALS.has(err.code) || err.message === this.lastRefusal) return;
+    this.lastRefusal = err.message;
+    this.emit('refused', err);
   }
 
   private scheduleRetry(): void {
@@ -259,7 +291,10 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
       if (this.closed || this.connecting || this.connected) return;
       this.connecting = true;
       this.connect()
-        .catch(() => this.scheduleRetry())
+        .catch((err: unknown) => {
+          this.reportRefusal(err);
+          this.scheduleRetry();
+        })
         .finally(() => {
           this.connecting = false;
         });
@@ -270,13 +305,14 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
 /** One-shot: the whole network as the metaserver sees it (`p2p-node topo`). */
 export async function fetchTopology(
   address: Address,
-  options: LinkCredentials & { timeoutMs?: number } = {},
+  options: LinkCredentials & { timeoutMs?: number; expectedKey?: ExpectedKey } = {},
 ): Promise<TopologyPeer[]> {
   let conn: Connection;
   try {
     conn = await dial(address, {
       key: options.key,
       security: options.security,
+      metaserver: { address, expected: options.expectedKey },
       idleTimeoutMs: 0,
       connectTimeoutMs: options.timeoutMs,
     });

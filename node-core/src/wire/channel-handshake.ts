@@ -5,6 +5,7 @@
 import { authProof, proofMatches, stretchNetworkKey, type ConnectionRole } from './auth';
 import { P2PError } from './errors';
 import { PROTOCOL_VERSION, type AnyMessage, type Message } from './messages';
+import { assertExpectedKey, metaserverPinId, type MetaserverPin } from './metaserver-pin';
 import type { ChannelSecurity, SecureSession } from './secure-channel';
 
 export interface HandshakeSettings {
@@ -13,6 +14,8 @@ export interface HandshakeSettings {
   security: ChannelSecurity;
   /** Dialer only: the id the remote must announce. */
   expectId?: string;
+  /** Dialer only: the remote is a metaserver, whose key is pinned under its address. */
+  metaserver?: MetaserverPin;
 }
 
 export interface HandshakeOutcome {
@@ -39,8 +42,15 @@ export class ChannelHandshake {
    */
   async open(): Promise<HandshakeOutcome> {
     this.refusePlaintextWithKey();
-    if (!this.settings.security.plaintextBenchOnly)
-      this.settings.security.trust.check(this.settings.expectId ?? '', this.session.remoteFingerprint);
+    const { security, expectId, metaserver } = this.settings;
+    if (!security.plaintextBenchOnly) {
+      const fingerprint = this.session.remoteFingerprint;
+      security.trust.check(expectId ?? '', fingerprint);
+      if (metaserver) {
+        assertExpectedKey(metaserver, fingerprint);
+        if (!metaserver.expected?.overridesPin) security.trust.check(metaserverPinId(metaserver.address), fingerprint);
+      }
+    }
     return { send: await this.hello() };
   }
 
@@ -60,7 +70,17 @@ export class ChannelHandshake {
       throw new P2PError('ID_MISMATCH', `dialed peer "${expectId}" but the remote is "${remote.id}"`, remote.id);
     }
     this.refusePlaintextWithKey();
-    if (!security.plaintextBenchOnly) security.trust.admit(remote.id, this.session.remoteFingerprint);
+    if (!security.plaintextBenchOnly) {
+      security.trust.admit(remote.id, this.session.remoteFingerprint);
+      // pinned only now: a first sighting counts once the remote has also passed the network key;
+      // a tool (no id) pins nothing, as its trust store may be one shared by its whole process
+      const { metaserver } = this.settings;
+      if (metaserver && security.id !== '') {
+        const pin = metaserverPinId(metaserver.address);
+        if (metaserver.expected?.overridesPin) security.trust.replacePin(pin, this.session.remoteFingerprint);
+        else security.trust.admit(pin, this.session.remoteFingerprint);
+      }
+    }
     return { send: this.role === 'listener' ? await this.hello() : undefined, remoteId: remote.id };
   }
 

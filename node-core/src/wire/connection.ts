@@ -10,6 +10,7 @@ import { ChannelHandshake, type HandshakeOutcome } from './channel-handshake';
 import { P2PError, toP2PError } from './errors';
 import { encodeFramePrefix, framed, FrameDecoder, hasHeadroom } from './frame';
 import { decodeMessage, PROTOCOL_VERSION, SENDER_NAMED, type AnyMessage, type Message } from './messages';
+import type { MetaserverPin } from './metaserver-pin';
 import { payloadBuffer } from './payload-pool';
 import type { ReusedReadBuffer } from './reused-read-buffer';
 import type { ChannelSecurity, SecureSession } from './secure-channel';
@@ -51,6 +52,8 @@ export type LinkCredentials = Pick<ConnectionOptions, 'key' | 'security'> & { re
 export interface HandshakeOptions extends ConnectionOptions {
   /** Dialer only: the id the remote must announce (ID_MISMATCH otherwise). */
   expectId?: string;
+  /** Dialer only: the remote is a metaserver, its key pinned under its address (KEY_CHANGED otherwise). */
+  metaserver?: MetaserverPin;
 }
 
 export const QUEUED_MAX_BYTES = 32 * 1024 * 1024;

@@ -31,6 +31,13 @@ export {
 export { dial, WireServer, type DialOptions, type RelayRoute } from './server';
 export { anonymousSecurity, ephemeralSecurity, type ChannelSecurity } from './secure-channel';
 export { NodeIdentity, fingerprintOf, isFingerprint } from './identity';
+export {
+  formatHostPort,
+  metaserverOfPin,
+  metaserverPinId,
+  type ExpectedKey,
+  type MetaserverPin,
+} from './metaserver-pin';
 export { readAllowList, TrustStore, type BlockedPeer, type KeyChange } from './trust-store';
 export { DENIED_PEERS_FILE, DenyList } from './deny-list';
 export { loadNodeSecurity, STATE_FOLDER, type NodeSecurityOptions } from './node-security';

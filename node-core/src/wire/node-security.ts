@@ -14,6 +14,8 @@ export interface NodeSecurityOptions {
   id: string;
   /** Where the key and pins live; none: a fresh key pair and pins in memory. */
   folder?: string;
+  /** Without `folder`: where the key pair alone is kept (pins and blocks in memory). */
+  identityFolder?: string;
   /** `--trust FILE`: only these fingerprints get in. */
   trustFile?: string;
 }
@@ -24,6 +26,10 @@ export async function loadNodeSecurity(
 ): Promise<ChannelSecurity> {
   const allowList = options.trustFile === undefined ? undefined : readAllowList(options.trustFile);
   if (env.P2P_PLAINTEXT_BENCH_ONLY === '1') return { ...ephemeralSecurity(options.id), plaintextBenchOnly: true };
+  if (options.folder === undefined && options.identityFolder !== undefined) {
+    const identity = await NodeIdentity.loadOrCreate(options.identityFolder);
+    return { identity, id: options.id, trust: TrustStore.inMemory(allowList) };
+  }
   if (options.folder === undefined) return ephemeralSecurity(options.id, allowList);
   const [identity, denyList] = await Promise.all([
     NodeIdentity.loadOrCreate(options.folder),

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { DenyList } from './deny-list';
 import { P2PError } from './errors';
 import { isFingerprint } from './identity';
+import { metaserverOfPin } from './metaserver-pin';
 import { StateFileWriter } from './state-file';
 
 /** The pinned file inside a node's state folder. */
@@ -56,6 +57,8 @@ export interface KeyChange {
   id: string;
   oldFingerprint: string;
   newFingerprint: string;
+  /** Set when `id` is a metaserver's pin (metaserver-pin.ts): its `HOST:PORT`. */
+  metaserver?: string;
 }
 
 /** What one block added: links matching it close at once (connection.ts). */
@@ -144,12 +147,18 @@ export class TrustStore extends EventEmitter<TrustStoreEvents> {
     const known = this.pins.get(id);
     if (known === fingerprint) return;
     if (known !== undefined) {
-      this.emit('key-changed', { id, oldFingerprint: known, newFingerprint: fingerprint });
+      const metaserver = metaserverOfPin(id);
+      this.emit('key-changed', {
+        id,
+        oldFingerprint: known,
+        newFingerprint: fingerprint,
+        ...(metaserver && { metaserver }),
+      });
       throw new P2PError(
         'KEY_CHANGED',
-        `peer "${id}" presented key ${fingerprint}, but it is known with key ${known}: refused ` +
+        `${describe(id)} presented key ${fingerprint}, but it is known with key ${known}: refused ` +
           `(if it really changed its key: TRUST ${id} ${fingerprint}, or remove its entry from known-peers.json)`,
-        id,
+        metaserver ? undefined : id,
       );
     }
   }
@@ -161,6 +170,8 @@ export class TrustStore extends EventEmitter<TrustStoreEvents> {
 }
 
 function describe(id: string): string {
+  const metaserver = metaserverOfPin(id);
+  if (metaserver !== undefined) return `the metaserver at ${metaserver}`;
   return id === '' ? 'the remote' : `peer "${id}"`;
 }
 
