@@ -4,6 +4,7 @@
 // the metaserver's relay hub and a direct TCP connection, all on loopback.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import * as net from 'node:net';
 import { RelayHub } from '@node-core/relay/relay-hub';
 import { dial, ephemeralSecurity, WireServer, type RelayRoute } from '@node-core/wire';
 import type { Connection } from '@node-core/wire/connection';
@@ -62,5 +63,44 @@ describe('relayed link: a connection knows whether it runs through a relay', fun
     cleanup.push(() => dialer.close());
     const [listener] = await inbound;
     assert.deepEqual([dialer.relayed, listener.relayed], [false, false]);
+  });
+
+  it('a direct address that refuses, or answers without TLS, is retried through the relay', async () => {
+    const hub = new RelayHub();
+    await hub.listen('127.0.0.1');
+    cleanup.push(() => hub.close());
+    const server = new WireServer({ security: ephemeralSecurity('listener') });
+    await server.listen('127.0.0.1', 0);
+    cleanup.push(() => server.close());
+    // The listener's announced address as NAT leaves it: nothing there, or something that answers and cuts.
+    const trap = net.createServer((socket) => socket.destroy());
+    trap.listen(0, '127.0.0.1');
+    await once(trap, 'listening');
+    cleanup.push(() => new Promise((resolve) => trap.close(resolve)));
+    const closed = net.createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+
+    const reached: string[] = [];
+    const route: RelayRoute = {
+      prefers: () => false,
+      open: async () => {
+        const tickets = hub.open('dialer', 'listener');
+        server.adopt(await relayEnd(hub, tickets.targetToken, cleanup));
+        return relayEnd(hub, tickets.dialerToken, cleanup);
+      },
+      reachedThroughRelay: (peer) => void reached.push(peer.id),
+    };
+    const security = ephemeralSecurity('dialer');
+    for (const port of [closedPort, (trap.address() as net.AddressInfo).port]) {
+      const conn = await dial({ host: '127.0.0.1', port }, { security, expectId: 'listener', relay: route });
+      cleanup.push(() => conn.close());
+      assert.equal(conn.relayed, true, `port ${port}: through the relay`);
+    }
+    assert.deepEqual(reached, ['listener', 'listener']);
+    const trapPort = (trap.address() as net.AddressInfo).port;
+    await assert.rejects(dial({ host: '127.0.0.1', port: trapPort }, { security }), { code: 'HANDSHAKE_FAILED' });
   });
 });

@@ -36,8 +36,12 @@ export interface RelayRoute {
   reachedThroughRelay(peer: PeerRef): void;
 }
 
-/** A direct dial that failed in one of these ways may still reach the peer through a relay. */
-const RELAY_FALLBACK: ReadonlySet<string> = new Set(['PEER_UNREACHABLE', 'ID_MISMATCH']);
+/**
+ * A direct dial that failed in one of these ways may still reach the peer through a relay: no
+ * answer, someone else's key, or an address that answers without our TLS (a NAT or another
+ * service at the peer's announced address). The relay only opens circuits to relayed peers.
+ */
+const RELAY_FALLBACK: ReadonlySet<string> = new Set(['PEER_UNREACHABLE', 'ID_MISMATCH', 'HANDSHAKE_FAILED']);
 
 /**
  * Connects to `address`, runs TLS and then the handshake as the dialer. With `relay` and
