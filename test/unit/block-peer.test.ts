@@ -9,7 +9,7 @@ import type { Address } from '@node-core/events';
 import { fetchTopology } from '@node-core/metaserver/metaserver-client';
 import { ephemeralSecurity, FrameDecoder, NodeIdentity, STATE_FOLDER } from '@node-core/wire';
 import type { CliProcess } from './cli-process';
-import { CliProcess as Cli } from './cli-process';
+import { CliProcess as Cli, peerArgs } from './cli-process';
 import { useCliProcesses } from './cli-suite';
 import { waitFor } from './flood-fixture';
 import { helloFrame, rawTls } from './raw-wire';
@@ -50,18 +50,7 @@ describe('block a peer, notice a changed key', function () {
     dir: string,
     metaserver: string,
   ): Promise<{ proc: CliProcess; address: Address; dir: string }> {
-    const proc = start([
-      'peer',
-      '--id',
-      id,
-      '--dir',
-      dir,
-      '--metaserver',
-      metaserver,
-      '--json',
-      '--heartbeat-ms',
-      '200',
-    ]);
+    const proc = start(peerArgs(id, dir, metaserver));
     const ready = await proc.next('ready');
     return { proc, address: { host: ready.host, port: ready.port }, dir };
   }

@@ -41,6 +41,11 @@ export async function removeCliBundle(): Promise<void> {
   bundleDir = undefined;
 }
 
+/** `p2p-node peer` arguments as the CLI tests run a peer: JSON events, 200 ms heartbeats. */
+export function peerArgs(id: string, dir: string, metaserver: string, extra: string[] = []): string[] {
+  return ['peer', '--id', id, '--dir', dir, '--metaserver', metaserver, '--json', '--heartbeat-ms', '200', ...extra];
+}
+
 export class CliProcess {
   readonly child: ChildProcess;
   readonly events: NodeEvent[] = [];

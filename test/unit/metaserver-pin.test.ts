@@ -11,7 +11,7 @@ import type { Address } from '@node-core/events';
 import { fetchTopology } from '@node-core/metaserver/metaserver-client';
 import { KNOWN_PEERS_FILE } from '@node-core/wire/trust-store';
 import { FrameDecoder, NodeIdentity, STATE_FOLDER } from '@node-core/wire';
-import { CliProcess } from './cli-process';
+import { CliProcess, peerArgs } from './cli-process';
 import { useCliProcesses } from './cli-suite';
 import { waitFor } from './flood-fixture';
 import { rawTlsServer } from './raw-wire';
@@ -69,19 +69,7 @@ describe("peers pin the metaserver's key", function () {
   }
 
   const peer = (id: string, dir: string, address: Address, extra: string[] = []): CliProcess =>
-    start([
-      'peer',
-      '--id',
-      id,
-      '--dir',
-      dir,
-      '--metaserver',
-      `127.0.0.1:${address.port}`,
-      '--json',
-      '--heartbeat-ms',
-      '200',
-      ...extra,
-    ]);
+    start(peerArgs(id, dir, `127.0.0.1:${address.port}`, extra));
 
   async function impostorAt(port: number): Promise<Impostor> {
     const impostor = new Impostor();
