@@ -77,10 +77,8 @@ async function main(): Promise<void> {
     const net = await network(nat, root, tries);
     const punches = await punchTries(net, Object.keys(tries));
     const ok = punches.filter((p) => p.ok);
-    const okMs = median(ok.map((p) => p.ms));
-    console.log(
-      `punch success ${ok.length}/${punches.length} over ${TRIES} GETs, median ${ok.length > 0 ? okMs : '-'} ms when it worked`,
-    );
+    const okMs = ok.length > 0 ? median(ok.map((p) => p.ms)) : '-';
+    console.log(`punch success ${ok.length}/${punches.length} over ${TRIES} GETs, median ${okMs} ms when it worked`);
 
     const source = join(root, 'payload.bin');
     const expected = await writeRandomFile(source, SIZE_MIB);
