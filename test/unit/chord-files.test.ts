@@ -201,7 +201,7 @@ describe('chord files (real sockets, real directories)', function () {
     assert.equal((await replacer.store.manifest(name)).sha256, v2.sha256);
   });
 
-  it('a GET of a name the ring is fetching joins that download, with its progress; a cancel ends its wait', async () => {
+  it('a GET of a name the ring is fetching joins that download and its progress; a cancel ends its wait', async () => {
     const sharer = await startPeer(undefined, { maxUploadBytesPerSecond: 1024 * 1024 });
     for (let i = 0; i < 3; i++) await startPeer(sharer, { maxUploadBytesPerSecond: 1024 * 1024 });
     await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 10_000);
