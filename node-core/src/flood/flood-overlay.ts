@@ -4,6 +4,7 @@
 // neighbor-links.ts, healing in overlay-healing.ts; queries flood over the links (query-flood.ts).
 import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
+import type { LinksReport } from '../metaserver/peer-registry';
 import { P2PError, type Connection, type Incoming } from '../wire';
 import { admitJoin, joinRequest, type JoinAttempt } from './join-admission';
 import { NeighborLinks, type Neighbor } from './neighbor-links';
@@ -63,14 +64,9 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     return this.links.refs();
   }
 
-  /** Each neighbour's key fingerprint, as its TLS link presented it. */
-  neighborKeys(): Map<string, string> {
-    return this.links.keys();
-  }
-
-  /** The neighbours whose link goes through a relay now. */
-  relayedNeighbors(): string[] {
-    return this.links.relayed();
+  /** What the metaserver hears of our links (see NeighborLinks.report). */
+  linkReport(): LinksReport {
+    return this.links.report();
   }
 
   isNeighbor(conn: Connection): boolean {

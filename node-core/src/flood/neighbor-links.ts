@@ -3,6 +3,7 @@
 // which change links only through this table and hear of changes through its events.
 import { EventEmitter } from 'node:events';
 import type { Address, PeerRef } from '../events';
+import type { LinksReport } from '../metaserver/peer-registry';
 import type { Connection } from '../wire';
 
 export interface Neighbor {
@@ -66,14 +67,16 @@ export class NeighborLinks extends EventEmitter<NeighborLinksEvents> {
     return [...this.links.values()].find((n) => n.conn === conn);
   }
 
-  /** Each neighbour's key fingerprint, as its TLS link presented it. */
-  keys(): Map<string, string> {
-    return new Map([...this.links.values()].map((n) => [n.ref.id, n.conn.remoteFingerprint]));
-  }
-
-  /** The neighbours whose link goes through a relay now. */
-  relayed(): string[] {
-    return [...this.links.values()].filter((n) => n.conn.relayed).map((n) => n.ref.id);
+  /**
+   * What the metaserver hears of our links: the neighbours, each one's key as its TLS link
+   * presented it, and which go through a relay now.
+   */
+  report(): LinksReport {
+    const links = [...this.links.values()];
+    const keys = links.map((n) => n.conn.remoteFingerprint ?? '');
+    // a plaintext (bench-only) link has no key: then no keys at all rather than a malformed report
+    const relayed = links.filter((n) => n.conn.relayed).map((n) => n.ref.id);
+    return { neighbors: links.map((n) => n.ref.id), keys: keys.every(Boolean) ? keys : undefined, relayed };
   }
 
   /** Already linked with this candidate, by id or by address. */
