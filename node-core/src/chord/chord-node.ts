@@ -1,21 +1,17 @@
 // One node of the Chord ring: its routing state (predecessor, successor list, fingers), the
 // answers it gives to other nodes, and the protocol steps of the paper — join, stabilize,
 // notify, fix_fingers, check_predecessor — plus graceful leave. No sockets here: every call to
-// another node goes through a ChordTransport, and timers live in ChordMaintenance.
+// another node goes through a ChordTransport, and timers live in maintenance.ts. The rules that
+// stand alone live apart: lookup-step.ts, successor-upkeep.ts, finger-upkeep.ts, neighbor-liveness.ts.
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { P2PError } from '../wire/errors';
-import { inHalfOpen, inOpen, ringDistance } from './id';
+import { inOpen } from './id';
 import { FingerTable } from './finger-table';
+import { fixAllFingers, fixNextFinger } from './finger-upkeep';
 import { SuccessorList } from './successor-list';
-import {
-  iterativeLookup,
-  LookupUnsureError,
-  rpcWithTimeout,
-  RpcTimeoutError,
-  type LookupContext,
-  type LookupResult,
-} from './lookup';
+import { iterativeLookup, rpcWithTimeout, type LookupContext, type LookupResult } from './lookup';
+import { knowsNoOtherNode, lookupStepFrom, ownsKey, type RoutingState } from './lookup-step';
+import { NeighborTimeouts, retrying, whileSlow, whileUnsure } from './neighbor-liveness';
 import {
   samePeer,
   type ChordContact,
@@ -27,6 +23,13 @@ import {
   type NeighborState,
   type VersionService,
 } from './remote';
+import {
+  autoSuccessorCount,
+  closestKnown,
+  MIN_SUCCESSORS,
+  walkBackToSuccessor,
+  type FoundSuccessor,
+} from './successor-upkeep';
 
 export interface ChordNodeOptions {
   /**
@@ -40,10 +43,6 @@ export interface ChordNodeOptions {
 
 export const DEFAULT_NODE_OPTIONS: ChordNodeOptions = { successorListLength: 'auto', rpcTimeoutMs: 3000 };
 
-/** Smallest automatic successor list: survives 3 neighbours dying at once, holds 2 replicas. */
-export const MIN_SUCCESSORS = 4;
-const MAX_SUCCESSORS = 32;
-
 /** Receives files other nodes offer (replication, hand-over); implemented by the chord peer. */
 export type FileOfferHandler = (source: ChordContact, names: string[], signal: AbortSignal) => Promise<void>;
 
@@ -54,27 +53,14 @@ interface ChordNodeEvents {
   'predecessor-changed': [predecessor: ChordContact | null, previous: ChordContact | null];
 }
 
-/** How many candidates a lookup step offers: the best plus fallbacks in case it is dead. */
-const STEP_CANDIDATES = 4;
 const NO_NODES: ReadonlySet<bigint> = new Set();
-/**
- * Consecutive timeouts (not refusals) before stabilize or check_predecessor give up on a
- * neighbour. A loaded machine can make a live node miss a deadline; dropping it at once would
- * leave its predecessor naming the next node as owner of its keys until the next repair.
- */
-const TIMEOUTS_BEFORE_DEAD = 3;
-/** Runs of a lookup that stopped at a slow node (LookupUnsureError) before it reports failure. */
-const LOOKUP_TRIES = 3;
-/** Predecessor hops stabilize and join follow per round. */
-const MAX_WALK_BACK = 8;
 
 export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordService {
   readonly fingers: FingerTable;
   readonly successors: SuccessorList;
   private pred: ChordContact | null = null;
   private readonly closing = new AbortController();
-  /** Consecutive RPC timeouts per neighbour (see TIMEOUTS_BEFORE_DEAD). */
-  private readonly timeouts = new Map<bigint, number>();
+  private readonly timeouts = new NeighborTimeouts();
   onFileOffer: FileOfferHandler | undefined;
   /** Receives merge-walk steps other nodes send (ring-merge.ts). */
   onMergeHint: ((hint: MergeHint) => void) | undefined;
@@ -109,39 +95,18 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
 
   /** Is this node responsible for `key` (key in (predecessor, self])? */
   owns(key: bigint): boolean {
-    if (this.pred) return inHalfOpen(key, this.pred.nodeId, this.self.nodeId);
-    // Without a predecessor only a lone node can be sure.
-    return this.isAlone();
+    return ownsKey(this.routing(), key);
   }
 
   /** Knows no other node at all: a ring of one (a node that merely lost its successors is not). */
   isAlone(): boolean {
-    return this.successors.isEmpty() && !this.pred && this.fingers.distinct().length === 0;
+    return knowsNoOtherNode(this.routing());
   }
 
   // ---- answers to other nodes (ChordService) ----
 
   lookupStep(key: bigint, avoid: ReadonlySet<bigint> = NO_NODES): LookupStep {
-    if (this.owns(key)) return { owner: this.self };
-    // Nodes the asker found dead are skipped as if stabilize had already removed them: the
-    // first live successor is then the successor.
-    const live = this.successors.all().filter((p) => !avoid.has(p.nodeId));
-    const succ = live[0];
-    if (!succ) {
-      if (this.isAlone()) return { owner: this.self };
-    } else if (inHalfOpen(key, this.self.nodeId, succ.nodeId)) {
-      return { owner: succ };
-    }
-    const candidates = new Map<bigint, ChordContact>();
-    // The predecessor too: a node whose successors all died still knows a way around the ring.
-    const pred = this.pred && !avoid.has(this.pred.nodeId) ? [this.pred] : [];
-    for (const p of [...this.fingers.precedingNodes(key), ...live, ...pred]) {
-      if (!avoid.has(p.nodeId) && inOpen(p.nodeId, this.self.nodeId, key)) candidates.set(p.nodeId, p);
-    }
-    const next = [...candidates.values()].sort((a, b) =>
-      ringDistance(a.nodeId, key) < ringDistance(b.nodeId, key) ? -1 : 1,
-    );
-    return { next: next.slice(0, STEP_CANDIDATES) };
+    return lookupStepFrom(this.routing(), key, avoid);
   }
 
   getNeighbors(): NeighborState {
@@ -223,35 +188,21 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   /**
    * A lookup that would have had to guess past a slow node (LookupUnsureError) is run again —
    * the node may have caught up, or stabilize confirmed it dead — rather than answered
-   * wrongly; LOOKUP_TRIES runs at most.
+   * wrongly (neighbor-liveness.ts).
    */
-  private async lookupRetryingWhenUnsure(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await iterativeLookup(ctx, key, signal);
-      } catch (err) {
-        if (!(err instanceof LookupUnsureError) || attempt >= LOOKUP_TRIES) throw err;
-        await sleep(200 * attempt, undefined, { signal }).catch(() => signal.throwIfAborted());
-      }
-    }
+  private lookupRetryingWhenUnsure(ctx: LookupContext, key: bigint, signal: AbortSignal): Promise<LookupResult> {
+    return retrying(() => iterativeLookup(ctx, key, signal), whileUnsure(signal));
   }
 
   /**
    * call(), tried again (with backoff) while it only times out: for the messages a join must
    * get through — a slow neighbour that misses them keeps routing our keys past us.
    */
-  private async callPatiently<T>(
+  private callPatiently<T>(
     peer: ChordContact,
     fn: (remote: ChordRemote, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.call(peer, fn);
-      } catch (err) {
-        if (!(err instanceof RpcTimeoutError) || attempt >= TIMEOUTS_BEFORE_DEAD) throw err;
-        await sleep(100 * attempt, undefined, { signal: this.signal }).catch(() => this.signal.throwIfAborted());
-      }
-    }
+    return retrying(() => this.call(peer, fn), whileSlow(this.signal));
   }
 
   /** Joins the ring `bootstrap` is on: find our successor through it, then tell it about us. */
@@ -286,10 +237,10 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     for (;;) {
       const succ = this.successors.isEmpty() ? this.pred : this.successors.first();
       if (!succ) break; // alone on the ring
-      let found: { successor: ChordContact; state: NeighborState };
+      let found: FoundSuccessor;
       try {
         found = await this.closestSuccessor(succ);
-        this.timeouts.delete(succ.nodeId);
+        this.timeouts.answered(succ);
       } catch (err) {
         // Only slow: keep it and try again next round (a dead one refuses at once).
         if (!this.givesUpOn(succ, err)) break;
@@ -316,57 +267,33 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     }
   }
 
-  /**
-   * Starting from `succ` (which must answer, or this rejects), follows predecessor pointers
-   * while they lie between us and it: the paper's stabilize step, repeated a few times so a
-   * burst of joins into one gap settles in one round instead of one per joiner.
-   */
-  private async closestSuccessor(succ: ChordContact): Promise<{ successor: ChordContact; state: NeighborState }> {
-    let current = succ;
-    let state = await this.call(current, (r, s) => r.getNeighbors(s));
-    for (let step = 0; step < MAX_WALK_BACK; step++) {
-      const x = state.predecessor;
-      if (!x || samePeer(x, this.self) || !inOpen(x.nodeId, this.self.nodeId, current.nodeId)) break;
-      try {
-        // Patiently: stopping at a slow `x` would adopt a successor past it (join keeps that).
-        const xState = await this.callPatiently(x, (r, s) => r.getNeighbors(s));
-        state = { predecessor: xState.predecessor, successors: [current, ...xState.successors] };
-        current = x;
-      } catch {
-        break; // a stale pointer to a dead node: keep the live successor we have
-      }
-    }
-    return { successor: current, state };
+  /** Our successor as seen from `succ`, walking back through predecessors (successor-upkeep.ts). */
+  private closestSuccessor(succ: ChordContact): Promise<FoundSuccessor> {
+    return walkBackToSuccessor(
+      this.self,
+      succ,
+      (peer) => this.call(peer, (r, s) => r.getNeighbors(s)),
+      (peer) => this.callPatiently(peer, (r, s) => r.getNeighbors(s)),
+    );
   }
 
-  /** 'auto' length: log2 of the estimated ring size, plus one so a full list keeps estimating. */
   private fitSuccessorList(): void {
     if (this.options.successorListLength !== 'auto') return;
-    const n = this.successors.estimateRingSize();
-    const want = Math.min(MAX_SUCCESSORS, Math.max(MIN_SUCCESSORS, Math.ceil(Math.log2(Math.max(2, n))) + 1));
+    const want = autoSuccessorCount(this.successors.estimateRingSize());
     if (want !== this.successors.capacity) this.successors.resize(want);
   }
 
-  /** Refreshes the next finger that needs a lookup (one lookup per call). */
+  /** fix_fingers, one finger (finger-upkeep.ts). */
   async fixNextFinger(): Promise<void> {
     if (this.successors.isEmpty()) return;
-    const i = this.fingers.nextIndexToFix(this.successor);
     // One run, no retry when unsure: the next round refreshes the finger anyway.
-    const { owner } = await iterativeLookup(this.lookupContext(), this.fingers.start(i), this.signal);
-    this.fingers.fillFrom(i, owner);
+    const lookupOnce = (key: bigint) => iterativeLookup(this.lookupContext(), key, this.signal);
+    await fixNextFinger(this.fingers, this.successor, lookupOnce);
   }
 
-  /** Refreshes the whole table: about log2 N lookups thanks to FingerTable.fillFrom. */
-  async fixAllFingers(): Promise<void> {
-    for (let i = 0; i < 160; i++) {
-      const covering = i === 0 ? undefined : this.fingers.get(i - 1);
-      if (covering && inHalfOpen(this.fingers.start(i), this.self.nodeId, covering.nodeId)) {
-        this.fingers.set(i, covering);
-        continue;
-      }
-      const { owner } = await this.lookup(this.fingers.start(i));
-      this.fingers.fillFrom(i, owner);
-    }
+  /** fix_fingers, the whole table (finger-upkeep.ts). */
+  fixAllFingers(): Promise<void> {
+    return fixAllFingers(this.self, this.fingers, (key) => this.lookup(key));
   }
 
   async checkPredecessor(): Promise<void> {
@@ -374,7 +301,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
     if (!pred) return;
     try {
       await this.call(pred, (r, s) => r.ping(s));
-      this.timeouts.delete(pred.nodeId);
+      this.timeouts.answered(pred);
     } catch (err) {
       // A predecessor that is only slow stays: without one, owns() and the owner check
       // would let the next lookup hand its keys to us.
@@ -430,18 +357,11 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
 
   /** After a failed call to a neighbour: dead now (refused, reset), or after repeated timeouts. */
   private givesUpOn(peer: ChordContact, err: unknown): boolean {
-    if (this.signal.aborted) return false;
-    if (!(err instanceof RpcTimeoutError)) {
-      this.timeouts.delete(peer.nodeId);
-      return true;
-    }
-    const n = (this.timeouts.get(peer.nodeId) ?? 0) + 1;
-    if (n < TIMEOUTS_BEFORE_DEAD) {
-      this.timeouts.set(peer.nodeId, n);
-      return false;
-    }
-    this.timeouts.delete(peer.nodeId);
-    return true;
+    return !this.signal.aborted && this.timeouts.givesUpOn(peer, err);
+  }
+
+  private routing(): RoutingState {
+    return { self: this.self, predecessor: this.pred, successors: this.successors, fingers: this.fingers };
   }
 
   private lookupContext() {
@@ -467,10 +387,7 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
   private recoverSuccessorFromFingers(except?: bigint): void {
     const known = this.fingers.distinct().map((f) => f.node);
     if (this.pred) known.push(this.pred);
-    const candidates = known.filter((p) => p.nodeId !== except);
-    candidates.sort((a, b) =>
-      ringDistance(this.self.nodeId, a.nodeId) < ringDistance(this.self.nodeId, b.nodeId) ? -1 : 1,
-    );
-    if (candidates.length > 0) this.successors.insert(candidates[0]);
+    const closest = closestKnown(this.self, known, except);
+    if (closest) this.successors.insert(closest);
   }
 }

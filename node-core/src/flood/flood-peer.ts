@@ -2,7 +2,6 @@
 // and downloads, and its registration with the metaserver. Everything the CLI shows comes out
 // of the 'event' stream (the --json contract of events.ts) or the methods' results.
 import { advertisedHost } from '../advertised-host';
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type {
   Address,
@@ -17,7 +16,6 @@ import type {
   TopologyEvent,
 } from '../events';
 import { assertFileName, FileStore } from '../files/file-store';
-import { sharedName } from '../files/folder-listing';
 import type { MetaserverClient } from '../metaserver/metaserver-client';
 import type { PeerDownloadOptions, PeerNode, PeerNodeEvents, PeerOptions } from '../peer';
 import {
@@ -50,8 +48,10 @@ import {
   type Incoming,
 } from '../wire';
 import { FloodOverlay, type HitMessage, type QueryMessage } from './flood-overlay';
-import { capTtl, DEFAULT_TTL, QUERY_RATE } from './query-guard';
-import { SearchCollector, type SearchOptions } from './search-collector';
+import { answerQuery, FloodSearches } from './flood-searches';
+import { DEFAULT_TTL, queryFloodEvent } from './query-guard';
+import type { SearchOptions } from './search-collector';
+import { TransferActivity } from './transfer-activity';
 
 export interface FloodPeerOptions extends PeerOptions {
   /** Where downloads go; default Downloads/ inside dir. */
@@ -82,7 +82,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
   );
   private readonly relay: MetaserverRelay;
-  private readonly searches = new Map<string, SearchCollector>();
+  private readonly searches: FloodSearches;
   private readonly downloads = new Set<AbortController>();
   private readonly outbound = new Set<Connection>();
   private readonly addressProof = new AddressProof();
@@ -94,6 +94,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   constructor(private readonly options: FloodPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
+    this.searches = new FloodSearches(options.search, options.ttl ?? DEFAULT_TTL);
     this.relay = peerRelayRoute(options, (event) => this.emit('event', event));
     this.store = new FileStore(options.dir, {
       chunkSize: options.chunkSize,
@@ -142,33 +143,58 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const { options } = this;
     await this.store.open();
     const bound = await this.server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
-    this.self = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
+    const self: PeerRef = { id: options.id, host: advertisedHost(bound.host, options.advertise), port: bound.port };
+    this.self = self;
     const seeds: Array<PeerRef | Address> = options.join ? [options.join] : [];
     try {
-      await this.relay.listenForOthers(bound.host);
-      this.metaserver = peerMetaserverClient(options, this.security, this.self, 'flood', this.addressProof, this.relay);
-      attachRelay(this.relay, this.metaserver, this.server, (event) => this.emit('event', event));
-      // a relayed peer says so wherever it names itself (hits, joins), so others dial it through the relay
-      this.metaserver?.on('reachability', ({ relayed }) => {
-        if (this.self && relayed) this.self.relayed = true;
-        else delete this.self?.relayed;
-      });
-      if (this.metaserver) {
-        this.metaserver.reportFiles(this.store.names());
-        try {
-          seeds.push(...(await this.metaserver.register()));
-        } catch (err) {
-          // with a peer to join, a metaserver that is down is not fatal: register when it is back
-          if (!(options.join && err instanceof P2PError && err.code === 'METASERVER_UNREACHABLE')) throw err;
-          this.metaserver.registerLater();
-        }
-      }
+      seeds.push(...(await this.register(bound.host, self)));
     } catch (err) {
       await this.shutdown();
       throw err;
     }
-    this.overlay = new FloodOverlay({
-      self: this.self,
+    const overlay = this.startOverlay(self);
+    // Joining goes on in the background; ready waits for it only briefly, so a referral that
+    // hangs (a stopped process accepts TCP but never handshakes) cannot delay the ready event.
+    let readyTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      overlay.start(seeds),
+      new Promise<void>((resolve) => {
+        readyTimer = setTimeout(resolve, READY_JOIN_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(readyTimer);
+    const fingerprint = this.security.identity.fingerprint;
+    return peerReadyEvent(self, 'flood', this.store.dir, fingerprint, undefined, this.metaserver?.reachability);
+  }
+
+  /** Registers with the metaserver, if any (refusals reject); resolves with its referrals. */
+  private async register(listenHost: string, self: PeerRef): Promise<PeerRef[]> {
+    const { options } = this;
+    await this.relay.listenForOthers(listenHost);
+    this.metaserver = peerMetaserverClient(options, this.security, self, 'flood', this.addressProof, this.relay);
+    attachRelay(this.relay, this.metaserver, this.server, (event) => this.emit('event', event));
+    // a relayed peer says so wherever it names itself (hits, joins), so others dial it through the relay
+    this.metaserver?.on('reachability', ({ relayed }) => {
+      if (this.self && relayed) this.self.relayed = true;
+      else delete this.self?.relayed;
+    });
+    if (!this.metaserver) return [];
+    this.metaserver.reportFiles(this.store.names());
+    try {
+      return await this.metaserver.register();
+    } catch (err) {
+      // with a peer to join, a metaserver that is down is not fatal: register when it is back
+      if (!(options.join && err instanceof P2PError && err.code === 'METASERVER_UNREACHABLE')) throw err;
+      this.metaserver.registerLater();
+      return [];
+    }
+  }
+
+  /** The overlay, its events turned into the peer's and into link reports to the metaserver. */
+  private startOverlay(self: PeerRef): FloodOverlay {
+    const { options } = this;
+    const overlay = new FloodOverlay({
+      self,
       maxNeighbors: options.maxNeighbors ?? 4,
       targetLinks: options.targetLinks ?? 2,
       heartbeatMs: options.heartbeatMs ?? 2000,
@@ -176,32 +202,13 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       referrals: (exclude) =>
         this.metaserver?.referrals(exclude) ?? Promise.reject(new P2PError('METASERVER_UNREACHABLE', 'no metaserver')),
     });
-    this.overlay.on('neighbor-up', (ref) => this.onLinksChanged({ event: 'neighbor-up', ...ref }));
-    this.overlay.on('neighbor-down', (ref) => this.onLinksChanged({ event: 'neighbor-down', ...ref }));
-    this.overlay.on('link-path', () => this.reportLinks());
-    this.overlay.on('query-flood', (ref) =>
-      this.emit('event', {
-        event: 'error',
-        code: 'RATE_LIMITED',
-        message:
-          `neighbour "${ref.id}" (${ref.host}:${ref.port}) sent queries beyond ` +
-          `${QUERY_RATE.perSecond}/s: link cut`,
-        name: ref.id,
-      }),
-    );
+    this.overlay = overlay;
+    overlay.on('neighbor-up', (ref) => this.onLinksChanged({ event: 'neighbor-up', ...ref }));
+    overlay.on('neighbor-down', (ref) => this.onLinksChanged({ event: 'neighbor-down', ...ref }));
+    overlay.on('link-path', () => this.reportLinks());
+    overlay.on('query-flood', (ref) => this.emit('event', queryFloodEvent(ref)));
     this.metaserver?.on('mend', (peer) => this.overlay?.mend(peer));
-    // Joining goes on in the background; ready waits for it only briefly, so a referral that
-    // hangs (a stopped process accepts TCP but never handshakes) cannot delay the ready event.
-    let readyTimer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.overlay.start(seeds),
-      new Promise<void>((resolve) => {
-        readyTimer = setTimeout(resolve, READY_JOIN_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(readyTimer);
-    const fingerprint = this.security.identity.fingerprint;
-    return peerReadyEvent(this.self, 'flood', this.store.dir, fingerprint, undefined, this.metaserver?.reachability);
+    return overlay;
   }
 
   neighbors(): PeerRef[] {
@@ -230,26 +237,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   async search(query: string, options: SearchOptions = {}): Promise<SearchResultEvent[]> {
     const name = assertFileName(query);
     const overlay = this.requireOverlay();
-    const qid = randomBytes(12).toString('hex');
-    const collector = new SearchCollector(name, { ...this.options.search, ...options });
-    const results = collector.wait();
-    this.searches.set(qid, collector);
-    try {
-      const self = this.address;
-      overlay.originate({
-        t: 'query',
-        qid,
-        name,
-        ttl: capTtl(this.options.ttl ?? DEFAULT_TTL),
-        origin: self,
-        path: [self.id],
-      });
-      this.metaserver?.reportActivity({ t: 'activity-search', origin: self.id, name, qid, path: [self.id] });
-      return await results;
-    } finally {
-      this.searches.delete(qid);
-      overlay.endQuery(qid);
-    }
+    return this.searches.run(overlay, this.address, name, options, (msg) => this.metaserver?.reportActivity(msg));
   }
 
   /** Searches (unless given a result) and downloads into the downloads folder, verified. */
@@ -263,8 +251,12 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.downloads.add(controller);
-    const self = this.address;
-    let lastReport = 0;
+    const activity = new TransferActivity(
+      (msg) => this.metaserver?.reportActivity(msg),
+      result.holders[0].id,
+      this.address.id,
+      name,
+    );
     try {
       const done = await downloadFirstVersion(versions, (version) =>
         downloadIntoStore(this.store, this.options, {
@@ -278,32 +270,12 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
           onReceived: (holder, bytes) => this.traffic.add(holder.id, bytes),
           onProgress: (bytes, total, bySource) => {
             options.onProgress?.(bytes, total, bySource);
-            const now = Date.now();
-            if (now - lastReport >= 250 || bytes === total) {
-              lastReport = now;
-              this.metaserver?.reportActivity({
-                t: 'activity-transfer',
-                from: result.holders[0].id,
-                to: self.id,
-                name,
-                bytes,
-                total,
-                done: false,
-              });
-            }
+            activity.progress(bytes, total);
           },
         }),
       );
       this.metaserver?.reportFiles(this.store.names());
-      this.metaserver?.reportActivity({
-        t: 'activity-transfer',
-        from: done.sources[0] ?? result.holders[0].id,
-        to: self.id,
-        name,
-        bytes: done.bytes,
-        total: done.bytes,
-        done: true,
-      });
+      activity.done(done.bytes, done.sources[0]);
       return downloadCompleteEvent(done);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
@@ -327,7 +299,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
 
   private async release(abrupt: boolean): Promise<void> {
     this.stopping = true;
-    for (const collector of this.searches.values()) collector.cancel();
+    this.searches.cancelAll();
     // a stop is not a cancel: the .part stays to be resumed by the next GET
     for (const controller of this.downloads) controller.abort(new PauseRequest());
     this.traffic.close();
@@ -368,12 +340,7 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   }
 
   private reportLinks(): void {
-    const neighbors = this.neighbors().map((n) => n.id);
-    const seen = this.overlay?.neighborKeys();
-    const keys = neighbors.map((id) => seen?.get(id) ?? '');
-    // a plaintext (bench-only) link has no key: then no keys at all rather than a malformed report
-    const relayed = this.overlay?.relayedNeighbors() ?? [];
-    this.metaserver?.reportLinks({ neighbors, keys: keys.every(Boolean) ? keys : undefined, relayed });
+    if (this.overlay) this.metaserver?.reportLinks(this.overlay.linkReport());
   }
 
   /** The one dispatcher for every connection this peer has, inbound or outbound. */
@@ -415,26 +382,12 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   private onQuery(conn: Connection, msg: QueryMessage): void {
     if (!this.overlay?.handleQuery(conn, msg)) return;
     if (!this.store.has(msg.name) || msg.origin.id === this.options.id) return;
-    void this.answerQuery(conn, msg).catch(() => undefined);
-  }
-
-  /**
-   * Holders answer on the link the query came in on, and the hit travels back along the
-   * query's path (reverse-path.ts): `origin` is never dialed, so a query cannot aim us at anyone.
-   */
-  private async answerQuery(conn: Connection, msg: QueryMessage): Promise<void> {
-    const manifest = await this.store.manifest(msg.name);
-    const { qid } = msg;
-    const name = sharedName(msg.name);
-    const { size, sha256, root } = manifest;
-    await conn.send({ t: 'hit', qid, name, size, sha256, root, holder: this.address });
+    void answerQuery(this.store, conn, msg, this.address).catch(() => undefined);
   }
 
   /** Our own search's hit, or one to pass back towards its searcher; only from neighbours. */
   private onHit(conn: Connection, msg: HitMessage): void {
     if (!this.overlay?.isNeighbor(conn)) return;
-    const collector = this.searches.get(msg.qid);
-    if (collector) collector.addHit(msg);
-    else this.overlay.routeHit(conn, msg);
+    if (!this.searches.collect(msg)) this.overlay.routeHit(conn, msg);
   }
 }

@@ -3,6 +3,7 @@
 // QUERY_RATE.perSecond queries on average (a token bucket of QUERY_RATE.burst): beyond that its
 // queries are dropped unanswered (throttled), and a link that keeps going until it owes another
 // full bucket is cut.
+import type { ErrorEvent, PeerRef } from '../events';
 
 /** Hops an own search travels unless told otherwise (`--ttl`). */
 export const DEFAULT_TTL = 7;
@@ -16,6 +17,16 @@ export interface QueryRate {
 
 /** Far above what searching users send (each link carries each flood at most once each way). */
 export const QUERY_RATE: QueryRate = { perSecond: 100, burst: 100 };
+
+/** What the user hears when a neighbour's link was cut for flooding queries. */
+export function queryFloodEvent(ref: PeerRef): ErrorEvent {
+  return {
+    event: 'error',
+    code: 'RATE_LIMITED',
+    message: `neighbour "${ref.id}" (${ref.host}:${ref.port}) sent queries beyond ${QUERY_RATE.perSecond}/s: link cut`,
+    name: ref.id,
+  };
+}
 
 export function capTtl(ttl: number): number {
   return Math.min(ttl, MAX_TTL);
