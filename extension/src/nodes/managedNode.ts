@@ -276,7 +276,7 @@ export class ManagedNode {
         const error = new NodeError(
           startError ?? describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail),
           this.launch.key,
-          startError && keyChange,
+          keyChange,
         );
         log.error(error.message);
         reject(error);
