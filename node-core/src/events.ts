@@ -188,6 +188,12 @@ export interface ErrorEvent {
   message: string;
   /** The file or peer the error is about, when there is one. */
   name?: string;
+  /**
+   * A peer's start refused because the metaserver at its address showed another key than the one
+   * pinned there: both keys (the error is `KEY_CHANGED`). Starting it with `--metaserver-fp` set to
+   * the new key replaces the pin.
+   */
+  keyChange?: Omit<KeyChangedEvent, 'event'>;
 }
 
 /**

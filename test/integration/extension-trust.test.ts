@@ -3,18 +3,22 @@
 // makes the peer refuse it and the window warn once, with Block Peer and Trust New Key. The
 // Playwright driver test/integration/driver/trust-ui.mjs does it as a user: the tree's context
 // menu, and the warning's button. A peer's metaserver that comes back with another key is
-// refused and warned about the same way.
+// refused and warned about the same way; a peer joining after that gets the same warning, whose
+// Trust New Key and Join (clicked by driver/trust-rejoin.mjs) starts it trusting the new key.
 
 import * as assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Address, KeyChangedEvent } from '@node-core/events';
 import { MetadataServer } from '@node-core/metaserver';
-import { ephemeralSecurity, FrameDecoder, NodeIdentity } from '@node-core/wire';
+import { ephemeralSecurity, FrameDecoder, NodeIdentity, STATE_FOLDER } from '@node-core/wire';
+import { KNOWN_PEERS_FILE } from '@node-core/wire/trust-store';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
 import type { PeerBlocked } from '../../extension/src/commands/identityCommands';
 import type { ManagedNode } from '../../extension/src/nodes/managedNode';
-import { keyChangeWarning } from '../../extension/src/views/keyChangeNotifier';
+import { keyChangeWarning, TRUST_AND_JOIN_ACTION } from '../../extension/src/views/keyChangeNotifier';
 import type { NetworkElement } from '../../extension/src/views/networkTreeProvider';
 import { waitUntil } from '../unit/extension-helpers';
 import { helloFrame, rawTls } from '../unit/raw-wire';
@@ -211,6 +215,59 @@ describe('extension: Block Peer, key changes', function () {
     assert.deepEqual(trusted, { event: 'trusted', id: change.id, fingerprint: second.identity.fingerprint });
     await waitUntil('tk1 registered with the new key', () => reinstalled.registry.has('tk1'));
     await waitUntil('its info names the new key', () => peer()?.info?.metaserverFingerprint === change.newFingerprint);
+  });
+
+  it('a peer joining after its metaserver changed key: the same warning; Trust New Key and Join', async function () {
+    if (!driverRunning('trust-rejoin')) this.skip(); // desktop VS Code: no Playwright to click the warning
+    const first = ephemeralSecurity('');
+    const original = new MetadataServer({ port: 0, security: first });
+    const at = await original.listen();
+    cleanup.push(() => original.close());
+    const address = `127.0.0.1:${at.port}`;
+    const dir = tempFolder(cleanup, 'p2p-ext-tr1-');
+    const joinArgs = { id: 'tr1', metaserver: address, dir };
+    await vscode.commands.executeCommand('p2p.joinNetwork', joinArgs);
+    await waitUntil('tr1 registered', () => original.registry.has('tr1'));
+    await vscode.commands.executeCommand('p2p.leaveNetwork', { id: 'tr1' });
+
+    // reinstalled at the same address with a new key while the peer was stopped: its start is refused
+    await original.close();
+    const second = ephemeralSecurity('');
+    const reinstalled = new MetadataServer({ port: at.port, security: second });
+    await reinstalled.listen();
+    cleanup.push(() => reinstalled.close());
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('notifications.showList');
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('p2p.joinNetwork', joinArgs)),
+      new RegExp(
+        `refused its metadata server: the metaserver at ${address} presented key ${second.identity.fingerprint}`,
+      ),
+    );
+    assert.equal(api.nodes.peer('tr1'), undefined, 'nothing left running');
+
+    console.log('[trust-rejoin] warning tr1');
+    const warning = await driverReply<{ texts: string[]; labels: string[] }>('trust-rejoin', 30_000);
+    await vscode.commands.executeCommand('notifications.hideList');
+    const expected = keyChangeWarning('tr1', {
+      event: 'key-changed',
+      id: `metaserver/${address}`,
+      oldFingerprint: first.identity.fingerprint,
+      newFingerprint: second.identity.fingerprint,
+      metaserver: address,
+    });
+    assert.deepEqual(warning.texts, [expected], 'one warning, worded as for a running peer, instead of the error');
+    assert.deepEqual(warning.labels, [TRUST_AND_JOIN_ACTION, 'Cancel']);
+
+    // the click starts tr1 again with --metaserver-fp <new key>, which replaces the pin
+    await waitUntil('tr1 running again', () => api.nodes.peer('tr1')?.status === 'running', 30_000);
+    running.add('tr1');
+    const { args } = api.nodes.peer('tr1')!.launch;
+    assert.equal(args[args.indexOf('--metaserver-fp') + 1], second.identity.fingerprint);
+    await waitUntil('tr1 registered with the new metaserver', () => reinstalled.registry.has('tr1'));
+    assert.equal(api.nodes.peer('tr1')?.info?.metaserverFingerprint, second.identity.fingerprint);
+    const pins = await readFile(path.join(dir, STATE_FOLDER, KNOWN_PEERS_FILE), 'utf8');
+    assert.equal(JSON.parse(pins)[`metaserver/${address}`], second.identity.fingerprint, 'the new key is pinned');
   });
 
   it('as a user: the context menu blocks a neighbour; the key-change warning trusts the new key', async function () {

@@ -15,8 +15,9 @@ import {
   peerIdProblem,
   portProblem,
 } from '../../extension/src/commands/commandArgs';
-import { describeEarlyExit, describeNodeError, isStackLine } from '../../extension/src/nodes/errorMessages';
+import { describeEarlyExit, describeNodeError, isStackLine, NodeError } from '../../extension/src/nodes/errorMessages';
 import { LineSplitter, MAX_LINE_CHARS } from '../../extension/src/nodes/lineSplitter';
+import { trustedRejoin } from '../../extension/src/nodes/metaserverKeyRefusal';
 import { topologyApiUrl } from '../../extension/src/nodes/metaserverTopology';
 import { metaserverArgs, peerArgs, keyEnvironment, pinPorts } from '../../extension/src/nodes/nodeArgs';
 import { parseCli } from '@node-core/cli/args';
@@ -283,6 +284,50 @@ describe('extension error messages', () => {
     assert.equal(described.message, 'Peer s1 exited with code 1: Error: listen EADDRINUSE.');
     assert.ok(isStackLine('    at foo (bar.js:1:2)'));
     assert.ok(!isStackLine('peer s1 ready'));
+  });
+});
+
+describe("extension: a peer refused at its start by its metaserver's new key", () => {
+  const [oldKey, newKey] = ['a'.repeat(64), 'b'.repeat(64)];
+  const address = '127.0.0.1:5000';
+  const options = { id: 's1', metaserver: address, mode: 'flood' as const, dir: '/d' };
+  const keyChange = {
+    id: `metaserver/${address}`,
+    oldFingerprint: oldKey,
+    newFingerprint: newKey,
+    metaserver: address,
+  };
+  const refused = (change: typeof keyChange | undefined, code = 'KEY_CHANGED'): NodeError =>
+    new NodeError(
+      describeNodeError(code, `the metaserver at ${address} presented key ${newKey}`, { node: 's1' }),
+      'peer:s1',
+      change,
+    );
+
+  it('is started again with the new key required up front (--metaserver-fp replaces the pin)', () => {
+    const rejoin = trustedRejoin(refused(keyChange), options);
+    assert.deepEqual(rejoin, {
+      change: { event: 'key-changed', ...keyChange },
+      options: { ...options, metaserverFingerprint: newKey },
+    });
+    assert.deepEqual(peerArgs(rejoin.options).slice(-6, -2), ['--metaserver', address, '--metaserver-fp', newKey]);
+  });
+
+  it('is offered nothing for another failure, a key it was already told, a --join peer, or a malformed key', () => {
+    assert.equal(trustedRejoin(refused(undefined), options), undefined, 'a key change without both keys');
+    assert.equal(trustedRejoin(refused(keyChange, 'NOT_TRUSTED'), options), undefined);
+    assert.equal(trustedRejoin(new Error('KEY_CHANGED'), options), undefined);
+    assert.equal(trustedRejoin(refused({ ...keyChange, metaserver: undefined } as never), options), undefined);
+    assert.equal(
+      trustedRejoin(refused(keyChange), { ...options, metaserverFingerprint: newKey.toUpperCase() }),
+      undefined,
+    );
+    assert.equal(
+      trustedRejoin(refused(keyChange), { ...options, metaserver: undefined, join: '127.0.0.1:6000' }),
+      undefined,
+    );
+    for (const bad of ['--port', newKey.slice(1), `${newKey} x`, oldKey])
+      assert.equal(trustedRejoin(refused({ ...keyChange, newFingerprint: bad }), options), undefined, bad);
   });
 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server, TLSSocket } from 'node:tls';
 import { join } from 'node:path';
-import type { Address } from '@node-core/events';
+import type { Address, ErrorEvent } from '@node-core/events';
 import { fetchTopology } from '@node-core/metaserver/metaserver-client';
 import { KNOWN_PEERS_FILE } from '@node-core/wire/trust-store';
 import { FrameDecoder, NodeIdentity, STATE_FOLDER } from '@node-core/wire';
@@ -78,12 +78,12 @@ describe("peers pin the metaserver's key", function () {
     return impostor;
   }
 
-  /** The peer exits 1 with this error code; its message. */
-  async function refusal(proc: CliProcess, code: string): Promise<string> {
+  /** The peer exits 1 with this error code; its error event. */
+  async function refusal(proc: CliProcess, code: string): Promise<ErrorEvent> {
     const error = await proc.next('error', () => true, 15_000);
     assert.equal(await proc.exited, 1);
     assert.equal(error.code, code, error.message);
-    return error.message;
+    return error;
   }
 
   for (const mode of ['flood', 'chord'] as const) {
@@ -124,7 +124,9 @@ describe("peers pin the metaserver's key", function () {
       running.send('STOP');
       assert.equal(await running.exited, 0);
       const restarted = peer('pinner', dir, ms.address, ['--mode', mode]);
-      const message = await refusal(restarted, 'KEY_CHANGED');
+      const { message, keyChange } = await refusal(restarted, 'KEY_CHANGED');
+      const { event: _, ...change } = changed;
+      assert.deepEqual(keyChange, change, 'both keys, machine-readable, for whoever started it');
       assert.match(message, new RegExp(`^the metaserver at 127\\.0\\.0\\.1:${ms.address.port} presented key`));
       assert.ok(message.includes(impostor.identity.fingerprint) && message.includes(ms.fp), message);
       assert.ok(impostor.sockets.length >= 2, 'both peers did reach the impostor');
@@ -187,7 +189,10 @@ describe("peers pin the metaserver's key", function () {
     const withIt = join(dir, 'trust-ms.txt');
     await writeFile(without, `${'ab'.repeat(32)} someone else\n`);
     await writeFile(withIt, `${ms.fp} our metaserver\n`);
-    const message = await refusal(peer('t1', await fixture.tempDir(), ms.address, ['--trust', without]), 'NOT_TRUSTED');
+    const { message } = await refusal(
+      peer('t1', await fixture.tempDir(), ms.address, ['--trust', without]),
+      'NOT_TRUSTED',
+    );
     assert.ok(message.includes(ms.fp), message);
     assert.deepEqual(await fetchTopology(ms.address), [], 'nothing registered');
     await peer('t1', await fixture.tempDir(), ms.address, ['--trust', withIt]).next('ready', () => true, 15_000);
@@ -199,8 +204,12 @@ describe("peers pin the metaserver's key", function () {
     const ms = await metaserver(msDir);
     const wrong = NodeIdentity.ephemeral().fingerprint;
     const dir = await fixture.tempDir();
-    const message = await refusal(peer('f1', dir, ms.address, ['--metaserver-fp', wrong]), 'KEY_CHANGED');
+    const { message, keyChange } = await refusal(
+      peer('f1', dir, ms.address, ['--metaserver-fp', wrong]),
+      'KEY_CHANGED',
+    );
     assert.ok(message.includes(wrong) && message.includes(ms.fp) && message.includes('--metaserver-fp'), message);
+    assert.equal(keyChange, undefined, 'no pin changed: nothing to trust');
     assert.deepEqual(await fetchTopology(ms.address), [], 'nothing registered');
 
     // a wrong key given once spoils no pin: this key is pinned now; then the metaserver is

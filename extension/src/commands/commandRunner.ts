@@ -37,8 +37,16 @@ export class PromptCancelled extends Error {
   }
 }
 
+/** A failure the user was already told about in a notification of its own (one that offers a way out). */
+export class ShownToUser extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShownToUser';
+  }
+}
+
 export async function reportError(services: P2PServices, error: unknown): Promise<void> {
-  if (error instanceof PromptCancelled) return;
+  if (error instanceof PromptCancelled || error instanceof ShownToUser) return;
   if (error instanceof NodeError) {
     const actions: string[] = [];
     if (error.detail.action === 'showLog' && error.nodeKey) actions.push('Show Log');

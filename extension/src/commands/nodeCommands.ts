@@ -7,6 +7,9 @@ import * as vscode from 'vscode';
 import type { Mode } from '@node-core/events';
 import { isWildcardHost } from '@node-core/advertised-host';
 import type { NodeInfo } from '../nodes/managedNode';
+import { trustedRejoin } from '../nodes/metaserverKeyRefusal';
+import type { PeerOptions } from '../nodes/nodeArgs';
+import { offerTrustAndJoin } from '../views/keyChangeNotifier';
 import { readSettings } from '../settings';
 import {
   ArgumentError,
@@ -19,7 +22,7 @@ import {
   portProblem,
   type JoinArgs,
 } from './commandArgs';
-import { isScripted, registerP2PCommand, required } from './commandRunner';
+import { isScripted, registerP2PCommand, reportError, required, ShownToUser } from './commandRunner';
 import { pickMetaserver } from './pickMetaserver';
 import { peerId, pickPeer } from './pickPeer';
 import type { P2PServices } from './services';
@@ -111,29 +114,50 @@ export async function joinNetwork(services: P2PServices, arg: unknown): Promise<
         'set p2p.peer.advertise (or "advertise") to an address they can dial.',
     );
   }
-  const info = await services.manager.startPeer(
-    {
-      id,
-      metaserver,
-      metaserverFingerprint: given.metaserverFingerprint,
-      discoverInterfaces: settings.discoveryInterfaces,
-      join: given.join,
-      dir,
-      mode,
-      host: given.host ?? settings.peerHost,
-      advertise,
-      port: given.port,
-      maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors,
-      ttl: given.ttl ?? settings.ttl,
-      maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond,
-      allowRelay: given.allowRelay ?? settings.allowRelay,
-      punch: settings.punch,
-    },
-    await services.keys.get(),
-  );
-  if (!scripted)
-    void vscode.window.showInformationMessage(`P2P: peer ${id} joined at ${info.host}:${info.port} (${info.mode}).`);
+  const info = await startPeer(services, {
+    id,
+    metaserver,
+    metaserverFingerprint: given.metaserverFingerprint,
+    discoverInterfaces: settings.discoveryInterfaces,
+    join: given.join,
+    dir,
+    mode,
+    host: given.host ?? settings.peerHost,
+    advertise,
+    port: given.port,
+    maxNeighbors: given.maxNeighbors ?? settings.maxNeighbors,
+    ttl: given.ttl ?? settings.ttl,
+    maxUploadMiBPerSecond: settings.maxUploadMiBPerSecond,
+    allowRelay: given.allowRelay ?? settings.allowRelay,
+    punch: settings.punch,
+  });
+  if (!scripted) announceJoined(info);
   return info;
+}
+
+/**
+ * Starts a peer. Refused for its metaserver's new key, it shows the key-change warning instead of
+ * the error, offering to join again trusting that key; not awaited, so a restore goes on meanwhile.
+ */
+async function startPeer(services: P2PServices, options: PeerOptions): Promise<NodeInfo> {
+  try {
+    return await services.manager.startPeer(options, await services.keys.get());
+  } catch (error) {
+    const rejoin = trustedRejoin(error, options);
+    if (!rejoin) throw error;
+    void offerTrustAndJoin(options.id, rejoin.change, async () => {
+      try {
+        announceJoined(await services.manager.startPeer(rejoin.options, await services.keys.get()));
+      } catch (again) {
+        await reportError(services, again);
+      }
+    });
+    throw new ShownToUser((error as Error).message);
+  }
+}
+
+function announceJoined(info: NodeInfo): void {
+  void vscode.window.showInformationMessage(`P2P: peer ${info.id} joined at ${info.host}:${info.port} (${info.mode}).`);
 }
 
 async function leaveNetwork(services: P2PServices, arg: unknown): Promise<{ id: string } | undefined> {

@@ -2,6 +2,10 @@
 // sentence a user can act on: what went wrong, and what to do next. Never a stack trace.
 
 import { isErrorCode, type ErrorCode } from '@node-core/error-codes';
+import type { ErrorEvent } from '@node-core/events';
+
+/** Both keys of a pin refused at a start (the CLI's start-failure `error` event). */
+export type KeyChange = NonNullable<ErrorEvent['keyChange']>;
 
 /** What the notification can offer besides the text. */
 export type NextAction = 'showLog' | 'setNetworkKey' | 'startMetaserver' | 'none';
@@ -159,7 +163,7 @@ export function describeNodeError(code: string, nodeMessage: string, subject: Er
           code,
           message:
             `${capitalize(subject.node)} refused its metadata server: ${detail}. If it really got a new key: ` +
-            'Trust New Key in the warning while the peer runs, or remove its "metaserver/…" entry from ' +
+            'Trust New Key in the warning, or remove its "metaserver/…" entry from ' +
             ".p2p/known-peers.json in the peer's folder.",
           action: 'showLog',
         };
@@ -267,10 +271,11 @@ function capitalize(text: string): string {
 
 /** An Error whose message is already fit for a notification. */
 export class NodeError extends Error {
-  /** `nodeKey`: whose log "Show Log" opens. */
+  /** `nodeKey`: whose log "Show Log" opens; `keyChange`: a start refused for the metaserver's changed key. */
   constructor(
     readonly detail: UserFacingError,
     readonly nodeKey?: string,
+    readonly keyChange?: KeyChange,
   ) {
     super(detail.message);
     this.name = 'NodeError';

@@ -12,6 +12,7 @@ import {
   describeReadyTimeout,
   NodeError,
   type ErrorSubject,
+  type KeyChange,
   type UserFacingError,
 } from './errorMessages';
 import { LineSplitter } from './lineSplitter';
@@ -251,6 +252,7 @@ export class ManagedNode {
       // the error explains the failure if the node exits or times out, and is forgotten if it
       // gets ready.
       let startError: UserFacingError | undefined;
+      let keyChange: KeyChange | undefined;
       const timer = setTimeout(
         () => fail(new NodeError(startError ?? describeReadyTimeout(subject, timeoutMs), this.launch.key)),
         timeoutMs,
@@ -266,6 +268,7 @@ export class ManagedNode {
           resolve(this.readyInfo);
         } else if (event.event === 'error') {
           startError = describeNodeError(event.code, event.message, subject);
+          keyChange = event.keyChange;
         }
       });
       const exitSubscription = this.onExit((exit) => {
@@ -273,6 +276,7 @@ export class ManagedNode {
         const error = new NodeError(
           startError ?? describeEarlyExit(subject, exit.code, exit.signal, exit.stderrTail),
           this.launch.key,
+          keyChange,
         );
         log.error(error.message);
         reject(error);

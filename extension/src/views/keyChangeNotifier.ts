@@ -1,6 +1,8 @@
 // Warns when one of this window's nodes refused a known peer id (or a peer, its known metaserver)
 // presenting another key: it reinstalled, or someone is using its id (or address). One warning
 // per (node, id, new key), with what the user can do: block that key, or trust it as the new one.
+// A peer refused at its start by its metaserver's new key gets the same warning, offering to join
+// again trusting that key.
 
 import * as vscode from 'vscode';
 import type { KeyChangedEvent } from '@node-core/events';
@@ -15,6 +17,8 @@ export const BLOCK_ACTION = 'Block Peer';
 export const TRUST_ACTION = 'Trust New Key';
 /** For a metaserver's key: it has no id to block, only that key. */
 export const BLOCK_KEY_ACTION = 'Block Key';
+/** For a peer its metaserver's new key kept from starting. */
+export const TRUST_AND_JOIN_ACTION = 'Trust New Key and Join';
 
 /** What `by` refused and why; a metaserver's key is pinned under its address (`change.metaserver`). */
 export function keyChangeWarning(by: string, change: KeyChangedEvent): string {
@@ -67,4 +71,14 @@ async function warn(
       fingerprint: change.newFingerprint,
     });
   if (choice === 'Show Log') showLog(node.key);
+}
+
+/** Peer `id` did not start: its metaserver showed a new key. `rejoin` starts it again trusting that key. */
+export async function offerTrustAndJoin(
+  id: string,
+  change: KeyChangedEvent,
+  rejoin: () => Promise<void>,
+): Promise<void> {
+  const choice = await vscode.window.showWarningMessage(keyChangeWarning(id, change), TRUST_AND_JOIN_ACTION, 'Cancel');
+  if (choice === TRUST_AND_JOIN_ACTION) await rejoin();
 }

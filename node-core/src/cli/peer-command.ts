@@ -2,7 +2,7 @@
 // signal. Commands run concurrently (a long GET does not block TOPO).
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { NodeEvent, PeerReadyEvent, PeerRef } from '../events';
+import type { ErrorEvent, KeyChangedEvent, NodeEvent, PeerReadyEvent, PeerRef } from '../events';
 import { loadNodeSecurity, STATE_FOLDER, type ChannelSecurity } from '../wire';
 import { withDiscoveredMetaserver } from './discover-metaserver';
 import type { PeerArgs } from './args';
@@ -52,7 +52,7 @@ export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number
     early = undefined;
     queued.forEach(show);
   } catch (err) {
-    out.emit(errorEvent(err));
+    out.emit(startFailure(err, early ?? []));
     await node.stop().catch(() => undefined);
     return 1;
   }
@@ -77,6 +77,23 @@ export async function runPeer(given: PeerArgs, out: EventOutput): Promise<number
     },
     out,
   );
+}
+
+/**
+ * The error event of a start that failed; refused for the metaserver's changed key, it carries
+ * both keys (from the `key-changed` event held back while starting), so a caller can offer to trust it.
+ */
+function startFailure(err: unknown, heldBack: readonly NodeEvent[]): ErrorEvent {
+  const event = errorEvent(err);
+  if (event.code !== 'KEY_CHANGED') return event;
+  // the change this refusal names (its message carries the new key)
+  const change = heldBack.find(
+    (e): e is KeyChangedEvent =>
+      e.event === 'key-changed' && e.metaserver !== undefined && event.message.includes(e.newFingerprint),
+  );
+  if (!change) return event;
+  const { id, oldFingerprint, newFingerprint, metaserver } = change;
+  return { ...event, keyChange: { id, oldFingerprint, newFingerprint, metaserver } };
 }
 
 /** Runs one command; `downloads` holds the GETs in progress by name, for PAUSE and CANCEL. */
