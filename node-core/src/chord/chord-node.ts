@@ -207,13 +207,19 @@ export class ChordNode extends EventEmitter<ChordNodeEvents> implements ChordSer
 
   /** Joins the ring `bootstrap` is on: find our successor through it, then tell it about us. */
   async join(bootstrap: ChordContact): Promise<void> {
-    const { owner } = await this.lookupRetryingWhenUnsure(
+    let { owner } = await this.lookupRetryingWhenUnsure(
       { ...this.lookupContext(), localStep: () => ({ next: [bootstrap] }) },
       this.self.nodeId,
       this.signal,
     );
-    if (samePeer(owner, this.self))
-      throw new P2PError('DUPLICATE_ID', `a node at ${this.self.host}:${this.self.port} is already on the ring`);
+    if (samePeer(owner, this.self)) {
+      // Our address, so our node id, is on the ring already. Under our own id it is this node's
+      // previous run (a restart right after a stop): nobody else can listen on our address, so
+      // we join from the bootstrap. Under another id, someone else claims our address.
+      if (owner.id !== this.self.id)
+        throw new P2PError('DUPLICATE_ID', `a node at ${this.self.host}:${this.self.port} is already on the ring`);
+      owner = bootstrap;
+    }
     // While the ring is still settling (many joins at once) the lookup may land past our true
     // successor; walking back through predecessors now saves one stabilize round per step.
     const { successor, state } = await this.closestSuccessor(owner);
