@@ -1,6 +1,7 @@
 // The CLI's pure parts: command lines (README.md, "Command-line": flags and defaults) and stdin commands.
 import assert from 'node:assert/strict';
-import { parseCli, UsageError } from '@node-core/cli/args';
+import { parseCli } from '@node-core/cli/args';
+import { UsageError } from '@node-core/cli/usage';
 import { parseCommand, splitVersionPick } from '@node-core/cli/stdin-commands';
 import { advertisedHost } from '@node-core/advertised-host';
 

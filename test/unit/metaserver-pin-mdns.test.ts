@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { ipv4Interfaces } from '@node-core/discovery/interfaces';
 import { MdnsAnnouncer } from '@node-core/discovery/mdns-announcer';
-import type { PeerArgs } from '@node-core/cli/args';
+import type { PeerArgs } from '@node-core/cli/peer-args';
 import { withDiscoveredMetaserver } from '@node-core/cli/discover-metaserver';
 import { EventOutput } from '@node-core/cli/output';
 import { ephemeralSecurity, NodeIdentity, P2PError } from '@node-core/wire';

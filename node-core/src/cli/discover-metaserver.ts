@@ -5,7 +5,7 @@ import type { FoundNetwork } from '../discovery/dns-sd';
 import { ipv4Interfaces, type MdnsInterface } from '../discovery/interfaces';
 import type { PeerReadyEvent } from '../events';
 import { P2PError } from '../wire';
-import type { DiscoverArgs, PeerArgs } from './args';
+import type { DiscoverArgs, PeerArgs } from './peer-args';
 import type { EventOutput } from './output';
 
 /** The peer's arguments with the metaserver found, when `--metaserver auto` asked for one. */

@@ -1,6 +1,7 @@
 // Entry of the `p2p-node` CLI (dist/p2p-node.js): parse, dispatch, exit. Usage errors exit 2.
 import { version } from '../../../package.json';
-import { parseCli, UsageError, USAGE } from './args';
+import { parseCli } from './args';
+import { UsageError, USAGE } from './usage';
 import { runDemo } from './demo-command';
 import { runGet } from './get-command';
 import { runMetaserver } from './metaserver-command';

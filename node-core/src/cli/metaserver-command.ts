@@ -6,7 +6,7 @@ import { MdnsAnnouncer, type AnnouncerOptions } from '../discovery/mdns-announce
 import type { MetaserverReadyEvent } from '../events';
 import { MetadataServer } from '../metaserver';
 import { loadNodeSecurity, P2PError, type ChannelSecurity } from '../wire';
-import type { MetaserverArgs } from './args';
+import type { MetaserverArgs } from './metaserver-args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
 import { humanTopology, type EventOutput } from './output';

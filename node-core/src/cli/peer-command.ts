@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { ErrorEvent, KeyChangedEvent, NodeEvent, PeerReadyEvent, PeerRef } from '../events';
 import { loadNodeSecurity, STATE_FOLDER, type ChannelSecurity } from '../wire';
 import { withDiscoveredMetaserver } from './discover-metaserver';
-import type { PeerArgs } from './args';
+import type { PeerArgs } from './peer-args';
 import { errorEvent } from './errors';
 import { runUntilStopped } from './line-input';
 import type { EventOutput } from './output';

@@ -3,7 +3,7 @@ import { ChordPeer } from '../chord/chord-peer';
 import { FloodPeer } from '../flood/flood-peer';
 import type { PeerNode, PeerOptions } from '../peer';
 import type { ChannelSecurity } from '../wire';
-import type { PeerArgs } from './args';
+import type { PeerArgs } from './peer-args';
 
 /** `security`: the node's key pair and pins (default: fresh ones in memory, as in `demo`). */
 export function createPeerNode(args: Omit<PeerArgs, 'command' | 'json'>, security?: ChannelSecurity): PeerNode {
