@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
-import type { NodeInfo } from '../../extension/src/nodes/managedNode';
+import type { NodeInfo } from '../../extension/src/nodes/nodeInfo';
 import type { NodeCrash } from '../../extension/src/nodes/nodeManager';
 import { DownloadCancelled, downloadFile } from '../../extension/src/nodes/peerOperations';
 import { isAlive } from '../unit/extension-helpers';

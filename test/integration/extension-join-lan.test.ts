@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as vscode from 'vscode';
-import type { NodeInfo } from '../../extension/src/nodes/managedNode';
+import type { NodeInfo } from '../../extension/src/nodes/nodeInfo';
 import { nodeCliPath, runNodeCli } from '../../extension/src/nodeProcess';
 import { driverReply, driverRunning } from './support/driver';
 import { activateP2P, EXTENSION_ID, tempFolder, useCleanup } from './support/extension';

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
-import type { NodeInfo } from '../../extension/src/nodes/managedNode';
+import type { NodeInfo } from '../../extension/src/nodes/nodeInfo';
 import { NodeManager } from '../../extension/src/nodes/nodeManager';
 import type { NetworkFile } from '../../extension/src/search/searchResults';
 import type { DownloadResult, ShareResult } from '../../extension/src/commands/fileCommands';

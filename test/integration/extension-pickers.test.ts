@@ -4,7 +4,7 @@
 
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { NodeInfo } from '../../extension/src/nodes/managedNode';
+import type { NodeInfo } from '../../extension/src/nodes/nodeInfo';
 import { driverReply, driverRunning } from './support/driver';
 import { activateP2P, startMetaserver, tempFolder, useCleanup } from './support/extension';
 

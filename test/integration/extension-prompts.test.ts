@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../extension/src/api';
-import type { NodeInfo } from '../../extension/src/nodes/managedNode';
+import type { NodeInfo } from '../../extension/src/nodes/nodeInfo';
 import { isAlive } from '../unit/extension-helpers';
 import { EXTENSION_ID } from './support/extension';
 

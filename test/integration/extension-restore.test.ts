@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import type { NodeInfo } from '../../extension/src/nodes/managedNode';
+import type { NodeInfo } from '../../extension/src/nodes/nodeInfo';
 import { waitUntil } from '../unit/extension-helpers';
 import { driverReply, driverRunning } from './support/driver';
 import { activateP2P, EXTENSION_ID, tempFolder, useCleanup } from './support/extension';

@@ -2,7 +2,7 @@
 // state machine with its persisted snapshot (what a restart of VS Code brings back).
 
 import * as assert from 'node:assert/strict';
-import type { NodeInfo } from '../../extension/src/nodes/managedNode';
+import type { NodeInfo } from '../../extension/src/nodes/nodeInfo';
 import { PeerState } from '../../extension/src/nodes/peerState';
 import { parseSavedNodes, restoredMessage } from '../../extension/src/restore/savedNodes';
 import { RateMeter } from '../../extension/src/transfers/rateMeter';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Mode } from '@node-core/events';
 import { isWildcardHost } from '@node-core/advertised-host';
-import type { NodeInfo } from '../nodes/managedNode';
+import type { NodeInfo } from '../nodes/nodeInfo';
 import { trustedRejoin } from '../nodes/metaserverKeyRefusal';
 import type { PeerOptions } from '../nodes/nodeArgs';
 import { offerTrustAndJoin } from '../views/keyChangeNotifier';

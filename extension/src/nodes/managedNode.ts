@@ -3,8 +3,8 @@
 // events, commands on stdin, stop (STOP, then kill after a grace period), dispose. It does
 // not import `vscode`: the log is any object with LogOutputChannel's methods.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { parseNodeEvent, type Mode, type NodeEvent } from '@node-core/events';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Mode, NodeEvent } from '@node-core/events';
 import { Emitter, type Event } from '../util/emitter';
 import {
   describeEarlyExit,
@@ -15,10 +15,11 @@ import {
   type KeyChange,
   type UserFacingError,
 } from './errorMessages';
-import { LineSplitter } from './lineSplitter';
+import { waitForEvent } from './eventWait';
+import { infoFromReady, withReachability, type NodeInfo, type NodeRole } from './nodeInfo';
+import { readNodeOutput, spawnNodeProcess } from './nodeProcess';
 import { PeerState } from './peerState';
 
-export type NodeRole = 'metaserver' | 'peer';
 export type NodeStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
 /** The subset of vscode.LogOutputChannel a node writes to. */
@@ -51,33 +52,6 @@ export interface NodeLaunch {
   mode?: Mode;
 }
 
-/** What a running node is: returned by the commands that start one. */
-export interface NodeInfo {
-  key: string;
-  role: NodeRole;
-  label: string;
-  /** Peers only. */
-  id?: string;
-  host: string;
-  port: number;
-  pid: number;
-  mode?: Mode;
-  dir?: string;
-  /** Chord only. */
-  nodeId?: string;
-  /** SHA-256 of the node's public key: its identity on the network. */
-  fingerprint?: string;
-  /** Peers with a metaserver: whether it could dial them back (updated on each re-registration). */
-  reachable?: boolean;
-  /** Unreachable (behind NAT) and reached through the metaserver's relay. */
-  relayed?: boolean;
-  /** Peers with a metaserver: its key, pinned under its address (what a share link carries as `mfp`). */
-  metaserverFingerprint?: string;
-  /** Metaserver only: the topology bridge. */
-  httpPort?: number;
-  url?: string;
-}
-
 export interface NodeExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -97,16 +71,6 @@ export interface ManagedNodeOptions {
 }
 
 const STDERR_TAIL_LINES = 20;
-
-/**
- * The lifeline: the node is started through this one-liner, which runs the CLI unchanged but
- * turns the end of its stdin into SIGTERM (the CLI's graceful stop). The extension host holds
- * the other end of that pipe, so however the host dies (even SIGKILL, where no 'exit' handler
- * runs) the OS closes the pipe and the node follows: no orphan outlives the window.
- * `-e CODE -- CLI ARGS` leaves process.argv exactly as `node CLI ARGS` would.
- */
-export const LIFELINE_SCRIPT =
-  "process.stdin.on('end',()=>process.kill(process.pid,'SIGTERM'));process.stdin.resume();require(process.argv[1]);";
 
 export class ManagedNode {
   private child: ChildProcessWithoutNullStreams | undefined;
@@ -185,18 +149,8 @@ export class ManagedNode {
 
   /** The CLI under the lifeline script, so the node dies with the host. */
   private spawnChild(cliArgs: string[]): ChildProcessWithoutNullStreams {
-    return spawn(
-      this.options.execPath ?? process.execPath,
-      ['-e', LIFELINE_SCRIPT, '--', this.launch.cliPath, ...cliArgs],
-      {
-        cwd: this.launch.cwd,
-        // ELECTRON_RUN_AS_NODE makes desktop VS Code's Electron binary behave as plain node;
-        // code-server's extension host is node already and ignores it.
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...this.launch.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-        windowsHide: true,
-      },
-    );
+    const { cliPath, env, cwd } = this.launch;
+    return spawnNodeProcess({ execPath: this.options.execPath ?? process.execPath, cliPath, cliArgs, env, cwd });
   }
 
   private spawnFailed(detail: string): NodeError {
@@ -262,7 +216,7 @@ export class ManagedNode {
       const eventSubscription = this.onEvent((event) => {
         if (event.event === 'ready') {
           cleanup();
-          this.readyInfo = this.infoFromReady(event, child.pid ?? 0);
+          this.readyInfo = infoFromReady(this.launch, event, child.pid ?? 0);
           this.setStatus('running');
           log.info(`ready at ${this.readyInfo.host}:${this.readyInfo.port} (pid ${this.readyInfo.pid})`);
           resolve(this.readyInfo);
@@ -297,30 +251,8 @@ export class ManagedNode {
    * timeout, or when `signal` aborts. Subscribe before sending the command it answers.
    */
   waitFor<T>(accept: (event: NodeEvent) => T | undefined, timeoutMs: number, signal?: AbortSignal): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const finish = (action: () => void): void => {
-        clearTimeout(timer);
-        eventSubscription.dispose();
-        exitSubscription.dispose();
-        signal?.removeEventListener('abort', onAbort);
-        action();
-      };
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(new Error(`${this.launch.label} did not answer within ${Math.round(timeoutMs / 1000)} s.`)),
-          ),
-        timeoutMs,
-      );
-      const onAbort = (): void => finish(() => reject(new Error('Cancelled.')));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const eventSubscription = this.onEvent((event) => {
-        const value = accept(event);
-        if (value !== undefined) finish(() => resolve(value));
-      });
-      const exitSubscription = this.onExit(() => finish(() => reject(new Error(`${this.launch.label} stopped.`))));
-      if (signal?.aborted) onAbort();
-    });
+    const { label } = this.launch;
+    return waitForEvent({ label, onEvent: this.onEvent, onExit: this.onExit }, accept, timeoutMs, signal);
   }
 
   /** Sends STOP; kills the process if it has not exited after the grace period. Idempotent. */
@@ -365,62 +297,24 @@ export class ManagedNode {
     this.statusEmitter.dispose();
   }
 
+  /** Logs the node's output, keeps the info and peer state current, and fires its events. */
   private pumpLines(child: ChildProcessWithoutNullStreams): void {
-    const stdout = new LineSplitter();
-    const stderr = new LineSplitter();
-    const onStdout = (line: string): void => {
-      if (line.trim() === '') return;
-      const event = parseNodeEvent(line);
-      if (!event) {
-        this.options.log.info(line);
-        return;
-      }
-      this.options.log.trace(line);
-      if (event.event === 'error') this.options.log.warn(`${event.code}: ${event.message}`);
-      if (event.event === 'reachability' && this.readyInfo)
-        this.readyInfo = {
-          ...this.readyInfo,
-          reachable: event.reachable,
-          relayed: event.relayed,
-          metaserverFingerprint: event.metaserverFingerprint,
-        };
-      this.peerState?.apply(event);
-      this.eventEmitter.fire(event);
-    };
-    const onStderr = (line: string): void => {
-      if (line.trim() === '') return;
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
-      this.options.log.warn(line);
-    };
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk).forEach(onStdout));
-    child.stdout.on('end', () => stdout.end().forEach(onStdout));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk).forEach(onStderr));
-    child.stderr.on('end', () => stderr.end().forEach(onStderr));
-  }
-
-  private infoFromReady(event: NodeEvent & { event: 'ready' }, pid: number): NodeInfo {
-    const base = {
-      key: this.launch.key,
-      role: this.launch.role,
-      label: this.launch.label,
-      host: event.host,
-      port: event.port,
-      pid,
-      fingerprint: event.fingerprint,
-    };
-    if (event.role === 'metaserver') return { ...base, httpPort: event.httpPort, url: event.url };
-    const { reachable, relayed, metaserverFingerprint } = event;
-    return {
-      ...base,
-      id: event.id,
-      mode: event.mode,
-      nodeId: event.nodeId,
-      dir: event.dir ?? this.launch.dir,
-      reachable,
-      relayed,
-      metaserverFingerprint,
-    };
+    const { log } = this.options;
+    readNodeOutput(child, {
+      onEvent: (event, line) => {
+        log.trace(line);
+        if (event.event === 'error') log.warn(`${event.code}: ${event.message}`);
+        if (event.event === 'reachability' && this.readyInfo) this.readyInfo = withReachability(this.readyInfo, event);
+        this.peerState?.apply(event);
+        this.eventEmitter.fire(event);
+      },
+      onText: (line) => log.info(line),
+      onStderr: (line) => {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+        log.warn(line);
+      },
+    });
   }
 
   private errorSubject(): ErrorSubject {

@@ -5,7 +5,8 @@
 
 import type { NodeEvent } from '@node-core/events';
 import { Emitter, type Disposable, type Event } from '../util/emitter';
-import { ManagedNode, type ManagedNodeOptions, type NodeExit, type NodeInfo, type NodeLog } from './managedNode';
+import { ManagedNode, type ManagedNodeOptions, type NodeExit, type NodeLog } from './managedNode';
+import type { NodeInfo } from './nodeInfo';
 import {
   keyEnvironment,
   metaserverArgs,

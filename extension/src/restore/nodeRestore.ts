@@ -5,7 +5,7 @@
 
 import { createServer } from 'node:net';
 import * as vscode from 'vscode';
-import type { NodeInfo } from '../nodes/managedNode';
+import type { NodeInfo } from '../nodes/nodeInfo';
 import type { NodeManager } from '../nodes/nodeManager';
 import { parseSavedNodes, restoredMessage, savedNodesOf, type SavedNodes } from './savedNodes';
 

@@ -4,7 +4,8 @@
 
 import { isNetworkName } from '@node-core/discovery/dns-sd';
 import type { Mode } from '@node-core/events';
-import type { ManagedNode, NodeInfo } from '../nodes/managedNode';
+import type { ManagedNode } from '../nodes/managedNode';
+import type { NodeInfo } from '../nodes/nodeInfo';
 import { plural } from '../util/format';
 
 export interface SavedMetaserver {

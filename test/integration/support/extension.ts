@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from '../../../extension/src/api';
-import type { NodeInfo } from '../../../extension/src/nodes/managedNode';
+import type { NodeInfo } from '../../../extension/src/nodes/nodeInfo';
 
 export const EXTENSION_ID = 'p2p-network.p2p-network-vscode';
 
