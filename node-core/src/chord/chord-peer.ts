@@ -1,6 +1,7 @@
 // A `p2p-node peer --mode chord`: the ring (ChordRing), files on it (ChordStorage over the
 // shared FileStore and transfer), the metaserver registration and link reports, and the stdin
 // commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import type {
   DownloadCompleteEvent,
@@ -46,6 +47,19 @@ import type { ChordTimings } from './maintenance';
 import { toNodeRef, type ChordContact } from './remote';
 import { searchVersions } from './version-search';
 import { PauseRequest } from '../transfer/pause';
+
+/** Passes over the referrals before a start fails, with a pause that grows between them. */
+const JOIN_ROUNDS = 3;
+const JOIN_PAUSE_MS = 300;
+/** Refusals a retry cannot change: this node may not be on the ring as it is. */
+const JOIN_FATAL: ReadonlySet<string> = new Set([
+  'DUPLICATE_ID',
+  'AUTH_FAILED',
+  'BLOCKED',
+  'NOT_TRUSTED',
+  'KEY_CHANGED',
+  'CANCELLED',
+]);
 
 export interface ChordPeerOptions extends PeerOptions {
   timings?: Partial<ChordTimings>;
@@ -247,21 +261,27 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       for (const ref of referrals.slice(0, 2)) void this.ring.meet(ref);
       return;
     }
+    if (referrals.length === 0) return this.ring.begin();
     let lastError: unknown;
-    for (const ref of referrals) {
-      // A referral may be a flood peer (the metaserver serves both): it refuses chord-step.
-      try {
-        return await this.ring.begin(ref);
-      } catch (err) {
-        lastError = err;
+    for (let round = 1; round <= JOIN_ROUNDS; round++) {
+      for (const ref of referrals) {
+        // A referral may be a flood peer (the metaserver serves both): it refuses chord-step.
+        try {
+          return await this.ring.begin(ref);
+        } catch (err) {
+          lastError = err;
+          if (JOIN_FATAL.has(toP2PError(err).code)) throw err;
+          // A lone node may have joined us meanwhile (it rejoins through the metaserver): its ring is ours.
+          if (!this.ring.node.isAlone()) return this.ring.begin();
+        }
       }
+      // A slow or settling ring (lookups timing out, answers its neighbours contradict for a moment).
+      if (round < JOIN_ROUNDS) await sleep(JOIN_PAUSE_MS * round, undefined, { signal: this.operations.signal });
     }
-    if (referrals.length > 0)
-      throw new P2PError(
-        'PEER_UNREACHABLE',
-        `could not join the ring through any referral: ${toP2PError(lastError).message}`,
-      );
-    return this.ring.begin();
+    throw new P2PError(
+      'PEER_UNREACHABLE',
+      `could not join the ring through any referral: ${toP2PError(lastError).message}`,
+    );
   }
 
   // ---- commands ----
