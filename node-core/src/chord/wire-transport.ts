@@ -51,7 +51,8 @@ export class WireChordTransport implements ChordTransport {
   relayed(peer: ChordContact): boolean {
     const conn = this.open.get(addressKey(peer));
     if (conn) return conn.relayed;
-    return peer.id !== '' && (this.options.relay?.prefers({ id: peer.id, host: peer.host, port: peer.port }) ?? false);
+    const { id, host, port, relayed } = peer;
+    return id !== '' && (this.options.relay?.prefers({ id, host, port, relayed }) ?? false);
   }
 
   forget(peer: ChordContact): void {
