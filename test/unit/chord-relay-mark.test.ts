@@ -12,6 +12,7 @@ import { toNodeRef } from '@node-core/chord/remote';
 import type { ChordNodeRef } from '@node-core/events';
 import type { MetadataServer } from '@node-core/metaserver/metadata-server';
 import { FloodFixture, waitFor } from './flood-fixture';
+import { decodeMessage, P2PError, PROTOCOL_VERSION } from '@node-core/wire';
 import { RawPeer } from './hostile-wire';
 
 const UNREACHABLE_HOST = '127.0.0.3';
@@ -96,6 +97,23 @@ describe('chord: contacts say when a node is reached through the relay', functio
     assert.ok(view.neighbors.includes('target'), JSON.stringify(view));
     assert.deepEqual(view.relayed, [], 'the link to the reachable node is direct');
     assert.equal(ms.relay.stats.circuitsOpened, 0, 'the metaserver opened no circuit to a reachable node');
+  });
+});
+
+describe('chord: the relayed mark at the door', () => {
+  const ref = { id: 'n1', host: '127.0.0.3', port: 4000, nodeId: 'a'.repeat(40) };
+  const notify = (node: object): unknown => decodeMessage({ v: PROTOCOL_VERSION, t: 'chord-notify', node }, []);
+
+  it('takes a boolean mark on a chordRef, nested ones too, and refuses any other value', () => {
+    assert.deepEqual((notify({ ...ref, relayed: true }) as { node: object }).node, { ...ref, relayed: true });
+    const answer = { v: PROTOCOL_VERSION, t: 'chord-neighbors', re: 1, successors: [{ ...ref, relayed: false }] };
+    assert.equal(decodeMessage(answer, []).t, 'chord-neighbors');
+    for (const relayed of ['yes', 1, null, {}]) {
+      assert.throws(
+        () => notify({ ...ref, relayed }),
+        (err: unknown) => err instanceof P2PError && err.code === 'PROTOCOL',
+      );
+    }
   });
 });
 
