@@ -98,6 +98,31 @@ describe('chord: contacts say when a node is reached through the relay', functio
     assert.deepEqual(view.relayed, [], 'the link to the reachable node is direct');
     assert.equal(ms.relay.stats.circuitsOpened, 0, 'the metaserver opened no circuit to a reachable node');
   });
+
+  it('a hostile node that unmarks a relayed node costs a direct try; the relay still reaches it', async () => {
+    const ms = await fixture.metaserver({ addressCheckTimeoutMs: CHECK_MS, maxReferrals: 0 });
+    // a NAT that takes the connection and never answers: the direct dial waits out its timeout
+    const trap = await directDialTrap({ silent: true });
+    cleanups.push(() => trap.close());
+    const hidden = await start(ms, 'hidden', { advertise: UNREACHABLE_HOST, allowRelay: true, port: trap.port });
+    assert.equal(ms.registry.isRelayed('hidden'), true);
+    const victim = await start(ms, 'victim');
+    trap.arm();
+
+    const liar = await RawPeer.connect(victim.self, { id: 'liar' });
+    cleanups.push(() => liar.close());
+    const { relayed, ...unmarked } = toNodeRef(hidden.self);
+    assert.equal(relayed, true, 'the hidden node marks itself');
+    const answer = await liar.request({ t: 'chord-notify', node: unmarked });
+    assert.equal(answer.t, 'ok', JSON.stringify(answer));
+    await waitFor(
+      'a ring of two',
+      () => victim.topology().successors?.[0]?.id === 'hidden' && hidden.topology().successors?.[0]?.id === 'victim',
+      15_000,
+    );
+    await waitFor('the victim reached it through the relay', () => ms.relay.stats.circuitsOpened >= 1, 10_000);
+    assert.ok(trap.dials() >= 1, 'the unmarked contact was dialed directly first');
+  });
 });
 
 describe('chord: the relayed mark at the door', () => {
@@ -127,13 +152,25 @@ function ringOfThree(peers: ChordPeer[]): boolean {
   });
 }
 
-/** A listener at the unreachable host that cuts and, once armed, counts every connection. */
-async function directDialTrap(): Promise<{ port: number; arm(): void; dials(): number; close(): Promise<void> }> {
+/**
+ * A listener at the unreachable host that, once armed, counts every connection, and cuts it (a NAT
+ * that refuses) or, `silent`, holds it unanswered (one that drops) until closed.
+ */
+async function directDialTrap(
+  options: { silent?: boolean } = {},
+): Promise<{ port: number; arm(): void; dials(): number; close(): Promise<void> }> {
   let armed = false;
   let dials = 0;
+  const held = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     if (armed) dials++;
-    socket.destroy();
+    if (!options.silent) {
+      socket.destroy();
+      return;
+    }
+    held.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => held.delete(socket));
   });
   server.listen(0, UNREACHABLE_HOST);
   await once(server, 'listening');
@@ -143,6 +180,9 @@ async function directDialTrap(): Promise<{ port: number; arm(): void; dials(): n
       armed = true;
     },
     dials: () => dials,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      for (const socket of held) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

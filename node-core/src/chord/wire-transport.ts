@@ -23,6 +23,12 @@ import {
   type VersionId,
 } from './remote';
 
+/**
+ * Below the chord RPC deadline (3 s): a direct dial that hangs (a NAT that drops or holds the
+ * connection) must fail early enough for the relay fallback to finish within the same RPC.
+ */
+const CONNECT_TIMEOUT_MS = 2000;
+
 export interface WireTransportOptions extends LinkCredentials {
   /** Cached outgoing connections kept open at most (least recently used closed first). */
   maxConnections?: number;
@@ -154,7 +160,7 @@ export class WireChordTransport implements ChordTransport {
       relay: this.options.relay,
       expectId: peer.id || undefined,
       signal,
-      connectTimeoutMs: this.options.connectTimeoutMs ?? 3000,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
     }).then((conn) => {
       // Nothing but answers is expected on a connection we dialed.
