@@ -254,6 +254,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const { security, self, addressProof, relay } = this;
     this.metaserver = peerMetaserverClient(this.options, security, self, 'chord', addressProof, relay);
     attachRelay(this.relay, this.metaserver, this.ring, (event) => this.emit('event', event));
+    this.metaserver?.on('reachability', ({ relayed }) => this.ring.markRelayed(relayed));
     const referrals = this.noteRelayed(this.metaserver ? await this.metaserver.register() : []);
     if (join) {
       await this.ring.begin(join);

@@ -106,6 +106,16 @@ export class ChordRing {
     return this.node.self;
   }
 
+  /**
+   * Whether others reach this node only through the relay (its registration says so): every
+   * contact it sends of itself then carries `relayed`, so nodes that learn it from the ring dial
+   * it through the relay at once instead of timing out at its announced address first.
+   */
+  markRelayed(relayed: boolean): void {
+    if (relayed) this.node.self.relayed = true;
+    else delete this.node.self.relayed;
+  }
+
   /** An inbound link on a stream this node opened itself (the relayed end of a circuit, relay/). */
   adopt(stream: Duplex): void {
     this.server.adopt(stream);

@@ -7,12 +7,16 @@ import { P2PError } from '../wire/errors';
 import type { ChordVersionRef } from '../wire/fields';
 import { idFromHex, idToHex, nodeIdOf } from './id';
 
-/** A node on the ring: its peer id (`--id`), where it listens, and its ring position. */
+/**
+ * A node on the ring: its peer id (`--id`), where it listens, and its ring position. `relayed`:
+ * reached through the metaserver's relay (it says so of itself; from others it is only a hint).
+ */
 export interface ChordContact {
   id: string;
   host: string;
   port: number;
   nodeId: bigint;
+  relayed?: boolean;
 }
 
 /**
@@ -115,18 +119,21 @@ export function samePeer(a: ChordContact | null | undefined, b: ChordContact | n
 }
 
 export function toNodeRef(peer: ChordContact): ChordNodeRef {
-  return { id: peer.id, nodeId: idToHex(peer.nodeId), host: peer.host, port: peer.port };
+  const ref: ChordNodeRef = { id: peer.id, nodeId: idToHex(peer.nodeId), host: peer.host, port: peer.port };
+  return peer.relayed === true ? { ...ref, relayed: true } : ref;
 }
 
 /**
  * A node reference from the wire. Its node id must be SHA-1 of the address it names: a node
  * cannot pick its place on the ring (next to a key it wants to capture) by announcing an id.
+ * A `relayed` mark is kept and passed on as it came: dial() treats it as a hint (wire/server.ts).
  */
 export function fromNodeRef(ref: ChordNodeRef): ChordContact {
   const nodeId = idFromHex(ref.nodeId);
   if (nodeId !== nodeIdOf(ref.host, ref.port))
     throw new P2PError('PROTOCOL', `node "${ref.id}": id ${ref.nodeId} is not SHA-1 of ${ref.host}:${ref.port}`);
-  return { id: ref.id, host: ref.host, port: ref.port, nodeId };
+  const contact: ChordContact = { id: ref.id, host: ref.host, port: ref.port, nodeId };
+  return ref.relayed === true ? { ...contact, relayed: true } : contact;
 }
 
 export function toVersionRef(version: FileVersion): ChordVersionRef {

@@ -23,6 +23,12 @@ import {
   type VersionId,
 } from './remote';
 
+/**
+ * Below the chord RPC deadline (3 s): a direct dial that hangs (a NAT that drops or holds the
+ * connection) must fail early enough for the relay fallback to finish within the same RPC.
+ */
+const CONNECT_TIMEOUT_MS = 2000;
+
 export interface WireTransportOptions extends LinkCredentials {
   /** Cached outgoing connections kept open at most (least recently used closed first). */
   maxConnections?: number;
@@ -51,7 +57,8 @@ export class WireChordTransport implements ChordTransport {
   relayed(peer: ChordContact): boolean {
     const conn = this.open.get(addressKey(peer));
     if (conn) return conn.relayed;
-    return peer.id !== '' && (this.options.relay?.prefers({ id: peer.id, host: peer.host, port: peer.port }) ?? false);
+    const { id, host, port, relayed } = peer;
+    return id !== '' && (this.options.relay?.prefers({ id, host, port, relayed }) ?? false);
   }
 
   forget(peer: ChordContact): void {
@@ -153,7 +160,7 @@ export class WireChordTransport implements ChordTransport {
       relay: this.options.relay,
       expectId: peer.id || undefined,
       signal,
-      connectTimeoutMs: this.options.connectTimeoutMs ?? 3000,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
     }).then((conn) => {
       // Nothing but answers is expected on a connection we dialed.

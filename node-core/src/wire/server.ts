@@ -52,7 +52,7 @@ export async function dial(address: Address | PeerRef, options: DialOptions = {}
   const { relay, expectId } = options;
   if (!relay || !expectId) return dialDirect(address, options);
   const peer: PeerRef = { ...address, id: expectId };
-  if (relay.prefers(peer)) return dialThroughRelay(peer, relay, options);
+  if (relay.prefers(peer)) return dialRelayFirst(peer, relay, options);
   try {
     return await dialDirect(address, options);
   } catch (err) {
@@ -62,6 +62,21 @@ export async function dial(address: Address | PeerRef, options: DialOptions = {}
       relay.reachedThroughRelay(peer);
       return conn;
     });
+  }
+}
+
+/**
+ * Through the relay at once. A `relayed` mark on the ref may come from another peer, a claim
+ * nobody checked: when it alone chose the relay and the relay fails (the metaserver opens circuits
+ * only to peers it admitted as relayed), the announced address is dialed, as without the mark.
+ */
+async function dialRelayFirst(peer: PeerRef, relay: RelayRoute, options: DialOptions): Promise<Connection> {
+  try {
+    return await dialThroughRelay(peer, relay, options);
+  } catch (err) {
+    const onlyMarked = !relay.prefers({ ...peer, relayed: false });
+    if (!onlyMarked || options.signal?.aborted) throw err;
+    return dialDirect(peer, options);
   }
 }
 
