@@ -1,7 +1,6 @@
 // A `p2p-node peer --mode chord`: the ring (ChordRing), files on it (ChordStorage over the
 // shared FileStore and transfer), the metaserver registration and link reports, and the stdin
 // commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import type {
   DownloadCompleteEvent,
@@ -46,9 +45,10 @@ import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
 import type { ChordTimings } from './maintenance';
 import { toNodeRef, type ChordContact } from './remote';
 import { searchVersions } from './version-search';
+import { retrying } from './neighbor-liveness';
 import { PauseRequest } from '../transfer/pause';
 
-/** Passes over the referrals before a start fails, with a pause that grows between them. */
+/** Passes over the referrals before a start fails; the pause before pass n + 1 is n times JOIN_PAUSE_MS. */
 const JOIN_ROUNDS = 3;
 const JOIN_PAUSE_MS = 300;
 /** Refusals a retry cannot change: this node may not be on the ring as it is. */
@@ -263,26 +263,40 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       return;
     }
     if (referrals.length === 0) return this.ring.begin();
-    let lastError: unknown;
-    for (let round = 1; round <= JOIN_ROUNDS; round++) {
-      for (const ref of referrals) {
-        // A referral may be a flood peer (the metaserver serves both): it refuses chord-step.
-        try {
-          return await this.ring.begin(ref);
-        } catch (err) {
-          lastError = err;
-          if (JOIN_FATAL.has(toP2PError(err).code)) throw err;
-          // A lone node may have joined us meanwhile (it rejoins through the metaserver): its ring is ours.
-          if (!this.ring.node.isAlone()) return this.ring.begin();
-        }
-      }
-      // A slow or settling ring (lookups timing out, answers its neighbours contradict for a moment).
-      if (round < JOIN_ROUNDS) await sleep(JOIN_PAUSE_MS * round, undefined, { signal: this.operations.signal });
+    // A slow or settling ring (lookups timing out, answers its neighbours contradict for a moment)
+    // gets more passes; a refusal about who we are does not.
+    const policy = {
+      when: (err: unknown) => !JOIN_FATAL.has(toP2PError(err).code),
+      tries: JOIN_ROUNDS,
+      backoffMs: JOIN_PAUSE_MS,
+      signal: this.operations.signal,
+    };
+    try {
+      await retrying(() => this.joinThroughAny(referrals), policy);
+    } catch (err) {
+      if (!policy.when(err)) throw err;
+      throw new P2PError(
+        'PEER_UNREACHABLE',
+        `could not join the ring through any referral: ${toP2PError(err).message}`,
+      );
     }
-    throw new P2PError(
-      'PEER_UNREACHABLE',
-      `could not join the ring through any referral: ${toP2PError(lastError).message}`,
-    );
+  }
+
+  /** One pass over the referrals; rejects with the last failure. */
+  private async joinThroughAny(referrals: PeerRef[]): Promise<void> {
+    let lastError: unknown;
+    for (const ref of referrals) {
+      // A referral may be a flood peer (the metaserver serves both): it refuses chord-step.
+      try {
+        return await this.ring.begin(ref);
+      } catch (err) {
+        lastError = err;
+        if (JOIN_FATAL.has(toP2PError(err).code)) throw err;
+        // A lone node may have joined us meanwhile (it rejoins through the metaserver): its ring is ours.
+        if (!this.ring.node.isAlone()) return this.ring.begin();
+      }
+    }
+    throw lastError;
   }
 
   // ---- commands ----
@@ -338,8 +352,8 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
     const { storage } = this.require();
     const done = (await this.takeRingCopy(assertFileName(query), options)) ?? (await this.download(query, options));
-    storage.keepForUser(done.name);
     this.reportFiles();
+    // placed as the user's own: a ring copy taken or a download joined is never pruned after
     storage.put(done.name, this.operations.signal).catch((err: unknown) => {
       if (!this.stopped) this.options.log?.(`chord publish ${done.name}: ${toP2PError(err).message}`);
     });
@@ -379,7 +393,6 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       await storage.dropRingCopy(name);
       return undefined;
     }
-    storage.keepForUser(name);
     const { size: bytes, sha256, root } = manifest;
     return { event: 'download-complete', name, path, bytes, sha256, root, sources: [] };
   }

@@ -79,10 +79,8 @@ export class ChordStorage {
   private replicating: Promise<void> | undefined;
   /** Names this node put on the ring (SHARE), and the owner that last took each. */
   private readonly published = new Map<string, bigint>();
-  /** Names fetched because the ring offered them: the only copies prune may drop. */
+  /** Names fetched because the ring offered them and not the user's (published): the only copies prune may drop. */
   private readonly heldForRing = new Set<string>();
-  /** Names the user downloaded (a ring fetch that lands for one of them is the user's copy). */
-  private readonly keptByUser = new Set<string>();
 
   constructor(
     private readonly ring: ChordRing,
@@ -101,8 +99,10 @@ export class ChordStorage {
 
   /** SHARE: place a file this node serves on the ring. Returns the owner it went to. */
   async put(name: string, signal?: AbortSignal): Promise<LookupResult> {
-    // Remembered first, with no owner yet: if this attempt fails, republish retries it.
+    // Remembered first, with no owner yet: if this attempt fails, republish retries it. A copy the
+    // ring put here becomes the user's (a GET of it): prune never drops it.
     if (!this.published.has(name)) this.published.set(name, NO_OWNER);
+    this.heldForRing.delete(name);
     const found = await this.ring.lookup(hashToId(name), signal);
     // The record first: searches find the file here while the owner is still fetching its copy.
     await this.versions.publish(name, found.owner, signal);
@@ -124,12 +124,6 @@ export class ChordStorage {
   /** Whether this node holds `name` only because the ring placed a copy here. */
   holdsForRing(name: string): boolean {
     return this.heldForRing.has(name) && this.files.has(name);
-  }
-
-  /** The user downloaded `name` (or took the ring's copy of it as theirs): prune never drops it. */
-  keepForUser(name: string): void {
-    this.heldForRing.delete(name);
-    this.keptByUser.add(name);
   }
 
   /** Drops the ring's copy of `name` (the user wants another version; one file per name). */
@@ -231,7 +225,6 @@ export class ChordStorage {
       await this.files.drop(name);
     }
     for (const name of this.heldForRing) if (!this.files.has(name)) this.heldForRing.delete(name);
-    for (const name of this.keptByUser) if (!this.files.has(name)) this.keptByUser.delete(name);
   }
 
   /** The key's owner and its first `replicas` successors, as the owner sees them now. */
@@ -270,7 +263,8 @@ export class ChordStorage {
       // Checked per name, after each await: another offer may have brought it meanwhile.
       if (this.files.has(name)) continue;
       await this.files.fetch(name, [source], signal);
-      if (!this.keptByUser.has(name)) this.heldForRing.add(name);
+      // a GET of the name may have joined this fetch and published it as the user's meanwhile
+      if (!this.published.has(name)) this.heldForRing.add(name);
     }
     // Files that landed in our own range must reach our replicas without waiting a round.
     if (names.some((name) => this.ring.node.owns(hashToId(name)))) {
