@@ -2,7 +2,7 @@
 // over loopback, sender in its own process; or over TLS), and the RSS and CPU time of a process
 // read from /proc.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
@@ -91,9 +91,10 @@ export function rssMiB(pid: number | undefined): number {
 export async function writeRandomFile(path: string, mib: number): Promise<string> {
   const out = await open(path, 'w');
   const hash = createHash('sha256');
-  const block = randomBytes(1024 * 1024);
+  const block = Buffer.alloc(1024 * 1024);
   for (let i = 0; i < mib; i++) {
-    block.writeUInt32BE(i, 0); // every MiB distinct, so a misplaced chunk cannot verify
+    // every byte fresh: a tool that reuses blocks it already holds (Syncthing does) finds none
+    randomFillSync(block);
     hash.update(block);
     await out.write(block);
   }
