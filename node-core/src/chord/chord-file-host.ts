@@ -12,6 +12,7 @@ import { dial, P2PError, type ChannelSecurity, type Connection, type RelayRoute 
 import type { PeerRef } from '../events';
 import type { ChordFileHost } from './chord-storage';
 import type { ChordContact, VersionClaim } from './remote';
+import { untilAborted } from './until-aborted';
 
 type ProgressListener = NonNullable<DownloadRequest['onProgress']>;
 
@@ -157,14 +158,4 @@ export class StoreFileHost implements ChordFileHost {
       for (const conn of opened) conn.close();
     }
   }
-}
-
-/** `work`, or the signal's reason as soon as it aborts (the work itself goes on). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -7,6 +7,7 @@ import { P2PError } from '../wire/errors';
 import type { AnyMessage } from '../wire/messages';
 import type { ChordNodeRef } from '../events';
 import { idToHex } from './id';
+import { untilAborted } from './until-aborted';
 import {
   fromNodeRef,
   fromVersionRef,
@@ -42,6 +43,11 @@ export class WireChordTransport implements ChordTransport {
   private readonly connections = new Map<string, Promise<Connection>>();
   /** The connections of `connections` that are up, by the same key. */
   private readonly open = new Map<string, Connection>();
+  /**
+   * Ends the dials in progress when the transport closes. A dial is shared by every caller that
+   * needs the node meanwhile, so no caller's own signal may end it: each only stops waiting.
+   */
+  private readonly closing = new AbortController();
   private closed = false;
 
   constructor(private readonly options: WireTransportOptions = {}) {}
@@ -74,6 +80,7 @@ export class WireChordTransport implements ChordTransport {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort(new P2PError('CANCELLED', 'transport closed'));
     const all = [...this.connections.values()];
     this.connections.clear();
     await Promise.all(
@@ -89,6 +96,7 @@ export class WireChordTransport implements ChordTransport {
   /** Test hook (crash): drop every socket at once, no goodbye. */
   destroyAll(): void {
     this.closed = true;
+    this.closing.abort(new P2PError('CANCELLED', 'transport closed'));
     for (const p of this.connections.values())
       p.then(
         (c) => c.close(),
@@ -105,9 +113,9 @@ export class WireChordTransport implements ChordTransport {
       // Re-insert: Map iteration order is the LRU order.
       this.connections.delete(key);
       this.connections.set(key, cached);
-      return cached;
+      return untilAborted(cached, signal);
     }
-    const opening = this.dial(peer, signal);
+    const opening = this.dial(peer);
     this.connections.set(key, opening);
     opening.then(
       (conn) => {
@@ -122,7 +130,7 @@ export class WireChordTransport implements ChordTransport {
       },
     );
     this.evictBeyondCapacity();
-    return opening;
+    return untilAborted(opening, signal);
   }
 
   /** Keeps `open` in step with the connection's life and tells `onPath` each time its path may change. */
@@ -153,13 +161,13 @@ export class WireChordTransport implements ChordTransport {
     }
   }
 
-  private dial(peer: ChordContact, signal: AbortSignal): Promise<Connection> {
+  private dial(peer: ChordContact): Promise<Connection> {
     return dial(peer, {
       key: this.options.key,
       security: this.options.security,
       relay: this.options.relay,
       expectId: peer.id || undefined,
-      signal,
+      signal: this.closing.signal,
       connectTimeoutMs: this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
     }).then((conn) => {
