@@ -267,6 +267,24 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     assert.ok(flipper.flipped() > 0, 'the relay tampered with the stream');
   });
 
+  it('opens no circuit to a relayed peer named at an address it did not register', async () => {
+    const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS });
+    const hidden = await net_.peer('hidden', { metaserver: ms.address, advertise: UNREACHABLE_HOST, allowRelay: true });
+    const registered = { host: hidden.address.host, port: hidden.address.port };
+    const liar = await registerByHand(ms, 'liar', cleanups);
+    // a contact pairing the relayed peer's id with someone else's address (a liar's, or a stale one)
+    for (const where of [
+      { host: '127.0.0.1', port: registered.port },
+      { host: registered.host, port: registered.port === 65535 ? 1 : registered.port + 1 },
+    ]) {
+      const answer = await liar.request({ t: 'relay-connect', id: 'hidden', ...where });
+      assert.ok(answer.t === 'error' && answer.code === 'PEER_UNREACHABLE', JSON.stringify(answer));
+      assert.match(String(answer.message), /registered at .*, not at/);
+    }
+    const ticket = await liar.request({ t: 'relay-connect', id: 'hidden', ...registered });
+    assert.equal(ticket.t, 'relay-ticket', 'at its own address it is reached');
+  });
+
   it('caps circuits per peer, refuses the relay to unregistered links and to reachable targets', async () => {
     const cap = 3;
     const ms = await net_.metaserver({ addressCheckTimeoutMs: CHECK_MS, relay: { maxCircuitsPerPeer: cap } });
@@ -277,12 +295,16 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     const unregistered = await stranger.request({ t: 'relay-connect', id: 'hidden' });
     assert.equal(unregistered.t, 'error');
 
-    const client = net_.peers[1] as unknown as { metaserver: { relayTicket(id: string): Promise<unknown> } };
-    await assert.rejects(client.metaserver.relayTicket('open'), (err: P2PError) => err.code === 'PEER_UNREACHABLE');
+    const client = net_.peers[1] as unknown as { metaserver: { relayTicket(peer: PeerRef): Promise<unknown> } };
+    const refOf = (id: string): PeerRef => ({ id, ...(ms.registry.addressOf(id) ?? assert.fail(`${id} registered`)) });
+    await assert.rejects(
+      client.metaserver.relayTicket(refOf('open')),
+      (err: P2PError) => err.code === 'PEER_UNREACHABLE',
+    );
     // tickets that nobody uses still count until they expire: the cap is reached within `cap` more
     let refused: P2PError | undefined;
     for (let i = 0; i <= cap && !refused; i++) {
-      await client.metaserver.relayTicket('hidden').catch((err: P2PError) => (refused = err));
+      await client.metaserver.relayTicket(refOf('hidden')).catch((err: P2PError) => (refused = err));
     }
     assert.equal(refused?.code, 'RATE_LIMITED');
   });

@@ -181,8 +181,12 @@ export class WireChordTransport implements ChordTransport {
   }
 }
 
+/**
+ * A connection is shared only by contacts naming the same id at the same address: a liar's contact
+ * pairing another id with an address gets a dial of its own, which cannot fail the true one's.
+ */
 function addressKey(peer: ChordContact): string {
-  return `${peer.host}:${peer.port}`;
+  return `${peer.id}@${peer.host}:${peer.port}`;
 }
 
 class WireChordRemote implements ChordRemote {

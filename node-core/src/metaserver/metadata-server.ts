@@ -42,6 +42,7 @@ export interface MetadataServerOptions {
 }
 
 type RegisterMessage = Extract<Incoming['msg'], { t: 'register' }>;
+type RelayConnect = Extract<Incoming['msg'], { t: 'relay-connect' }>;
 type PunchRequest = Extract<Incoming['msg'], { t: 'punch-request' }>;
 
 export interface MetadataServerEvents {
@@ -233,7 +234,7 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
         return;
       }
       case 'relay-connect':
-        this.openCircuit(peerId, msg.id)
+        this.openCircuit(peerId, msg)
           .then(
             ({ token, port, host }) =>
               conn.reply(incoming, { t: 'relay-ticket', token, port, ...(host ? { host } : {}) }),
@@ -277,11 +278,20 @@ export class MetadataServer extends EventEmitter<MetadataServerEvents> implement
    * (circuit-broker.ts): a token for each end, the target's sent over its registration
    * connection; resolves with the dialer's ticket.
    */
-  private async openCircuit(dialer: string | undefined, target: string) {
+  private async openCircuit(dialer: string | undefined, request: RelayConnect) {
+    const { id: target, host: knownHost, port: knownPort } = request;
     if (dialer === undefined) throw new P2PError('PROTOCOL', 'only a registered peer may use the relay');
     const targetConn = this.registrations.get(target);
     if (!targetConn || !this.registry.isRelayed(target))
       throw new P2PError('PEER_UNREACHABLE', `"${target}" is not a relayed peer of this network`);
+    // a contact that pairs the id with another address is a lie (or stale): a circuit would carry
+    // it to the peer anyway and place that peer where it is not (on a ring, in a neighbour table)
+    const registered = this.registry.addressOf(target);
+    if (knownHost !== undefined && (knownHost !== registered?.host || knownPort !== registered.port))
+      throw new P2PError(
+        'PEER_UNREACHABLE',
+        `"${target}" is registered at ${registered?.host}:${registered?.port}, not at ${knownHost}:${knownPort}`,
+      );
     const { tickets, relay } = await this.circuits.open(dialer, target);
     const port = relay?.port ?? this.relay.port;
     const host = relay?.host;

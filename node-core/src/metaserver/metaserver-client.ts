@@ -145,10 +145,14 @@ export class MetaserverClient extends EventEmitter<MetaserverClientEvents> {
     return answer.msg.t === 'referrals' ? answer.msg.peers : [];
   }
 
-  /** A ticket for a relayed circuit to `id` (relay/relay-route.ts): the relay's port and this end's token. */
-  async relayTicket(id: string, signal?: AbortSignal): Promise<RelayTicket> {
+  /**
+   * A ticket for a relayed circuit to `peer` (relay/relay-route.ts): the relay's port and this end's
+   * token. The address goes along so that a relayed peer is reached only where it said it is.
+   */
+  async relayTicket(peer: PeerRef, signal?: AbortSignal): Promise<RelayTicket> {
     if (!this.conn?.isOpen) throw new P2PError('METASERVER_UNREACHABLE', 'not connected to the metaserver');
-    const answer = await this.conn.request({ t: 'relay-connect', id }, { signal });
+    const known = { id: peer.id, host: peer.host, port: peer.port };
+    const answer = await this.conn.request({ t: 'relay-connect', ...known }, { signal });
     if (answer.msg.t !== 'relay-ticket') throw new P2PError('PROTOCOL', `"${answer.msg.t}" is no relay ticket`);
     const { token, port, host } = answer.msg;
     return { token, port, host: host ?? this.address.host };

@@ -41,6 +41,12 @@ export class PeerRegistry implements TopologySource {
     return this.peers.has(id);
   }
 
+  /** The address `id` registered, if it is registered. */
+  addressOf(id: string): { host: string; port: number } | undefined {
+    const peer = this.peers.get(id);
+    return peer && { host: peer.host, port: peer.port };
+  }
+
   isRelayed(id: string): boolean {
     return this.peers.get(id)?.relayed === true;
   }

@@ -81,7 +81,7 @@ export class MetaserverRelay implements RelayRoute {
     if (this.closed) throw new P2PError('CANCELLED', 'the peer is stopping');
     if (!this.attached) throw new P2PError('PEER_UNREACHABLE', 'no metaserver to relay through');
     const { client } = this.attached;
-    const ticket = await client.relayTicket(peer.id, signal);
+    const ticket = await client.relayTicket(peer, signal);
     const relay = { host: ticket.host, port: ticket.port };
     const upgrade = this.shouldPunch(peer) ? this.upgrade : undefined;
     const socket = await this.connect(relay, ticket.token, upgrade !== undefined, signal);

@@ -72,8 +72,11 @@ const METASERVER_MESSAGES = {
   'address-check': { fields: {}, payload: 'none' },
   /** The listener's answer: the token its own registration was given (see address-challenge). */
   'address-proof': { fields: { token: 'hex' }, payload: 'none' },
-  /** A registered peer to the metaserver: "open a circuit to the relayed peer `id`". Answer: relay-ticket. */
-  'relay-connect': { fields: { id: 'peerId' }, payload: 'none' },
+  /**
+   * A registered peer to the metaserver: "open a circuit to the relayed peer `id`", which the dialer
+   * knows at `host:port` (refused unless `id` registered that address). Answer: relay-ticket.
+   */
+  'relay-connect': { fields: { id: 'peerId' }, optional: { host: 'host', port: 'port' }, payload: 'none' },
   /**
    * Connect to the relay at `host:port` (`host` absent: the metaserver's host) and present `token`
    * (PROTOCOL.md, "Relayed links").
