@@ -96,7 +96,8 @@ describe('chord ring (real sockets)', function () {
     await assert.rejects(startNode({}, rings[0]), (err: Error & { code?: string }) => err.code === 'AUTH_FAILED');
   });
 
-  it("successor list 'auto': about log2 N long, from the ring's density", async () => {
+  it("successor list 'auto': about log2 N long, from the ring's density", async function () {
+    this.timeout(50_000);
     rings = await startRing(32, { successorListLength: 'auto' });
     await waitFor('the ring', () => ringIsExact(rings), 10_000);
     // Each node estimates N from its own list, so lengths scatter around log2 32 + 1 = 6.
@@ -107,7 +108,8 @@ describe('chord ring (real sockets)', function () {
       () => lengths().every((l) => l >= 4 && l <= 10) && Math.abs(mean(lengths()) - 6) <= 1.5,
       10_000,
     );
-    await waitFor('the successor lists', () => successorListsAreExact(rings), 10_000);
+    // lists that just grew fill in over a few stabilize rounds of 32 nodes: slower under load
+    await waitFor('the successor lists', () => successorListsAreExact(rings), 20_000);
     await assertLookupsExact(50);
   });
 });
