@@ -7,7 +7,8 @@ import { open } from 'node:fs/promises';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { NodeIdentity } from '@node-core/wire';
+import { MAX_CHUNK_BYTES, NodeIdentity } from '@node-core/wire';
+import { fileRoot } from '@node-core/files/merkle';
 import { tlsClientOptions, tlsServerOptions } from '@node-core/wire/secure-channel';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
@@ -87,19 +88,37 @@ export function rssMiB(pid: number | undefined): number {
   }
 }
 
-/** Writes `mib` MiB of random bytes (each MiB numbered, so no two alike) to `path`; returns their SHA-256. */
-export async function writeRandomFile(path: string, mib: number): Promise<string> {
+/** A bench file's identity: its Merkle root (what this build reports) and its SHA-256 (what older builds report). */
+export interface FileDigests {
+  root: string;
+  sha256: string;
+}
+
+/** Whether a `download-complete` names the expected file: by its root, or by its SHA-256 (a build before roots). */
+export function completesFile(done: { root?: unknown; sha256?: unknown }, expected: FileDigests): boolean {
+  return done.root !== undefined ? done.root === expected.root : done.sha256 === expected.sha256;
+}
+
+/** Writes `mib` MiB of fresh random bytes to `path`; returns its root and SHA-256. */
+export async function writeRandomFile(path: string, mib: number): Promise<FileDigests> {
   const out = await open(path, 'w');
   const hash = createHash('sha256');
-  const block = Buffer.alloc(1024 * 1024);
+  const chunkHashes: Buffer[] = [];
+  const block = Buffer.alloc(MAX_CHUNK_BYTES);
   for (let i = 0; i < mib; i++) {
     // every byte fresh: a tool that reuses blocks it already holds (Syncthing does) finds none
     randomFillSync(block);
     hash.update(block);
+    chunkHashes.push(createHash('sha256').update(block).digest()); // a block is one chunk
     await out.write(block);
   }
   // on disk before the runs: else the kernel writes it back ~30 s later, in the middle of one
   await out.sync();
   await out.close();
-  return hash.digest('hex');
+  const root = fileRoot({
+    size: mib * MAX_CHUNK_BYTES,
+    chunkSize: MAX_CHUNK_BYTES,
+    chunkHashes: Buffer.concat(chunkHashes),
+  });
+  return { root, sha256: hash.digest('hex') };
 }

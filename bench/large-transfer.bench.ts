@@ -34,7 +34,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { CliProcess } from '../test/unit/cli-process';
-import { bareCopy, cpuMs, rssMiB, writeRandomFile } from './baseline';
+import { bareCopy, completesFile, cpuMs, rssMiB, writeRandomFile, type FileDigests } from './baseline';
 import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 import { median } from './stats';
 
@@ -120,7 +120,7 @@ class BenchNetwork {
   }
 
   /** GETs `name`, checks the file against `expected`, then deletes it (a 1 GiB file per run adds up). */
-  async get(getter: CliProcess, holders: CliProcess[], name: string, expected: string): Promise<GetRun> {
+  async get(getter: CliProcess, holders: CliProcess[], name: string, expected: FileDigests): Promise<GetRun> {
     const cpu = (): number[] => [...holders, getter].map((p) => cpuMs(p.child.pid));
     const before = cpu();
     const from = getter.events.length;
@@ -130,7 +130,7 @@ class BenchNetwork {
     const done = await getter.next('download-complete', () => true, 600_000, from);
     const transferMs = performance.now() - firstAt;
     const spent = cpu().map((after, i) => after - before[i]);
-    const intact = done.sha256 === expected && (await sha256Of(done.path)) === expected;
+    const intact = completesFile(done, expected) && (await sha256Of(done.path)) === expected.sha256;
     await rm(done.path);
     return {
       transferMs,
@@ -167,7 +167,12 @@ async function copyName(root: string, source: string, name: string): Promise<str
   return path;
 }
 
-async function uncappedRounds(root: string, source: string, expected: string, baselines: BaselineCli[]): Promise<void> {
+async function uncappedRounds(
+  root: string,
+  source: string,
+  expected: FileDigests,
+  baselines: BaselineCli[],
+): Promise<void> {
   const net = new BenchNetwork(root);
   try {
     const holders = [await net.peer('h1'), await net.peer('h2'), await net.peer('h3')];
@@ -297,7 +302,7 @@ function printBaselines(baselines: BaselineCli[], one: GetRun[], olderOne: GetRu
 }
 
 /** 1 vs 3 holders under an upload cap, each on a network of its own (fresh processes). */
-async function cappedRun(root: string, holderCount: number, source: string, expected: string): Promise<GetRun> {
+async function cappedRun(root: string, holderCount: number, source: string, expected: FileDigests): Promise<GetRun> {
   const net = new BenchNetwork(join(root, `capped-${holderCount}`));
   try {
     const holders: CliProcess[] = [];

@@ -4,7 +4,7 @@ import { link, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CliProcess } from '../test/unit/cli-process';
-import { cpuMs, threadCpuMs } from './baseline';
+import { completesFile, cpuMs, threadCpuMs, type FileDigests } from './baseline';
 
 export { writeRandomFile } from './baseline';
 
@@ -72,7 +72,7 @@ class ThreadSampler {
  * The holder shares `source` under a new name (hashed before the clock starts: a peer keeps
  * sharing what it downloaded, so each GET needs a name the getter does not have), then the getter GETs it.
  */
-export async function get(procs: CliProcess[], source: string, name: string, expected: string): Promise<GetRun> {
+export async function get(procs: CliProcess[], source: string, name: string, expected: FileDigests): Promise<GetRun> {
   const [holder, getter] = procs;
   const copy = join(dirname(source), name);
   await link(source, copy);
@@ -81,24 +81,24 @@ export async function get(procs: CliProcess[], source: string, name: string, exp
   await holder.next('shared', () => true, 300_000, shared);
   const [holderBefore, getterBefore] = [cpuMs(holder.child.pid), cpuMs(getter.child.pid)];
   const threads = new ThreadSampler(getter.child.pid);
-  let timed: Omit<GetRun, 'getterThreads'> & { path: string; sha256: string };
+  let timed: Omit<GetRun, 'getterThreads'> & { path: string; done: Parameters<typeof completesFile>[0] };
   try {
     const from = getter.events.length;
     getter.send(`GET ${name}`);
     // from the first chunk on: the search before it (a flood with its grace period) is no transfer
     await getter.next('download-progress', () => true, 60_000, from);
     const started = performance.now();
-    const { path, sha256 } = await getter.next('download-complete', () => true, 600_000, from);
+    const done = await getter.next('download-complete', () => true, 600_000, from);
     const ms = performance.now() - started;
     // read before the clean-up below, whose folder rescan is no part of the GET
     const holderCpuMs = cpuMs(holder.child.pid) - holderBefore;
     const getterCpuMs = cpuMs(getter.child.pid) - getterBefore;
-    timed = { ms, holderCpuMs, getterCpuMs, path, sha256 };
+    timed = { ms, holderCpuMs, getterCpuMs, path: done.path, done };
   } finally {
     threads.stop();
   }
-  const { path, sha256, ...run } = timed;
-  if (sha256 !== expected) throw new Error(`${name}: wrong digest`);
+  const { path, done, ...run } = timed;
+  if (!completesFile(done, expected)) throw new Error(`${name}: wrong digest`);
   await rm(path);
   await rm(copy);
   return { ...run, getterThreads: threads.spent() };

@@ -86,7 +86,7 @@ async function compare(): Promise<void> {
         // the previous round's gigabyte is written back before the clock starts, not during
         spawnSync('sync');
         if (kind === 'p2p') times.p2p.push((await get(peers, source, name, expected)).ms);
-        else if (kind === 'syncthing') times.syncthing.push(await syncthing.move(source, name, expected));
+        else if (kind === 'syncthing') times.syncthing.push(await syncthing.move(source, name, expected.sha256));
         else times.bare.push(await bareCopy(source, join(root, name)));
       }
       const [p2p, theirs, bare] = kinds.map((kind) => times[kind][round]);

@@ -80,8 +80,7 @@ export interface TopologyEvent {
 export interface SharedFileInfo {
   name: string;
   size: number;
-  sha256: string;
-  /** The version's Merkle root (see SearchResultEvent): what a share link of this file names. */
+  /** The version's Merkle root (see SearchResultEvent): its identity, and what a share link of this file names. */
   root: string;
 }
 
@@ -104,7 +103,7 @@ export interface FolderSharedEvent {
 }
 
 /**
- * A file this peer now offers: new in its folder (once hashed), changed (a new sha256), shared
+ * A file this peer now offers: new in its folder (once hashed), changed (a new root), shared
  * with SHARE, or downloaded. `path` is where it lies.
  */
 export interface FileAddedEvent extends SharedFileInfo {
@@ -123,7 +122,6 @@ export interface SearchHitEvent {
   event: 'search-hit';
   name: string;
   size: number;
-  sha256: string;
   /** The version's Merkle root (see SearchResultEvent). */
   root: string;
   holder: PeerRef;
@@ -133,7 +131,6 @@ export interface SearchResultEvent {
   event: 'search-result';
   name: string;
   size: number;
-  sha256: string;
   /** The file's Merkle root, hex: the version a GET of this result downloads (node-core/PROTOCOL.md). */
   root: string;
   holders: PeerRef[];
@@ -167,7 +164,6 @@ export interface DownloadCompleteEvent {
   name: string;
   path: string;
   bytes: number;
-  sha256: string;
   /** The Merkle root every chunk was verified against. */
   root: string;
   sources: string[];

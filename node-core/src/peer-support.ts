@@ -59,11 +59,11 @@ export async function assertCanDownload(store: FileStore, name: string): Promise
 }
 
 /**
- * The versions a GET may try, most held first: those found, or only the one whose SHA-256 or
- * root is `version`. None: NOT_FOUND.
+ * The versions a GET may try, most held first: those found, or only the one whose root is
+ * `version`. None: NOT_FOUND.
  */
 export function versionsToTry(name: string, found: SearchResultEvent[], version?: string): SearchResultEvent[] {
-  const versions = version ? found.filter((r) => r.sha256 === version || r.root === version) : found;
+  const versions = version ? found.filter((r) => r.root === version) : found;
   if (versions.length > 0) return versions;
   const what = version ? `version ${version.slice(0, 16)}… of "${name}"` : `"${name}"`;
   throw new P2PError('NOT_FOUND', `nobody in the network shares ${what}`, name);
@@ -117,8 +117,8 @@ export async function downloadIntoStore(
 }
 
 export function downloadCompleteEvent(result: DownloadResult): DownloadCompleteEvent {
-  const { name, path, bytes, sha256, root, sources } = result;
-  return { event: 'download-complete', name, path, bytes, sha256, root, sources };
+  const { name, path, bytes, root, sources } = result;
+  return { event: 'download-complete', name, path, bytes, root, sources };
 }
 
 export function peerReadyEvent(

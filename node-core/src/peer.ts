@@ -68,7 +68,7 @@ export interface PeerDownloadOptions {
   signal?: AbortSignal;
   /** The version to download and its holders, as SEARCH reported it or a share link names it (skips the search). */
   result?: SearchResultEvent;
-  /** The SHA-256 or Merkle root (hex) of the version to download, among those a search finds. */
+  /** The Merkle root (hex) of the version to download, among those a search finds. */
   version?: string;
   /** `bySource`: bytes received from each holder (by id) since this GET started. */
   onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;

@@ -1,15 +1,15 @@
 // Downloading what a share link names: from the link's holder first, and when that holder is
 // gone or no longer serves that version, from whoever a search in the network finds with the
-// same Merkle root and SHA-256. Either way every chunk is verified against the link's root and
-// the whole file against its SHA-256 before it gets its name. A link that names the holder's key
+// same Merkle root. Either way every chunk is verified against a manifest whose chunk digests
+// produce the link's root before the file gets its name. A link that names the holder's key
 // (`fp`) is used only with a holder that shows that key.
 import type { DownloadCompleteEvent, PeerRef, SearchResultEvent } from './events';
 import type { ShareLink } from './share-link';
 import { linkSearchResult } from './share-link';
 import { dial, ephemeralSecurity, P2PError, toP2PError, TrustStore, type ChannelSecurity } from './wire';
 
-export interface LinkRoutes<T extends Pick<DownloadCompleteEvent, 'root' | 'sha256'>> {
-  /** Downloads from these holders, accepting only `result`'s version (root, SHA-256, size). */
+export interface LinkRoutes<T extends Pick<DownloadCompleteEvent, 'root'>> {
+  /** Downloads from these holders, accepting only `result`'s version (root, size). */
   downloadFrom(result: SearchResultEvent): Promise<T>;
   /** Searches the network for the link's file name (may join a network first). */
   search(): Promise<SearchResultEvent[]>;
@@ -23,7 +23,7 @@ export interface LinkRoutes<T extends Pick<DownloadCompleteEvent, 'root' | 'sha2
 /** Errors that no other holder would change: give up instead of searching. */
 const FINAL_CODES = new Set(['FILE_EXISTS', 'CANCELLED', 'PAUSED', 'BAD_NAME', 'AUTH_FAILED', 'NO_SPACE']);
 
-export async function downloadByLink<T extends Pick<DownloadCompleteEvent, 'root' | 'sha256'>>(
+export async function downloadByLink<T extends Pick<DownloadCompleteEvent, 'root'>>(
   link: ShareLink,
   routes: LinkRoutes<T>,
 ): Promise<T> {
@@ -38,9 +38,7 @@ export async function downloadByLink<T extends Pick<DownloadCompleteEvent, 'root
       if (FINAL_CODES.has(holderError.code)) throw holderError;
     }
   }
-  const found = (await routes.search()).find(
-    (result) => result.root === link.root && result.sha256 === link.sha256 && result.holders.length > 0,
-  );
+  const found = (await routes.search()).find((result) => result.root === link.root && result.holders.length > 0);
   const holders = found ? await withLinkKey(link, found.holders, routes) : [];
   if (!found || holders.length === 0) {
     const why = holderError ? ` (its holder ${direct?.holders[0]?.id}: ${holderError.message})` : '';
@@ -50,7 +48,7 @@ export async function downloadByLink<T extends Pick<DownloadCompleteEvent, 'root
 }
 
 /** The link's holder, found again (at another address, say), is used only if it shows the link's key. */
-async function withLinkKey<T extends Pick<DownloadCompleteEvent, 'root' | 'sha256'>>(
+async function withLinkKey<T extends Pick<DownloadCompleteEvent, 'root'>>(
   link: ShareLink,
   holders: PeerRef[],
   routes: LinkRoutes<T>,
@@ -65,8 +63,8 @@ async function withLinkKey<T extends Pick<DownloadCompleteEvent, 'root' | 'sha25
 }
 
 /** The download verified a version; this makes sure it is the link's (a shared in-flight download may not be). */
-function checked<T extends Pick<DownloadCompleteEvent, 'root' | 'sha256'>>(link: ShareLink, done: T): T {
-  if (done.root !== link.root || done.sha256 !== link.sha256)
+function checked<T extends Pick<DownloadCompleteEvent, 'root'>>(link: ShareLink, done: T): T {
+  if (done.root !== link.root)
     throw new P2PError(
       'VERIFY_FAILED',
       `the file downloaded is not the version the link names (root ${done.root})`,

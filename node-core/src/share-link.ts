@@ -1,5 +1,5 @@
-// Share links: one URL names a file version (name, Merkle root, SHA-256, size) and how to reach
-// it (a holder, the network's metaserver). The VS Code extension opens them through its
+// Share links: one URL names a file version (name, Merkle root, size) and how to reach it (a
+// holder, the network's metaserver). The VS Code extension opens them through its
 // UriHandler and `p2p-node get LINK` downloads them. A link comes from a stranger, so parsing
 // checks every field and refuses anything ambiguous (a repeated field, a host with a path in it).
 import { isIP } from 'node:net';
@@ -22,10 +22,8 @@ export const MAX_LINK_LENGTH = 4096;
 
 export interface ShareLink {
   name: string;
-  /** The version's Merkle root (64 lowercase hex digits): every chunk is verified against it. */
+  /** The version's Merkle root (64 lowercase hex digits), its identity: every chunk is verified against it. */
   root: string;
-  /** Whole-file SHA-256 (64 lowercase hex digits): the whole file is verified against it too. */
-  sha256: string;
   /** Bytes (bound into the root as well). */
   size: number;
   /** A peer that shares the file. */
@@ -46,15 +44,11 @@ export class ShareLinkError extends Error {
   }
 }
 
-type Field = 'name' | 'sha256' | 'size' | 'root' | 'holder' | 'id' | 'fp' | 'metaserver' | 'mfp' | 'mode';
+// An older build's links also carry `sha256` (the whole file's digest): an unknown field, ignored.
+type Field = 'name' | 'size' | 'root' | 'holder' | 'id' | 'fp' | 'metaserver' | 'mfp' | 'mode';
 
 export function formatShareLink(link: ShareLink, target: ShareLinkTarget = DEFAULT_LINK_TARGET): string {
-  const query = new URLSearchParams({
-    name: link.name,
-    size: String(link.size),
-    root: link.root,
-    sha256: link.sha256,
-  });
+  const query = new URLSearchParams({ name: link.name, size: String(link.size), root: link.root });
   if (link.holder) {
     query.set('holder', formatAddress(link.holder));
     query.set('id', link.holder.id);
@@ -101,13 +95,11 @@ export function parseShareLinkQuery(query: URLSearchParams | string): ShareLink 
   if (!isFileName(name)) throw new ShareLinkError('"name" must be a plain file name');
   const root = field('root')?.toLowerCase();
   if (!isDigest(root)) throw new ShareLinkError('"root" must be 64 hex digits');
-  const sha256 = field('sha256')?.toLowerCase();
-  if (!isDigest(sha256)) throw new ShareLinkError('"sha256" must be 64 hex digits');
   const size = field('size');
   if (size === undefined || !/^\d{1,16}$/.test(size) || !Number.isSafeInteger(Number(size)))
     throw new ShareLinkError('"size" must be a byte count');
   // names travel in NFC, as the wire and the file store use them
-  const link: ShareLink = { name: name.normalize('NFC'), size: Number(size), root, sha256 };
+  const link: ShareLink = { name: name.normalize('NFC'), size: Number(size), root };
   const holder = field('holder');
   const id = field('id');
   if ((holder === undefined) !== (id === undefined)) throw new ShareLinkError('"holder" and "id" come together');
@@ -141,8 +133,8 @@ export function parseShareLinkQuery(query: URLSearchParams | string): ShareLink 
 /** What a search for the link's file would have found: its holder, for a download that skips the search. */
 export function linkSearchResult(link: ShareLink): SearchResultEvent | undefined {
   if (!link.holder) return undefined;
-  const { name, size, root, sha256, holder } = link;
-  return { event: 'search-result', name, size, root, sha256, holders: [holder] };
+  const { name, size, root, holder } = link;
+  return { event: 'search-result', name, size, root, holders: [holder] };
 }
 
 const isDigest = (v: string | undefined): v is string => v !== undefined && /^[0-9a-f]{64}$/.test(v);

@@ -22,6 +22,7 @@ import type { NetworkElement } from '../../extension/src/views/networkTreeProvid
 import type { FilesElement } from '../../extension/src/views/filesTreeProvider';
 import { TRANSFER_CONTEXT_VALUES } from '../../extension/src/views/transfersTreeProvider';
 import { isAlive, waitUntil as waitFor } from '../unit/extension-helpers';
+import { rootOf } from '../unit/support/file-root';
 import { EXTENSION_ID } from './support/extension';
 
 describe('extension: a network driven through the commands', function () {
@@ -296,7 +297,8 @@ describe('extension: a network driven through the commands', function () {
     assert.equal(item.label, sharedName);
     assert.equal(item.contextValue, 'p2p.networkFile');
     assert.match(String(item.description), new RegExp(`root ${found[0]!.root.slice(0, 8)}$`));
-    assert.match(String(item.tooltip), new RegExp(`Merkle root ${found[0]!.root}`));
+    assert.match(String(item.tooltip), new RegExp(`^Root ${found[0]!.root}$`, 'm'));
+    assert.doesNotMatch(String(item.tooltip), /SHA-256/, 'the root is the only digest shown');
     const holders = api.filesTree.getChildren(roots[0]);
     assert.deepEqual(
       holders.map((h: FilesElement) => (h.kind === 'holder' ? h.holder.id : '')),
@@ -506,14 +508,13 @@ describe('extension: chord peers through the commands', function () {
       writeFileSync(file, contents[i]!);
       await vscode.commands.executeCommand('p2p.shareFile', { uri: file, peer });
     }
-    const shaOf = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
     let found: NetworkFile[] = [];
     // Four peers just joined: the ring may take a few stabilize rounds to place the records.
     for (let tries = 0; found.length !== 2 && tries < 60; tries++) {
       if (tries > 0) await sleep(250);
       found = (await vscode.commands.executeCommand<NetworkFile[]>('p2p.searchFile', { name, peer: getter }))!;
     }
-    assert.deepEqual(found.map((f) => f.sha256).sort(), contents.map(shaOf).sort());
+    assert.deepEqual(found.map((f) => f.root).sort(), contents.map((c) => rootOf(c)).sort());
     const elements = api.filesTree.getChildren().filter((e) => e.kind === 'networkFile' && e.file.name === name);
     assert.equal(elements.length, 2, 'two entries of one name, one per version');
     // A successor list still stale from the joins may have placed a ring copy on the getter; the
@@ -523,9 +524,9 @@ describe('extension: chord peers through the commands', function () {
       () => !api.nodes.peer(getter!)?.peerState?.sharedFiles.some((f) => f.name === name),
       20_000,
     );
-    const picked = elements.find((e) => e.kind === 'networkFile' && e.file.sha256 === shaOf(contents[1]!))!;
+    const picked = elements.find((e) => e.kind === 'networkFile' && e.file.root === rootOf(contents[1]!))!;
     const result = (await vscode.commands.executeCommand<DownloadResult>('p2p.downloadFile', picked))!;
-    assert.equal(result.sha256, shaOf(contents[1]!));
+    assert.equal(result.root, rootOf(contents[1]!));
     assert.ok(readFileSync(result.path).equals(contents[1]!), 'the picked version, not the most held one');
   });
 });

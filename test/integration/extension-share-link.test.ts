@@ -68,8 +68,8 @@ describe('extension: share links', function () {
     const metaserver = { host: '127.0.0.1', port: server.port };
     metaserverFingerprint = server.fingerprint!;
     link = (name) => {
-      const { size, root, sha256 } = manifests[name]!;
-      return { name, size, root, sha256, holder, metaserver, metaserverFingerprint };
+      const { size, root } = manifests[name]!;
+      return { name, size, root, holder, metaserver, metaserverFingerprint };
     };
   });
 
@@ -135,7 +135,6 @@ describe('extension: share links', function () {
     const parsed = parseShareLink(text!, EXTENSION_ID);
     assert.equal(parsed.name, first);
     assert.equal(parsed.root, manifests[first]!.root);
-    assert.equal(parsed.sha256, manifests[first]!.sha256);
     assert.equal(parsed.size, manifests[first]!.size);
     assert.deepEqual(parsed.holder, { id: peer!.info!.id, host: peer!.info!.host, port: peer!.info!.port });
     assert.equal(parsed.fingerprint, peer!.info!.fingerprint, "the link names this peer's key");
@@ -158,7 +157,7 @@ describe('extension: share links', function () {
     });
     assert.equal(done?.peer, peer!.info!.id);
     assert.deepEqual(done?.sources, ['outside']);
-    assert.equal(done?.sha256, manifests[second]!.sha256);
+    assert.equal(done?.root, manifests[second]!.root);
     assert.equal(readFileSync(done!.path, 'utf8'), content[second]);
   });
 });

@@ -1,7 +1,7 @@
 // `p2p-node peer --mode chord --json` as separate processes: ready with nodeId, LOOKUP of
 // 40-hex keys and of names answered with the true owner (computed here from the ready
 // events' node ids), TOPO with predecessor/successors/fingers, SHARE + GET, two versions of one
-// name (SEARCH lists both, `GET name <sha256>` picks one), STOP.
+// name (SEARCH lists both, `GET name <root>` picks one), STOP.
 import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TopologyEvent } from '@node-core/events';
 import { bundleCli, CliProcess, removeCliBundle } from './cli-process';
+import { rootOf } from './support/file-root';
 
 interface Started {
   proc: CliProcess;
@@ -142,12 +143,12 @@ describe('cli: p2p-node peer --mode chord', function () {
     assert.ok((await readFile(done.path)).equals(data));
 
     // Two versions of one name, shared by two peers outside its placement: SEARCH lists both,
-    // and a GET picks one by its SHA-256.
+    // and a GET picks one by its root.
     const kn = sorted.indexOf(owner(createHash('sha1').update('notes.bin').digest('hex'), peers));
     const placed = [0, 1, 2].map((d) => sorted[(kn + d) % n]);
     const [x, y, z] = peers.filter((p) => !placed.includes(p));
     const versions = [randomBytes(30_000), randomBytes(40_000)];
-    const shas = versions.map((v) => createHash('sha256').update(v).digest('hex'));
+    const roots = versions.map((v) => rootOf(v));
     for (const [i, sharer] of [x, y].entries()) {
       const dir = join(root, `version-${i}`);
       await mkdir(dir, { recursive: true });
@@ -158,11 +159,11 @@ describe('cli: p2p-node peer --mode chord', function () {
     const from = z.proc.events.length;
     z.proc.send('SEARCH notes.bin');
     const one = await z.proc.next('search-result', (e) => e.name === 'notes.bin', 10_000, from);
-    const other = await z.proc.next('search-result', (e) => e.sha256 !== one.sha256, 5000, from);
-    assert.deepEqual([one.sha256, other.sha256].sort(), [...shas].sort());
-    z.proc.send(`GET notes.bin ${shas[1]}`);
+    const other = await z.proc.next('search-result', (e) => e.root !== one.root, 5000, from);
+    assert.deepEqual([one.root, other.root].sort(), [...roots].sort());
+    z.proc.send(`GET notes.bin ${roots[1]}`);
     const got = await z.proc.next('download-complete', (e) => e.name === 'notes.bin', 10_000);
-    assert.equal(got.sha256, shas[1]);
+    assert.equal(got.root, roots[1]);
     assert.ok((await readFile(got.path)).equals(versions[1]));
 
     peers[2].proc.send('STOP');

@@ -15,10 +15,10 @@ function holder(): ChordContact {
 }
 
 function version(): VersionClaim {
-  return { size: 10, sha256: randomBytes(32).toString('hex'), root: randomBytes(32).toString('hex') };
+  return { size: 10, root: randomBytes(32).toString('hex') };
 }
 
-const shas = (index: VersionIndex, name = 'f'): string[] => index.versions(name).map((v) => v.sha256);
+const roots = (index: VersionIndex, name = 'f'): string[] => index.versions(name).map((v) => v.root);
 
 describe('chord VersionIndex (the bounded version records)', () => {
   it('keeps each version of a name apart, most held first', () => {
@@ -27,7 +27,7 @@ describe('chord VersionIndex (the bounded version records)', () => {
     index.add('f', a, holder(), 1);
     index.add('f', b, holder(), 1);
     index.add('f', b, holder(), 1);
-    assert.deepEqual(shas(index), [b.sha256, a.sha256]);
+    assert.deepEqual(roots(index), [b.root, a.root]);
     assert.equal(index.versions('f')[0].holders.length, 2);
   });
 
@@ -37,7 +37,7 @@ describe('chord VersionIndex (the bounded version records)', () => {
     const [a, b] = [version(), version()];
     index.add('f', a, h, 1);
     index.add('f', b, h, 2);
-    assert.deepEqual(shas(index), [b.sha256]);
+    assert.deepEqual(roots(index), [b.root]);
   });
 
   it('records another node sent never move a holder recorded under another version', () => {
@@ -46,7 +46,7 @@ describe('chord VersionIndex (the bounded version records)', () => {
     const [a, b] = [version(), version()];
     index.add('f', a, h, 1);
     assert.equal(index.add('f', b, h, 2, { move: false }), false);
-    assert.deepEqual(shas(index), [a.sha256]);
+    assert.deepEqual(roots(index), [a.root]);
   });
 
   it(`at most ${MAX_CHORD_VERSIONS} versions: a flood of new ones replaces its own newest, not the first`, () => {
@@ -54,9 +54,9 @@ describe('chord VersionIndex (the bounded version records)', () => {
     const first = [version(), version()];
     for (const v of first) index.add('f', v, holder(), 1);
     for (let i = 0; i < 1000; i++) index.add('f', version(), holder(), 2);
-    const kept = shas(index);
+    const kept = roots(index);
     assert.equal(kept.length, MAX_CHORD_VERSIONS);
-    for (const v of first) assert.ok(kept.includes(v.sha256));
+    for (const v of first) assert.ok(kept.includes(v.root));
   });
 
   it('when full, the version with the fewest holders gives way', () => {
@@ -68,9 +68,9 @@ describe('chord VersionIndex (the bounded version records)', () => {
     for (const v of singles) index.add('f', v, holder(), 1);
     const late = version();
     index.add('f', late, holder(), 2);
-    const kept = shas(index);
-    assert.ok(kept.includes(wellHeld.sha256) && kept.includes(late.sha256));
-    assert.ok(!kept.includes(singles[singles.length - 1].sha256), 'the newest single-holder version gave way');
+    const kept = roots(index);
+    assert.ok(kept.includes(wellHeld.root) && kept.includes(late.root));
+    assert.ok(!kept.includes(singles[singles.length - 1].root), 'the newest single-holder version gave way');
   });
 
   it(`at most ${MAX_VERSION_HOLDERS} holders per version (the least recently seen gives way)`, () => {
@@ -99,7 +99,7 @@ describe('chord VersionIndex (the bounded version records)', () => {
     index.add('f', b, h2, 10); // refreshed
     const before = index.revision('f');
     index.expire(5);
-    assert.deepEqual(shas(index), [b.sha256]);
+    assert.deepEqual(roots(index), [b.root]);
     assert.ok(index.revision('f') > before, 'a change is a new revision (the replicas are sent it)');
     index.expire(20);
     assert.deepEqual(index.names(), []);
@@ -114,7 +114,7 @@ describe('chord VersionIndex (the bounded version records)', () => {
     index.add('f', b, h3, 1);
     index.remove('f', b, h3);
     index.remove('f', a, h1);
-    assert.deepEqual(shas(index), [a.sha256]);
+    assert.deepEqual(roots(index), [a.root]);
     assert.deepEqual(
       index.versions('f')[0].holders.map((h) => h.port),
       [h2.port],

@@ -1,10 +1,10 @@
 // Two versions of one file name on a chord ring (real sockets, real directories): the key stays
-// SHA-1 of the name, its owner records both versions, a search lists both with their SHA-256s,
+// SHA-1 of the name, its owner records both versions, a search lists both with their roots,
 // a GET of either gets those bytes, both survive the owner leaving or being killed, a holder
 // that deletes its file withdraws only its version, and a stranger publishing 1,000 versions
 // cannot make the owner keep more than the bound.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import { ChordPeer } from '@node-core/chord/chord-peer';
 import { hashToId, inHalfOpen, nodeIdOf } from '@node-core/chord/id';
 import type { SearchResultEvent } from '@node-core/events';
 import { MAX_CHORD_VERSIONS } from '@node-core/wire/fields';
+import { rootOf } from './support/file-root';
 import { filePeer, placementAmong, ringIsExact, waitFor } from './chord-harness';
 import { VersionForger } from './hostile-publisher';
 
@@ -57,7 +58,7 @@ describe('chord: several versions of one name', function () {
     return { placement, others: peers.filter((p) => !placement.includes(p)) };
   }
 
-  /** Two sharers, each sharing its own content under NAME; returns the contents by SHA-256. */
+  /** Two sharers, each sharing its own content under NAME; returns the contents by root. */
   async function shareTwoVersions(sharers: ChordPeer[], name = NAME): Promise<Map<string, Buffer>> {
     const contents = new Map<string, Buffer>();
     for (const sharer of sharers) {
@@ -66,13 +67,13 @@ describe('chord: several versions of one name', function () {
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, name), data);
       const shared = await sharer.share(join(dir, name));
-      assert.equal(shared.sha256, sha256(data));
-      contents.set(shared.sha256, data);
+      assert.equal(shared.root, rootOf(data));
+      contents.set(shared.root, data);
     }
     return contents;
   }
 
-  /** Searches from `from` until it lists exactly the versions `want` (by SHA-256). */
+  /** Searches from `from` until it lists exactly the versions `want` (by root). */
   async function searchUntil(
     from: ChordPeer,
     want: string[],
@@ -83,28 +84,28 @@ describe('chord: several versions of one name', function () {
     let last: SearchResultEvent[] = [];
     while (Date.now() < deadline) {
       last = await from.search(name).catch(() => []);
-      const found = last.map((r) => r.sha256).sort();
+      const found = last.map((r) => r.root).sort();
       if (found.length === want.length && found.every((s, i) => s === [...want].sort()[i])) return last;
       await sleep(100);
     }
-    assert.fail(`search found ${JSON.stringify(last.map((r) => r.sha256))}, want ${JSON.stringify(want)}`);
+    assert.fail(`search found ${JSON.stringify(last.map((r) => r.root))}, want ${JSON.stringify(want)}`);
   }
 
   async function getVersion(getter: ChordPeer, result: SearchResultEvent, data: Buffer): Promise<void> {
     const done = await getter.get(NAME, { result });
-    assert.equal(done.sha256, result.sha256);
-    assert.ok((await readFile(done.path)).equals(data), `${getter.self.id} got the bytes of ${result.sha256}`);
+    assert.equal(done.root, result.root);
+    assert.ok((await readFile(done.path)).equals(data), `${getter.self.id} got the bytes of ${result.root}`);
   }
 
-  it('a search lists both versions with their SHA-256s and holders; a GET of each gets its bytes', async () => {
+  it('a search lists both versions with their roots and holders; a GET of each gets its bytes', async () => {
     await startPeers(7);
     const { placement, others } = roles();
     const [s1, s2, g1, g2] = others;
     const contents = await shareTwoVersions([s1, s2]);
-    const [shaA, shaB] = [...contents.keys()];
-    const results = await searchUntil(g1, [shaA, shaB]);
-    const a = results.find((r) => r.sha256 === shaA);
-    const b = results.find((r) => r.sha256 === shaB);
+    const [rootA, rootB] = [...contents.keys()];
+    const results = await searchUntil(g1, [rootA, rootB]);
+    const a = results.find((r) => r.root === rootA);
+    const b = results.find((r) => r.root === rootB);
     assert.ok(a && b);
     assert.notEqual(a.root, b.root);
     // the first version is also copied onto the owner; the second is served by its sharer
@@ -114,15 +115,15 @@ describe('chord: several versions of one name', function () {
     assert.deepEqual(
       placement[0].versions.index
         .versions(NAME)
-        .map((v) => v.sha256)
+        .map((v) => v.root)
         .sort(),
-      [shaA, shaB].sort(),
+      [rootA, rootB].sort(),
     );
-    await getVersion(g1, a, contents.get(shaA)!);
-    await getVersion(g2, b, contents.get(shaB)!);
+    await getVersion(g1, a, contents.get(rootA)!);
+    await getVersion(g2, b, contents.get(rootB)!);
     // a downloader serves what it got, and the owner learns it
     await eventuallySearch(placement[1], (rs) =>
-      Boolean(rs.find((r) => r.sha256 === shaB)?.holders.some((h) => h.id === g2.self.id)),
+      Boolean(rs.find((r) => r.root === rootB)?.holders.some((h) => h.id === g2.self.id)),
     );
   });
 
@@ -134,14 +135,14 @@ describe('chord: several versions of one name', function () {
     const contents = await shareTwoVersions([s1, s2]);
     await owner.stop();
     peers = peers.filter((p) => p !== owner);
-    const kept = heir.versions.index.versions(NAME).map((v) => v.sha256);
+    const kept = heir.versions.index.versions(NAME).map((v) => v.root);
     assert.deepEqual(kept.sort(), [...contents.keys()].sort(), 'the heir holds both records as the owner leaves');
     await waitFor('the ring', () => ringIsExact(peers.map((p) => p.ring)), 15_000);
     // a getter outside the new placement (a replica holds the ring's copy of the name already)
     const getter = roles().others.find((p) => p !== s1 && p !== s2)!;
     const results = await searchUntil(getter, [...contents.keys()]);
     const b = results.find((r) => r.holders.some((h) => h.id === s2.self.id))!;
-    await getVersion(getter, b, contents.get(b.sha256)!);
+    await getVersion(getter, b, contents.get(b.root)!);
   });
 
   it('both versions survive the owner being killed (no hand-off, no goodbye)', async () => {
@@ -156,7 +157,7 @@ describe('chord: several versions of one name', function () {
     const getter = roles().others.find((p) => p !== s1 && p !== s2)!;
     const results = await searchUntil(getter, [...contents.keys()]);
     const b = results.find((r) => r.holders.some((h) => h.id === s2.self.id))!;
-    await getVersion(getter, b, contents.get(b.sha256)!);
+    await getVersion(getter, b, contents.get(b.root)!);
   });
 
   it("a node that joins in front of the owner gets both versions' records", async () => {
@@ -188,14 +189,14 @@ describe('chord: several versions of one name', function () {
     await s1.share(join(s1.store.dir, NAME));
     await writeFile(join(s2.store.dir, NAME), data.b);
     await s2.share(join(s2.store.dir, NAME));
-    await searchUntil(placement[1], [sha256(data.a), sha256(data.b)]);
+    await searchUntil(placement[1], [rootOf(data.a), rootOf(data.b)]);
     await rm(join(s2.store.dir, NAME));
     await waitFor(
       'the owner to forget B',
-      () => placement[0].versions.index.versions(NAME).every((v) => v.sha256 !== sha256(data.b)),
+      () => placement[0].versions.index.versions(NAME).every((v) => v.root !== rootOf(data.b)),
       10_000,
     );
-    await searchUntil(placement[1], [sha256(data.a)]);
+    await searchUntil(placement[1], [rootOf(data.a)]);
   });
 
   it('a stranger publishing 1,000 versions of the name cannot make the owner keep more than the bound', async () => {
@@ -204,7 +205,7 @@ describe('chord: several versions of one name', function () {
     const owner = placement[0];
     const contents = await shareTwoVersions(others.slice(0, 2));
     const honest = [...contents.keys()];
-    const records = (): string[] => owner.versions.index.versions(NAME).map((v) => v.sha256);
+    const records = (): string[] => owner.versions.index.versions(NAME).map((v) => v.root);
     await waitFor('both honest records', () => honest.every((s) => records().includes(s)), 10_000);
 
     // claims nobody serves are refused
@@ -231,7 +232,7 @@ describe('chord: several versions of one name', function () {
         'the versions kept before the flood are still there',
       );
       for (const peer of peers) assert.ok(peer.versions.index.versions(NAME).length <= MAX_CHORD_VERSIONS);
-      await eventuallySearch(others[2], (rs) => honest.every((s) => rs.some((r) => r.sha256 === s)));
+      await eventuallySearch(others[2], (rs) => honest.every((s) => rs.some((r) => r.root === s)));
     } finally {
       await Promise.all([liar.close(), oneAddress.close(), manyAddresses.close()]);
     }
@@ -252,10 +253,6 @@ describe('chord: several versions of one name', function () {
     }
   }
 });
-
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 /** A port free right now on 127.0.0.1 (the joiner listens on it next). */
 async function freePort(): Promise<number> {

@@ -1,37 +1,24 @@
-// Both chunk sinks, driven directly: chunks written out of order (more than a sink keeps in
-// memory, so some are hashed from the file), chunks already on disk, and the failure paths of
-// the worker sink (a .part it cannot open, a close while writes are pending).
+// Both chunk sinks, driven directly: chunks written out of order and in pieces beside chunks
+// already on disk, chunks that do not match the manifest, and the failure paths of the worker
+// sink (a .part it cannot open, a close while writes are pending).
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chunkCount, type FileManifest } from '@node-core/files/manifest';
-import { fileRoot } from '@node-core/files/merkle';
 import { P2PError } from '@node-core/wire';
 import { InThreadSink } from '@node-core/transfer/in-thread-sink';
 import { WorkerSink } from '@node-core/transfer/worker-sink';
 import { openChunkSink } from '@node-core/transfer/chunk-sink';
 import type { ChunkSink } from '@node-core/transfer/chunk-sink-types';
+import { chunkHashesOf, rootOf } from './support/file-root';
 
 const CHUNK = 64 * 1024;
 
 function manifestOf(name: string, content: Buffer): FileManifest {
-  const hashes: Buffer[] = [];
-  for (let at = 0; at < content.length; at += CHUNK)
-    hashes.push(
-      createHash('sha256')
-        .update(content.subarray(at, at + CHUNK))
-        .digest(),
-    );
-  return {
-    name,
-    size: content.length,
-    chunkSize: CHUNK,
-    sha256: createHash('sha256').update(content).digest('hex'),
-    chunkHashes: Buffer.concat(hashes),
-    root: fileRoot({ size: content.length, chunkSize: CHUNK, chunkHashes: Buffer.concat(hashes) }),
-  };
+  const chunkHashes = chunkHashesOf(content, CHUNK);
+  return { name, size: content.length, chunkSize: CHUNK, chunkHashes, root: rootOf(content, CHUNK) };
 }
 
 /** A chunk as a socket delivers it: several pieces, the first and last sharing their memory with neighbours. */
@@ -54,7 +41,7 @@ describe('chunk sinks', () => {
   });
 
   for (const kind of ['main thread', 'worker'] as const) {
-    it(`${kind}: writes chunks out of order and in pieces, keeps chunks on disk, hashes the whole file`, async () => {
+    it(`${kind}: writes chunks out of order and in pieces, beside chunks already on disk`, async () => {
       const content = randomBytes(40 * CHUNK + 777);
       const manifest = manifestOf('f.bin', content);
       const path = join(dir, 'f.bin.part');
@@ -65,15 +52,13 @@ describe('chunk sinks', () => {
         await file.truncate(content.length);
         const sink: ChunkSink = kind === 'worker' ? new WorkerSink(manifest, path) : new InThreadSink(manifest, file);
         try {
-          for (let index = 0; index < 5; index++) sink.markPresent(index);
-          // the rest arrive backwards from the end, then chunk 5 last: every chunk waits for it
+          // the rest arrive backwards from the end, then chunk 5 last
           const order = [...Array.from({ length: chunkCount(manifest.size, CHUNK) - 6 }, (_, i) => 40 - i), 5];
           const lengths = await Promise.all(order.map((index) => sink.write(index, piecesOf(content, index))));
           assert.equal(
             lengths.reduce((a, b) => a + b, 0),
             content.length - 5 * CHUNK,
           );
-          assert.equal(await sink.digest(), manifest.sha256);
         } finally {
           sink.close();
         }
@@ -98,7 +83,6 @@ describe('chunk sinks', () => {
         await assert.rejects(sink.write(2, [content.subarray(2 * CHUNK, 3 * CHUNK - 1)]), refused); // one byte short
         assert.equal((await readFile(path)).length, CHUNK, 'nothing of the refused chunks was written');
         await Promise.all([1, 2].map((index) => sink.write(index, piecesOf(content, index))));
-        assert.equal(await sink.digest(), manifest.sha256);
       } finally {
         sink.close();
         await file.close();
@@ -119,30 +103,30 @@ describe('chunk sinks', () => {
     await file.close();
   });
 
-  it('worker: a .part it cannot open fails the writes and the digest, without hanging', async () => {
+  it('worker: a .part it cannot open fails the writes, without hanging', async () => {
     const content = randomBytes(2 * CHUNK);
     const sink = new WorkerSink(manifestOf('x', content), join(dir, 'missing-dir', 'x.part'));
     try {
       await assert.rejects(sink.write(0, piecesOf(content, 0)));
-      await assert.rejects(sink.digest());
       await assert.rejects(sink.write(1, piecesOf(content, 1)));
     } finally {
       sink.close();
     }
   });
 
-  it('worker: close() while a digest waits for missing chunks rejects it', async () => {
-    const content = randomBytes(2 * CHUNK);
+  it('worker: close() while writes are pending settles each of them, and refuses later ones', async () => {
+    const content = randomBytes(8 * CHUNK);
     const path = join(dir, 'y.part');
     await (await open(path, 'w')).close();
     const sink = new WorkerSink(manifestOf('y', content), path);
     await sink.write(1, piecesOf(content, 1));
-    await assert.rejects(sink.digest(), /not every chunk/);
-    const pending = sink.write(0, piecesOf(content, 0)).catch((err: Error) => err);
+    const pending = [0, 2, 3, 4, 5].map((index) =>
+      sink.write(index, piecesOf(content, index)).catch((err: Error) => err),
+    );
     sink.close();
-    const outcome = await pending;
-    // either the write made it before the close, or it was refused by it: never left hanging
-    assert.ok(outcome === CHUNK || outcome instanceof Error, String(outcome));
-    await assert.rejects(sink.digest());
+    // each write made it before the close, or was refused by it: never left hanging
+    for (const outcome of await Promise.all(pending))
+      assert.ok(outcome === CHUNK || outcome instanceof Error, String(outcome));
+    await assert.rejects(sink.write(6, piecesOf(content, 6)), /ended/);
   });
 });

@@ -42,12 +42,12 @@ process.stdin.on('data', (d) => {
     const cmd = buffer.slice(0, i).trim(); buffer = buffer.slice(i + 1);
     if (cmd === 'STOP' && id !== 'stubborn') { emit({ event: 'stopped' }); process.exit(0); }
     if (cmd === 'CRASH') process.exit(3);
-    if (cmd.startsWith('SHARE ')) emit({ event: 'shared', name: cmd.slice(6), size: 3, sha256: 'x', path: '/p' });
+    if (cmd.startsWith('SHARE ')) emit({ event: 'shared', name: cmd.slice(6), size: 3, root: 'x', path: '/p' });
     if (cmd === 'SEARCH none') emit({ event: 'not-found', name: 'none' });
     else if (cmd.startsWith('SEARCH ')) {
       const h = (hid) => ({ id: hid, host: '127.0.0.1', port: 1 });
-      emit({ event: 'search-result', name: cmd.slice(7), size: 10, sha256: 'abc', holders: [h('s2')] });
-      const later = { event: 'search-result', name: cmd.slice(7), size: 10, sha256: 'abc', holders: [h('s3')] };
+      emit({ event: 'search-result', name: cmd.slice(7), size: 10, root: 'abc', holders: [h('s2')] });
+      const later = { event: 'search-result', name: cmd.slice(7), size: 10, root: 'abc', holders: [h('s3')] };
       setTimeout(() => emit(later), 30);
     }
     if (cmd === 'GET slow.bin') emit({ event: 'download-progress', name: 'slow.bin', bytes: 1, total: 10 });
@@ -58,12 +58,12 @@ process.stdin.on('data', (d) => {
     }
     if (cmd === 'GET f') {
       emit({ event: 'download-progress', name: 'f', bytes: 5, total: 10 });
-      const done = { event: 'download-complete', name: 'f', path: '/d/Downloads/f', bytes: 10, sha256: 'abc',
+      const done = { event: 'download-complete', name: 'f', path: '/d/Downloads/f', bytes: 10, root: 'abc',
         sources: ['s2'] };
       setTimeout(() => emit(done), 20);
     }
     if (cmd === 'KEY') {
-      emit({ event: 'files', files: [{ name: String(process.env.P2P_NETWORK_KEY), size: 0, sha256: '' }] });
+      emit({ event: 'files', files: [{ name: String(process.env.P2P_NETWORK_KEY), size: 0, root: '' }] });
     }
   }
 });

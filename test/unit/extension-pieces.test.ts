@@ -337,17 +337,17 @@ describe('extension search results and peer state', () => {
     let results: NetworkFile[] = [];
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 3, sha256: 'a', root: 'r', holders: [h('s2')] },
+      { event: 'search-result', name: 'f', size: 3, root: 'r', holders: [h('s2')] },
       's1',
     );
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 3, sha256: 'a', root: 'r', holders: [h('s3'), h('s2')] },
+      { event: 'search-result', name: 'f', size: 3, root: 'r', holders: [h('s3'), h('s2')] },
       's1',
     );
     results = mergeSearchResult(
       results,
-      { event: 'search-result', name: 'f', size: 4, sha256: 'b', root: 's', holders: [h('s4')] },
+      { event: 'search-result', name: 'f', size: 4, root: 's', holders: [h('s4')] },
       's1',
     );
     assert.equal(results.length, 2);
@@ -361,7 +361,6 @@ describe('extension search results and peer state', () => {
     const file = (name: string, root: string): NetworkFile => ({
       name,
       size: 1,
-      sha256: root,
       root,
       holders: [{ id: 'h', host: '127.0.0.1', port: 1 }],
       foundBy: 's1',
@@ -404,7 +403,7 @@ describe('extension search results and peer state', () => {
       state.neighbors.map((n) => n.id),
       ['s4'],
     );
-    state.apply({ event: 'shared', name: 'a', size: 1, sha256: 'x', root: 'r', path: '/a' });
+    state.apply({ event: 'shared', name: 'a', size: 1, root: 'r', path: '/a' });
     state.apply({ event: 'download-progress', name: 'b', bytes: 1, total: 2 });
     assert.deepEqual(state.downloads, [{ name: 'b', bytes: 1, total: 2 }]);
     state.apply({
@@ -412,7 +411,6 @@ describe('extension search results and peer state', () => {
       name: 'b',
       path: '/b',
       bytes: 2,
-      sha256: 'y',
       root: 'z',
       sources: ['s4'],
     });
@@ -428,12 +426,12 @@ describe('extension search results and peer state', () => {
 
   it('follows the files a peer adds to and removes from its folder', () => {
     const state = new PeerState();
-    state.apply({ event: 'files', files: [{ name: 'a', size: 1, sha256: 'x', root: 'rx' }] });
-    assert.equal(state.apply({ event: 'file-added', name: 'b', size: 2, sha256: 'y', root: 'ry', path: '/d/b' }), true);
-    state.apply({ event: 'file-added', name: 'a', size: 3, sha256: 'z', root: 'rz', path: '/d/a' });
+    state.apply({ event: 'files', files: [{ name: 'a', size: 1, root: 'rx' }] });
+    assert.equal(state.apply({ event: 'file-added', name: 'b', size: 2, root: 'ry', path: '/d/b' }), true);
+    state.apply({ event: 'file-added', name: 'a', size: 3, root: 'rz', path: '/d/a' });
     assert.deepEqual(state.sharedFiles, [
-      { name: 'a', size: 3, sha256: 'z', root: 'rz' },
-      { name: 'b', size: 2, sha256: 'y', root: 'ry' },
+      { name: 'a', size: 3, root: 'rz' },
+      { name: 'b', size: 2, root: 'ry' },
     ]);
     assert.equal(state.apply({ event: 'file-removed', name: 'a' }), true);
     assert.equal(state.apply({ event: 'file-removed', name: 'a' }), false);

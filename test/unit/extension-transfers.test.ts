@@ -151,7 +151,6 @@ describe('extension PeerState downloads', () => {
       name: 'b',
       path: '/b',
       bytes: 2,
-      sha256: 'x',
       root: 'r',
       sources: ['s'],
     });

@@ -1,7 +1,7 @@
 // Flood overlay end to end, in-process peers over real loopback sockets: join, cap and
 // redirect, search hit and miss, verified downloads, refusals, healing, metaserver outages.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dial, ephemeralSecurity, P2PError, WireServer } from '@node-core/wire';
@@ -11,6 +11,7 @@ import { AddressProof } from '@node-core/metaserver/address-proof';
 import type { BridgeMessage } from '@node-core/topology';
 import type { SearchResultEvent } from '@node-core/events';
 import { FloodFixture, proofListener, waitFor } from './flood-fixture';
+import { rootOf } from './support/file-root';
 
 const code = (expected: string) => (e: unknown) => e instanceof P2PError && e.code === expected;
 
@@ -57,7 +58,7 @@ describe('flood: network', function () {
     const results = await a.search('f1.txt');
     assert.equal(results.length, 1);
     assert.equal(results[0].size, 5);
-    assert.equal(results[0].sha256, createHash('sha256').update('hello').digest('hex'));
+    assert.equal(results[0].root, rootOf('hello'));
     assert.deepEqual(results[0].holders, [c.address]);
     assert.deepEqual(await a.search('nothing.txt'), []);
   });
@@ -170,7 +171,6 @@ describe('flood: network', function () {
               size: manifest.size,
               chunkSize: manifest.chunkSize,
               chunks: manifest.chunkHashes.length / 32,
-              sha256: manifest.sha256,
             },
             manifest.chunkHashes,
           );
@@ -182,7 +182,6 @@ describe('flood: network', function () {
         event: 'search-result' as const,
         name: 'mute.bin',
         size: content.length,
-        sha256: manifest.sha256,
         root: manifest.root,
         holders: [{ id: 'silent', ...silentAddress }],
       };
@@ -194,7 +193,7 @@ describe('flood: network', function () {
     }
   });
 
-  // the same downloads through both sinks: written and hashed in the main thread, or in a worker
+  // the same downloads through both sinks: checked and written in the main thread, or in a worker
   for (const [sink, workerSinkFromBytes] of [
     ['main-thread sink', Infinity],
     ['worker sink', 0],
@@ -233,7 +232,6 @@ describe('flood: network', function () {
                 size: manifest.size,
                 chunkSize: manifest.chunkSize,
                 chunks: manifest.chunkHashes.length / 32,
-                sha256: manifest.sha256,
               },
               manifest.chunkHashes,
             );
@@ -250,7 +248,6 @@ describe('flood: network', function () {
           event: 'search-result' as const,
           name: 'v.bin',
           size: content.length,
-          sha256: manifest.sha256,
           root: manifest.root,
           holders: [{ id: 'liar', ...liarAddress }, honest.address],
         };

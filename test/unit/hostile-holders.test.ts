@@ -1,9 +1,9 @@
 // Downloads against holders that lie or stall, each a HostileHolder speaking the wire protocol
 // over real sockets beside (or without) an honest FloodPeer: a 32 GiB claim served with random
-// bytes, half a chunk then silence, one byte every few seconds, true whole-file SHA-256 with false
+// bytes, half a chunk then silence, one byte every few seconds, the true root claimed over false
 // chunk digests. The getter finds them through a real search, as it would find anyone.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import type { FloodPeer } from '@node-core/flood/flood-peer';
 import { fileRoot } from '@node-core/files/merkle';
 import { MAX_CHUNK_BYTES, P2PError } from '@node-core/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
+import { chunkHashesOf } from './support/file-root';
 import { HostileHolder, type ChunkBehaviour } from './support/hostile-holder';
 
 const MIB = 1024 * 1024;
@@ -25,7 +26,7 @@ function hugeClaim(id: string): HostileHolder {
   return new HostileHolder({
     id,
     name: 'huge.bin',
-    manifest: { size: HUGE_SIZE, chunkSize: MIB, sha256: 'ab'.repeat(32), chunkHashes },
+    manifest: { size: HUGE_SIZE, chunkSize: MIB, chunkHashes },
     root: fileRoot({ size: HUGE_SIZE, chunkSize: MIB, chunkHashes }),
     chunkBytes: () => randomBytes(MIB),
     chunks: { kind: 'whole' },
@@ -163,7 +164,7 @@ describe('downloads: hostile holders', function () {
     assert.deepEqual(done.sources, ['slow']);
   });
 
-  it('true whole-file SHA-256 but false chunk digests beside an honest holder: 6 of 6 GETs succeed', async () => {
+  it('the true root (or its own) claimed over false digests beside an honest holder: 6 of 6 GETs pass', async () => {
     const content = randomBytes(3 * MIB + 77);
     const honest = await net.peer('honest', { maxNeighbors: 16 }, { 'v.bin': content });
     const truth = await honest.store.manifest('v.bin');
@@ -193,7 +194,36 @@ describe('downloads: hostile holders', function () {
     }
   });
 
-  it('search answers carry the root: a liar with the honest SHA-256 but its own digests is apart', async () => {
+  it('a lone holder claiming the chosen root over digests making another is refused: nothing fetched', async () => {
+    const content = randomBytes(2 * MIB + 5);
+    const truth = { size: content.length, chunkSize: MIB, chunkHashes: chunkHashesOf(content, MIB) };
+    const root = fileRoot(truth);
+    const falseHashes = Buffer.from(truth.chunkHashes);
+    falseHashes[40] ^= 1; // chunk 1's digest, one bit off
+    const getter = await net.peer('getter');
+    const liar = await started(
+      new HostileHolder({
+        id: 'liar',
+        name: 'm.bin',
+        manifest: { ...truth, chunkHashes: falseHashes },
+        root,
+        chunkBytes: (index) => content.subarray(index * MIB, (index + 1) * MIB),
+        chunks: { kind: 'whole' },
+      }),
+      getter,
+    );
+    const [found] = await getter.search('m.bin');
+    assert.equal(found.root, root, 'the search answer claims the true root');
+    await assert.rejects(getter.get('m.bin', { result: found }), (e: unknown) => {
+      assert.ok(e instanceof P2PError && e.code === 'VERIFY_FAILED', String(e));
+      assert.match(e.message, /no holder serves "m\.bin" with the expected Merkle root/);
+      return true;
+    });
+    assert.equal(liar.chunkRequests, 0, 'no chunk asked of a manifest that does not make the root');
+    assert.deepEqual(await readdir(getter.store.downloadsDir), []);
+  });
+
+  it('search answers carry the root: a liar with the honest size but its own digests is apart', async () => {
     const content = randomBytes(MIB + 1);
     const honest = await net.peer('honest', {}, { 'r.bin': content });
     const getter = await net.peer('getter', { join: honest.address });
@@ -215,7 +245,6 @@ describe('downloads: hostile holders', function () {
     const byRoot = new Map(results.map((r) => [r.root, r.holders.map((h) => h.id)]));
     assert.deepEqual(byRoot.get(truth.root), ['honest']);
     assert.deepEqual(byRoot.get(fileRoot({ ...truth, chunkHashes: falseHashes })), ['liar']);
-    assert.equal(truth.sha256, createHash('sha256').update(content).digest('hex'));
     // the liar's version, asked for on its own, fails; nothing of it stays
     const liars = results.find((r) => r.root !== truth.root);
     await assert.rejects(getter.get('r.bin', { result: liars }), code('DOWNLOAD_FAILED'));

@@ -18,7 +18,6 @@ const CHUNK_SIZE = 1024 * 1024;
 
 interface ForgedVersion {
   size: number;
-  sha256: string;
   root: string;
   chunkHashes: Buffer;
 }
@@ -58,8 +57,8 @@ class ForgedHolder {
     const v = this.current;
     if (h.t !== 'manifest-get' || h.name !== this.name || !v || !this.serveManifests)
       return frame0({ t: 'error', code: 'NOT_SHARED', message: 'not here', re: rid });
-    const { size, sha256, chunkHashes } = v;
-    const header = { t: 'manifest', name: this.name, size, chunkSize: CHUNK_SIZE, chunks: 1, sha256, re: rid };
+    const { size, chunkHashes } = v;
+    const header = { t: 'manifest', name: this.name, size, chunkSize: CHUNK_SIZE, chunks: 1, re: rid };
     return frame0(header, chunkHashes);
   }
 }
@@ -94,12 +93,11 @@ export class VersionForger {
         const holder = this.holders[i % this.holders.length];
         const version = forge();
         holder.current = version;
-        const { size, sha256, root } = version;
+        const { size, root } = version;
         const answer = await wire.request({
           t: 'chord-publish',
           name: this.name,
           size,
-          sha256,
           root,
           holder: holder.ref,
         });
@@ -120,7 +118,7 @@ export class VersionForger {
 function forge(): ForgedVersion {
   const size = 1000 + Math.floor(Math.random() * 1000);
   const chunkHashes = randomBytes(32);
-  return { size, sha256: hex(32), root: fileRoot({ size, chunkSize: CHUNK_SIZE, chunkHashes }), chunkHashes };
+  return { size, root: fileRoot({ size, chunkSize: CHUNK_SIZE, chunkHashes }), chunkHashes };
 }
 
 function hex(bytes: number): string {

@@ -3,7 +3,7 @@
 // withdrawn (a GET given it fails over to the other holder), a download the user deleted can be
 // downloaded again, names compare in NFC; and a chord peer places a file dropped into its folder.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +19,8 @@ import type { FloodPeer } from '@node-core/flood/flood-peer';
 import { MAX_HOLDERS, MAX_VERSIONS } from '@node-core/flood/search-collector';
 import { ephemeralSecurity, P2PError, WireServer, type Connection } from '@node-core/wire';
 import { FloodFixture, waitFor } from './flood-fixture';
+import { rootOf } from './support/file-root';
 
-const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const WATCH = { debounceMs: 20, rescanMs: 1000 };
 
 /** Records a peer's file events. */
@@ -56,11 +56,11 @@ describe('live shared folder', function () {
     await waitFor('late.bin offered', () => events.some((e) => e.event === 'file-added'), 1000);
     const added = events.find((e): e is FileAddedEvent => e.event === 'file-added')!;
     assert.deepEqual(
-      { name: added.name, size: added.size, sha256: added.sha256, path: added.path },
-      { name: 'late.bin', size: content.length, sha256: sha(content), path: join(holder.store.dir, 'late.bin') },
+      { name: added.name, size: added.size, root: added.root, path: added.path },
+      { name: 'late.bin', size: content.length, root: rootOf(content), path: join(holder.store.dir, 'late.bin') },
     );
     const [found] = await searcher.search('late.bin');
-    assert.equal(found?.sha256, sha(content));
+    assert.equal(found?.root, rootOf(content));
     console.log(`      [live-folder] copied → found by search in ${Date.now() - copiedAt} ms`);
     const done = await searcher.get('late.bin', { result: found });
     assert.ok((await readFile(done.path)).equals(content));
@@ -82,17 +82,17 @@ describe('live shared folder', function () {
       await writeFile(join(outside, 'sub', '.git', 'config'), 'no');
       const shared = await holder.shareFolder(outside);
       assert.deepEqual(
-        shared.files.map((f) => [f.name, f.sha256, f.path]),
+        shared.files.map((f) => [f.name, f.root, f.path]),
         [
-          ['deep.txt', sha('deep'), join(outside, 'sub', 'deep.txt')],
-          ['top.txt', sha('top'), join(outside, 'top.txt')],
+          ['deep.txt', rootOf('deep'), join(outside, 'sub', 'deep.txt')],
+          ['top.txt', rootOf('top'), join(outside, 'top.txt')],
         ],
       );
       await assert.rejects(holder.shareFolder(join(outside, 'top.txt')), /no such folder/);
       const events = fileEvents(holder);
       await writeFile(join(outside, 'sub', 'later.txt'), 'later');
       await waitFor('later.txt offered', () => events.some((e) => e.event === 'file-added' && e.name === 'later.txt'));
-      assert.equal((await searcher.search('later.txt'))[0]?.sha256, sha('later'));
+      assert.equal((await searcher.search('later.txt'))[0]?.root, rootOf('later'));
       await unlink(join(outside, 'top.txt'));
       await waitFor('top.txt withdrawn', () => events.some((e) => e.event === 'file-removed' && e.name === 'top.txt'));
       // the list of shared folders is in the peer's state folder: a new store on that folder shares it again
@@ -117,25 +117,25 @@ describe('live shared folder', function () {
       await appendFile(path, piece);
       await sleep(40);
     }
-    const whole = sha(Buffer.concat(pieces));
-    await waitFor('the whole file offered', () => events.some((e) => e.event === 'file-added' && e.sha256 === whole));
+    const whole = rootOf(Buffer.concat(pieces));
+    await waitFor('the whole file offered', () => events.some((e) => e.event === 'file-added' && e.root === whole));
     await holder.store.settled();
     const found = await searcher.search('growing.bin');
     assert.deepEqual(
-      found.map((r) => r.sha256),
+      found.map((r) => r.root),
       [whole],
     );
   });
 
-  it('re-offers a changed file with its new digest', async () => {
+  it('re-offers a changed file with its new root', async () => {
     const { holder, searcher } = await pair({ 'doc.txt': 'first version' });
     const events = fileEvents(holder);
-    assert.equal((await searcher.search('doc.txt'))[0]?.sha256, sha('first version'));
+    assert.equal((await searcher.search('doc.txt'))[0]?.root, rootOf('first version'));
     await writeFile(join(holder.store.dir, 'doc.txt'), 'second, longer version');
     await waitFor('the change announced', () =>
-      events.some((e) => e.event === 'file-added' && e.sha256 === sha('second, longer version')),
+      events.some((e) => e.event === 'file-added' && e.root === rootOf('second, longer version')),
     );
-    assert.equal((await searcher.search('doc.txt'))[0]?.sha256, sha('second, longer version'));
+    assert.equal((await searcher.search('doc.txt'))[0]?.root, rootOf('second, longer version'));
   });
 
   it('withdraws a deleted file at once; a GET given it fails over to another holder', async () => {
@@ -189,7 +189,7 @@ describe('live shared folder', function () {
     await writeFile(join(outside, 'same.bin'), mine);
     await getter.share(join(outside, 'same.bin'));
     await assert.rejects(running, (e) => e instanceof P2PError && e.code === 'FILE_EXISTS');
-    assert.equal((await getter.store.manifest('same.bin')).sha256, sha(mine), "the user's file is still served");
+    assert.equal((await getter.store.manifest('same.bin')).root, rootOf(mine), "the user's file is still served");
     const left = await readdir(getter.store.downloadsDir);
     assert.ok(
       !left.includes('same.bin') && !left.includes('same.bin.part'),
@@ -206,7 +206,7 @@ describe('live shared folder', function () {
     for (const query of [nfc, nfd]) {
       const [found] = await searcher.search(query);
       assert.equal(found?.name, nfc, `search for ${JSON.stringify(query)}`);
-      assert.equal(found?.sha256, sha('decomposed on disk'));
+      assert.equal(found?.root, rootOf('decomposed on disk'));
     }
     const done = await searcher.get(nfd);
     assert.equal(done.name, nfc);
@@ -230,11 +230,11 @@ describe('streamed search results', function () {
     const searcher = await net.peer('searcher', { join: hub.address });
     await waitFor('links', () => hub.neighbors().length === 3);
     const graceMs = 1500;
-    const hits: Array<{ at: number; holder: string; sha256: string }> = [];
+    const hits: Array<{ at: number; holder: string; root: string }> = [];
     const started = Date.now();
     const results = await searcher.search('hit.txt', {
       graceMs,
-      onHit: (hit) => hits.push({ at: Date.now() - started, holder: hit.holder.id, sha256: hit.sha256 }),
+      onHit: (hit) => hits.push({ at: Date.now() - started, holder: hit.holder.id, root: hit.root }),
     });
     const endedMs = Date.now() - started;
     assert.equal(hits.length, 3, JSON.stringify(hits));
@@ -246,7 +246,7 @@ describe('streamed search results', function () {
       [['h2', 'hub'], ['h3']],
     );
     for (const hit of hits)
-      assert.ok(results.some((r) => r.sha256 === hit.sha256 && r.holders.some((h) => h.id === hit.holder)));
+      assert.ok(results.some((r) => r.root === hit.root && r.holders.some((h) => h.id === hit.holder)));
   });
 });
 
@@ -268,11 +268,11 @@ describe('streamed search results, hostile holders', function () {
     const address = await evil.listen('127.0.0.1', 0);
     const answer = async (conn: Connection, qid: string): Promise<void> => {
       // hits go back on the link the query came by; each version's root is its own
-      const hit = (name: string, sha256: string, id: string) =>
-        conn.send({ t: 'hit', qid, name, size: 1, sha256, root: sha256, holder: { id, ...address } });
-      for (let i = 0; i < 500; i++) await hit('other.txt', sha(`o${i}`), `o${i}`);
-      for (let i = 0; i < 500; i++) await hit('bait.txt', sha('one'), `h${i}`);
-      for (let i = 0; i < 500; i++) await hit('bait.txt', sha(`v${i}`), 'evil');
+      const hit = (name: string, root: string, id: string) =>
+        conn.send({ t: 'hit', qid, name, size: 1, root, holder: { id, ...address } });
+      for (let i = 0; i < 500; i++) await hit('other.txt', rootOf(`o${i}`), `o${i}`);
+      for (let i = 0; i < 500; i++) await hit('bait.txt', rootOf('one'), `h${i}`);
+      for (let i = 0; i < 500; i++) await hit('bait.txt', rootOf(`v${i}`), 'evil');
       // frames are handled in order: once this is answered, every hit above has been seen
       await conn.request({ t: 'neighbors-get' });
     };
@@ -294,7 +294,7 @@ describe('streamed search results, hostile holders', function () {
     });
     assert.equal(results.length, MAX_VERSIONS);
     assert.ok(results.every((r) => r.name === 'bait.txt'));
-    assert.equal(results.find((r) => r.sha256 === sha('one'))?.holders.length, MAX_HOLDERS);
+    assert.equal(results.find((r) => r.root === rootOf('one'))?.holders.length, MAX_HOLDERS);
     assert.equal(hits, MAX_HOLDERS + MAX_VERSIONS - 1);
   });
 });
@@ -397,7 +397,7 @@ describe('live shared folder, chord mode', function () {
     const ownerPeer = peers.find((p) => p.self.id === owner.id)!;
     await waitFor('the owner holds it', () => ownerPeer.store.has(name));
     await waitFor('found from another node', async () =>
-      (await reader.search(name)).some((r) => r.sha256 === sha(content)),
+      (await reader.search(name)).some((r) => r.root === rootOf(content)),
     );
     await unlink(join(dropper.store.dir, name));
     await waitFor('withdrawn', () => events.some((e) => e.event === 'file-removed' && e.name === name));

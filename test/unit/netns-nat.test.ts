@@ -7,7 +7,7 @@
 // homes: one ring, a verified GET, a killed holder, a punched ring link. Needs root (or `sudo -n`)
 // and nft; everything is removed in every case.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { hashToId, inHalfOpen, nodeIdOf } from '@node-core/chord/id';
 import type { TopologyPeer } from '@node-core/topology';
 import { waitFor } from './flood-fixture';
 import { NatLab, PUBLIC_ADDRESS as PUBLIC, type NatPeer } from './support/nat-lab';
+import { rootOf } from './support/file-root';
 
 const CLI = resolve(__dirname, '../../dist/p2p-node.js');
 const FAST = ['--heartbeat-ms', '300'];
@@ -126,7 +127,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     b.proc.send('GET small.bin');
     const smallDone = await b.proc.next('download-complete', (e) => e.name === 'small.bin', 30_000);
     assert.deepEqual(smallDone.sources, ['home-a']);
-    assert.equal(smallDone.sha256, createHash('sha256').update(small).digest('hex'));
+    assert.equal(smallDone.root, rootOf(small));
     assert.ok((await readFile(smallDone.path)).equals(small), 'downloaded bytes differ');
 
     // a second holder on the public segment; home A dies mid-transfer, the GET finishes from it
@@ -141,7 +142,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     await b.proc.next('download-progress', (e) => (e.sources?.['home-a'] ?? 0) >= 2 * 1024 * 1024, 30_000, from);
     await a.proc.kill();
     const done = await b.proc.next('download-complete', (e) => e.name === 'large.bin', 60_000, from);
-    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.equal(done.root, rootOf(large));
     assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
   });
 
@@ -164,7 +165,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     b.proc.send(`GET ${name}`);
     const done = await b.proc.next('download-complete', (e) => e.name === name, 60_000, from);
     assert.deepEqual(done.sources, ['chord-a']);
-    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.equal(done.root, rootOf(large));
     assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
 
     // one ring: each home is the other's successor and predecessor, as both report to the metaserver
@@ -212,7 +213,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
       done.sources.some((s) => s.startsWith('chord-p')),
       JSON.stringify(done.sources),
     );
-    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.equal(done.root, rootOf(large));
     assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
   });
 
@@ -229,7 +230,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     await b.proc.next('punch', (e) => e.peer === 'punch-chord-a' && e.ok, 15_000);
     // in a ring of two, each node holds every key or its replica: home B fetched the file, verified
     const copy = await b.proc.next('file-added', (e) => e.name === 'punched.bin', 30_000);
-    assert.equal(copy.sha256, createHash('sha256').update(content).digest('hex'));
+    assert.equal(copy.root, rootOf(content));
     assert.ok((await readFile(copy.path)).equals(content), 'the copy differs');
     const router = nat.homes[0].router;
     assert.match(await nat.established(nat.homes[1].ns, router), new RegExp(router.replaceAll('.', '\\.')));
@@ -257,7 +258,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     assert.equal(existsSync(target), false, 'nothing under the final name before it verifies');
     const done = await b.proc.next('download-complete', (e) => e.name === 'large.bin', 60_000, from);
     assert.ok(done.sources.includes('open-holder'), JSON.stringify(done.sources));
-    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.equal(done.root, rootOf(large));
     assert.ok((await readFile(target)).equals(large), 'downloaded bytes differ');
     assert.equal(existsSync(`${target}.part`), false, 'the .part is gone once the file verified');
   });
@@ -290,7 +291,7 @@ describe('netns: peers behind NAT reach each other through the relay', function 
     await ms.kill();
     const done = await b.proc.next('download-complete', (e) => e.name === 'large.bin', 60_000, from);
     assert.deepEqual(done.sources, ['punch-a']);
-    assert.equal(done.sha256, createHash('sha256').update(large).digest('hex'));
+    assert.equal(done.root, rootOf(large));
     assert.ok((await readFile(done.path)).equals(large), 'downloaded bytes differ');
     // a direct link: home B holds a TCP connection to home A's router, with no metaserver left
     const router = nat.homes[0].router;

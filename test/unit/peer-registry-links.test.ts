@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { PeerRegistry } from '@node-core/metaserver/peer-registry';
 import type { BridgeMessage } from '@node-core/topology';
-import { decodeMessage } from '@node-core/wire/messages';
+import { decodeMessage, PROTOCOL_VERSION } from '@node-core/wire/messages';
 
 const EMPTY = { length: 0 };
 
@@ -30,7 +30,7 @@ describe('peer registry: which links a peer reports relayed', () => {
   });
 
   it('the links message takes `relayed` as peer ids, bounded, and refuses anything else', () => {
-    const frame = (relayed: unknown): unknown => ({ v: 2, t: 'links', neighbors: ['b'], relayed });
+    const frame = (relayed: unknown): unknown => ({ v: PROTOCOL_VERSION, t: 'links', neighbors: ['b'], relayed });
     assert.deepEqual((decodeMessage(frame(['b']), EMPTY) as { relayed?: string[] }).relayed, ['b']);
     for (const bad of [['no spaces'], [''], 'b', [7], Array.from({ length: 1025 }, (_, i) => `p${i}`)])
       assert.throws(() => decodeMessage(frame(bad), EMPTY), /relayed/, JSON.stringify(bad).slice(0, 40));

@@ -5,7 +5,7 @@
 // bytes makes the handshake fail with a clear error. The relay's caps (circuits per peer, bytes
 // per circuit, idle circuits, unknown tokens) are driven with raw sockets and the preamble.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChordPeer, type ChordPeerOptions } from '@node-core/chord/chord-peer';
@@ -23,6 +23,7 @@ import { FAST, FloodFixture, waitFor } from './flood-fixture';
 import { RawPeer } from './hostile-wire';
 import { linkRelayed } from '../../webview/src/link-path';
 import { registerByHand } from './support/register-by-hand';
+import { rootOf } from './support/file-root';
 
 const UNREACHABLE_HOST = '127.0.0.3';
 const CHECK_MS = 700;
@@ -57,7 +58,7 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
       ['hidden'],
     );
     const done = await visible.get('behind-nat.bin', { result: found });
-    assert.equal(done.sha256, createHash('sha256').update(content).digest('hex'));
+    assert.equal(done.root, rootOf(content, 256 * 1024));
     assert.ok((await readFile(done.path)).equals(content));
     assert.ok(ms.relay.stats.circuitsOpened >= 1, 'the relay carried the link');
   });
@@ -82,10 +83,10 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     await waitFor('the file found', async () => (found = await visible.search('ring.bin')).length > 0, 10_000);
     assert.ok(found[0].holders.some((h) => h.id === 'hidden'));
     // in a ring of two the other node owns or replicates every key: it fetched the file, verified, through the relay
-    const sha256 = createHash('sha256').update(content).digest('hex');
+    const root = rootOf(content);
     await waitFor(
       'the replica on the reachable node',
-      async () => (await visible.files()).files.some((f) => f.name === 'ring.bin' && f.sha256 === sha256),
+      async () => (await visible.files()).files.some((f) => f.name === 'ring.bin' && f.root === root),
       10_000,
     );
     assert.ok(ms.relay.stats.circuitsOpened >= 1);
@@ -176,7 +177,7 @@ describe('relay: peers behind NAT reached through the metaserver', function () {
     const started = performance.now();
     await puncher.start();
     const done = await puncher.get('refused.bin');
-    assert.equal(done.sha256, createHash('sha256').update(content).digest('hex'));
+    assert.equal(done.root, rootOf(content));
     assert.ok(performance.now() - started < 5000, 'a refused punch costs no punch timeout');
     await waitFor('a punch was tried beside the relayed link', () => punches.length >= 1);
     assert.ok(

@@ -51,7 +51,7 @@ const halfFrame = (): Buffer => {
     t: 'chunk-get',
     rid: 1,
     name: 'x.bin',
-    sha256: 'a'.repeat(64),
+    root: 'a'.repeat(64),
     index: 0,
   });
   return frame.subarray(0, Math.floor(frame.length / 2));
@@ -156,10 +156,10 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
     const { ms, content, targets } = await network();
     const holderAddress = targets[1][1];
     const holder = fixture.peers.find((p) => p.id === 'holder')!;
-    const { sha256, chunkSize } = await holder.store.manifest('real.bin');
+    const { root, chunkSize } = await holder.store.manifest('real.bin');
     const chunks = Math.ceil(content.length / chunkSize);
     const request = (rid: number): Buffer =>
-      encodeFrame({ v: PROTOCOL_VERSION, t: 'chunk-get', rid, name: 'real.bin', sha256, index: rid % chunks });
+      encodeFrame({ v: PROTOCOL_VERSION, t: 'chunk-get', rid, name: 'real.bin', root, index: rid % chunks });
 
     // 40 requests, then nothing read for a while: the holder reads at most 8 chunks into memory
     const slow = await handshaken(holderAddress);
@@ -198,6 +198,25 @@ describe('robustness: bad input and idle sockets on the metaserver and a peer', 
     assert.ok(frames.filter((f) => (f.header as { t: string }).t === 'chunk').length < 200);
 
     await realPeersStillServed(ms, content, 'after-greedy');
+  });
+
+  it('a chunk-get for a root the holder does not serve gets NOT_SHARED naming that root; the link stays', async () => {
+    const { targets } = await network();
+    const holder = fixture.peers.find((p) => p.id === 'holder')!;
+    const { root } = await holder.store.manifest('real.bin');
+    const unknown = 'c'.repeat(64);
+    const socket = await handshaken(targets[1][1]);
+    sockets.push(socket);
+    const ask = (rid: number, asked: string): Buffer =>
+      encodeFrame({ v: PROTOCOL_VERSION, t: 'chunk-get', rid, name: 'real.bin', root: asked, index: 0 });
+    socket.write(Buffer.concat([ask(1, unknown), ask(2, root)]));
+    const frames = await framesFrom(socket, (got) => got.length >= 2);
+    const answer = (rid: number) => frames.find((f) => (f.header as { re?: number }).re === rid)?.header;
+    const refusal = answer(1) as { t: string; code: string; message: string };
+    assert.equal(refusal.t, 'error');
+    assert.equal(refusal.code, 'NOT_SHARED');
+    assert.match(refusal.message, new RegExp(`"real\\.bin" is not shared here with root ${unknown}`));
+    assert.equal((answer(2) as { t: string }).t, 'chunk', 'the same connection still serves the version it holds');
   });
 });
 

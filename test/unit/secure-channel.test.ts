@@ -14,6 +14,7 @@ import {
   loadNodeSecurity,
   NodeIdentity,
   P2PError,
+  PROTOCOL_VERSION,
   readAllowList,
   TrustStore,
   WireServer,
@@ -119,7 +120,7 @@ describe('secure channel: hostile peers', function () {
     const frames = framesUntilClosed(raw);
     raw.write(await helloFrame(raw, { id: 'z', proof: 'ab'.repeat(32) }));
     const said = (await frames).map((f) => f.header as { t: string; code?: string });
-    assert.deepEqual(said, [{ v: 2, t: 'error', code: 'AUTH_FAILED', message: 'wrong network key' }]);
+    assert.deepEqual(said, [{ v: PROTOCOL_VERSION, t: 'error', code: 'AUTH_FAILED', message: 'wrong network key' }]);
     assert.equal(accepted.length, 0, 'nothing was served');
   });
 

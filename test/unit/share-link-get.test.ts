@@ -27,11 +27,11 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
   let content: Buffer;
   let manifest: FileManifest;
   /** The version fields of a link to `content`. */
-  let version: Pick<ShareLink, 'name' | 'size' | 'root' | 'sha256'>;
+  let version: Pick<ShareLink, 'name' | 'size' | 'root'>;
   beforeEach(async () => {
     content = randomBytes(2.5 * 1024 * 1024); // three chunks
     manifest = await manifestOf(content);
-    version = { name: NAME, size: content.length, root: manifest.root, sha256: manifest.sha256 };
+    version = { name: NAME, size: content.length, root: manifest.root };
   });
 
   async function manifestOf(bytes: Buffer): Promise<FileManifest> {
@@ -83,8 +83,8 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
     assert.equal(code, 0, proc.stderr);
     const done = await proc.next('download-complete');
     assert.deepEqual(
-      [done.name, done.bytes, done.root, done.sha256, done.sources],
-      [NAME, content.length, manifest.root, manifest.sha256, ['holder']],
+      [done.name, done.bytes, done.root, done.sources],
+      [NAME, content.length, manifest.root, ['holder']],
     );
     assert.equal(done.path, join(out, NAME));
     assert.ok((await readFile(done.path)).equals(content));
@@ -157,7 +157,7 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
   });
 
   it('refuses a bad link with usage (exit 2) and never overwrites an existing file (exit 1)', async () => {
-    const bad = cli(['get', 'vscode://p2p-network.p2p-network-vscode/download?name=..%2Fx&size=1&sha256=00']);
+    const bad = cli(['get', 'vscode://p2p-network.p2p-network-vscode/download?name=..%2Fx&size=1&root=00']);
     assert.equal(await bad.exited, 2);
     assert.match(bad.stderr, /not a valid share link: "name"/);
     const none = cli(['get']);
@@ -184,12 +184,12 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
     const done = await peer.next('download-complete', (e) => e.name === NAME, 15_000);
     assert.deepEqual(done.sources, ['holder']);
     assert.ok((await readFile(join(dir, 'Downloads', NAME))).equals(content));
-    peer.send(`GET vscode://p2p-network.p2p-network-vscode/download?name=x&size=1&root=${manifest.root}&sha256=1`);
+    peer.send(`GET vscode://p2p-network.p2p-network-vscode/download?name=x&size=1&root=${manifest.root}`); // no holder, no metaserver
     const refused = await peer.next('error', (e) => e.code === 'BAD_COMMAND');
     assert.match(refused.message, /not a valid share link/);
     peer.send('FILES');
     const files = await peer.next('files');
-    assert.ok(files.files.some((f) => f.name === NAME && f.root === manifest.root && f.sha256 === manifest.sha256));
+    assert.ok(files.files.some((f) => f.name === NAME && f.root === manifest.root));
   });
 
   it("gets nothing from a holder that serves another version than the link's root, nor from the network", async () => {
@@ -199,7 +199,7 @@ describe('share links: p2p-node get LINK and GET <link>', function () {
     edited[edited.length - 1] ^= 0xff;
     const other = await manifestOf(edited);
     const out = await fixture.tempDir();
-    const link = { ...version, root: other.root, sha256: other.sha256, holder, metaserver };
+    const link = { ...version, root: other.root, holder, metaserver };
     const { proc, code } = await get(link, out);
     assert.equal(code, 1, JSON.stringify(proc.events));
     const error = await proc.next('error');

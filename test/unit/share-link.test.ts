@@ -11,17 +11,17 @@ import {
   type ShareLink,
 } from '@node-core/share-link';
 
-const SHA = 'ab'.repeat(32);
+/** 64 hex digits: a key fingerprint, or an older build's whole-file SHA-256. */
+const HEX = 'ab'.repeat(32);
 const ROOT = 'cd'.repeat(32);
 /** The version fields every link carries. */
-const V = `size=5&root=${ROOT}&sha256=${SHA}`;
+const V = `size=5&root=${ROOT}`;
 const BASE = 'vscode://p2p-network.p2p-network-vscode/download?';
 
 const full: ShareLink = {
   name: 'report 2026 (final).pdf',
   size: 123456,
   root: ROOT,
-  sha256: SHA,
   holder: { id: 's1', host: '10.0.0.7', port: 40123 },
   fingerprint: 'ef'.repeat(32),
   metaserver: { host: 'meta.lan', port: 5000 },
@@ -44,20 +44,28 @@ describe('share link: format and parse', () => {
       name: 'a.txt',
       size: 5,
       root: ROOT,
-      sha256: SHA,
       holder: { id: 'p:1@x', host: '::1', port: 7 },
     };
     const text = formatShareLink(v6, { scheme: 'vscode-insiders', authority: 'p2p-network.p2p-network-vscode' });
     assert.match(text, /holder=%5B%3A%3A1%5D%3A7/);
     assert.deepEqual(parseShareLink(text), v6);
-    const upper = `size=5&root=${ROOT.toUpperCase()}&sha256=${SHA.toUpperCase()}`;
+    const upper = `size=5&root=${ROOT.toUpperCase()}`;
     assert.deepEqual(parseShareLink(`${BASE}name=a.txt&${upper}&metaserver=127.0.0.1:5000`), {
       name: 'a.txt',
       size: 5,
       root: ROOT,
-      sha256: SHA,
       metaserver: { host: '127.0.0.1', port: 5000 },
     });
+  });
+
+  it("accepts an older build's link, which also carries the whole file's sha256, and ignores that field", () => {
+    const link = formatShareLink(full);
+    assert.ok(!link.includes('sha256='), 'a link names its version by the root alone');
+    for (const old of [`${link}&sha256=${HEX}`, `${link}&sha256=zz&sha256=${HEX}`]) {
+      const parsed = parseShareLink(old);
+      assert.deepEqual(parsed, full);
+      assert.ok(!('sha256' in parsed));
+    }
   });
 
   it('refuses hostile or broken links, saying which field is wrong', () => {
@@ -75,15 +83,12 @@ describe('share link: format and parse', () => {
       [`${BASE}name=a%5Cb&${V}&holder=127.0.0.1:4000&id=s1`, /"name"/],
       [`${BASE}name=${'x'.repeat(256)}&${V}&holder=127.0.0.1:4000&id=s1`, /"name"/],
       [`${BASE}${ok}&name=b.txt`, /"name" is given 2 times/],
-      [`${BASE}name=a.txt&size=5&root=${ROOT}&sha256=${SHA.slice(1)}&holder=127.0.0.1:4000&id=s1`, /"sha256"/],
-      [`${BASE}name=a.txt&size=5&root=${ROOT}&sha256=${'g'.repeat(64)}&holder=127.0.0.1:4000&id=s1`, /"sha256"/],
-      [`${BASE}name=a.txt&size=5&root=${ROOT}&holder=127.0.0.1:4000&id=s1`, /"sha256"/],
-      [`${BASE}name=a.txt&size=-1&root=${ROOT}&sha256=${SHA}&holder=127.0.0.1:4000&id=s1`, /"size"/],
-      [`${BASE}name=a.txt&size=99999999999999999&root=${ROOT}&sha256=${SHA}&holder=127.0.0.1:4000&id=s1`, /"size"/],
-      [`${BASE}name=a.txt&size=1e3&root=${ROOT}&sha256=${SHA}&holder=127.0.0.1:4000&id=s1`, /"size"/],
-      [`${BASE}name=a.txt&root=${ROOT}&sha256=${SHA}&holder=127.0.0.1:4000&id=s1`, /"size"/],
-      [`${BASE}name=a.txt&size=5&root=xyz&sha256=${SHA}&holder=127.0.0.1:4000&id=s1`, /"root"/],
-      [`${BASE}name=a.txt&size=5&sha256=${SHA}&holder=127.0.0.1:4000&id=s1`, /"root"/],
+      [`${BASE}name=a.txt&size=-1&root=${ROOT}&holder=127.0.0.1:4000&id=s1`, /"size"/],
+      [`${BASE}name=a.txt&size=99999999999999999&root=${ROOT}&holder=127.0.0.1:4000&id=s1`, /"size"/],
+      [`${BASE}name=a.txt&size=1e3&root=${ROOT}&holder=127.0.0.1:4000&id=s1`, /"size"/],
+      [`${BASE}name=a.txt&root=${ROOT}&holder=127.0.0.1:4000&id=s1`, /"size"/],
+      [`${BASE}name=a.txt&size=5&root=xyz&holder=127.0.0.1:4000&id=s1`, /"root"/],
+      [`${BASE}name=a.txt&size=5&sha256=${HEX}&holder=127.0.0.1:4000&id=s1`, /"root"/], // SHA-256 alone names nothing
       [`${BASE}${ok}&root=${ROOT}`, /"root" is given 2 times/],
       [`${BASE}name=a.txt&${V}&holder=127.0.0.1:4000`, /"holder" and "id"/],
       [`${BASE}name=a.txt&${V}&holder=127.0.0.1:4000&id=a%20b`, /"id"/],
@@ -99,11 +104,11 @@ describe('share link: format and parse', () => {
       [`${BASE}name=a.txt&${V}&metaserver=a%20b:80`, /no valid host/],
       [`${BASE}${ok}&mode=ring`, /"mode"/],
       [`${BASE}${ok}&fp=${'e'.repeat(63)}`, /"fp" must be 64 hex digits/],
-      [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&fp=${SHA}`, /"fp" is the holder's key/],
-      [`${BASE}${ok}&fp=${SHA}&fp=${SHA}`, /"fp" is given 2 times/],
-      [`${BASE}${ok}&mfp=${SHA}`, /"mfp" is the metaserver's key: it needs "metaserver"/],
+      [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&fp=${HEX}`, /"fp" is the holder's key/],
+      [`${BASE}${ok}&fp=${HEX}&fp=${HEX}`, /"fp" is given 2 times/],
+      [`${BASE}${ok}&mfp=${HEX}`, /"mfp" is the metaserver's key: it needs "metaserver"/],
       [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&mfp=${'z'.repeat(64)}`, /"mfp" must be 64 hex digits/],
-      [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&mfp=${SHA}&mfp=${SHA}`, /"mfp" is given 2 times/],
+      [`${BASE}name=a.txt&${V}&metaserver=127.0.0.1:5000&mfp=${HEX}&mfp=${HEX}`, /"mfp" is given 2 times/],
       [`${BASE}name=a.txt&${V}`, /neither a holder nor a metaserver/],
       [`${BASE}${ok}&pad=${'x'.repeat(5000)}`, /at most 4096/],
     ];
@@ -120,7 +125,7 @@ describe('share link: format and parse', () => {
     const field = fc.constantFrom('name', 'sha256', 'size', 'root', 'holder', 'id', 'fp', 'metaserver', 'mode', 'x');
     const value = fc.oneof(
       fc.string(),
-      fc.constantFrom(SHA, ROOT, '5', '127.0.0.1:1', '[::1]:2', 'a.txt', 's1', 'chord'),
+      fc.constantFrom(HEX, ROOT, '5', '127.0.0.1:1', '[::1]:2', 'a.txt', 's1', 'chord'),
     );
     const query = fc.array(fc.tuple(field, value), { maxLength: 10 });
     fc.assert(

@@ -84,35 +84,47 @@ describe('wire: message table decoder', () => {
     );
 
   it('accepts valid messages', () => {
-    ok({ v: 2, t: 'join', id: 's1', host: '127.0.0.1', port: 4000 });
-    ok({ v: 2, t: 'chunk', name: 'f.bin', index: 0, re: 4 }, Buffer.alloc(10));
-    ok({ v: 2, t: 'register', id: '', host: 'h', port: 1, mode: 'flood', flag: 'P2P' });
+    ok({ v: 3, t: 'join', id: 's1', host: '127.0.0.1', port: 4000 });
+    ok({ v: 3, t: 'chunk', name: 'f.bin', index: 0, re: 4 }, Buffer.alloc(10));
+    ok({ v: 3, t: 'register', id: '', host: 'h', port: 1, mode: 'flood', flag: 'P2P' });
   });
 
   it('refuses wrong version, unknown type, missing or mistyped fields', () => {
     bad(null);
     bad([1]);
     bad({ v: 1, t: 'ping' }); // the cleartext protocol before TLS
-    bad({ v: 3, t: 'ping' });
-    bad({ v: 2, t: 'nonsense' });
-    bad({ v: 2, t: '__proto__' });
-    bad({ v: 2, t: 'join', id: 's1', host: '127.0.0.1' });
-    bad({ v: 2, t: 'join', id: 's1', host: '127.0.0.1', port: 70000 });
-    bad({ v: 2, t: 'join', id: 'x'.repeat(65), host: 'h', port: 1 });
-    bad({ v: 2, t: 'join', id: 'has space', host: 'h', port: 1 });
-    bad({ v: 2, t: 'ping', rid: -1 });
-    bad({ v: 2, t: 'hit', qid: 'ab', name: 'f', size: 1, sha256: 'zz', holder: { id: 'a', host: 'h', port: 1 } });
+    bad({ v: 2, t: 'ping' }); // versions named by their whole-file SHA-256
+    bad({ v: 4, t: 'ping' });
+    bad({ v: 3, t: 'nonsense' });
+    bad({ v: 3, t: '__proto__' });
+    bad({ v: 3, t: 'join', id: 's1', host: '127.0.0.1' });
+    bad({ v: 3, t: 'join', id: 's1', host: '127.0.0.1', port: 70000 });
+    bad({ v: 3, t: 'join', id: 'x'.repeat(65), host: 'h', port: 1 });
+    bad({ v: 3, t: 'join', id: 'has space', host: 'h', port: 1 });
+    bad({ v: 3, t: 'ping', rid: -1 });
+    bad({ v: 3, t: 'hit', qid: 'ab', name: 'f', size: 1, root: 'zz', holder: { id: 'a', host: 'h', port: 1 } });
+  });
+
+  it('names a file version by its root alone: version 2 and its sha256-only messages are refused', () => {
+    const holder = { id: 'a', host: 'h', port: 1 };
+    const root = 'b'.repeat(64);
+    ok({ v: 3, t: 'hit', qid: 'ab', name: 'f', size: 1, root, holder });
+    ok({ v: 3, t: 'chunk-get', name: 'f', root, index: 0 });
+    ok({ v: 3, t: 'manifest', name: 'f', size: 1, chunkSize: 1, chunks: 1 }, Buffer.alloc(32));
+    bad({ v: 2, t: 'hit', qid: 'ab', name: 'f', size: 1, sha256: root, root, holder }); // an older build
+    bad({ v: 3, t: 'chunk-get', name: 'f', sha256: root, index: 0 }); // a version named by its SHA-256
+    bad({ v: 3, t: 'chunk-get', name: 'f', root: 'B'.repeat(64), index: 0 });
   });
 
   it('refuses traversal and control characters in file names', () => {
     for (const name of ['../x', 'a/b', 'a\\b', '..', 'a\u0000b', '', 'x'.repeat(256)]) {
-      bad({ v: 2, t: 'manifest-get', name });
+      bad({ v: 3, t: 'manifest-get', name });
     }
   });
 
   it('enforces payload rules', () => {
-    bad({ v: 2, t: 'ping' }, Buffer.alloc(1));
-    bad({ v: 2, t: 'chunk', name: 'f', index: 0 });
+    bad({ v: 3, t: 'ping' }, Buffer.alloc(1));
+    bad({ v: 3, t: 'chunk', name: 'f', index: 0 });
   });
 });
 
@@ -138,7 +150,7 @@ describe('wire: connections', () => {
       }
     });
     const answers = await Promise.all(
-      [7, 8, 9].map((index) => client.request({ t: 'chunk-get', name: 'f', sha256: 'a'.repeat(64), index })),
+      [7, 8, 9].map((index) => client.request({ t: 'chunk-get', name: 'f', root: 'a'.repeat(64), index })),
     );
     assert.deepEqual(
       answers.map((a) => a.payload[0]),
@@ -234,6 +246,25 @@ describe('wire: connections', () => {
     assert.equal((await closed)?.code, 'PROTOCOL');
   });
 
+  it("refuses an older build's hello (protocol 2) with a PROTOCOL error that names its version", async () => {
+    const server = new WireServer();
+    cleanups.push(() => server.close());
+    const address = await server.listen('127.0.0.1', 0);
+    const socket = await rawTls(address);
+    cleanups.push(() => socket.destroy());
+    socket.write(encodeFrame({ v: 2, t: 'hello', proto: 2, id: '', auth: false }));
+    const decoder = new FrameDecoder();
+    const refusal = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      socket.on('data', (bytes: Buffer) => {
+        for (const frame of decoder.push(bytes)) resolve(frame.header as Record<string, unknown>);
+      });
+      socket.once('close', () => reject(new Error('closed without an error frame')));
+    });
+    assert.equal(refusal.t, 'error');
+    assert.equal(refusal.code, 'PROTOCOL');
+    assert.match(String(refusal.message), /protocol version 2/);
+  });
+
   it('times out a silent handshake and an idle connection', async () => {
     const server = new WireServer({ handshakeTimeoutMs: 100 });
     cleanups.push(() => server.close());
@@ -252,7 +283,7 @@ describe('wire: connections', () => {
   });
 
   const MIB = 1024 * 1024;
-  const SHA = 'a'.repeat(64);
+  const ROOT = 'a'.repeat(64);
   /** Answers every chunk-get on `conn` with 1 MiB filled with the chunk's index, one reply after another. */
   function serveChunks(conn: Connection): void {
     let replies = Promise.resolve();
@@ -278,7 +309,7 @@ describe('wire: connections', () => {
     const answers = await Promise.all(
       Array.from({ length: 64 }, (_, index) =>
         client
-          .request({ t: 'chunk-get', name: 'f', sha256: SHA, index })
+          .request({ t: 'chunk-get', name: 'f', root: ROOT, index })
           .then((answer) => (arrived.push(index), answer)),
       ),
     );
@@ -311,7 +342,7 @@ describe('wire: connections', () => {
       );
     });
     const requests = Array.from({ length: 24 }, (_, index) => [
-      client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }),
+      client.request({ t: 'chunk-get', name: 'f', root: ROOT, index }),
       client.request({ t: 'ping' }),
     ]).flat();
     const answers = await Promise.all(requests);
@@ -353,13 +384,13 @@ describe('wire: connections', () => {
         late = sleep(150).then(() => remote.reply(incoming, { t: 'chunk', name: 'f', index: 0 }, Buffer.alloc(MIB, 2)));
     });
     await assert.rejects(
-      client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index: 0 }, { timeoutMs: 50 }),
+      client.request({ t: 'chunk-get', name: 'f', root: ROOT, index: 0 }, { timeoutMs: 50 }),
       /within 50 ms/,
     );
     await sleep(200);
     await late;
     serveChunks(remote);
-    const answer = await client.request({ t: 'chunk-get', name: 'f', sha256: SHA, index: 5 });
+    const answer = await client.request({ t: 'chunk-get', name: 'f', root: ROOT, index: 5 });
     assert.ok(answer.payload.equals(Buffer.alloc(MIB, 5)));
     assert.ok(client.isOpen && remote.isOpen);
     assert.deepEqual(unexpected, []);
@@ -400,13 +431,13 @@ describe('wire: connections', () => {
         assert.ok(ok(), what);
       };
       const answers = await Promise.all(
-        [0, 1, 2, 3].map((index) => remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index })),
+        [0, 1, 2, 3].map((index) => remote.request({ t: 'chunk-get', name: 'f', root: ROOT, index })),
       );
       assert.equal(answers.length, 4);
       await until('4 delivered and released', () => released === 4);
       // 16 MiB asked for, queued behind a full socket, then the answering side closes: every buffer comes back
       const queued = Array.from({ length: 16 }, (_, index) =>
-        remote.request({ t: 'chunk-get', name: 'f', sha256: SHA, index }).catch(() => undefined),
+        remote.request({ t: 'chunk-get', name: 'f', root: ROOT, index }).catch(() => undefined),
       );
       await until('every answer handed to the socket', () => replied === 20);
       client.close();

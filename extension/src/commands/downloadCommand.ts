@@ -23,7 +23,8 @@ export interface DownloadResult {
   /** Where the peer keeps (and shares) it. */
   sharedPath: string;
   bytes: number;
-  sha256: string;
+  /** The version's Merkle root, every chunk verified against it. */
+  root: string;
   sources: string[];
 }
 

@@ -17,7 +17,8 @@ export interface ShareResult {
   peer: string;
   name: string;
   size: number;
-  sha256: string;
+  /** The version's Merkle root: its identity on the network. */
+  root: string;
   path: string;
 }
 
@@ -83,7 +84,7 @@ async function shareCommand(services: P2PServices, first: unknown, second: unkno
       peer: peerId(node),
       name: shared.name,
       size: shared.size,
-      sha256: shared.sha256,
+      root: shared.root,
       path: shared.path,
     });
   }

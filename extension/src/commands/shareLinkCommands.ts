@@ -89,10 +89,10 @@ function foundFileLink(services: P2PServices, arg: Record<string, unknown>): Sha
   return { ...fileFields(file), holder, ...(finder && metaserverOf(finder)), mode: finder?.info?.mode };
 }
 
-function fileFields(file: SharedFileInfo): Pick<ShareLink, 'name' | 'sha256' | 'size' | 'root'> {
+function fileFields(file: SharedFileInfo): Pick<ShareLink, 'name' | 'size' | 'root'> {
   // a p2p-node older than the extension may not report roots: no link without one
   if (!file.root) throw new Error(`The peer did not report the Merkle root of ${file.name}; restart it.`);
-  return { name: file.name, size: file.size, root: file.root, sha256: file.sha256 };
+  return { name: file.name, size: file.size, root: file.root };
 }
 
 /** The peer's metaserver, with the key it registered with: whoever opens the link uses no other key there. */

@@ -29,7 +29,7 @@ function errorFor(node: ManagedNode, code: string, message: string, name?: strin
   );
 }
 
-/** `SHARE <path>`: resolves with the `shared` event (name, size, sha256, path). */
+/** `SHARE <path>`: resolves with the `shared` event (name, size, root, path). */
 export function shareFile(node: ManagedNode, path: string): Promise<SharedEvent> {
   const name = basename(path);
   return requestOf<SharedEvent>(
@@ -128,7 +128,7 @@ export interface DownloadOptions {
   onProgress?(progress: DownloadProgressEvent): void;
   /** A share link naming this file: the peer downloads that version from its holder. */
   link?: string;
-  /** The version picked from a search (its root or SHA-256): `GET <name> <version>`. */
+  /** The version picked from a search (its Merkle root): `GET <name> <root>`. */
   version?: string;
   /** Aborting sends `CANCEL <name>` to the node, which removes its partial file. */
   signal?: AbortSignal;

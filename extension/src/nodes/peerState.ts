@@ -74,7 +74,6 @@ export class PeerState {
         this.filesByName.set(event.name, {
           name: event.name,
           size: event.bytes,
-          sha256: event.sha256,
           root: event.root,
         });
         return true;
@@ -103,6 +102,6 @@ export class PeerState {
 }
 
 /** Only the file's fields, not the event's (path, event name). */
-function sharedFileInfo({ name, size, sha256, root }: SharedFileInfo): SharedFileInfo {
-  return { name, size, sha256, root };
+function sharedFileInfo({ name, size, root }: SharedFileInfo): SharedFileInfo {
+  return { name, size, root };
 }

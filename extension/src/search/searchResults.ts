@@ -1,7 +1,7 @@
 // Files found in the network, as the `p2p.files` view lists them: the latest search's first, then
 // earlier searches' for other names. A search may answer with several `search-result` events for
-// one name (one per holder, or per content); they are merged here by name and version (Merkle root
-// and SHA-256). No `vscode` import.
+// one name (one per holder, or per content); they are merged here by name and version (Merkle
+// root). No `vscode` import.
 
 import type { PeerRef, SearchResultEvent } from '@node-core/events';
 import { Emitter, type Event } from '../util/emitter';
@@ -9,7 +9,6 @@ import { Emitter, type Event } from '../util/emitter';
 export interface NetworkFile {
   name: string;
   size: number;
-  sha256: string;
   /** The Merkle root: the version a download of this entry fetches. */
   root: string;
   holders: PeerRef[];
@@ -17,18 +16,15 @@ export interface NetworkFile {
   foundBy: string;
 }
 
-/** Merges one event into a result list (same name and hash: union of the holders). */
+/** Merges one event into a result list (same name and root: union of the holders). */
 export function mergeSearchResult(results: NetworkFile[], event: SearchResultEvent, foundBy: string): NetworkFile[] {
-  const existing = results.find(
-    (r) => r.name === event.name && r.root === event.root && r.sha256 === event.sha256 && r.foundBy === foundBy,
-  );
+  const existing = results.find((r) => r.name === event.name && r.root === event.root && r.foundBy === foundBy);
   if (!existing) {
     return [
       ...results,
       {
         name: event.name,
         size: event.size,
-        sha256: event.sha256,
         root: event.root,
         holders: dedupeHolders(event.holders ?? []),
         foundBy,

@@ -46,8 +46,7 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
     item.tooltip = [
       file.name,
       `${formatBytes(file.size)} (${file.size} bytes)`,
-      `Merkle root ${file.root}`,
-      `SHA-256 ${file.sha256}`,
+      `Root ${file.root}`,
       `Held by ${file.holders.map((h) => h.id).join(', ') || 'nobody'}`,
       `Found by peer ${file.foundBy}`,
     ].join('\n');
@@ -64,5 +63,5 @@ export class FilesTreeProvider implements vscode.TreeDataProvider<FilesElement>,
 }
 
 function fileId(file: NetworkFile): string {
-  return `${file.foundBy}/${file.name}/${file.root}/${file.sha256}`;
+  return `${file.foundBy}/${file.name}/${file.root}`;
 }

@@ -95,7 +95,7 @@ export class NetworkTreeProvider implements vscode.TreeDataProvider<NetworkEleme
         const item = new vscode.TreeItem(element.file.name, vscode.TreeItemCollapsibleState.None);
         item.id = `${element.node.key}/file/${element.file.name}`;
         item.description = formatBytes(element.file.size);
-        item.tooltip = `${element.file.name}\n${formatBytes(element.file.size)}\nSHA-256 ${element.file.sha256}`;
+        item.tooltip = `${element.file.name}\n${formatBytes(element.file.size)}\nRoot ${element.file.root}`;
         item.iconPath = vscode.ThemeIcon.File;
         item.resourceUri = vscode.Uri.file(`/${element.file.name}`); // for the file-type icon only
         item.contextValue = 'p2p.sharedFile';

@@ -54,12 +54,12 @@ export class StoreFileHost implements ChordFileHost {
 
   async holdsSameVersion(name: string, peer: ChordContact, signal: AbortSignal): Promise<boolean> {
     const ours = await this.store.manifest(name);
-    return (await this.versionAt(name, peer, signal))?.sha256 === ours.sha256;
+    return (await this.versionAt(name, peer, signal))?.root === ours.root;
   }
 
   async versionHere(name: string): Promise<VersionClaim | undefined> {
     const manifest = await this.store.manifest(name).catch(() => undefined);
-    return manifest && { size: manifest.size, sha256: manifest.sha256, root: manifest.root };
+    return manifest && { size: manifest.size, root: manifest.root };
   }
 
   async versionAt(name: string, peer: ChordContact, signal: AbortSignal): Promise<VersionClaim | undefined> {
@@ -70,8 +70,8 @@ export class StoreFileHost implements ChordFileHost {
     if (!conn) return undefined;
     conn.setHandler(() => undefined);
     try {
-      const { size, sha256, root } = await fetchManifest(conn, name, signal);
-      return { size, sha256, root };
+      const { size, root } = await fetchManifest(conn, name, signal);
+      return { size, root };
     } catch {
       return undefined; // not held there (NOT_SHARED), or a manifest that does not add up
     } finally {
@@ -139,7 +139,7 @@ export class StoreFileHost implements ChordFileHost {
     try {
       const result = await downloadIntoStore(this.store, this.options, {
         name,
-        ...(version && { root: version.root, sha256: version.sha256, size: version.size }),
+        ...(version && { root: version.root, size: version.size }),
         holders,
         signal,
         connect: async (holder, s) => {

@@ -385,16 +385,13 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     const wanted = options.result ?? options.version;
     const isWanted =
       manifest &&
-      (wanted === undefined ||
-        (typeof wanted === 'string'
-          ? wanted === manifest.sha256 || wanted === manifest.root
-          : wanted.sha256 === manifest.sha256 && wanted.root === manifest.root));
+      (wanted === undefined || (typeof wanted === 'string' ? wanted === manifest.root : wanted.root === manifest.root));
     if (!manifest || !path || !isWanted) {
       await storage.dropRingCopy(name);
       return undefined;
     }
-    const { size: bytes, sha256, root } = manifest;
-    return { event: 'download-complete', name, path, bytes, sha256, root, sources: [] };
+    const { size: bytes, root } = manifest;
+    return { event: 'download-complete', name, path, bytes, root, sources: [] };
   }
 
   /** STOP: hand the keys on, tell the neighbours, leave the metaserver, close. */

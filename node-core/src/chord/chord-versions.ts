@@ -203,7 +203,7 @@ export class ChordVersions {
 }
 
 function sameVersion(a: VersionId, b: VersionId): boolean {
-  return a.sha256 === b.sha256 && a.root === b.root;
+  return a.root === b.root;
 }
 
 function anyOf(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {

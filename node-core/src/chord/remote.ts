@@ -36,15 +36,14 @@ export interface MergeHint {
   ttl: number;
 }
 
-/** One version of a file name: its size, whole-file SHA-256 and Merkle root (its identity). */
+/** One version of a file name: its size and Merkle root (its identity). */
 export interface VersionClaim {
   size: number;
-  sha256: string;
   root: string;
 }
 
-/** What names a version: its root (bound to size and chunk size) and the SHA-256 claimed with it. */
-export type VersionId = Pick<VersionClaim, 'sha256' | 'root'>;
+/** What names a version: its root (bound to size and chunk size). */
+export type VersionId = Pick<VersionClaim, 'root'>;
 
 /** A version and the nodes said to serve it. */
 export interface FileVersion extends VersionClaim {
@@ -137,12 +136,12 @@ export function fromNodeRef(ref: ChordNodeRef): ChordContact {
 }
 
 export function toVersionRef(version: FileVersion): ChordVersionRef {
-  const { size, sha256, root, holders } = version;
-  return { size, sha256, root, holders: holders.map(toNodeRef) };
+  const { size, root, holders } = version;
+  return { size, root, holders: holders.map(toNodeRef) };
 }
 
 /** A version record from the wire: every holder's id is checked as fromNodeRef does. */
 export function fromVersionRef(ref: ChordVersionRef): FileVersion {
-  const { size, sha256, root, holders } = ref;
-  return { size, sha256, root, holders: holders.map(fromNodeRef) };
+  const { size, root, holders } = ref;
+  return { size, root, holders: holders.map(fromNodeRef) };
 }

@@ -81,14 +81,14 @@ export function handleChordMessage(
       });
     case 'chord-publish':
       return answer(async () => {
-        const { name, size, sha256, root } = msg;
-        await records().publishVersion(name, { size, sha256, root }, fromNodeRef(msg.holder), signal);
+        const { name, size, root } = msg;
+        await records().publishVersion(name, { size, root }, fromNodeRef(msg.holder), signal);
         await ok();
       });
     case 'chord-withdraw':
       return answer(async () => {
-        const { name, sha256, root } = msg;
-        await records().withdrawVersion(name, { sha256, root }, fromNodeRef(msg.holder), signal);
+        const { name, root } = msg;
+        await records().withdrawVersion(name, { root }, fromNodeRef(msg.holder), signal);
         await ok();
       });
     case 'chord-versions-get':

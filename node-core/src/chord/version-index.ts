@@ -1,5 +1,5 @@
-// The version records a chord node keeps: per file name, the versions (size, SHA-256, Merkle
-// root) and the nodes that serve each, every holder with the time it was last vouched for.
+// The version records a chord node keeps: per file name, the versions (size, Merkle root) and
+// the nodes that serve each, every holder with the time it was last vouched for.
 // Strangers fill it, so it is bounded three ways:
 //   - a holder serves one version of a name (a folder holds one file per name): recording it
 //     under a new version moves it there, so one node takes at most one version slot;
@@ -50,7 +50,6 @@ export class VersionIndex {
     return entries
       .map((v) => ({
         size: v.size,
-        sha256: v.sha256,
         root: v.root,
         holders: [...v.holders.values()].sort((a, b) => b.seenAt - a.seenAt).map((h) => h.contact),
       }))
@@ -110,9 +109,9 @@ export class VersionIndex {
     }
   }
 
-  /** A version is its root (bound to the size) and the SHA-256 claimed with it. */
+  /** A version is its root (bound to the size). */
   private find(name: string, claim: VersionId): VersionEntry | undefined {
-    return this.byName.get(name)?.find((v) => v.sha256 === claim.sha256 && v.root === claim.root);
+    return this.byName.get(name)?.find((v) => v.root === claim.root);
   }
 
   /** A holder moves to the version it now serves: it leaves any other version of the name. */
@@ -135,7 +134,6 @@ export class VersionIndex {
     }
     const entry: VersionEntry = {
       size: claim.size,
-      sha256: claim.sha256,
       root: claim.root,
       holders: new Map(),
       addedAt: ++this.arrivals,

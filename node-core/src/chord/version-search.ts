@@ -47,13 +47,12 @@ export async function searchVersions(
     const timeout = AbortSignal.any([deadline, AbortSignal.timeout(CHECK_TIMEOUT_MS)]);
     const version = await sources.versionAt(name, peer, timeout).catch(() => undefined);
     if (!version) return;
-    const { size, sha256, root } = version;
-    const key = `${root}:${sha256}`;
-    let result = found.get(key);
-    if (!result) found.set(key, (result = { event: 'search-result', name, size, sha256, root, holders: [] }));
+    const { size, root } = version;
+    let result = found.get(root);
+    if (!result) found.set(root, (result = { event: 'search-result', name, size, root, holders: [] }));
     const holder: PeerRef = { id: peer.id, host: peer.host, port: peer.port };
     result.holders.push(holder);
-    onHit?.({ event: 'search-hit', name, size, sha256, root, holder });
+    onHit?.({ event: 'search-hit', name, size, root, holder });
   });
   return [...found.values()].sort((a, b) => b.holders.length - a.holders.length);
 }

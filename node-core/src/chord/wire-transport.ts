@@ -246,13 +246,12 @@ class WireChordRemote implements ChordRemote {
   }
 
   async publishVersion(name: string, claim: VersionClaim, holder: ChordContact, signal: AbortSignal): Promise<void> {
-    const { size, sha256, root } = claim;
-    await this.expectOk({ t: 'chord-publish', name, size, sha256, root, holder: toNodeRef(holder) }, signal);
+    const { size, root } = claim;
+    await this.expectOk({ t: 'chord-publish', name, size, root, holder: toNodeRef(holder) }, signal);
   }
 
   async withdrawVersion(name: string, version: VersionId, holder: ChordContact, signal: AbortSignal): Promise<void> {
-    const { sha256, root } = version;
-    await this.expectOk({ t: 'chord-withdraw', name, sha256, root, holder: toNodeRef(holder) }, signal);
+    await this.expectOk({ t: 'chord-withdraw', name, root: version.root, holder: toNodeRef(holder) }, signal);
   }
 
   async versionsOf(name: string, signal: AbortSignal): Promise<FileVersion[]> {

@@ -1,5 +1,5 @@
 // `p2p-node get LINK`: download the file a share link names into --dir, each chunk verified
-// against the link's Merkle root and the whole file against its SHA-256, then exit (0 done,
+// against a manifest whose chunk digests produce the link's Merkle root, then exit (0 done,
 // 1 failed; a bad link is a usage error, 2). The link's holder is asked directly; only if it
 // fails does a temporary peer join the network (through the link's metaserver, else its holder)
 // to search for other holders, and leave again. A link with the holder's key (`fp`) pins it for
@@ -64,7 +64,6 @@ async function downloadInto(
     const done = await download({
       name,
       root: result.root,
-      sha256: result.sha256,
       size: result.size,
       holders: result.holders,
       downloadsDir: args.dir,

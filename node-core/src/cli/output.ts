@@ -66,7 +66,7 @@ function humanLine(event: CliEvent): string {
     case 'files':
       return event.files.length === 0
         ? 'no shared files'
-        : event.files.map((f) => `${f.name}  ${f.size} bytes  ${f.sha256.slice(0, 16)}…`).join('\n');
+        : event.files.map((f) => `${f.name}  ${f.size} bytes  root ${f.root.slice(0, 16)}…`).join('\n');
     case 'shared':
       return `sharing ${event.name} (${event.size} bytes) from ${event.path}`;
     case 'folder-shared':
@@ -76,11 +76,11 @@ function humanLine(event: CliEvent): string {
     case 'file-removed':
       return `no longer sharing ${event.name}`;
     case 'search-hit':
-      return `hit: ${event.name} (${event.size} bytes, sha256 ${event.sha256.slice(0, 16)}…) at ${ref(event.holder)}`;
+      return `hit: ${event.name} (${event.size} bytes, root ${event.root.slice(0, 16)}…) at ${ref(event.holder)}`;
     case 'search-result':
       return (
-        `found ${event.name} (${event.size} bytes, root ${event.root.slice(0, 16)}…, ` +
-        `sha256 ${event.sha256.slice(0, 16)}…) at ${event.holders.map(ref).join(', ')}`
+        `found ${event.name} (${event.size} bytes, root ${event.root.slice(0, 16)}…) ` +
+        `at ${event.holders.map(ref).join(', ')}`
       );
     case 'not-found':
       return `${event.name}: not found`;

@@ -160,7 +160,7 @@ async function runCommand(
 }
 
 /**
- * GET (a version picked by its SHA-256 or root, or the most held one): progress at most every
+ * GET (a version picked by its Merkle root, or the most held one): progress at most every
  * PROGRESS_EVERY_MS, then download-complete, or download-paused after a PAUSE. The argument may be
  * a share link: its events, PAUSE and CANCEL then use the file name it names.
  */

@@ -30,7 +30,7 @@ export const HELP_LINES = [
   'FILES             the files this peer shares',
   'SHARE <path>      share a file, or every file under a folder (watched)',
   'SEARCH <name>     find who holds a file',
-  'GET <name> [hash] download a file into Downloads/ (a bare name works too); hash: the SHA-256 or root of a version',
+  'GET <name> [root] download a file into Downloads/ (a bare name works too); root: the version to fetch',
   "GET <link>        download a share link's version of a file",
   'PAUSE <name>      stop a download in progress, keeping its .part file (GET resumes it)',
   'CANCEL <name>     stop a download in progress and remove its .part file',
@@ -57,7 +57,7 @@ export function parseCommand(line: string): StdinCommand | { error: string } | u
   return { error: `unknown command "${word}" (HELP lists them)` };
 }
 
-/** `GET <name> <hash>`: a last word of 64 hex digits (a version's SHA-256 or root) picks that version. */
+/** `GET <name> <root>`: a last word of 64 hex digits (a version's Merkle root) picks that version. */
 export function splitVersionPick(arg: string): { name: string; version?: string } {
   const pick = /^(.*\S)\s+([0-9a-fA-F]{64})$/.exec(arg);
   return pick ? { name: pick[1], version: pick[2].toLowerCase() } : { name: arg };

@@ -44,7 +44,7 @@ export interface SharedFolder {
 export type FileOrigin = 'folder' | 'share' | 'download';
 
 export interface FileStoreEvents {
-  /** A file is offered, or its content changed (a new sha256). */
+  /** A file is offered, or its content changed (a new root). */
   'file-added': [FileAddedEvent, FileOrigin];
   /** A file is no longer offered. */
   'file-removed': [FileRemovedEvent];
@@ -57,7 +57,7 @@ interface SharedEntry {
   stamp?: string;
   /** When the stamp was last compared with the disk (chunk reads re-check at most every second). */
   checkedAt?: number;
-  /** The sha256 last announced in a `file-added` event. */
+  /** The root last announced in a `file-added` event. */
   announced?: string;
 }
 
@@ -111,7 +111,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
       this.shared.set(name, entry);
       const manifest = await this.manifest(name).catch(() => undefined);
       if (manifest)
-        entry.announced = manifest.sha256; // the ready and files events tell of these
+        entry.announced = manifest.root; // the ready and files events tell of these
       else this.shared.delete(name);
     }
     const { watch = true } = this.options;
@@ -230,7 +230,7 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     const files: SharedFolder['files'] = [];
     for (const [name, { manifest, path: filePath }] of this.shared)
       if (manifest && isInside(filePath, folder))
-        files.push({ name, size: manifest.size, sha256: manifest.sha256, root: manifest.root, path: filePath });
+        files.push({ name, size: manifest.size, root: manifest.root, path: filePath });
     return { path: folder, files: files.sort((a, b) => (a.name < b.name ? -1 : 1)) };
   }
 
@@ -257,10 +257,10 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
   private record(name: string, entry: SharedEntry, manifest: FileManifest, stamp: string, origin?: FileOrigin): void {
     entry.manifest = manifest;
     entry.stamp = stamp;
-    if (!origin || entry.announced === manifest.sha256) return;
-    entry.announced = manifest.sha256;
-    const { size, sha256, root } = manifest;
-    this.emit('file-added', { event: 'file-added', name, size, sha256, root, path: entry.path }, origin);
+    if (!origin || entry.announced === manifest.root) return;
+    entry.announced = manifest.root;
+    const { size, root } = manifest;
+    this.emit('file-added', { event: 'file-added', name, size, root, path: entry.path }, origin);
   }
 
   private unshare(name: string, entry: SharedEntry): void {
@@ -292,14 +292,14 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
     if (entry?.path !== absolute) this.shared.set(name, (entry = { path: absolute }));
     const manifest = await this.manifest(name);
     this.record(name, entry, manifest, entry.stamp ?? stampOf(info), 'share');
-    return { name, size: manifest.size, sha256: manifest.sha256, root: manifest.root, path: absolute };
+    return { name, size: manifest.size, root: manifest.root, path: absolute };
   }
 
   async list(): Promise<SharedFileInfo[]> {
     const files: SharedFileInfo[] = [];
     for (const name of this.names()) {
       const manifest = await this.manifest(name).catch(() => undefined);
-      if (manifest) files.push({ name, size: manifest.size, sha256: manifest.sha256, root: manifest.root });
+      if (manifest) files.push({ name, size: manifest.size, root: manifest.root });
     }
     return files;
   }
@@ -326,19 +326,23 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
 
   /**
    * Where a chunk a remote peer asks for lies, once its request checks out: a shared name, the
-   * version (whole-file digest) of the manifest the peer holds, a chunk that exists.
+   * version (Merkle root) of the manifest the peer holds, a chunk that exists.
    */
   async servableChunk(
     name: string,
-    sha256: string,
+    root: string,
     index: number,
   ): Promise<{ path: string; offset: number; length: number }> {
     name = assertFileName(name);
     const entry = this.shared.get(name);
     const fresh = entry?.manifest && entry.checkedAt !== undefined && Date.now() - entry.checkedAt < RECHECK_MS;
     const manifest = fresh && entry?.manifest ? entry.manifest : await this.manifest(name);
-    if (manifest.sha256 !== sha256)
-      throw new P2PError('NOT_SHARED', `"${name}" changed since its manifest was sent`, name);
+    if (manifest.root !== root)
+      throw new P2PError(
+        'NOT_SHARED',
+        `"${name}" is not shared here with root ${root} (changed since its manifest?)`,
+        name,
+      );
     const length = index * manifest.chunkSize < manifest.size ? chunkLength(manifest, index) : 0;
     if (length <= 0) throw new P2PError('PROTOCOL', `chunk ${index} of "${name}" does not exist`, name);
     const path = this.shared.get(name)?.path;
@@ -351,8 +355,8 @@ export class FileStore extends EventEmitter<FileStoreEvents> {
    * into a buffer from the pool; the caller hands it back with releaseChunk() once nothing uses
    * it any more (or simply drops it).
    */
-  async readChunk(name: string, sha256: string, index: number): Promise<Buffer> {
-    const { path, offset, length } = await this.servableChunk(name, sha256, index);
+  async readChunk(name: string, root: string, index: number): Promise<Buffer> {
+    const { path, offset, length } = await this.servableChunk(name, root, index);
     return this.openFiles.with(path, async (handle) => {
       const buffer = this.readBuffers.acquire(length);
       let filled = 0;

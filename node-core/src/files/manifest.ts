@@ -1,6 +1,6 @@
-// A file's description: size, chunk size, SHA-256 per chunk and of the whole file, and its
-// identity, the Merkle root over the chunk digests (merkle.ts). Computed by streaming the file
-// once (never holding it in memory); the chunk digests travel as the raw payload of a `manifest`
+// A file's description: size, chunk size, SHA-256 per chunk, and its identity, the Merkle root
+// over the chunk digests (merkle.ts). Computed by streaming the file once (never holding it in
+// memory), each byte hashed once; the chunk digests travel as the raw payload of a `manifest`
 // message, 32 bytes each, and the receiver computes the root itself.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -15,8 +15,6 @@ export interface FileManifest {
   name: string;
   size: number;
   chunkSize: number;
-  /** Whole-file SHA-256, hex. */
-  sha256: string;
   /** `chunkCount(size, chunkSize)` digests of 32 bytes, concatenated. */
   chunkHashes: Buffer;
   /** The Merkle root of `chunkHashes` with the size and chunk size (merkle.ts), hex: the version's identity. */
@@ -31,7 +29,7 @@ export function chunkHash(manifest: FileManifest, index: number): Buffer {
   return manifest.chunkHashes.subarray(index * 32, index * 32 + 32);
 }
 
-/** Reads the file once, chunk by chunk, hashing each chunk and the whole; `signal` stops it between chunks. */
+/** Reads the file once, chunk by chunk, hashing each chunk; `signal` stops it between chunks. */
 export async function computeManifest(
   path: string,
   name: string,
@@ -40,7 +38,6 @@ export async function computeManifest(
 ): Promise<FileManifest> {
   const handle = await open(path, 'r');
   try {
-    const whole = createHash('sha256');
     const digests: Buffer[] = [];
     const buffer = Buffer.allocUnsafe(chunkSize);
     let size = 0;
@@ -54,14 +51,13 @@ export async function computeManifest(
       }
       if (filled === 0) break;
       const chunk = buffer.subarray(0, filled);
-      whole.update(chunk);
       digests.push(createHash('sha256').update(chunk).digest());
       size += filled;
       if (filled < chunkSize) break;
     }
     const chunkHashes = Buffer.concat(digests);
     const root = fileRoot({ size, chunkSize, chunkHashes });
-    return { name, size, chunkSize, sha256: whole.digest('hex'), chunkHashes, root };
+    return { name, size, chunkSize, chunkHashes, root };
   } finally {
     await handle.close();
   }

@@ -212,8 +212,8 @@ export class FloodOverlay extends EventEmitter<FloodOverlayEvents> {
     if (!this.links.onConnection(conn)) return;
     const upstream = this.queries.upstreamOf(msg.qid);
     const link = upstream === undefined ? undefined : this.links.get(upstream);
-    const { qid, name, size, sha256, root, holder } = msg;
-    link?.conn.send({ t: 'hit', qid, name, size, sha256, root, holder }).catch(() => undefined);
+    const { qid, name, size, root, holder } = msg;
+    link?.conn.send({ t: 'hit', qid, name, size, root, holder }).catch(() => undefined);
   }
 
   private cutForFlooding(neighbor: Neighbor): void {

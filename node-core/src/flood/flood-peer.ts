@@ -262,7 +262,6 @@ export class FloodPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         downloadIntoStore(this.store, this.options, {
           name,
           root: version.root,
-          sha256: version.sha256,
           size: version.size,
           holders: version.holders,
           connect: (holder) => this.connect(holder, 0),

@@ -65,6 +65,6 @@ export async function answerQuery(store: FileStore, conn: Connection, msg: Query
   const manifest = await store.manifest(msg.name);
   const { qid } = msg;
   const name = sharedName(msg.name);
-  const { size, sha256, root } = manifest;
-  await conn.send({ t: 'hit', qid, name, size, sha256, root, holder });
+  const { size, root } = manifest;
+  await conn.send({ t: 'hit', qid, name, size, root, holder });
 }

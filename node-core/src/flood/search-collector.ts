@@ -1,8 +1,8 @@
 // The searcher's side of a flood search: holders answer it directly (`hit`). Each new holder
 // is reported at once (onHit); the answers are gathered per file version until a short
 // grace period after the first hit, or until the search times out with nothing. A version is its
-// Merkle root with the whole-file SHA-256 it claims: a holder lying about either lands in a version
-// of its own and cannot spoil the honest one. What one search keeps is bounded, since any peer can
+// Merkle root with the size claimed with it: a holder lying about the size lands in a version of
+// its own and cannot spoil the honest one. What one search keeps is bounded, since any peer can
 // answer with made-up versions and holders.
 import type { PeerRef, SearchHitEvent, SearchResultEvent } from '../events';
 
@@ -16,7 +16,7 @@ export interface SearchOptions {
   onHit?: (hit: SearchHitEvent) => void;
 }
 
-/** Versions (distinct root, sha256 and size) one search keeps; later ones are ignored. */
+/** Versions (distinct root and size) one search keeps; later ones are ignored. */
 export const MAX_VERSIONS = 32;
 /** Holders kept per version. */
 export const MAX_HOLDERS = 256;
@@ -41,20 +41,20 @@ export class SearchCollector {
   }
 
   /** One holder's answer; ignored if it names another file, or once the search is over or full. */
-  addHit(hit: { name: string; size: number; sha256: string; root: string; holder: PeerRef }): void {
-    const { name, size, sha256, root, holder } = hit;
+  addHit(hit: { name: string; size: number; root: string; holder: PeerRef }): void {
+    const { name, size, root, holder } = hit;
     if (!this.finish || name.normalize('NFC') !== this.name) return;
-    const version = `${root}:${sha256}:${size}`;
+    const version = `${root}:${size}`;
     let result = this.byVersion.get(version);
     if (!result) {
       if (this.byVersion.size >= MAX_VERSIONS) return;
-      result = { event: 'search-result', name: this.name, size, sha256, root, holders: [] };
+      result = { event: 'search-result', name: this.name, size, root, holders: [] };
       this.byVersion.set(version, result);
     }
     if (result.holders.length >= MAX_HOLDERS || result.holders.some((h) => h.id === holder.id)) return;
     const ref = { id: holder.id, host: holder.host, port: holder.port };
     result.holders.push(ref);
-    this.options.onHit?.({ event: 'search-hit', name: this.name, size: result.size, sha256, root, holder: ref });
+    this.options.onHit?.({ event: 'search-hit', name: this.name, size: result.size, root, holder: ref });
     if (this.firstHitAt === undefined) {
       this.firstHitAt = Date.now();
       clearTimeout(this.noHitTimer);

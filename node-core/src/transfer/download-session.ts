@@ -1,7 +1,7 @@
 // One download: the manifests of every holder (holder-manifests.ts: the first one of the chosen
 // version starts it), then the chunks (chunk-puller.ts: each checked against the manifest before it
-// is written at its offset in NAME.part, slow holders routed around), then NAME once the whole
-// file verifies. A .part left by a crash or a cancel is resumed: its chunks that still verify are
+// is written at its offset in NAME.part, slow holders routed around), then NAME once every chunk
+// verified. A .part left by a crash or a cancel is resumed: its chunks that still verify are
 // kept. Nothing is written before the disk is known to have room for it.
 import { createHash } from 'node:crypto';
 import { link, open, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -30,7 +30,7 @@ export interface DownloadRequest extends WantedVersion {
   onProgress?: (bytes: number, total: number, bySource?: Readonly<Record<string, number>>) => void;
   /** Each verified chunk, with the holder that sent it (traffic per link for the topology page). */
   onReceived?: (holder: PeerRef, bytes: number) => void;
-  /** Files from this size up are written and hashed in worker threads (default: WORKER_SINK_FROM_BYTES). */
+  /** Files from this size up are checked and written in a worker thread (default: WORKER_SINK_FROM_BYTES). */
   workerSinkFromBytes?: number;
   /** A chunk request may take this long with nothing arriving on its connection (default: CHUNK_TIMEOUT_MS). */
   chunkTimeoutMs?: number;
@@ -42,7 +42,6 @@ export interface DownloadResult {
   name: string;
   path: string;
   bytes: number;
-  sha256: string;
   root: string;
   sources: string[];
   manifest: FileManifest;
@@ -111,7 +110,13 @@ class DownloadSession {
     }
   }
 
-  /** Opens (or resumes) the .part, fills it until the whole file verifies, then gives it its name. */
+  /**
+   * Opens (or resumes) the .part, fills it until every chunk verified, then gives it its name.
+   * That is the whole file verified: the manifest was accepted only because its chunk digests,
+   * size and chunk size produce the chosen root (holder-manifests.ts), each chunk was written only
+   * after its SHA-256 matched its digest (the sink; a resumed one in chunksToFetch()), and SHA-256
+   * and the Merkle tree are collision-resistant, so no other content has this root.
+   */
   private async fetchIntoPart(manifest: FileManifest, manifests: HolderManifests): Promise<DownloadResult> {
     const { downloadsDir } = this.request;
     const resuming = await exists(this.partPath);
@@ -125,13 +130,7 @@ class DownloadSession {
       else if (resuming) await assertFreeSpace(downloadsDir, manifest.size - onDisk, this.name);
       const resumedBytes = manifest.size - todo.reduce((sum, index) => sum + chunkLength(manifest, index), 0);
       this.verifiedBytes = resumedBytes;
-      const sha256 = await this.pull(file, manifest, manifests, todo);
-      if (sha256 !== manifest.sha256) {
-        // every chunk matches the manifest yet the whole does not: the manifest lies about its SHA-256
-        await file.close().catch(() => undefined);
-        await unlink(this.partPath).catch(() => undefined);
-        throw new P2PError('VERIFY_FAILED', `"${this.name}" does not match its SHA-256 ${manifest.sha256}`, this.name);
-      }
+      await this.pull(file, manifest, manifests, todo);
       await file.close();
       return await this.finish(manifest, manifests, resumedBytes);
     } finally {
@@ -139,21 +138,18 @@ class DownloadSession {
     }
   }
 
-  /** Pulls the missing chunks into the .part; resolves with the whole file's digest. */
+  /** Pulls the missing chunks into the .part; resolves once each is on disk, checked. */
   private async pull(
     file: FileHandle,
     manifest: FileManifest,
     manifests: HolderManifests,
     todo: number[],
-  ): Promise<string> {
+  ): Promise<void> {
     const { request } = this;
     const total = manifest.size;
     request.onProgress?.(this.verifiedBytes, total, this.bySource);
     const sink = openChunkSink(manifest, { file, path: this.partPath }, request.workerSinkFromBytes);
     try {
-      const missing = new Set(todo);
-      for (let index = 0; index < chunkCount(manifest.size, manifest.chunkSize); index++)
-        if (!missing.has(index)) sink.markPresent(index);
       const puller = new ChunkPuller({
         name: this.name,
         manifest,
@@ -175,7 +171,6 @@ class DownloadSession {
       manifests.onHolder((holder) => puller.addHolder(holder.ref, holder.conn));
       void manifests.settled.then(() => puller.noMoreHolders());
       await pulled;
-      return await sink.digest();
     } finally {
       sink.close();
     }
@@ -201,7 +196,6 @@ class DownloadSession {
       name,
       path,
       bytes: manifest.size,
-      sha256: manifest.sha256,
       root: manifest.root,
       // the holders whose chunks are in the final file; a file with nothing left to fetch
       // (empty, or fully resumed) still came from its manifest's holder

@@ -1,5 +1,5 @@
 // The start of a download: every holder is asked for its manifest at once, and the download
-// starts with the first one that serves the chosen version (its root, its SHA-256, its size);
+// starts with the first one that serves the chosen version (its root and size);
 // holders that answer later join as they come in. So a holder that stalls on its manifest delays
 // nobody, and a manifest whose chunk digests do not produce the chosen root is never used.
 import type { PeerRef } from '../events';
@@ -10,10 +10,8 @@ import { fetchManifest } from './transfer-client';
 /** What a download asks for: a name and, from its search result, the version it chose. */
 export interface WantedVersion {
   name: string;
-  /** The Merkle root the search reported; without it, the first manifest's root is chosen. */
+  /** The Merkle root the search reported; without it (a GET by name only), the first manifest's root is chosen. */
   root?: string;
-  /** The whole-file digest the search reported. */
-  sha256?: string;
   size?: number;
 }
 
@@ -76,8 +74,8 @@ export class HolderManifests {
   }
 
   private accepts(m: FileManifest): boolean {
-    const { root, sha256, size } = this.chosen ?? this.wanted;
-    return (!root || m.root === root) && (!sha256 || m.sha256 === sha256) && (size === undefined || m.size === size);
+    const { root, size } = this.chosen ?? this.wanted;
+    return (!root || m.root === root) && (size === undefined || m.size === size);
   }
 
   private add(manifest: FileManifest, holder: ServingHolder): void {

@@ -1,43 +1,26 @@
-// The main-thread sink: each chunk is checked against its manifest digest, written with one
+// The main-thread sink: each chunk is checked against its manifest digest, then written with one
 // writev of its pieces (a received chunk is one buffer; callers may pass several), one write at a
-// time, then folded into the whole-file hash from those same pieces. One write at a time:
-// concurrent positional writes to one file contend for its inode lock and are no faster.
+// time. One write at a time: concurrent positional writes to one file contend for its inode lock
+// and are no faster.
 import type { FileHandle } from 'node:fs/promises';
-import { InOrderDigest } from '../files/in-order-digest';
 import { chunkVerifies, type FileManifest } from '../files/manifest';
 import type { ChunkSink } from './chunk-sink-types';
 import { byteLength } from './pieces';
 import { chunkMismatch } from './chunk-mismatch';
 
 export class InThreadSink implements ChunkSink {
-  private readonly whole: InOrderDigest;
   private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly manifest: FileManifest,
     private readonly file: FileHandle,
-  ) {
-    this.whole = new InOrderDigest(manifest, file);
-  }
+  ) {}
 
   write(index: number, pieces: readonly Buffer[]): Promise<number> {
     if (!chunkVerifies(this.manifest, index, pieces)) return Promise.reject(chunkMismatch(this.manifest, index));
-    const written = this.writes.then(async () => {
-      const length = await writeAll(this.file, pieces, index * this.manifest.chunkSize);
-      this.whole.add(index, pieces);
-      return length;
-    });
+    const written = this.writes.then(() => writeAll(this.file, pieces, index * this.manifest.chunkSize));
     this.writes = written.catch(() => undefined);
     return written;
-  }
-
-  markPresent(index: number): void {
-    this.whole.markPresent(index);
-  }
-
-  async digest(): Promise<string> {
-    await this.writes;
-    return this.whole.digest();
   }
 
   close(): void {}

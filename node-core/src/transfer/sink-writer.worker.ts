@@ -1,6 +1,7 @@
-// The worker sink's writer thread: checks each chunk against its manifest digest, writes it at its
-// offset in the .part, then moves it on to the hasher. A chunk that does not match is never
-// written; on any failure the chunk's buffers go back to the main thread with the reason.
+// The worker sink's thread: checks each chunk against its manifest digest, writes it at its offset
+// in the .part, then moves its buffers back to the main thread, where the next chunks are received
+// into them (payloadPool): a download's memory is the same few buffers. A chunk that does not
+// match is never written.
 import { openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { chunkVerifies } from '../files/chunk-check';
@@ -10,7 +11,7 @@ import { buffersOf, messageOf, type ChunkMessage, type SinkWorkerReply, type Wri
 // slower per byte (node-core/README.md, "Where the bytes go")
 const SLICE = 64 * 1024;
 
-const { path, size, chunkSize, chunkHashes, hasher } = workerData as WriterData;
+const { path, size, chunkSize, chunkHashes } = workerData as WriterData;
 const layout = { size, chunkSize, chunkHashes };
 const main = parentPort as NonNullable<typeof parentPort>;
 const fd = openSync(path, 'r+');
@@ -27,21 +28,17 @@ function writeChunk(pieces: readonly Uint8Array[], position: number): void {
   }
 }
 
-function reply(msg: SinkWorkerReply, transfer: ArrayBuffer[] = []): void {
-  main.postMessage(msg, transfer);
-}
-
 main.on('message', (msg: ChunkMessage) => {
+  const returned = buffersOf(msg.pieces);
+  let reply: SinkWorkerReply;
   let mismatch = false;
   try {
     mismatch = !chunkVerifies(layout, msg.index, msg.pieces);
     if (mismatch) throw new Error(`chunk ${msg.index} does not match its manifest`);
     writeChunk(msg.pieces, msg.index * chunkSize);
+    reply = { written: msg.id, returned };
   } catch (err) {
-    const buffers = buffersOf(msg.pieces);
-    reply({ returned: buffers }, buffers);
-    reply({ failed: true, id: msg.id, message: messageOf(err), mismatch });
-    return;
+    reply = { failed: msg.id, returned, message: messageOf(err), mismatch };
   }
-  hasher.postMessage(msg, buffersOf(msg.pieces));
+  main.postMessage(reply, returned);
 });

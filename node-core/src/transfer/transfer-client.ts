@@ -13,8 +13,8 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
   const { msg } = answer;
   if (msg.t !== 'manifest' || msg.name !== name) throw new P2PError('PROTOCOL', `expected the manifest of "${name}"`);
   // the payload is a buffer of its own (the decoder copied it out of the socket read): kept, not copied
-  const { size, chunkSize, sha256 } = msg;
-  const manifest = { name, size, chunkSize, sha256, chunkHashes: answer.payload, root: '' };
+  const { size, chunkSize } = msg;
+  const manifest = { name, size, chunkSize, chunkHashes: answer.payload, root: '' };
   if (!manifestIsConsistent(manifest))
     throw new P2PError('VERIFY_FAILED', `the manifest of "${name}" does not match its size`, name);
   manifest.root = fileRoot(manifest);
@@ -24,7 +24,7 @@ export async function fetchManifest(conn: Connection, name: string, signal?: Abo
 /** How long a chunk may take with nothing at all arriving on its connection. */
 export const CHUNK_TIMEOUT_MS = 30_000;
 
-/** The chunk's bytes (one buffer, from payloadPool: the sink hands it back once written and hashed). */
+/** The chunk's bytes (one buffer, from payloadPool: the sink hands it back once written). */
 export async function fetchChunk(
   conn: Connection,
   manifest: FileManifest,
@@ -35,7 +35,7 @@ export async function fetchChunk(
   // counted from the link's last bytes: a chunk queued behind others at a holder that paces
   // its uploads (--max-upload) is late because the link is busy, not because the holder is gone
   const answer = await conn.request(
-    { t: 'chunk-get', name: manifest.name, sha256: manifest.sha256, index },
+    { t: 'chunk-get', name: manifest.name, root: manifest.root, index },
     { signal, timeoutMs, timeoutFromLastTraffic: true },
   );
   if (
@@ -67,7 +67,6 @@ export async function serveTransferRequest(
           size: m.size,
           chunkSize: m.chunkSize,
           chunks: m.chunkHashes.length / 32,
-          sha256: m.sha256,
         },
         m.chunkHashes,
       );
@@ -82,8 +81,8 @@ export async function serveTransferRequest(
       try {
         // the cap's wait comes before the read: a chunk queued at a paced holder holds no buffer
         // (the read checks the request again, as the file may have changed meanwhile)
-        if (limiter) await limiter.take((await store.servableChunk(msg.name, msg.sha256, msg.index)).length);
-        const data = await store.readChunk(msg.name, msg.sha256, msg.index);
+        if (limiter) await limiter.take((await store.servableChunk(msg.name, msg.root, msg.index)).length);
+        const data = await store.readChunk(msg.name, msg.root, msg.index);
         // resolves once the socket has taken the bytes, which is when the queue's slot frees
         await conn.reply(incoming, { t: 'chunk', name: msg.name, index: msg.index }, data, () =>
           store.releaseChunk(data),

@@ -1,4 +1,4 @@
-// A search may find several versions of one name (Merkle root and claimed SHA-256), some of them
+// A search may find several versions of one name (Merkle root and size), some of them
 // put forward by liars. A GET tries them in order (most holders first); a version whose holders
 // all fail or lie gives way to the next, so a liar's version cannot stand in for the honest one.
 import type { SearchResultEvent } from '../events';

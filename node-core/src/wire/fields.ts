@@ -18,7 +18,6 @@ const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
 /** One version of a file name as chord nodes exchange it: its identity and who serves it. */
 export interface ChordVersionRef {
   size: number;
-  sha256: string;
   root: string;
   holders: ChordNodeRef[];
 }
@@ -35,7 +34,8 @@ export interface KindTypes {
   u32: number;
   uint: number;
   bool: boolean;
-  sha256: string;
+  /** A SHA-256 output (a file version's Merkle root): 64 lower-case hex digits. */
+  digest: string;
   hex: string;
   nodeId: string;
   mode: Mode;
@@ -87,7 +87,6 @@ const isChordRef = (v: unknown): boolean => isPeerRef(v) && isHex((v as { nodeId
 const isChordVersion = (v: unknown): boolean =>
   isRecord(v) &&
   isUInt(v.size, Number.MAX_SAFE_INTEGER) &&
-  isHex(v.sha256, 64, 64) &&
   isHex(v.root, 64, 64) &&
   Array.isArray(v.holders) &&
   v.holders.length >= 1 &&
@@ -131,7 +130,7 @@ export const KIND_CHECKS: { [K in Kind]: (v: unknown) => boolean } = {
   u32: (v) => isUInt(v, 0xffffffff),
   uint: (v) => isUInt(v, Number.MAX_SAFE_INTEGER),
   bool: (v) => typeof v === 'boolean',
-  sha256: (v) => isHex(v, 64, 64),
+  digest: (v) => isHex(v, 64, 64),
   hex: (v) => isHex(v, 1, 256),
   nodeId: (v) => isHex(v, 40, 40),
   mode: (v) => v === 'flood' || v === 'chord',

@@ -10,7 +10,8 @@
 import { P2PError } from './errors';
 import { KIND_CHECKS, type Kind, type KindTypes } from './fields';
 
-export const PROTOCOL_VERSION = 2;
+/** 3: a file version is named by its Merkle root alone (no whole-file SHA-256 on the wire). */
+export const PROTOCOL_VERSION = 3;
 
 export type PayloadRule = 'none' | 'optional' | 'required';
 
@@ -155,7 +156,7 @@ const FLOOD_MESSAGES = {
    * `root`: the file's Merkle root (its version).
    */
   hit: {
-    fields: { qid: 'hex', name: 'fileName', size: 'uint', sha256: 'sha256', root: 'sha256', holder: 'peerRef' },
+    fields: { qid: 'hex', name: 'fileName', size: 'uint', root: 'digest', holder: 'peerRef' },
     payload: 'none',
   },
 } satisfies Record<string, MessageSpec>;
@@ -163,12 +164,13 @@ const FLOOD_MESSAGES = {
 // ---- file transfer ---------------------------------------------------------------------
 const TRANSFER_MESSAGES = {
   'manifest-get': { fields: { name: 'fileName' }, payload: 'none' },
-  /** Payload: `chunks` SHA-256 digests, 32 raw bytes each, in order. */
-  manifest: {
-    fields: { name: 'fileName', size: 'uint', chunkSize: 'u32', chunks: 'u32', sha256: 'sha256' },
-    payload: 'optional',
-  },
-  'chunk-get': { fields: { name: 'fileName', sha256: 'sha256', index: 'u32' }, payload: 'none' },
+  /**
+   * Payload: `chunks` SHA-256 digests, 32 raw bytes each, in order. No root: the receiver computes
+   * it from the digests, size and chunk size (merkle.ts) and accepts the manifest only if it is the chosen one.
+   */
+  manifest: { fields: { name: 'fileName', size: 'uint', chunkSize: 'u32', chunks: 'u32' }, payload: 'optional' },
+  /** `root`: the version the chunk belongs to (its manifest's root). */
+  'chunk-get': { fields: { name: 'fileName', root: 'digest', index: 'u32' }, payload: 'none' },
   /** Payload: the chunk's bytes. */
   chunk: { fields: { name: 'fileName', index: 'u32' }, payload: 'required' },
 } satisfies Record<string, MessageSpec>;
@@ -211,15 +213,15 @@ const CHORD_MESSAGES = {
   'chord-merge': { fields: { origin: 'chordRef', contacts: 'chordRefs', ttl: 'u32' }, payload: 'none' },
   /**
    * A holder to a name's owner: "I serve this version of `name`". The owner keeps the record only
-   * once `holder` answered `manifest-get` with that size, SHA-256 and root. Answer: ok.
+   * once `holder` answered `manifest-get` with that size and root. Answer: ok.
    */
   'chord-publish': {
-    fields: { name: 'fileName', size: 'uint', sha256: 'sha256', root: 'sha256', holder: 'chordRef' },
+    fields: { name: 'fileName', size: 'uint', root: 'digest', holder: 'chordRef' },
     payload: 'none',
   },
   /** "`holder` no longer serves this version": the owner forgets it once `holder` no longer serves it. Answer: ok. */
   'chord-withdraw': {
-    fields: { name: 'fileName', sha256: 'sha256', root: 'sha256', holder: 'chordRef' },
+    fields: { name: 'fileName', root: 'digest', holder: 'chordRef' },
     payload: 'none',
   },
   /** Every version of `name` the asked node keeps a record of. Answer: chord-versions. */

@@ -27,7 +27,7 @@ export interface HostileHolderOptions {
   id: string;
   name: string;
   /** The manifest it serves, true or not. */
-  manifest: { size: number; chunkSize: number; sha256: string; chunkHashes: Buffer };
+  manifest: { size: number; chunkSize: number; chunkHashes: Buffer };
   /** The Merkle root its search answers claim. */
   root: string;
   /** The bytes it sends for chunk `index` (true ones, or not). */
@@ -167,20 +167,18 @@ export class HostileHolder {
     }
   }
 
-  private manifestFields(): { size: number; chunkSize: number; sha256: string } {
-    const { size, chunkSize, sha256 } = this.options.manifest;
-    return { size, chunkSize, sha256 };
+  private manifestFields(): { size: number; chunkSize: number } {
+    const { size, chunkSize } = this.options.manifest;
+    return { size, chunkSize };
   }
 
   /** Holders answer a search with a hit back along the link the query came by. */
   private answerQuery(query: Header, link: RawLink): void {
-    const { size, sha256 } = this.options.manifest;
     link.send({
       t: 'hit',
       qid: query.qid,
       name: this.options.name,
-      size,
-      sha256,
+      size: this.options.manifest.size,
       root: this.options.root,
       holder: this.address,
     });
