@@ -1,6 +1,7 @@
-// A `p2p-node peer --mode chord`: the ring (ChordRing), files on it (ChordStorage over the
-// shared FileStore and transfer), the metaserver registration and link reports, and the stdin
-// commands, each answered with contract events (events.ts). The CLI owns stdin/stdout.
+// A `p2p-node peer --mode chord`: the ring (ChordRing, entered through ring-entry.ts), files on it
+// (ChordStorage over the shared FileStore and transfer), the metaserver registration (its reports
+// in ring-reports.ts), and the stdin commands, each answered with contract events (events.ts).
+// The CLI owns stdin/stdout.
 import { EventEmitter } from 'node:events';
 import type {
   DownloadCompleteEvent,
@@ -8,6 +9,7 @@ import type {
   FileRemovedEvent,
   FilesEvent,
   LookupEvent,
+  NodeEvent,
   PeerReadyEvent,
   PeerRef,
   SearchResultEvent,
@@ -41,25 +43,14 @@ import { ChordRing } from './chord-ring';
 import { StoreFileHost } from './chord-file-host';
 import { ChordStorage, DEFAULT_STORAGE_OPTIONS } from './chord-storage';
 import { ChordVersions } from './chord-versions';
-import { idToHex, keyFromNameOrHex, nodeIdOf } from './id';
-import type { ChordTimings } from './maintenance';
+import { idToHex, keyFromNameOrHex } from './id';
+import { timingsFromHeartbeat, type ChordTimings } from './maintenance';
 import { toNodeRef, type ChordContact } from './remote';
+import { takeRingCopy } from './ring-copy';
+import { RingEntry } from './ring-entry';
+import { RingReports } from './ring-reports';
 import { searchVersions } from './version-search';
-import { retrying } from './neighbor-liveness';
 import { PauseRequest } from '../transfer/pause';
-
-/** Passes over the referrals before a start fails; the pause before pass n + 1 is n times JOIN_PAUSE_MS. */
-const JOIN_ROUNDS = 3;
-const JOIN_PAUSE_MS = 300;
-/** Refusals a retry cannot change: this node may not be on the ring as it is. */
-const JOIN_FATAL: ReadonlySet<string> = new Set([
-  'DUPLICATE_ID',
-  'AUTH_FAILED',
-  'BLOCKED',
-  'NOT_TRUSTED',
-  'KEY_CHANGED',
-  'CANCELLED',
-]);
 
 export interface ChordPeerOptions extends PeerOptions {
   timings?: Partial<ChordTimings>;
@@ -70,26 +61,20 @@ export interface ChordPeerOptions extends PeerOptions {
   log?: (line: string) => void;
 }
 
-/** Replication rounds between two meetings of a random referral (ring merge check). */
-const MEET_EVERY_REPLICATIONS = 4;
-
-/**
- * The chord peer. `heartbeatMs` also paces the chord timers when `timings` does not set them
- * (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
- */
+/** The chord peer. `heartbeatMs` also paces the chord timers that `timings` does not set (timingsFromHeartbeat). */
 export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode {
   readonly store: FileStore;
   private started:
-    { ring: ChordRing; fileHost: StoreFileHost; storage: ChordStorage; versions: ChordVersions } | undefined;
+    | { ring: ChordRing; reports: RingReports; fileHost: StoreFileHost; storage: ChordStorage; versions: ChordVersions }
+    | undefined;
   private metaserver: MetaserverClient | undefined;
   private readonly traffic = new TrafficMeter((flows) =>
     this.metaserver?.reportActivity({ t: 'activity-traffic', flows }),
   );
-  private reportTimer: NodeJS.Timeout | undefined;
-  private links = new Map<string, PeerRef>();
   private readonly operations = new AbortController();
   private readonly addressProof = new AddressProof();
   private stopped = false;
+  private readonly emitEvent = (event: NodeEvent): boolean => this.emit('event', event);
   private ended: Promise<void> | undefined;
 
   private readonly security: ChannelSecurity;
@@ -98,7 +83,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   constructor(private readonly options: ChordPeerOptions) {
     super();
     this.security = options.security ?? ephemeralSecurity(options.id);
-    this.relay = peerRelayRoute(options, (event) => this.emit('event', event));
+    this.relay = peerRelayRoute(options, this.emitEvent);
     this.store = new FileStore(options.dir, { watch: options.watch, foldersFile: sharedFoldersFile(options.dir) });
     followStore(
       this.store,
@@ -135,7 +120,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       relay: this.relay,
       timings: { ...timingsFromHeartbeat(options.heartbeatMs), ...options.timings },
       onError: log,
-      onLinkPath: () => this.reportLinksSoon(),
+      onLinkPath: () => this.started?.reports.linksSoon(),
       node: options.successorListLength ? { successorListLength: options.successorListLength } : undefined,
       fallbackRouter: (conn, incoming) => {
         if (incoming.msg.t === 'address-check') {
@@ -147,29 +132,30 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
         return true;
       },
     });
+    const reports = new RingReports(ring, store, this.security, () => this.metaserver, this.emitEvent);
     const fileHost = new StoreFileHost(
       store,
       { ...options, security: this.security, relay: this.relay },
-      () => this.reportFiles(),
+      () => reports.files(),
       (holder, bytes) => this.traffic.add(holder.id, bytes),
     );
     const replicas = options.replicas ?? 2;
     const versions = new ChordVersions(ring, fileHost, replicas, log);
     const storage = new ChordStorage(ring, fileHost, versions, { ...DEFAULT_STORAGE_OPTIONS, replicas }, log);
-    this.started = { ring, fileHost, storage, versions };
+    this.started = { ring, reports, fileHost, storage, versions };
+    let entry: RingEntry;
     try {
-      await this.enterRing();
+      const referrals = await this.register();
+      entry = new RingEntry(ring, this.metaserver, this.relay, this.operations.signal, options.log);
+      await entry.enter(options.join, referrals);
     } catch (err) {
       await this.close();
       throw err;
     }
-    ring.node.on('ring-changed', () => this.ringChanged());
-    if (this.metaserver) {
-      ring.every('rejoin', ring.replicateMs, () => this.rejoinIfIsolated());
-      ring.every('meet', MEET_EVERY_REPLICATIONS * ring.replicateMs, () => this.meetAReferral());
-    }
-    this.ringChanged();
-    this.reportFiles();
+    ring.node.on('ring-changed', () => reports.ringChanged());
+    entry.keepOnRing();
+    reports.ringChanged();
+    reports.files();
     void this.publishExisting(log);
     return this.readyEvent();
   }
@@ -184,44 +170,6 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
           if (!this.stopped) log(`publish ${name}`, err);
         });
     }
-  }
-
-  /**
-   * A node that lost every successor and its predecessor (more consecutive deaths than its
-   * successor list covers, or a partition) is a ring of one; the metaserver knows who else is
-   * out there, so it joins through them again.
-   */
-  private async rejoinIfIsolated(): Promise<void> {
-    const { ring } = this.require();
-    if (!ring.node.successors.isEmpty() || ring.node.predecessor || !this.metaserver?.connected) return;
-    const referrals = this.noteRelayed(await this.metaserver.referrals([this.self.id]));
-    for (const ref of referrals) {
-      try {
-        await ring.node.join({ id: ref.id, host: ref.host, port: ref.port, nodeId: nodeIdOf(ref.host, ref.port) });
-        this.options.log?.(`chord: was alone, rejoined through ${ref.id}`);
-        return;
-      } catch {
-        // a flood peer, a dead one, or one that is on our own (one-node) ring: try the next
-      }
-    }
-  }
-
-  /**
-   * The metaserver may see nodes of another ring (peers that joined through `--join`, a ring
-   * that formed while it was down): meeting one of its referrals now and then merges the rings.
-   */
-  private async meetAReferral(): Promise<void> {
-    const { ring } = this.require();
-    if (ring.node.isAlone() || !this.metaserver?.connected) return;
-    const referrals = this.noteRelayed(await this.metaserver.referrals([this.self.id]));
-    const pick = referrals[Math.floor(Math.random() * referrals.length)];
-    if (pick && (await ring.meet(pick))) this.options.log?.(`chord: ${pick.id} is on another ring, merging`);
-  }
-
-  /** Referrals the metaserver admitted as relayed are dialed through the relay from the first try. */
-  private noteRelayed(referrals: PeerRef[]): PeerRef[] {
-    for (const ref of referrals) if (ref.relayed) this.relay.reachedThroughRelay(ref);
-    return referrals;
   }
 
   get ring(): ChordRing {
@@ -247,56 +195,14 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     return peerReadyEvent(this.self, 'chord', this.store.dir, fingerprint, nodeId, this.metaserver?.reachability);
   }
 
-  /** Registers with the metaserver (if any), then joins through --join, a referral, or starts a ring. */
-  private async enterRing(): Promise<void> {
-    const { join } = this.options;
+  /** Registers with the metaserver (if any; refusals reject): its referrals, for RingEntry. */
+  private async register(): Promise<PeerRef[]> {
     await this.relay.listenForOthers(this.options.host ?? '127.0.0.1');
     const { security, self, addressProof, relay } = this;
     this.metaserver = peerMetaserverClient(this.options, security, self, 'chord', addressProof, relay);
-    attachRelay(this.relay, this.metaserver, this.ring, (event) => this.emit('event', event));
+    attachRelay(this.relay, this.metaserver, this.ring, this.emitEvent);
     this.metaserver?.on('reachability', ({ relayed }) => this.ring.markRelayed(relayed));
-    const referrals = this.noteRelayed(this.metaserver ? await this.metaserver.register() : []);
-    if (join) {
-      await this.ring.begin(join);
-      // The referrals may be on another ring than the --join address: merge with it.
-      for (const ref of referrals.slice(0, 2)) void this.ring.meet(ref);
-      return;
-    }
-    if (referrals.length === 0) return this.ring.begin();
-    // A slow or settling ring (lookups timing out, answers its neighbours contradict for a moment)
-    // gets more passes; a refusal about who we are does not.
-    const policy = {
-      when: (err: unknown) => !JOIN_FATAL.has(toP2PError(err).code),
-      tries: JOIN_ROUNDS,
-      backoffMs: JOIN_PAUSE_MS,
-      signal: this.operations.signal,
-    };
-    try {
-      await retrying(() => this.joinThroughAny(referrals), policy);
-    } catch (err) {
-      if (!policy.when(err)) throw err;
-      throw new P2PError(
-        'PEER_UNREACHABLE',
-        `could not join the ring through any referral: ${toP2PError(err).message}`,
-      );
-    }
-  }
-
-  /** One pass over the referrals; rejects with the last failure. */
-  private async joinThroughAny(referrals: PeerRef[]): Promise<void> {
-    let lastError: unknown;
-    for (const ref of referrals) {
-      // A referral may be a flood peer (the metaserver serves both): it refuses chord-step.
-      try {
-        return await this.ring.begin(ref);
-      } catch (err) {
-        lastError = err;
-        if (JOIN_FATAL.has(toP2PError(err).code)) throw err;
-        // A lone node may have joined us meanwhile (it rejoins through the metaserver): its ring is ours.
-        if (!this.ring.node.isAlone()) return this.ring.begin();
-      }
-    }
-    throw lastError;
+    return this.metaserver ? await this.metaserver.register() : [];
   }
 
   // ---- commands ----
@@ -318,7 +224,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
   /** SHARE: serve it here, then place it on its owner (who replicates it). */
   async share(path: string): Promise<SharedEvent> {
     const shared = await this.store.share(path);
-    this.reportFiles();
+    this.started?.reports.files();
     await this.storage.put(shared.name, this.operations.signal);
     return { event: 'shared', ...shared };
   }
@@ -350,9 +256,10 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
    * then serves it and tells the owner.
    */
   async get(query: string, options: PeerDownloadOptions = {}): Promise<DownloadCompleteEvent> {
-    const { storage } = this.require();
-    const done = (await this.takeRingCopy(assertFileName(query), options)) ?? (await this.download(query, options));
-    this.reportFiles();
+    const { storage, reports } = this.require();
+    const name = assertFileName(query);
+    const done = (await takeRingCopy(this.store, storage, name, options)) ?? (await this.download(query, options));
+    reports.files();
     // placed as the user's own: a ring copy taken or a download joined is never pruned after
     storage.put(done.name, this.operations.signal).catch((err: unknown) => {
       if (!this.stopped) this.options.log?.(`chord publish ${done.name}: ${toP2PError(err).message}`);
@@ -370,28 +277,6 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
       fileHost.download(name, version.holders, signal, options.onProgress, version),
     );
     return downloadCompleteEvent(result);
-  }
-
-  /**
-   * A GET of a name the ring placed a copy of here: that copy, if it is the version asked for,
-   * becomes the user's download at once (verified when it was fetched); another version asked
-   * for replaces it (a node keeps one file per name).
-   */
-  private async takeRingCopy(name: string, options: PeerDownloadOptions): Promise<DownloadCompleteEvent | undefined> {
-    const { storage } = this.require();
-    if (!storage.holdsForRing(name)) return undefined;
-    const manifest = await this.store.manifest(name).catch(() => undefined);
-    const path = this.store.pathOf(name);
-    const wanted = options.result ?? options.version;
-    const isWanted =
-      manifest &&
-      (wanted === undefined || (typeof wanted === 'string' ? wanted === manifest.root : wanted.root === manifest.root));
-    if (!manifest || !path || !isWanted) {
-      await storage.dropRingCopy(name);
-      return undefined;
-    }
-    const { size: bytes, root } = manifest;
-    return { event: 'download-complete', name, path, bytes, root, sources: [] };
   }
 
   /** STOP: hand the keys on, tell the neighbours, leave the metaserver, close. */
@@ -425,7 +310,7 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     this.stopped = true;
     // a stop is not a cancel: a GET's .part stays, to be resumed by the next GET
     this.operations.abort(new PauseRequest());
-    clearTimeout(this.reportTimer);
+    this.started?.reports.close();
     this.traffic.close();
     if (this.started) {
       await endRing(this.started.ring);
@@ -443,43 +328,4 @@ export class ChordPeer extends EventEmitter<PeerNodeEvents> implements PeerNode 
     if (!this.started) throw new P2PError('INTERNAL', 'the chord peer is not started');
     return this.started;
   }
-
-  // ---- reporting ----
-
-  private ringChanged(): void {
-    if (this.stopped) return;
-    const now = new Map(this.ring.topologyEvent().neighbors.map((p) => [p.id, p]));
-    for (const [id, p] of this.links) if (!now.has(id)) this.emit('event', { event: 'neighbor-down', ...p });
-    for (const [id, p] of now) if (!this.links.has(id)) this.emit('event', { event: 'neighbor-up', ...p });
-    this.links = now;
-    this.reportLinksSoon();
-  }
-
-  /** Ring changes and path changes come in bursts (stabilize, then notify): report once they settle. */
-  private reportLinksSoon(): void {
-    if (this.stopped || !this.started || !this.metaserver || this.reportTimer) return;
-    this.reportTimer = setTimeout(() => {
-      this.reportTimer = undefined;
-      if (this.stopped) return;
-      const { neighbors, relayed, chord } = this.ring.topologyView();
-      // Every ring link is TLS with a pinned key (a link presenting another key is refused),
-      // so the pin is the key the link presented; a plaintext bench link has none.
-      const keys = neighbors.map((id) => this.security.trust.pinned(id) ?? '');
-      this.metaserver?.reportLinks({ neighbors, chord, keys: keys.every(Boolean) ? keys : undefined, relayed });
-    }, 100);
-  }
-
-  private reportFiles(): void {
-    this.metaserver?.reportFiles(this.store.names());
-  }
-}
-
-function timingsFromHeartbeat(heartbeatMs: number | undefined): Partial<ChordTimings> {
-  if (!heartbeatMs) return {};
-  return {
-    stabilizeMs: heartbeatMs,
-    fixFingersMs: Math.max(10, Math.round(heartbeatMs / 2)),
-    checkPredecessorMs: 2 * heartbeatMs,
-    replicateMs: 3 * heartbeatMs,
-  };
 }

@@ -25,6 +25,20 @@ export const FAST_TIMINGS: ChordTimings = {
   replicateMs: 300,
 };
 
+/**
+ * A peer's `heartbeatMs` paces the chord timers that its `timings` do not set
+ * (stabilize = 1×, fix_fingers = ½×, check_predecessor = 2×, replicas = 3×).
+ */
+export function timingsFromHeartbeat(heartbeatMs: number | undefined): Partial<ChordTimings> {
+  if (!heartbeatMs) return {};
+  return {
+    stabilizeMs: heartbeatMs,
+    fixFingersMs: Math.max(10, Math.round(heartbeatMs / 2)),
+    checkPredecessorMs: 2 * heartbeatMs,
+    replicateMs: 3 * heartbeatMs,
+  };
+}
+
 export type PeriodicTask = () => Promise<void>;
 
 export class PeriodicTasks {
