@@ -4,10 +4,11 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { MAX_CHUNK_BYTES, NodeIdentity } from '@node-core/wire';
+import { NodeIdentity } from '@node-core/wire';
+import { DEFAULT_CHUNK_SIZE } from '@node-core/files/manifest';
 import { fileRoot } from '@node-core/files/merkle';
 import { tlsClientOptions, tlsServerOptions } from '@node-core/wire/secure-channel';
 import { performance } from 'node:perf_hooks';
@@ -99,25 +100,32 @@ export function completesFile(done: { root?: unknown; sha256?: unknown }, expect
   return done.root !== undefined ? done.root === expected.root : done.sha256 === expected.sha256;
 }
 
+/** The SHA-256 of a file on disk, hex (what a received copy is checked against). */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path, { highWaterMark: 4 * 1024 * 1024 }), hash);
+  return hash.digest('hex');
+}
+
 /** Writes `mib` MiB of fresh random bytes to `path`; returns its root and SHA-256. */
 export async function writeRandomFile(path: string, mib: number): Promise<FileDigests> {
   const out = await open(path, 'w');
   const hash = createHash('sha256');
   const chunkHashes: Buffer[] = [];
-  const block = Buffer.alloc(MAX_CHUNK_BYTES);
+  const block = Buffer.alloc(DEFAULT_CHUNK_SIZE);
   for (let i = 0; i < mib; i++) {
     // every byte fresh: a tool that reuses blocks it already holds (Syncthing does) finds none
     randomFillSync(block);
     hash.update(block);
-    chunkHashes.push(createHash('sha256').update(block).digest()); // a block is one chunk
+    chunkHashes.push(createHash('sha256').update(block).digest()); // a block (1 MiB) is one chunk of a store's
     await out.write(block);
   }
   // on disk before the runs: else the kernel writes it back ~30 s later, in the middle of one
   await out.sync();
   await out.close();
   const root = fileRoot({
-    size: mib * MAX_CHUNK_BYTES,
-    chunkSize: MAX_CHUNK_BYTES,
+    size: mib * DEFAULT_CHUNK_SIZE,
+    chunkSize: DEFAULT_CHUNK_SIZE,
     chunkHashes: Buffer.concat(chunkHashes),
   });
   return { root, sha256: hash.digest('hex') };

@@ -26,19 +26,15 @@
 // must speak this build's protocol version, as their getters join this build's holders.
 // Standalone: `npm run build && node --import tsx bench/large-transfer.bench.ts [MiB] [rounds]`.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { link, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream/promises';
 import { CliProcess } from '../test/unit/cli-process';
-import { bareCopy, completesFile, cpuMs, rssMiB, writeRandomFile, type FileDigests } from './baseline';
+import { bareCopy, completesFile, cpuMs, rssMiB, sha256OfFile, writeRandomFile, type FileDigests } from './baseline';
 import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 import { median } from './stats';
 
-const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 // 6: each holder is the single holder twice; on a shared 2-core VM one run can be 30 % off
 const ROUNDS = Number(process.argv[3] ?? 6);
@@ -47,12 +43,6 @@ const WEBTORRENT_ANCHOR = 177 / 360;
 const CAPPED_MIB = 128;
 const CAP_MIB_PER_S = 32;
 const BASELINE_REFS = (process.env.P2P_BASELINE_REFS ?? '').split(',').filter((ref) => ref !== '');
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 4 * MIB }), hash);
-  return hash.digest('hex');
-}
 
 interface GetRun {
   /** First progress event → download-complete (transfer and verification). */
@@ -130,7 +120,7 @@ class BenchNetwork {
     const done = await getter.next('download-complete', () => true, 600_000, from);
     const transferMs = performance.now() - firstAt;
     const spent = cpu().map((after, i) => after - before[i]);
-    const intact = completesFile(done, expected) && (await sha256Of(done.path)) === expected.sha256;
+    const intact = completesFile(done, expected) && (await sha256OfFile(done.path)) === expected.sha256;
     await rm(done.path);
     return {
       transferMs,

@@ -81,7 +81,7 @@ export async function get(procs: CliProcess[], source: string, name: string, exp
   await holder.next('shared', () => true, 300_000, shared);
   const [holderBefore, getterBefore] = [cpuMs(holder.child.pid), cpuMs(getter.child.pid)];
   const threads = new ThreadSampler(getter.child.pid);
-  let timed: Omit<GetRun, 'getterThreads'> & { path: string; done: Parameters<typeof completesFile>[0] };
+  let timed: Omit<GetRun, 'getterThreads'> & { done: { path: string; root?: unknown; sha256?: unknown } };
   try {
     const from = getter.events.length;
     getter.send(`GET ${name}`);
@@ -93,13 +93,13 @@ export async function get(procs: CliProcess[], source: string, name: string, exp
     // read before the clean-up below, whose folder rescan is no part of the GET
     const holderCpuMs = cpuMs(holder.child.pid) - holderBefore;
     const getterCpuMs = cpuMs(getter.child.pid) - getterBefore;
-    timed = { ms, holderCpuMs, getterCpuMs, path: done.path, done };
+    timed = { ms, holderCpuMs, getterCpuMs, done };
   } finally {
     threads.stop();
   }
-  const { path, done, ...run } = timed;
+  const { done, ...run } = timed;
   if (!completesFile(done, expected)) throw new Error(`${name}: wrong digest`);
-  await rm(path);
+  await rm(done.path);
   await rm(copy);
   return { ...run, getterThreads: threads.spent() };
 }

@@ -2,12 +2,11 @@
 // REST API: what bench/syncthing.bench.ts measures our GET against. Every outside service is off
 // in their configuration (see syncthingConfig); they are meant to run in a network namespace.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { link, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sha256OfFile } from './baseline';
 
 const FOLDER = 'bench';
 const POLL_MS = 50;
@@ -21,12 +20,6 @@ interface Instance {
   listenPort: number;
   guiPort: number;
   child?: ChildProcess;
-}
-
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export class SyncthingPair {

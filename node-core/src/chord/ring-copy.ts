@@ -19,11 +19,8 @@ export async function takeRingCopy(
   if (!storage.holdsForRing(name)) return undefined;
   const manifest = await store.manifest(name).catch(() => undefined);
   const path = store.pathOf(name);
-  const wanted = options.result ?? options.version;
-  const isWanted =
-    manifest &&
-    (wanted === undefined || (typeof wanted === 'string' ? wanted === manifest.root : wanted.root === manifest.root));
-  if (!manifest || !path || !isWanted) {
+  const wanted = options.result?.root ?? options.version;
+  if (!manifest || !path || (wanted !== undefined && wanted !== manifest.root)) {
     await storage.dropRingCopy(name);
     return undefined;
   }
