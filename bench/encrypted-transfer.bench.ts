@@ -1,7 +1,7 @@
 // What encryption costs: a 1 GiB GET over TLS 1.3 against the same GET in the clear
 // (P2P_PLAINTEXT_BENCH_ONLY=1, the baseline only benches may use), the bare Node copy and the
-// same copy over Node's TLS (what TLS costs with no p2p code), in rotated rounds of one run;
-// then the cost of a new connection (TCP + TLS + hello) in one process.
+// same copy over Node's TLS (fs streams, no p2p code), in rotated rounds of one run; then what
+// Node's TLS costs by itself (tls-floor.ts) and a new connection (TCP + TLS + hello) in one process.
 // Targets (issue 16): encrypted GET ≥ 0.80× plaintext GET; a handshake under 5 ms on loopback.
 // P2P_BASELINE_REFS=main (git refs, comma-separated) adds, per ref, a holder and a getter built
 // from that commit (large-transfer-baseline.ts), GETting in plaintext in the same rotated rounds
@@ -19,10 +19,12 @@ import { bareCopy } from './baseline';
 import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 import { get, network, writeRandomFile, type GetRun } from './peer-get';
 import { median } from './stats';
+import { memoryPipe, type PipeRun } from './tls-floor';
 
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const HANDSHAKES = 300;
+const FLOOR_ROUNDS = 3;
 const PLAINTEXT_ENV = { P2P_PLAINTEXT_BENCH_ONLY: '1' };
 const BASELINE_REFS = (process.env.P2P_BASELINE_REFS ?? '').split(',').filter((ref) => ref !== '');
 
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
       console.log(`  plaintext, ${b.ref} build  ${rates(ms(kind))}   CPU of both peers ${cpuOf(kind)}`);
     }
     console.log(`  bare Node copy       ${rates(ms('bare'))}`);
-    console.log(`  bare Node TLS copy   ${rates(ms('bare tls'))}   (no p2p code: Node's TLS alone)`);
+    console.log(`  bare Node TLS copy   ${rates(ms('bare tls'))}   (fs stream → TLS socket → fs stream, no p2p code)`);
     const [tls, plain, bare] = [median(ms('tls')), median(ms('plain')), median(ms('bare'))];
     console.log(
       `  encrypted / plaintext: ${(plain / tls).toFixed(2)}× (target ≥ 0.80; per round ${perRound('plain', 'tls')})`,
@@ -134,6 +136,24 @@ async function main(): Promise<void> {
     for (const p of procs) p.send('STOP');
     await Promise.all(procs.map((p) => p.exited));
     procs.length = 0;
+
+    // Node's TLS by itself, once the peers are gone: what any encrypted GET must add at least
+    const pipes: Record<'tls' | 'plain', PipeRun[]> = { tls: [], plain: [] };
+    for (let round = 0; round < FLOOR_ROUNDS; round++)
+      for (const kind of round % 2 ? (['plain', 'tls'] as const) : (['tls', 'plain'] as const))
+        pipes[kind].push(await memoryPipe(SIZE_MIB, kind === 'tls'));
+    const pipeCpu = (kind: 'tls' | 'plain'): number => median(pipes[kind].map((r) => r.cpuMs));
+    const getCpu = (kind: string): number => median((cpu.get(kind) ?? []).map((r) => r.holderCpuMs + r.getterCpuMs));
+    const floor = pipeCpu('tls') - pipeCpu('plain');
+    console.log(
+      `Node's TLS alone, ${SIZE_MIB} MiB memory to memory, both ends in one process, medians of ${FLOOR_ROUNDS}: ` +
+        `TLS ${rates(pipes.tls.map((r) => r.ms))} with ${pipeCpu('tls').toFixed(0)} ms of CPU, ` +
+        `plain TCP ${rates(pipes.plain.map((r) => r.ms))} with ${pipeCpu('plain').toFixed(0)} ms:`,
+    );
+    console.log(
+      `  TLS itself costs ${floor.toFixed(0)} ms of CPU (both ends); the GET over TLS costs ` +
+        `${(getCpu('tls') - getCpu('plain')).toFixed(0)} ms more than in plaintext (both peers)`,
+    );
 
     const tlsHandshake = await handshakeMs(() => ephemeralSecurity('bench'));
     const plainHandshake = await handshakeMs(() => ({ ...ephemeralSecurity('bench'), plaintextBenchOnly: true }));
