@@ -20,6 +20,7 @@ import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 import { get, network, writeRandomFile, type GetRun } from './peer-get';
 import { median } from './stats';
 import { memoryPipe, type PipeRun } from './tls-floor';
+import { roundOrder } from './round-order';
 
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     const times = new Map<string, number[]>(kinds.map((k) => [k, []]));
     const cpu = new Map<string, GetRun[]>(kinds.map((k) => [k, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]);
+      const order = roundOrder(kinds, round);
       const line: string[] = [];
       for (const kind of order) {
         // the previous kind's gigabyte is written back before the clock starts, not during

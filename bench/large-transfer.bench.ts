@@ -34,6 +34,7 @@ import { CliProcess } from '../test/unit/cli-process';
 import { bareCopy, completesFile, cpuMs, rssMiB, sha256OfFile, writeRandomFile, type FileDigests } from './baseline';
 import { buildBaselineCli, type BaselineCli } from './large-transfer-baseline';
 import { median } from './stats';
+import { roundOrder } from './round-order';
 
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 // 6: each holder is the single holder twice; on a shared 2-core VM one run can be 30 % off
@@ -206,7 +207,7 @@ async function uncappedRounds(
         ...olderKinds,
       ];
       // a run's place in the round changes what the page cache and the CPUs are busy with
-      for (let k = 0; k < kinds.length; k++) await kinds[(round + k) % kinds.length]();
+      for (const kind of roundOrder(kinds, round)) await kind();
     }
     const bareMs = median(bare);
     const oneMs = median(one.map((r) => r.transferMs));

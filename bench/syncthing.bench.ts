@@ -18,6 +18,7 @@ import { bareCopy } from './baseline';
 import { get, network, writeRandomFile } from './peer-get';
 import { SyncthingPair } from './syncthing-pair';
 import { median } from './stats';
+import { roundOrder } from './round-order';
 
 const SIZE_MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -80,7 +81,7 @@ async function compare(): Promise<void> {
       // a new file each round: Syncthing would copy the blocks of an earlier round's file locally
       const source = join(root, `payload-${round}.bin`);
       const expected = await writeRandomFile(source, SIZE_MIB);
-      const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]);
+      const order = roundOrder(kinds, round);
       for (const kind of order) {
         const name = `${kind}-${round}.bin`;
         // the previous round's gigabyte is written back before the clock starts, not during
