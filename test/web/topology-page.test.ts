@@ -207,6 +207,8 @@ describe('topology page (Chromium, in-memory source)', () => {
     const chordPage = await browser.context.newPage();
     try {
       await chordPage.goto((await chordBridge.listen()).url);
+      // events emitted before the page's WebSocket is open reach nobody (the bridge's snapshot is empty)
+      await chordPage.locator('.status[data-state="open"]').waitFor({ timeout: 10_000 });
       // The in-memory ring sends its chord details as updates; replay them to the new client.
       for (const [i, id] of ids.entries()) {
         ring.emit({
