@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createReadStream, createWriteStream, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { NodeIdentity } from '@node-core/wire';
 import { DEFAULT_CHUNK_SIZE } from '@node-core/files/manifest';
@@ -14,24 +14,34 @@ import { tlsClientOptions, tlsServerOptions } from '@node-core/wire/secure-chann
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 
+/** A server on 127.0.0.1 (ephemeral port) handing it each socket: plain TCP, or TLS 1.3 as our links speak it. */
+export async function loopbackServer(
+  tls: boolean,
+  onSocket: (socket: Socket) => void,
+): Promise<{ server: Server; port: number }> {
+  const server = tls
+    ? createTlsServer(tlsServerOptions(NodeIdentity.ephemeral(), 5000), onSocket)
+    : createServer({ noDelay: true }, onSocket);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 /**
  * A child process streams `source` into a socket; this process streams it to `target`. Returns ms.
  * `tls`: the same over TLS 1.3 (Node's, the suites our links offer, an Ed25519 key each side), no
- * p2p code at all: the ceiling Node's TLS sets on this machine.
+ * p2p code at all: what the idiomatic Node copy costs over TLS (Node's TLS alone: tls-floor.ts).
  */
 export async function bareCopy(source: string, target: string, tls = false): Promise<number> {
-  const identity = tls ? NodeIdentity.ephemeral() : undefined;
-  const server = identity ? createTlsServer(tlsServerOptions(identity, 5000)) : createServer({ noDelay: true });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
+  let onSocket: (socket: Socket) => void = () => undefined;
   const received = new Promise<number>((done, reject) => {
-    server.once(identity ? 'secureConnection' : 'connection', (socket: Socket) => {
+    onSocket = (socket) => {
       const started = performance.now();
       pipeline(socket, createWriteStream(target)).then(() => done(performance.now() - started), reject);
-    });
+    };
   });
-  const client = identity ? tlsClientOptions(NodeIdentity.ephemeral()) : {};
-  const connect = identity
+  const { server, port } = await loopbackServer(tls, (socket) => onSocket(socket));
+  const client = tls ? tlsClientOptions(NodeIdentity.ephemeral()) : {};
+  const connect = tls
     ? `require('tls').connect({...${JSON.stringify({ ...client, secureContext: undefined })},` +
       `port:${port},host:'127.0.0.1'},go)`
     : `require('net').connect(${port},'127.0.0.1',go)`;

@@ -94,9 +94,9 @@ async function main(): Promise<void> {
       console.log(`round ${round + 1}: ${line.join(', ')}; encrypted/plaintext ${within.toFixed(2)}×`);
     }
     const ms = (kind: string): number[] => times.get(kind) as number[];
+    const cpuMedian = (kind: string, pick: (run: GetRun) => number): number => median((cpu.get(kind) ?? []).map(pick));
     const cpuOf = (kind: string): string => {
-      const runs = cpu.get(kind) ?? [];
-      const of = (pick: (run: GetRun) => number): string => median(runs.map(pick)).toFixed(0);
+      const of = (pick: (run: GetRun) => number): string => cpuMedian(kind, pick).toFixed(0);
       const threads = [0, 1, 2].map((i) => of((r) => r.getterThreads.others[i] ?? 0)).join(' / ');
       return (
         `${of((r) => r.holderCpuMs + r.getterCpuMs)} ms (holder ${of((r) => r.holderCpuMs)}, ` +
@@ -141,10 +141,10 @@ async function main(): Promise<void> {
     // Node's TLS by itself, once the peers are gone: what any encrypted GET must add at least
     const pipes: Record<'tls' | 'plain', PipeRun[]> = { tls: [], plain: [] };
     for (let round = 0; round < FLOOR_ROUNDS; round++)
-      for (const kind of round % 2 ? (['plain', 'tls'] as const) : (['tls', 'plain'] as const))
+      for (const kind of roundOrder(['tls', 'plain'] as const, round))
         pipes[kind].push(await memoryPipe(SIZE_MIB, kind === 'tls'));
     const pipeCpu = (kind: 'tls' | 'plain'): number => median(pipes[kind].map((r) => r.cpuMs));
-    const getCpu = (kind: string): number => median((cpu.get(kind) ?? []).map((r) => r.holderCpuMs + r.getterCpuMs));
+    const getCpu = (kind: string): number => cpuMedian(kind, (r) => r.holderCpuMs + r.getterCpuMs);
     const floor = pipeCpu('tls') - pipeCpu('plain');
     console.log(
       `Node's TLS alone, ${SIZE_MIB} MiB memory to memory, both ends in one process, medians of ${FLOOR_ROUNDS}: ` +

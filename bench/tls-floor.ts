@@ -1,10 +1,11 @@
 // What Node's TLS costs by itself on this machine: bytes sent from memory to memory over loopback,
 // both ends in this process, with no disk and no p2p code, over TLS 1.3 (our links' suites and
 // keys) and over plain TCP. The difference in CPU is the least any encrypted GET must add.
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { NodeIdentity } from '@node-core/wire';
-import { tlsClientOptions, tlsServerOptions } from '@node-core/wire/secure-channel';
+import { tlsClientOptions } from '@node-core/wire/secure-channel';
+import { loopbackServer } from './baseline';
 
 export interface PipeRun {
   ms: number;
@@ -16,7 +17,6 @@ const BLOCK = Buffer.alloc(1 << 20, 0x5a);
 
 /** Sends `sizeMiB` MiB from memory over a loopback socket (TLS or plain) and reads it into one reused buffer. */
 export async function memoryPipe(sizeMiB: number, tls: boolean): Promise<PipeRun> {
-  const identity = tls ? NodeIdentity.ephemeral() : undefined;
   const client = tls ? tlsClientOptions(NodeIdentity.ephemeral()) : undefined;
   const send = (socket: Socket): void => {
     let sent = 0;
@@ -29,11 +29,7 @@ export async function memoryPipe(sizeMiB: number, tls: boolean): Promise<PipeRun
     };
     pump();
   };
-  const server: Server = identity
-    ? createTlsServer(tlsServerOptions(identity, 5000), send)
-    : createServer({ noDelay: true }, send);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await loopbackServer(tls, send);
   try {
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
