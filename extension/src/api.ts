@@ -31,6 +31,8 @@ export interface P2PExtensionApi {
   readonly transfersTree: TransfersTreeProvider;
   /** The total-speed status bar text, e.g. "$(cloud-download) 3.2 MiB/s" (empty while nothing moves). */
   transferStatusBarText(): string;
+  /** The workspace state this extension keeps (saved nodes, transfers): a file of its own when a folder is open. */
+  readonly workspaceState: vscode.Memento;
   /** The nodes saved for the next start (`saved`), and `restore()`, which activation runs. */
   readonly nodeRestore: NodeRestore;
   /** Milliseconds activate() itself took (the bundle's load time is measured by the tests). */

@@ -2,6 +2,7 @@
 // so activating is cheap. Every registration goes onto context.subscriptions; the NodeManager is
 // the one owner of node processes and deactivate() stops them (STOP, then kill after a grace).
 
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { P2PExtensionApi } from './api';
@@ -27,6 +28,7 @@ import { NetworkTreeProvider } from './views/networkTreeProvider';
 import { NetworkStatusBar } from './views/statusBar';
 import { registerTransferCommands } from './commands/transferCommands';
 import { NodeRestore } from './restore/nodeRestore';
+import { FileMemento, WORKSPACE_STATE_FILE } from './util/fileMemento';
 import { persistTransfers } from './transfers/transferPersistence';
 import { TransferController } from './transfers/transferController';
 import { TransferList } from './transfers/transferList';
@@ -45,6 +47,10 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     createLog: (label) => vscode.window.createOutputChannel(label, { log: true }),
   });
   activeManager = manager;
+  // on disk at each change (a browser workbench's own storage can lose the last seconds at a reload)
+  const workspaceState = context.storageUri
+    ? new FileMemento(join(context.storageUri.fsPath, WORKSPACE_STATE_FILE), context.workspaceState)
+    : context.workspaceState;
   const searchResults = new SearchResults();
   const metaserverTopology = new MetaserverTopology(manager);
   const networkTree = new NetworkTreeProvider(manager, () => metaserverTopology.peerCount);
@@ -71,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     transfersTree,
     transferStatusBar,
     vscode.window.registerTreeDataProvider('p2p.transfers', transfersTree),
-    persistTransfers(transferList, context.workspaceState),
+    persistTransfers(transferList, workspaceState),
   );
 
   const services: P2PServices = {
@@ -108,7 +114,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     services.refreshViews();
   });
   registerInternalCommands(context);
-  const nodeRestore = new NodeRestore(manager, context.workspaceState);
+  const nodeRestore = new NodeRestore(manager, workspaceState);
   context.subscriptions.push(nodeRestore);
   // after the commands exist: it runs them; not awaited, activation stays cheap
   if (readSettings().restoreOnStartup) void nodeRestore.restoreOnStartup();
@@ -125,6 +131,7 @@ export function activate(context: vscode.ExtensionContext): P2PExtensionApi {
     transfersTree,
     transferStatusBarText: () => transferStatusBar.text,
     nodeRestore,
+    workspaceState,
     activationMs: performance.now() - activateStartedAt,
   };
 }

@@ -8,13 +8,15 @@
 
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { NodeInfo } from '../../extension/src/nodes/nodeInfo';
+import { RESTORE_STATE_KEY } from '../../extension/src/restore/nodeRestore';
+import { parseSavedNodes } from '../../extension/src/restore/savedNodes';
 import { waitUntil } from '../unit/extension-helpers';
 import { driverReply, driverRunning } from './support/driver';
 import { activateP2P, EXTENSION_ID, tempFolder, useCleanup } from './support/extension';
@@ -70,6 +72,14 @@ describe('extension: restore on startup', function () {
     cleanup.push(() => vscode.commands.executeCommand('p2p.leaveNetwork', { id: 'r1' }));
 
     const saved = api.nodeRestore.saved;
+    // on disk at once, in a file of the extension's own (a browser workbench's storage can lose
+    // the last seconds before a reload: the restored window then missed its last node)
+    const file = (api.workspaceState as { file?: string }).file;
+    assert.ok(file, 'the workspace state is kept in a file when a folder is open');
+    assert.deepEqual(
+      parseSavedNodes((JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[RESTORE_STATE_KEY]),
+      saved,
+    );
     assert.deepEqual(saved.metaserver && [saved.metaserver.host, saved.metaserver.port], ['127.0.0.1', server.port]);
     assert.deepEqual(saved.peers, [
       { id: 'r1', dir, mode: 'chord', port: peer.port, metaserver: `127.0.0.1:${server.port}`, join: undefined },
